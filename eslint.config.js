@@ -1,0 +1,54 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// Workflow code is replayed: anything that touches the outside world must live in an activity.
+const workflowForbiddenImports = {
+  paths: [
+    'fs', 'http', 'https', 'net', 'dns', 'child_process', 'crypto', 'os', 'worker_threads', 'timers', 'path',
+    'postgres', 'mongodb', 'drizzle-orm', 'playwright', 'playwright-core', 'undici', 'pino', 'cheerio',
+    '@temporalio/activity', '@temporalio/worker', '@temporalio/client',
+  ].map((name) => ({ name, message: 'Workflow code must be deterministic: do I/O in an activity.' })),
+  patterns: [
+    { group: ['node:*'], message: 'Workflow code must not use Node APIs: do I/O in an activity.' },
+    { group: ['drizzle-orm/*', '@opentelemetry/sdk-*'], message: 'Workflow code must be deterministic: do I/O in an activity.' },
+    {
+      group: ['../activities/*', '../../activities/*', '!../activities/*/types', '!../../activities/*/types'],
+      allowTypeImports: true,
+      message: 'Workflows may import activity types only (use `import type`) and call them through proxyActivities.',
+    },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.data/**', '.tools/**', 'drizzle/**', 'bench/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': ['error', workflowForbiddenImports],
+      'no-restricted-globals': ['error',
+        { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
+        { name: 'setInterval', message: 'Use sleep() in a loop from @temporalio/workflow.' },
+        { name: 'process', message: 'Workflows get their inputs as arguments, not from the process.' },
+        { name: 'fetch', message: 'Do HTTP in an activity.' }],
+    },
+  },
+  {
+    files: ['**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+);
