@@ -1,0 +1,98 @@
+/**
+ * The error vocabulary shared by every pipeline, grouped by what happens next:
+ * - retry: `TransientError` (network, timeout, 5xx, truncated body): Temporal retries with backoff;
+ * - retry later: `RateLimitedError`: retried after the server's own delay;
+ * - stop: `StopError` and its kinds: retrying cannot help, the activity fails non-retryably.
+ * `toActivityFailure` turns them into Temporal's ApplicationFailure with the class name as its type,
+ * which workflows match on (`failure.type`).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+export abstract class MoissonError extends Error {
+  abstract readonly retry: 'retry' | 'retry-later' | 'stop';
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export type TransientKind = 'network' | 'timeout' | 'server' | 'truncated';
+
+export class TransientError extends MoissonError {
+  readonly retry = 'retry' as const;
+  constructor(
+    readonly kind: TransientKind,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, { kind, ...details });
+  }
+}
+
+export class RateLimitedError extends MoissonError {
+  readonly retry = 'retry-later' as const;
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, { retryAfterMs, ...details });
+  }
+}
+
+export abstract class StopError extends MoissonError {
+  readonly retry = 'stop' as const;
+}
+
+/** The settings are wrong: nothing will work until a person changes them. */
+export class ConfigurationError extends StopError {}
+/** Credentials refused (401/403 from an API that uses them). */
+export class AuthError extends StopError {}
+/** The request itself is wrong (unknown asset, bad date, 4xx other than auth/429). */
+export class InvalidInputError extends StopError {}
+/** A well-formed response whose shape is not the one we know: the service changed. */
+export class ResponseShapeError extends StopError {}
+/** The resource does not exist (404), or does not have what was asked (e.g. a date a source does not serve). */
+export class NotAvailableError extends StopError {}
+/** robots.txt forbids the URL. */
+export class RobotsDisallowedError extends StopError {}
+
+export const NON_RETRYABLE_TYPES = [
+  'ConfigurationError',
+  'AuthError',
+  'InvalidInputError',
+  'ResponseShapeError',
+  'NotAvailableError',
+  'RobotsDisallowedError',
+] as const;
+
+/**
+ * For activities: our errors become ApplicationFailures Temporal understands; anything else is left
+ * as is (an unknown error is retried, which is the safe default for I/O).
+ */
+export function toActivityFailure(err: unknown): unknown {
+  if (!(err instanceof MoissonError)) return err;
+  const details = [err.details];
+  if (err instanceof RateLimitedError) {
+    return ApplicationFailure.create({ message: err.message, type: err.name, details, nextRetryDelay: err.retryAfterMs });
+  }
+  return ApplicationFailure.create({ message: err.message, type: err.name, details, nonRetryable: err.retry === 'stop' });
+}
+
+/** Wraps an activity so that the vocabulary above reaches Temporal as typed failures. */
+export function activity<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      throw toActivityFailure(err);
+    }
+  };
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

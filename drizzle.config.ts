@@ -1,0 +1,12 @@
+import { defineConfig } from 'drizzle-kit';
+import { loadCoreConfig } from './schema/config';
+
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: ['./schema/*/tables.ts'],
+  out: './drizzle',
+  schemaFilter: ['etl', 'prices'],
+  dbCredentials: { url: loadCoreConfig().databaseUrl },
+  strict: true,
+  verbose: true,
+});

@@ -1,0 +1,212 @@
+/**
+ * The one place that reads the environment. Every process (workers, API, CLI, scripts) parses it here,
+ * gets typed settings, and sees every bad variable at once rather than one per restart.
+ * Secrets live only in the returned object: never put them in workflow inputs, histories or logs
+ * (`redactConfig` is what may be printed).
+ */
+import { z } from 'zod';
+
+export const LOCAL_STACK = {
+  databaseUrl: 'postgres://moisson:moisson@127.0.0.1:55432/moisson',
+  mongoUrl: 'mongodb://127.0.0.1:27018/moisson',
+  temporalAddress: '127.0.0.1:7233',
+  temporalUiUrl: 'http://127.0.0.1:8233',
+} as const;
+
+/** A setting that failed to parse, named by its environment variable. */
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly issues: ConfigIssue[],
+    readonly section: string,
+  ) {
+    super(
+      `invalid ${section} configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((i) => `  - ${i.variable}: ${i.message}`).join('\n'),
+    );
+  }
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
+const mongoUrl = z.url({ protocol: /^mongodb(\+srv)?$/, error: 'must be a mongodb:// URL' });
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** Comma-separated list of known names, order kept (it is a fallback order). */
+function orderedList<const T extends readonly [string, ...string[]]>(allowed: T) {
+  return z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(z.enum(allowed, { error: (iss) => `unknown source '${String(iss.input)}' (known: ${allowed.join(', ')})` }))
+        .min(1, 'must list at least one source'),
+    );
+}
+
+const coreSchema = z.object({
+  DATABASE_URL: postgresUrl.default(LOCAL_STACK.databaseUrl),
+  MONGO_URL: mongoUrl.default(LOCAL_STACK.mongoUrl),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+    .default(LOCAL_STACK.temporalAddress),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_URL: httpUrl.default(LOCAL_STACK.temporalUiUrl),
+  MOISSON_TASK_QUEUE: z.string().min(1).default('moisson'),
+  MOISSON_BROWSER_TASK_QUEUE: z.string().min(1).default('moisson-browser'),
+  METRICS_PORT: port.default(9464),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('moisson'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type CoreConfig = {
+  databaseUrl: string;
+  mongoUrl: string;
+  temporal: { address: string; namespace: string; uiUrl: string; taskQueue: string; browserTaskQueue: string };
+  metricsPort: number;
+  otel: { serviceName: string; otlpEndpoint: string | undefined };
+  logLevel: z.infer<typeof coreSchema>['LOG_LEVEL'];
+};
+
+export const PRICE_SOURCES = ['erapi', 'fawaz', 'coingecko', 'metalpriceapi'] as const;
+export type PriceSourceId = (typeof PRICE_SOURCES)[number];
+
+const pricesSchema = z
+  .object({
+    PRICES_ERAPI_URL: httpUrl.default('https://open.er-api.com/v6'),
+    PRICES_FAWAZ_URL: httpUrl.default('https://cdn.jsdelivr.net/npm/@fawazahmed0/currency-api'),
+    PRICES_COINGECKO_URL: httpUrl.default('https://api.coingecko.com/api/v3'),
+    PRICES_METALPRICEAPI_URL: httpUrl.default('https://api.metalpriceapi.com/v1'),
+    COINGECKO_API_KEY: optionalSecret,
+    METALPRICEAPI_KEY: optionalSecret,
+    PRICES_FX_SOURCES: orderedList(['erapi', 'fawaz']).default(['erapi', 'fawaz']),
+    PRICES_CRYPTO_SOURCES: orderedList(['coingecko', 'fawaz']).default(['coingecko', 'fawaz']),
+    PRICES_METALS_SOURCES: orderedList(['metalpriceapi', 'fawaz']).default(['metalpriceapi', 'fawaz']),
+    PRICES_HTTP_TIMEOUT_MS: positiveInt.default(10_000),
+    /** A 429 asking us to wait longer than this fails over to the next source instead of waiting. */
+    PRICES_MAX_RETRY_AFTER_S: positiveInt.default(60),
+    PRICES_ARCHIVE_DAYS: positiveInt.max(366).default(7),
+    PRICES_MIN_PRICE_MRU: z.coerce.number().positive().default(0.01),
+  });
+
+/**
+ * Rules across variables, checked on the raw environment: zod skips object refinements once a field
+ * fails, and every problem must be reported at once.
+ */
+function pricesCrossChecks(env: Env): ConfigIssue[] {
+  const metals = (env.PRICES_METALS_SOURCES ?? 'metalpriceapi,fawaz').split(',').map((x) => x.trim());
+  if (metals.includes('metalpriceapi') && !env.METALPRICEAPI_KEY?.trim()) {
+    return [{ variable: 'METALPRICEAPI_KEY', message: 'required while PRICES_METALS_SOURCES lists metalpriceapi (or remove it from that list)' }];
+  }
+  return [];
+}
+
+export type PricesConfig = {
+  sources: {
+    erapi: { baseUrl: string };
+    fawaz: { baseUrl: string };
+    coingecko: { baseUrl: string; apiKey: string | undefined };
+    metalpriceapi: { baseUrl: string; apiKey: string | undefined };
+  };
+  chains: { fx: ('erapi' | 'fawaz')[]; crypto: ('coingecko' | 'fawaz')[]; metals: ('metalpriceapi' | 'fawaz')[] };
+  httpTimeoutMs: number;
+  maxRetryAfterMs: number;
+  archiveDays: number;
+  minPriceMru: number;
+};
+
+type Env = Record<string, string | undefined>;
+
+/** Empty strings count as unset: `FOO= cmd` is how people clear a variable in a shell. */
+function cleanEnv(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+}
+
+function parseSection<S extends z.ZodType>(schema: S, env: Env, section: string, crossChecks?: (env: Env) => ConfigIssue[]): z.output<S> {
+  const clean = cleanEnv(env);
+  const result = schema.safeParse(clean);
+  const issues: ConfigIssue[] = result.success
+    ? []
+    : result.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), message: issue.message }));
+  issues.push(...(crossChecks?.(clean) ?? []));
+  if (issues.length > 0 || !result.success) throw new ConfigError(issues, section);
+  return result.data;
+}
+
+export function loadCoreConfig(env: Env = process.env): CoreConfig {
+  const c = parseSection(coreSchema, env, 'core');
+  return {
+    databaseUrl: c.DATABASE_URL,
+    mongoUrl: c.MONGO_URL,
+    temporal: {
+      address: c.TEMPORAL_ADDRESS,
+      namespace: c.TEMPORAL_NAMESPACE,
+      uiUrl: c.TEMPORAL_UI_URL,
+      taskQueue: c.MOISSON_TASK_QUEUE,
+      browserTaskQueue: c.MOISSON_BROWSER_TASK_QUEUE,
+    },
+    metricsPort: c.METRICS_PORT,
+    otel: { serviceName: c.OTEL_SERVICE_NAME, otlpEndpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT },
+    logLevel: c.LOG_LEVEL,
+  };
+}
+
+export function loadPricesConfig(env: Env = process.env): PricesConfig {
+  const p = parseSection(pricesSchema, env, 'prices', pricesCrossChecks);
+  return {
+    sources: {
+      erapi: { baseUrl: p.PRICES_ERAPI_URL },
+      fawaz: { baseUrl: p.PRICES_FAWAZ_URL },
+      coingecko: { baseUrl: p.PRICES_COINGECKO_URL, apiKey: p.COINGECKO_API_KEY },
+      metalpriceapi: { baseUrl: p.PRICES_METALPRICEAPI_URL, apiKey: p.METALPRICEAPI_KEY },
+    },
+    chains: { fx: p.PRICES_FX_SOURCES, crypto: p.PRICES_CRYPTO_SOURCES, metals: p.PRICES_METALS_SOURCES },
+    httpTimeoutMs: p.PRICES_HTTP_TIMEOUT_MS,
+    maxRetryAfterMs: p.PRICES_MAX_RETRY_AFTER_S * 1000,
+    archiveDays: p.PRICES_ARCHIVE_DAYS,
+    minPriceMru: p.PRICES_MIN_PRICE_MRU,
+  };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig } as const;
+
+/** Checks every section and reports all problems of all sections together (for `moisson config check`). */
+export function checkAllConfig(env: Env = process.env): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const load of Object.values(sections)) {
+    try {
+      load(env);
+    } catch (err) {
+      if (err instanceof ConfigError) issues.push(...err.issues);
+      else throw err;
+    }
+  }
+  return issues;
+}
+
+const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD/i;
+
+/** What may be logged: secrets masked, and passwords inside URLs too. */
+export function redactConfig(value: unknown, key = ''): unknown {
+  if (typeof value === 'string') {
+    if (SECRET_NAME.test(key)) return value ? '***' : value;
+    return value.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
+  }
+  if (Array.isArray(value)) return value.map((v) => redactConfig(v, key));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]));
+  }
+  return value;
+}

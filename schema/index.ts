@@ -1,0 +1,2 @@
+export * as etlTables from './etl/tables';
+export * as pricesTables from './prices/tables';

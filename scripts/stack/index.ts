@@ -1,0 +1,73 @@
+/**
+ * `npm run stack:up | stack:down | stack:status | stack:install`: the local stack without Docker.
+ * A second `up` is a no-op; `down` stops only what `up` started, by pid file.
+ */
+import { installAll } from './install';
+import { paths } from './paths';
+import { StackError } from './process';
+import { services, writeStackEnv } from './services';
+
+const log = (line: string) => console.log(`stack: ${line}`);
+
+async function up(): Promise<void> {
+  const all = services();
+  const own = (name: string) => all.some((s) => s.name === name && !s.external);
+  installAll({ postgres: own('postgres'), temporal: true, ferretdb: own('ferretdb') }, log);
+  for (const service of all) {
+    if (service.external) {
+      log(`${service.name}: using ${service.external} (set by the environment)`);
+      continue;
+    }
+    await service.start(log);
+  }
+  writeStackEnv();
+  status();
+  log(`environment for this stack: ${paths.stackEnv}`);
+}
+
+async function down(): Promise<void> {
+  for (const service of services().reverse()) {
+    if (service.external) continue;
+    await service.stop();
+    log(`${service.name} stopped`);
+  }
+}
+
+function status(): boolean {
+  const rows = services().map((s) => s.status());
+  const width = Math.max(...rows.map((r) => r.name.length));
+  for (const r of rows) {
+    const pid = r.pid ? ` pid ${r.pid}` : '';
+    console.log(`  ${r.name.padEnd(width)}  ${r.state.padEnd(8)} ${r.address}${pid}${r.log && r.state !== 'external' ? `  log ${r.log}` : ''}`);
+  }
+  return rows.every((r) => r.state !== 'stopped');
+}
+
+async function main(): Promise<void> {
+  const command = process.argv[2];
+  switch (command) {
+    case 'install':
+      installAll({ postgres: true, temporal: true, ferretdb: true }, log);
+      log('everything is installed');
+      return;
+    case 'up':
+      return up();
+    case 'down':
+      return down();
+    case 'status':
+      process.exitCode = status() ? 0 : 1;
+      return;
+    default:
+      console.error('usage: tsx scripts/stack/index.ts install|up|down|status');
+      process.exitCode = 2;
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof StackError) {
+    console.error(`stack: ${err.message}`);
+    process.exitCode = 1;
+  } else {
+    throw err;
+  }
+});

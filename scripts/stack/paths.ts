@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+const tools = join(projectRoot, '.tools');
+const data = join(projectRoot, '.data');
+const venv = join(tools, 'venv');
+
+export const versions = {
+  temporalCli: '1.9.1',
+  temporalTestServer: '1.40.0',
+  ferretdb: 'v1.24.2',
+} as const;
+
+export const paths = {
+  tools,
+  data,
+  venv,
+  run: join(data, 'run'),
+  logs: join(data, 'logs'),
+  temporalCli: join(venv, 'bin', 'temporal'),
+  temporalTestServer: join(venv, 'bin', 'temporal-test-server'),
+  temporalDb: join(data, 'temporal.db'),
+  ferretdb: join(tools, 'bin', 'ferretdb'),
+  ferretdbData: join(data, 'ferretdb'),
+  stackEnv: join(data, 'stack.env'),
+  /** Where the cluster would live if the `postgres` user cannot reach the project folder. */
+  pgFallbackData: join('/var/tmp', `moisson-pg-${createHash('sha256').update(projectRoot).digest('hex').slice(0, 12)}`),
+  pgInProject: join(data, 'pg'),
+} as const;
+
+export const ports = {
+  postgres: Number(process.env.MOISSON_PG_PORT ?? 55432),
+  mongo: Number(process.env.MOISSON_MONGO_PORT ?? 27018),
+  ferretdbDebug: Number(process.env.MOISSON_FERRETDB_DEBUG_PORT ?? 28018),
+  temporal: Number(process.env.MOISSON_TEMPORAL_PORT ?? 7233),
+  temporalUi: Number(process.env.MOISSON_TEMPORAL_UI_PORT ?? 8233),
+  temporalHttp: Number(process.env.MOISSON_TEMPORAL_HTTP_PORT ?? 7243),
+  temporalMetrics: Number(process.env.MOISSON_TEMPORAL_METRICS_PORT ?? 7244),
+  pricesReplica: Number(process.env.MOISSON_PRICES_REPLICA_PORT ?? 4101),
+} as const;

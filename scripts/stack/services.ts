@@ -1,0 +1,333 @@
+/**
+ * The services of the local stack. Each one is started detached with a pid file, checked for
+ * readiness, and stopped by that pid (never by a name pattern). A service whose URL the environment
+ * already sets (DATABASE_URL, MONGO_URL, TEMPORAL_ADDRESS) is someone else's and is left alone.
+ */
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { MongoClient } from 'mongodb';
+import { LOCAL_STACK } from '../../schema/config';
+import { pgBin } from './install';
+import { paths, ports, projectRoot } from './paths';
+import {
+  isRoot,
+  logTail,
+  pidRunning,
+  portFree,
+  portOpen,
+  readPid,
+  removeFile,
+  run,
+  StackError,
+  startDetached,
+  stopPid,
+  waitFor,
+  writePid,
+} from './process';
+
+export interface ServiceStatus {
+  name: string;
+  state: 'running' | 'stopped' | 'external';
+  pid?: number;
+  address: string;
+  log?: string;
+}
+
+export interface Service {
+  name: string;
+  /** Set when the environment points at an existing service instead. */
+  external: string | undefined;
+  start(log: (line: string) => void): Promise<void>;
+  stop(): Promise<void>;
+  status(): ServiceStatus;
+}
+
+function pidFile(name: string): string {
+  return join(paths.run, `${name}.pid`);
+}
+
+function logFile(name: string): string {
+  return join(paths.logs, `${name}.log`);
+}
+
+async function ensurePortFree(port: number, service: string, variable: string): Promise<void> {
+  if (!(await portFree(port))) {
+    throw new StackError(
+      `port ${port} on 127.0.0.1 is in use by another program, so ${service} cannot start there. ` +
+        `Stop that program, or pick another port with ${variable}=<port>.`,
+    );
+  }
+}
+
+/** A plain detached program with a pid file: Temporal, FerretDB, the replicas. */
+function daemon(spec: {
+  name: string;
+  external: string | undefined;
+  address: string;
+  port: number;
+  portVariable: string;
+  command: () => { cmd: string; args: string[]; marker: string };
+  ready: () => Promise<boolean>;
+  timeoutMs: number;
+}): Service {
+  const pf = pidFile(spec.name);
+  const lf = logFile(spec.name);
+  return {
+    name: spec.name,
+    external: spec.external,
+    async start(log) {
+      const { cmd, args, marker } = spec.command();
+      if (pidRunning(readPid(pf), marker)) return;
+      await ensurePortFree(spec.port, spec.name, spec.portVariable);
+      log(`starting ${spec.name} on ${spec.address}`);
+      const pid = startDetached(cmd, args, lf, { cwd: projectRoot });
+      writePid(pf, pid);
+      await waitFor(spec.name, spec.ready, { timeoutMs: spec.timeoutMs, logFile: lf, stillAlive: () => pidRunning(pid, marker) });
+    },
+    async stop() {
+      const pid = readPid(pf);
+      if (pid !== undefined) await stopPid(pid, spec.command().marker);
+      removeFile(pf);
+    },
+    status() {
+      if (spec.external) return { name: spec.name, state: 'external', address: spec.external };
+      const pid = readPid(pf);
+      const running = pidRunning(pid, spec.command().marker);
+      return { name: spec.name, state: running ? 'running' : 'stopped', pid: running ? pid : undefined, address: spec.address, log: lf };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+/** PostgreSQL refuses to run as root: as root we run it as the Debian `postgres` user. */
+function asPgUser(cmd: string, args: string[]): [string, string[]] {
+  return isRoot() ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+}
+
+function pgDataDir(): string {
+  if (!isRoot()) return paths.pgInProject;
+  try {
+    run('runuser', ['-u', 'postgres', '--', 'test', '-x', projectRoot], { quiet: true });
+    return paths.pgInProject;
+  } catch {
+    return paths.pgFallbackData;
+  }
+}
+
+function postgresService(): Service {
+  const external = process.env.DATABASE_URL && process.env.DATABASE_URL !== LOCAL_STACK.databaseUrl ? process.env.DATABASE_URL : undefined;
+  const address = `127.0.0.1:${ports.postgres}`;
+  const pf = pidFile('postgres');
+  const dataDir = () => pgDataDir();
+  const serverLog = () => join(dataDir(), 'server.log');
+  const postmasterPid = () => readPid(join(dataDir(), 'postmaster.pid'));
+
+  function pgCtl(args: string[]): void {
+    const [cmd, full] = asPgUser(join(pgBin(), 'pg_ctl'), args);
+    run(cmd, full, { quiet: true });
+  }
+
+  async function ensureDatabase(): Promise<void> {
+    const sql = postgres({ host: '127.0.0.1', port: ports.postgres, user: 'moisson', password: 'moisson', database: 'postgres', max: 1, onnotice: () => {} });
+    try {
+      const rows = await sql`select 1 from pg_database where datname = 'moisson'`;
+      if (rows.length === 0) await sql.unsafe('create database moisson');
+    } finally {
+      await sql.end();
+    }
+  }
+
+  return {
+    name: 'postgres',
+    external,
+    async start(log) {
+      const dir = dataDir();
+      if (pidRunning(postmasterPid(), 'postgres')) {
+        writePid(pf, postmasterPid()!);
+        await ensureDatabase();
+        return;
+      }
+      await ensurePortFree(ports.postgres, 'PostgreSQL', 'MOISSON_PG_PORT');
+      if (!existsSync(join(dir, 'PG_VERSION'))) {
+        if (dir !== paths.pgInProject) log(`the postgres user cannot reach ${projectRoot}; the cluster lives in ${dir}`);
+        log(`creating a PostgreSQL cluster in ${dir}`);
+        // Only the cluster folder is private: its parents must stay traversable by the postgres user.
+        mkdirSync(join(dir, '..'), { recursive: true });
+        mkdirSync(dir, { mode: 0o700 });
+        const pwFile = join(dir, '..', `.moisson-pg-pw-${process.pid}`);
+        writeFileSync(pwFile, 'moisson\n', { mode: 0o600 });
+        if (isRoot()) {
+          const uid = Number(run('id', ['-u', 'postgres'], { quiet: true }).trim());
+          const gid = Number(run('id', ['-g', 'postgres'], { quiet: true }).trim());
+          chownSync(dir, uid, gid);
+          chownSync(pwFile, uid, gid);
+        }
+        try {
+          const [cmd, args] = asPgUser(join(pgBin(), 'initdb'), [
+            '-D', dir, '-U', 'moisson', `--pwfile=${pwFile}`, '--auth-local=trust', '--auth-host=scram-sha-256',
+            '-E', 'UTF8', '--locale=C.UTF-8', '--no-instructions',
+          ]);
+          run(cmd, args, { quiet: true });
+        } finally {
+          removeFile(pwFile);
+        }
+      }
+      log(`starting PostgreSQL on ${address}`);
+      const options = [`-p ${ports.postgres}`, `-k ${dir}`, "-c listen_addresses='127.0.0.1'", '-c max_connections=200', '-c shared_buffers=256MB'];
+      try {
+        pgCtl(['-D', dir, '-l', serverLog(), '-w', '-t', '60', '-o', options.join(' '), 'start']);
+      } catch (err) {
+        throw new StackError(`PostgreSQL failed to start: ${(err as Error).message}\nserver log ${serverLog()}:\n${logTail(serverLog())}`);
+      }
+      writePid(pf, postmasterPid()!);
+      await ensureDatabase();
+    },
+    async stop() {
+      const dir = dataDir();
+      if (pidRunning(postmasterPid(), 'postgres')) pgCtl(['-D', dir, '-m', 'fast', '-w', 'stop']);
+      removeFile(pf);
+    },
+    status() {
+      if (external) return { name: 'postgres', state: 'external', address: redactUrl(external) };
+      const pid = postmasterPid();
+      const running = pidRunning(pid, 'postgres');
+      return { name: 'postgres', state: running ? 'running' : 'stopped', pid: running ? pid : undefined, address, log: serverLog() };
+    },
+  };
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
+}
+
+// ---------------------------------------------------------------- the others
+
+function temporalService(): Service {
+  const external = process.env.TEMPORAL_ADDRESS && process.env.TEMPORAL_ADDRESS !== LOCAL_STACK.temporalAddress ? process.env.TEMPORAL_ADDRESS : undefined;
+  return daemon({
+    name: 'temporal',
+    external,
+    address: `127.0.0.1:${ports.temporal} (Web UI http://127.0.0.1:${ports.temporalUi})`,
+    port: ports.temporal,
+    portVariable: 'MOISSON_TEMPORAL_PORT',
+    command: () => ({
+      cmd: paths.temporalCli,
+      marker: 'start-dev',
+      args: [
+        'server', 'start-dev',
+        '--db-filename', paths.temporalDb,
+        '--ip', '127.0.0.1',
+        '--port', String(ports.temporal),
+        '--ui-port', String(ports.temporalUi),
+        '--http-port', String(ports.temporalHttp),
+        '--metrics-port', String(ports.temporalMetrics),
+        '--log-level', 'warn',
+      ],
+    }),
+    ready: async () => (await portOpen(ports.temporal)) && (await portOpen(ports.temporalUi)),
+    timeoutMs: 60_000,
+  });
+}
+
+function ferretdbService(): Service {
+  const external = process.env.MONGO_URL && process.env.MONGO_URL !== LOCAL_STACK.mongoUrl ? process.env.MONGO_URL : undefined;
+  return daemon({
+    name: 'ferretdb',
+    external: external && redactUrl(external),
+    address: `mongodb://127.0.0.1:${ports.mongo}`,
+    port: ports.mongo,
+    portVariable: 'MOISSON_MONGO_PORT',
+    command: () => {
+      mkdirSync(paths.ferretdbData, { recursive: true });
+      return {
+        cmd: paths.ferretdb,
+        marker: 'ferretdb',
+        args: [
+          '--handler=sqlite',
+          `--sqlite-url=file:${paths.ferretdbData}/`,
+          `--state-dir=${paths.ferretdbData}`,
+          `--listen-addr=127.0.0.1:${ports.mongo}`,
+          `--debug-addr=127.0.0.1:${ports.ferretdbDebug}`,
+          '--telemetry=disable',
+          '--log-level=warn',
+        ],
+      };
+    },
+    ready: async () => {
+      if (!(await portOpen(ports.mongo))) return false;
+      const client = new MongoClient(`mongodb://127.0.0.1:${ports.mongo}/`, { serverSelectionTimeoutMS: 1000 });
+      try {
+        await client.db('admin').command({ ping: 1 });
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await client.close();
+      }
+    },
+    timeoutMs: 30_000,
+  });
+}
+
+/** Local replicas of third-party services, as processes, for the demo and manual runs. */
+function replicaService(name: string, entry: string, port: number, portVariable: string): Service {
+  return daemon({
+    name,
+    external: undefined,
+    address: `http://127.0.0.1:${port}`,
+    port,
+    portVariable,
+    command: () => ({ cmd: process.execPath, args: ['--import', 'tsx', entry, '--port', String(port)], marker: entry }),
+    ready: () => portOpen(port),
+    timeoutMs: 30_000,
+  });
+}
+
+export function services(): Service[] {
+  return [
+    postgresService(),
+    temporalService(),
+    ferretdbService(),
+    replicaService('prices-replica', 'tests/replicas/prices/main.ts', ports.pricesReplica, 'MOISSON_PRICES_REPLICA_PORT'),
+  ];
+}
+
+/** The environment that points moisson at this stack and its replicas (read by the demo and `moisson`). */
+export function stackEnvironment(): Record<string, string> {
+  const replica = `http://127.0.0.1:${ports.pricesReplica}`;
+  return {
+    DATABASE_URL: process.env.DATABASE_URL ?? `postgres://moisson:moisson@127.0.0.1:${ports.postgres}/moisson`,
+    MONGO_URL: process.env.MONGO_URL ?? `mongodb://127.0.0.1:${ports.mongo}/moisson`,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${ports.temporal}`,
+    TEMPORAL_UI_URL: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${ports.temporalUi}`,
+    MOISSON_TEMPORAL_CLI: paths.temporalCli,
+    MOISSON_TEMPORAL_TEST_SERVER: paths.temporalTestServer,
+    PRICES_ERAPI_URL: `${replica}/erapi/v6`,
+    PRICES_FAWAZ_URL: `${replica}/fawaz/npm/@fawazahmed0/currency-api`,
+    PRICES_COINGECKO_URL: `${replica}/coingecko/api/v3`,
+    PRICES_METALPRICEAPI_URL: `${replica}/metalpriceapi/v1`,
+    METALPRICEAPI_KEY: 'replica-metals-key',
+  };
+}
+
+export function writeStackEnv(): void {
+  mkdirSync(paths.data, { recursive: true });
+  const env = stackEnvironment();
+  writeFileSync(
+    paths.stackEnv,
+    '# Written by `npm run stack:up`: points moisson at the local stack and its replicas.\n' +
+      Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n',
+  );
+}
+
+export function readStackEnv(): Record<string, string> {
+  if (!existsSync(paths.stackEnv)) return {};
+  return Object.fromEntries(
+    readFileSync(paths.stackEnv, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#') && l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}

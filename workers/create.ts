@@ -1,0 +1,30 @@
+/** Builds the workers of the two task queues; the process entry point and the tests share this. */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface MoissonWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  plugins?: WorkerOptions['plugins'];
+  /** Reuse an already built workflow bundle (tests build it once). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export function createMoissonWorker(opts: MoissonWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+    activities: createActivities(opts.deps),
+    plugins: opts.plugins,
+    maxConcurrentActivityTaskExecutions: 20,
+    // Long activities heartbeat: let the SDK batch them, but never hold them past this.
+    maxHeartbeatThrottleInterval: '10 seconds',
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * The worker process (`npm run worker`): the `moisson` task queue (workflows, HTTP, databases).
+ * Configuration problems are reported all at once and stop the process before it connects anywhere.
+ */
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { pino } from 'pino';
+import { connectMongo, connectPostgres } from '../activities/engine/db';
+import { ConfigError, loadCoreConfig, loadPricesConfig, redactConfig } from '../schema/config';
+import { createMoissonWorker } from './create';
+import { setupTelemetry, startMetricsServer } from './telemetry';
+
+const log = pino({ name: 'moisson-worker', level: process.env.LOG_LEVEL ?? 'info' });
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadCoreConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log.fatal(err.message);
+      process.exit(3);
+    }
+    throw err;
+  }
+  try {
+    loadPricesConfig();
+  } catch (err) {
+    // Not fatal: the prices runs will end with outcome config_error and these same words.
+    if (err instanceof ConfigError) log.warn(err.message);
+    else throw err;
+  }
+  log.info({ config: redactConfig(config) }, 'starting');
+
+  const coreMetricsAddress = `127.0.0.1:${config.metricsPort + 1}`;
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: { metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
+  });
+  const telemetry = setupTelemetry({ serviceName: config.otel.serviceName, otlpEndpoint: config.otel.otlpEndpoint });
+  const metricsServer = await startMetricsServer(telemetry, config.metricsPort, `http://${coreMetricsAddress}/metrics`);
+  log.info(`metrics on http://127.0.0.1:${config.metricsPort}/metrics`);
+
+  const pg = connectPostgres(config.databaseUrl);
+  const mongo = await connectMongo(config.mongoUrl);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  try {
+    const worker = await createMoissonWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      deps: { sql: pg.sql, db: pg.db, mongo: mongo.db },
+      plugins: telemetry.plugins,
+    });
+    log.info(`polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address} (namespace ${config.temporal.namespace})`);
+    // run() resolves after SIGINT/SIGTERM once in-flight tasks are done.
+    await worker.run();
+  } finally {
+    await connection.close();
+    await Promise.allSettled([pg.close(), mongo.close(), telemetry.shutdown()]);
+    metricsServer.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  log.fatal({ err }, 'worker stopped');
+  process.exit(1);
+});

@@ -1,0 +1,3 @@
+// Every workflow the `moisson` task queue runs. Only workflow functions are exported here: the worker
+// registers each export as a workflow type.
+export { pricesArchive, pricesDaily } from './prices';
