@@ -59,16 +59,16 @@ export async function requestJson(url: string, opts: RequestJsonOptions): Promis
     text = await res.text();
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    httpRequests.add(1, { host, status: timedOut ? 'timeout' : 'network_error' });
+    httpRequests().add(1, { host, status: timedOut ? 'timeout' : 'network_error' });
     if (timedOut) throw new TransientError('timeout', `no answer from ${safeUrl} within ${opts.timeoutMs} ms`, { url: safeUrl });
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
     throw new TransientError('network', `request to ${safeUrl} failed${cause || `: ${String(err)}`}`, { url: safeUrl });
   }
-  httpRequests.add(1, { host, status: String(res.status) });
+  httpRequests().add(1, { host, status: String(res.status) });
   const snippet = text.slice(0, 300);
   if (res.status === 429) {
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after')) ?? opts.defaultRetryAfterMs ?? 60_000;
-    rateLimitWait.record(retryAfterMs / 1000, { host });
+    rateLimitWait().record(retryAfterMs / 1000, { host });
     throw new RateLimitedError(`${host} rate-limited us (429); it asks to wait ${Math.round(retryAfterMs / 1000)} s`, retryAfterMs, { url: safeUrl });
   }
   if (res.status >= 500) throw new TransientError('server', `${safeUrl} answered ${res.status}: ${snippet}`, { url: safeUrl, status: res.status });

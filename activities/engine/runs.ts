@@ -64,5 +64,5 @@ export async function recordRejections(db: PostgresJsDatabase, pipeline: string,
     .insert(rejectedRecords)
     .values(rejections.map((r) => ({ runId, pipeline, kind: r.kind, naturalKey: r.naturalKey, reason: r.reason, source: r.source ?? null, payload: r.payload ?? null, proofId: r.proofId ?? null })))
     .onConflictDoNothing();
-  for (const r of rejections) items.add(1, { pipeline, kind: r.kind, result: 'rejected' });
+  for (const r of rejections) items().add(1, { pipeline, kind: r.kind, result: 'rejected' });
 }

@@ -143,8 +143,8 @@ export function createPricesActivities(deps: PricesDeps) {
     }
     const counts = await upsertQuotes(deps.sql, rows);
     await recordRejections(deps.db, PIPELINE, input.runId, rejections);
-    items.add(fetched.quotes.length, { pipeline: PIPELINE, kind: 'quote', result: 'scraped' });
-    items.add(rows.length, { pipeline: PIPELINE, kind: 'quote', result: 'saved' });
+    items().add(fetched.quotes.length, { pipeline: PIPELINE, kind: 'quote', result: 'scraped' });
+    items().add(rows.length, { pipeline: PIPELINE, kind: 'quote', result: 'saved' });
     return {
       source: input.source,
       saved: rows.map((r) => r.assetCode),
@@ -173,7 +173,7 @@ export function createPricesActivities(deps: PricesDeps) {
     const status: RunStatus = input.outcome;
     await finishRun(deps.db, input.runId, status, input.summary);
     const [row] = await deps.sql<{ seconds: number }[]>`select extract(epoch from (finished_at - started_at))::float8 as seconds from etl.runs where id = ${input.runId}`;
-    if (row) runDuration.record(row.seconds, { pipeline: PIPELINE, outcome: input.outcome });
+    if (row) runDuration().record(row.seconds, { pipeline: PIPELINE, outcome: input.outcome });
   }
 
   async function archivePriceWindow(input: PricesArchiveStepInput): Promise<PricesArchiveStepResult> {

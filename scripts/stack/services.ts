@@ -67,7 +67,7 @@ function daemon(spec: {
   address: string;
   port: number;
   portVariable: string;
-  command: () => { cmd: string; args: string[]; marker: string };
+  command: () => { cmd: string; args: string[]; marker: string; env?: NodeJS.ProcessEnv };
   ready: () => Promise<boolean>;
   timeoutMs: number;
 }): Service {
@@ -77,11 +77,11 @@ function daemon(spec: {
     name: spec.name,
     external: spec.external,
     async start(log) {
-      const { cmd, args, marker } = spec.command();
+      const { cmd, args, marker, env } = spec.command();
       if (pidRunning(readPid(pf), marker)) return;
       await ensurePortFree(spec.port, spec.name, spec.portVariable);
       log(`starting ${spec.name} on ${spec.address}`);
-      const pid = startDetached(cmd, args, lf, { cwd: projectRoot });
+      const pid = startDetached(cmd, args, lf, { cwd: projectRoot, env: env ?? process.env });
       writePid(pf, pid);
       await waitFor(spec.name, spec.ready, { timeoutMs: spec.timeoutMs, logFile: lf, stillAlive: () => pidRunning(pid, marker) });
     },
@@ -282,6 +282,29 @@ function replicaService(name: string, entry: string, port: number, portVariable:
     command: () => ({ cmd: process.execPath, args: ['--import', 'tsx', entry, '--port', String(port)], marker: entry }),
     ready: () => portOpen(port),
     timeoutMs: 30_000,
+  });
+}
+
+/**
+ * The moisson worker as a background process of the stack, pointed at the stack and its replicas.
+ * Not started by `stack:up` (tests run their own workers); the demo starts it, `stack:down` stops it.
+ */
+export function workerService(): Service {
+  const port = Number(process.env.METRICS_PORT ?? 9464);
+  return daemon({
+    name: 'worker',
+    external: undefined,
+    address: `task queue moisson, metrics http://127.0.0.1:${port}/metrics`,
+    port,
+    portVariable: 'METRICS_PORT',
+    command: () => ({
+      cmd: process.execPath,
+      args: ['--import', 'tsx', 'workers/main.ts'],
+      marker: 'workers/main.ts',
+      env: { ...process.env, ...stackEnvironment(), METRICS_PORT: String(port) },
+    }),
+    ready: () => portOpen(port),
+    timeoutMs: 60_000,
   });
 }
 

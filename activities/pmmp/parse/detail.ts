@@ -1,0 +1,285 @@
+/**
+ * Legacy consultation detail page (`entreprise.EntrepriseDetailConsultation`), block
+ * `#recap-consultation`. Reference page: samples/pmmp/html/legacy-consultation-detail.excerpt.html.
+ *
+ * Fields are found by the id suffix `idEntrepriseConsultationSummary_<field>` (the `ctl0_…`
+ * prefix depends on where PRADO nests the control), then by their visible label in a
+ * `div.line` (label element → `.content-bloc`) when an id is missing.
+ * The "Contact administratif" block (a person's name, email, phone, fax) is never read.
+ */
+import type { Cheerio, CheerioAPI } from 'cheerio';
+import type { AnyNode, Element } from 'domhandler';
+
+import { ConsultationDetailItemSchema, type ConsultationDetailItem } from '../../../schema/pmmp/items';
+import {
+  PORTAL_BASE_URL,
+  isInlineHidden,
+  isRequestRejectedPage,
+  keyFromUrl,
+  linesOf,
+  loadHtml,
+  rejectedSupportId,
+  resolvePortalUrl,
+  textOf,
+  type ConsultationKey,
+  type ParseContext,
+} from './dom';
+import { PageShapeError, RequestRejectedError } from './errors';
+import { cleanValue, foldLabel, parseCasablancaDate, parseFrenchAmount, parseInteger, parseOuiNon, scrubContacts } from './fr';
+import { ProblemLog, readField, validateRow, type ParseProblem } from './problems';
+
+export interface DetailContext extends ParseContext {
+  /** Key of the URL that was fetched; used when the page itself does not show it. */
+  key?: ConsultationKey;
+}
+
+export interface ConsultationDetailPage {
+  item: ConsultationDetailItem;
+  problems: ParseProblem[];
+}
+
+const SUMMARY = 'idEntrepriseConsultationSummary_';
+
+const isBubble = (el: Element): boolean => /\binfo-bulle\b/.test(el.attribs['class'] ?? '');
+
+/** Folded labels of the `div.line` blocks, each with its value element. */
+type LabelIndex = { label: string; value: Cheerio<Element> }[];
+
+function indexLabels($: CheerioAPI, recap: Cheerio<Element>): LabelIndex {
+  const index: LabelIndex = [];
+  recap.find('div.line').each((_, line) => {
+    const $line = $(line);
+    const labelEl = $line.find('[class*="intitule"]').first();
+    const value = $line.find('.content-bloc').first();
+    if (!labelEl.length || !value.length) return;
+    const label = foldLabel(textOf(labelEl, { skipHidden: true }));
+    if (label) index.push({ label, value });
+  });
+  return index;
+}
+
+class DetailReader {
+  constructor(
+    private readonly $: CheerioAPI,
+    private readonly recap: Cheerio<Element>,
+    private readonly labels: LabelIndex,
+  ) {}
+
+  /** The value element: by id suffix, else by a label starting with one of `labels`. */
+  element(field: string, labels: string[] = []): Cheerio<Element> | null {
+    const byId = this.recap.find(`[id$="${SUMMARY}${field}"]`).first();
+    if (byId.length) return byId;
+    const folded = labels.map(foldLabel);
+    const hit = this.labels.find((l) => folded.some((f) => l.label === f || l.label.startsWith(`${f} `)));
+    return hit ? hit.value : null;
+  }
+
+  text(field: string, labels: string[] = []): string | null {
+    const el = this.element(field, labels);
+    return el ? cleanValue(textOf(el, { skip: isBubble })) : null;
+  }
+
+  /** `<li>` items of a list value; a plain text value counts as one item. */
+  list(field: string, labels: string[] = []): string[] {
+    const el = this.element(field, labels);
+    if (!el) return [];
+    const items = el
+      .find('li')
+      .toArray()
+      .map((li) => cleanValue(textOf([li])))
+      .filter((t): t is string => t !== null);
+    if (items.length) return items;
+    const whole = cleanValue(textOf(el, { skip: isBubble }));
+    return whole ? [whole] : [];
+  }
+
+  /**
+   * Atexo "referential" widgets (estimation, reserved-to-SMEs flag, …) are repeaters whose
+   * rows carry their own title; pick the row by title, not by position.
+   */
+  referential(kind: 'idReferentielZoneText' | 'idRefRadio', title: RegExp, valueSuffix: string): string | null {
+    const panels = this.recap.find(`[id*="${SUMMARY}${kind}_"][id$="_panel${kind === 'idRefRadio' ? 'ReferentielRadio' : 'ReferentielZoneText'}"]`);
+    for (const panel of panels.toArray()) {
+      const $p = this.$(panel);
+      const t = textOf($p.find('[id$="_titre"]').first());
+      if (!title.test(t)) continue;
+      return cleanValue(textOf($p.find(`[id$="${valueSuffix}"]`).first()));
+    }
+    return null;
+  }
+}
+
+function pageKey($: CheerioAPI, baseUrl: string): ConsultationKey | null {
+  const candidates: (string | undefined)[] = [
+    $('form').first().attr('action'),
+    ...$('a[href*="refConsultation="]')
+      .toArray()
+      .map((a) => $(a).attr('href')),
+  ];
+  for (const href of candidates) {
+    const key = keyFromUrl(resolvePortalUrl(href, baseUrl), baseUrl);
+    if (key) return key;
+  }
+  return null;
+}
+
+export function parseConsultationDetail(html: string, ctx: DetailContext = {}): ConsultationDetailPage {
+  if (isRequestRejectedPage(html)) throw new RequestRejectedError('detail', rejectedSupportId(html));
+  const baseUrl = ctx.baseUrl ?? PORTAL_BASE_URL;
+  const $ = loadHtml(html);
+  const recap = $('#recap-consultation').first();
+  if (!recap.length) throw new PageShapeError('detail', ['#recap-consultation']);
+
+  const r = new DetailReader($, recap, indexLabels($, recap));
+  const log = new ProblemLog();
+
+  const reference = r.text('reference', ['reference']);
+  const object = r.text('objet', ['objet']);
+  const missing: string[] = [];
+  if (!r.element('reference', ['reference'])) missing.push(`${SUMMARY}reference`);
+  if (!r.element('objet', ['objet'])) missing.push(`${SUMMARY}objet`);
+  if (missing.length) throw new PageShapeError('detail', missing);
+
+  const found = pageKey($, baseUrl);
+  const key = found ?? ctx.key ?? null;
+  if (!key) throw new PageShapeError('detail', ['consultation key (refConsultation/orgAcronyme in the form action or links)']);
+  const where = { row: null, ref: `${key.orgAcronyme}/${key.refConsultation}` };
+  if (found && ctx.key && (found.orgAcronyme !== ctx.key.orgAcronyme || found.refConsultation !== ctx.key.refConsultation)) {
+    log.add({ ...where, field: 'key', message: `page shows ${found.orgAcronyme}/${found.refConsultation}, fetched as ${ctx.key.orgAcronyme}/${ctx.key.refConsultation}`, raw: null });
+  }
+
+  // With an id, type and mode are two spans; read by label they come as "type | mode".
+  let procedure = r.text('typeProcedure');
+  let passationMode = r.text('modePassation');
+  if (procedure === null && passationMode === null) {
+    const both = r.text('(none)', ['procedure', 'type de procedure']);
+    if (both) [procedure, passationMode] = splitProcedure(both);
+  }
+  passationMode = passationMode ? cleanValue(passationMode.replace(/^\s*\|\s*/, '')) : null;
+
+  const estimationRaw =
+    r.referential('idReferentielZoneText', /estimation/i, '_labelReferentielZoneText') ??
+    r.text('(none)', ['estimation', 'estimation en dhs ttc']);
+  const smallBusiness = r.referential('idRefRadio', /\b(?:TPE|PME)\b/i, '_labelReferentielRadio');
+
+  const visitsPanel = r.element('panelVisitesLieux', ['visites des lieux']);
+  const siteVisits = visitsPanel ? readVisits($, visitsPanel, where, log) : [];
+
+  // Allotment: "-" and no link when the consultation is a single lot.
+  const lotsLink = recap.find(`[id$="${SUMMARY}linkDetailLots"]`).first();
+  const lotsUrl = resolvePortalUrl(lotsLink.attr('href') ?? lotsLink.attr('onclick'), baseUrl);
+  const lotCountRaw = r.text('nbrLots', ['allotissement']);
+  const lotCount = lotCountRaw && /\d/.test(lotCountRaw) ? parseInteger(lotCountRaw) : null;
+  const notAllottedPanel = recap.find(`[id$="${SUMMARY}panelConsultationNonAlotti"]`).first();
+  const allotted =
+    (lotCount !== null && lotCount > 0) || lotsUrl !== null || (notAllottedPanel.length > 0 && isInlineHidden(notAllottedPanel[0] as Element));
+
+  const candidate = {
+    orgAcronyme: key.orgAcronyme,
+    refConsultation: key.refConsultation,
+    reference,
+    object,
+    buyer: r.text('entiteAchat', ['acheteur public', 'entite publique', 'organisme']),
+    annonceType: r.text('annonce', ['type d annonce']),
+    procedure,
+    passationMode,
+    category: r.text('categoriePrincipale', ['categorie principale', 'categorie']),
+    executionPlace: r.text('lieuxExecutions', ['lieu d execution', 'lieux d execution']),
+    deadline: readField(
+      r.text('dateHeureLimiteRemisePlis', ['date et heure limite de remise des plis', 'date limite de remise des plis']),
+      parseCasablancaDate,
+      'deadline',
+      'a dd/mm/yyyy HH:MM date',
+      where,
+      log,
+    ),
+    estimationTtc: readField(cleanValue(estimationRaw), parseFrenchAmount, 'estimationTtc', 'a French amount', where, log),
+    cautionProvisoire: readField(
+      r.text('cautionProvisoire', ['caution provisoire']),
+      parseFrenchAmount,
+      'cautionProvisoire',
+      'a French amount',
+      where,
+      log,
+    ),
+    planPrice: readField(
+      r.text('prixAcquisitionPlan', ['prix d acquisition des plans']),
+      parseFrenchAmount,
+      'planPrice',
+      'a French amount',
+      where,
+      log,
+    ),
+    openingPlace: scrubContacts(r.text('lieuOuverturePlis', ['lieu d ouverture des plis'])),
+    withdrawalAddress: scrubContacts(r.text('adresseRetraitDossiers', ['adresse de retrait des dossiers'])),
+    submissionAddress: scrubContacts(r.text('adresseDepotOffres', ['adresse de depot des offres'])),
+    variantAllowed: readField(r.text('varianteValeur', ['variante']), parseOuiNon, 'variantAllowed', 'Oui or Non', where, log),
+    reservedForSmallBusiness: readField(smallBusiness, parseOuiNon, 'reservedForSmallBusiness', 'Oui or Non', where, log),
+    siteVisits,
+    qualifications: r.list('qualification', ['qualifications', 'qualification']),
+    agrements: r.list('agrements', ['agrements']),
+    activityDomains: r.list('domainesActivite', ['domaines d activite']),
+    allotted,
+    lotCount,
+    lotsUrl,
+    noticeDocuments: readNoticeDocuments($, baseUrl),
+  };
+
+  const item = validateRow(ConsultationDetailItemSchema, candidate, where, log);
+  if (!item) {
+    const fields = log.problems.filter((p) => p.field !== 'row').map((p) => p.field);
+    throw new PageShapeError('detail', fields.length ? fields : ['required fields']);
+  }
+  return { item, problems: log.problems };
+}
+
+function splitProcedure(text: string): [string | null, string | null] {
+  const i = text.indexOf('|');
+  if (i < 0) return [cleanValue(text), null];
+  return [cleanValue(text.slice(0, i)), cleanValue(text.slice(i + 1))];
+}
+
+/**
+ * Visits are `<li>` pairs of spans `…_dateVisites` / `…_adresseVisites`; with no visit the
+ * panel holds a bare "-". The address is free text and may name a contact person, hence the scrub.
+ */
+function readVisits(
+  $: CheerioAPI,
+  panel: Cheerio<AnyNode>,
+  where: { row: number | null; ref: string | null },
+  log: ProblemLog,
+): { at: string | null; place: string | null }[] {
+  const visits: { at: string | null; place: string | null }[] = [];
+  panel.find('li').each((i, li) => {
+    const $li = $(li);
+    const dateEl = $li.find('[id$="_dateVisites"]').first();
+    const placeEl = $li.find('[id$="_adresseVisites"]').first();
+    let dateRaw: string | null;
+    let place: string | null;
+    if (dateEl.length || placeEl.length) {
+      dateRaw = cleanValue(textOf(dateEl));
+      place = scrubContacts(cleanValue(textOf(placeEl)));
+    } else {
+      const [first, ...rest] = linesOf([li]).join(' ').split(',');
+      dateRaw = cleanValue(first);
+      place = scrubContacts(cleanValue(rest.join(',')));
+    }
+    const at = readField(dateRaw, parseCasablancaDate, `siteVisits.${i}.at`, 'a dd/mm/yyyy HH:MM date', where, log);
+    if (at !== null || place !== null) visits.push({ at, place });
+  });
+  return visits;
+}
+
+/** Links to published notices; an empty `idAvis=` means "none yet" and is skipped. */
+function readNoticeDocuments($: CheerioAPI, baseUrl: string): { idAvis: string; url: string; label: string | null }[] {
+  const docs = new Map<string, { idAvis: string; url: string; label: string | null }>();
+  $('a[href*="EntrepriseDownloadAvisJAL"]').each((_, a) => {
+    const url = resolvePortalUrl($(a).attr('href'), baseUrl);
+    if (!url) return;
+    const idAvis = new URL(url).searchParams.get('idAvis') ?? '';
+    if (!/^\d+$/.test(idAvis) || docs.has(idAvis)) return;
+    const label = cleanValue($(a).attr('title')) ?? cleanValue(textOf([a]));
+    docs.set(idAvis, { idAvis, url, label });
+  });
+  return [...docs.values()];
+}

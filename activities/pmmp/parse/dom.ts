@@ -1,0 +1,216 @@
+/**
+ * Small cheerio helpers shared by the pmmp parsers: visible text with line breaks kept apart,
+ * PRADO form state, portal URLs, the WAF block page.
+ */
+import { load, type Cheerio, type CheerioAPI } from 'cheerio';
+// cheerio 1.x does not re-export its node types; domhandler is the package that defines them.
+import type { AnyNode, Element, Text } from 'domhandler';
+
+import { normalizeSpace } from './fr';
+
+export const PORTAL_BASE_URL = 'https://www.marchespublics.gov.ma/index.php';
+
+export interface ParseContext {
+  /** URL the page was fetched from; relative links resolve against it. */
+  baseUrl?: string;
+}
+
+export function loadHtml(html: string): CheerioAPI {
+  return load(html);
+}
+
+const BLOCK_TAGS = new Set([
+  'address', 'article', 'aside', 'blockquote', 'br', 'caption', 'dd', 'div', 'dl', 'dt', 'fieldset',
+  'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li',
+  'main', 'nav', 'ol', 'p', 'pre', 'section', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr', 'ul',
+]);
+const NO_TEXT_TAGS = new Set(['script', 'style', 'noscript', 'template', 'select', 'option', 'textarea', 'input', 'button']);
+
+export interface TextOptions {
+  /** Leave out elements hidden with an inline `display:none` (PRADO hides unused panels that way). */
+  skipHidden?: boolean;
+  /** Leave out elements matching this predicate, e.g. tooltip bubbles duplicating the value. */
+  skip?: (el: Element) => boolean;
+}
+
+function isElement(node: AnyNode): node is Element {
+  const type = node.type as string;
+  return type === 'tag' || type === 'script' || type === 'style';
+}
+
+function isTextNode(node: AnyNode): node is Text {
+  return (node.type as string) === 'text';
+}
+
+export function isInlineHidden(el: Element): boolean {
+  const style = el.attribs['style'];
+  return style !== undefined && /display\s*:\s*none/i.test(style);
+}
+
+function collect(node: AnyNode, out: string[], opts: TextOptions): void {
+  if (isTextNode(node)) {
+    out.push(node.data);
+    return;
+  }
+  if (!isElement(node)) return;
+  const name = node.name.toLowerCase();
+  if (NO_TEXT_TAGS.has(name)) return;
+  if (opts.skipHidden && isInlineHidden(node)) return;
+  if (opts.skip?.(node)) return;
+  const block = BLOCK_TAGS.has(name);
+  if (block) out.push('\n');
+  for (const child of node.children) collect(child, out, opts);
+  if (block) out.push('\n');
+}
+
+function rawText(nodes: ArrayLike<AnyNode>, opts: TextOptions): string {
+  const out: string[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    if (n) collect(n, out, opts);
+  }
+  return out.join('');
+}
+
+/**
+ * Text as a reader sees it: `<br>` and block boundaries become spaces instead of gluing words
+ * (`30/10/2025<br>11:00` must not read `30/10/202511:00`), whitespace normalized.
+ */
+export function textOf(nodes: ArrayLike<AnyNode>, opts: TextOptions = {}): string {
+  return normalizeSpace(rawText(nodes, opts));
+}
+
+/** The non-empty lines of the text, split at `<br>` and block boundaries. */
+export function linesOf(nodes: ArrayLike<AnyNode>, opts: TextOptions = {}): string[] {
+  return rawText(nodes, opts)
+    .split('\n')
+    .map((l) => normalizeSpace(l))
+    .filter((l) => l !== '');
+}
+
+/** Text of the element's own text nodes only (labels in `<strong>` and tooltips excluded). */
+export function ownText(nodes: ArrayLike<AnyNode>): string {
+  const out: string[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    if (!n || !isElement(n)) continue;
+    for (const child of n.children) {
+      if (isTextNode(child)) out.push(child.data);
+      else if (isElement(child) && child.name === 'br') out.push(' ');
+    }
+  }
+  return normalizeSpace(out.join(''));
+}
+
+/** Resolve a link of the page; `javascript:popUp('…')` links resolve to the popup's URL. */
+export function resolvePortalUrl(href: string | undefined | null, baseUrl: string = PORTAL_BASE_URL): string | null {
+  if (!href) return null;
+  let target = href.trim();
+  if (/^javascript:/i.test(target)) {
+    const m = /popUp\w*\(\s*['"]([^'"]+)['"]/i.exec(target);
+    if (!m || !m[1]) return null;
+    target = m[1];
+  }
+  if (target === '' || target.startsWith('#')) return null;
+  try {
+    return new URL(target, baseUrl).toString();
+  } catch {
+    return null;
+  }
+}
+
+export interface ConsultationKey {
+  orgAcronyme: string;
+  refConsultation: string;
+}
+
+/** The natural key carried by a portal URL (`orgAcronyme`, or the popup's `orgAccronyme`). */
+export function keyFromUrl(url: string | null | undefined, baseUrl: string = PORTAL_BASE_URL): ConsultationKey | null {
+  if (!url) return null;
+  let params: URLSearchParams;
+  try {
+    params = new URL(url, baseUrl).searchParams;
+  } catch {
+    return null;
+  }
+  const ref = params.get('refConsultation') ?? params.get('id');
+  const org = params.get('orgAcronyme') ?? params.get('orgAccronyme');
+  if (!ref || !org || !/^\d+$/.test(ref)) return null;
+  return { orgAcronyme: org, refConsultation: ref };
+}
+
+export interface FormField {
+  name: string;
+  value: string;
+}
+
+export interface PostbackForm {
+  /** Absolute URL the form posts to. */
+  action: string;
+  /** The newest `PRADO_PAGESTATE`; every postback must carry it. */
+  pageState: string;
+  /**
+   * Every field a browser would post without clicking a button, in document order: inputs
+   * (hidden, text, …), checked radios and checkboxes, selected options. No textareas (posting
+   * the advanced-search textareas back empties the search), no submit/image/button/reset/file
+   * inputs, nothing disabled. `PRADO_PAGESTATE` is among them.
+   */
+  fields: FormField[];
+}
+
+export function collectFormFields($: CheerioAPI, form: Cheerio<Element>): FormField[] {
+  const fields: FormField[] = [];
+  form.find('input, select').each((_, el) => {
+    const $el = $(el);
+    const name = $el.attr('name');
+    if (!name || $el.attr('disabled') !== undefined) return;
+    if (el.name === 'select') {
+      const options = $el.find('option');
+      const selected = options.filter((_, o) => $(o).attr('selected') !== undefined);
+      const multiple = $el.attr('multiple') !== undefined;
+      const chosen = multiple ? selected.toArray() : selected.length ? [selected.last()[0]] : [options.first()[0]];
+      for (const o of chosen) {
+        if (!o) continue;
+        const value = $(o).attr('value') ?? normalizeSpace($(o).text());
+        fields.push({ name, value });
+      }
+      return;
+    }
+    const type = ($el.attr('type') ?? 'text').toLowerCase();
+    if (['submit', 'image', 'button', 'reset', 'file'].includes(type)) return;
+    if ((type === 'checkbox' || type === 'radio') && $el.attr('checked') === undefined) return;
+    const fallback = type === 'checkbox' || type === 'radio' ? 'on' : '';
+    fields.push({ name, value: $el.attr('value') ?? fallback });
+  });
+  return fields;
+}
+
+/** The PRADO form (the one carrying `PRADO_PAGESTATE`), or null when the page has none. */
+export function readPostbackForm($: CheerioAPI, baseUrl: string = PORTAL_BASE_URL): PostbackForm | null {
+  const state = $('input[name="PRADO_PAGESTATE"]').first();
+  if (!state.length) return null;
+  const form = $('form')
+    .filter((_, f) => $(f).find('input[name="PRADO_PAGESTATE"]').length > 0)
+    .first();
+  if (!form.length) return null;
+  const action = resolvePortalUrl(form.attr('action') ?? '', baseUrl) ?? baseUrl;
+  return { action, pageState: state.attr('value') ?? '', fields: collectFormFields($, form) };
+}
+
+const REJECTED_TITLE = /<title>\s*Request Rejected\s*<\/title>/i;
+const REJECTED_BODY = /The requested URL was rejected\.?\s*Please consult with your administrator/i;
+
+/**
+ * The portal's WAF (F5 BIG-IP ASM) answers some URLs with a tiny page, status 200, titled
+ * "Request Rejected" and quoting a support ID. Parsing it as a list would look like a changed
+ * page shape; it must be recognised first.
+ */
+export function isRequestRejectedPage(html: string): boolean {
+  const head = html.slice(0, 4000);
+  return REJECTED_TITLE.test(head) || REJECTED_BODY.test(head);
+}
+
+export function rejectedSupportId(html: string): string | null {
+  const m = /support\s+ID\s+is\s*:?\s*([0-9A-Za-z-]+)/i.exec(html.slice(0, 4000));
+  return m?.[1] ?? null;
+}

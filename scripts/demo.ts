@@ -1,0 +1,55 @@
+/**
+ * The demo after `stack up`: migrations, the worker, the schedules, one prices run (with its archive)
+ * against the local replicas, and where to look at what happened.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { connectMongo, connectPostgres } from '../activities/engine/db';
+import { loadCoreConfig } from '../schema/config';
+import type { PricesDailyResult } from '../workflows/prices';
+import { exitCodeForDaily, printDaily } from './cli';
+import { migrateDatabase } from './db/migrate';
+import { applySchedules } from './schedules';
+import { readStackEnv, workerService } from './stack/services';
+
+Object.assign(process.env, { ...readStackEnv(), ...process.env });
+const cfg = loadCoreConfig();
+const say = (line = '') => console.log(line);
+
+await migrateDatabase(cfg.databaseUrl);
+say('demo: database migrated');
+await workerService().start((line) => say(`demo: ${line}`));
+
+const connection = await Connection.connect({ address: cfg.temporal.address });
+const client = new Client({ connection, namespace: cfg.temporal.namespace });
+for (const o of await applySchedules(client, cfg.temporal.taskQueue)) say(`demo: schedule ${o.scheduleId} ${o.change}`);
+
+const date = new Date().toISOString().slice(0, 10);
+const workflowId = `prices-daily-${date}`;
+say(`demo: running ${workflowId} (prices from the local replicas of open.er-api, fawazahmed0, CoinGecko, MetalpriceAPI)`);
+const result = (await client.workflow.execute('pricesDaily', { taskQueue: cfg.temporal.taskQueue, workflowId, args: [{ date }] })) as PricesDailyResult;
+say();
+printDaily(result);
+await connection.close();
+
+const pg = connectPostgres(cfg.databaseUrl, { max: 1 });
+const mongo = await connectMongo(cfg.mongoUrl);
+const [counts] = await pg.sql<{ quotes: number; runs: number; rejected: number }[]>`
+  select (select count(*) from prices.quotes)::int as quotes, (select count(*) from etl.runs)::int as runs,
+         (select count(*) from etl.rejected_records)::int as rejected`;
+const archived = await mongo.db.collection('prices').countDocuments();
+await Promise.all([pg.close(), mongo.close()]);
+
+const ui = `${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/workflows`;
+say(`
+Where to look
+  Temporal Web UI      ${ui}/${workflowId}   (and ${workflowId}-archive, the archive child)
+  Schedules            ${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/schedules
+  PostgreSQL           ${counts!.quotes} rows in prices.quotes, ${counts!.runs} runs in etl.runs, ${counts!.rejected} rejected records
+                       psql postgres://moisson:moisson@127.0.0.1:55432/moisson
+  MongoDB (FerretDB)   ${archived} documents in moisson.prices   (${cfg.mongoUrl})
+  Worker metrics       http://127.0.0.1:${cfg.metricsPort}/metrics
+Next
+  npx moisson prices run --sync          run again (changes nothing the same day)
+  npx moisson prices archive --verify    re-archive the window and compare both sides
+  npm run stack:status | npm run stack:down`);
+process.exitCode = exitCodeForDaily(result);

@@ -1,0 +1,88 @@
+/**
+ * The Schedules moisson runs on, as data, and `applySchedules`, which makes the server match them:
+ * creates what is missing, updates what differs, leaves the rest alone. Running it twice changes nothing.
+ */
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import type { PricesDailyInput } from '../workflows/prices';
+
+export interface ScheduleDefinition {
+  scheduleId: string;
+  description: string;
+  workflowType: string;
+  /** Temporal appends the scheduled time to it, so every run has a readable, unique id. */
+  workflowId: string;
+  args: unknown[];
+  calendar: { hour: number; minute: number };
+  timezone: string;
+  /** How far back missed runs are caught up after an outage (the SDK default is a year). */
+  catchupWindow: string;
+  overlap: ScheduleOverlapPolicy;
+}
+
+export const SCHEDULES: ScheduleDefinition[] = [
+  {
+    scheduleId: 'prices-daily',
+    description: 'Daily prices in MRU (FX, crypto, metals), then the 7-day archive to MongoDB',
+    workflowType: 'pricesDaily',
+    workflowId: 'prices-daily',
+    args: [{} satisfies PricesDailyInput],
+    // The free FX feeds publish their day shortly after midnight UTC; Mauritania is on UTC.
+    calendar: { hour: 6, minute: 0 },
+    timezone: 'Africa/Nouakchott',
+    catchupWindow: '1 day',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
+];
+
+export type ApplyOutcome = { scheduleId: string; change: 'created' | 'updated' | 'unchanged' };
+
+function toOptions(def: ScheduleDefinition, taskQueue: string): ScheduleOptions {
+  return {
+    scheduleId: def.scheduleId,
+    spec: { calendars: [{ hour: def.calendar.hour, minute: def.calendar.minute }], timezone: def.timezone },
+    action: { type: 'startWorkflow', workflowType: def.workflowType, workflowId: def.workflowId, taskQueue, args: def.args },
+    policies: { catchupWindow: def.catchupWindow, overlap: def.overlap },
+    memo: { description: def.description },
+  };
+}
+
+/** What we control of a schedule, in a form two descriptions can be compared by. */
+function fingerprint(desc: ScheduleDescription): string {
+  const action = desc.action.type === 'startWorkflow' ? desc.action : undefined;
+  return JSON.stringify({
+    calendars: desc.spec.calendars?.map((c) => ({ hour: c.hour, minute: c.minute, dayOfWeek: c.dayOfWeek })),
+    timezone: desc.spec.timezone,
+    workflowType: action?.workflowType,
+    workflowId: action?.workflowId,
+    taskQueue: action?.taskQueue,
+    args: action?.args,
+    catchupWindow: desc.policies.catchupWindow,
+    overlap: desc.policies.overlap,
+  });
+}
+
+export async function applySchedules(client: Client, taskQueue: string, definitions = SCHEDULES, opts: { dryRun?: boolean } = {}): Promise<ApplyOutcome[]> {
+  const outcomes: ApplyOutcome[] = [];
+  for (const def of definitions) {
+    const wanted = toOptions(def, taskQueue);
+    const handle = client.schedule.getHandle(def.scheduleId);
+    let current: ScheduleDescription | undefined;
+    try {
+      current = await handle.describe();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+    if (!current) {
+      if (!opts.dryRun) await client.schedule.create(wanted);
+      outcomes.push({ scheduleId: def.scheduleId, change: 'created' });
+      continue;
+    }
+    const before = fingerprint(current);
+    if (!opts.dryRun) {
+      await handle.update((prev) => ({ ...prev, spec: wanted.spec, action: wanted.action, policies: { ...prev.policies, ...wanted.policies } }));
+    }
+    const after = opts.dryRun ? undefined : fingerprint(await handle.describe());
+    outcomes.push({ scheduleId: def.scheduleId, change: after !== undefined && after === before ? 'unchanged' : 'updated' });
+  }
+  return outcomes;
+}
