@@ -1,7 +1,7 @@
 /** One prices test world: its own database and archive, a real Temporal server, the replica. */
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
 import { createMoissonWorker } from '../../workers/create';
 import { startPricesReplica, type PricesReplica } from '../replicas/prices';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
@@ -17,7 +17,7 @@ export interface PricesWorld {
   /** The environment of a worker pointed at the replica. */
   env(overrides?: Record<string, string | undefined>): Record<string, string | undefined>;
   /** Runs `fn` while a worker (with this environment) polls the world's task queue. */
-  withWorker<T>(fn: () => Promise<T>, envOverrides?: Record<string, string | undefined>, extra?: (w: Worker) => void): Promise<T>;
+  withWorker<T>(fn: () => Promise<T>, envOverrides?: Record<string, string | undefined>, plugins?: WorkerOptions['plugins']): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -41,13 +41,15 @@ export async function createPricesWorld(): Promise<PricesWorld> {
         ...overrides,
       };
     },
-    async withWorker(fn, envOverrides = {}) {
+    async withWorker(fn, envOverrides = {}, plugins) {
       const worker = await createMoissonWorker({
         connection: temporal.nativeConnection,
         namespace: temporal.namespace ?? 'default',
         taskQueue: world.taskQueue,
         deps: { sql: db.sql, db: db.db, mongo: archive.db, env: world.env(envOverrides), today: () => world.today },
-        workflowBundle: await workflowBundle(),
+        // A plugin may add workflow interceptors, which only a bundle it builds itself contains.
+        workflowBundle: plugins?.length ? undefined : await workflowBundle(),
+        plugins,
       });
       return worker.runUntil(fn);
     },

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { connectMongo, connectPostgres, type Archive, type Database } from '../../activities/engine/db';
 import { LOCAL_STACK } from '../../schema/config';
 import { migrateDatabase } from '../../scripts/db/migrate';
@@ -75,8 +75,15 @@ export function temporalCliPath(): string {
   return path;
 }
 
+let runtimeInstalled = false;
+
 /** A real Temporal dev server from the installed CLI: never a download. */
 export function startTemporal(): Promise<TestWorkflowEnvironment> {
+  if (!runtimeInstalled) {
+    // Expected activity failures (faults the tests inject) would otherwise flood the output.
+    Runtime.install({ logger: new DefaultLogger(process.env.TEMPORAL_TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'ERROR') });
+    runtimeInstalled = true;
+  }
   return TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'existing-path', path: temporalCliPath() }, ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } },
   });

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm test [-- FILES…]`: installs what is missing, starts the local stack (a no-op when it runs), then
+# runs the test files (all of tests/**/*.test.ts by default) on the real services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+node --import tsx scripts/stack/index.ts up
+if [ "$#" -gt 0 ]; then
+  files=("$@")
+else
+  mapfile -t files < <(find tests -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+fi
+# Each file starts its own Temporal dev server and databases; two at a time suits a 2-core machine.
+exec node --import tsx --test --test-reporter=spec --test-concurrency="${TEST_CONCURRENCY:-2}" "${files[@]}"

@@ -1,0 +1,51 @@
+/**
+ * The worker's OpenTelemetry wiring, on a real run: spans for the workflow and its activities (through
+ * the SDK's interceptors), and our counters on the Prometheus endpoint.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Server } from 'node:http';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { pricesDaily } from '../workflows/prices';
+import { setupTelemetry, startMetricsServer, type Telemetry } from '../workers/telemetry';
+import { createPricesWorld, type PricesWorld } from './prices/harness';
+
+let world: PricesWorld;
+let telemetry: Telemetry;
+let server: Server;
+const spans = new InMemorySpanExporter();
+
+before(async () => {
+  telemetry = setupTelemetry({ serviceName: 'moisson-test', spanExporter: spans });
+  server = await startMetricsServer(telemetry, 0);
+  world = await createPricesWorld();
+});
+after(async () => {
+  server?.close();
+  await world?.close();
+  await telemetry?.shutdown();
+});
+
+test('a run is traced from workflow to activities and counted on /metrics', async () => {
+  world.today = '2026-05-04';
+  const result = await world.withWorker(
+    () => world.temporal.client.workflow.execute(pricesDaily, { taskQueue: world.taskQueue, workflowId: `otel-${Date.now()}`, args: [{ date: world.today, archive: false }] }),
+    {},
+    telemetry.plugins,
+  );
+  assert.equal(result.outcome, 'success');
+  await telemetry.spanProcessor?.forceFlush();
+  const names = spans.getFinishedSpans().map((s) => s.name);
+  assert.ok(names.includes('RunWorkflow:pricesDaily'), `workflow span missing in ${names.join(', ')}`);
+  assert.ok(names.includes('RunActivity:fetchPriceQuotes'), `activity span missing in ${names.join(', ')}`);
+  const workflowSpan = spans.getFinishedSpans().find((s) => s.name === 'RunWorkflow:pricesDaily')!;
+  const activitySpan = spans.getFinishedSpans().find((s) => s.name === 'RunActivity:fetchPriceQuotes')!;
+  assert.equal(activitySpan.spanContext().traceId, workflowSpan.spanContext().traceId, 'activity spans belong to the workflow trace');
+
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  const body = await (await fetch(`http://127.0.0.1:${address.port}/metrics`)).text();
+  assert.match(body, /moisson_items_total\{pipeline="prices",kind="quote",result="saved"\} 7/);
+  assert.match(body, /moisson_http_requests_total\{host="127\.0\.0\.1:\d+",status="200"\} \d+/);
+  assert.match(body, /moisson_run_duration_seconds_count\{pipeline="prices",outcome="success"\} 1/);
+});
