@@ -66,8 +66,13 @@ const coreSchema = z.object({
   MOISSON_TASK_QUEUE: z.string().min(1).default('moisson'),
   MOISSON_BROWSER_TASK_QUEUE: z.string().min(1).default('moisson-browser'),
   METRICS_PORT: port.default(9464),
+  /** 0.0.0.0 in a container, so Prometheus can reach it. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('moisson'),
+  CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  /** Browser activities at once per browser worker: 2–4 suits 2 cores. */
+  BROWSER_CONCURRENCY: positiveInt.max(16).default(2),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -76,8 +81,10 @@ export type CoreConfig = {
   mongoUrl: string;
   temporal: { address: string; namespace: string; uiUrl: string; taskQueue: string; browserTaskQueue: string };
   metricsPort: number;
+  metricsHost: string;
   otel: { serviceName: string; otlpEndpoint: string | undefined };
   logLevel: z.infer<typeof coreSchema>['LOG_LEVEL'];
+  browser: { chromiumPath: string; concurrency: number };
 };
 
 export const PRICE_SOURCES = ['erapi', 'fawaz', 'coingecko', 'metalpriceapi'] as const;
@@ -158,8 +165,10 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
       browserTaskQueue: c.MOISSON_BROWSER_TASK_QUEUE,
     },
     metricsPort: c.METRICS_PORT,
+    metricsHost: c.METRICS_HOST,
     otel: { serviceName: c.OTEL_SERVICE_NAME, otlpEndpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT },
     logLevel: c.LOG_LEVEL,
+    browser: { chromiumPath: c.CHROMIUM_PATH, concurrency: c.BROWSER_CONCURRENCY },
   };
 }
 

@@ -6,10 +6,10 @@ import { Client, Connection } from '@temporalio/client';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
 import { loadCoreConfig } from '../schema/config';
 import type { PricesDailyResult } from '../workflows/prices';
-import { exitCodeForDaily, printDaily } from './cli';
+import { exitCodeForDaily, main, printDaily } from './cli';
 import { migrateDatabase } from './db/migrate';
 import { applySchedules } from './schedules';
-import { readStackEnv, workerService } from './stack/services';
+import { browserWorkerService, readStackEnv, workerService } from './stack/services';
 
 Object.assign(process.env, { ...readStackEnv(), ...process.env });
 const cfg = loadCoreConfig();
@@ -17,7 +17,11 @@ const say = (line = '') => console.log(line);
 
 await migrateDatabase(cfg.databaseUrl);
 say('demo: database migrated');
-await workerService().start((line) => say(`demo: ${line}`));
+// Restarted, not reused: a worker left from an earlier checkout would run yesterday's code.
+for (const worker of [workerService(), browserWorkerService()]) {
+  await worker.stop();
+  await worker.start((line) => say(`demo: ${line}`));
+}
 
 const connection = await Connection.connect({ address: cfg.temporal.address });
 const client = new Client({ connection, namespace: cfg.temporal.namespace });
@@ -51,5 +55,9 @@ Where to look
 Next
   npx moisson prices run --sync          run again (changes nothing the same day)
   npx moisson prices archive --verify    re-archive the window and compare both sides
+  npx moisson doctor                     check both task queues (the browser one renders a page)
   npm run stack:status | npm run stack:down`);
 process.exitCode = exitCodeForDaily(result);
+say();
+say('demo: checking the browser queue (npx moisson doctor)');
+await main(['node', 'moisson', 'doctor']);

@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { createBrowserActivities, type BrowserPool } from '../activities/engine/browser';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -26,5 +27,26 @@ export function createMoissonWorker(opts: MoissonWorkerOptions): Promise<Worker>
     maxConcurrentActivityTaskExecutions: 20,
     // Long activities heartbeat: let the SDK batch them, but never hold them past this.
     maxHeartbeatThrottleInterval: '10 seconds',
+  });
+}
+
+export interface BrowserWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  pool: BrowserPool;
+  concurrency: number;
+  plugins?: WorkerOptions['plugins'];
+}
+
+/** The `moisson-browser` queue: activities only, few at a time (a browser is heavy on 2 cores). */
+export function createBrowserWorker(opts: BrowserWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: createBrowserActivities(opts.pool),
+    plugins: opts.plugins,
+    maxConcurrentActivityTaskExecutions: opts.concurrency,
   });
 }

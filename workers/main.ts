@@ -37,8 +37,8 @@ async function main(): Promise<void> {
     telemetryOptions: { metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
   });
   const telemetry = setupTelemetry({ serviceName: config.otel.serviceName, otlpEndpoint: config.otel.otlpEndpoint });
-  const metricsServer = await startMetricsServer(telemetry, config.metricsPort, `http://${coreMetricsAddress}/metrics`);
-  log.info(`metrics on http://127.0.0.1:${config.metricsPort}/metrics`);
+  const metricsServer = await startMetricsServer(telemetry, config.metricsPort, `http://${coreMetricsAddress}/metrics`, config.metricsHost);
+  log.info(`metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`);
 
   const pg = connectPostgres(config.databaseUrl);
   const mongo = await connectMongo(config.mongoUrl);

@@ -52,7 +52,7 @@ export function setupTelemetry(opts: { serviceName: string; otlpEndpoint?: strin
 }
 
 /** `/metrics`: our metrics, then the Temporal SDK's (scraped from its loopback endpoint) when it has one. */
-export function startMetricsServer(telemetry: Telemetry, port: number, coreMetricsUrl?: string): Promise<Server> {
+export function startMetricsServer(telemetry: Telemetry, port: number, coreMetricsUrl?: string, host = '127.0.0.1'): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
@@ -73,6 +73,6 @@ export function startMetricsServer(telemetry: Telemetry, port: number, coreMetri
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    server.listen(port, host, () => resolve(server));
   });
 }

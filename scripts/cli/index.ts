@@ -7,6 +7,7 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFaile
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { checkAllConfig, ConfigError, loadCoreConfig, type CoreConfig } from '../../schema/config';
 import { ASSET_CODES } from '../../schema/prices/assets';
+import type { ProbePageResult } from '../../activities/engine/browser';
 import type { PricesArchiveResult, PricesDailyResult } from '../../workflows/prices';
 import { applySchedules, SCHEDULES } from '../schedules';
 
@@ -208,6 +209,31 @@ export function buildProgram(): Command {
           const next = s.info.nextActionTimes[0]?.toISOString() ?? '-';
           console.log(`${s.scheduleId.padEnd(24)} ${s.state.paused ? 'paused' : 'active'}  next ${next}`);
         }
+      } finally {
+        await closeClient(client);
+      }
+    });
+
+  program
+    .command('doctor')
+    .description('check the platform through its real queues: a page rendered by the browser worker')
+    .option('--url <url>', 'the page to render (default: the Temporal Web UI)')
+    .action(async (opts: { url?: string }) => {
+      const cfg = config();
+      const client = await connect(cfg);
+      try {
+        const url = opts.url ?? cfg.temporal.uiUrl;
+        const workflowId = `doctor-browser-${Date.now()}`;
+        const probe = (await waitForResult(
+          client.workflow.execute('browserProbe', {
+            taskQueue: cfg.temporal.taskQueue,
+            workflowId,
+            args: [{ url, taskQueue: cfg.temporal.browserTaskQueue }],
+            workflowExecutionTimeout: '3 minutes',
+          }),
+        )) as ProbePageResult;
+        console.log(`queue ${cfg.temporal.taskQueue}: ok (workflow ${workflowId})`);
+        console.log(`queue ${cfg.temporal.browserTaskQueue}: ok — Chromium rendered ${probe.finalUrl} (HTTP ${probe.status}, "${probe.title}", ${probe.bytes} bytes, ${probe.links} links) in ${probe.durationMs} ms`);
       } finally {
         await closeClient(client);
       }

@@ -13,6 +13,7 @@ import { paths, versions } from './paths';
 const SYSTEM_PACKAGES: { pkg: string; provides: string; why: string }[] = [
   { pkg: 'postgresql', provides: 'initdb', why: 'the PostgreSQL cluster' },
   { pkg: 'python3-venv', provides: 'python3-venv', why: 'the Temporal CLI from PyPI' },
+  { pkg: 'chromium', provides: 'chromium', why: 'the browser worker (Playwright drives it; browsers are never downloaded)' },
 ];
 
 function findPgBin(): string | undefined {
@@ -124,7 +125,7 @@ export interface InstallOptions {
 }
 
 export function installAll(opts: InstallOptions, log: (line: string) => void): void {
-  if (opts.postgres || opts.temporal) installSystemPackages(log);
+  installSystemPackages(log);
   if (opts.temporal) installTemporal(log);
   if (opts.ferretdb) installFerretDb(log);
 }

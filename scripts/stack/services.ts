@@ -3,7 +3,7 @@
  * readiness, and stopped by that pid (never by a name pattern). A service whose URL the environment
  * already sets (DATABASE_URL, MONGO_URL, TEMPORAL_ADDRESS) is someone else's and is left alone.
  */
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { MongoClient } from 'mongodb';
@@ -65,10 +65,12 @@ function daemon(spec: {
   name: string;
   external: string | undefined;
   address: string;
-  port: number;
-  portVariable: string;
+  /** The port it listens on, checked free before it starts (none for a worker that only polls). */
+  port?: number;
+  portVariable?: string;
   command: () => { cmd: string; args: string[]; marker: string; env?: NodeJS.ProcessEnv };
-  ready: () => Promise<boolean>;
+  /** `logSince()` is what the process wrote since this start (the log file is appended to). */
+  ready: (logSince: () => string) => Promise<boolean>;
   timeoutMs: number;
 }): Service {
   const pf = pidFile(spec.name);
@@ -79,11 +81,13 @@ function daemon(spec: {
     async start(log) {
       const { cmd, args, marker, env } = spec.command();
       if (pidRunning(readPid(pf), marker)) return;
-      await ensurePortFree(spec.port, spec.name, spec.portVariable);
+      if (spec.port !== undefined) await ensurePortFree(spec.port, spec.name, spec.portVariable ?? 'its port setting');
       log(`starting ${spec.name} on ${spec.address}`);
+      const offset = existsSync(lf) ? statSync(lf).size : 0;
+      const logSince = () => (existsSync(lf) ? readFileSync(lf).subarray(offset).toString('utf8') : '');
       const pid = startDetached(cmd, args, lf, { cwd: projectRoot, env: env ?? process.env });
       writePid(pf, pid);
-      await waitFor(spec.name, spec.ready, { timeoutMs: spec.timeoutMs, logFile: lf, stillAlive: () => pidRunning(pid, marker) });
+      await waitFor(spec.name, () => spec.ready(logSince), { timeoutMs: spec.timeoutMs, logFile: lf, stillAlive: () => pidRunning(pid, marker) });
     },
     async stop() {
       const pid = readPid(pf);
@@ -304,6 +308,24 @@ export function workerService(): Service {
       env: { ...process.env, ...stackEnvironment(), METRICS_PORT: String(port) },
     }),
     ready: () => portOpen(port),
+    timeoutMs: 60_000,
+  });
+}
+
+/** The browser worker (`moisson-browser` queue, Playwright on Debian's Chromium); started by the demo. */
+export function browserWorkerService(): Service {
+  return daemon({
+    name: 'browser-worker',
+    external: undefined,
+    address: 'task queue moisson-browser',
+    command: () => ({
+      cmd: process.execPath,
+      args: ['--import', 'tsx', 'workers/browser.ts'],
+      marker: 'workers/browser.ts',
+      env: { ...process.env, ...stackEnvironment() },
+    }),
+    // It serves no port: it is ready once it says that it polls.
+    ready: async (logSince) => logSince().includes('polling task queue'),
     timeoutMs: 60_000,
   });
 }

@@ -1,0 +1,116 @@
+/**
+ * The browser pool of a browser worker: one Chromium per process (Debian's, by path: browsers are
+ * never downloaded), launched on first use and relaunched if it dies; each task gets its own context,
+ * closed afterwards, so cookies never leak between jobs.
+ */
+import { Context } from '@temporalio/activity';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import { activity, ConfigurationError, InvalidInputError, TransientError } from './errors';
+
+// Without the background-networking flags Chromium keeps calling home, which a closed network refuses.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export class BrowserPool {
+  private browser: Promise<Browser> | undefined;
+
+  constructor(
+    private readonly executablePath: string,
+    private readonly userAgent = 'moisson/0.1 (+https://github.com/moisson/moisson)',
+  ) {}
+
+  private launch(): Promise<Browser> {
+    if (!this.browser) {
+      const launching = chromium.launch({ executablePath: this.executablePath, headless: true, args: CHROMIUM_ARGS }).catch((err: unknown) => {
+        this.browser = undefined;
+        const message = err instanceof Error ? err.message : String(err);
+        if (/ENOENT|doesn't exist|no such file/i.test(message)) {
+          throw new ConfigurationError(`no Chromium at ${this.executablePath} (CHROMIUM_PATH); install Debian's chromium (npm run stack:install)`);
+        }
+        throw new TransientError('network', `Chromium failed to start: ${message.split('\n')[0]}`);
+      });
+      this.browser = launching;
+      void launching.then((b) => b.on('disconnected', () => (this.browser = undefined)), () => undefined);
+    }
+    return this.browser;
+  }
+
+  async withPage<T>(fn: (page: Page) => Promise<T>): Promise<T> {
+    const browser = await this.launch();
+    let context: BrowserContext | undefined;
+    try {
+      context = await browser.newContext({ userAgent: this.userAgent, serviceWorkers: 'block' });
+      const page = await context.newPage();
+      return await fn(page);
+    } finally {
+      await context?.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    const b = this.browser;
+    this.browser = undefined;
+    await (await b?.catch(() => undefined))?.close();
+  }
+}
+
+export interface ProbePageInput {
+  url: string;
+  timeoutMs?: number;
+}
+
+export interface ProbePageResult {
+  finalUrl: string;
+  status: number | null;
+  title: string;
+  bytes: number;
+  links: number;
+  durationMs: number;
+}
+
+export function createBrowserActivities(pool: BrowserPool) {
+  /** Renders a page in the real browser and says what came back: the browser queue's smoke check. */
+  async function probePage(input: ProbePageInput): Promise<ProbePageResult> {
+    let url: URL;
+    try {
+      url = new URL(input.url);
+    } catch {
+      throw new InvalidInputError(`not a URL: ${input.url}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInputError(`only http(s) pages can be probed, not ${url.protocol}`);
+    const started = Date.now();
+    const heartbeat = setInterval(() => Context.current().heartbeat(), 2_000);
+    try {
+      return await pool.withPage(async (page) => {
+        let response;
+        try {
+          response = await page.goto(url.toString(), { waitUntil: 'load', timeout: input.timeoutMs ?? 30_000 });
+        } catch (err) {
+          throw new TransientError('network', `the browser could not load ${url}: ${(err as Error).message.split('\n')[0]}`);
+        }
+        const html = await page.content();
+        return {
+          finalUrl: page.url(),
+          status: response?.status() ?? null,
+          title: await page.title(),
+          bytes: Buffer.byteLength(html),
+          links: await page.locator('a[href]').count(),
+          durationMs: Date.now() - started,
+        };
+      });
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+  return { probePage: activity(probePage) };
+}
+
+export type BrowserActivities = ReturnType<typeof createBrowserActivities>;

@@ -1,0 +1,49 @@
+/**
+ * The browser worker process (`npm run worker:browser`): the `moisson-browser` task queue, Playwright
+ * activities on Debian's Chromium, one browser for the whole process.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { pino } from 'pino';
+import { BrowserPool } from '../activities/engine/browser';
+import { ConfigError, loadCoreConfig } from '../schema/config';
+import { createBrowserWorker } from './create';
+import { setupTelemetry } from './telemetry';
+
+const log = pino({ name: 'moisson-browser-worker', level: process.env.LOG_LEVEL ?? 'info' });
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadCoreConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log.fatal(err.message);
+      process.exit(3);
+    }
+    throw err;
+  }
+  const telemetry = setupTelemetry({ serviceName: `${config.otel.serviceName}-browser`, otlpEndpoint: config.otel.otlpEndpoint });
+  const pool = new BrowserPool(config.browser.chromiumPath);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  try {
+    const worker = await createBrowserWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.browserTaskQueue,
+      pool,
+      concurrency: config.browser.concurrency,
+      plugins: telemetry.plugins,
+    });
+    log.info(`polling task queue '${config.temporal.browserTaskQueue}' with ${config.browser.concurrency} browser slot(s), Chromium ${config.browser.chromiumPath}`);
+    await worker.run();
+  } finally {
+    await pool.close();
+    await connection.close();
+    await telemetry.shutdown();
+  }
+}
+
+main().catch((err: unknown) => {
+  log.fatal({ err }, 'browser worker stopped');
+  process.exit(1);
+});
