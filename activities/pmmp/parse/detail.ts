@@ -65,22 +65,24 @@ class DetailReader {
     private readonly labels: LabelIndex,
   ) {}
 
-  /** The value element: by id suffix, else by a label starting with one of `labels`. */
-  element(field: string, labels: string[] = []): Cheerio<Element> | null {
-    const byId = this.recap.find(`[id$="${SUMMARY}${field}"]`).first();
-    if (byId.length) return byId;
+  /** The value element: by id suffix (when `field` is given), else by a label starting with one of `labels`. */
+  element(field: string | null, labels: string[] = []): Cheerio<Element> | null {
+    if (field !== null) {
+      const byId = this.recap.find(`[id$="${SUMMARY}${field}"]`).first();
+      if (byId.length) return byId;
+    }
     const folded = labels.map(foldLabel);
     const hit = this.labels.find((l) => folded.some((f) => l.label === f || l.label.startsWith(`${f} `)));
     return hit ? hit.value : null;
   }
 
-  text(field: string, labels: string[] = []): string | null {
+  text(field: string | null, labels: string[] = []): string | null {
     const el = this.element(field, labels);
     return el ? cleanValue(textOf(el, { skip: isBubble })) : null;
   }
 
   /** `<li>` items of a list value; a plain text value counts as one item. */
-  list(field: string, labels: string[] = []): string[] {
+  list(field: string | null, labels: string[] = []): string[] {
     const el = this.element(field, labels);
     if (!el) return [];
     const items = el
@@ -152,15 +154,17 @@ export function parseConsultationDetail(html: string, ctx: DetailContext = {}): 
   let procedure = r.text('typeProcedure');
   let passationMode = r.text('modePassation');
   if (procedure === null && passationMode === null) {
-    const both = r.text('(none)', ['procedure', 'type de procedure']);
+    const both = r.text(null, ['procedure', 'type de procedure']);
     if (both) [procedure, passationMode] = splitProcedure(both);
   }
   passationMode = passationMode ? cleanValue(passationMode.replace(/^\s*\|\s*/, '')) : null;
 
   const estimationRaw =
     r.referential('idReferentielZoneText', /estimation/i, '_labelReferentielZoneText') ??
-    r.text('(none)', ['estimation', 'estimation en dhs ttc']);
-  const smallBusiness = r.referential('idRefRadio', /\b(?:TPE|PME)\b/i, '_labelReferentielRadio');
+    r.text(null, ['estimation']);
+  const smallBusiness =
+    r.referential('idRefRadio', /\b(?:TPE|PME)\b/i, '_labelReferentielRadio') ??
+    r.text(null, ['reserve a la tpe', 'reserve aux tpe', 'reserve a la pme', 'reserve aux pme']);
 
   const visitsPanel = r.element('panelVisitesLieux', ['visites des lieux']);
   const siteVisits = visitsPanel ? readVisits($, visitsPanel, where, log) : [];

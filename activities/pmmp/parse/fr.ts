@@ -11,7 +11,7 @@ import { DateTime } from 'luxon';
 
 export const PORTAL_ZONE = 'Africa/Casablanca';
 
-// Every horizontal space the portal (or a copy-paste into it) produces: NBSP, narrow NBSP
+// Every space the portal (or a copy-paste into it) produces: line breaks, NBSP, narrow NBSP
 // (U+202F, French typography before ':' and as thousands separator), figure/thin spaces, tabs.
 const SPACES = /[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]+/gu;
 // Zero-width characters that sneak into copy-pasted references and break equality.
@@ -38,7 +38,7 @@ export function cleanValue(text: string | null | undefined): string | null {
   return v;
 }
 
-/** Lowercase, accents and punctuation removed: the form labels are compared in. */
+/** Lowercase, without accents or punctuation: how visible labels are compared. */
 export function foldLabel(text: string): string {
   return normalizeSpace(text)
     .normalize('NFD')
@@ -60,9 +60,7 @@ const CURRENCY_NOISE = /\b(?:mad|dhs?|dirhams?|ttc|ht|hors\s+taxes?)\b\.?/giu;
  */
 export function parseFrenchAmount(text: string | null | undefined): string | null {
   if (text == null) return null;
-  let t = normalizeSpace(stripPlaceholder(text)).replace(CURRENCY_NOISE, ' ');
-  t = t.replace(/[:*]/g, ' ');
-  t = normalizeSpace(t);
+  const t = normalizeSpace(normalizeSpace(stripPlaceholder(text)).replace(CURRENCY_NOISE, ' '));
   if (t === '' || /^[-–—]+$/.test(t)) return null;
   if (!/^\d[\d .,]*$/.test(t)) return null;
 

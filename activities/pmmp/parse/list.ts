@@ -47,7 +47,7 @@ export interface ResultListPage {
   form: PostbackForm;
 }
 
-/** Tooltip bubbles repeat (or complete) a value next to it; they are read on purpose, not by accident. */
+/** Left out of a cell's visible value: tooltips repeat (or complete) it and are read on purpose; `<strong>` is the label. */
 const isBubble = (el: Element): boolean => /\binfo-(?:bulle|suite)\b/.test(el.attribs['class'] ?? '') || el.name === 'strong';
 
 function canonicalDetailUrl(key: ConsultationKey, baseUrl: string): string {
@@ -56,7 +56,7 @@ function canonicalDetailUrl(key: ConsultationKey, baseUrl: string): string {
 }
 
 /** Whether a node is shown: neither it nor an ancestor up to `stop` is `display:none`. */
-function shownWithin($: CheerioAPI, el: Element, stop: Element): boolean {
+function shownWithin(el: Element, stop: Element): boolean {
   let cur: Element | null = el;
   while (cur && cur !== stop) {
     if (isInlineHidden(cur)) return false;
@@ -137,7 +137,7 @@ function parseRow($: CheerioAPI, tr: Element, index: number, baseUrl: string, lo
     const link = lotsLink[0];
     const imgs = lotsLink.find('img').toArray();
     // The link exists on every row; its picto is only displayed when the consultation has lots.
-    const visible = link !== undefined && shownWithin($, link, tr) && (imgs.length === 0 || imgs.some((i) => !isInlineHidden(i)));
+    const visible = link !== undefined && shownWithin(link, tr) && (imgs.length === 0 || imgs.some((i) => !isInlineHidden(i)));
     if (visible) lotsUrl = resolvePortalUrl(lotsLink.attr('href'), baseUrl);
   }
 
@@ -145,7 +145,7 @@ function parseRow($: CheerioAPI, tr: Element, index: number, baseUrl: string, lo
   const deadlineEl = dateCell
     .find('.cloture-line')
     .toArray()
-    .find((el) => shownWithin($, el, dateCell[0] ?? tr));
+    .find((el) => shownWithin(el, dateCell[0] ?? tr));
   const deadlineRaw = deadlineEl ? cleanValue(textOf([deadlineEl], { skip: isBubble })) : null;
   const deadline = readField(deadlineRaw, parseCasablancaDate, 'deadline', 'a dd/mm/yyyy HH:MM date', where, log);
 

@@ -10,7 +10,7 @@
  * (`…_panelReferentielZoneText` with its `_titre`), `…_cautionProvisoire`, `…_qualification`,
  * `…_agrements`. tests/pmmp/fixtures/lots-popup.inferred.html is built from that description.
  */
-import type { Cheerio, CheerioAPI } from 'cheerio';
+import { contains, type Cheerio, type CheerioAPI } from 'cheerio';
 import type { AnyNode, Element } from 'domhandler';
 
 import { LotItemSchema, type LotItem } from '../../../schema/pmmp/items';
@@ -127,7 +127,9 @@ export function parseLots(html: string, ctx: LotsContext = {}): LotsPage {
   const seenNumbers = new Set<number>();
   for (const [index, firstEl] of firstOf) {
     const pos = position.get(firstEl) ?? 0;
-    const header = headers.filter((h) => (position.get(h) ?? Infinity) < pos).pop() ?? null;
+    // The header either precedes the lot's first id-bearing element or sits inside it (a wrapper panel).
+    const header =
+      headers.find((h) => contains(firstEl, h)) ?? headers.filter((h) => (position.get(h) ?? Infinity) < pos).pop() ?? null;
     const where = { row: index, ref: `lot ctl${index}` };
     let lotNumber = header ? Number(LOT_HEADER.exec(textOf([header]))?.[1]) : NaN;
     if (!Number.isSafeInteger(lotNumber) || lotNumber <= 0 || seenNumbers.has(lotNumber)) {
