@@ -7,6 +7,11 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 node --import tsx scripts/stack/index.ts up
+# Tests use the services the stack says it runs (ports may have been moved with MOISSON_*_PORT).
+set -a
+# shellcheck disable=SC1091
+. .data/stack.env
+set +a
 if [ "$#" -gt 0 ]; then
   files=("$@")
 else
