@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: this registry lacks @swc/core's macOS/Windows builds, so the lock file cannot list
+  # them and `npm ci` refuses it; `npm install` follows the same lock file.
+  npm install --no-audit --no-fund
 fi
 node --import tsx scripts/stack/index.ts up
 # Tests use the services the stack says it runs (ports may have been moved with MOISSON_*_PORT).
