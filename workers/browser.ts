@@ -5,23 +5,14 @@
 import { NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
 import { BrowserPool } from '../activities/engine/browser';
-import { ConfigError, loadCoreConfig } from '../schema/config';
 import { createBrowserWorker } from './create';
+import { coreConfigOrExit } from './startup';
 import { setupTelemetry } from './telemetry';
 
 const log = pino({ name: 'moisson-browser-worker', level: process.env.LOG_LEVEL ?? 'info' });
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadCoreConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      log.fatal(err.message);
-      process.exit(3);
-    }
-    throw err;
-  }
+  const config = coreConfigOrExit(log);
   const telemetry = setupTelemetry({ serviceName: `${config.otel.serviceName}-browser`, otlpEndpoint: config.otel.otlpEndpoint });
   const pool = new BrowserPool(config.browser.chromiumPath);
   const connection = await NativeConnection.connect({ address: config.temporal.address });

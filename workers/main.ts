@@ -5,23 +5,15 @@
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { pino } from 'pino';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
-import { ConfigError, loadCoreConfig, loadPricesConfig, redactConfig } from '../schema/config';
+import { ConfigError, loadPricesConfig, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
+import { coreConfigOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
 
 const log = pino({ name: 'moisson-worker', level: process.env.LOG_LEVEL ?? 'info' });
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadCoreConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      log.fatal(err.message);
-      process.exit(3);
-    }
-    throw err;
-  }
+  const config = coreConfigOrExit(log);
   try {
     loadPricesConfig();
   } catch (err) {

@@ -58,13 +58,30 @@ function utcDate(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().slice(0, 10);
 }
 
-/** MRU replaced MRO in 2018 at 1 MRU = 10 MRO; some feeds still quote the old code. */
-function mruPerUsd(rates: Record<string, number | undefined>, upper: boolean): { value: Decimal; code: string } | undefined {
-  const mru = rates[upper ? 'MRU' : 'mru'];
-  if (mru !== undefined) return { value: dec(mru), code: 'MRU' };
-  const mro = rates[upper ? 'MRO' : 'mro'];
-  if (mro !== undefined) return { value: dec(mro).div(10), code: 'MRO' };
-  return undefined;
+/**
+ * Quotes from a table of "units per USD" (both FX feeds have this shape): USD costs MRU/USD, any other
+ * asset MRU/USD ÷ asset/USD. MRU replaced MRO in 2018 at 1 MRU = 10 MRO; some feeds still quote MRO.
+ */
+function quotesFromUsdRates(source: string, assets: string[], sourceTimestamp: string, perUsd: (code: string) => number | undefined): SourceFetch {
+  const mru = perUsd('MRU');
+  const mro = perUsd('MRO');
+  const mruPerUsd = mru !== undefined ? dec(mru) : mro !== undefined ? dec(mro).div(10) : undefined;
+  if (!mruPerUsd) return { quotes: [], missing: assets.map((asset) => ({ asset, reason: `${source} has no MRU (or MRO) rate` })) };
+  const quotes: SourceQuote[] = [];
+  const missing: SourceFetch['missing'] = [];
+  for (const asset of assets) {
+    if (asset === 'USD') {
+      quotes.push({ assetCode: asset, priceMru: mruPerUsd, direction: 'direct', sourceValue: mruPerUsd, sourceCurrency: 'MRU', sourceTimestamp });
+      continue;
+    }
+    const rate = perUsd(asset);
+    if (rate === undefined || rate === 0) {
+      missing.push({ asset, reason: rate === 0 ? `${source} gives 0 ${asset} per USD` : `${source} has no ${asset} rate` });
+      continue;
+    }
+    quotes.push({ assetCode: asset, priceMru: mruPerUsd.div(dec(rate)), direction: 'cross', sourceValue: dec(rate), sourceCurrency: `${asset}/USD`, sourceTimestamp });
+  }
+  return { quotes, missing };
 }
 
 function requireUsdMru(value: Decimal | undefined, source: string, date: string): Decimal {
@@ -92,25 +109,7 @@ const erapi: PriceSource = {
     if (body.result === 'error') throw new InvalidInputError(`erapi refused the request: ${body['error-type']}`, { source: 'erapi' });
     const asOf = utcDate(body.time_last_update_unix);
     if (asOf !== date) throw new NotAvailableError(`erapi serves only its latest rates (dated ${asOf}), not ${date}`, { source: 'erapi', asOf });
-    const mru = mruPerUsd(body.rates, true);
-    if (!mru) return { quotes: [], missing: assets.map((asset) => ({ asset, reason: 'erapi has no MRU (or MRO) rate' })) };
-    const ts = new Date(body.time_last_update_unix * 1000).toISOString();
-    const quotes: SourceQuote[] = [];
-    const missing: SourceFetch['missing'] = [];
-    for (const asset of assets) {
-      if (asset === 'USD') {
-        quotes.push({ assetCode: asset, priceMru: mru.value, direction: 'direct', sourceValue: mru.value, sourceCurrency: 'MRU', sourceTimestamp: ts });
-        continue;
-      }
-      const perUsd = body.rates[asset];
-      if (perUsd === undefined) {
-        missing.push({ asset, reason: `erapi has no ${asset} rate` });
-        continue;
-      }
-      // rates are units per USD: one unit of the asset costs MRU/USD ÷ asset/USD.
-      quotes.push({ assetCode: asset, priceMru: mru.value.div(dec(perUsd)), direction: 'cross', sourceValue: dec(perUsd), sourceCurrency: `${asset}/USD`, sourceTimestamp: ts });
-    }
-    return { quotes, missing };
+    return quotesFromUsdRates('erapi', assets, new Date(body.time_last_update_unix * 1000).toISOString(), (code) => body.rates[code]);
   },
 };
 
@@ -124,29 +123,8 @@ const fawaz: PriceSource = {
     const res = await requestJson(`${config.sources.fawaz.baseUrl}@${date}/v1/currencies/usd.json`, { timeoutMs: config.httpTimeoutMs });
     const body = parseShape(fawazSchema, res.body, 'fawaz');
     if (body.date !== date) throw new NotAvailableError(`fawaz answered with rates dated ${body.date}, not ${date}`, { source: 'fawaz' });
-    const mru = mruPerUsd(body.usd, false);
-    if (!mru) return { quotes: [], missing: assets.map((asset) => ({ asset, reason: 'fawaz has no mru (or mro) rate' })) };
     // The feed is daily and carries no time: its day is its timestamp.
-    const ts = `${body.date}T00:00:00.000Z`;
-    const quotes: SourceQuote[] = [];
-    const missing: SourceFetch['missing'] = [];
-    for (const asset of assets) {
-      if (asset === 'USD') {
-        quotes.push({ assetCode: asset, priceMru: mru.value, direction: 'direct', sourceValue: mru.value, sourceCurrency: 'MRU', sourceTimestamp: ts });
-        continue;
-      }
-      const perUsd = body.usd[asset.toLowerCase()];
-      if (perUsd === undefined) {
-        missing.push({ asset, reason: `fawaz has no ${asset.toLowerCase()} rate` });
-        continue;
-      }
-      if (perUsd === 0) {
-        missing.push({ asset, reason: `fawaz gives 0 ${asset.toLowerCase()} per USD` });
-        continue;
-      }
-      quotes.push({ assetCode: asset, priceMru: mru.value.div(dec(perUsd)), direction: 'cross', sourceValue: dec(perUsd), sourceCurrency: `${asset}/USD`, sourceTimestamp: ts });
-    }
-    return { quotes, missing };
+    return quotesFromUsdRates('fawaz', assets, `${body.date}T00:00:00.000Z`, (code) => body.usd[code.toLowerCase()]);
   },
 };
 

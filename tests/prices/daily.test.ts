@@ -90,7 +90,7 @@ describe('pricesDaily', () => {
       assert.equal(result.assets.XAU?.source, 'fawaz');
       assert.equal(result.assets.XCU?.status, 'missing');
       assert.equal(result.assets.IRON?.status, 'missing');
-      assert.match(result.assets.IRON?.reason ?? '', /fawaz has no iron/);
+      assert.match(result.assets.IRON?.reason ?? '', /fawaz has no IRON rate/);
       const erapi = result.sources.find((s) => s.source === 'erapi');
       assert.equal(erapi?.status, 'failed');
       assert.match(erapi?.error ?? '', /TransientError: .*503/);
