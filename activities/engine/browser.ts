@@ -3,8 +3,8 @@
  * never downloaded), launched on first use and relaunched if it dies; each task gets its own context,
  * closed afterwards, so cookies never leak between jobs.
  */
-import { Context } from '@temporalio/activity';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import { withHeartbeat } from './heartbeat';
 import { activity, ConfigurationError, InvalidInputError, TransientError } from './errors';
 
 // Without the background-networking flags Chromium keeps calling home, which a closed network refuses.
@@ -87,9 +87,8 @@ export function createBrowserActivities(pool: BrowserPool) {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInputError(`only http(s) pages can be probed, not ${url.protocol}`);
     const started = Date.now();
-    const heartbeat = setInterval(() => Context.current().heartbeat(), 2_000);
-    try {
-      return await pool.withPage(async (page) => {
+    return withHeartbeat(() =>
+      pool.withPage(async (page) => {
         let response;
         try {
           response = await page.goto(url.toString(), { waitUntil: 'load', timeout: input.timeoutMs ?? 30_000 });
@@ -105,10 +104,8 @@ export function createBrowserActivities(pool: BrowserPool) {
           links: await page.locator('a[href]').count(),
           durationMs: Date.now() - started,
         };
-      });
-    } finally {
-      clearInterval(heartbeat);
-    }
+      }),
+    );
   }
   return { probePage: activity(probePage) };
 }

@@ -12,6 +12,7 @@ import { ASSETS, findAsset, type AssetClass } from '../../schema/prices/assets';
 import type { RunStatus } from '../../schema/etl/tables';
 import { activity, ConfigurationError, NotAvailableError, RateLimitedError } from '../engine/errors';
 import { items, runDuration } from '../engine/metrics';
+import { withHeartbeat } from '../engine/heartbeat';
 import { finishRun, recordRejections, startRun, writeEtlLog, type Rejection } from '../engine/runs';
 import { archiveWindow, ensureArchiveIndexes, verifyWindow, windowEnding, type ArchiveCounts, type ArchiveCursor, type VerifyReport } from './archive';
 import { PRICE_SOURCE_IMPLEMENTATIONS } from './sources';
@@ -179,13 +180,14 @@ export function createPricesActivities(deps: PricesDeps) {
   async function archivePriceWindow(input: PricesArchiveStepInput): Promise<PricesArchiveStepResult> {
     const days = input.days ?? pricesConfig().archiveDays;
     const window = windowEnding(input.endDate, days);
-    const ctx = Context.current();
-    const resume = ctx.info.heartbeatDetails as { cursor: ArchiveCursor; counts: ArchiveCounts } | undefined;
-    await ensureArchiveIndexes(deps.mongo);
-    const counts = await archiveWindow(deps.sql, deps.mongo, window, {
-      resumeFrom: resume?.cursor,
-      counts: resume?.counts,
-      onChunk: (cursor, c) => ctx.heartbeat({ cursor, counts: c }),
+    const resume = Context.current().info.heartbeatDetails as { cursor: ArchiveCursor; counts: ArchiveCounts } | undefined;
+    const counts = await withHeartbeat<ArchiveCounts, { cursor: ArchiveCursor; counts: ArchiveCounts }>(async (progress) => {
+      await ensureArchiveIndexes(deps.mongo);
+      return archiveWindow(deps.sql, deps.mongo, window, {
+        resumeFrom: resume?.cursor,
+        counts: resume?.counts,
+        onChunk: (cursor, c) => progress({ cursor, counts: c }),
+      });
     });
     return { window, days, counts };
   }
@@ -193,8 +195,7 @@ export function createPricesActivities(deps: PricesDeps) {
   async function verifyPriceArchive(input: PricesArchiveStepInput): Promise<VerifyReport & { window: { from: string; to: string } }> {
     const days = input.days ?? pricesConfig().archiveDays;
     const window = windowEnding(input.endDate, days);
-    const ctx = Context.current();
-    const report = await verifyWindow(deps.sql, deps.mongo, window, { onChunk: () => ctx.heartbeat() });
+    const report = await withHeartbeat(() => verifyWindow(deps.sql, deps.mongo, window));
     return { ...report, window };
   }
 

@@ -14,6 +14,10 @@ const SYSTEM_PACKAGES: { pkg: string; provides: string; why: string }[] = [
   { pkg: 'postgresql', provides: 'initdb', why: 'the PostgreSQL cluster' },
   { pkg: 'python3-venv', provides: 'python3-venv', why: 'the Temporal CLI from PyPI' },
   { pkg: 'chromium', provides: 'chromium', why: 'the browser worker (Playwright drives it; browsers are never downloaded)' },
+  { pkg: 'poppler-utils', provides: 'pdftotext', why: 'text layers and page images of PDF notices (pmmp)' },
+  { pkg: 'tesseract-ocr', provides: 'tesseract', why: 'OCR of scanned notices (pmmp); brings the orientation data too' },
+  { pkg: 'tesseract-ocr-fra', provides: 'tessdata:fra', why: 'French OCR' },
+  { pkg: 'tesseract-ocr-ara', provides: 'tessdata:ara', why: 'Arabic OCR' },
 ];
 
 function findPgBin(): string | undefined {
@@ -44,10 +48,20 @@ function venvWorks(): boolean {
   }
 }
 
+function tesseractHasLanguage(lang: string): boolean {
+  if (!commandExists('tesseract')) return false;
+  try {
+    return run('tesseract', ['--list-langs'], { quiet: true }).split('\n').includes(lang);
+  } catch {
+    return false;
+  }
+}
+
 function missingSystemPackages(): string[] {
   return SYSTEM_PACKAGES.filter(({ provides }) => {
     if (provides === 'initdb') return findPgBin() === undefined;
     if (provides === 'python3-venv') return !venvWorks();
+    if (provides.startsWith('tessdata:')) return !tesseractHasLanguage(provides.slice('tessdata:'.length));
     return !commandExists(provides);
   }).map((p) => p.pkg);
 }

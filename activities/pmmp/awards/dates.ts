@@ -1,0 +1,75 @@
+import { fold } from './text';
+
+/**
+ * Dates of the notices, read into ISO "YYYY-MM-DD" (calendar dates in Africa/Casablanca: no
+ * conversion, a date has no time zone). Formats seen: "13/08/2026", "05-08-2026", "10.08.2026",
+ * "13 Août 2026", "Le Jeudi 13 Août 2026", "29 juillet 2026", and OCR damage such as "22t07t2026"
+ * and "o4t08t2026" (scanner text layers of pv-f884eb9f and pv-96715bce) or "t3-08-2026".
+ */
+
+export interface DateMatch {
+  start: number;
+  end: number;
+  raw: string;
+  iso: string;
+  notes: string[];
+}
+
+const MONTHS: Record<string, number> = {
+  janvier: 1, fevrier: 2, mars: 3, avril: 4, mai: 5, juin: 6, juillet: 7, aout: 8,
+  septembre: 9, octobre: 10, novembre: 11, decembre: 12,
+  // Moroccan Arabic month names.
+  'يناير': 1, 'فبراير': 2, 'مارس': 3, 'أبريل': 4, 'ابريل': 4, 'ماي': 5, 'يونيو': 6, 'يوليوز': 7,
+  'يوليو': 7, 'غشت': 8, 'شتنبر': 9, 'أكتوبر': 10, 'اكتوبر': 10, 'نونبر': 11, 'دجنبر': 12,
+};
+
+const NUMERIC = /(?<![\p{L}\d/.,])([0-9oOIlt]{1,2}) ?([/\-.t]) ?([0-9oOIl]{1,2}) ?\2 ?((?:20|2O)[0-9oOIl]{2}|[0-9]{2})(?![\d/]|[;:,.]\d)/gu;
+const TEXTUAL = /(?<![\p{L}\d])(\d{1,2})(?: ?er)? +(janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre) +(20\d{2})(?!\d)/gu;
+const ARABIC = /(?<!\d)(\d{1,2}) +(يناير|فبراير|مارس|أبريل|ابريل|ماي|يونيو|يوليوز|يوليو|غشت|شتنبر|أكتوبر|اكتوبر|نونبر|دجنبر) +(20\d{2})(?!\d)/gu;
+
+/**
+ * Years outside this window are OCR damage ("16/06/2096" in pv-2cfcb754) or not award dates.
+ * The window is fixed rather than relative to "now" so parsing stays a pure function.
+ */
+const MIN_YEAR = 2000;
+const MAX_YEAR = 2049;
+
+export function findDates(line: string): DateMatch[] {
+  const out: DateMatch[] = [];
+  for (const m of line.matchAll(NUMERIC)) {
+    const raw = m[0];
+    const notes: string[] = [];
+    const sep = m[2]!;
+    if (sep === 't') notes.push('OCR separator "t" read as "/"');
+    const [d, mo, y] = [m[1]!, m[3]!, m[4]!].map((p) => {
+      const fixed = p.replace(/[oO]/g, '0').replace(/[Ilt]/g, '1');
+      if (fixed !== p) notes.push(`OCR look-alike digits in "${p}"`);
+      return fixed;
+    });
+    // Two-digit years only with a real separator: "12-08-26" yes, "12t08t26" is too uncertain.
+    if (y!.length === 2 && (sep === 't' || /[^\d]/.test(m[4]!))) continue;
+    const iso = toIso(Number(y!.length === 2 ? `20${y}` : y), Number(mo), Number(d));
+    if (iso) out.push({ start: m.index, end: m.index + raw.length, raw, iso, notes });
+  }
+  const folded = fold(line);
+  for (const m of folded.matchAll(TEXTUAL)) {
+    const iso = toIso(Number(m[3]), MONTHS[m[2]!]!, Number(m[1]));
+    if (iso) out.push({ start: m.index, end: m.index + m[0].length, raw: line.slice(m.index, m.index + m[0].length), iso, notes: [] });
+  }
+  for (const m of line.matchAll(ARABIC)) {
+    const iso = toIso(Number(m[3]), MONTHS[m[2]!]!, Number(m[1]));
+    if (iso) out.push({ start: m.index, end: m.index + m[0].length, raw: m[0], iso, notes: [] });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+export function parseDate(s: string): string | null {
+  return findDates(s)[0]?.iso ?? null;
+}
+
+function toIso(y: number, m: number, d: number): string | null {
+  if (!(y >= MIN_YEAR && y <= MAX_YEAR && m >= 1 && m <= 12 && d >= 1)) return null;
+  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (d > days) return null;
+  return `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}

@@ -1,0 +1,145 @@
+import { cleanValue, fold } from './text';
+
+/**
+ * Company names as notices print them, and a tolerant comparison for matching a winner to its
+ * bid or a parsed name to the ground truth.
+ */
+
+/** Words that do not identify a company: legal forms, articles, list noise. */
+const NOISE_WORDS = new Set([
+  'ste', 'stes', 'societe', 'soc', 'sarl', 'sarlau', 'sa', 'au', 'l', 'd', 'de', 'du', 'des',
+  'la', 'le', 'les', 'et', 'groupement', 'offre', 'base', 'variante', 'mr', 'm', 'mme', 'monsieur', 'madame',
+  'ets', 'entreprise', 'cie', 'unipersonnelle', 'suarl',
+]);
+
+/**
+ * Clean-up of a bidder name cell: list markers, "- Offre de base" (ONEE tables), trailing
+ * punctuation, and tesseract's systematic misreads of the legal form at the start of a line:
+ * "Société" read "500616" (ocr-text/pv-08, pv-18), "STE" read "511" (pv-ec6310d6 page 2,
+ * ocr-text companion pv-05).
+ */
+export function cleanBidderName(raw: string): string {
+  let s = cleanValue(raw)
+    .replace(/^(?:\d{1,2}\s*[.)-]\s+|\d{1,2}\s+(?=\p{Lu})|[-–•·▪>®©*+~°<}{»]+\s*|[eo]\s+(?=[A-Z]))+/u, '')
+    .replace(/^500616\s+/, 'Société ')
+    .replace(/^511\s+(?=[A-Z])/, 'STE ')
+    .replace(/\s*-*\s*offre\s+(?:de\s+base|variante)\b.*$/i, '')
+    .replace(/\s*-+\s*offre(?:\s+de)?\s*$/i, '')
+    // A wrapped row drags the amount and the delay into the name cell (ocr-text/pv-06:
+    // "LA MAROCAINE D'ASSAINISSEMENT ET 1.451,520,090 MAD 1 année{s)]").
+    .replace(/\s+\S?\d{1,3}(?:[ .,']\d{3})+(?:[.,]\d{1,3})?\b.*$/, '')
+    // The amount in words run into the name cell ("STE JUPITER FOX neuf mille ... Dirhams").
+    .replace(/\s+\(?(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|mille)\b(?=.*\b(?:dirhams?|centimes?|mille|cents?)\b).*$/i, '')
+    .replace(/\s*\((?:lots?\s*n?\s*°?\s*[\d\s,et]+)\)\s*;?$/i, '')
+    .replace(/\s*[;,.]+$/, '');
+  s = cleanValue(s);
+  return s;
+}
+
+export function splitGroupement(name: string): { isGroupement: boolean; members: string[] } {
+  const isGroupement = /^\s*groupement\b/i.test(name) || /\s\/\s/.test(name);
+  if (!isGroupement) return { isGroupement: false, members: [] };
+  const body = name.replace(/^\s*groupement\s*:?\s*/i, '');
+  const parts = body.includes('/') ? body.split(/\s*\/\s*/) : [];
+  return { isGroupement: true, members: parts.map((p) => cleanValue(p)).filter((p) => p.length > 1) };
+}
+
+export function nameTokens(name: string): string[] {
+  return fold(name)
+    .replace(/&/g, ' ')
+    .replace(/[^a-z0-9\s]/g, (c) => (c === "'" || c === '-' || c === '.' ? '' : ' '))
+    .split(/\s+/)
+    .filter((t) => t && !NOISE_WORDS.has(t));
+}
+
+/** 0..1: how well two spellings of a company name agree (OCR drops letters and spaces). */
+export function nameSimilarity(a: string, b: string): number {
+  const ta = nameTokens(a);
+  const tb = nameTokens(b);
+  if (ta.length === 0 || tb.length === 0) return 0;
+  const matched = ta.filter((x) => tb.some((y) => tokenEquals(x, y))).length;
+  const tokenScore = matched / Math.max(ta.length, tb.length);
+  // "ZED S" vs "ZEDS", "STETIFAOUINEINO BTP" vs "STE TIFAOUINEINO BTP".
+  // OCR glues the legal form to the name ("STEZEDS" in ocr-text/pv-24).
+  const ja = ta.join('').replace(/^(?:ste|societe)(?=\w{3})/, '');
+  const jb = tb.join('').replace(/^(?:ste|societe)(?=\w{3})/, '');
+  const charScore = 1 - levenshtein(ja, jb) / Math.max(ja.length, jb.length);
+  return Math.max(tokenScore, charScore);
+}
+
+function tokenEquals(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (Math.min(a.length, b.length) < 4) return false;
+  return levenshtein(a, b) <= (Math.max(a.length, b.length) >= 8 ? 2 : 1);
+}
+
+export function levenshtein(a: string, b: string): number {
+  if (a === b) return 0;
+  if (!a.length) return b.length;
+  if (!b.length) return a.length;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * Whether every identifying word of `part` is in `whole`: a fragment of a wrapped name
+ * ("PUBLIC / HOUSEK CTP" of "Groupement TASYS DE TRAVAUX PUBLIC / HOUSEK CTP", companion pv-05).
+ */
+export function isNameFragment(part: string, whole: string): boolean {
+  const tp = nameTokens(part);
+  const tw = nameTokens(whole);
+  if (tp.length === 0 || (tp.length === 1 && tp[0]!.length < 5)) return false;
+  return tp.every((x) => tw.some((y) => tokenEquals(x, y)));
+}
+
+/** The one candidate `name` is a fragment of, if exactly one. */
+export function uniqueFragmentMatch(name: string, candidates: readonly string[]): string | undefined {
+  const hits = candidates.filter((c) => isNameFragment(name, c));
+  return hits.length === 1 ? hits[0] : undefined;
+}
+
+/** Best match of `name` among `candidates`, when similar enough. */
+export function bestNameMatch<T>(name: string, candidates: readonly T[], key: (c: T) => string, min = 0.75): T | undefined {
+  let best: T | undefined;
+  let bestScore = min;
+  for (const c of candidates) {
+    const s = nameSimilarity(name, key(c));
+    if (s >= bestScore) {
+      best = c;
+      bestScore = s;
+    }
+  }
+  return best;
+}
+
+/**
+ * Whether a text looks like a company / person name cell rather than a date, an amount, a
+ * column header or a fragment of the object.
+ */
+export function looksLikeName(s: string): boolean {
+  const t = cleanValue(s);
+  if (t.length < 2) return false;
+  const letters = (t.match(/\p{L}/gu) ?? []).length;
+  if (letters < 2) return false;
+  // At least one real word: table borders and stamps OCR into "ER CS", "7 |".
+  const withoutCurrency = t.replace(/\b(?:dhs?|mad|ttc|ht|dirhams?)\b/gi, ' ');
+  if (!/(?=[\p{L}\p{N}]*\p{L}[\p{L}\p{N}]*\p{L})[\p{L}\p{N}]{3,}/u.test(withoutCurrency)) return false;
+  const f = fold(t);
+  if (/^(?:a|le|du|au|lot|lot unique|unique|n°?|page|dh|dhs|mad|ttc|ht|neant|aucun|min|max|tf|tc)$/.test(f)) return false;
+  if (/infructu|inferctu|infrectu|\bannul|appel\s+d'?\s*offres?|\bdeclar|\bprocedure\b|\bvice\b|\bmotif|\bpays\b/.test(f) && !/\b(?:ste|societe|sarl)\b/.test(f)) return false;
+  if (/\b(?:montant|concurrent|retenu|attributaire|date|ouverture|achevement|commission|objet|offre retenue|verification|delai|justification|resultat|soumissionnaire|observation|classement|rectification|engagement|heure|duree|reconductible|mois|jours?)\b/.test(f)) return false;
+  if (/\bsoumissions?\s+(?:physiques?|electroniques?)|\bvoie\s+electronique|\bdepot\s+des\s+plis/.test(f)) return false;
+  // The tail of a wrapped "- Offre de base" cell (ONEE tables).
+  if (/^(?:de\s+)?base\b/.test(f)) return false;
+  // Values of a "type de dépôt" column (pv-f884eb9f, ocr-text/pv-14).
+  if (/^(?:electronique|physique|papier|absence\s+d'offre|en\s+ligne)$/.test(f)) return false;
+  if (/^\d{1,2}h\d{0,2}$/.test(f)) return false;
+  return true;
+}

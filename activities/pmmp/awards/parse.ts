@@ -1,0 +1,1333 @@
+import { findAmounts, type AmountMatch } from './amounts';
+import { findDates, type DateMatch } from './dates';
+import { bestNameMatch, cleanBidderName, isNameFragment, looksLikeName, nameSimilarity, splitGroupement, uniqueFragmentMatch } from './names';
+import {
+  FIELD_NAMES,
+  type AwardLotItem,
+  type AwardNotice,
+  type AwardStatus,
+  type BidItem,
+  type NoticeField,
+  type ParseWarning,
+  type WinnerItem,
+} from './schema';
+import { cells, cleanValue, fold, isBlank, toLines, type Line } from './text';
+
+/**
+ * Reads an extrait de procès-verbal or a résultat définitif (text from extractNoticeText) into
+ * an AwardNotice. Pure. Nothing is guessed: a field that cannot be read is null and a warning
+ * says why; values that needed an assumption (OCR look-alike digits, a winner identified from
+ * its amount) carry a warning and a lower confidence.
+ */
+export function parseAward(text: string): AwardNotice {
+  const doc = new Doc(toLines(text));
+  const reference = readReference(doc);
+  const buyer = readBuyer(doc);
+  const object = readObject(doc);
+  const dates = readDates(doc, reference);
+  const lots = readLots(doc);
+
+  for (const f of FIELD_NAMES) if (doc.confidence[f] === undefined) doc.confidence[f] = 0;
+  return {
+    kind: readKind(doc),
+    reference: reference?.value ?? null,
+    object,
+    buyer,
+    openingDate: dates.opening,
+    commissionEndDate: dates.commissionEnd,
+    documentDate: dates.document,
+    lots,
+    confidence: doc.confidence as Record<NoticeField, number>,
+    warnings: doc.warnings,
+  };
+}
+
+class Doc {
+  readonly warnings: ParseWarning[] = [];
+  readonly confidence: Partial<Record<NoticeField, number>> = {};
+  readonly all: string;
+  constructor(readonly lines: Line[]) {
+    this.all = lines.map((l) => l.folded).join('\n');
+  }
+  warn(field: string, code: ParseWarning['code'], message: string): void {
+    if (!this.warnings.some((w) => w.field === field && w.message === message)) this.warnings.push({ field, code, message });
+  }
+  nextNonBlank(i: number, max = 3): Line | undefined {
+    for (let j = i + 1; j < this.lines.length && j <= i + max; j++) if (!isBlank(this.lines[j])) return this.lines[j];
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kind
+
+function readKind(doc: Doc): AwardNotice['kind'] {
+  const pv = doc.all.search(/extrait\s+(?:du|de|~+)\s*(?:proces|pv)|proces[\s-]*verbal|extra[iî]t\s+du\s+pv/);
+  const res = doc.all.search(/resultats?\s+(?:definitifs?|de\s+l'appel)|cadre\s+des\s+resultats/);
+  if (pv < 0 && res < 0) return 'inconnu';
+  if (pv < 0) return 'resultat_definitif';
+  if (res < 0) return 'extrait_pv';
+  return pv <= res ? 'extrait_pv' : 'resultat_definitif';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference
+
+interface RefCandidate {
+  value: string;
+  score: number;
+  line: number;
+  end: number;
+}
+
+const REF_KEY = /(?:\b[nN]\s?[°º"“”'*]|\b[nN][oO]\.?(?=\s*[:.]?\s*\d)|\bnum[eé]ro)\s*(?:A\.?\s?O\.?\s?O?\.?\s?N?\s*)?[:.]?\s*/g;
+const REF_TOKEN =
+  /^([A-Za-z0-9][A-Za-z0-9.-]*(?:\s?\/\s?[A-Za-z0-9][A-Za-z0-9.-]*(?:\s[A-Z][A-Z0-9.-]*(?=\/))?)+|\d{6,})/;
+const AO_CONTEXT = /appel\s*d'?\s*'?offres?|\bao[on]?\b|a\.o|consultation|\bmarche\b|\bpv\b|\bavis\b|\baoo\b/;
+const NOT_A_REF_CONTEXT = /journal|matin|opinion|quotidien|bulletin|decret|article|\bloi\b|registre|\br\.?c\b|\bice\b|\btel\b|fax|portail|bureau|page/;
+
+function readReference(doc: Doc): RefCandidate | undefined {
+  const found: RefCandidate[] = [];
+  doc.lines.forEach((line, i) => {
+    for (const key of line.latin.matchAll(REF_KEY)) {
+      const after = line.latin.slice(key.index + key[0].length);
+      const m = REF_TOKEN.exec(after);
+      if (!m) continue;
+      const value = m[1]!
+        .replace(/\s*\/\s*/g, '/')
+        .replace(/[.-]+$/, '')
+        .trim();
+      if (!isPlausibleReference(value)) continue;
+      const before = line.folded.slice(Math.max(0, key.index - 60), key.index);
+      let score = value.includes('/') ? 1 : 0;
+      if (/^\d{8}$/.test(value)) score += 1;
+      if (AO_CONTEXT.test(before)) score += 3;
+      else {
+        // "...de l'appel d'offre\nnational à majoration N° 25/2023/ABHOER" (ocr-text/pv-08).
+        const prev = previousNonBlank(doc, i);
+        if (prev && AO_CONTEXT.test(prev.folded) && before.trim().length < 40) score += 2;
+      }
+      if (NOT_A_REF_CONTEXT.test(line.folded.slice(Math.max(0, key.index - 25), key.index))) score -= 4;
+      if (score >= 1) found.push({ value, score, line: i, end: key.index + key[0].length + m[0].length });
+    }
+    // Arabic notices: "طلب العروض رقم 2025/07" (ocr-text/pv-07).
+    for (const m of line.text.matchAll(/رقم\s*:?\s*(\d{1,4}\s?\/\s?\d{2,4}(?:\/[A-Za-z0-9.-]+)*)/g)) {
+      found.push({ value: m[1]!.replace(/\s/g, ''), score: 1, line: i, end: m.index + m[0].length });
+    }
+  });
+  if (found.length === 0) {
+    doc.warn('reference', 'not_found', 'no consultation number found');
+    return undefined;
+  }
+  // The same reference is often printed in the title and in the footer, sometimes shortened
+  // ("25/2023/ABHOER" vs "l'AO n° 25/2023" in ocr-text/pv-08): prefer the fuller form.
+  for (const c of found) {
+    for (const o of found) if (o !== c && o.value.startsWith(c.value + '/')) c.score -= 2;
+  }
+  found.sort((a, b) => b.score - a.score || a.line - b.line);
+  const best = found[0]!;
+  const distinct = new Set(found.filter((c) => c.score >= best.score - 1).map((c) => c.value));
+  if (distinct.size > 1) doc.warn('reference', 'ambiguous', `several numbers: ${[...distinct].join(', ')}`);
+  doc.confidence.reference = best.score >= 3 ? 1 : best.score >= 2 ? 0.8 : 0.6;
+  if (distinct.size > 1) doc.confidence.reference = Math.min(doc.confidence.reference, 0.6);
+  return best;
+}
+
+function isPlausibleReference(v: string): boolean {
+  if (!/\d/.test(v) || v.length < 4) return false;
+  if (!v.includes('/')) return /^\d{6,}$/.test(v);
+  const parts = v.split('/');
+  if (!parts.some((p) => /^\d{1,4}$/.test(p))) return false;
+  // A date is not a reference.
+  if (/^\d{1,2}\/\d{1,2}\/\d{2,4}$/.test(v)) return false;
+  return true;
+}
+
+function previousNonBlank(doc: Doc, i: number): Line | undefined {
+  for (let j = i - 1; j >= 0 && j >= i - 3; j--) if (!isBlank(doc.lines[j])) return doc.lines[j];
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buyer and object
+
+// "Maître _d'ouvrage" (companion pv-26), "MAITRE D''OUVRAGE" (resultat-48636ebf).
+const BUYER_LABEL = /ma[iî]tre[\s_]*d\s*'*\s*'?\s*ouvrage(?!\s*delegue)\s*(?:[:.]|\s{2,}|$)/;
+
+function readBuyer(doc: Doc): string | null {
+  for (const line of doc.lines) {
+    const m = BUYER_LABEL.exec(line.folded);
+    if (!m) continue;
+    let value = line.latin.slice(m.index + m[0].length);
+    let last = line.index;
+    if (!cleanValue(value)) {
+      const next = doc.nextNonBlank(line.index, 2);
+      if (!next || LABEL_START.test(stripMarkers(next.folded))) continue;
+      value = next.latin;
+      last = next.index;
+    }
+    // Continuation lines: "... Chef de Centre Régional de la Recherche\nAgronomique de Rabat."
+    for (let k = 0; k < 2 && !/[.;]\s*$/.test(value.trim()); k++) {
+      const next = doc.lines[last + 1];
+      if (!next || isBlank(next) || LABEL_START.test(stripMarkers(next.folded)) || /^\s*[-•*]/.test(next.latin)) break;
+      value += ' ' + next.latin;
+      last++;
+    }
+    const buyer = tidyBuyer(value);
+    if (buyer) {
+      doc.confidence.buyer = 1;
+      return buyer;
+    }
+  }
+  const inferred = letterheadBuyer(doc);
+  if (inferred) {
+    doc.confidence.buyer = 0.5;
+    doc.warn('buyer', 'inferred', 'no "maître d\'ouvrage" line: buyer taken from the letterhead');
+    return inferred;
+  }
+  doc.warn('buyer', 'not_found', 'no maître d\'ouvrage found');
+  return null;
+}
+
+/** Line openings that start another field rather than continue a value. */
+const LABEL_START =
+  /^(?:objet|date|lieu|journa|liste|maitre|ma[iî]tre|lot\b|lots\b|marches\b|sites?\s|publication|montant|concurrent|estimation|caution|seance|reference|n°|appel|resultat|extrait|signature|fait\s+a)/;
+
+function stripMarkers(folded: string): string {
+  return folded.replace(/^[\s\-–•·▪>®©*+~°"«=_.,;:|]+/, '');
+}
+
+function tidyBuyer(raw: string): string | null {
+  let v = cleanValue(raw.replace(/\s{2,}.*$/, (m) => (/[a-z]/i.test(m) && m.trim().length > 30 ? ' ' + m.trim() : '')));
+  // The line sometimes names the official before the function (resultat-329b929d): personal
+  // data has no place in the buyer field.
+  v = v.replace(/^(?:monsieur|madame|mr\.?|mme\.?|m\.)\s+[^,]{2,60},\s*/i, '');
+  v = v.replace(/\s*[.;]\s*$/, '');
+  if (v.length < 3 || !/\p{L}{3}/u.test(v)) return null;
+  return v;
+}
+
+const ORG_WORD = /^(?:office|offce|agence|societe|caisse|tresorerie|barid|academie|universite|groupement\s+des\s+communes|commune|conseil|centre|institut|ecole|hopital|chu\b|region\b|province|prefecture|wilaya|direction|ministere)/;
+
+function letterheadBuyer(doc: Doc): string | null {
+  // ONEE extracts print the issuing direction under the title, just before the object.
+  const stop = doc.lines.findIndex((l) => /^\W*(?:objet|obiet)\b/.test(l.folded));
+  const limit = stop < 0 ? Math.min(doc.lines.length, 25) : Math.min(stop, doc.lines.length);
+  const candidates: Array<{ text: string; rank: number; index: number }> = [];
+  for (let i = 0; i < limit; i++) {
+    const line = doc.lines[i]!;
+    for (const cell of cells(line.latin)) {
+      const f = stripMarkers(fold(cell.text));
+      const m = ORG_WORD.exec(f);
+      if (!m) continue;
+      let text = cell.text;
+      const next = doc.lines[i + 1];
+      if (next && /\b(?:pour\s+la|de\s+la|de|du|des|et)$/.test(f) && !isBlank(next)) text += ' ' + (cells(next.latin)[0]?.text ?? '');
+      const word = m[0];
+      const rank = /^(?:ministere)/.test(word) ? 3 : /^(?:direction|region|province|prefecture|wilaya)/.test(word) ? 2 : 1;
+      candidates.push({ text: cleanValue(text), rank, index: i });
+    }
+  }
+  candidates.sort((a, b) => a.rank - b.rank || a.index - b.index);
+  return candidates[0]?.text ?? null;
+}
+
+const OBJECT_LABEL = /^(?:objet|obiet|0bjet)(?:\s+de\s+l'appel\s+d'offres?)?\s*[:.]\s*/;
+
+function readObject(doc: Doc): string | null {
+  for (const line of doc.lines) {
+    const stripped = stripMarkers(line.folded);
+    const m = OBJECT_LABEL.exec(stripped);
+    if (!m) continue;
+    const offset = line.folded.length - stripped.length + m[0].length;
+    let value = line.latin.slice(offset);
+    for (let j = line.index + 1; j < doc.lines.length && j <= line.index + 4; j++) {
+      const next = doc.lines[j]!;
+      if (isBlank(next) || LABEL_START.test(stripMarkers(next.folded)) || /^\s*[-•]/.test(next.latin)) break;
+      value += ' ' + next.latin;
+    }
+    const v = cleanValue(value.replace(/\s{3,}/g, ' '));
+    if (v.length >= 5) {
+      doc.confidence.object = 1;
+      return v;
+    }
+  }
+  doc.warn('object', 'not_found', 'no "Objet" line');
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+const OPENING_LABEL = /(?:date|seance)s?\s*(?:et\s+heure\s*)?(?:d\s*'*\s*)?ouverture(?:\s+des\s+plis)?|ouverture\s+des\s+plis/;
+const END_LABEL = /achev[e]?ment\s+(?:des\s+|~+\s+)?travaux|achevement\s+de\s+la\s+commission/;
+/** Column headers of results tables wrap: "Date et heure / d'ouverture / des plis". */
+const OPENING_COLUMN = /(?<!lieu\s)(?<!lieux\s)\bd?\s*'?\s*ouverture\b/;
+const END_COLUMN = /\bd?\s*'?\s*achev[e]?ment\b/;
+
+interface NoticeDates {
+  opening: string | null;
+  commissionEnd: string | null;
+  document: string | null;
+}
+
+function readDates(doc: Doc, reference: RefCandidate | undefined): NoticeDates {
+  const table = tableDates(doc);
+  let opening = narrativeDate(doc, OPENING_LABEL, /lieu\s+d'?\s*ouverture|journa|liste\s+des|publication/) ?? table.opening;
+  let openingConfidence = opening ? (opening.notes.length ? 0.6 : 1) : 0;
+  if (!opening && reference) {
+    // "N°01/2026/CRRAR DU 11/08/2026 à 10h00" (resultat-329b929d): the session date in the title.
+    const line = doc.lines[reference.line]!;
+    const rest = line.text.slice(reference.end);
+    if (/^\s*(?:du|de\s+la\s+s[eé]ance\s+du)\s+/i.test(rest)) opening = findDates(rest)[0];
+    if (opening) openingConfidence = 0.8;
+  }
+  if (opening) {
+    doc.confidence.openingDate = openingConfidence;
+    if (opening.notes.length) doc.warn('openingDate', 'ocr_correction', opening.notes.join('; '));
+  } else doc.warn('openingDate', 'not_found', 'no opening date found');
+
+  const end = narrativeDate(doc, END_LABEL, /fait\s+a|signature|le\s+president/) ?? table.end;
+  if (end) {
+    doc.confidence.commissionEndDate = end.notes.length ? 0.6 : 1;
+    if (end.notes.length) doc.warn('commissionEndDate', 'ocr_correction', end.notes.join('; '));
+  } else doc.warn('commissionEndDate', 'not_found', 'no commission end date found');
+  if (opening && end && opening.iso > end.iso) {
+    doc.warn('openingDate', 'inconsistent', `opening ${opening.iso} after commission end ${end.iso}`);
+    doc.confidence.openingDate = Math.min(doc.confidence.openingDate ?? 0, 0.5);
+  }
+
+  let documentIso: string | null = null;
+  for (const line of doc.lines) {
+    const m = /fait\s+a\b/.exec(line.folded);
+    if (!m) continue;
+    const after = [line.text.slice(m.index), doc.lines[line.index + 1]?.text ?? '', doc.lines[line.index + 2]?.text ?? ''].join(' ');
+    const d = findDates(after)[0];
+    if (d) {
+      documentIso = d.iso;
+      doc.confidence.documentDate = d.notes.length ? 0.6 : 1;
+      break;
+    }
+  }
+  return { opening: opening?.iso ?? null, commissionEnd: end?.iso ?? null, document: documentIso };
+}
+
+/**
+ * "Date d'ouverture des plis : 05-08-2026." or the label then the date(s) on the next lines
+ * ("- 1ère séance le 16/11/2023 à 10H00 ;" in ocr-text/pv-08: the first session is the opening).
+ * Labels that are column headers of a table are left to tableDates.
+ */
+function narrativeDate(doc: Doc, label: RegExp, stopAt: RegExp): DateMatch | undefined {
+  for (const line of doc.lines) {
+    const m = label.exec(line.folded);
+    if (!m) continue;
+    if (/lieu[x]?\s+d'?\s*$/.test(line.folded.slice(Math.max(0, m.index - 8), m.index))) continue;
+    const rest = line.text.slice(m.index + m[0].length);
+    const sameLine = findDates(rest)[0];
+    if (sameLine) return { ...sameLine, start: sameLine.start + m.index + m[0].length };
+    if (isTableHeader(doc, line.index)) continue;
+    for (let j = line.index + 1; j < doc.lines.length && j <= line.index + 4; j++) {
+      const next = doc.lines[j]!;
+      if (isBlank(next)) continue;
+      if (stopAt.test(next.folded) || label.test(next.folded)) break;
+      const d = findDates(next.text)[0];
+      if (d) return d;
+    }
+  }
+  return undefined;
+}
+
+function isTableHeader(doc: Doc, index: number): boolean {
+  const around = doc.lines.slice(Math.max(0, index - 3), index + 4).map((l) => l.folded).join(' ');
+  return (OPENING_COLUMN.test(around) || END_COLUMN.test(around)) && /concurrent|retenu|montant|resultat/.test(around);
+}
+
+/**
+ * Results tables put both dates on one row under wrapped headers whose columns OCR does not keep
+ * aligned (resultat-32f13b68). The opening necessarily precedes the end of the commission's work,
+ * so on the first data row the earlier date is the opening and the later one the end; a single
+ * date goes to the column whose header is nearer.
+ */
+function tableDates(doc: Doc): { opening?: DateMatch; end?: DateMatch } {
+  for (const line of doc.lines) {
+    if (!OPENING_COLUMN.test(line.folded) && !END_COLUMN.test(line.folded)) continue;
+    if (!isTableHeader(doc, line.index)) continue;
+    const headerLines = doc.lines.slice(Math.max(0, line.index - 3), line.index + 5);
+    const colOf = (re: RegExp): number | undefined => {
+      for (const l of headerLines) {
+        const mm = re.exec(l.folded);
+        if (mm) return mm.index;
+      }
+      return undefined;
+    };
+    const openCol = colOf(OPENING_COLUMN);
+    const endCol = colOf(END_COLUMN);
+    let first = -1;
+    const found: DateMatch[] = [];
+    const later: DateMatch[] = [];
+    for (let j = line.index; j < doc.lines.length && j <= line.index + 40; j++) {
+      const l = doc.lines[j]!;
+      if (/fait\s+a\b|signature|cachet/.test(l.folded)) break;
+      const ds = findDates(l.text);
+      if (ds.length === 0) continue;
+      if (first < 0) first = j;
+      if (j <= first + 3) found.push(...ds);
+      else later.push(...ds);
+    }
+    if (found.length === 0) return {};
+    // Several rows (one notice for several consultations, pv-c1d8f75a) share the end date: the
+    // latest date of the table; the opening is the first row's earliest.
+    const isos = [...new Set(found.map((d) => d.iso))].sort();
+    const all = [...found, ...later].sort((a, b) => a.iso.localeCompare(b.iso));
+    const byIso = (iso: string): DateMatch => found.find((d) => d.iso === iso)!;
+    if (isos.length >= 2 || all[all.length - 1]!.iso > isos[0]!) return { opening: byIso(isos[0]!), end: all[all.length - 1]! };
+    const d = found[0]!;
+    if (found.length >= 2) return { opening: d, end: d };
+    if (openCol === undefined || endCol === undefined) return openCol === undefined ? { end: d } : { opening: d };
+    return Math.abs(d.start - openCol) <= Math.abs(d.start - endCol) ? { opening: d } : { end: d };
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lots, bidders, winners
+
+type SectionKind = 'deposit' | 'eliminated' | 'admitted' | 'amounts' | 'verification' | 'retained' | 'justification' | 'ranking' | 'other';
+
+interface Section {
+  kind: SectionKind;
+  /** Line of the heading's first words (a wrapped heading ends on `start`). */
+  headStart: number;
+  start: number;
+  /** Text after the heading on its own line (after the colon). */
+  headTail: string;
+  headTailStart: number;
+  end: number;
+}
+
+const HEADINGS: Array<[SectionKind, RegExp]> = [
+  ['verification', /^(?:la\s+)?verification\s+des\s+montants/],
+  ['amounts', /^(?:examen\s+des\s+offres\s+financieres\s*:?\s*)?montants?\s+(?:~+\s*|des?\s+|d'\s*)?(?:actes?|offres?)\s*(?:~+\s*)?d?\s*'?\s*engagements?|^montant\s+d'acte|^liste\s+des\s+(?:concurrents|soumissionnaires)\s+dont\s+les\s+offres\s+financieres/],
+  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurrents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\(|montant))|attributaires?\s*:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|))/],
+  ['justification', /^(?:justification\s+(?:du|~+)\s+choix|critere\s+du\s+choix)/],
+  ['ranking', /^(?:le\s+)?classement\s+des\s+offres/],
+  ['deposit', /^(?:la\s+)?(?:liste|listes|les)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ayant|avant)\s+(?:depose|deposes|remis|presente)|^(?:liste\s+des\s+)?concurrents\s+ayant\s+depose|^liste\s+des\s+(?:concurrents|soumissionnaires)\s*[.:]?\s*$/],
+  ['eliminated', /^(?:la\s+)?(?:liste|listes)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ecartes|evinces|elimines|non\s+admis|non\s+admissibles|rejetes)|^(?:la\s+)?liste\s+des\s+concurrents\s+ecartes|^concurrents\s+elimines|^soumissionnaires\s+ecartes/],
+  ['admitted', /^(?:la\s+)?(?:liste|listes)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:admis|admissibles?)|^soumissionnaires\s+admissibles/],
+  ['other', /^(?:date\s+d'?\s*'?achev|achevement\s+des\s+travaux|fait\s+a\b|date\s+(?:et\s+heure\s+)?d'?ouverture|lieu\s+d|journa|site|publication|date\s+de\s+publication|pour\s+le\s+president|le\s+president|signature|signe|prix\s+de\s+reference|page\s+\d)/],
+];
+
+function sectionsOf(doc: Doc): Section[] {
+  const found: Section[] = [];
+  for (const line of doc.lines) {
+    const stripped = stripMarkers(line.folded);
+    const offset = line.folded.length - stripped.length;
+    for (const [kind, re] of HEADINGS) {
+      const m = re.exec(stripped);
+      if (!m) continue;
+      // "Montants des actes / d'engagement en DH TTC" is a column header inside a table, not
+      // the heading of the amounts section (ocr-text/pv-03, pv-27).
+      if (kind === 'amounts' && !/concurrent|soumissionnaire|:\s*\S{0,3}\s*$/.test(stripped)) break;
+      const colon = line.latin.indexOf(':', offset + m[0].length);
+      if (colon >= 0 && colon - (offset + m[0].length) < 90) {
+        found.push({ kind, headStart: line.index, start: line.index, headTail: line.latin.slice(colon + 1), headTailStart: colon + 1, end: doc.lines.length });
+        break;
+      }
+      // A heading wrapped over two lines ("... dossiers administratifs et" / "techniques :").
+      const next = doc.nextNonBlank(line.index, 2);
+      const nextColon = next ? next.latin.indexOf(':') : -1;
+      if (next && kind !== 'other' && nextColon >= 0 && nextColon < 70 && !/^\s*[-•▪>®o]\s/.test(next.latin) && !findAmounts(next.latin).length) {
+        found.push({ kind, headStart: line.index, start: next.index, headTail: next.latin.slice(nextColon + 1), headTailStart: nextColon + 1, end: doc.lines.length });
+        break;
+      }
+      found.push({ kind, headStart: line.index, start: line.index, headTail: '', headTailStart: line.latin.length, end: doc.lines.length });
+      break;
+    }
+  }
+  const sections = found.filter((s, i) => i === 0 || s.start !== found[i - 1]!.start);
+  for (let i = 0; i < sections.length; i++) sections[i]!.end = sections[i + 1]?.headStart ?? doc.lines.length;
+  return sections;
+}
+
+interface LotDraft {
+  lotNumber: string | null;
+  reference: string | null;
+  openingDate: string | null;
+  deposited: string[];
+  depositedNone: boolean;
+  bids: BidItem[];
+  winners: WinnerItem[];
+  status: AwardStatus | null;
+}
+
+function newLot(lotNumber: string | null): LotDraft {
+  return { lotNumber, reference: null, openingDate: null, deposited: [], depositedNone: false, bids: [], winners: [], status: null };
+}
+
+const LOT_HEADING = /^(?:pour\s+(?:le\s+)?)?lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*(?:[:\-.]|$)/;
+const NONE = /^(?:neant|aucun|aucune|(?:\(?etat\s+neant\)?)|nean)\b/;
+
+function readLots(doc: Doc): AwardLotItem[] {
+  const sections = sectionsOf(doc);
+  const declared = declaredLots(doc, sections);
+  const lots = new Map<string, LotDraft>();
+  const lotOf = (n: string | null): LotDraft => {
+    const key = n ?? '';
+    let l = lots.get(key);
+    if (!l) {
+      l = newLot(n);
+      lots.set(key, l);
+    }
+    return l;
+  };
+  for (const n of declared) lotOf(n);
+
+  // Deposits (and eliminations, with their reasons).
+  const eliminated: Array<{ name: string; reason: string | null; lot: string | null }> = [];
+  for (const s of sections) {
+    if (s.kind === 'deposit') {
+      const items = listItems(doc, s);
+      if (items.none && items.entries.length === 0) {
+        for (const l of declared.length ? declared : [null]) lotOf(l).depositedNone = true;
+      }
+      for (const e of items.entries) {
+        const targets = e.lots.length ? e.lots : [e.lot ?? (declared.length === 1 ? declared[0]! : null)];
+        for (const t of targets) {
+          const lot = lotOf(declared.length > 1 || t !== null ? t : null);
+          if (!lot.deposited.some((d) => nameSimilarity(d, e.name) >= 0.9)) lot.deposited.push(e.name);
+        }
+      }
+    } else if (s.kind === 'eliminated') {
+      const known = [...lots.values()].flatMap((l) => l.deposited);
+      for (const e of listItems(doc, s, known).entries) eliminated.push({ name: e.name, reason: e.reason, lot: e.lot });
+    }
+  }
+
+  // Bids.
+  for (const s of sections.filter((x) => x.kind === 'amounts' || x.kind === 'verification')) {
+    readBids(doc, s, declared, lotOf);
+  }
+
+  // Winners.
+  const retainedSections = sections.filter((s) => s.kind === 'retained');
+  const tableZones = resultTables(doc);
+  const winnersFound: Array<{ winner: WinnerItem; lot: string | null; reference: string | null; openingDate: string | null }> = [];
+  for (const zone of tableZones) winnersFound.push(...readTableWinners(doc, zone));
+  if (winnersFound.length === 0) {
+    // A later "retained" section supersedes an earlier one (ocr-text companion pv-12: the first
+    // retained bidder's samples are rejected and "la commission décide de retenir" the next).
+    for (let k = retainedSections.length - 1; k >= 0; k--) {
+      let got = readRetainedSection(doc, retainedSections[k]!, lots);
+      if (declared.length <= 1 && got.length > 1 && got.every((w) => w.lot === null)) {
+        // One lot, several candidates: OCR moved another table's amounts into the section
+        // (companion pv-13). A name printed with its amount beats one inferred from an amount.
+        const explicit = got.filter((w) => w.winner.name && !w.inferred);
+        if (explicit.length > 0) got = [explicit[0]!];
+        if (new Set(got.map((w) => w.winner.name)).size > 1) doc.warn('lots', 'ambiguous', `several retained candidates: ${got.map((w) => w.winner.name).join(', ')}`);
+      }
+      if (got.length > 0) {
+        winnersFound.push(...got);
+        break;
+      }
+    }
+  }
+  // "Justification du choix de l'attributaire du lot 2 : ZAHIR ABDELLAH" (ocr-text/pv-14).
+  const justified = justificationWinners(doc);
+
+  assignWinners(doc, winnersFound, justified, declared, lots, lotOf);
+  applyStatuses(doc, declared, lots, lotOf);
+
+  // Eliminations onto bids; a bidder eliminated without a bid line still counts as a bidder.
+  for (const e of eliminated) {
+    const targets = e.lot !== null ? [lotOf(e.lot)] : [...lots.values()];
+    for (const lot of targets) {
+      const bid = bestNameMatch(e.name, lot.bids, (b) => b.bidder, 0.7) ?? lot.bids.find((b) => isNameFragment(e.name, b.bidder));
+      if (bid) {
+        bid.eliminated = true;
+        bid.eliminationReason ??= e.reason;
+      } else if (lot.deposited.some((d) => nameSimilarity(d, e.name) >= 0.7 || isNameFragment(e.name, d)) || targets.length === 1) {
+        const listed = bestNameMatch(e.name, lot.deposited, (d) => d, 0.7) ?? uniqueFragmentMatch(e.name, lot.deposited) ?? e.name;
+        if (!lot.bids.some((b) => nameSimilarity(b.bidder, listed) >= 0.9)) lot.bids.push(makeBid(listed, null, null, true, e.reason));
+      }
+    }
+  }
+
+  const out: AwardLotItem[] = [];
+  const drafts = [...lots.values()];
+  const multi = drafts.length > 1;
+  // Lots of several consultations stay in the notice's order.
+  if (!drafts.some((d) => d.reference !== null)) drafts.sort((a, b) => lotOrder(a) - lotOrder(b));
+  for (const d of drafts) {
+    // In a multi-lot notice, what could not be tied to a lot is reported, not made into a lot.
+    if (multi && d.lotNumber === null && d.reference === null && d.winners.length === 0) {
+      if (d.bids.length > 0 || d.deposited.length > 0) doc.warn('lots', 'ambiguous', `${Math.max(d.bids.length, d.deposited.length)} bidder(s) not attributable to a lot`);
+      continue;
+    }
+    // The deposit list is the count; an amounts table can list bidders the OCR lost from it
+    // (ocr-text/pv-19), never fewer.
+    const distinctBids: string[] = [];
+    for (const b of d.bids) if (!distinctBids.some((n) => nameSimilarity(n, b.bidder) >= 0.75)) distinctBids.push(b.bidder);
+    const counted = Math.max(d.deposited.length, distinctBids.length);
+    const bidderCount = counted > 0 ? counted : d.depositedNone ? 0 : null;
+    out.push({
+      lotNumber: d.lotNumber,
+      reference: d.reference,
+      openingDate: d.openingDate,
+      status: d.status ?? (d.winners.length > 0 ? 'attribue' : 'inconnu'),
+      bidders: d.bids,
+      bidderCount,
+      winners: d.winners,
+    });
+  }
+  if (out.length === 0) {
+    out.push({ lotNumber: null, reference: null, openingDate: null, status: 'inconnu', bidders: [], bidderCount: null, winners: [] });
+  }
+  const unknown = out.filter((l) => l.status === 'inconnu').length;
+  doc.confidence.lots = out.length === 0 ? 0 : Math.round((1 - unknown / out.length) * 100) / 100;
+  if (unknown > 0) doc.warn('lots', 'not_found', `${unknown} lot(s) without a readable result`);
+  return out;
+}
+
+/** Lots of a notice covering several consultations (pv-c1d8f75a) are keyed by consultation too. */
+function lotOfConsultation(lots: Map<string, LotDraft>, reference: string | null, lotNumber: string | null): LotDraft {
+  const key = `${reference ?? ''}#${lotNumber ?? ''}`;
+  let l = lots.get(key);
+  if (!l) {
+    l = newLot(lotNumber);
+    l.reference = reference;
+    lots.set(key, l);
+  }
+  return l;
+}
+
+function lotOrder(l: LotDraft): number {
+  return l.lotNumber === null ? 0 : Number(l.lotNumber);
+}
+
+/** Lots the notice announces: "Lot 1 : ...", "LOT N°2 : ...", "Lot n° 01 : ...". */
+function declaredLots(doc: Doc, sections: Section[]): string[] {
+  const firstSection = sections.find((s) => s.kind !== 'other')?.start ?? doc.lines.length;
+  const found = new Set<string>();
+  for (const line of doc.lines.slice(0, firstSection)) {
+    const m = /^(?:lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*[:-])/.exec(stripMarkers(line.folded)) ?? /objet.*\blot\s*(\d{1,2})\s*:/.exec(line.folded);
+    if (m) found.add(String(Number(m[1])));
+  }
+  return [...found].sort((a, b) => Number(a) - Number(b));
+}
+
+interface ListEntry {
+  name: string;
+  reason: string | null;
+  lot: string | null;
+  lots: string[];
+}
+
+const COUNTRY_CELL = /^(?:maroc|france|espagne|tunisie|turquie|chine|italie|portugal|egypte|allemagne|belgique|senegal)\b/i;
+
+/** Items of a list section: "- Société X", "o Société Y (lots n° 1, 2 et 3);", table rows... */
+function listItems(doc: Doc, s: Section, known: readonly string[] = []): { entries: ListEntry[]; none: boolean } {
+  const entries: ListEntry[] = [];
+  let none = false;
+  let currentLot: string | null = null;
+  let hasPaysColumn = false;
+  const raw: Array<{ text: string; marker: boolean; lot: string | null }> = [];
+  const pushText = (text: string, marker: boolean): void => {
+    // Two items on one line: "- Société CRMH GROUPE - Kénitra ; - Société MY DADA — Kénitra ;"
+    // (ocr-text/pv-08), or two columns "SOCIETE FIFA VERT    SOCIETE AGATIA TRAVAUX" (companion
+    // pv-26); a groupement's members ("X / STE Y") stay together.
+    const twoColumns = !/groupement|\//i.test(text);
+    const splitter = twoColumns
+      ? /\s*;\s*(?=[-–•]|\bsoci[eé]t[eé]\b)|\s+-\s+(?=soci[eé]t[eé]\b)|(?<=\S)\s+(?=(?:SOCIETE|Société|STE)\s)/
+      : /\s*;\s*(?=[-–•]|\bsoci[eé]t[eé]\b)|\s+-\s+(?=soci[eé]t[eé]\b)/i;
+    const parts: string[] = [];
+    for (const part of text.split(splitter)) {
+      // "Société STE URBAN ELECTRONICS" (companion pv-17) is one name.
+      const prev = parts[parts.length - 1];
+      if (prev !== undefined && /^[\W_]*(?:la\s+)?(?:soci[eé]t[eé]|ste)[\W_]*$/i.test(prev)) parts[parts.length - 1] = `${prev} ${part}`;
+      else parts.push(part);
+    }
+    for (const part of parts) if (cleanValue(part)) raw.push({ text: part, marker, lot: currentLot });
+  };
+  const tail = cleanValue(s.headTail);
+  if (tail) {
+    if (NONE.test(fold(tail))) none = true;
+    else if (looksLikeName(tail.split(':')[0] ?? '')) pushText(tail, true);
+  }
+  for (let i = s.start + 1; i < s.end; i++) {
+    const line = doc.lines[i]!;
+    if (isBlank(line)) continue;
+    const f = stripMarkers(line.folded);
+    if (NONE.test(f)) {
+      none = true;
+      // "NEANT" closes a list; what follows is commentary ("N.B : Personne ne ..." in
+      // ocr-text/pv-15), unless the list goes on lot by lot.
+      if (currentLot === null && raw.length === 0) break;
+      continue;
+    }
+    const lotHead = LOT_HEADING.exec(f);
+    if (lotHead) {
+      currentLot = String(Number(lotHead[1]));
+      const rest = cleanValue(line.latin.slice(line.latin.indexOf(':') + 1));
+      if (line.latin.includes(':') && rest && NONE.test(fold(rest))) none = true;
+      continue;
+    }
+    if (/\bpays\b/.test(f)) {
+      hasPaysColumn = true;
+      continue;
+    }
+    if (/^(?:concurrents?|soumissionnaires?|noms?|raison\s+sociale|motifs?|type\s+de\s+depot|depot|lots?)\b/.test(f) && !/\b(?:ste|societe)\b/.test(f)) continue;
+    if (/^(?:la\s+commission|alors|n\.?b|apres|en\s+date)/.test(f)) break;
+    if (findAmounts(line.latin).length > 0) continue;
+    const marker = /^\s*(?:[-–•·▪>®©*+°<]|[eo]\s+(?=[A-Z])|\d{1,2}[.)]\s)/.test(line.latin);
+    // ONEE deposit tables have a PAYS column: "LBIR FORAGE ET FONDATION    MAROC" (pv-2cfcb754).
+    let text = hasPaysColumn ? line.latin.replace(/\s+(?:maroc|france|espagne|tunisie|turquie|chine|italie|portugal|egypte|allemagne)\b[\s~|'"_.,;:!]*$/i, '') : line.latin;
+    if (s.kind === 'deposit') {
+      // Same column when OCR lost the header: a country alone in a later cell.
+      const cs = cells(text);
+      const kept = cs.filter((c, k) => k === 0 || !COUNTRY_CELL.test(c.text));
+      if (kept.length < cs.length) text = kept.slice(0, cs.findIndex((c, k) => k > 0 && COUNTRY_CELL.test(c.text))).map((c) => c.text).join(' ');
+    }
+    pushText(text, marker);
+  }
+  const anyMarker = raw.some((r) => r.marker);
+  const merged: Array<{ text: string; lot: string | null }> = [];
+  for (const r of raw) {
+    const prev = merged[merged.length - 1];
+    const continuation =
+      prev &&
+      ((anyMarker && !r.marker && !/^\s*(?:ste|soci[eé]t[eé]|groupement|laboratoire|m\.|mr)\b/i.test(r.text)) ||
+        /(?:\bet|&|\bde|\bdu|\bdes|-|\/)$/i.test(prev.text.trim()) ||
+        /^\s*(?:d'|de\s|du\s|des\s|et\s)/i.test(r.text) ||
+        // A reason wrapping onto a line of its own ("électroniquement les pièces communes").
+        (s.kind === 'eliminated' && /^\s*\p{Ll}/u.test(r.text)));
+    if (continuation) prev.text += ' ' + r.text.trim();
+    else merged.push({ text: r.text, lot: r.lot });
+  }
+  for (const m of merged) {
+    let text = m.text;
+    // "(lots n° 1, 2 et 3)" (ocr-text/pv-27).
+    const lotsMatch = /\(\s*lots?\s*n?\s*°?\s*([\d\s,et]+)\)/i.exec(text);
+    const lotsList = lotsMatch ? (lotsMatch[1]!.match(/\d+/g) ?? []).map((n) => String(Number(n))) : [];
+    // Name and reason: "STE EJYM : Quantité n°13 ... eronées", "X :offre jugée excessive".
+    let reason: string | null = null;
+    const colon = /\s:\s*|\s*:\s+|\s+:\s*(?=\p{L})/u.exec(text);
+    if (colon && colon.index > 2) {
+      reason = cleanValue(text.slice(colon.index + colon[0].length)) || null;
+      text = text.slice(0, colon.index);
+    } else {
+      const gap = /\S(\s{2,})\S/.exec(text.trim());
+      if (gap && s.kind === 'eliminated') {
+        const at = text.trim().indexOf(gap[1]!, gap.index);
+        reason = cleanValue(text.trim().slice(at)) || null;
+        text = text.trim().slice(0, at);
+      } else if (s.kind === 'eliminated' && known.length > 0) {
+        // "BENESING AMENAGEMENT Absence de la procuration ..." (companion pv-05): the name is the
+        // longest opening that is part of a bidder's name, the rest is the reason.
+        const words = text.trim().split(/\s+/);
+        for (let k = words.length - 1; k >= 1; k--) {
+          const head = words.slice(0, k).join(' ');
+          if (known.some((n) => isNameFragment(head, n))) {
+            const rest = words.slice(k).join(' ');
+            // Reasons are sentences; an all-capitals rest is more of the name.
+            if (/\p{Ll}/u.test(rest)) {
+              reason = cleanValue(rest) || null;
+              text = head;
+            }
+            break;
+          }
+        }
+      }
+    }
+    const name = cleanBidderName(text.replace(/\s*-\s+[A-Z][a-zé]+(?:\s[A-Z][a-zé]+)?\s*$/, '').replace(/\s*-\s*[A-Z][a-zé]+$/, ''));
+    if (!looksLikeName(name) || NONE.test(fold(name))) continue;
+    entries.push({ name, reason, lot: m.lot, lots: lotsList });
+  }
+  return { entries, none };
+}
+
+function makeBid(name: string, amount: string | null, verified: string | null, eliminatedFlag = false, reason: string | null = null): BidItem {
+  const g = splitGroupement(name);
+  return { bidder: name, isGroupement: g.isGroupement, members: g.members, amount, amountVerified: verified, eliminated: eliminatedFlag, eliminationReason: reason };
+}
+
+/** Company names are printed in capitals; object and observation text is not. */
+function mostlyLowerCase(s: string): boolean {
+  const letters = s.replace(/[^\p{L}]/gu, '');
+  return letters.length >= 6 && letters.replace(/\p{Lu}/gu, '').length / letters.length > 0.6;
+}
+
+/** A line opening a new company rather than continuing the previous one's name. */
+const ENTITY_START = /^\s*(?:ste|stes|soci[eé]t[eé]|groupement|la\s+soci[eé]t[eé]|laboratoire|bureau|cabinet|m\.|mr\.?|mme)\b/i;
+const CONNECTOR_END = /(?:\bet|&|\bde|\bdu|\bdes|\bpour|\bla|-|\/)\s*$/i;
+
+/**
+ * Amount tables: a line with an amount holds a bidder; its name is the text left of the amount,
+ * or the name-only lines just above it when the row wrapped (OCR puts the amount on its own line).
+ * Name-only lines between two complete rows continue the previous name ("STE INOX GENERAL DU" /
+ * "SUD" in pv-7bba7ebe) unless they open a new company or end with a connector
+ * ("Groupement EXPERT CONSTRUCTION /" / "STE MANASSA TRV 6 240 034,80", companion pv-05).
+ */
+function readBids(doc: Doc, s: Section, declared: string[], lotOf: (n: string | null) => LotDraft): void {
+  let currentLot: string | null = declared.length === 1 ? declared[0]! : null;
+  let pending: string[] = [];
+  let last: BidItem | undefined;
+  const orphanAmounts: Array<{ values: string[]; lot: string | null }> = [];
+  const verification = s.kind === 'verification';
+  const lotColumn = /\blots?\b/.test(doc.lines.slice(s.start, s.start + 4).map((l) => l.folded).join(' '));
+
+  const canonicalName = (lotNumber: string | null, name: string): string => {
+    const lot = lotOf(lotNumber);
+    return bestNameMatch(name, lot.deposited, (d) => d, 0.75) ?? uniqueFragmentMatch(name, lot.deposited) ?? name;
+  };
+  const addBid = (lotNumber: string | null, name: string, values: string[]): BidItem => {
+    const lot = lotOf(lotNumber);
+    const canonical = canonicalName(lotNumber, name);
+    const existing = bestNameMatch(canonical, lot.bids, (b) => b.bidder, 0.85);
+    const lastValue = values[values.length - 1] ?? null;
+    if (verification) {
+      if (existing) {
+        existing.amountVerified = lastValue;
+        return existing;
+      }
+      const bid = makeBid(canonical, null, lastValue);
+      lot.bids.push(bid);
+      return bid;
+    }
+    if (existing && existing.amount === null) {
+      existing.amount = values[0] ?? null;
+      if (values.length > 1) existing.amountVerified = lastValue;
+      return existing;
+    }
+    const bid = makeBid(canonical, values[0] ?? null, values.length > 1 ? lastValue : null);
+    lot.bids.push(bid);
+    return bid;
+  };
+
+  for (let i = s.start + 1; i < s.end; i++) {
+    const line = doc.lines[i]!;
+    if (isBlank(line)) continue;
+    const f = stripMarkers(line.folded);
+    const amounts = findAmounts(line.latin);
+    const lotHead = LOT_HEADING.exec(f);
+    if (lotHead && amounts.length === 0) {
+      currentLot = String(Number(lotHead[1]));
+      pending = [];
+      last = undefined;
+      continue;
+    }
+    if (amounts.length === 0) {
+      if (/\b(?:montants?|concurrents?|soumissionnaires?|verifications?|rectifi\w*|engagements?|ttc|avant|apres)\b/.test(f) && !/\b(?:ste|societe)\b/.test(f)) continue;
+      const text = cleanBidderName(line.latin);
+      if (looksLikeName(text)) pending.push(text);
+      continue;
+    }
+    let left = line.latin.slice(0, amounts[0]!.start);
+    let rowLot = currentLot;
+    if (lotColumn) {
+      const lm = /^\s*[|[(]?\s*(\d{1,2})\s*[|\]]/.exec(left);
+      if (lm) {
+        rowLot = String(Number(lm[1]));
+        left = left.slice(lm[0].length);
+      }
+    }
+    let name = cleanBidderName(left.replace(/^\s*\d{1,2}\s+(?=\S)/, ''));
+    if (!looksLikeName(name)) name = '';
+    const forNext: string[] = [];
+    for (const p of pending) {
+      // Already part of the previous bid's name, as the deposit list spells it ("STE GENERAL
+      // CIVIL" / "ENGINEERING SERVICES" in pv-7bba7ebe).
+      if (last && forNext.length === 0 && (isNameFragment(p, last.bidder) || fold(last.bidder).endsWith(fold(p).trim()))) continue;
+      const continues = last && forNext.length === 0 && (CONNECTOR_END.test(last.bidder) || (!ENTITY_START.test(p) && !CONNECTOR_END.test(p) && name !== ''));
+      // Sentences of an "Observation" column are not names.
+      if (mostlyLowerCase(p)) continue;
+      if (continues) last!.bidder = cleanBidderName(`${last!.bidder} ${p}`);
+      else forNext.push(p);
+    }
+    pending = [];
+    const values = amounts.map((a) => a.value);
+    if (!name && forNext.length > 1) {
+      // Several complete names above one amount: OCR lost the other rows' amounts (companion
+      // pv-05). Each is a bidder; which one the amount belongs to is unknown.
+      const known = new Set(forNext.map((p) => canonicalName(rowLot, p)).filter((c) => lotOf(rowLot).deposited.includes(c)));
+      if (known.size >= 2) {
+        for (const p of forNext) addBid(rowLot, p, []);
+        doc.warn('lots', 'ambiguous', `amount ${values.join(' / ')} could not be attached to one of ${forNext.join(', ')}`);
+        continue;
+      }
+    }
+    if (!name) name = forNext.join(' ');
+    else if (forNext.length > 0) {
+      if (CONNECTOR_END.test(forNext[forNext.length - 1]!)) name = `${forNext.join(' ')} ${name}`;
+      // A company line whose amount OCR could not read ("Société LGCI 92.0", companion pv-13).
+      else for (const p of forNext) if (ENTITY_START.test(p)) addBid(rowLot, p, []);
+    }
+    if (!name) {
+      orphanAmounts.push({ values, lot: rowLot });
+      continue;
+    }
+    for (const a of amounts) if (a.notes.length) doc.warn('lots', 'ocr_correction', `${name}: ${a.raw} read as ${a.value} (${a.notes.join('; ')})`);
+    last = addBid(rowLot, name, values);
+  }
+  // OCR sometimes emits a table column by column: all the amounts, then all the names
+  // (ocr-text/pv-03). Equal counts pair up in order.
+  if (orphanAmounts.length > 0 && pending.length === orphanAmounts.length) {
+    const perLot = declared.length === orphanAmounts.length && orphanAmounts.every((o) => o.lot === null);
+    if (perLot) doc.warn('lots', 'inferred', 'amounts table without lot column: one row per lot, in lot order');
+    orphanAmounts.forEach((o, k) => addBid(perLot ? declared[k]! : o.lot, pending[k]!, o.values));
+    pending = [];
+  }
+  if (pending.length > 0 && last && !ENTITY_START.test(pending[0]!)) last.bidder = cleanBidderName(`${last.bidder} ${pending.join(' ')}`);
+}
+
+interface FoundWinner {
+  winner: WinnerItem;
+  lot: string | null;
+  reference: string | null;
+  openingDate: string | null;
+  /** Set when the name was not on the amount's row. */
+  inferred?: boolean;
+}
+
+function makeWinner(name: string, amount: string | null, amountMin: string | null = null): WinnerItem {
+  const g = splitGroupement(name);
+  return { name, isGroupement: g.isGroupement, members: g.members, amount, amountMin };
+}
+
+const WINNER_PREFIX =
+  /^.*?(?:est\s+la\s+soci[eé]t[eé]\s*:?|attribu[eé]\s+[aà]\s+(?:la\s+soci[eé]t[eé]\s*)?|(?:pour\s+le\s+)?lot\s*n?\s*[°o]?\s*\d{1,2}\s*:\s*(?:la\s+soci[eé]t[eé]\s*)?|retenu\s*:\s*)/i;
+
+/** Narrative "Concurrent retenu" sections: name then amount, on one line or split over a few. */
+function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>): FoundWinner[] {
+  const out: FoundWinner[] = [];
+  let pending: string[] = [];
+  let currentLot: string | null = null;
+  const lines: Array<{ latin: string; folded: string; index: number }> = [];
+  if (cleanValue(s.headTail)) lines.push({ latin: ' '.repeat(s.headTailStart) + s.headTail, folded: fold(' '.repeat(s.headTailStart) + s.headTail), index: s.start });
+  for (let i = s.start + 1; i < s.end; i++) lines.push(doc.lines[i]!);
+  let sawAucun = false;
+  for (let k = 0; k < lines.length; k++) {
+    const line = lines[k]!;
+    const f = stripMarkers(line.folded);
+    if (!f.trim() || /^~*$/.test(f.trim())) continue;
+    if (NONE.test(f)) {
+      sawAucun = true;
+      continue;
+    }
+    if (/^(?:les?\s+echantillons|la\s+commission)/.test(f)) break;
+    const lotHead = /(?:pour\s+le\s+)?lot\s*n?\s*[°o]?\s*0*(\d{1,2})\s*:/.exec(f);
+    if (lotHead) currentLot = String(Number(lotHead[1]));
+    let amounts = findAmounts(line.latin);
+    // "... avec un montant de Neuf millions ... (9 262 904,40 dh TTC)" (ocr-text/pv-24): the
+    // amount in digits may be on the next line.
+    let joined = line.latin;
+    if (amounts.length === 0 && /montant\s+de/.test(f)) {
+      const next = lines[k + 1];
+      if (next) {
+        const nextAmounts = findAmounts(next.latin);
+        if (nextAmounts.length > 0) {
+          joined = `${line.latin} ${next.latin}`;
+          amounts = findAmounts(joined);
+          k++;
+        }
+      }
+    }
+    if (amounts.length === 0) {
+      const name = cleanBidderName(line.latin.replace(WINNER_PREFIX, ''));
+      // "Mr. Kamal Amernis pour une proposition d'honoraire de 4.2 %" (ocr-text/pv-11).
+      const honoraire = /^(.*?)\s+pour\s+une\s+proposition/i.exec(name);
+      if (honoraire) {
+        out.push({ winner: makeWinner(cleanBidderName(honoraire[1]!), null), lot: currentLot, reference: null, openingDate: null });
+        continue;
+      }
+      if (looksLikeName(name) && !/\b(?:montant|concurrent|soumissionnaire)/i.test(line.folded)) {
+        // The name cell printed below its amount ("Unique }> 239 414,28 dhs TTC" / "}> STE
+        // JUPITER FOX", companion pv-22).
+        const nameless = out[out.length - 1];
+        if (nameless && !nameless.winner.name && pending.length === 0) nameless.winner = makeWinner(name, nameless.winner.amount, nameless.winner.amountMin);
+        else pending.push(name);
+      }
+      continue;
+    }
+    const min = /\bmin\s*:/.test(fold(joined));
+    let left = joined.slice(0, amounts[0]!.start);
+    left = left.replace(/[,(]?\s*avec\s+un\s+montant\s+de.*$/i, '').replace(/\s+(?:~+\s*)*un\s+montant\s+(?:de|~+).*$/i, '');
+    left = left.replace(WINNER_PREFIX, '');
+    let name = cleanBidderName(left.replace(/^\s*\d{1,2}\s+(?=\S)/, '').replace(/\b(?:tf|min|max)\s*:?\s*$/i, ''));
+    if (!looksLikeName(name)) name = '';
+    let inferred = false;
+    if (!name && pending.length > 0) {
+      name = pending.join(' ');
+      inferred = pending.length > 1;
+    } else if (name && pending.length > 0) {
+      // "... est la société: STE" / "STRADA TRAVAUX 662 400,00dh" (pv-7bba7ebe).
+      const head = pending[pending.length - 1]!;
+      if (/^(?:ste|soci[eé]t[eé]|la\s+soci[eé]t[eé]|groupement)$/i.test(head) || CONNECTOR_END.test(head)) name = cleanBidderName(`${head} ${name}`);
+    }
+    pending = [];
+    const amount = min && amounts.length > 1 ? amounts[1]! : amounts[0]!;
+    const amountMin = min && amounts.length > 1 ? amounts[0]!.value : null;
+    if (!name) {
+      // The name column was lost (ocr-text companion pv-05): identify the bidder by the amount.
+      const byAmount = [...lots.values()].flatMap((l) => l.bids.map((b) => ({ b, l }))).filter(({ b }) => b.amount === amount.value || b.amountVerified === amount.value);
+      if (byAmount.length === 1) {
+        doc.warn('lots', 'inferred', `winner identified by its amount ${amount.value}: ${byAmount[0]!.b.bidder}`);
+        out.push({ winner: makeWinner(byAmount[0]!.b.bidder, amount.value, amountMin), lot: byAmount[0]!.l.lotNumber, reference: null, openingDate: null, inferred: true });
+      } else {
+        out.push({ winner: { name: '', isGroupement: false, members: [], amount: amount.value, amountMin }, lot: currentLot, reference: null, openingDate: null });
+      }
+      continue;
+    }
+    if (amount.notes.length) doc.warn('lots', 'ocr_correction', `${name}: ${amount.raw} read as ${amount.value} (${amount.notes.join('; ')})`);
+    out.push({ winner: makeWinner(name, amount.value, amountMin), lot: currentLot, reference: null, openingDate: null, inferred });
+    // Further amounts on the same line (TC 1, TC 2, "Délai") are not other winners.
+  }
+  if (pending.length > 0 && out.length === 0 && !sawAucun) {
+    // A name without an amount, possibly wrapped ("LA MAROCAINE D'ASSAINISSEMENT ET" /
+    // "D'ENVIRONNEMENT - Offre de base" in ocr-text/pv-06, whose amount OCR garbled).
+    let name = pending[0]!;
+    for (const p of pending.slice(1)) {
+      if (CONNECTOR_END.test(name) || /^\s*(?:d'|de\s|du\s|des\s|et\s)/i.test(p)) name = `${name} ${p}`;
+      else break;
+    }
+    out.push({ winner: makeWinner(cleanBidderName(name), null), lot: currentLot, reference: null, openingDate: null });
+  }
+  // Amount-only entries are kept only when they can be attached to a name later.
+  return out.filter((w) => w.winner.name || w.winner.amount);
+}
+
+function justificationWinners(doc: Doc): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of doc.lines) {
+    const m = /attributaire\s+(?:~+\s*)?du\s+(?:lot|~+)\s*n?\s*[°o]?\s*(\d{1,2})\s*:\s*(.+?)(?:\s*:\s*|$)/.exec(line.folded);
+    if (!m) continue;
+    const at = m.index + m[0].indexOf(m[2]!);
+    out.set(String(Number(m[1])), cleanBidderName(line.latin.slice(at, at + m[2]!.length)));
+  }
+  return out;
+}
+
+function assignWinners(
+  doc: Doc,
+  found: FoundWinner[],
+  justified: Map<string, string>,
+  declared: string[],
+  lots: Map<string, LotDraft>,
+  lotOf: (n: string | null) => LotDraft,
+): void {
+  const multi = declared.length > 1 || [...lots.keys()].filter((k) => k !== '').length > 1;
+  // Winners without a lot in a multi-lot notice: the justification names the lot, or the
+  // (name, amount) pair is one lot's bid, or they come in lot order.
+  const unplaced = found.filter((w) => w.lot === null && w.reference === null);
+  for (const w of unplaced) {
+    if (!multi) continue;
+    const byBid = [...lots.values()].filter((l) => l.lotNumber !== null && l.bids.some((b) => (b.amount === w.winner.amount || b.amountVerified === w.winner.amount) && (!w.winner.name || nameSimilarity(b.bidder, w.winner.name) >= 0.6)));
+    if (byBid.length === 1) {
+      w.lot = byBid[0]!.lotNumber;
+      continue;
+    }
+  }
+  const stillUnplaced = unplaced.filter((w) => w.lot === null);
+  if (multi && stillUnplaced.length > 0) {
+    const open = declared.filter((n) => !found.some((w) => w.lot === n));
+    const infructueux = new Set([...lots.values()].filter((l) => l.status === 'infructueux').map((l) => l.lotNumber));
+    const justifiedLots = [...justified.keys()].filter((n) => !found.some((w) => w.lot === n));
+    const order = justifiedLots.length === stillUnplaced.length ? justifiedLots : open.filter((n) => !infructueux.has(n));
+    if (order.length === stillUnplaced.length) {
+      stillUnplaced.forEach((w, i) => (w.lot = order[i]!));
+      if (order !== justifiedLots) doc.warn('lots', 'inferred', 'winners listed without lot numbers: assigned in lot order');
+    }
+  }
+  const severalConsultations = new Set(found.map((w) => w.reference).filter(Boolean)).size > 1;
+  for (const w of found) {
+    let name = w.winner.name;
+    const lotNumber = multi || severalConsultations ? w.lot : w.lot ?? (declared.length === 1 ? declared[0]! : null);
+    const lot = severalConsultations ? lotOfConsultation(lots, w.reference, lotNumber) : lotOf(lotNumber);
+    if (severalConsultations) lot.reference = w.reference;
+    if (severalConsultations && w.openingDate) lot.openingDate = w.openingDate;
+    if (!name && w.winner.amount === null) {
+      // An "Infructueux" cell in the winner column.
+      lot.status = 'infructueux';
+      continue;
+    }
+    if (!name && lot.lotNumber !== null && justified.has(lot.lotNumber)) name = justified.get(lot.lotNumber)!;
+    if (!name) {
+      doc.warn('lots', 'not_found', `retained amount ${w.winner.amount} without a readable name`);
+      continue;
+    }
+    // OCR damages a name differently in each table ("STE STRADA TRAVAUX" in the award line,
+    // "STE ISTRADA TRAVAUX" in the bids of pv-7bba7ebe): keep the fullest spelling.
+    const bid = bestNameMatch(name, lot.bids, (b) => b.bidder, 0.75);
+    const listed = bestNameMatch(name, lot.deposited, (d) => d, 0.8);
+    const letters = (x: string): number => (x.match(/\p{L}/gu) ?? []).length;
+    const spelling = [name, bid?.bidder, listed].filter((x): x is string => !!x).reduce((a, b) => (letters(b) > letters(a) ? b : a));
+    const winner: WinnerItem = makeWinner(spelling, w.winner.amount, w.winner.amountMin);
+    if (winner.amount === null && bid) {
+      winner.amount = bid.amountVerified ?? bid.amount;
+      if (winner.amount) doc.warn('lots', 'inferred', `amount of ${winner.name} taken from its bid`);
+    }
+    if (bid && winner.amount && bid.amountVerified && bid.amountVerified !== winner.amount && bid.amount !== winner.amount) {
+      doc.warn('lots', 'inconsistent', `${winner.name}: retained amount ${winner.amount} differs from its bid ${bid.amountVerified}`);
+    }
+    if (!lot.winners.some((x) => nameSimilarity(x.name, winner.name) >= 0.9 && x.amount === winner.amount)) lot.winners.push(winner);
+  }
+  // Justified lots with no winner line: take the justification's name and the bid's amount.
+  for (const [n, name] of justified) {
+    const lot = lotOf(n);
+    if (lot.winners.length > 0) continue;
+    const bid = bestNameMatch(name, lot.bids, (b) => b.bidder, 0.75);
+    lot.winners.push(makeWinner(bid?.bidder ?? name, bid ? (bid.amountVerified ?? bid.amount) : null));
+  }
+}
+
+// OCR spellings seen: "infructueux", "inferctaux" (ocr-text/pv-15).
+const INFRUCTUEUX = /\binf\w{2,6}(?:ueux|eux|aux)\b|non\s+attribu|sans\s+suite|aucun\s+concurrent|aucune\s+offre|absence\s+d'offre/;
+const EXCESSIVE = /excessive|excessif/;
+const ANNULE = /\bannul[eé]e?s?\b|\bannulation\b|الغاء|إلغاء|ألغ/;
+
+function applyStatuses(
+  doc: Doc,
+  declared: string[],
+  lots: Map<string, LotDraft>,
+  lotOf: (n: string | null) => LotDraft,
+): void {
+  // Lots named as unsuccessful: "infructueux pour les lots cités en dessous : Lot N°3, Lot N°5".
+  for (const line of doc.lines) {
+    if (!INFRUCTUEUX.test(line.folded)) continue;
+    const lotNumbers: string[] = [];
+    for (let j = line.index; j < Math.min(doc.lines.length, line.index + 8); j++) {
+      const l = doc.lines[j]!;
+      if (j > line.index && (isBlank(l) ? false : !/^\s*[-•]?\s*lot/i.test(l.latin))) break;
+      for (const m of l.folded.matchAll(/\blot\s*n?\s*[°o]?\s*0*(\d{1,2})\b/g)) lotNumbers.push(String(Number(m[1])));
+    }
+    if (lotNumbers.length > 0 && /\blots\b/.test(line.folded)) {
+      for (const n of lotNumbers) if (lotOf(n).winners.length === 0) lotOf(n).status = 'infructueux';
+    }
+  }
+  const text = doc.all;
+  const globalInfructueux = /\binf\w{2,6}(?:ueux|eux|aux)\b/.test(text);
+  const excessive = EXCESSIVE.test(text);
+  // "Cet avis annule et remplace ..." is about a previous notice, not a cancellation.
+  const withoutReplace = (t: string): string => t.replace(/annule\s+et\s+remplace/g, '');
+  const annule = ANNULE.test(withoutReplace(text)) || ANNULE.test(doc.lines.map((l) => l.text).join('\n'));
+  const all = lots.size > 0 ? [...lots.values()] : [lotOf(declared.length === 1 ? declared[0]! : null)];
+  for (const lot of all) {
+    if (lot.status || lot.winners.length > 0) continue;
+    if (excessive) lot.status = 'offre_excessive';
+    else if (annule) lot.status = 'annule';
+    else if (globalInfructueux) lot.status = 'infructueux';
+    else if (lot.depositedNone && lot.bids.length === 0) {
+      lot.status = 'infructueux';
+      doc.warn('lots', 'inferred', 'no bidder: consultation unsuccessful');
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results tables ("Concurrent retenu | Montant de l'offre retenue" columns)
+
+interface TableZone {
+  headerStart: number;
+  headerEnd: number;
+  end: number;
+  winnerCol: number;
+  amountCol: number | null;
+  lotCol: number | null;
+  refCol: number | null;
+  openingCol: number | null;
+}
+
+function resultTables(doc: Doc): TableZone[] {
+  const zones: TableZone[] = [];
+  for (let i = 0; i < doc.lines.length; i++) {
+    const line = doc.lines[i]!;
+    let m: RegExpExecArray | null = /\b(?:concurrent|attributaire)s?\s*(?:retenus?|attributaires?)?|\bresultat\b(?!s?\s+(?:definitif|de\s+l))/.exec(line.folded);
+    const block = doc.lines.slice(Math.max(0, i - 3), i + 4);
+    const header = block.map((l) => l.folded).join(' ');
+    let winnerColGuess: number | null = null;
+    if (!m && !/concurrent|retenu\b|attribu/.test(header)) {
+      // The "Concurrent retenu" header unreadable (pv-c1d8f75a): the winner column is the one
+      // left of "Montant de l'offre retenue".
+      m = /montant\s+de\s+l'offre/.exec(line.folded);
+      if (m && /retenue/.test(header) && /ouverture|objet|\blot\b|a\.?o\.?n/.test(header)) winnerColGuess = Math.max(0, m.index - 35);
+      else m = null;
+    }
+    if (!m) continue;
+    const isTable = winnerColGuess !== null || (/retenu|attribu|resultat/.test(header) && /(?:montant|ouverture|objet|\blot\b|a\.?o\.?n)/.test(header) && cells(line.latin).length >= 2);
+    const narrative = /^\s*[-•]?\s*(?:concurrents?|soumissionnaires?)\s+(?:retenus?|attributaires?)\s*:?\s*$/.test(line.folded);
+    if (!isTable || narrative) continue;
+    // Already inside a zone found from a previous header line?
+    if (zones.some((z) => i <= z.headerEnd)) continue;
+    const colOf = (re: RegExp): number | null => {
+      for (const l of block) {
+        const mm = re.exec(l.folded);
+        if (mm) return mm.index;
+      }
+      return null;
+    };
+    let headerEnd = i;
+    for (let j = i + 1; j < Math.min(doc.lines.length, i + 5); j++) {
+      const f = doc.lines[j]!.folded;
+      if (findAmounts(doc.lines[j]!.latin).length || findDates(doc.lines[j]!.text).length) break;
+      if (/retenu|retenue|commission|plis|ttc|offre|lot\b|des travaux/.test(f)) headerEnd = j;
+    }
+    let end = doc.lines.length;
+    for (let j = headerEnd + 1; j < doc.lines.length; j++) {
+      // The signature block, or a letterhead footer ("Société Anonyme au capital de 27.000.000
+      // Dirhams" in resultat-48636ebf is not an award).
+      if (/fait\s+a\b|signature|cachet|le\s+president|page\s*\d|capital\s+de|siege\s+social|\bi\.?c\.?e\b\s*:|\btel\b\s*[.:]/.test(doc.lines[j]!.folded)) {
+        end = j;
+        break;
+      }
+    }
+    zones.push({
+      headerStart: i,
+      headerEnd,
+      end,
+      winnerCol: winnerColGuess ?? m.index,
+      amountCol: colOf(/montant/),
+      lotCol: colOf(/\blot\b|indication/),
+      refCol: colOf(/a\.?o\.?n/),
+      openingCol: colOf(/ouverture/),
+    });
+  }
+  for (let k = 0; k + 1 < zones.length; k++) zones[k]!.end = Math.min(zones[k]!.end, zones[k + 1]!.headerStart);
+  return zones;
+}
+
+/** Rows of a results table: one winner per amount (or per "infructueux" cell). */
+function readTableWinners(doc: Doc, z: TableZone): FoundWinner[] {
+  const out: FoundWinner[] = [];
+  const rowLines = doc.lines.slice(z.headerEnd + 1, z.end);
+  let lastRef: string | null = null;
+  let lastOpening: string | null = null;
+  let lastLot: string | null = null;
+  const usedAsName = new Set<number>();
+  for (const line of rowLines) {
+    const amounts = findAmounts(line.latin);
+    const dates = findDates(line.text);
+    const refMatch = /(?:^|\s)([A-Z]\/\d{2,3}\/\d{2})(?=\s|$)/.exec(line.latin);
+    if (refMatch) lastRef = refMatch[1]!;
+    if (dates.length > 0 && z.openingCol !== null) {
+      const near = dates.reduce((a, b) => (Math.abs(b.start - z.openingCol!) < Math.abs(a.start - z.openingCol!) ? b : a));
+      lastOpening = near.iso;
+    }
+    const lotCell = /(?:^|\s)lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\b/.exec(line.folded);
+    const bareLot = z.lotCol !== null ? cells(line.latin).find((c) => /^\d{1,2}$/.test(c.text) && Math.abs(c.start - z.lotCol!) <= 10) : undefined;
+    if (lotCell) lastLot = String(Number(lotCell[1]));
+    else if (bareLot) lastLot = String(Number(bareLot.text));
+
+    const infr = /\binfructu/.exec(line.folded);
+    if (amounts.length === 0 && infr && infr.index >= z.winnerCol - 12) {
+      out.push({ winner: { name: '', isGroupement: false, members: [], amount: null, amountMin: null }, lot: lastLot, reference: lastRef, openingDate: lastOpening });
+      continue;
+    }
+    if (amounts.length === 0) continue;
+    // MIN/MAX framework amounts may be on two lines: "MIN : 8 767 200,00" / "MAX: 20 304 000,00".
+    const isMin = /\bmin\s*:?\s*$/.test(line.folded.slice(0, amounts[0]!.start));
+    if (/\bmax\s*:?\s*$/.test(line.folded.slice(0, amounts[0]!.start)) && !isMin) {
+      const prev = out[out.length - 1];
+      if (prev && prev.winner.amountMin === null && prev.winner.amount && prev.winner.name) {
+        prev.winner.amountMin = prev.winner.amount;
+        prev.winner.amount = amounts[0]!.value;
+        continue;
+      }
+    }
+    const amt = isMin && amounts.length > 1 ? amounts[1]! : amounts[0]!;
+    const amtMin = isMin && amounts.length > 1 ? amounts[0]!.value : null;
+    const name = tableName(doc, z, line, amounts[0]!, usedAsName);
+    if (amt.notes.length) doc.warn('lots', 'ocr_correction', `${name || 'winner'}: ${amt.raw} read as ${amt.value} (${amt.notes.join('; ')})`);
+    out.push({ winner: makeWinner(name, amt.value, amtMin), lot: lastLot, reference: lastRef, openingDate: lastOpening });
+  }
+  // "Attribué à la société X avec un montant de Y" written down one cell (resultat-48636ebf).
+  const column = rowLines
+    .map((l) => cells(l.latin).filter((c) => c.start >= z.winnerCol - 30).map((c) => c.text).join(' '))
+    .join(' ');
+  const attributed = /attribu[eé]\s+[aà]\s+(?:la\s+soci[eé]t[eé]\s+)?(.+?)\s+avec\s+un\s+montant/i.exec(column);
+  if (attributed) {
+    const name = cleanBidderName(attributed[1]!);
+    const w = out.find((x) => x.winner.amount) ?? out[0];
+    if (w && looksLikeName(name)) w.winner = makeWinner(name, w.winner.amount, w.winner.amountMin);
+  }
+  if (new Set(out.map((w) => w.reference).filter(Boolean)).size > 1) {
+    // pv-c1d8f75a: a row whose reference cell OCR lost inherits the reference above it.
+    doc.warn('lots', 'inferred', 'several consultations in one table: each row takes the last reference read above it');
+    doc.confidence.reference = 0;
+  }
+  if (out.length > 1 && !out.some((w) => w.lot) && new Set(out.map((w) => w.reference)).size <= 1) {
+    doc.warn('lots', 'ambiguous', 'several retained amounts in a table without lot numbers');
+  }
+  return out;
+}
+
+/**
+ * The winner's name of a table row: the cell left of the amount, extended with the cells of the
+ * lines just above and below that sit in the same column (names wrap inside their cell:
+ * "OUSSY OUMY" / "3   51 948,00 DH TTC" / "SARL AU" in resultat-e53cb45d).
+ */
+function tableName(doc: Doc, z: TableZone, line: Line, amount: AmountMatch, used: Set<number>): string {
+  const rowCells = cells(line.latin.slice(0, amount.start));
+  const minCol = z.winnerCol - 14;
+  let core = rowCells.filter((c) => c.end > minCol && looksLikeName(c.text) && !findDates(c.text).length);
+  // Without column alignment (psm 6 drops leading indentation), the last cell left of the amount.
+  if (core.length === 0 && rowCells.length > 0) {
+    const lastCell = rowCells[rowCells.length - 1]!;
+    // The amount itself far left of its column header: this line lost its indentation
+    // ("SOFA SA       596 988,00" in resultat-caab530d), so offsets say nothing.
+    const shifted = (z.amountCol !== null && amount.start < z.amountCol - 25) || amount.start < z.winnerCol - 20;
+    if (looksLikeName(lastCell.text) && !findDates(lastCell.text).length && (shifted || lastCell.start >= minCol - 20)) core = [lastCell];
+  }
+  core = core.slice(-1);
+  const anchor = core[0]?.start ?? z.winnerCol;
+  /** The name piece of a neighbouring line; '' when its winner cell is empty; null to stop. */
+  const colCells = (l: Line): string | null => {
+    if (isBlank(l) || findAmounts(l.latin).length > 0 || used.has(l.index)) return null;
+    const cs = cells(l.latin).filter(
+      (c) => !/^\d{1,2}$/.test(c.text) && (Math.abs(c.start - anchor) <= 8 || (c.start >= minCol && c.end <= amount.end && c.start > anchor - 8)),
+    );
+    // Only a lot number ("1" of resultat-329b929d) or nothing in this column: look further.
+    if (cs.length === 0) return '';
+    const named = cs.filter((c) => looksLikeName(c.text) && !findDates(c.text).length && !/^lot\b/i.test(c.text) && !/\binfructu/i.test(c.text));
+    if (named.length !== 1) return null;
+    const t = named[0]!.text;
+    // Object text is mostly lower case; company names are upper case.
+    const letters = t.replace(/[^\p{L}]/gu, '');
+    if (letters.length > 0 && letters.replace(/\p{Lu}/gu, '').length / letters.length > 0.5) return null;
+    return t;
+  };
+  const above: string[] = [];
+  for (let j = line.index - 1; j > z.headerEnd && j >= line.index - 3; j--) {
+    const t = colCells(doc.lines[j]!);
+    if (t === null) break;
+    if (!t) continue;
+    above.unshift(t);
+    used.add(j);
+  }
+  const below: string[] = [];
+  for (let j = line.index + 1; j < z.end && j <= line.index + 3; j++) {
+    const t = colCells(doc.lines[j]!);
+    if (t === null) break;
+    if (!t) continue;
+    below.push(t);
+    used.add(j);
+  }
+  // Unaligned OCR rows: the name's pieces are the last name cells of the neighbouring lines
+  // ("... à partir de | 19/05/2026 à TIFTRAVELEC" / "1 . 13/08/2026 768 024,00" / "... 09h30 SARL"
+  // in pv-a17aade3).
+  if (core.length === 0) {
+    const lastNameCell = (l: Line | undefined): string | null => {
+      if (!l || l.index <= z.headerEnd || l.index >= z.end || isBlank(l) || findAmounts(l.latin).length > 0 || used.has(l.index)) return null;
+      // Still roughly under the winner column: object text far to the left is not a name piece.
+      const cs = cells(l.latin).filter((c) => looksLikeName(c.text) && !findDates(c.text).length && Math.abs(c.start - anchor) <= 40);
+      const t = cs[cs.length - 1]?.text;
+      if (!t || /^lot\b/i.test(t)) return null;
+      const letters = t.replace(/[^\p{L}]/gu, '');
+      return letters.replace(/\p{Lu}/gu, '').length / letters.length <= 0.2 ? t : null;
+    };
+    const up = above.length === 0 ? lastNameCell(doc.lines[line.index - 1]) : null;
+    const down = below.length === 0 ? lastNameCell(doc.lines[line.index + 1]) : null;
+    if (up) above.push(up);
+    if (down) below.push(down);
+  }
+  const name = cleanBidderName([...above, ...core.map((c) => c.text), ...below].join(' '));
+  return looksLikeName(name) ? name : '';
+}
