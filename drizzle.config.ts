@@ -3,7 +3,7 @@ import { loadCoreConfig } from './schema/config';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./schema/*/tables.ts'],
+  schema: ['./schema/*/tables.ts', './schema/etl/proofs.ts'],
   out: './drizzle',
   schemaFilter: ['etl', 'prices'],
   dbCredentials: { url: loadCoreConfig().databaseUrl },

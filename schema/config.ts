@@ -189,7 +189,91 @@ export function loadPricesConfig(env: Env = process.env): PricesConfig {
   };
 }
 
-const sections = { core: loadCoreConfig, prices: loadPricesConfig } as const;
+
+// ---------------------------------------------------------------- fetch (the polite HTTP fetcher of crawlers)
+
+/** Politeness is configuration, not code: the fetcher of activities/engine takes these as its options. */
+export interface FetchConfig {
+  userAgent: string;
+  politeness: false | { maxConcurrent: number; ratePerSecond: number; delayMs: [number, number] };
+  hosts: Record<string, { maxConcurrent?: number; ratePerSecond?: number; delayMs?: [number, number] }>;
+  robots: false | { ttlMs: number };
+  timeouts: { connectMs: number; totalMs: number };
+  maxBodyBytes: number;
+  breaker: { threshold: number; coolDownMs: number };
+  /** Where the proof store keeps page and document bytes (PROOF_STORE_DIR). */
+  proofStoreDir: string;
+}
+
+const nonNegative = z.coerce.number().nonnegative();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+
+const hostPoliteness = z
+  .object({
+    maxConcurrent: z.number().int().nonnegative().optional(),
+    ratePerSecond: z.number().nonnegative().optional(),
+    delayMs: z
+      .tuple([z.number().nonnegative(), z.number().nonnegative()])
+      .refine(([min, max]) => min <= max, 'delayMs must be [min, max] with min <= max')
+      .optional(),
+  })
+  .strict();
+
+const hostsJson = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON: {"host": {"maxConcurrent": 1, "ratePerSecond": 0.5, "delayMs": [2000, 5000]}}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().min(1), hostPoliteness));
+
+const fetcherSchema = z.object({
+  /** Who to contact about our crawler: a URL or `mailto:`; it goes in the User-Agent. */
+  FETCH_CONTACT: z.string().min(3).default('https://github.com/moisson/moisson'),
+  /** The whole User-Agent, when `moisson/0.1 (+contact)` will not do. */
+  FETCH_USER_AGENT: z.string().min(3).optional(),
+  FETCH_POLITENESS: z.enum(['on', 'off']).default('on'),
+  FETCH_MAX_CONCURRENT_PER_HOST: nonNegativeInt.default(1),
+  FETCH_RATE_PER_SECOND: nonNegative.default(0.5),
+  FETCH_DELAY_MIN_MS: nonNegativeInt.default(2000),
+  FETCH_DELAY_MAX_MS: nonNegativeInt.default(5000),
+  FETCH_HOSTS: hostsJson.optional(),
+  FETCH_ROBOTS: z.enum(['obey', 'ignore']).default('obey'),
+  FETCH_ROBOTS_TTL_S: positiveInt.max(86_400).default(86_400),
+  FETCH_CONNECT_TIMEOUT_MS: positiveInt.default(15_000),
+  FETCH_TIMEOUT_MS: positiveInt.default(120_000),
+  FETCH_MAX_BODY_MB: z.coerce.number().positive().default(50),
+  FETCH_BREAKER_THRESHOLD: nonNegativeInt.default(5),
+  FETCH_BREAKER_COOLDOWN_S: positiveInt.default(600),
+  PROOF_STORE_DIR: z.string().min(1).default('.data/proofs'),
+});
+
+export function loadFetchConfig(env: Env = process.env): FetchConfig {
+  const c = parseSection(fetcherSchema, env, 'fetch', (clean) => {
+    const min = Number(clean.FETCH_DELAY_MIN_MS ?? 2000);
+    const max = Number(clean.FETCH_DELAY_MAX_MS ?? 5000);
+    return min > max ? [{ variable: 'FETCH_DELAY_MAX_MS', message: `must be at least FETCH_DELAY_MIN_MS (${min})` }] : [];
+  });
+  return {
+    userAgent: c.FETCH_USER_AGENT ?? `moisson/0.1 (+${c.FETCH_CONTACT})`,
+    politeness:
+      c.FETCH_POLITENESS === 'off'
+        ? false
+        : { maxConcurrent: c.FETCH_MAX_CONCURRENT_PER_HOST, ratePerSecond: c.FETCH_RATE_PER_SECOND, delayMs: [c.FETCH_DELAY_MIN_MS, c.FETCH_DELAY_MAX_MS] },
+    hosts: c.FETCH_HOSTS ?? {},
+    robots: c.FETCH_ROBOTS === 'ignore' ? false : { ttlMs: c.FETCH_ROBOTS_TTL_S * 1000 },
+    timeouts: { connectMs: c.FETCH_CONNECT_TIMEOUT_MS, totalMs: c.FETCH_TIMEOUT_MS },
+    maxBodyBytes: Math.round(c.FETCH_MAX_BODY_MB * 1024 * 1024),
+    breaker: { threshold: c.FETCH_BREAKER_THRESHOLD, coolDownMs: c.FETCH_BREAKER_COOLDOWN_S * 1000 },
+    proofStoreDir: c.PROOF_STORE_DIR,
+  };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig } as const;
 
 /** Checks every section and reports all problems of all sections together (for `moisson config check`). */
 export function checkAllConfig(env: Env = process.env): ConfigIssue[] {

@@ -1,2 +1,3 @@
 export * as etlTables from './etl/tables';
+export * as etlProofTables from './etl/proofs';
 export * as pricesTables from './prices/tables';
