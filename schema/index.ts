@@ -1,3 +1,4 @@
 export * as etlTables from './etl/tables';
 export * as etlProofTables from './etl/proofs';
 export * as pricesTables from './prices/tables';
+export * as pmmpTables from './pmmp/tables';

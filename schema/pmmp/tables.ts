@@ -1,0 +1,216 @@
+/**
+ * The `pmmp` schema: Morocco's public procurement as moisson stores it. Natural keys are the portal's
+ * own: a consultation is (org_acronyme, ref_consultation) — the buyer's reference is not unique — a
+ * notice adds its id_avis, an award row its lot. Every row names the proof (raw page or PDF in the
+ * proof store) it was read from. Amounts are exact numeric; times carry their Africa/Casablanca offset.
+ */
+import { sql } from 'drizzle-orm';
+import { boolean, date, index, integer, jsonb, numeric, pgSchema, primaryKey, real, text, timestamp } from 'drizzle-orm/pg-core';
+
+export const pmmp = pgSchema('pmmp');
+
+const amount = (name: string) => numeric(name, { precision: 18, scale: 2 });
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+const seen = {
+  firstSeenAt: tstz('first_seen_at').notNull().defaultNow(),
+  updatedAt: tstz('updated_at').notNull().defaultNow(),
+};
+
+/** Travaux / Fournitures / Services, as the API filters them (the portal's label is kept too). */
+export type MarketKind = 'travaux' | 'fournitures' | 'services';
+
+export const consultations = pmmp.table(
+  'consultations',
+  {
+    orgAcronyme: text('org_acronyme').notNull(),
+    refConsultation: text('ref_consultation').notNull(),
+    reference: text('reference'),
+    object: text('object'),
+    buyer: text('buyer'),
+    procedure: text('procedure'),
+    procedureCode: text('procedure_code'),
+    passationMode: text('passation_mode'),
+    category: text('category'),
+    marketKind: text('market_kind').$type<MarketKind>(),
+    executionPlace: text('execution_place'),
+    /** "Publié le": only the result lists show it. */
+    publishedOn: date('published_on', { mode: 'string' }),
+    deadline: tstz('deadline'),
+    estimationTtc: amount('estimation_ttc'),
+    cautionProvisoire: amount('caution_provisoire'),
+    openingPlace: text('opening_place'),
+    withdrawalAddress: text('withdrawal_address'),
+    submissionAddress: text('submission_address'),
+    variantAllowed: boolean('variant_allowed'),
+    reservedForSmallBusiness: boolean('reserved_small_business'),
+    siteVisits: jsonb('site_visits').$type<{ at: string | null; place: string | null }[]>().notNull().default([]),
+    qualifications: jsonb('qualifications').$type<string[]>().notNull().default([]),
+    agrements: jsonb('agrements').$type<string[]>().notNull().default([]),
+    activityDomains: jsonb('activity_domains').$type<string[]>().notNull().default([]),
+    allotted: boolean('allotted'),
+    lotCount: integer('lot_count'),
+    detailUrl: text('detail_url'),
+    listProofId: text('list_proof_id'),
+    detailProofId: text('detail_proof_id'),
+    /** Hash of the parsed content: an unchanged page is not rewritten (updated_at stays). */
+    contentHash: text('content_hash'),
+    ...seen,
+  },
+  (t) => [
+    primaryKey({ name: 'consultations_pkey', columns: [t.orgAcronyme, t.refConsultation] }),
+    index('consultations_published_idx').on(t.publishedOn),
+    index('consultations_deadline_idx').on(t.deadline),
+    index('consultations_buyer_idx').on(t.buyer),
+    index('consultations_kind_published_idx').on(t.marketKind, t.publishedOn),
+    index('consultations_reference_idx').on(t.reference),
+  ],
+);
+
+export const lots = pmmp.table(
+  'lots',
+  {
+    orgAcronyme: text('org_acronyme').notNull(),
+    refConsultation: text('ref_consultation').notNull(),
+    lotNumber: integer('lot_number').notNull(),
+    object: text('object'),
+    category: text('category'),
+    description: text('description'),
+    estimationTtc: amount('estimation_ttc'),
+    cautionProvisoire: amount('caution_provisoire'),
+    qualifications: jsonb('qualifications').$type<string[]>().notNull().default([]),
+    agrements: jsonb('agrements').$type<string[]>().notNull().default([]),
+    proofId: text('proof_id'),
+    ...seen,
+  },
+  (t) => [primaryKey({ name: 'lots_pkey', columns: [t.orgAcronyme, t.refConsultation, t.lotNumber] })],
+);
+
+export const NOTICE_KINDS = ['extrait_pv', 'resultat_definitif', 'achevement', 'avis', 'inconnu'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+/** A published notice of a consultation, with its document and what was read from it. */
+export const notices = pmmp.table(
+  'notices',
+  {
+    orgAcronyme: text('org_acronyme').notNull(),
+    refConsultation: text('ref_consultation').notNull(),
+    idAvis: text('id_avis').notNull(),
+    kind: text('kind').$type<NoticeKind>().notNull(),
+    /** The portal's annonceType: 5 extrait de PV, 4 résultat définitif, 6 rapport d'achèvement. */
+    annonceType: integer('annonce_type'),
+    label: text('label'),
+    url: text('url').notNull(),
+    publishedOn: date('published_on', { mode: 'string' }),
+    /** The document's bytes in the proof store; null until downloaded. */
+    proofId: text('proof_id'),
+    text: text('text'),
+    textMethod: text('text_method').$type<'text-layer' | 'ocr'>(),
+    ocrPages: jsonb('ocr_pages').$type<number[]>(),
+    ocrConfidence: real('ocr_confidence'),
+    /** Version of the award parser that read `text`: a reparse only rewrites rows of older versions. */
+    parserVersion: text('parser_version'),
+    parsedAt: tstz('parsed_at'),
+    awardReference: text('award_reference'),
+    openingDate: date('opening_date', { mode: 'string' }),
+    commissionEndDate: date('commission_end_date', { mode: 'string' }),
+    documentDate: date('document_date', { mode: 'string' }),
+    parseConfidence: jsonb('parse_confidence').$type<Record<string, number>>(),
+    parseWarnings: jsonb('parse_warnings').$type<{ field: string; code: string; message: string }[]>(),
+    ...seen,
+  },
+  (t) => [
+    primaryKey({ name: 'notices_pkey', columns: [t.orgAcronyme, t.refConsultation, t.idAvis] }),
+    index('notices_kind_published_idx').on(t.kind, t.publishedOn),
+    index('notices_unparsed_idx').on(t.kind).where(sql`${t.parsedAt} is null`),
+  ],
+);
+
+export const AWARD_STATUSES = ['attribue', 'infructueux', 'offre_excessive', 'annule', 'inconnu'] as const;
+export type AwardStatus = (typeof AWARD_STATUSES)[number];
+
+/** The result of one lot as one notice states it. `lot_key` is the lot number, or '' for a single lot. */
+export const attributions = pmmp.table(
+  'attributions',
+  {
+    orgAcronyme: text('org_acronyme').notNull(),
+    refConsultation: text('ref_consultation').notNull(),
+    idAvis: text('id_avis').notNull(),
+    lotKey: text('lot_key').notNull(),
+    status: text('status').$type<AwardStatus>().notNull(),
+    winner: text('winner'),
+    winnerIsGroupement: boolean('winner_is_groupement'),
+    winnerMembers: jsonb('winner_members').$type<string[]>().notNull().default([]),
+    amount: amount('amount'),
+    /** Framework contracts state a minimum and a maximum; `amount` is then the maximum. */
+    amountMin: amount('amount_min'),
+    bidderCount: integer('bidder_count'),
+    openingDate: date('opening_date', { mode: 'string' }),
+    proofId: text('proof_id'),
+    ...seen,
+  },
+  (t) => [
+    primaryKey({ name: 'attributions_pkey', columns: [t.orgAcronyme, t.refConsultation, t.idAvis, t.lotKey] }),
+    index('attributions_winner_idx').on(t.winner),
+    index('attributions_status_idx').on(t.status),
+  ],
+);
+
+/** One bidder's offer on one lot. `bidder_key` is the bidder's normalized name (the natural key). */
+export const bids = pmmp.table(
+  'bids',
+  {
+    orgAcronyme: text('org_acronyme').notNull(),
+    refConsultation: text('ref_consultation').notNull(),
+    idAvis: text('id_avis').notNull(),
+    lotKey: text('lot_key').notNull(),
+    bidderKey: text('bidder_key').notNull(),
+    bidder: text('bidder').notNull(),
+    isGroupement: boolean('is_groupement').notNull().default(false),
+    members: jsonb('members').$type<string[]>().notNull().default([]),
+    amount: amount('amount'),
+    amountVerified: amount('amount_verified'),
+    eliminated: boolean('eliminated').notNull().default(false),
+    eliminationReason: text('elimination_reason'),
+    retained: boolean('retained').notNull().default(false),
+    proofId: text('proof_id'),
+    ...seen,
+  },
+  (t) => [
+    primaryKey({ name: 'bids_pkey', columns: [t.orgAcronyme, t.refConsultation, t.idAvis, t.lotKey, t.bidderKey] }),
+    index('bids_bidder_key_idx').on(t.bidderKey),
+  ],
+);
+
+/** Purchase-order results of the /bdc/ interface; keyed by the portal's result id. */
+export const bdcResults = pmmp.table(
+  'bdc_results',
+  {
+    bdcId: text('bdc_id').primaryKey(),
+    reference: text('reference').notNull(),
+    object: text('object'),
+    buyer: text('buyer'),
+    resultPublishedAt: tstz('result_published_at'),
+    deadline: tstz('deadline'),
+    bidCount: integer('bid_count'),
+    outcome: text('outcome').$type<'attribue' | 'infructueux'>().notNull(),
+    winner: text('winner'),
+    amountTtc: amount('amount_ttc'),
+    detailUrl: text('detail_url'),
+    proofId: text('proof_id'),
+    ...seen,
+  },
+  (t) => [index('bdc_results_published_idx').on(t.resultPublishedAt), index('bdc_results_winner_idx').on(t.winner)],
+);
+
+export type Consultation = typeof consultations.$inferSelect;
+export type NewConsultation = typeof consultations.$inferInsert;
+export type Lot = typeof lots.$inferSelect;
+export type NewLot = typeof lots.$inferInsert;
+export type Notice = typeof notices.$inferSelect;
+export type NewNotice = typeof notices.$inferInsert;
+export type Attribution = typeof attributions.$inferSelect;
+export type NewAttribution = typeof attributions.$inferInsert;
+export type Bid = typeof bids.$inferSelect;
+export type NewBid = typeof bids.$inferInsert;
+export type BdcResult = typeof bdcResults.$inferSelect;
+export type NewBdcResult = typeof bdcResults.$inferInsert;
