@@ -20,4 +20,6 @@ else
   mapfile -t files < <(find tests -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 fi
 # Each file starts its own Temporal dev server and databases; two at a time suits a 2-core machine.
-exec node --import tsx --test --test-reporter=spec --test-concurrency="${TEST_CONCURRENCY:-2}" "${files[@]}"
+# A test that hangs (a wedged service) fails after TEST_TIMEOUT_MS instead of stalling the whole run.
+exec node --import tsx --test --test-reporter=spec --test-concurrency="${TEST_CONCURRENCY:-2}" \
+  --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${files[@]}"
