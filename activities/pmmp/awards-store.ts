@@ -1,0 +1,208 @@
+/**
+ * Awards read from notice documents, written to `pmmp.notices`, `pmmp.attributions` and `pmmp.bids`.
+ * A notice is the unit of replacement: its row is upserted and its attributions and bids are deleted
+ * and rewritten in the same transaction, so a rerun (or a reparse that reads fewer lots than before)
+ * leaves exactly the rows the latest parse produced, never a mix of two parses.
+ */
+import { and, asc, eq, isNotNull, sql, type SQL } from 'drizzle-orm';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { attributions, bids, notices, type NewAttribution, type NewBid, type NoticeKind } from '../../schema/pmmp/tables';
+import { fold } from './awards/text';
+import { nameSimilarity } from './awards/names';
+import type { AwardNotice, ExtractionMethod } from './awards';
+
+export interface NoticeKey {
+  orgAcronyme: string;
+  refConsultation: string;
+  idAvis: string;
+}
+
+export interface StoredText {
+  text: string;
+  method: ExtractionMethod;
+  ocrPages: number[];
+  ocrConfidence: number | null;
+}
+
+export interface NoticeAwardRecord extends NoticeKey {
+  kind: NoticeKind;
+  url: string;
+  annonceType?: number | null;
+  label?: string | null;
+  publishedOn?: string | null;
+  proofId: string;
+  extracted: StoredText;
+  award: AwardNotice;
+  parserVersion: string;
+}
+
+export interface StoreCounts {
+  attributions: number;
+  bids: number;
+}
+
+/**
+ * The natural key of a bidder: the same company is printed "Sté X s.a.r.l", "STE X SARL" from one
+ * notice to the next, so case, accents and punctuation must not make two keys.
+ */
+export function bidderKey(name: string): string {
+  return fold(name)
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim()
+    .toUpperCase();
+}
+
+/** Lot key as the views join on it: the lot number, '' for a single lot. */
+function lotKeysOf(award: AwardNotice): string[] {
+  // A notice that covers several consultations repeats lot numbers per reference (pv-c1d8f75a).
+  const multiRef = new Set(award.lots.map((l) => l.reference).filter(Boolean)).size > 1;
+  const seen = new Map<string, number>();
+  return award.lots.map((lot) => {
+    const base = multiRef && lot.reference ? `${lot.reference}:${lot.lotNumber ?? ''}` : (lot.lotNumber ?? '');
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    // Two blocks under the same key would collide on the primary key; both are kept, distinguishable.
+    return n === 1 ? base : `${base}#${n}`;
+  });
+}
+
+export function awardRows(key: NoticeKey, award: AwardNotice, proofId: string): { attributions: NewAttribution[]; bids: NewBid[] } {
+  const keys = lotKeysOf(award);
+  const attributionRows: NewAttribution[] = [];
+  const bidRows: NewBid[] = [];
+  award.lots.forEach((lot, i) => {
+    const lotKey = keys[i] ?? '';
+    const winner = lot.winners[0];
+    attributionRows.push({
+      ...key,
+      lotKey,
+      status: lot.status,
+      winner: winner?.name ?? null,
+      winnerIsGroupement: winner ? winner.isGroupement : null,
+      winnerMembers: winner?.members ?? [],
+      amount: winner?.amount ?? null,
+      amountMin: winner?.amountMin ?? null,
+      bidderCount: lot.bidderCount ?? (lot.bidders.length > 0 ? lot.bidders.length : null),
+      openingDate: lot.openingDate ?? award.openingDate,
+      proofId,
+    });
+    const byKey = new Map<string, NewBid>();
+    for (const b of lot.bidders) {
+      const k = bidderKey(b.bidder);
+      // A bidder listed twice (base offer and variant) keeps its first line: one row per bidder and lot.
+      if (!k || byKey.has(k)) continue;
+      byKey.set(k, {
+        ...key,
+        lotKey,
+        bidderKey: k,
+        bidder: b.bidder,
+        isGroupement: b.isGroupement,
+        members: b.members,
+        amount: b.amount,
+        amountVerified: b.amountVerified,
+        eliminated: b.eliminated,
+        eliminationReason: b.eliminationReason,
+        retained: lot.winners.some((w) => bidderKey(w.name) === k || nameSimilarity(w.name, b.bidder) >= 0.9),
+        proofId,
+      });
+    }
+    bidRows.push(...byKey.values());
+  });
+  return { attributions: attributionRows, bids: bidRows };
+}
+
+function keyWhere<T extends typeof attributions | typeof bids | typeof notices>(t: T, key: NoticeKey): SQL {
+  return and(eq(t.orgAcronyme, key.orgAcronyme), eq(t.refConsultation, key.refConsultation), eq(t.idAvis, key.idAvis))!;
+}
+
+/** Upserts the notice and replaces its attributions and bids, all or nothing. */
+export async function storeNoticeAward(db: PostgresJsDatabase, r: NoticeAwardRecord): Promise<StoreCounts> {
+  const key: NoticeKey = { orgAcronyme: r.orgAcronyme, refConsultation: r.refConsultation, idAvis: r.idAvis };
+  const rows = awardRows(key, r.award, r.proofId);
+  const parsed = {
+    proofId: r.proofId,
+    text: r.extracted.text,
+    textMethod: r.extracted.method,
+    ocrPages: r.extracted.ocrPages,
+    ocrConfidence: r.extracted.ocrConfidence,
+    parserVersion: r.parserVersion,
+    parsedAt: sql`now()`,
+    awardReference: r.award.reference,
+    openingDate: r.award.openingDate,
+    commissionEndDate: r.award.commissionEndDate,
+    documentDate: r.award.documentDate,
+    parseConfidence: r.award.confidence,
+    parseWarnings: r.award.warnings,
+    updatedAt: sql`now()`,
+  };
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(notices)
+      .values({
+        ...key,
+        kind: r.kind,
+        url: r.url,
+        annonceType: r.annonceType ?? null,
+        label: r.label ?? null,
+        publishedOn: r.publishedOn ?? null,
+        ...parsed,
+      })
+      .onConflictDoUpdate({
+        target: [notices.orgAcronyme, notices.refConsultation, notices.idAvis],
+        set: {
+          ...parsed,
+          kind: r.kind,
+          url: r.url,
+          // What the list told us is not in the document: a reparse must not erase it.
+          annonceType: sql`coalesce(excluded.annonce_type, ${notices.annonceType})`,
+          label: sql`coalesce(excluded.label, ${notices.label})`,
+          publishedOn: sql`coalesce(excluded.published_on, ${notices.publishedOn})`,
+        },
+      });
+    await tx.delete(bids).where(keyWhere(bids, key));
+    await tx.delete(attributions).where(keyWhere(attributions, key));
+    if (rows.attributions.length > 0) await tx.insert(attributions).values(rows.attributions);
+    if (rows.bids.length > 0) await tx.insert(bids).values(rows.bids);
+  });
+  return { attributions: rows.attributions.length, bids: rows.bids.length };
+}
+
+export interface ReparseCandidate extends NoticeKey {
+  kind: NoticeKind;
+  url: string;
+  proofId: string;
+  text: string | null;
+  textMethod: ExtractionMethod | null;
+  ocrPages: number[] | null;
+  ocrConfidence: number | null;
+}
+
+/** Notices read by another parser version, after `after` in key order (keyset: stable under updates). */
+export async function noticesToReparse(
+  db: PostgresJsDatabase,
+  opts: { after?: NoticeKey | null; limit: number; parserVersion: string },
+): Promise<ReparseCandidate[]> {
+  const where: SQL[] = [isNotNull(notices.proofId), sql`${notices.parserVersion} is distinct from ${opts.parserVersion}`];
+  const a = opts.after;
+  if (a) {
+    where.push(sql`(${notices.orgAcronyme}, ${notices.refConsultation}, ${notices.idAvis}) > (${a.orgAcronyme}, ${a.refConsultation}, ${a.idAvis})`);
+  }
+  const rows = await db
+    .select({
+      orgAcronyme: notices.orgAcronyme,
+      refConsultation: notices.refConsultation,
+      idAvis: notices.idAvis,
+      kind: notices.kind,
+      url: notices.url,
+      proofId: notices.proofId,
+      text: notices.text,
+      textMethod: notices.textMethod,
+      ocrPages: notices.ocrPages,
+      ocrConfidence: notices.ocrConfidence,
+    })
+    .from(notices)
+    .where(and(...where))
+    .orderBy(asc(notices.orgAcronyme), asc(notices.refConsultation), asc(notices.idAvis))
+    .limit(opts.limit);
+  return rows.map((r) => ({ ...r, proofId: r.proofId! }));
+}

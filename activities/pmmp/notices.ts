@@ -1,0 +1,305 @@
+/**
+ * Activities turning the portal's notice documents (extraits de PV, résultats définitifs) into awards
+ * in PostgreSQL: download → proof store → text (OCR only where the text layer is unusable) → parseAward
+ * → notices / attributions / bids. Workflows pass ids and URLs only; bytes and text never leave here.
+ */
+import { Context } from '@temporalio/activity';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import type { NoticeKind } from '../../schema/pmmp/tables';
+import { activity, ConfigurationError, errorMessage, MoissonError, StopError, TransientError } from '../engine/errors';
+import { CircuitOpenError, type Fetcher } from '../engine/fetcher';
+import { withHeartbeat } from '../engine/heartbeat';
+import type { ProofStore } from '../engine/proofs';
+import { recordRejections, type Rejection } from '../engine/runs';
+import {
+  assertPdf,
+  ExtractionAbortedError,
+  extractNoticeText,
+  MissingBinaryError,
+  MissingOcrLanguageError,
+  parseAward,
+  type AwardNotice,
+  type ExtractNoticeTextOptions,
+} from './awards';
+import { noticesToReparse, storeNoticeAward, type NoticeKey, type StoredText } from './awards-store';
+
+export type { NoticeKey } from './awards-store';
+
+/**
+ * Version of the award reading (extraction settings + parseAward) written to `notices.parser_version`.
+ * Bump it when either changes: `pmmpReparse` then rereads every older notice from its stored proof.
+ */
+export const AWARD_PARSER_VERSION = 'awards-1';
+
+export const NOTICE_PROOF_KIND = 'pmmp.notice';
+const PIPELINE = 'pmmp';
+
+/**
+ * A document still truncated at this activity attempt is rejected instead of failing the batch again:
+ * a server that always cuts one file must not block the notices after it forever.
+ */
+export const MAX_TRANSIENT_ATTEMPTS = 4;
+
+export interface NoticeDocumentRef extends NoticeKey {
+  /** Absolute, or relative to the portal's base URL. */
+  url: string;
+  kind?: NoticeKind;
+  annonceType?: number | null;
+  label?: string | null;
+  publishedOn?: string | null;
+}
+
+export interface ProcessNoticeDocumentsInput {
+  notices: NoticeDocumentRef[];
+  /** `etl.runs.id` the rejections are filed under; null outside a run. */
+  runId: string | null;
+}
+
+export interface NoticeBatchCounts {
+  documents: number;
+  textLayer: number;
+  ocr: number;
+  attributions: number;
+  bids: number;
+  rejected: number;
+}
+
+export interface NoticeBatchProgress {
+  /** Index of the first document not finished yet. */
+  next: number;
+  counts: NoticeBatchCounts;
+  /** OCR progress inside the current document. */
+  page?: number;
+  pages?: number;
+}
+
+export interface ReparseNoticeProofsInput {
+  after?: NoticeKey | null;
+  limit: number;
+  parserVersion: string;
+  /**
+   * Which stored texts to extract again from the proof instead of reusing: none (default), the cheap
+   * text-layer ones, or all (OCR again: minutes per scan, only after an extraction change).
+   */
+  reextract?: 'none' | 'text-layer' | 'all';
+  runId?: string | null;
+}
+
+export interface ReparseCounts {
+  notices: number;
+  reparsed: number;
+  reextracted: number;
+  attributions: number;
+  bids: number;
+  rejected: number;
+}
+
+export interface ReparseNoticeProofsResult extends ReparseCounts {
+  /** Pass as `after` for the next batch; null when this batch was the last. */
+  next: NoticeKey | null;
+}
+
+interface ReparseProgress {
+  cursor: NoticeKey | null;
+  counts: ReparseCounts;
+  page?: number;
+  pages?: number;
+}
+
+export interface PmmpNoticeDeps {
+  db: PostgresJsDatabase;
+  proofs: ProofStore;
+  fetcher: Fetcher;
+  /** Base for relative notice URLs (`https://www.marchespublics.gov.ma/index.php`, a replica's). */
+  portalBaseUrl?: string;
+  extraction?: Omit<ExtractNoticeTextOptions, 'onProgress' | 'signal'>;
+}
+
+/** Failures of one document that say nothing about the others: the document is rejected, the batch goes on. */
+function isDocumentProblem(err: unknown): boolean {
+  if (!(err instanceof StopError)) return !(err instanceof MoissonError) && !isSystemError(err);
+  return !(
+    err instanceof ConfigurationError ||
+    err instanceof MissingBinaryError ||
+    err instanceof MissingOcrLanguageError ||
+    err instanceof ExtractionAbortedError ||
+    err instanceof CircuitOpenError
+  );
+}
+
+/** Errors of the worker or the database (not of a document): retrying the activity is the answer. */
+function isSystemError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(E[A-Z]+|\d{2}[0-9A-Z]{3})$/.test(code);
+}
+
+/** `%%EOF` closes every complete PDF (incremental updates add more after it, still ending with one). */
+function looksTruncated(bytes: Buffer): boolean {
+  return !bytes.subarray(Math.max(0, bytes.length - 2048)).includes('%%EOF');
+}
+
+function naturalKey(k: NoticeKey): string {
+  return `${k.orgAcronyme}/${k.refConsultation}/${k.idAvis}`;
+}
+
+function kindOf(given: NoticeKind | undefined, award: AwardNotice): NoticeKind {
+  // The list the notice came from (annonceType) is authoritative; the document's title is a fallback.
+  return given && given !== 'inconnu' ? given : award.kind;
+}
+
+function storedText(t: { text: string; method: StoredText['method']; ocrPages: number[]; confidence?: number }): StoredText {
+  return { text: t.text, method: t.method, ocrPages: t.ocrPages, ocrConfidence: t.confidence ?? null };
+}
+
+export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
+  function resolveUrl(url: string): string {
+    if (/^https?:\/\//i.test(url)) return url;
+    if (!deps.portalBaseUrl) throw new ConfigurationError(`relative notice URL ${url} and no portal base URL configured`);
+    return new URL(url, deps.portalBaseUrl).toString();
+  }
+
+  async function processNoticeDocuments(input: ProcessNoticeDocumentsInput): Promise<NoticeBatchCounts> {
+    const ctx = Context.current();
+    const resumed = ctx.info.heartbeatDetails as NoticeBatchProgress | undefined;
+    const counts: NoticeBatchCounts = resumed?.counts
+      ? { ...resumed.counts }
+      : { documents: 0, textLayer: 0, ocr: 0, attributions: 0, bids: 0, rejected: 0 };
+    const start = resumed?.next ?? 0;
+    const session = deps.fetcher.session();
+    const signal = ctx.cancellationSignal;
+
+    return withHeartbeat<NoticeBatchCounts, NoticeBatchProgress>(async (progress) => {
+      for (let i = start; i < input.notices.length; i++) {
+        const ref = input.notices[i]!;
+        progress({ next: i, counts: { ...counts } });
+        const reject = async (reason: string, proofId?: string, payload?: unknown): Promise<void> => {
+          const rejection: Rejection = { kind: 'notice', naturalKey: naturalKey(ref), reason, source: ref.url, payload, proofId };
+          await recordRejections(deps.db, PIPELINE, input.runId, [rejection]);
+          counts.rejected++;
+        };
+
+        let proofId: string | undefined;
+        try {
+          const url = resolveUrl(ref.url);
+          const res = await session.get(url, { signal, headers: { accept: 'application/pdf,application/octet-stream;q=0.9,*/*;q=0.5' } });
+          // A cut body with a consistent Content-Length passes HTTP checks; only the PDF's end tells.
+          if (res.body.subarray(0, 1024).includes('%PDF-') && looksTruncated(res.body)) {
+            throw new TransientError('truncated', `notice ${naturalKey(ref)}: PDF has no %%EOF (${res.body.length} bytes)`, { url });
+          }
+          const put = await deps.proofs.put({
+            body: res.body,
+            url: res.url,
+            fetchedAt: res.fetchedAt,
+            contentType: res.contentType ?? null,
+            kind: NOTICE_PROOF_KIND,
+            meta: { orgAcronyme: ref.orgAcronyme, refConsultation: ref.refConsultation, idAvis: ref.idAvis },
+          });
+          proofId = put.proofId;
+          assertPdf(res.body);
+          const extracted = await extractNoticeText(res.body, {
+            ...deps.extraction,
+            signal,
+            onProgress: (page, pages) => progress({ next: i, counts: { ...counts }, page, pages }),
+          });
+          const award = parseAward(extracted.text);
+          const stored = await storeNoticeAward(deps.db, {
+            orgAcronyme: ref.orgAcronyme,
+            refConsultation: ref.refConsultation,
+            idAvis: ref.idAvis,
+            kind: kindOf(ref.kind, award),
+            url: ref.url,
+            annonceType: ref.annonceType ?? null,
+            label: ref.label ?? null,
+            publishedOn: ref.publishedOn ?? null,
+            proofId,
+            extracted: storedText(extracted),
+            award,
+            parserVersion: AWARD_PARSER_VERSION,
+          });
+          counts.documents++;
+          if (extracted.method === 'ocr') counts.ocr++;
+          else counts.textLayer++;
+          counts.attributions += stored.attributions;
+          counts.bids += stored.bids;
+        } catch (err) {
+          if (err instanceof TransientError && ctx.info.attempt >= MAX_TRANSIENT_ATTEMPTS) {
+            await reject(`still failing at attempt ${ctx.info.attempt}: ${errorMessage(err)}`, proofId, { error: err.name });
+            continue;
+          }
+          if (!isDocumentProblem(err)) throw err;
+          await reject(errorMessage(err), proofId, { error: err instanceof Error ? err.name : 'unknown' });
+        }
+      }
+      progress({ next: input.notices.length, counts: { ...counts } });
+      return counts;
+    });
+  }
+
+  async function reparseNoticeProofs(input: ReparseNoticeProofsInput): Promise<ReparseNoticeProofsResult> {
+    const ctx = Context.current();
+    const resumed = ctx.info.heartbeatDetails as ReparseProgress | undefined;
+    const counts: ReparseCounts = resumed?.counts
+      ? { ...resumed.counts }
+      : { notices: 0, reparsed: 0, reextracted: 0, attributions: 0, bids: 0, rejected: 0 };
+    let cursor: NoticeKey | null = resumed ? resumed.cursor : (input.after ?? null);
+    const reextract = input.reextract ?? 'none';
+    const signal = ctx.cancellationSignal;
+
+    return withHeartbeat<ReparseNoticeProofsResult, ReparseProgress>(async (progress) => {
+      // The batch is read once: rows this loop rewrites leave the selection, and the cursor never goes back.
+      const already = counts.notices;
+      const rows = await noticesToReparse(deps.db, { after: cursor, limit: input.limit - already, parserVersion: input.parserVersion });
+      for (const row of rows) {
+        const key: NoticeKey = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation, idAvis: row.idAvis };
+        try {
+          let text: StoredText;
+          const redo =
+            row.text === null || row.textMethod === null || reextract === 'all' || (reextract === 'text-layer' && row.textMethod === 'text-layer');
+          if (redo) {
+            const proof = await deps.proofs.get(row.proofId);
+            const extracted = await extractNoticeText(proof.body, {
+              ...deps.extraction,
+              signal,
+              onProgress: (page, pages) => progress({ cursor, counts: { ...counts }, page, pages }),
+            });
+            text = storedText(extracted);
+            counts.reextracted++;
+          } else {
+            text = { text: row.text!, method: row.textMethod!, ocrPages: row.ocrPages ?? [], ocrConfidence: row.ocrConfidence };
+          }
+          const award = parseAward(text.text);
+          const stored = await storeNoticeAward(deps.db, {
+            ...key,
+            kind: kindOf(row.kind, award),
+            url: row.url,
+            proofId: row.proofId,
+            extracted: text,
+            award,
+            parserVersion: input.parserVersion,
+          });
+          counts.reparsed++;
+          counts.attributions += stored.attributions;
+          counts.bids += stored.bids;
+        } catch (err) {
+          if (!isDocumentProblem(err)) throw err;
+          await recordRejections(deps.db, PIPELINE, input.runId ?? null, [
+            { kind: 'notice', naturalKey: naturalKey(key), reason: `reparse: ${errorMessage(err)}`, source: row.url, proofId: row.proofId },
+          ]);
+          counts.rejected++;
+        }
+        counts.notices++;
+        cursor = key;
+        progress({ cursor, counts: { ...counts } });
+      }
+      const done = counts.notices < input.limit;
+      return { ...counts, next: done ? null : cursor };
+    });
+  }
+
+  return {
+    processNoticeDocuments: activity(processNoticeDocuments),
+    reparseNoticeProofs: activity(reparseNoticeProofs),
+  };
+}
+
+export type PmmpNoticeActivities = ReturnType<typeof createPmmpNoticeActivities>;
