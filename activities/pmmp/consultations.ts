@@ -1,0 +1,296 @@
+/**
+ * Crawling the consultations of one publication window: one activity per window (a sequential
+ * activity per page would cost ~6 history events each), pages looped inside, the cursor
+ * heartbeated so that a retry opens a new search and jumps to where the last attempt stopped.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { activity, errorMessage, MoissonError, RateLimitedError, ResponseShapeError, TransientError } from '../engine/errors';
+import type { FetchSession, Fetcher } from '../engine/fetcher';
+import { withHeartbeat } from '../engine/heartbeat';
+import type { ProofStore } from '../engine/proofs';
+import { recordRejections, writeEtlLog, type Rejection } from '../engine/runs';
+import {
+  PageShapeError,
+  parseConsultationDetail,
+  parseLots,
+  type ConsultationListItem,
+  type LotItem,
+  type ParseProblem,
+} from './parse/index';
+import {
+  DEFAULT_PAGE_SIZE,
+  PAGE_SIZES,
+  PageStateLostError,
+  PortalClient,
+  type ConsultationSearchKind,
+  type ListPage,
+  type PortalPageSize,
+  type PortalSearch,
+} from './portal';
+import { buildConsultationRecord, upsertConsultation } from './store';
+
+const PIPELINE = 'pmmp';
+
+export interface CrawlConsultationWindowInput {
+  /** Publication window, calendar days `YYYY-MM-DD`, both included. */
+  from: string;
+  to: string;
+  kind?: ConsultationSearchKind;
+  pageSize?: PortalPageSize;
+  /** `etl.runs` id the rejections and the log row belong to, when the caller keeps a run. */
+  runId?: string | null;
+}
+
+export interface CrawlCounts {
+  pages: number;
+  listed: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+}
+
+/** What a retry resumes from: the last list page whose rows are all stored. */
+export interface CrawlCursor {
+  page: number;
+  pageCount: number;
+  seen: number;
+  counts: CrawlCounts;
+}
+
+export interface PmmpDeps {
+  db: PostgresJsDatabase;
+  fetcher: Fetcher;
+  proofs: ProofStore;
+  /** The portal's `index.php`. */
+  portalUrl: string;
+  /** Per-request time limit; the portal's list postbacks are slow. */
+  requestTimeoutMs?: number;
+  /** In-activity attempts per page before the activity itself fails (then Temporal retries it). */
+  pageAttempts?: number;
+  /** Retry-After waits up to this long are slept inside the activity, longer ones go to Temporal. */
+  maxInlineWaitMs?: number;
+  /** Called before each list page is fetched (1-based); tests use it to fail or cancel mid-crawl. */
+  onListPage?: (page: number) => void | Promise<void>;
+}
+
+const zero = (): CrawlCounts => ({ pages: 0, listed: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0 });
+
+const keyOf = (i: { orgAcronyme: string; refConsultation: string }) => `${i.orgAcronyme}/${i.refConsultation}`;
+
+function isDay(s: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`));
+}
+
+/** After this many detail pages in a row without the known shape, the portal changed, not a page. */
+const SHAPE_STREAK_LIMIT = 25;
+
+export function createPmmpActivities(deps: PmmpDeps) {
+  const attempts = deps.pageAttempts ?? 5;
+  const maxInlineWaitMs = deps.maxInlineWaitMs ?? 60_000;
+
+  /**
+   * Runs one portal step, retrying transient faults in place (a 5xx or a short body costs one page,
+   * not the whole activity); a lost page state or a truncated list is repaired by `recover`.
+   */
+  async function step<T>(run: () => Promise<T>, recover?: () => void, signal?: AbortSignal): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (err) {
+        const retryable = err instanceof TransientError || err instanceof PageStateLostError || err instanceof RateLimitedError;
+        if (!retryable || attempt >= attempts || signal?.aborted) throw err;
+        let waitMs = Math.min(10_000, 250 * 2 ** (attempt - 1));
+        if (err instanceof RateLimitedError) {
+          if (err.retryAfterMs > maxInlineWaitMs) throw err;
+          waitMs = err.retryAfterMs + 50;
+        }
+        await sleep(waitMs, undefined, signal ? { signal } : {});
+        // A failed list fetch may have moved the server's page state on without us: start over.
+        recover?.();
+      }
+    }
+  }
+
+  async function crawlConsultationWindow(input: CrawlConsultationWindowInput): Promise<CrawlCounts> {
+    const kind = input.kind ?? 'searchAnnCons';
+    const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
+    if (!isDay(input.from) || !isDay(input.to) || input.from > input.to) {
+      throw new ResponseShapeError(`bad window ${input.from}..${input.to}`);
+    }
+    if (!PAGE_SIZES.includes(pageSize)) throw new ResponseShapeError(`page size ${pageSize} is not one of ${PAGE_SIZES.join('/')}`);
+    const started = Date.now();
+    const ctx = Context.current();
+    const signal = ctx.cancellationSignal;
+    const details0 = ctx.info.heartbeatDetails as Partial<CrawlCursor> | undefined;
+    // A cursor from another version of this activity is not trusted: the window starts over (idempotent).
+    const resumed = details0 && typeof details0.page === 'number' && details0.counts ? (details0 as CrawlCursor) : undefined;
+    const client = new PortalClient({ fetcher: deps.fetcher, proofs: deps.proofs, baseUrl: deps.portalUrl, timeoutMs: deps.requestTimeoutMs, signal });
+    const spec = { kind, from: input.from, to: input.to, pageSize };
+    const runId = input.runId ?? null;
+    const source = `${kind}:${input.from}..${input.to}`;
+
+    // Counts only move forward at page boundaries: a retry redoes the page it was killed in.
+    const cursor: CrawlCursor = resumed
+      ? { page: resumed.page, pageCount: resumed.pageCount, seen: resumed.counts.listed, counts: { ...resumed.counts } }
+      : { page: 0, pageCount: 0, seen: 0, counts: zero() };
+    const counts = { ...cursor.counts };
+    const details = deps.fetcher.session();
+    let shapeStreak = 0;
+
+    return withHeartbeat<CrawlCounts, CrawlCursor>(async (progress) => {
+      let search: PortalSearch | null = null;
+      const open = async (page: number) => {
+        search = await client.openSearch(spec, page);
+      };
+      let wanted = cursor.page + 1;
+
+      for (;;) {
+        await deps.onListPage?.(wanted);
+        const target = wanted;
+        const listPage: ListPage = await step(
+          async () => {
+            if (!search) await open(target);
+            else if (search.current.list.pagination.currentPage !== target) await search.next();
+            const s = search as PortalSearch | null;
+            if (!s) throw new PageStateLostError('no search open');
+            const shown = s.current.list.pagination;
+            // An empty search shows "page 1 of 0".
+            if (shown.currentPage !== target && !(shown.pageCount === 0 && target === 1)) {
+              throw new PageStateLostError(`asked for list page ${target}, the portal showed page ${shown.currentPage}`);
+            }
+            return s.current;
+          },
+          () => {
+            search = null;
+          },
+          signal,
+        );
+        const { list } = listPage;
+        counts.pages++;
+        cursor.pageCount = list.pagination.pageCount;
+        await rejectProblems(list.problems, 'pmmp.list-row', listPage.proofId, runId, source);
+
+        for (const row of list.items) {
+          if (signal.aborted) throw signal.reason;
+          // AllCons lists every window; only this window's rows are this activity's to store.
+          if (row.publishedOn && (row.publishedOn < input.from || row.publishedOn > input.to)) continue;
+          counts.listed++;
+          const outcome = await crawlRow(client, details, row, listPage.proofId, runId, source, signal);
+          if (outcome === 'shape') {
+            counts.rejected++;
+            if (++shapeStreak >= SHAPE_STREAK_LIMIT) {
+              throw new ResponseShapeError(`${shapeStreak} detail pages in a row have an unknown shape: the portal changed`, { source });
+            }
+            continue;
+          }
+          shapeStreak = 0;
+          if (outcome === 'rejected') counts.rejected++;
+          else counts[outcome]++;
+          progress({ ...cursor, seen: counts.listed });
+        }
+
+        cursor.page = target;
+        cursor.seen = counts.listed;
+        cursor.counts = { ...counts };
+        progress({ ...cursor, counts: { ...counts } });
+        if (!list.pagination.hasNextPage) break;
+        wanted = target + 1;
+      }
+
+      if (runId) {
+        await writeEtlLog(deps.db, {
+          runId,
+          pipeline: PIPELINE,
+          stream: `consultations:${source}`,
+          status: counts.rejected ? 'partial' : 'success',
+          extracted: counts.listed,
+          loaded: counts.inserted + counts.updated + counts.unchanged,
+          rejected: counts.rejected,
+          durationMs: Date.now() - started,
+          details: { ...counts },
+        });
+      }
+      return { ...counts };
+    });
+  }
+
+  async function rejectProblems(problems: ParseProblem[], kind: string, proofId: string, runId: string | null, source: string): Promise<void> {
+    const rejections: Rejection[] = problems.map((p) => ({
+      kind,
+      naturalKey: p.ref ?? `row ${p.row ?? '?'}`,
+      reason: `${p.field}: ${p.message}`,
+      source,
+      payload: p,
+      proofId,
+    }));
+    await recordRejections(deps.db, PIPELINE, runId, rejections);
+  }
+
+  /** Detail (and lots) of one list row, then the upsert. A page that cannot be read is a rejection. */
+  async function crawlRow(
+    client: PortalClient,
+    session: FetchSession,
+    row: ConsultationListItem,
+    listProofId: string,
+    runId: string | null,
+    source: string,
+    signal: AbortSignal,
+  ): Promise<'inserted' | 'updated' | 'unchanged' | 'rejected' | 'shape'> {
+    const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
+    const naturalKey = keyOf(key);
+    const detailPage = await step(() => client.getPage(session, row.detailUrl, 'detail'), undefined, signal);
+    let detail;
+    try {
+      detail = parseConsultationDetail(detailPage.html, { baseUrl: client.baseUrl, key });
+    } catch (err) {
+      if (!(err instanceof PageShapeError)) throw err;
+      await recordRejections(deps.db, PIPELINE, runId, [
+        { kind: 'pmmp.consultation', naturalKey, reason: `detail page shape changed: ${err.message}`, source, proofId: detailPage.proofId, payload: { missing: err.missing, url: row.detailUrl } },
+      ]);
+      return 'shape';
+    }
+    const problems = [...detail.problems];
+
+    let lotItems: LotItem[] = [];
+    let lotsProofId: string | null = null;
+    const lotsUrl = detail.item.allotted ? (detail.item.lotsUrl ?? row.lotsUrl) : null;
+    if (lotsUrl) {
+      const lotsPage = await step(() => client.getPage(session, lotsUrl, 'lots'), undefined, signal);
+      lotsProofId = lotsPage.proofId;
+      try {
+        const parsed = parseLots(lotsPage.html, { baseUrl: client.baseUrl, key });
+        lotItems = parsed.lots;
+        await rejectProblems(parsed.problems, 'pmmp.lot', lotsPage.proofId, runId, source);
+      } catch (err) {
+        if (!(err instanceof PageShapeError)) throw err;
+        // Without its lots an allotted consultation would be stored wrong (amounts are per lot).
+        await recordRejections(deps.db, PIPELINE, runId, [
+          { kind: 'pmmp.consultation', naturalKey, reason: `lots popup shape changed: ${err.message}`, source, proofId: lotsPage.proofId, payload: { missing: err.missing, url: lotsUrl } },
+        ]);
+        return 'shape';
+      }
+    }
+
+    if (problems.length) await rejectProblems(problems, 'pmmp.consultation-field', detailPage.proofId, runId, source);
+    try {
+      const record = buildConsultationRecord(row, detail.item, lotItems, { list: listProofId, detail: detailPage.proofId, lots: lotsProofId });
+      return await upsertConsultation(deps.db, record);
+    } catch (err) {
+      // A database refusal of one row (a constraint, a value out of range) must not stop the window.
+      if (err instanceof MoissonError || !(err instanceof Error) || !('code' in err) || !/^(22|23)/.test(String((err as { code: unknown }).code))) throw err;
+      await recordRejections(deps.db, PIPELINE, runId, [
+        { kind: 'pmmp.consultation', naturalKey, reason: `database refused the row: ${errorMessage(err)}`, source, proofId: detailPage.proofId },
+      ]);
+      return 'rejected';
+    }
+  }
+
+  return {
+    crawlConsultationWindow: activity(crawlConsultationWindow),
+  };
+}
+
+export type PmmpActivities = ReturnType<typeof createPmmpActivities>;

@@ -1,0 +1,344 @@
+/**
+ * Crawling consultations from the portal replica into PostgreSQL: the workflow on a real Temporal
+ * dev server, the activity in Temporal's mock activity environment where a test needs to kill it
+ * mid-crawl and hand the next attempt its heartbeat, as Temporal would.
+ * Run: node --import tsx --test --test-reporter=spec tests/pmmp/crawl.test.ts
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
+import { createPmmpActivities, type CrawlConsultationWindowInput, type CrawlCounts, type CrawlCursor, type PmmpDeps } from '../../activities/pmmp/consultations';
+import { TransientError } from '../../activities/engine/errors';
+import { createFetcher, type FetchSession, type Fetcher } from '../../activities/engine/fetcher';
+import { createProofStore, type ProofStore } from '../../activities/engine/proofs';
+import { pmmpConsultationsWindow } from '../../workflows/pmmp/consultations';
+import { DEFAULT_KNOBS, startPortalReplica, type OracleConsultation, type PortalReplica } from '../replicas/pmmp/index';
+import { createTestDatabase, startTemporal, type TestDatabase } from '../support/services';
+
+const FROM = '2026-09-01';
+const TO = '2026-09-30';
+const WINDOW: CrawlConsultationWindowInput = { from: FROM, to: TO, pageSize: 20 };
+
+let replica: PortalReplica;
+let db: TestDatabase;
+let proofDir: string;
+let proofs: ProofStore;
+let fetcher: Fetcher;
+let expected: OracleConsultation[];
+
+function deps(overrides: Partial<PmmpDeps> = {}): PmmpDeps {
+  return { db: db.db, fetcher, proofs, portalUrl: `${replica.url}/index.php`, requestTimeoutMs: 10_000, ...overrides };
+}
+
+/** Runs the activity once, as one attempt of Temporal would, reporting its heartbeats. */
+async function attempt(input: CrawlConsultationWindowInput, d: PmmpDeps, heartbeatDetails?: CrawlCursor) {
+  const env = new MockActivityEnvironment(heartbeatDetails ? { heartbeatDetails } : {}, { logger: quiet });
+  const beats: CrawlCursor[] = [];
+  env.on('heartbeat', (b: CrawlCursor | undefined) => {
+    if (b) beats.push(b);
+  });
+  const { crawlConsultationWindow } = createPmmpActivities(d);
+  try {
+    const counts: CrawlCounts = await env.run(crawlConsultationWindow, input);
+    return { counts, beats, error: undefined };
+  } catch (error) {
+    return { counts: undefined, beats, error };
+  }
+}
+
+async function clearTables(): Promise<void> {
+  await db.sql`truncate pmmp.lots, pmmp.consultations, etl.rejected_records`;
+}
+
+// Failed attempts are what these tests provoke; the mock environment would log each one.
+const quiet = new DefaultLogger('ERROR');
+
+const key = (c: { orgAcronyme: string; refConsultation: string }) => `${c.orgAcronyme}/${c.refConsultation}`;
+
+/** The window in the database, field by field against the oracle; `except` are expected missing. */
+async function assertDatabaseEqualsOracle(except: string[] = []): Promise<void> {
+  const rows = await db.sql<Record<string, unknown>[]>`
+    select c.*, (extract(epoch from c.deadline) * 1000)::bigint::text as deadline_ms,
+      coalesce((select jsonb_agg(to_jsonb(l) order by l.lot_number) from pmmp.lots l
+        where l.org_acronyme = c.org_acronyme and l.ref_consultation = c.ref_consultation), '[]'::jsonb) as lot_rows
+    from pmmp.consultations c`;
+  const want = expected.filter((c) => !except.includes(key(c)));
+  const byKey = new Map(rows.map((r) => [`${String(r['org_acronyme'])}/${String(r['ref_consultation'])}`, r]));
+  assert.equal(rows.length, want.length, 'every consultation of the window exactly once, nothing else');
+  for (const o of want) {
+    const r = byKey.get(key(o));
+    assert.ok(r, `${key(o)} stored`);
+    const got = {
+      reference: r['reference'],
+      object: r['object'],
+      buyer: r['buyer'],
+      procedure: r['procedure'],
+      procedureCode: r['procedure_code'],
+      passationMode: r['passation_mode'],
+      category: r['category'],
+      marketKind: r['market_kind'],
+      executionPlace: r['execution_place'],
+      publishedOn: r['published_on'],
+      deadline: Number(r['deadline_ms']),
+      estimationTtc: r['estimation_ttc'],
+      cautionProvisoire: r['caution_provisoire'],
+      variantAllowed: r['variant_allowed'],
+      reservedForSmallBusiness: r['reserved_small_business'],
+      siteVisits: (r['site_visits'] as { at: string | null }[]).map((v) => v.at),
+      allotted: r['allotted'],
+      lotCount: r['lot_count'],
+      lots: (r['lot_rows'] as Record<string, unknown>[]).map((l) => ({
+        lotNumber: l['lot_number'],
+        object: l['object'],
+        category: l['category'],
+        description: l['description'],
+        estimationTtc: l['estimation_ttc'] === null ? null : Number(l['estimation_ttc']).toFixed(2),
+        cautionProvisoire: l['caution_provisoire'] === null ? null : Number(l['caution_provisoire']).toFixed(2),
+        qualifications: l['qualifications'],
+        agrements: l['agrements'],
+      })),
+    };
+    assert.deepEqual(
+      got,
+      {
+        reference: o.reference,
+        object: o.object,
+        buyer: o.buyer,
+        procedure: o.procedure,
+        procedureCode: o.procedureCode,
+        passationMode: o.passationMode,
+        category: o.category,
+        marketKind: o.category.toLowerCase(),
+        executionPlace: o.executionPlace,
+        publishedOn: o.publishedOn,
+        deadline: Date.parse(o.deadline),
+        estimationTtc: o.estimationTtc,
+        cautionProvisoire: o.cautionProvisoire,
+        variantAllowed: o.variantAllowed,
+        reservedForSmallBusiness: o.reservedForSmallBusiness,
+        siteVisits: o.siteVisits,
+        allotted: o.allotted,
+        lotCount: o.lotCount,
+        lots: o.lots,
+      },
+      key(o),
+    );
+    assert.ok(r['list_proof_id'] && r['detail_proof_id'], `${key(o)} names its proofs`);
+  }
+}
+
+before(async () => {
+  [replica, db, proofDir] = await Promise.all([
+    startPortalReplica({ seed: 42, today: '2026-11-20', consultations: 2_000 }),
+    createTestDatabase(),
+    mkdtemp(join(tmpdir(), 'moisson-pmmp-proofs-')),
+  ]);
+  proofs = createProofStore({ db: db.db, dir: proofDir });
+  fetcher = createFetcher({ politeness: false, robots: false });
+  expected = replica.oracle.consultations({ publishedFrom: FROM, publishedTo: TO });
+});
+
+after(async () => {
+  await fetcher?.close();
+  await Promise.allSettled([replica?.close(), db?.drop(), proofDir ? rm(proofDir, { recursive: true, force: true }) : undefined]);
+});
+
+beforeEach(() => {
+  replica.setKnobs({ ...DEFAULT_KNOBS });
+});
+
+describe('pmmp consultations crawl', () => {
+  it('the window has several list pages and allotted consultations to exercise', () => {
+    assert.ok(expected.length > 40, `${expected.length} consultations`);
+    assert.ok(expected.some((c) => c.allotted), 'some allotted');
+  });
+
+  it('crawls one month through the workflow on Temporal: the database equals the oracle', async () => {
+    let temporal: TestWorkflowEnvironment | undefined;
+    try {
+      temporal = await startTemporal();
+      const taskQueue = `pmmp-crawl-${randomBytes(3).toString('hex')}`;
+      const workflowBundle = await bundleWorkflowCode({
+        workflowsPath: fileURLToPath(new URL('../../workflows/pmmp/consultations.ts', import.meta.url)),
+        logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
+      });
+      const worker = await Worker.create({
+        connection: temporal.nativeConnection,
+        namespace: temporal.namespace ?? 'default',
+        taskQueue,
+        workflowBundle,
+        activities: createPmmpActivities(deps()),
+      });
+      const env = temporal;
+      const counts = await worker.runUntil(() =>
+        env.client.workflow.execute(pmmpConsultationsWindow, {
+          taskQueue,
+          workflowId: `pmmp-consultations-${FROM}-${TO}`,
+          args: [{ from: FROM, to: TO, pageSize: 20 }],
+        }),
+      );
+      assert.deepEqual(counts, { pages: Math.ceil(expected.length / 20), listed: expected.length, inserted: expected.length, updated: 0, unchanged: 0, rejected: 0 });
+      await assertDatabaseEqualsOracle();
+      const [lists] = await db.sql`select count(*)::int as n from etl.proof_fetches f join etl.proofs p using (proof_id) where p.kind = 'pmmp.list'`;
+      assert.ok((lists?.['n'] as number) >= Math.ceil(expected.length / 20), 'list pages are in the proof store');
+    } finally {
+      await temporal?.teardown();
+    }
+  });
+
+  it('a second crawl changes nothing: every row unchanged, updated_at untouched', async () => {
+    const before = await db.sql`select org_acronyme, ref_consultation, updated_at::text, content_hash from pmmp.consultations order by 1, 2`;
+    const lotsBefore = await db.sql`select org_acronyme, ref_consultation, lot_number, updated_at::text from pmmp.lots order by 1, 2, 3`;
+    assert.equal(before.length, expected.length);
+    const { counts, error } = await attempt(WINDOW, deps());
+    assert.equal(error, undefined);
+    assert.deepEqual(counts, { pages: Math.ceil(expected.length / 20), listed: expected.length, inserted: 0, updated: 0, unchanged: expected.length, rejected: 0 });
+    assert.deepEqual(await db.sql`select org_acronyme, ref_consultation, updated_at::text, content_hash from pmmp.consultations order by 1, 2`, before);
+    assert.deepEqual(await db.sql`select org_acronyme, ref_consultation, lot_number, updated_at::text from pmmp.lots order by 1, 2, 3`, lotsBefore);
+  });
+
+  it('with 5xx, 429 and truncated answers on, reaches the same end state', async () => {
+    await clearTables();
+    replica.resetStats();
+    replica.setKnobs({ rate5xx: 0.08, rate429: 0.03, retryAfterSeconds: 1, truncate: { rate: 0.08, mode: 'short-body' } });
+    const { counts, error } = await attempt(WINDOW, deps({ pageAttempts: 8 }));
+    assert.equal(error, undefined, String(error));
+    assert.equal(counts?.inserted, expected.length);
+    assert.equal(counts?.rejected, 0);
+    const faults = Object.values(replica.stats().byKind).reduce((n, k) => n + k.faults.serverError + k.faults.rateLimited + k.faults.truncated, 0);
+    assert.ok(faults >= 5, `${faults} faults injected`);
+    await assertDatabaseEqualsOracle();
+  });
+
+  it('a detail page whose shape changed: that consultation is rejected with its proof, the others stored', async () => {
+    await clearTables();
+    const victim = expected[Math.floor(expected.length / 2)];
+    assert.ok(victim);
+    // The knob changes every detail page; switch it on for the victim's fetch only.
+    const around = (session: FetchSession): FetchSession => ({
+      jar: session.jar,
+      post: (url, form, opts) => session.post(url, form, opts),
+      async get(url, opts) {
+        const hit = url.includes(`refConsultation=${victim.refConsultation}&`) && url.includes('EntrepriseDetailConsultation');
+        if (hit) replica.setKnobs({ shapeChanged: 'detail' });
+        try {
+          return await session.get(url, opts);
+        } finally {
+          if (hit) replica.setKnobs({ shapeChanged: null });
+        }
+      },
+    });
+    const wrapped: Fetcher = { ...fetcher, session: () => around(fetcher.session()) };
+    const { counts, error } = await attempt(WINDOW, deps({ fetcher: wrapped }));
+    assert.equal(error, undefined, String(error));
+    assert.equal(counts?.rejected, 1);
+    assert.equal(counts?.inserted, expected.length - 1);
+    const rejected = await db.sql`select natural_key, reason, proof_id, kind from etl.rejected_records where pipeline = 'pmmp'`;
+    assert.equal(rejected.length, 1);
+    assert.equal(rejected[0]?.['natural_key'], key(victim));
+    assert.equal(rejected[0]?.['kind'], 'pmmp.consultation');
+    assert.match(String(rejected[0]?.['reason']), /shape/);
+    const proof = await proofs.get(String(rejected[0]?.['proof_id']));
+    assert.equal(proof.kind, 'pmmp.detail');
+    assert.doesNotMatch(proof.body.toString('utf8'), /id="recap-consultation"/);
+    await assertDatabaseEqualsOracle([key(victim)]);
+  });
+
+  it('a crawl killed at page K resumes there from its heartbeat: earlier pages are not fetched again', async () => {
+    await clearTables();
+    const input: CrawlConsultationWindowInput = { from: FROM, to: TO, pageSize: 10 };
+    const pageCount = Math.ceil(expected.length / 10);
+    const K = 3;
+    assert.ok(pageCount > K, `${pageCount} pages`);
+    let failed = false;
+    const first = await attempt(
+      input,
+      deps({
+        onListPage: (page) => {
+          if (page === K && !failed) {
+            failed = true;
+            throw new TransientError('network', 'worker lost in the middle of the window');
+          }
+        },
+      }),
+    );
+    assert.ok(first.error, 'the first attempt fails');
+    const last = first.beats.at(-1);
+    assert.ok(last);
+    assert.equal(last.page, K - 1);
+    assert.equal(last.counts.pages, K - 1);
+    assert.equal(last.counts.listed, (K - 1) * 10);
+
+    replica.resetStats();
+    const second = await attempt(input, deps(), last);
+    assert.equal(second.error, undefined, String(second.error));
+    // The new search answers page 1 at the default size, one postback jumps to K (size with it),
+    // then one postback per remaining page: pages 2..K-1 are never asked for again.
+    const listRequests = replica.stats().byKind.list.requests;
+    assert.equal(listRequests, 1 + 1 + (pageCount - K));
+    assert.deepEqual(second.counts, { pages: pageCount, listed: expected.length, inserted: expected.length, updated: 0, unchanged: 0, rejected: 0 });
+    await assertDatabaseEqualsOracle();
+  });
+
+  it('a cancelled crawl resumes from the page it was cancelled in', async () => {
+    await clearTables();
+    const input: CrawlConsultationWindowInput = { from: FROM, to: TO, pageSize: 10 };
+    const env = new MockActivityEnvironment({}, { logger: quiet });
+    const beats: CrawlCursor[] = [];
+    env.on('heartbeat', (b: CrawlCursor | undefined) => {
+      if (b) beats.push(b);
+    });
+    const { crawlConsultationWindow } = createPmmpActivities(
+      deps({
+        onListPage: (page) => {
+          if (page === 3) env.cancel();
+        },
+      }),
+    );
+    await assert.rejects(env.run(crawlConsultationWindow, input));
+    const last = beats.at(-1);
+    assert.ok(last && last.page >= 2, JSON.stringify(last));
+    const resumed = await attempt(input, deps(), last);
+    assert.equal(resumed.error, undefined, String(resumed.error));
+    assert.equal(resumed.counts?.listed, expected.length);
+    await assertDatabaseEqualsOracle();
+  });
+
+  it('a page state the session forgot (400) is repaired by a new search and a jump', async () => {
+    await clearTables();
+    replica.resetStats();
+    let posts = 0;
+    // Starting another search in the same PHP session invalidates the states of the first one.
+    const around = (session: FetchSession): FetchSession => ({
+      jar: session.jar,
+      get: (url, opts) => session.get(url, opts),
+      async post(url, form, opts) {
+        posts++;
+        if (posts === 3) await session.get(`${replica.url}/index.php?page=entreprise.EntrepriseAdvancedSearch&AllCons`);
+        return session.post(url, form, opts);
+      },
+    });
+    const wrapped: Fetcher = { ...fetcher, session: () => around(fetcher.session()) };
+    const { counts, error } = await attempt(WINDOW, deps({ fetcher: wrapped }));
+    assert.equal(error, undefined, String(error));
+    assert.equal(replica.stats().pageStateErrors['stale'], 1);
+    assert.equal(counts?.inserted, expected.length);
+    await assertDatabaseEqualsOracle();
+  });
+
+  it('the WAF page fails the attempt as "retry later", with a delay for Temporal', async () => {
+    replica.setKnobs({ wafPattern: 'EntrepriseDetailConsultation' });
+    const { error } = await attempt(WINDOW, deps());
+    assert.ok(error instanceof ApplicationFailure, String(error));
+    assert.equal(error.type, 'PortalRequestRejectedError');
+    assert.equal(error.nonRetryable, false);
+    assert.ok((error.nextRetryDelay as number) >= 60_000, String(error.nextRetryDelay));
+  });
+});
