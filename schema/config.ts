@@ -273,7 +273,26 @@ export function loadFetchConfig(env: Env = process.env): FetchConfig {
   };
 }
 
-const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig } as const;
+// ---------------------------------------------------------------- pmmp (marchespublics.gov.ma)
+
+const pmmpSchema = z.object({
+  /** The portal's `index.php` (a local replica's in tests and the demo). */
+  PMMP_PORTAL_URL: httpUrl.default('https://www.marchespublics.gov.ma/index.php'),
+  /** Rows per list page: the portal offers 10/20/50/100/500; 500 makes its postbacks very slow. */
+  PMMP_PAGE_SIZE: z.coerce.number().pipe(z.union([z.literal(10), z.literal(20), z.literal(50), z.literal(100), z.literal(500)])).default(100),
+});
+
+export interface PmmpConfig {
+  portalUrl: string;
+  pageSize: 10 | 20 | 50 | 100 | 500;
+}
+
+export function loadPmmpConfig(env: Env = process.env): PmmpConfig {
+  const c = parseSection(pmmpSchema, env, 'pmmp');
+  return { portalUrl: c.PMMP_PORTAL_URL, pageSize: c.PMMP_PAGE_SIZE };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig } as const;
 
 /** Checks every section and reports all problems of all sections together (for `moisson config check`). */
 export function checkAllConfig(env: Env = process.env): ConfigIssue[] {

@@ -56,8 +56,14 @@ Next
   npx moisson prices run --sync          run again (changes nothing the same day)
   npx moisson prices archive --verify    re-archive the window and compare both sides
   npx moisson doctor                     check both task queues (the browser one renders a page)
+  npx moisson pmmp crawl --from D --to D --sync   crawl a window of consultations (the replica in the demo)
   npm run stack:status | npm run stack:down`);
 process.exitCode = exitCodeForDaily(result);
 say();
 say('demo: checking the browser queue (npx moisson doctor)');
 await main(['node', 'moisson', 'doctor']);
+say();
+say('demo: crawling one week of consultations from the local replica of marchespublics.gov.ma');
+const weekEnd = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+const weekStart = new Date(Date.now() - 36 * 86_400_000).toISOString().slice(0, 10);
+await main(['node', 'moisson', 'pmmp', 'crawl', '--from', weekStart, '--to', weekEnd, '--page-size', '50', '--sync']);

@@ -5,14 +5,15 @@
 import { NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
 import { BrowserPool } from '../activities/engine/browser';
+import { loadCoreConfig } from '../schema/config';
 import { createBrowserWorker } from './create';
-import { coreConfigOrExit } from './startup';
+import { configOrExit } from './startup';
 import { setupTelemetry } from './telemetry';
 
 const log = pino({ name: 'moisson-browser-worker', level: process.env.LOG_LEVEL ?? 'info' });
 
 async function main(): Promise<void> {
-  const config = coreConfigOrExit(log);
+  const config = configOrExit(log, () => loadCoreConfig());
   const telemetry = setupTelemetry({ serviceName: `${config.otel.serviceName}-browser`, otlpEndpoint: config.otel.otlpEndpoint });
   const pool = new BrowserPool(config.browser.chromiumPath);
   const connection = await NativeConnection.connect({ address: config.temporal.address });

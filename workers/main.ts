@@ -5,15 +5,17 @@
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { pino } from 'pino';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
-import { ConfigError, loadPricesConfig, redactConfig } from '../schema/config';
+import { createFetcher } from '../activities/engine/fetcher';
+import { createProofStore } from '../activities/engine/proofs';
+import { ConfigError, loadCoreConfig, loadFetchConfig, loadPmmpConfig, loadPricesConfig, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
-import { coreConfigOrExit } from './startup';
+import { configOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
 
 const log = pino({ name: 'moisson-worker', level: process.env.LOG_LEVEL ?? 'info' });
 
 async function main(): Promise<void> {
-  const config = coreConfigOrExit(log);
+  const config = configOrExit(log, () => loadCoreConfig());
   try {
     loadPricesConfig();
   } catch (err) {
@@ -32,15 +34,20 @@ async function main(): Promise<void> {
   const metricsServer = await startMetricsServer(telemetry, config.metricsPort, `http://${coreMetricsAddress}/metrics`, config.metricsHost);
   log.info(`metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`);
 
+  // Crawl settings are read at start-up: the fetcher's per-host politeness must be one per process.
+  const fetchConfig = configOrExit(log, () => loadFetchConfig());
+  const pmmpConfig = configOrExit(log, () => loadPmmpConfig());
   const pg = connectPostgres(config.databaseUrl);
   const mongo = await connectMongo(config.mongoUrl);
+  const fetcher = createFetcher(fetchConfig);
+  const proofs = createProofStore({ db: pg.db, dir: fetchConfig.proofStoreDir });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
     const worker = await createMoissonWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      deps: { sql: pg.sql, db: pg.db, mongo: mongo.db },
+      deps: { sql: pg.sql, db: pg.db, mongo: mongo.db, crawl: { fetcher, proofs, pmmpPortalUrl: pmmpConfig.portalUrl } },
       plugins: telemetry.plugins,
     });
     log.info(`polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address} (namespace ${config.temporal.namespace})`);
@@ -48,7 +55,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await connection.close();
-    await Promise.allSettled([pg.close(), mongo.close(), telemetry.shutdown()]);
+    await Promise.allSettled([fetcher.close(), pg.close(), mongo.close(), telemetry.shutdown()]);
     metricsServer.close();
   }
 }

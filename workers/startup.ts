@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { ConfigError, loadCoreConfig, type CoreConfig } from '../schema/config';
+import { ConfigError } from '../schema/config';
 
 /** A worker with bad settings says all of them and exits 3 (configuration error) before connecting anywhere. */
-export function coreConfigOrExit(log: Logger): CoreConfig {
+export function configOrExit<T>(log: Logger, load: () => T): T {
   try {
-    return loadCoreConfig();
+    return load();
   } catch (err) {
     if (err instanceof ConfigError) {
       log.fatal(err.message);

@@ -100,19 +100,27 @@ export async function measure<T>(fn: () => Promise<T>, sampleMs = 20): Promise<M
 /**
  * When a baseline loop should stop: never before the whole set when it is projected to fit in
  * `limitSeconds`; otherwise once `budgetSeconds` are spent (a subset, which the scenario must report).
- * Past `limitSeconds` it stops whatever the projection said (a loop that slows down as it goes).
+ * The projection uses the rate of the last 30 s, not the average: a loop whose every step gets slower
+ * (an unindexed upsert into a growing collection) would otherwise look fine until it is far too late.
+ * Past `limitSeconds` it stops whatever the projection said.
  */
 export function baselineBudget(total: number, budgetSeconds: number, limitSeconds: number) {
   const start = performance.now();
+  const marks: { t: number; done: number }[] = [{ t: start, done: 0 }];
   let subset = false;
   return {
     elapsedMs: () => performance.now() - start,
     shouldStop(done: number): boolean {
       if (done >= total) return false;
-      const elapsed = (performance.now() - start) / 1000;
+      const now = performance.now();
+      const elapsed = (now - start) / 1000;
       if (elapsed >= limitSeconds) return (subset = true);
+      if (now - marks[marks.length - 1]!.t >= 1000) marks.push({ t: now, done });
+      while (marks.length > 2 && now - marks[1]!.t >= 30_000) marks.shift();
       if (elapsed < Math.min(15, budgetSeconds) || done === 0) return false;
-      const projected = (elapsed / done) * total;
+      const from = marks[0]!;
+      const recentPerSecond = (done - from.done) / ((now - from.t) / 1000) || done / elapsed;
+      const projected = elapsed + (total - done) / recentPerSecond;
       if (projected > limitSeconds && elapsed >= budgetSeconds) return (subset = true);
       return false;
     },

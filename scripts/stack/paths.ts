@@ -40,4 +40,5 @@ export const ports = {
   temporalHttp: Number(process.env.MOISSON_TEMPORAL_HTTP_PORT ?? 7243),
   temporalMetrics: Number(process.env.MOISSON_TEMPORAL_METRICS_PORT ?? 7244),
   pricesReplica: Number(process.env.MOISSON_PRICES_REPLICA_PORT ?? 4101),
+  pmmpReplica: Number(process.env.MOISSON_PMMP_REPLICA_PORT ?? 4102),
 } as const;

@@ -336,6 +336,7 @@ export function services(): Service[] {
     temporalService(),
     ferretdbService(),
     replicaService('prices-replica', 'tests/replicas/prices/main.ts', ports.pricesReplica, 'MOISSON_PRICES_REPLICA_PORT'),
+    replicaService('pmmp-replica', 'tests/replicas/pmmp/main.ts', ports.pmmpReplica, 'MOISSON_PMMP_REPLICA_PORT'),
   ];
 }
 
@@ -354,6 +355,11 @@ export function stackEnvironment(): Record<string, string> {
     PRICES_COINGECKO_URL: `${replica}/coingecko/api/v3`,
     PRICES_METALPRICEAPI_URL: `${replica}/metalpriceapi/v1`,
     METALPRICEAPI_KEY: 'replica-metals-key',
+    PMMP_PORTAL_URL: `http://127.0.0.1:${ports.pmmpReplica}/index.php`,
+    // Politeness protects real sites; against our own replicas it would only slow the demo down.
+    FETCH_POLITENESS: 'off',
+    FETCH_ROBOTS: 'ignore',
+    PROOF_STORE_DIR: join(paths.data, 'proofs'),
   };
 }
 
