@@ -193,6 +193,8 @@ describe('politeness', () => {
     const hits = [...site.hits].sort((x, y) => x.start - y.start);
     assert.equal(hits.length, 5);
     // Timers may fire a millisecond early, and the server sees each start a little after the client.
+    // Only lower bounds: an upper bound on wall time fails on a loaded machine; the draw within
+    // [min, max] is checked with a fake clock below.
     const slack = 5;
     for (let i = 1; i < hits.length; i++) {
       const prev = hits[i - 1]!;
@@ -200,7 +202,6 @@ describe('politeness', () => {
       assert.ok(cur.start >= prev.end - slack, `request ${i} started before the previous one ended`);
       assert.ok(cur.start - prev.start >= 100 - slack, `request ${i} started ${(cur.start - prev.start).toFixed(1)} ms after the previous one (rate 10/s)`);
       assert.ok(cur.start - prev.end >= 50 - slack, `only ${(cur.start - prev.end).toFixed(1)} ms of pause before request ${i}`);
-      assert.ok(cur.start - prev.end < 80 + 60, `pause before request ${i} far above its maximum`);
     }
   });
 
