@@ -24,23 +24,23 @@ export interface UpsertCounts {
 }
 
 /**
- * One statement per batch, whatever its size: the rows travel as arrays and `unnest` turns them back
- * into rows. A row whose content is the same is left untouched (its updated_at too), so a re-run of
+ * One statement per batch, whatever its size: the rows travel as one JSON value that
+ * `jsonb_to_recordset` turns back into rows. A row whose content is the same is left untouched (its updated_at too), so a re-run of
  * the same day changes nothing.
  */
 export async function upsertQuotes(sql: Sql, rows: QuoteRow[], batchSize = 10_000): Promise<UpsertCounts> {
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
   for (let i = 0; i < rows.length; i += batchSize) {
     const batch = rows.slice(i, i + batchSize);
-    const col = <K extends keyof QuoteRow>(k: K) => batch.map((r) => r[k]);
+    // One JSON parameter expanded by jsonb_to_recordset: one statement per batch, and no array
+    // types needed (postgres.js only learns them once its first connection is open).
     const changed = await sql<{ inserted: boolean }[]>`
       insert into prices.quotes as q
         (asset_code, quote_date, asset_class, price_mru, unit, source, source_timestamp, direction, source_value, source_currency, run_id)
-      select * from unnest(
-        ${sql.array(col('assetCode'))}::text[], ${sql.array(col('quoteDate'))}::date[], ${sql.array(col('assetClass'))}::text[],
-        ${sql.array(col('priceMru'))}::numeric[], ${sql.array(col('unit'))}::text[], ${sql.array(col('source'))}::text[],
-        ${sql.array(col('sourceTimestamp'))}::timestamptz[], ${sql.array(col('direction'))}::text[],
-        ${sql.array(col('sourceValue'))}::numeric[], ${sql.array(col('sourceCurrency'))}::text[], ${sql.array(col('runId'))}::uuid[])
+      select "assetCode", "quoteDate", "assetClass", "priceMru", unit, source, "sourceTimestamp", direction, "sourceValue", "sourceCurrency", "runId"
+      from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as r(
+        "assetCode" text, "quoteDate" date, "assetClass" text, "priceMru" numeric, unit text, source text,
+        "sourceTimestamp" timestamptz, direction text, "sourceValue" numeric, "sourceCurrency" text, "runId" uuid)
       on conflict (asset_code, quote_date) do update set
         asset_class = excluded.asset_class, price_mru = excluded.price_mru, unit = excluded.unit, source = excluded.source,
         source_timestamp = excluded.source_timestamp, direction = excluded.direction, source_value = excluded.source_value,
