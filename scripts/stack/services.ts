@@ -7,7 +7,6 @@ import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { MongoClient } from 'mongodb';
-import { LOCAL_STACK } from '../../schema/config';
 import { pgBin } from './install';
 import { paths, ports, projectRoot } from './paths';
 import {
@@ -103,6 +102,21 @@ function daemon(spec: {
   };
 }
 
+/** The URLs this stack serves, on its (possibly moved) ports. */
+function ownUrls() {
+  return {
+    databaseUrl: `postgres://moisson:moisson@127.0.0.1:${ports.postgres}/moisson`,
+    mongoUrl: `mongodb://127.0.0.1:${ports.mongo}/moisson`,
+    temporalAddress: `127.0.0.1:${ports.temporal}`,
+  };
+}
+
+/** A URL in the environment names someone else's service unless it is one this stack serves itself. */
+function externalUrl(variable: 'DATABASE_URL' | 'MONGO_URL' | 'TEMPORAL_ADDRESS', own: string): string | undefined {
+  const value = process.env[variable];
+  return value && value !== own ? value : undefined;
+}
+
 // ---------------------------------------------------------------- PostgreSQL
 
 /** PostgreSQL refuses to run as root: as root we run it as the Debian `postgres` user. */
@@ -121,7 +135,7 @@ function pgDataDir(): string {
 }
 
 function postgresService(): Service {
-  const external = process.env.DATABASE_URL && process.env.DATABASE_URL !== LOCAL_STACK.databaseUrl ? process.env.DATABASE_URL : undefined;
+  const external = externalUrl('DATABASE_URL', ownUrls().databaseUrl);
   const address = `127.0.0.1:${ports.postgres}`;
   const pf = pidFile('postgres');
   const dataDir = () => pgDataDir();
@@ -209,7 +223,7 @@ function redactUrl(url: string): string {
 // ---------------------------------------------------------------- the others
 
 function temporalService(): Service {
-  const external = process.env.TEMPORAL_ADDRESS && process.env.TEMPORAL_ADDRESS !== LOCAL_STACK.temporalAddress ? process.env.TEMPORAL_ADDRESS : undefined;
+  const external = externalUrl('TEMPORAL_ADDRESS', ownUrls().temporalAddress);
   return daemon({
     name: 'temporal',
     external,
@@ -236,7 +250,7 @@ function temporalService(): Service {
 }
 
 function ferretdbService(): Service {
-  const external = process.env.MONGO_URL && process.env.MONGO_URL !== LOCAL_STACK.mongoUrl ? process.env.MONGO_URL : undefined;
+  const external = externalUrl('MONGO_URL', ownUrls().mongoUrl);
   return daemon({
     name: 'ferretdb',
     external: external && redactUrl(external),
@@ -344,9 +358,9 @@ export function services(): Service[] {
 export function stackEnvironment(): Record<string, string> {
   const replica = `http://127.0.0.1:${ports.pricesReplica}`;
   return {
-    DATABASE_URL: process.env.DATABASE_URL ?? `postgres://moisson:moisson@127.0.0.1:${ports.postgres}/moisson`,
-    MONGO_URL: process.env.MONGO_URL ?? `mongodb://127.0.0.1:${ports.mongo}/moisson`,
-    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${ports.temporal}`,
+    DATABASE_URL: process.env.DATABASE_URL ?? ownUrls().databaseUrl,
+    MONGO_URL: process.env.MONGO_URL ?? ownUrls().mongoUrl,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? ownUrls().temporalAddress,
     TEMPORAL_UI_URL: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${ports.temporalUi}`,
     MOISSON_TEMPORAL_CLI: paths.temporalCli,
     MOISSON_TEMPORAL_TEST_SERVER: paths.temporalTestServer,
