@@ -215,7 +215,8 @@ describe('politeness', () => {
     const [o1, o2] = one.hits;
     const [t1] = two.hits;
     assert.ok(o2!.start - o1!.end >= 298, 'the second request to the same host waited for the pause');
-    assert.ok(Math.abs(t1!.start - o1!.start) < 100, 'the other host was served at once');
+    // Order, not wall time: the other host's request went out inside the first host's 300 ms pause.
+    assert.ok(t1!.start < o2!.start, 'the other host was served without waiting for the first one');
   });
 
   test('politeness: false lets requests to a host overlap', async () => {
