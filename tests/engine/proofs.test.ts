@@ -15,8 +15,7 @@ import { createProofStore, ProofCorruptedError, ProofNotFoundError, proofPath, t
 import { createTestDatabase, type TestDatabase } from '../support/services';
 
 
-// shared/ sits beside the repository (as in CI).
-const SAMPLE = new URL('../../../shared/samples/pmmp/html/legacy-results-list.html', import.meta.url);
+const SAMPLE = new URL('../fixtures/samples/pmmp/html/legacy-results-list.html', import.meta.url);
 
 let database: TestDatabase;
 let dir: string;

@@ -15,7 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES = join(here, 'fixtures', 'awards');
 export const OCR_CACHE = join(FIXTURES, 'ocr-cache');
 /** The shared samples live next to the repository (DESIGN.md: samples/pmmp/). */
-export const SAMPLES = process.env.MOISSON_SAMPLES_DIR ?? resolve(here, '..', '..', '..', 'shared', 'samples');
+export const SAMPLES = process.env.MOISSON_SAMPLES_DIR ?? resolve(here, '..', 'fixtures', 'samples');
 export const PDF_DIR = join(SAMPLES, 'pmmp', 'pdf');
 export const OCR_TEXT_DIR = join(SAMPLES, 'pmmp', 'ocr-text');
 export const COMPANIONS = join(FIXTURES, 'ocr-text-companions');

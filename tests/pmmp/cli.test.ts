@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 
 const bin = fileURLToPath(new URL('../../bin/moisson.js', import.meta.url));
-const samples = fileURLToPath(new URL('../../../shared/samples/pmmp/html/', import.meta.url));
+const samples = fileURLToPath(new URL('../fixtures/samples/pmmp/html/', import.meta.url));
 
 function moisson(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

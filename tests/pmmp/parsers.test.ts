@@ -1,5 +1,5 @@
 /**
- * pmmp page parsers on the real saved pages of ../shared/samples/pmmp/ (see its README for the
+ * pmmp page parsers on the real saved pages of tests/fixtures/samples/pmmp/ (see its README for the
  * origin of each file). Run: node --import tsx --test tests/pmmp/parsers.test.ts
  */
 import assert from 'node:assert/strict';
@@ -26,7 +26,7 @@ import {
   scrubContacts,
 } from '../../activities/pmmp/parse/index';
 
-const SAMPLES = new URL('../../../shared/samples/pmmp/', import.meta.url);
+const SAMPLES = new URL('../fixtures/samples/pmmp/', import.meta.url);
 const sample = (path: string): string => readFileSync(new URL(path, SAMPLES), 'utf8');
 const fixture = (path: string): string => readFileSync(new URL(`./fixtures/${path}`, import.meta.url), 'utf8');
 

@@ -29,7 +29,7 @@ const SEED = 42;
 const A = 'ctl0$CONTENU_PAGE$AdvancedSearch$';
 const R = 'ctl0$CONTENU_PAGE$resultSearch$';
 const NEXT = `${R}PagerTop$ctl2`;
-const SAMPLES = new URL('../../../shared/samples/pmmp/', import.meta.url);
+const SAMPLES = new URL('../fixtures/samples/pmmp/', import.meta.url);
 
 let replica: PortalReplica;
 let base: string;

@@ -64,7 +64,7 @@ export const NOTICE_DOC_LABEL: Record<NoticeType, string> = {
   achevement: "Rapport d'achèvement",
 };
 
-export const DEFAULT_SAMPLES_DIR = fileURLToPath(new URL('../../../../shared/samples/pmmp/', import.meta.url));
+export const DEFAULT_SAMPLES_DIR = fileURLToPath(new URL('../../fixtures/samples/pmmp/', import.meta.url));
 
 export interface PortalDataOptions {
   /** Everything generated derives from it. Default 1. */
@@ -77,7 +77,7 @@ export interface PortalDataOptions {
   years?: number;
   /** /bdc/ results over the last year. Default 4,000. */
   bdcResults?: number;
-  /** Directory of samples/pmmp (records, PDFs, HTML). Default: ../shared/samples/pmmp from the repository. */
+  /** Directory of samples/pmmp (records, PDFs, HTML). Default: tests/fixtures/samples/pmmp (a copy of the real samples kept in the repository). */
   samplesDir?: string;
 }
 
