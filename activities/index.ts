@@ -1,8 +1,10 @@
 /** Every activity of the `moisson` task queue, built from the process's connections. */
 import type { Fetcher } from './engine/fetcher';
 import type { ProofStore } from './engine/proofs';
+import { createPmmpBdcActivities } from './pmmp/bdc';
 import { createPmmpActivities } from './pmmp/consultations';
 import { createPmmpNoticeActivities } from './pmmp/notices';
+import { createPmmpRunActivities } from './pmmp/runs';
 import { createPricesActivities, type PricesDeps } from './prices';
 
 export interface ActivityDeps extends PricesDeps {
@@ -15,6 +17,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createPricesActivities(deps),
     ...(crawl ? createPmmpActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
+    ...(crawl ? createPmmpBdcActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
+    ...createPmmpRunActivities({ db: deps.db }),
     ...(crawl ? createPmmpNoticeActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalBaseUrl: crawl.pmmpPortalUrl }) : {}),
   };
 }

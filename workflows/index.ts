@@ -1,6 +1,8 @@
 // Every workflow the `moisson` task queue runs. Only workflow functions are exported here: the worker
 // registers each export as a workflow type.
 export { browserProbe } from './engine';
+export { pmmpBackfill, pmmpMonth } from './pmmp/backfill';
 export { pmmpConsultationsWindow } from './pmmp/consultations';
-export { pmmpNoticeBatch, pmmpReparse } from './pmmp/notices';
+export { pmmpBdcWindow, pmmpDaily } from './pmmp/daily';
+export { pmmpNoticeBatch, pmmpNoticeDocuments, pmmpReparse } from './pmmp/notices';
 export { pricesArchive, pricesDaily } from './prices';

@@ -4,7 +4,7 @@
  * and rewritten in the same transaction, so a rerun (or a reparse that reads fewer lots than before)
  * leaves exactly the rows the latest parse produced, never a mix of two parses.
  */
-import { and, asc, eq, isNotNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, sql, type SQL } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { attributions, bids, notices, type NewAttribution, type NewBid, type NoticeKind } from '../../schema/pmmp/tables';
 import { fold } from './awards/text';
@@ -205,4 +205,59 @@ export async function noticesToReparse(
     .orderBy(asc(notices.orgAcronyme), asc(notices.refConsultation), asc(notices.idAvis))
     .limit(opts.limit);
   return rows.map((r) => ({ ...r, proofId: r.proofId! }));
+}
+
+/** The kinds of notice whose documents say who won: the download queue holds only these. */
+export const AWARD_NOTICE_KINDS: NoticeKind[] = ['extrait_pv', 'resultat_definitif', 'achevement'];
+
+export interface PendingNotice extends NoticeKey {
+  kind: NoticeKind;
+  url: string;
+  annonceType: number | null;
+  label: string | null;
+  publishedOn: string | null;
+}
+
+/**
+ * Notices discovered on detail pages whose document is not downloaded yet, in key order after
+ * `after` (keyset), skipping those that already failed `maxAttempts` times.
+ */
+export async function pendingNotices(
+  db: PostgresJsDatabase,
+  opts: { after?: NoticeKey | null; limit: number; maxAttempts: number; kinds?: NoticeKind[] },
+): Promise<PendingNotice[]> {
+  const kinds = opts.kinds ?? AWARD_NOTICE_KINDS;
+  const where: SQL[] = [sql`${notices.proofId} is null`, sql`${notices.fetchAttempts} < ${opts.maxAttempts}`, inArray(notices.kind, kinds)];
+  const a = opts.after;
+  if (a) {
+    where.push(sql`(${notices.orgAcronyme}, ${notices.refConsultation}, ${notices.idAvis}) > (${a.orgAcronyme}, ${a.refConsultation}, ${a.idAvis})`);
+  }
+  return db
+    .select({
+      orgAcronyme: notices.orgAcronyme,
+      refConsultation: notices.refConsultation,
+      idAvis: notices.idAvis,
+      kind: notices.kind,
+      url: notices.url,
+      annonceType: notices.annonceType,
+      label: notices.label,
+      publishedOn: notices.publishedOn,
+    })
+    .from(notices)
+    .where(and(...where))
+    .orderBy(asc(notices.orgAcronyme), asc(notices.refConsultation), asc(notices.idAvis))
+    .limit(opts.limit);
+}
+
+/** A document that could not be read: counted on its notice (and its proof kept when there is one). */
+export async function markNoticeFailed(db: PostgresJsDatabase, key: NoticeKey, error: string, proofId: string | null): Promise<void> {
+  await db
+    .update(notices)
+    .set({
+      fetchAttempts: sql`${notices.fetchAttempts} + 1`,
+      lastError: error.slice(0, 2000),
+      proofId: sql`coalesce(${proofId}, ${notices.proofId})`,
+      updatedAt: sql`now()`,
+    })
+    .where(keyWhere(notices, key));
 }

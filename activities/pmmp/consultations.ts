@@ -21,6 +21,9 @@ import {
 } from './parse/index';
 import {
   DEFAULT_PAGE_SIZE,
+  isDay,
+  isNoticeList,
+  NOTICE_LISTS,
   PAGE_SIZES,
   PageStateLostError,
   PortalClient,
@@ -29,7 +32,7 @@ import {
   type PortalPageSize,
   type PortalSearch,
 } from './portal';
-import { buildConsultationRecord, upsertConsultation } from './store';
+import { buildConsultationRecord, upsertConsultation, type ListOrigin } from './store';
 
 const PIPELINE = 'pmmp';
 
@@ -80,9 +83,6 @@ const zero = (): CrawlCounts => ({ pages: 0, listed: 0, inserted: 0, updated: 0,
 
 const keyOf = (i: { orgAcronyme: string; refConsultation: string }) => `${i.orgAcronyme}/${i.refConsultation}`;
 
-function isDay(s: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`));
-}
 
 /** After this many detail pages in a row without the known shape, the portal changed, not a page. */
 const SHAPE_STREAK_LIMIT = 25;
@@ -131,6 +131,11 @@ export function createPmmpActivities(deps: PmmpDeps) {
     const spec = { kind, from: input.from, to: input.to, pageSize };
     const runId = input.runId ?? null;
     const source = `${kind}:${input.from}..${input.to}`;
+    const origin: ListOrigin = { annonceType: isNoticeList(kind) ? NOTICE_LISTS[kind] : null };
+    // Notice lists ignore the window and show the newest notice first: the crawl stops at the first
+    // row published before the window instead of paging ~95k notices.
+    const newestFirst = isNoticeList(kind);
+    let pastWindow = false;
 
     // Counts only move forward at page boundaries: a retry redoes the page it was killed in.
     const cursor: CrawlCursor = resumed
@@ -175,10 +180,11 @@ export function createPmmpActivities(deps: PmmpDeps) {
 
         for (const row of list.items) {
           if (signal.aborted) throw signal.reason;
-          // AllCons lists every window; only this window's rows are this activity's to store.
+          // AllCons and the notice lists show every window; only this window's rows are this activity's to store.
+          if (row.publishedOn && row.publishedOn < input.from && newestFirst) pastWindow = true;
           if (row.publishedOn && (row.publishedOn < input.from || row.publishedOn > input.to)) continue;
           counts.listed++;
-          const outcome = await crawlRow(client, details, row, listPage.proofId, runId, source, signal);
+          const outcome = await crawlRow(client, details, row, listPage.proofId, runId, source, signal, origin);
           if (outcome === 'shape') {
             counts.rejected++;
             if (++shapeStreak >= SHAPE_STREAK_LIMIT) {
@@ -196,7 +202,7 @@ export function createPmmpActivities(deps: PmmpDeps) {
         cursor.seen = counts.listed;
         cursor.counts = { ...counts };
         progress({ ...cursor, counts: { ...counts } });
-        if (!list.pagination.hasNextPage) break;
+        if (!list.pagination.hasNextPage || pastWindow) break;
         wanted = target + 1;
       }
 
@@ -204,7 +210,7 @@ export function createPmmpActivities(deps: PmmpDeps) {
         await writeEtlLog(deps.db, {
           runId,
           pipeline: PIPELINE,
-          stream: `consultations:${source}`,
+          stream: `${newestFirst ? 'notices' : 'consultations'}:${source}`,
           status: counts.rejected ? 'partial' : 'success',
           extracted: counts.listed,
           loaded: counts.inserted + counts.updated + counts.unchanged,
@@ -238,6 +244,7 @@ export function createPmmpActivities(deps: PmmpDeps) {
     runId: string | null,
     source: string,
     signal: AbortSignal,
+    origin: ListOrigin,
   ): Promise<'inserted' | 'updated' | 'unchanged' | 'rejected' | 'shape'> {
     const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
     const naturalKey = keyOf(key);
@@ -276,7 +283,7 @@ export function createPmmpActivities(deps: PmmpDeps) {
 
     if (problems.length) await rejectProblems(problems, 'pmmp.consultation-field', detailPage.proofId, runId, source);
     try {
-      const record = buildConsultationRecord(row, detail.item, lotItems, { list: listProofId, detail: detailPage.proofId, lots: lotsProofId });
+      const record = buildConsultationRecord(row, detail.item, lotItems, { list: listProofId, detail: detailPage.proofId, lots: lotsProofId }, origin);
       return await upsertConsultation(deps.db, record);
     } catch (err) {
       // A database refusal of one row (a constraint, a value out of range) must not stop the window.

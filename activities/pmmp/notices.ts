@@ -21,7 +21,7 @@ import {
   type AwardNotice,
   type ExtractNoticeTextOptions,
 } from './awards';
-import { noticesToReparse, storeNoticeAward, type NoticeKey, type StoredText } from './awards-store';
+import { markNoticeFailed, noticesToReparse, pendingNotices, storeNoticeAward, type NoticeKey, type StoredText } from './awards-store';
 
 export type { NoticeKey } from './awards-store';
 
@@ -71,6 +71,19 @@ export interface NoticeBatchProgress {
   /** OCR progress inside the current document. */
   page?: number;
   pages?: number;
+}
+
+export interface ListPendingNoticesInput {
+  after?: NoticeKey | null;
+  limit: number;
+  /** A notice whose download failed this many times leaves the queue (its reasons are rejections). */
+  maxAttempts?: number;
+}
+
+export interface PendingNoticesPage {
+  notices: NoticeDocumentRef[];
+  /** Pass as `after` for the next page; null when this page was the last. */
+  next: NoticeKey | null;
 }
 
 export interface ReparseNoticeProofsInput {
@@ -175,6 +188,7 @@ export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
         const reject = async (reason: string, proofId?: string, payload?: unknown): Promise<void> => {
           const rejection: Rejection = { kind: 'notice', naturalKey: naturalKey(ref), reason, source: ref.url, payload, proofId };
           await recordRejections(deps.db, PIPELINE, input.runId, [rejection]);
+          await markNoticeFailed(deps.db, ref, reason, proofId ?? null);
           counts.rejected++;
         };
 
@@ -296,7 +310,19 @@ export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
     });
   }
 
+  /** A page of the download queue: ids and URLs only, so it fits in a workflow history. */
+  async function listPendingNotices(input: ListPendingNoticesInput): Promise<PendingNoticesPage> {
+    const limit = Math.max(1, Math.min(input.limit, 500));
+    const rows = await pendingNotices(deps.db, { after: input.after ?? null, limit, maxAttempts: input.maxAttempts ?? 3 });
+    const last = rows.at(-1);
+    return {
+      notices: rows.map((r) => ({ ...r })),
+      next: rows.length === limit && last ? { orgAcronyme: last.orgAcronyme, refConsultation: last.refConsultation, idAvis: last.idAvis } : null,
+    };
+  }
+
   return {
+    listPendingNotices: activity(listPendingNotices),
     processNoticeDocuments: activity(processNoticeDocuments),
     reparseNoticeProofs: activity(reparseNoticeProofs),
   };

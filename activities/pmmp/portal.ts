@@ -23,8 +23,17 @@ import {
   type ResultListPage,
 } from './parse/index';
 
-/** `searchAnnCons`: the advanced search with a publication window; `AllCons`: every consultation. */
-export type ConsultationSearchKind = 'searchAnnCons' | 'AllCons';
+/**
+ * `searchAnnCons`: the advanced search with a publication window; `AllCons`: every consultation;
+ * the notice lists (extraits de PV, résultats définitifs, rapports d'achèvement), newest notice first,
+ * which ignore date windows on the portal.
+ */
+export type ConsultationSearchKind = 'searchAnnCons' | 'AllCons' | NoticeListKind;
+export type NoticeListKind = 'AvisExtraitPV' | 'AvisAttribution' | 'AvisRapportAchevement';
+export const NOTICE_LISTS: Record<NoticeListKind, 5 | 4 | 6> = { AvisExtraitPV: 5, AvisAttribution: 4, AvisRapportAchevement: 6 };
+export function isNoticeList(kind: ConsultationSearchKind): kind is NoticeListKind {
+  return kind in NOTICE_LISTS;
+}
 
 export const PAGE_SIZES = [10, 20, 50, 100, 500] as const;
 export type PortalPageSize = (typeof PAGE_SIZES)[number];
@@ -96,6 +105,13 @@ function frenchDay(isoDay: string): string {
   return `${d}/${m}/${y}`;
 }
 
+/** A calendar day `YYYY-MM-DD` that exists. */
+export function isDay(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const t = Date.parse(`${s}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === s;
+}
+
 export function nextIsoDay(isoDay: string): string {
   const t = new Date(`${isoDay}T00:00:00Z`);
   t.setUTCDate(t.getUTCDate() + 1);
@@ -134,6 +150,11 @@ export class PortalClient {
     return this.opts.baseUrl;
   }
 
+  /** The /bdc/ purchase-order results beside the legacy `index.php`. */
+  get bdcResultsUrl(): string {
+    return new URL('/bdc/entreprise/consultation/resultat', this.opts.baseUrl).toString();
+  }
+
   private request(): { timeoutMs?: number; signal?: AbortSignal } {
     return { ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}), ...(this.opts.signal ? { signal: this.opts.signal } : {}) };
   }
@@ -149,8 +170,8 @@ export class PortalClient {
     return { response, html, proofId };
   }
 
-  /** A GET outside any search (detail, lots popup): any session will do. */
-  async getPage(session: FetchSession, url: string, kind: 'detail' | 'lots'): Promise<StoredPage> {
+  /** A GET outside any search (detail, lots popup, a /bdc/ results page): any session will do. */
+  async getPage(session: FetchSession, url: string, kind: 'detail' | 'lots' | 'bdc-results'): Promise<StoredPage> {
     const response = await session.get(url, this.request());
     return this.keep(response, kind, `pmmp.${kind}`);
   }
@@ -186,8 +207,8 @@ export class PortalClient {
   async openSearch(spec: SearchSpec, page = 1): Promise<PortalSearch> {
     const session = this.opts.fetcher.session();
     let first: ListPage;
-    if (spec.kind === 'AllCons') {
-      const response = await session.get(`${this.opts.baseUrl}?page=entreprise.EntrepriseAdvancedSearch&AllCons`, this.request());
+    if (spec.kind !== 'searchAnnCons') {
+      const response = await session.get(`${this.opts.baseUrl}?page=entreprise.EntrepriseAdvancedSearch&${spec.kind}`, this.request());
       first = await this.readList(response);
     } else {
       if (!spec.from || !spec.to) throw new ResponseShapeError('the advanced search needs a publication window (from, to)');

@@ -6,12 +6,33 @@
 import { createHash } from 'node:crypto';
 import { and, eq, notInArray, sql } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { consultations, lots, type MarketKind, type NewConsultation, type NewLot } from '../../schema/pmmp/tables';
+import { consultations, lots, notices, type MarketKind, type NewConsultation, type NewLot, type NewNotice, type NoticeKind } from '../../schema/pmmp/tables';
 import type { ConsultationDetailItem, ConsultationListItem, LotItem } from './parse/index';
 
 export interface ConsultationRecord {
   row: NewConsultation;
   lots: NewLot[];
+  /** Notice documents the detail page links to: the download queue of the award reading. */
+  notices: NewNotice[];
+}
+
+/** Which list a row came from: a notice list dates the notice, not the consultation. */
+export interface ListOrigin {
+  /** annonceType of the notice list (5 extrait de PV, 4 résultat définitif, 6 achèvement); null on consultation lists. */
+  annonceType: 5 | 4 | 6 | null;
+}
+
+export const NOTICE_KIND_OF_ANNONCE_TYPE: Record<5 | 4 | 6, NoticeKind> = { 5: 'extrait_pv', 4: 'resultat_definitif', 6: 'achevement' };
+
+/** The detail page names each document ("Extrait de PV - 123,45 Ko"); the name is all it says of its kind. */
+export function noticeKindOfLabel(label: string | null | undefined): NoticeKind {
+  if (!label) return 'inconnu';
+  const folded = label.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  if (/extrait|proces[- ]verbal|\bpv\b/.test(folded)) return 'extrait_pv';
+  if (/resultat|attribution/.test(folded)) return 'resultat_definitif';
+  if (/achevement/.test(folded)) return 'achevement';
+  if (/\bavis\b/.test(folded)) return 'avis';
+  return 'inconnu';
 }
 
 export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
@@ -27,7 +48,8 @@ export function marketKindOf(category: string | null | undefined): MarketKind | 
 }
 
 function contentHash(row: NewConsultation, lotRows: NewLot[]): string {
-  const { listProofId: _l, detailProofId: _d, contentHash: _h, firstSeenAt: _f, updatedAt: _u, ...content } = row;
+  // The publication day is left out: a notice list does not show it, and its absence is no change.
+  const { listProofId: _l, detailProofId: _d, contentHash: _h, firstSeenAt: _f, updatedAt: _u, publishedOn: _p, ...content } = row;
   const lotContent = lotRows.map(({ proofId: _p, firstSeenAt: _lf, updatedAt: _lu, ...l }) => l);
   return createHash('sha256').update(JSON.stringify([content, lotContent])).digest('hex');
 }
@@ -41,8 +63,10 @@ export function buildConsultationRecord(
   detail: ConsultationDetailItem,
   lotItems: LotItem[],
   proofs: { list: string; detail: string; lots: string | null },
+  origin: ListOrigin = { annonceType: null },
 ): ConsultationRecord {
   const key = { orgAcronyme: listed.orgAcronyme, refConsultation: listed.refConsultation };
+  const listedKind = origin.annonceType ? NOTICE_KIND_OF_ANNONCE_TYPE[origin.annonceType] : null;
   const category = detail.category ?? listed.category;
   const row: NewConsultation = {
     ...key,
@@ -55,7 +79,8 @@ export function buildConsultationRecord(
     category,
     marketKind: marketKindOf(category),
     executionPlace: detail.executionPlace ?? listed.executionPlace,
-    publishedOn: listed.publishedOn,
+    // On a notice list "Publié le" is the notice's day; the consultation's own is kept from its list.
+    publishedOn: listedKind ? null : listed.publishedOn,
     deadline: detail.deadline ?? listed.deadline,
     estimationTtc: detail.estimationTtc,
     cautionProvisoire: detail.cautionProvisoire,
@@ -76,7 +101,19 @@ export function buildConsultationRecord(
   };
   const lotRows: NewLot[] = lotItems.map((l) => ({ ...key, ...l, proofId: proofs.lots }));
   row.contentHash = contentHash(row, lotRows);
-  return { row, lots: lotRows };
+  const documents = detail.noticeDocuments.map((d) => ({ ...d, kind: noticeKindOfLabel(d.label) }));
+  // The list's date belongs to the notice of its kind, when the page shows exactly one of that kind.
+  const dated = listedKind ? documents.filter((d) => d.kind === listedKind) : [];
+  const noticeRows: NewNotice[] = documents.map((d) => ({
+    ...key,
+    idAvis: d.idAvis,
+    kind: d.kind,
+    url: d.url,
+    label: d.label,
+    annonceType: dated.length === 1 && dated[0] === d ? origin.annonceType : null,
+    publishedOn: dated.length === 1 && dated[0] === d ? listed.publishedOn : null,
+  }));
+  return { row, lots: lotRows, notices: noticeRows };
 }
 
 /**
@@ -91,10 +128,16 @@ export async function upsertConsultation(db: PostgresJsDatabase, record: Consult
       .values(record.row)
       .onConflictDoUpdate({
         target: [consultations.orgAcronyme, consultations.refConsultation],
-        set: { ...changes, updatedAt: sql`now()` },
-        setWhere: sql`${consultations.contentHash} is distinct from excluded.content_hash`,
+        set: {
+          ...changes,
+          publishedOn: sql`coalesce(excluded.published_on, ${consultations.publishedOn})`,
+          updatedAt: sql`now()`,
+        },
+        setWhere: sql`${consultations.contentHash} is distinct from excluded.content_hash
+          or (${consultations.publishedOn} is null and excluded.published_on is not null)`,
       })
       .returning({ inserted: sql<boolean>`(xmax = 0)` });
+    await upsertDiscoveredNotices(tx, record.notices);
     const first = written[0];
     if (!first) return 'unchanged';
 
@@ -122,4 +165,28 @@ export async function upsertConsultation(db: PostgresJsDatabase, record: Consult
     }
     return first.inserted ? 'inserted' : 'updated';
   });
+}
+
+/**
+ * Queues the notices a detail page links to. What the download and the award reading wrote (proof,
+ * text, parse) is never touched here; the list's date and type only fill what is still unknown.
+ */
+export async function upsertDiscoveredNotices(db: Pick<PostgresJsDatabase, 'insert'>, rows: NewNotice[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insert(notices)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [notices.orgAcronyme, notices.refConsultation, notices.idAvis],
+      set: {
+        label: sql`coalesce(excluded.label, ${notices.label})`,
+        annonceType: sql`coalesce(${notices.annonceType}, excluded.annonce_type)`,
+        publishedOn: sql`coalesce(${notices.publishedOn}, excluded.published_on)`,
+        // Once read, the document's own title decided the kind; before, the newest label does.
+        kind: sql`case when ${notices.parsedAt} is null then excluded.kind else ${notices.kind} end`,
+      },
+      setWhere: sql`${notices.label} is distinct from excluded.label
+        or (${notices.annonceType} is null and excluded.annonce_type is not null)
+        or (${notices.publishedOn} is null and excluded.published_on is not null)`,
+    });
 }

@@ -116,12 +116,43 @@ export const notices = pmmp.table(
     documentDate: date('document_date', { mode: 'string' }),
     parseConfidence: jsonb('parse_confidence').$type<Record<string, number>>(),
     parseWarnings: jsonb('parse_warnings').$type<{ field: string; code: string; message: string }[]>(),
+    /**
+     * Downloads tried without a readable document: a notice that keeps failing leaves the queue after
+     * a few runs (its reasons are in etl.rejected_records) instead of being fetched forever.
+     */
+    fetchAttempts: integer('fetch_attempts').notNull().default(0),
+    lastError: text('last_error'),
     ...seen,
   },
   (t) => [
     primaryKey({ name: 'notices_pkey', columns: [t.orgAcronyme, t.refConsultation, t.idAvis] }),
     index('notices_kind_published_idx').on(t.kind, t.publishedOn),
     index('notices_unparsed_idx').on(t.kind).where(sql`${t.parsedAt} is null`),
+    // The queue of documents to download: discovered on a detail page, not fetched yet.
+    index('notices_pending_idx').on(t.orgAcronyme, t.refConsultation, t.idAvis).where(sql`${t.proofId} is null`),
+  ],
+);
+
+/**
+ * What a rapport d'achèvement states about the end of a contract: who executed it, for how much
+ * against the awarded amount, and when it was completed. One row per notice.
+ */
+export const achevements = pmmp.table(
+  'achevements',
+  {
+    orgAcronyme: text('org_acronyme').notNull(),
+    refConsultation: text('ref_consultation').notNull(),
+    idAvis: text('id_avis').notNull(),
+    contractors: jsonb('contractors').$type<string[]>().notNull().default([]),
+    initialAmount: amount('initial_amount'),
+    finalAmount: amount('final_amount'),
+    completedOn: date('completed_on', { mode: 'string' }),
+    proofId: text('proof_id'),
+    ...seen,
+  },
+  (t) => [
+    primaryKey({ name: 'achevements_pkey', columns: [t.orgAcronyme, t.refConsultation, t.idAvis] }),
+    index('achevements_completed_idx').on(t.completedOn),
   ],
 );
 
@@ -181,7 +212,11 @@ export const bids = pmmp.table(
   ],
 );
 
-/** Purchase-order results of the /bdc/ interface; keyed by the portal's result id. */
+/**
+ * Purchase-order results of the /bdc/ interface. Cards carry no id, so `bdc_id` is a digest of what
+ * identifies a result on the portal (buyer, reference, publication time): a card seen twice, on two
+ * drifting pages or two overlapping windows, is one row.
+ */
 export const bdcResults = pmmp.table(
   'bdc_results',
   {
@@ -212,5 +247,7 @@ export type Attribution = typeof attributions.$inferSelect;
 export type NewAttribution = typeof attributions.$inferInsert;
 export type Bid = typeof bids.$inferSelect;
 export type NewBid = typeof bids.$inferInsert;
+export type Achevement = typeof achevements.$inferSelect;
+export type NewAchevement = typeof achevements.$inferInsert;
 export type BdcResult = typeof bdcResults.$inferSelect;
 export type NewBdcResult = typeof bdcResults.$inferInsert;

@@ -16,9 +16,10 @@ export interface PmmpConsultationsWindowInput {
 }
 
 const { crawlConsultationWindow } = proxyActivities<PmmpActivities>({
-  // A month is a few thousand pages at the portal's pace; the heartbeat, not this, detects a dead worker.
+  // A month is a few thousand pages at the portal's pace; the heartbeat, not this, detects a dead worker
+  // (the activity heartbeats every few seconds from a timer, whatever the portal's pace).
   startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: {
     // Transient faults (network, 5xx, short bodies, a lost page state) back off from 10 s to 10 min;
     // a 429 or a WAF page overrides this with the server's own delay (nextRetryDelay).

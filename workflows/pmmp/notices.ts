@@ -11,14 +11,21 @@ import type { NoticeBatchCounts, NoticeDocumentRef, NoticeKey, PmmpNoticeActivit
 // slow and rate-limits: retries back off to minutes; the activity resumes after its last document.
 const documents = proxyActivities<PmmpNoticeActivities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
+  // The activity heartbeats every few seconds from a timer (OCR runs in child processes): a worker
+  // that died is noticed within 30 s and the batch resumes after its last finished document.
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '15 minutes', maximumAttempts: 8 },
+});
+
+const queue = proxyActivities<PmmpNoticeActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
 });
 
 // No portal request: failures are the database or the disk, retried sooner.
 const reparsing = proxyActivities<PmmpNoticeActivities>({
   startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
 });
 
@@ -29,6 +36,47 @@ export interface PmmpNoticeBatchInput {
 
 export async function pmmpNoticeBatch(input: PmmpNoticeBatchInput): Promise<NoticeBatchCounts> {
   return documents.processNoticeDocuments({ notices: input.notices, runId: input.runId ?? null });
+}
+
+export interface PmmpNoticeDocumentsInput {
+  runId?: string | null;
+  /** Documents per download activity (a scan can take a minute of OCR). */
+  batchSize?: number;
+  /** Stop after this many documents; the rest of the queue waits for the next run. */
+  maxDocuments?: number;
+  /** Carried over continue-as-new. */
+  after?: NoticeKey | null;
+  totals?: PmmpNoticeDocumentsResult;
+}
+
+export interface PmmpNoticeDocumentsResult extends NoticeBatchCounts {
+  batches: number;
+}
+
+/**
+ * Drains the download queue (notices discovered on detail pages, not fetched yet) in key order. The
+ * keyset cursor only moves forward, so a document that failed waits for the next run instead of
+ * being retried in a loop here; after three failed runs it leaves the queue.
+ */
+export async function pmmpNoticeDocuments(input: PmmpNoticeDocumentsInput = {}): Promise<PmmpNoticeDocumentsResult> {
+  const totals: PmmpNoticeDocumentsResult = { documents: 0, textLayer: 0, ocr: 0, attributions: 0, bids: 0, rejected: 0, batches: 0, ...input.totals };
+  const batchSize = Math.max(1, Math.min(input.batchSize ?? 20, 200));
+  let after = input.after ?? null;
+  for (;;) {
+    const room = input.maxDocuments === undefined ? batchSize : Math.min(batchSize, input.maxDocuments - totals.documents - totals.rejected);
+    if (room <= 0) return totals;
+    const page = await queue.listPendingNotices({ after, limit: room });
+    if (page.notices.length === 0) return totals;
+    const r = await documents.processNoticeDocuments({ notices: page.notices, runId: input.runId ?? null });
+    totals.batches++;
+    for (const k of ['documents', 'textLayer', 'ocr', 'attributions', 'bids', 'rejected'] as const) totals[k] += r[k];
+    const last = page.notices[page.notices.length - 1]!;
+    after = { orgAcronyme: last.orgAcronyme, refConsultation: last.refConsultation, idAvis: last.idAvis };
+    if (page.next === null) return totals;
+    if (workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof pmmpNoticeDocuments>({ ...input, after, totals });
+    }
+  }
 }
 
 export interface PmmpReparseInput {

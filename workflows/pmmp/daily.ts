@@ -1,0 +1,174 @@
+/**
+ * The daily procurement run: consultations, the three notice lists and the /bdc/ results as parallel
+ * child workflows, then the notice documents they discovered, then the analysis step (statistics
+ * views, the run's extraction log). A stream that fails fails alone: the run says "partial" and why.
+ */
+import { defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { BdcCounts, PmmpBdcActivities } from '../../activities/pmmp/bdc';
+import type { CrawlCounts } from '../../activities/pmmp/consultations';
+import type { PortalPageSize } from '../../activities/pmmp/portal';
+import type { PmmpRunActivities, StreamOutcome } from '../../activities/pmmp/runs';
+import { describeFailure } from '../failures';
+import { pmmpConsultationsWindow } from './consultations';
+import { pmmpNoticeDocuments, type PmmpNoticeDocumentsResult } from './notices';
+
+const bookkeeping = proxyActivities<PmmpRunActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInputError'] },
+});
+
+const bdc = proxyActivities<PmmpBdcActivities>({
+  startToCloseTimeout: '4 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '10 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 minutes',
+    maximumAttempts: 12,
+    nonRetryableErrorTypes: ['ResponseShapeError', 'InvalidInputError', 'ConfigurationError', 'AuthError', 'BlockedError', 'RobotsDisallowedError'],
+  },
+});
+
+export interface PmmpBdcWindowInput {
+  from: string;
+  to: string;
+  runId?: string | null;
+}
+
+/** /bdc/ purchase-order results of a window, a day at a time inside one heartbeating activity. */
+export async function pmmpBdcWindow(input: PmmpBdcWindowInput): Promise<BdcCounts> {
+  return bdc.crawlBdcWindow({ from: input.from, to: input.to, runId: input.runId ?? null });
+}
+
+export type PmmpStream = 'consultations' | 'notices-pv' | 'notices-resultats' | 'notices-achevements' | 'bdc' | 'documents';
+export type StreamState = 'pending' | 'running' | StreamOutcome['status'];
+
+export interface PmmpProgress {
+  phase: 'planning' | 'extracting' | 'documents' | 'analysis' | 'done';
+  runId?: string;
+  day?: string;
+  streams: Partial<Record<PmmpStream, StreamState>>;
+}
+
+/** Every pmmp workflow that runs streams answers this query (the CLI, the API and the Web UI read it). */
+export const pmmpProgressQuery = defineQuery<PmmpProgress>('pmmpProgress');
+
+export interface PmmpDailyInput {
+  /** The day to extract (`YYYY-MM-DD`); yesterday in Casablanca when absent (a Schedule passes nothing). */
+  day?: string;
+  overlapDays?: number;
+  bdcDays?: number;
+  pageSize?: PortalPageSize;
+  /** Notice documents per download activity. */
+  noticeBatchSize?: number;
+  /** Stop downloading documents after this many in one run (the rest wait for the next run). */
+  maxDocuments?: number;
+  /** Streams to leave out of this run. */
+  skip?: PmmpStream[];
+}
+
+export interface PmmpDailyResult {
+  runId: string;
+  day: string;
+  status: string;
+  streams: StreamOutcome[];
+  documents: PmmpNoticeDocumentsResult | null;
+  noticesPending: number;
+  rejected: Record<string, number>;
+}
+
+const NOTICE_LISTS = [
+  ['notices-pv', 'AvisExtraitPV'],
+  ['notices-resultats', 'AvisAttribution'],
+  ['notices-achevements', 'AvisRapportAchevement'],
+] as const;
+
+function crawlStatus(c: { rejected: number; missing?: number }): StreamOutcome['status'] {
+  return c.rejected > 0 || (c.missing ?? 0) > 0 ? 'partial' : 'success';
+}
+
+export async function pmmpDaily(input: PmmpDailyInput = {}): Promise<PmmpDailyResult> {
+  const info = workflowInfo();
+  const progress: PmmpProgress = { phase: 'planning', streams: {} };
+  setHandler(pmmpProgressQuery, () => progress);
+  const skip = new Set(input.skip ?? []);
+
+  const plan = await bookkeeping.planPmmpRun({
+    kind: 'daily',
+    workflowId: info.workflowId,
+    workflowRunId: info.runId,
+    day: input.day ?? null,
+    overlapDays: input.overlapDays,
+    bdcDays: input.bdcDays,
+    params: { skip: [...skip] },
+  });
+  progress.runId = plan.runId;
+  progress.day = plan.day;
+  progress.phase = 'extracting';
+  const outcomes: StreamOutcome[] = [];
+
+  async function stream<T extends object>(name: PmmpStream, run: () => Promise<T>, status: (r: T) => StreamOutcome['status']): Promise<T | null> {
+    if (skip.has(name)) {
+      progress.streams[name] = 'skipped';
+      return null;
+    }
+    progress.streams[name] = 'running';
+    try {
+      const counts = await run();
+      const outcome: StreamOutcome = { stream: name, status: status(counts), counts: counts as unknown as Record<string, number> };
+      outcomes.push(outcome);
+      progress.streams[name] = outcome.status;
+      return counts;
+    } catch (err) {
+      const { type, message } = describeFailure(err);
+      outcomes.push({ stream: name, status: 'failure', error: `${type}: ${message}` });
+      progress.streams[name] = 'failure';
+      return null;
+    }
+  }
+
+  const child = (suffix: string) => `${info.workflowId}/${suffix}`;
+  const pageSize = input.pageSize ? { pageSize: input.pageSize } : {};
+  await Promise.all([
+    stream<CrawlCounts>(
+      'consultations',
+      () => executeChild(pmmpConsultationsWindow, { workflowId: child('consultations'), args: [{ from: plan.from, to: plan.to, kind: 'searchAnnCons', runId: plan.runId, ...pageSize }] }),
+      crawlStatus,
+    ),
+    ...NOTICE_LISTS.map(([name, kind]) =>
+      stream<CrawlCounts>(
+        name,
+        () => executeChild(pmmpConsultationsWindow, { workflowId: child(name), args: [{ from: plan.from, to: plan.to, kind, runId: plan.runId, ...pageSize }] }),
+        crawlStatus,
+      ),
+    ),
+    stream<BdcCounts>('bdc', () => executeChild(pmmpBdcWindow, { workflowId: child('bdc'), args: [{ from: plan.bdcFrom, to: plan.to, runId: plan.runId }] }), crawlStatus),
+  ]);
+
+  progress.phase = 'documents';
+  let documents: PmmpNoticeDocumentsResult | null = null;
+  await stream<PmmpNoticeDocumentsResult>(
+    'documents',
+    async () => {
+      documents = await executeChild(pmmpNoticeDocuments, {
+        workflowId: child('documents'),
+        args: [{ runId: plan.runId, batchSize: input.noticeBatchSize, maxDocuments: input.maxDocuments }],
+      });
+      return documents;
+    },
+    (d) => (d.rejected > 0 ? 'partial' : 'success'),
+  );
+
+  progress.phase = 'analysis';
+  const analysis = await bookkeeping.finishPmmpRun({ runId: plan.runId, streams: outcomes, summary: { day: plan.day, streams: outcomes } });
+  progress.phase = 'done';
+  return {
+    runId: plan.runId,
+    day: plan.day,
+    status: analysis.status,
+    streams: outcomes,
+    documents,
+    noticesPending: analysis.noticesPending,
+    rejected: analysis.rejected,
+  };
+}
