@@ -4,6 +4,7 @@ import type { ProofStore } from './engine/proofs';
 import { createPmmpBdcActivities } from './pmmp/bdc';
 import { createPmmpActivities } from './pmmp/consultations';
 import { createPmmpNoticeActivities } from './pmmp/notices';
+import { createPmmpReparseActivities } from './pmmp/reparse';
 import { createPmmpRunActivities } from './pmmp/runs';
 import { createPricesActivities, type PricesDeps } from './prices';
 
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPricesActivities(deps),
     ...(crawl ? createPmmpActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
     ...(crawl ? createPmmpBdcActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
+    ...(crawl ? createPmmpReparseActivities({ db: deps.db, proofs: crawl.proofs }) : {}),
     ...createPmmpRunActivities({ db: deps.db }),
     ...(crawl ? createPmmpNoticeActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalBaseUrl: crawl.pmmpPortalUrl }) : {}),
   };

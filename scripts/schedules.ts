@@ -3,6 +3,7 @@
  * creates what is missing, updates what differs, leaves the rest alone. Running it twice changes nothing.
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import type { PmmpDailyInput } from '../workflows/pmmp/daily';
 import type { PricesDailyInput } from '../workflows/prices';
 
 export interface ScheduleDefinition {
@@ -29,6 +30,19 @@ export const SCHEDULES: ScheduleDefinition[] = [
     // The free FX feeds publish their day shortly after midnight UTC; Mauritania is on UTC.
     calendar: { hour: 6, minute: 0 },
     timezone: 'Africa/Nouakchott',
+    catchupWindow: '1 day',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
+  {
+    scheduleId: 'pmmp-daily',
+    description: "Yesterday's consultations, notices (PV, résultats, achèvements) and /bdc/ results from marchespublics.gov.ma, then the award documents",
+    workflowType: 'pmmpDaily',
+    workflowId: 'pmmp-daily',
+    // No day: the run reads yesterday in Casablanca, so a caught-up run still means its own day.
+    args: [{} satisfies PmmpDailyInput],
+    // The portal is quiet at night and the previous day is complete by then.
+    calendar: { hour: 2, minute: 0 },
+    timezone: 'Africa/Casablanca',
     catchupWindow: '1 day',
     overlap: ScheduleOverlapPolicy.SKIP,
   },

@@ -12,6 +12,7 @@ import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { bdcResults, type NewBdcResult } from '../../schema/pmmp/tables';
 import { activity, InvalidInputError, ResponseShapeError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
+import { withInlineRetries } from '../engine/retry';
 import { recordRejections, writeEtlLog, type Rejection } from '../engine/runs';
 import type { PmmpDeps } from './consultations';
 import { PageShapeError, parseBdcResults, type BdcResultItem } from './parse/index';
@@ -155,7 +156,12 @@ export function createPmmpBdcActivities(deps: PmmpDeps) {
         for (let sweep = 1; sweep <= maxSweeps; sweep++) {
           for (let page = 1; ; page++) {
             if (signal.aborted) throw signal.reason;
-            const stored = await client.getPage(session, pageUrl(day, page), 'bdc-results');
+            const url = pageUrl(day, page);
+            const stored = await withInlineRetries(() => client.getPage(session, url, 'bdc-results'), {
+              attempts: deps.pageAttempts ?? 5,
+              maxInlineWaitMs: deps.maxInlineWaitMs ?? 60_000,
+              signal,
+            });
             let parsed;
             try {
               parsed = parseBdcResults(stored.html, { baseUrl: stored.response.url });

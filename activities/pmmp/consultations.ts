@@ -3,12 +3,12 @@
  * activity per page would cost ~6 history events each), pages looped inside, the cursor
  * heartbeated so that a retry opens a new search and jumps to where the last attempt stopped.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { activity, errorMessage, MoissonError, RateLimitedError, ResponseShapeError, TransientError } from '../engine/errors';
+import { activity, errorMessage, MoissonError, ResponseShapeError } from '../engine/errors';
 import type { FetchSession, Fetcher } from '../engine/fetcher';
 import { withHeartbeat } from '../engine/heartbeat';
+import { withInlineRetries } from '../engine/retry';
 import type { ProofStore } from '../engine/proofs';
 import { recordRejections, writeEtlLog, type Rejection } from '../engine/runs';
 import {
@@ -95,23 +95,8 @@ export function createPmmpActivities(deps: PmmpDeps) {
    * Runs one portal step, retrying transient faults in place (a 5xx or a short body costs one page,
    * not the whole activity); a lost page state or a truncated list is repaired by `recover`.
    */
-  async function step<T>(run: () => Promise<T>, recover?: () => void, signal?: AbortSignal): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await run();
-      } catch (err) {
-        const retryable = err instanceof TransientError || err instanceof PageStateLostError || err instanceof RateLimitedError;
-        if (!retryable || attempt >= attempts || signal?.aborted) throw err;
-        let waitMs = Math.min(10_000, 250 * 2 ** (attempt - 1));
-        if (err instanceof RateLimitedError) {
-          if (err.retryAfterMs > maxInlineWaitMs) throw err;
-          waitMs = err.retryAfterMs + 50;
-        }
-        await sleep(waitMs, undefined, signal ? { signal } : {});
-        // A failed list fetch may have moved the server's page state on without us: start over.
-        recover?.();
-      }
-    }
+  function step<T>(run: () => Promise<T>, recover?: () => void, signal?: AbortSignal): Promise<T> {
+    return withInlineRetries(run, { attempts, maxInlineWaitMs, signal, recover, alsoRetry: (err) => err instanceof PageStateLostError });
   }
 
   async function crawlConsultationWindow(input: CrawlConsultationWindowInput): Promise<CrawlCounts> {

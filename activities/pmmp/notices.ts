@@ -9,6 +9,7 @@ import type { NoticeKind } from '../../schema/pmmp/tables';
 import { activity, ConfigurationError, errorMessage, MoissonError, StopError, TransientError } from '../engine/errors';
 import { CircuitOpenError, type Fetcher } from '../engine/fetcher';
 import { withHeartbeat } from '../engine/heartbeat';
+import { withInlineRetries } from '../engine/retry';
 import type { ProofStore } from '../engine/proofs';
 import { recordRejections, type Rejection } from '../engine/runs';
 import {
@@ -125,6 +126,8 @@ export interface PmmpNoticeDeps {
   fetcher: Fetcher;
   /** Base for relative notice URLs (`https://www.marchespublics.gov.ma/index.php`, a replica's). */
   portalBaseUrl?: string;
+  /** Retry-After waits up to this long are slept inside the activity, longer ones go to Temporal. */
+  maxInlineWaitMs?: number;
   extraction?: Omit<ExtractNoticeTextOptions, 'onProgress' | 'signal'>;
 }
 
@@ -195,11 +198,17 @@ export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
         let proofId: string | undefined;
         try {
           const url = resolveUrl(ref.url);
-          const res = await session.get(url, { signal, headers: { accept: 'application/pdf,application/octet-stream;q=0.9,*/*;q=0.5' } });
-          // A cut body with a consistent Content-Length passes HTTP checks; only the PDF's end tells.
-          if (res.body.subarray(0, 1024).includes('%PDF-') && looksTruncated(res.body)) {
-            throw new TransientError('truncated', `notice ${naturalKey(ref)}: PDF has no %%EOF (${res.body.length} bytes)`, { url });
-          }
+          const res = await withInlineRetries(
+            async () => {
+              const r = await session.get(url, { signal, headers: { accept: 'application/pdf,application/octet-stream;q=0.9,*/*;q=0.5' } });
+              // A cut body with a consistent Content-Length passes HTTP checks; only the PDF's end tells.
+              if (r.body.subarray(0, 1024).includes('%PDF-') && looksTruncated(r.body)) {
+                throw new TransientError('truncated', `notice ${naturalKey(ref)}: PDF has no %%EOF (${r.body.length} bytes)`, { url });
+              }
+              return r;
+            },
+            { signal, maxInlineWaitMs: deps.maxInlineWaitMs ?? 60_000 },
+          );
           const put = await deps.proofs.put({
             body: res.body,
             url: res.url,

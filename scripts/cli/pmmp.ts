@@ -4,7 +4,41 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { extractNoticeText, parseAward } from '../../activities/pmmp/awards';
 import { PageShapeError, parsers, RequestRejectedError, type PmmpParserName } from '../../activities/pmmp/parse';
 import { MoissonError } from '../../activities/engine/errors';
-import { CliError, closeClient, config, connect, EXIT, isoDate, uiLink, waitForResult } from './common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { AWARD_PARSER_VERSION } from '../../activities/pmmp/notices';
+import type { PmmpBackfillResult } from '../../workflows/pmmp/backfill';
+import type { PmmpDailyResult } from '../../workflows/pmmp/daily';
+import type { PmmpReparseResult } from '../../workflows/pmmp/notices';
+import { CliError, closeClient, config, connect, EXIT, isoDate, positiveInt, uiLink, waitForResult } from './common';
+
+function isoMonth(value: string): string {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError('expected a month YYYY-MM');
+  return value;
+}
+
+const exitOf = (status: string): number => (status === 'success' ? EXIT.success : status === 'failure' ? EXIT.failure : EXIT.partial);
+
+/** Starts a workflow, or attaches to the run already going under that id (a second start is not an error). */
+async function startOrAttach(workflowType: string, workflowId: string, args: unknown[], sync: boolean): Promise<unknown> {
+  const cfg = config();
+  const client = await connect(cfg);
+  try {
+    let handle;
+    try {
+      handle = await client.workflow.start(workflowType, { taskQueue: cfg.temporal.taskQueue, workflowId, args });
+      console.log(`started ${workflowId}`);
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      handle = client.workflow.getHandle(workflowId);
+      console.log(`${workflowId} is already running; ${sync ? 'waiting for it' : 'not starting another'}`);
+    }
+    console.log(`  ${uiLink(cfg, workflowId)}`);
+    if (!sync) return undefined;
+    return await waitForResult(handle.result());
+  } finally {
+    await closeClient(client);
+  }
+}
 
 const PAGE_KINDS = [...(Object.keys(parsers) as PmmpParserName[]), 'award'] as const;
 type ParseKind = (typeof PAGE_KINDS)[number];
@@ -63,6 +97,72 @@ export function registerPmmpCommands(program: Command): void {
       } finally {
         await closeClient(client);
       }
+    });
+
+  pmmp
+    .command('daily')
+    .description("run the daily extraction now (workflow pmmpDaily): consultations, notice lists, /bdc/, award documents, analysis")
+    .option('--day <YYYY-MM-DD>', 'the day to extract (default: yesterday in Casablanca)', isoDate)
+    .option('--max-documents <n>', 'download at most n notice documents in this run', positiveInt)
+    .option('--sync', 'wait for the result (exit 0 success, 1 partial, 2 failure)')
+    .action(async (opts: { day?: string; maxDocuments?: number; sync?: boolean }) => {
+      const workflowId = `pmmp-daily-${opts.day ?? 'manual'}`;
+      const r = (await startOrAttach('pmmpDaily', workflowId, [{ day: opts.day, maxDocuments: opts.maxDocuments }], !!opts.sync)) as PmmpDailyResult | undefined;
+      if (!r) return;
+      for (const s of r.streams) console.log(`  ${s.stream.padEnd(20)} ${s.status}${s.error ? `: ${s.error}` : ''}`);
+      console.log(`${r.day}: ${r.status}; ${r.noticesPending} notice documents still queued; rejected ${JSON.stringify(r.rejected)}`);
+      process.exitCode = exitOf(r.status);
+    });
+
+  pmmp
+    .command('backfill')
+    .description('crawl whole months of the portal (workflow pmmpBackfill): resumable, a few months at once')
+    .requiredOption('--from <YYYY-MM>', 'first month', isoMonth)
+    .requiredOption('--to <YYYY-MM>', 'last month', isoMonth)
+    .option('--concurrency <n>', 'months crawled at once (1-6, default 2)', positiveInt)
+    .option('--no-documents', 'leave the notice documents queued')
+    .option('--sync', 'wait for the result (exit 0 success, 1 partial, 2 failure)')
+    .action(async (opts: { from: string; to: string; concurrency?: number; documents: boolean; sync?: boolean }) => {
+      if (opts.from > opts.to) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`, EXIT.config_error);
+      if (opts.concurrency !== undefined && opts.concurrency > 6) throw new CliError('--concurrency is at most 6: the portal is one host', EXIT.config_error);
+      const workflowId = `pmmp-backfill-${opts.from}-${opts.to}`;
+      const r = (await startOrAttach('pmmpBackfill', workflowId, [{ from: opts.from, to: opts.to, concurrency: opts.concurrency, documents: opts.documents }], !!opts.sync)) as
+        | PmmpBackfillResult
+        | undefined;
+      if (!r) return;
+      const c = r.counts;
+      console.log(`${r.months} months: ${c.listed} consultations (${c.inserted} new, ${c.updated} changed, ${c.unchanged} unchanged), ${c.bdc} /bdc/ results, ${c.rejected} rejected`);
+      for (const f of r.failedMonths) console.log(`  ${f.month} failed: ${f.error}`);
+      console.log(`status ${r.status}; ${r.noticesPending} notice documents still queued`);
+      process.exitCode = exitOf(r.status);
+    });
+
+  pmmp
+    .command('reparse')
+    .description('re-read stored notice documents with the current award parser (workflow pmmpReparse): no portal request')
+    .option('--parser-version <v>', `rewrite notices read by any other version (default: the current one, ${AWARD_PARSER_VERSION})`)
+    .option('--reextract <what>', 'extract the text again from the stored PDF: none, text-layer or all (OCR again)', 'none')
+    .option('--batch-size <n>', 'rows per activity', positiveInt, 200)
+    .option('--kind <kind...>', 'what to reparse: consultations, bdc, notices (default: all three)')
+    .option('--from <YYYY-MM-DD>', 'consultations published from this day', isoDate)
+    .option('--to <YYYY-MM-DD>', 'consultations published up to this day', isoDate)
+    .option('--sync', 'wait for the result')
+    .action(async (opts: { parserVersion?: string; reextract: string; batchSize: number; kind?: string[]; from?: string; to?: string; sync?: boolean }) => {
+      if (!['none', 'text-layer', 'all'].includes(opts.reextract)) throw new CliError(`--reextract must be none, text-layer or all, not '${opts.reextract}'`, EXIT.config_error);
+      const unknown = (opts.kind ?? []).filter((k) => !['consultations', 'bdc', 'notices'].includes(k));
+      if (unknown.length) throw new CliError(`--kind ${unknown.join(', ')}: the kinds are consultations, bdc and notices`, EXIT.config_error);
+      if (opts.from && opts.to && opts.from > opts.to) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`, EXIT.config_error);
+      const parserVersion = opts.parserVersion ?? AWARD_PARSER_VERSION;
+      const scope = opts.kind ?? ['consultations', 'bdc', 'notices'];
+      const workflowId = `pmmp-reparse-${scope.join('+')}-${opts.from ?? 'all'}-${opts.to ?? 'all'}-${parserVersion}`;
+      const args = [{ scope, parserVersion, batchSize: opts.batchSize, reextract: opts.reextract, from: opts.from ?? null, to: opts.to ?? null }];
+      const r = (await startOrAttach('pmmpReparse', workflowId, args, !!opts.sync)) as PmmpReparseResult | undefined;
+      if (!r) return;
+      const c = r.consultations;
+      console.log(`consultations: ${c.consultations} reparsed, ${c.updated} changed, ${c.unchanged} unchanged, ${c.rejected} rejected`);
+      console.log(`/bdc/: ${r.bdc.pages} pages, ${r.bdc.cards} cards, ${r.bdc.updated} changed, ${r.bdc.unchanged} unchanged, ${r.bdc.rejected} rejected`);
+      console.log(`notices: ${r.notices} reparsed (${r.reextracted} extracted again), ${r.attributions} attributions, ${r.bids} bids, ${r.rejected} rejected`);
+      process.exitCode = r.rejected + c.rejected + r.bdc.rejected > 0 ? EXIT.partial : EXIT.success;
     });
 
   pmmp

@@ -278,7 +278,7 @@ describe('workflows on the Temporal dev server', () => {
       const first = (await client.workflow.execute('pmmpReparse', {
         taskQueue,
         workflowId: `pmmp-reparse-1-${taskQueue}`,
-        args: [{ parserVersion: bumped, batchSize: 7 }],
+        args: [{ scope: ['notices'], parserVersion: bumped, batchSize: 7 }],
       })) as { notices: number; reparsed: number; reextracted: number; batches: number };
       assert.equal(first.notices, before.n.length);
       assert.equal(first.reparsed, before.n.length);
@@ -293,7 +293,7 @@ describe('workflows on the Temporal dev server', () => {
       const second = (await client.workflow.execute('pmmpReparse', {
         taskQueue,
         workflowId: `pmmp-reparse-2-${taskQueue}`,
-        args: [{ parserVersion: bumped, batchSize: 7 }],
+        args: [{ scope: ['notices'], parserVersion: bumped, batchSize: 7 }],
       })) as { notices: number; batches: number };
       assert.deepEqual({ notices: second.notices, batches: second.batches }, { notices: 0, batches: 1 });
       assert.deepEqual(await snapshot(), afterFirst);

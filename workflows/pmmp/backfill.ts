@@ -84,6 +84,8 @@ export interface PmmpBackfillInput {
   /** Download and read the notice documents after the months (default true). */
   documents?: boolean;
   noticeBatchSize?: number;
+  /** Months started before the workflow continues as new (default 24). */
+  monthsPerRun?: number;
   /** Carried over continue-as-new. */
   state?: PmmpBackfillState;
 }
@@ -201,7 +203,7 @@ export async function pmmpBackfill(input: PmmpBackfillInput): Promise<PmmpBackfi
   };
 
   while (state.next < months.length || running.size > 0) {
-    const mayStart = startedThisRun < MONTHS_PER_RUN && !workflowInfo().continueAsNewSuggested;
+    const mayStart = startedThisRun < Math.max(1, input.monthsPerRun ?? MONTHS_PER_RUN) && !workflowInfo().continueAsNewSuggested;
     while (mayStart && running.size < concurrency && state.next < months.length) {
       launch(months[state.next]!);
       state.next++;

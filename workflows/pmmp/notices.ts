@@ -5,6 +5,7 @@
  */
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { NoticeBatchCounts, NoticeDocumentRef, NoticeKey, PmmpNoticeActivities, ReparseCounts } from '../../activities/pmmp/notices';
+import type { ConsultationKey, PmmpReparseActivities } from '../../activities/pmmp/reparse';
 
 // One scanned page takes 5-25 s of tesseract on 2 cores and a batch may hold dozens of scans: a long
 // start-to-close, and a heartbeat timeout well above the activity's 5 s heartbeat timer. The portal is
@@ -23,7 +24,7 @@ const queue = proxyActivities<PmmpNoticeActivities>({
 });
 
 // No portal request: failures are the database or the disk, retried sooner.
-const reparsing = proxyActivities<PmmpNoticeActivities>({
+const reparsing = proxyActivities<PmmpNoticeActivities & PmmpReparseActivities>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
@@ -79,42 +80,83 @@ export async function pmmpNoticeDocuments(input: PmmpNoticeDocumentsInput = {}):
   }
 }
 
+export type ReparseScope = 'consultations' | 'bdc' | 'notices';
+
 export interface PmmpReparseInput {
+  /** What to reparse, in this order; all three when absent. */
+  scope?: ReparseScope[];
+  /** Notices: rewrite those read by any other parser version (the current one by default). */
   parserVersion: string;
   batchSize: number;
   reextract?: 'none' | 'text-layer' | 'all';
+  /** Consultations: publication days, both included (every consultation when absent). */
+  from?: string | null;
+  to?: string | null;
   runId?: string | null;
-  /** Carried over continue-as-new. */
-  after?: NoticeKey | null;
-  totals?: ReparseCounts;
+  /** Carried over continue-as-new: the stage in progress and its cursor. */
+  stage?: ReparseScope;
+  after?: NoticeKey | ConsultationKey | string | null;
+  totals?: PmmpReparseResult;
 }
 
 export interface PmmpReparseResult extends ReparseCounts {
   batches: number;
+  consultations: { consultations: number; updated: number; unchanged: number; rejected: number };
+  bdc: { pages: number; cards: number; updated: number; unchanged: number; rejected: number };
 }
 
+const STAGES: ReparseScope[] = ['consultations', 'bdc', 'notices'];
+
+/**
+ * The current parsers over stored proofs, never the portal: consultations from their list, detail and
+ * lots pages, /bdc/ results from their pages, notices from their documents (reusing the stored text
+ * unless asked to extract again). A batch per activity, continuing as new before the history grows.
+ */
 export async function pmmpReparse(input: PmmpReparseInput): Promise<PmmpReparseResult> {
-  const totals: PmmpReparseResult = { notices: 0, reparsed: 0, reextracted: 0, attributions: 0, bids: 0, rejected: 0, batches: 0, ...input.totals };
+  const totals: PmmpReparseResult = input.totals ?? {
+    notices: 0,
+    reparsed: 0,
+    reextracted: 0,
+    attributions: 0,
+    bids: 0,
+    rejected: 0,
+    batches: 0,
+    consultations: { consultations: 0, updated: 0, unchanged: 0, rejected: 0 },
+    bdc: { pages: 0, cards: 0, updated: 0, unchanged: 0, rejected: 0 },
+  };
+  const scope = STAGES.filter((s) => (input.scope ?? STAGES).includes(s));
+  let stageIndex = input.stage ? scope.indexOf(input.stage) : 0;
   let after = input.after ?? null;
-  for (;;) {
-    const r = await reparsing.reparseNoticeProofs({
-      after,
-      limit: input.batchSize,
-      parserVersion: input.parserVersion,
-      reextract: input.reextract,
-      runId: input.runId ?? null,
-    });
-    totals.batches++;
-    totals.notices += r.notices;
-    totals.reparsed += r.reparsed;
-    totals.reextracted += r.reextracted;
-    totals.attributions += r.attributions;
-    totals.bids += r.bids;
-    totals.rejected += r.rejected;
-    if (r.next === null) return totals;
-    after = r.next;
-    if (workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof pmmpReparse>({ ...input, after, totals });
+  for (; stageIndex >= 0 && stageIndex < scope.length; stageIndex++, after = null) {
+    const stage = scope[stageIndex]!;
+    for (;;) {
+      let next: NoticeKey | ConsultationKey | string | null;
+      if (stage === 'consultations') {
+        const r = await reparsing.reparseConsultationProofs({ after: after as ConsultationKey | null, limit: input.batchSize, from: input.from, to: input.to, runId: input.runId ?? null });
+        for (const k of ['consultations', 'updated', 'unchanged', 'rejected'] as const) totals.consultations[k] += r[k];
+        next = r.next;
+      } else if (stage === 'bdc') {
+        const r = await reparsing.reparseBdcProofs({ after: after as string | null, limit: input.batchSize, runId: input.runId ?? null });
+        for (const k of ['pages', 'cards', 'updated', 'unchanged', 'rejected'] as const) totals.bdc[k] += r[k];
+        next = r.next;
+      } else {
+        const r = await reparsing.reparseNoticeProofs({
+          after: after as NoticeKey | null,
+          limit: input.batchSize,
+          parserVersion: input.parserVersion,
+          reextract: input.reextract,
+          runId: input.runId ?? null,
+        });
+        for (const k of ['notices', 'reparsed', 'reextracted', 'attributions', 'bids', 'rejected'] as const) totals[k] += r[k];
+        next = r.next;
+      }
+      totals.batches++;
+      if (next === null) break;
+      after = next;
+      if (workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof pmmpReparse>({ ...input, stage, after, totals });
+      }
     }
   }
+  return totals;
 }

@@ -1,0 +1,191 @@
+/**
+ * Reprocessing from proofs: the current parsers run again over the pages already stored (list, detail
+ * and lots pages of each consultation; /bdc/ result pages), without a request to the portal. A fixed
+ * parser repairs years of rows in minutes; with unchanged parsers the content hashes match and nothing
+ * is rewritten.
+ */
+import { Context } from '@temporalio/activity';
+import { and, asc, sql, type SQL } from 'drizzle-orm';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { bdcResults, consultations, lots } from '../../schema/pmmp/tables';
+import { activity, errorMessage, InvalidInputError } from '../engine/errors';
+import { decodeBody } from '../engine/fetcher-charset';
+import { withHeartbeat } from '../engine/heartbeat';
+import type { ProofStore } from '../engine/proofs';
+import { recordRejections } from '../engine/runs';
+import { bdcRow, upsertBdcResults } from './bdc';
+import { PageShapeError, parseBdcResults, parseConsultationDetail, parseLots, parseResultList, type ConsultationListItem, type LotItem } from './parse/index';
+import { isDay } from './portal';
+import { buildConsultationRecord, upsertConsultation } from './store';
+
+const PIPELINE = 'pmmp';
+
+export interface ConsultationKey {
+  orgAcronyme: string;
+  refConsultation: string;
+}
+
+export interface ReparseConsultationsInput {
+  after?: ConsultationKey | null;
+  limit: number;
+  /** Publication days, both included; every consultation when absent. */
+  from?: string | null;
+  to?: string | null;
+  runId?: string | null;
+}
+
+export interface ReparseConsultationCounts {
+  consultations: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+}
+
+export interface ReparseConsultationsResult extends ReparseConsultationCounts {
+  next: ConsultationKey | null;
+}
+
+export interface ReparseBdcInput {
+  /** Proof id of the last page done (keyset). */
+  after?: string | null;
+  limit: number;
+  runId?: string | null;
+}
+
+export interface ReparseBdcResult {
+  pages: number;
+  cards: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  next: string | null;
+}
+
+export function createPmmpReparseActivities(deps: { db: PostgresJsDatabase; proofs: ProofStore }) {
+  const pages = new Map<string, { html: string; url: string }>();
+
+  /** A list page holds up to 500 rows: read once per batch, not once per consultation. */
+  async function page(proofId: string): Promise<{ html: string; url: string }> {
+    const cached = pages.get(proofId);
+    if (cached) return cached;
+    const proof = await deps.proofs.get(proofId);
+    const read = { html: decodeBody(proof.body, proof.contentType), url: proof.url };
+    if (pages.size > 64) pages.delete(pages.keys().next().value!);
+    pages.set(proofId, read);
+    return read;
+  }
+
+  async function reparseConsultationProofs(input: ReparseConsultationsInput): Promise<ReparseConsultationsResult> {
+    if ((input.from && !isDay(input.from)) || (input.to && !isDay(input.to))) {
+      throw new InvalidInputError(`reparse window ${input.from ?? '…'}..${input.to ?? '…'}: days are YYYY-MM-DD`);
+    }
+    const ctx = Context.current();
+    const resumed = ctx.info.heartbeatDetails as { cursor: ConsultationKey | null; counts: ReparseConsultationCounts } | undefined;
+    const counts: ReparseConsultationCounts = resumed?.counts ? { ...resumed.counts } : { consultations: 0, updated: 0, unchanged: 0, rejected: 0 };
+    let cursor = resumed ? resumed.cursor : (input.after ?? null);
+    const where: SQL[] = [sql`${consultations.detailProofId} is not null`];
+    if (input.from) where.push(sql`${consultations.publishedOn} >= ${input.from}`);
+    if (input.to) where.push(sql`${consultations.publishedOn} <= ${input.to}`);
+    if (cursor) where.push(sql`(${consultations.orgAcronyme}, ${consultations.refConsultation}) > (${cursor.orgAcronyme}, ${cursor.refConsultation})`);
+
+    return withHeartbeat(async (progress) => {
+      const rows = await deps.db
+        .select({
+          orgAcronyme: consultations.orgAcronyme,
+          refConsultation: consultations.refConsultation,
+          listProofId: consultations.listProofId,
+          detailProofId: consultations.detailProofId,
+          publishedOn: consultations.publishedOn,
+          lotsProofId: sql<string | null>`(select ${lots.proofId} from ${lots} where ${lots.orgAcronyme} = ${consultations.orgAcronyme}
+            and ${lots.refConsultation} = ${consultations.refConsultation} and ${lots.proofId} is not null limit 1)`,
+        })
+        .from(consultations)
+        .where(and(...where))
+        .orderBy(asc(consultations.orgAcronyme), asc(consultations.refConsultation))
+        .limit(Math.max(0, input.limit - counts.consultations));
+
+      for (const row of rows) {
+        const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
+        const naturalKey = `${key.orgAcronyme}/${key.refConsultation}`;
+        try {
+          const detailPage = await page(row.detailProofId!);
+          const detail = parseConsultationDetail(detailPage.html, { baseUrl: detailPage.url, key });
+          let listed: ConsultationListItem | undefined;
+          if (row.listProofId) {
+            const listPage = await page(row.listProofId);
+            listed = parseResultList(listPage.html, { baseUrl: listPage.url }).items.find(
+              (i) => i.orgAcronyme === key.orgAcronyme && i.refConsultation === key.refConsultation,
+            );
+          }
+          if (!listed) throw new PageShapeError('list', [`row ${naturalKey} in list proof ${row.listProofId ?? '(none)'}`]);
+          // A notice list dates the notice, not the consultation: its day is not this row's.
+          if (listed.annonceType !== null) listed = { ...listed, publishedOn: null };
+          let lotItems: LotItem[] = [];
+          if (row.lotsProofId) {
+            const lotsPage = await page(row.lotsProofId);
+            lotItems = parseLots(lotsPage.html, { baseUrl: lotsPage.url, key }).lots;
+          }
+          const record = buildConsultationRecord(listed, detail.item, lotItems, { list: row.listProofId!, detail: row.detailProofId!, lots: row.lotsProofId });
+          const outcome = await upsertConsultation(deps.db, record);
+          if (outcome === 'unchanged') counts.unchanged++;
+          else counts.updated++;
+        } catch (err) {
+          if (!(err instanceof PageShapeError)) throw err;
+          await recordRejections(deps.db, PIPELINE, input.runId ?? null, [
+            { kind: 'pmmp.consultation', naturalKey, reason: `reparse: ${errorMessage(err)}`, source: 'proofs', proofId: row.detailProofId ?? undefined },
+          ]);
+          counts.rejected++;
+        }
+        counts.consultations++;
+        cursor = key;
+        progress({ cursor, counts: { ...counts } });
+      }
+      const done = counts.consultations < input.limit;
+      return { ...counts, next: done ? null : cursor };
+    });
+  }
+
+  async function reparseBdcProofs(input: ReparseBdcInput): Promise<ReparseBdcResult> {
+    const counts = { pages: 0, cards: 0, updated: 0, unchanged: 0, rejected: 0 };
+    return withHeartbeat(async (progress) => {
+      const where: SQL[] = [sql`${bdcResults.proofId} is not null`];
+      if (input.after) where.push(sql`${bdcResults.proofId} > ${input.after}`);
+      const proofIds = (
+        await deps.db
+          .selectDistinct({ proofId: bdcResults.proofId })
+          .from(bdcResults)
+          .where(and(...where))
+          .orderBy(asc(bdcResults.proofId))
+          .limit(input.limit)
+      ).map((r) => r.proofId!);
+      let last: string | null = null;
+      for (const proofId of proofIds) {
+        const p = await page(proofId);
+        try {
+          const parsed = parseBdcResults(p.html, { baseUrl: p.url });
+          const written = await upsertBdcResults(deps.db, parsed.items.map((i) => bdcRow(i, proofId)));
+          counts.cards += parsed.items.length;
+          counts.updated += written.inserted + written.updated;
+          counts.unchanged += written.unchanged;
+        } catch (err) {
+          if (!(err instanceof PageShapeError)) throw err;
+          await recordRejections(deps.db, PIPELINE, input.runId ?? null, [
+            { kind: 'pmmp.bdc-result', naturalKey: `page ${proofId}`, reason: `reparse: ${errorMessage(err)}`, source: p.url, proofId },
+          ]);
+          counts.rejected++;
+        }
+        counts.pages++;
+        last = proofId;
+        progress({ last, counts });
+      }
+      return { ...counts, next: proofIds.length < input.limit ? null : last };
+    });
+  }
+
+  return {
+    reparseConsultationProofs: activity(reparseConsultationProofs),
+    reparseBdcProofs: activity(reparseBdcProofs),
+  };
+}
+
+export type PmmpReparseActivities = ReturnType<typeof createPmmpReparseActivities>;

@@ -1,0 +1,174 @@
+/**
+ * Durability of the backfill: the real worker process (`workers/main.ts`) is killed with SIGKILL in
+ * the middle of a backfill and started again; the run completes and the database equals the one an
+ * uninterrupted run (an in-process worker on another database) produced from the same portal.
+ * Run: node --import tsx --test --test-reporter=spec tests/pmmp/durability.test.ts
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createFetcher, type Fetcher } from '../../activities/engine/fetcher';
+import { createProofStore } from '../../activities/engine/proofs';
+import { createPmmpBdcActivities } from '../../activities/pmmp/bdc';
+import { createPmmpActivities, type PmmpDeps } from '../../activities/pmmp/consultations';
+import { createPmmpNoticeActivities } from '../../activities/pmmp/notices';
+import { createPmmpRunActivities } from '../../activities/pmmp/runs';
+import type { PmmpBackfillResult } from '../../workflows/pmmp/backfill';
+import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
+import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const BACKFILL = { from: '2026-03', to: '2026-05', concurrency: 2 };
+
+let replica: PortalReplica;
+let temporal: TestWorkflowEnvironment;
+let reference: TestDatabase;
+let interrupted: TestDatabase;
+let archive: TestArchive;
+let proofDir: string;
+let fetcher: Fetcher;
+const children: ChildProcess[] = [];
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((ok, ko) => {
+      const s = createServer();
+      s.once('error', ko);
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => ok(p));
+      });
+    });
+    // The worker serves its metrics on the port and the SDK's on the next one.
+    if (port < 65000) return port;
+  }
+}
+
+/** The worker as production runs it: its own process, its configuration from the environment. */
+async function startWorkerProcess(taskQueue: string, label: string): Promise<ChildProcess> {
+  const env = {
+    ...process.env,
+    DATABASE_URL: interrupted.url,
+    MONGO_URL: archive.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
+    MOISSON_TASK_QUEUE: taskQueue,
+    METRICS_PORT: String(await freePort()),
+    PMMP_PORTAL_URL: `${replica.url}/index.php`,
+    FETCH_POLITENESS: 'off',
+    FETCH_ROBOTS: 'ignore',
+    PROOF_STORE_DIR: join(proofDir, 'interrupted'),
+    LOG_LEVEL: 'warn',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(join(proofDir, `worker-${label}.log`));
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  children.push(child);
+  return child;
+}
+
+async function count(db: TestDatabase, table: string): Promise<number> {
+  const [row] = await db.sql.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table}`);
+  return row!.n;
+}
+
+/** What the pipeline stored, without the columns that say when or from which fetch (proof ids of pages with a fresh page state differ). */
+async function snapshot(db: TestDatabase): Promise<Record<string, unknown[]>> {
+  const q = (text: string) => db.sql.unsafe(text);
+  return {
+    consultations: await q(`select org_acronyme, ref_consultation, reference, object, buyer, procedure, category, market_kind, published_on::text,
+      deadline::text, estimation_ttc::text, allotted, lot_count, content_hash from pmmp.consultations order by 1, 2`),
+    lots: await q(`select org_acronyme, ref_consultation, lot_number, object, estimation_ttc::text from pmmp.lots order by 1, 2, 3`),
+    notices: await q(`select org_acronyme, ref_consultation, id_avis, kind, url, label, text_method, parser_version, award_reference,
+      (proof_id is not null) as downloaded, fetch_attempts from pmmp.notices order by 1, 2, 3`),
+    noticeProofs: await q(`select n.org_acronyme, n.ref_consultation, n.id_avis, p.sha256 from pmmp.notices n join etl.proofs p using (proof_id) order by 1, 2, 3`),
+    attributions: await q(`select org_acronyme, ref_consultation, id_avis, lot_key, status, winner, amount::text from pmmp.attributions order by 1, 2, 3, 4`),
+    bids: await q(`select org_acronyme, ref_consultation, id_avis, lot_key, bidder_key, amount::text, retained from pmmp.bids order by 1, 2, 3, 4, 5`),
+    bdc: await q(`select bdc_id, reference, buyer, outcome, winner, amount_ttc::text from pmmp.bdc_results order by 1`),
+    rejected: await q(`select kind, natural_key, reason from etl.rejected_records order by 1, 2, 3`),
+  };
+}
+
+before(async () => {
+  [replica, temporal, reference, interrupted, archive, proofDir] = await Promise.all([
+    // Small enough for two backfills of three months; slow enough (latency) that the kill lands mid-crawl.
+    startPortalReplica({ seed: 11, today: '2026-11-20', consultations: 4_000, bdcResults: 1_500, knobs: { latencyMs: { min: 5, max: 25 } } }),
+    startTemporal(),
+    createTestDatabase(),
+    createTestDatabase(),
+    createTestArchive(),
+    mkdtemp(join(tmpdir(), 'moisson-pmmp-durability-')),
+  ]);
+  fetcher = createFetcher({ politeness: false, robots: false });
+});
+
+after(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await fetcher?.close();
+  await Promise.allSettled([temporal?.teardown(), replica?.close(), reference?.drop(), interrupted?.drop(), archive?.drop()]);
+  if (proofDir) await rm(proofDir, { recursive: true, force: true });
+});
+
+describe('pmmp backfill durability', () => {
+  it('an uninterrupted backfill, for reference', async () => {
+    const taskQueue = `pmmp-reference-${randomBytes(3).toString('hex')}`;
+    const deps: PmmpDeps = { db: reference.db, fetcher, proofs: createProofStore({ db: reference.db, dir: join(proofDir, 'reference') }), portalUrl: `${replica.url}/index.php` };
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace ?? 'default',
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: {
+        ...createPmmpActivities(deps),
+        ...createPmmpBdcActivities(deps),
+        ...createPmmpNoticeActivities({ db: reference.db, fetcher, proofs: deps.proofs, portalBaseUrl: deps.portalUrl }),
+        ...createPmmpRunActivities({ db: reference.db }),
+      },
+    });
+    const r = (await worker.runUntil(
+      temporal.client.workflow.execute('pmmpBackfill', { taskQueue, workflowId: `reference-${taskQueue}`, args: [BACKFILL] }),
+    )) as PmmpBackfillResult;
+    assert.equal(r.status, 'success', JSON.stringify(r));
+    assert.ok(r.counts.listed > 100, `${r.counts.listed} consultations`);
+    assert.ok((r.documents?.documents ?? 0) > 50, `${r.documents?.documents} documents`);
+  });
+
+  it('killing the worker process mid-backfill and starting it again: the run completes, the database equals the reference', async () => {
+    const taskQueue = `pmmp-killed-${randomBytes(3).toString('hex')}`;
+    const first = await startWorkerProcess(taskQueue, 'first');
+    const handle = await temporal.client.workflow.start('pmmpBackfill', { taskQueue, workflowId: `killed-${taskQueue}`, args: [BACKFILL] });
+
+    // Kill it once it is well into the crawl: some consultations stored, not all.
+    const total = await count(reference, 'pmmp.consultations');
+    for (;;) {
+      if (first.exitCode !== null) assert.fail(`the worker exited early (code ${first.exitCode}); see ${proofDir}/worker-first.log`);
+      const n = await count(interrupted, 'pmmp.consultations');
+      if (n >= Math.min(40, total / 4)) break;
+      await sleep(200);
+    }
+    first.kill('SIGKILL');
+    await new Promise((ok) => first.once('exit', ok));
+    const atKill = await count(interrupted, 'pmmp.consultations');
+    assert.ok(atKill < total, `killed mid-crawl (${atKill} of ${total})`);
+
+    await startWorkerProcess(taskQueue, 'second');
+    const r = (await handle.result()) as PmmpBackfillResult;
+    assert.equal(r.status, 'success', JSON.stringify(r));
+
+    const [want, got] = await Promise.all([snapshot(reference), snapshot(interrupted)]);
+    for (const table of Object.keys(want)) {
+      assert.deepEqual(got[table], want[table], `${table}: the interrupted run stored exactly what the uninterrupted one did`);
+    }
+  });
+});
