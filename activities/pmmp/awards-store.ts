@@ -6,10 +6,10 @@
  */
 import { and, asc, eq, inArray, isNotNull, sql, type SQL } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { attributions, bids, notices, type NewAttribution, type NewBid, type NoticeKind } from '../../schema/pmmp/tables';
+import { achevements, attributions, bids, notices, type NewAttribution, type NewBid, type NoticeKind } from '../../schema/pmmp/tables';
 import { fold } from './awards/text';
 import { nameSimilarity } from './awards/names';
-import type { AwardNotice, ExtractionMethod } from './awards';
+import type { AchevementNotice, AwardNotice, ExtractionMethod } from './awards';
 
 export interface NoticeKey {
   orgAcronyme: string;
@@ -260,4 +260,16 @@ export async function markNoticeFailed(db: PostgresJsDatabase, key: NoticeKey, e
       updatedAt: sql`now()`,
     })
     .where(keyWhere(notices, key));
+}
+
+/** The rapport d'achèvement's facts, one row per notice, rewritten by each parse. */
+export async function storeAchevement(db: PostgresJsDatabase, key: NoticeKey, a: AchevementNotice, proofId: string): Promise<void> {
+  const values = { contractors: a.contractors, initialAmount: a.initialAmount, finalAmount: a.finalAmount, completedOn: a.completedOn, proofId };
+  await db
+    .insert(achevements)
+    .values({ ...key, ...values })
+    .onConflictDoUpdate({
+      target: [achevements.orgAcronyme, achevements.refConsultation, achevements.idAvis],
+      set: { ...values, updatedAt: sql`now()` },
+    });
 }

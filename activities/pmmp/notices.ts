@@ -15,6 +15,7 @@ import { recordRejections, type Rejection } from '../engine/runs';
 import {
   assertPdf,
   ExtractionAbortedError,
+  parseAchevement,
   extractNoticeText,
   MissingBinaryError,
   MissingOcrLanguageError,
@@ -22,7 +23,7 @@ import {
   type AwardNotice,
   type ExtractNoticeTextOptions,
 } from './awards';
-import { markNoticeFailed, noticesToReparse, pendingNotices, storeNoticeAward, type NoticeKey, type StoredText } from './awards-store';
+import { markNoticeFailed, noticesToReparse, pendingNotices, storeAchevement, storeNoticeAward, type NoticeKey, type StoredText } from './awards-store';
 
 export type { NoticeKey } from './awards-store';
 
@@ -225,11 +226,13 @@ export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
             onProgress: (page, pages) => progress({ next: i, counts: { ...counts }, page, pages }),
           });
           const award = parseAward(extracted.text);
+          const kind = kindOf(ref.kind, award);
+          if (kind === 'achevement') await storeAchevement(deps.db, ref, parseAchevement(extracted.text), proofId);
           const stored = await storeNoticeAward(deps.db, {
             orgAcronyme: ref.orgAcronyme,
             refConsultation: ref.refConsultation,
             idAvis: ref.idAvis,
-            kind: kindOf(ref.kind, award),
+            kind,
             url: ref.url,
             annonceType: ref.annonceType ?? null,
             label: ref.label ?? null,
@@ -291,9 +294,11 @@ export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
             text = { text: row.text!, method: row.textMethod!, ocrPages: row.ocrPages ?? [], ocrConfidence: row.ocrConfidence };
           }
           const award = parseAward(text.text);
+          const kind = kindOf(row.kind, award);
+          if (kind === 'achevement') await storeAchevement(deps.db, key, parseAchevement(text.text), row.proofId);
           const stored = await storeNoticeAward(deps.db, {
             ...key,
-            kind: kindOf(row.kind, award),
+            kind,
             url: row.url,
             proofId: row.proofId,
             extracted: text,

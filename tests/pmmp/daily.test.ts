@@ -16,9 +16,11 @@ import { createProofStore, type ProofStore } from '../../activities/engine/proof
 import { createPmmpBdcActivities } from '../../activities/pmmp/bdc';
 import { createPmmpActivities, type PmmpDeps } from '../../activities/pmmp/consultations';
 import { createPmmpNoticeActivities } from '../../activities/pmmp/notices';
+import { createPmmpReparseActivities } from '../../activities/pmmp/reparse';
 import { createPmmpRunActivities } from '../../activities/pmmp/runs';
 import type { PmmpBackfillProgress, PmmpBackfillResult } from '../../workflows/pmmp/backfill';
 import type { PmmpDailyResult, PmmpProgress } from '../../workflows/pmmp/daily';
+import type { PmmpReparseResult } from '../../workflows/pmmp/notices';
 import { DEFAULT_KNOBS, startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
 import { createTestDatabase, startTemporal, workflowBundle, type TestDatabase } from '../support/services';
 
@@ -71,6 +73,7 @@ before(async () => {
       ...createPmmpBdcActivities(deps),
       ...createPmmpNoticeActivities({ db: db.db, fetcher, proofs, portalBaseUrl: deps.portalUrl }),
       ...createPmmpRunActivities({ db: db.db }),
+      ...createPmmpReparseActivities({ db: db.db, proofs }),
     },
   });
   running = worker.run();
@@ -121,6 +124,9 @@ describe('pmmpDaily', () => {
     assert.ok(expectedNotices > 10, `${expectedNotices} notices in the window`);
     assert.equal(r.noticesPending, 0);
     assert.ok(r.documents && r.documents.documents >= expectedNotices, `documents read: ${JSON.stringify(r.documents)}`);
+    const completions = replica.oracle.notices('achevement', { publishedFrom: FROM, publishedTo: DAY }).length;
+    const [achevements] = await db.sql<{ n: number }[]>`select count(*)::int as n from pmmp.achevements where completed_on is not null and final_amount is not null and contractors <> '[]'`;
+    assert.equal(achevements!.n, completions, 'each rapport d’achèvement read: contractors, final amount, completion day');
     const [awarded] = await db.sql<{ n: number }[]>`select count(*)::int as n from pmmp.attributions where status = 'attribue'`;
     assert.ok(awarded!.n > 0, 'attributions read from the documents');
 
@@ -208,6 +214,40 @@ describe('pmmpDaily', () => {
       return true;
     });
     assert.equal(replica.stats().requests, before);
+  });
+});
+
+describe('pmmpReparse from stored pages', () => {
+  it('repairs consultations and /bdc/ rows from their proofs without a request to the portal; a second pass changes nothing', async () => {
+    const snapshot = async () => ({
+      consultations: await db.sql`select org_acronyme, ref_consultation, object, buyer, deadline::text, content_hash from pmmp.consultations order by 1, 2`,
+      lots: await db.sql`select org_acronyme, ref_consultation, lot_number, object from pmmp.lots order by 1, 2, 3`,
+      bdc: await db.sql`select bdc_id, winner, amount_ttc::text, outcome from pmmp.bdc_results order by 1`,
+    });
+    const before = await snapshot();
+    // What a parser bug would have written: wrong values under the right keys.
+    await db.sql`update pmmp.consultations set object = 'mal lu', content_hash = 'stale'
+      where (org_acronyme, ref_consultation) in (select org_acronyme, ref_consultation from pmmp.consultations order by 1, 2 limit 10)`;
+    await db.sql`update pmmp.bdc_results set winner = 'mal lu' where bdc_id in (select bdc_id from pmmp.bdc_results order by 1 limit 5)`;
+    const requests = replica.stats().requests;
+    const reparse = (suffix: string) =>
+      temporal.client.workflow.execute('pmmpReparse', {
+        taskQueue,
+        workflowId: `pmmp-reparse-${suffix}-${randomBytes(2).toString('hex')}`,
+        args: [{ scope: ['consultations', 'bdc'], parserVersion: 'unused', batchSize: 40 }],
+      }) as Promise<PmmpReparseResult>;
+    const first = await reparse('first');
+    assert.equal(first.consultations.consultations, before.consultations.length);
+    assert.equal(first.consultations.updated, 10);
+    assert.equal(first.consultations.rejected, 0);
+    assert.equal(first.bdc.updated, 5);
+    assert.equal(first.bdc.rejected, 0);
+    assert.deepEqual(await snapshot(), before, 'the rows are back to what the pages say');
+    assert.equal(replica.stats().requests, requests, 'no request to the portal');
+
+    const second = await reparse('second');
+    assert.deepEqual([second.consultations.updated, second.bdc.updated], [0, 0]);
+    assert.deepEqual(await snapshot(), before);
   });
 });
 

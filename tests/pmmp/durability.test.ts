@@ -92,7 +92,8 @@ async function snapshot(db: TestDatabase): Promise<Record<string, unknown[]>> {
     lots: await q(`select org_acronyme, ref_consultation, lot_number, object, estimation_ttc::text from pmmp.lots order by 1, 2, 3`),
     notices: await q(`select org_acronyme, ref_consultation, id_avis, kind, url, label, text_method, parser_version, award_reference,
       (proof_id is not null) as downloaded, fetch_attempts from pmmp.notices order by 1, 2, 3`),
-    noticeProofs: await q(`select n.org_acronyme, n.ref_consultation, n.id_avis, p.sha256 from pmmp.notices n join etl.proofs p using (proof_id) order by 1, 2, 3`),
+    // Documents are stored by content (the proof id is their digest): the same bytes were kept.
+    noticeProofs: await q(`select org_acronyme, ref_consultation, id_avis, proof_id from pmmp.notices order by 1, 2, 3`),
     attributions: await q(`select org_acronyme, ref_consultation, id_avis, lot_key, status, winner, amount::text from pmmp.attributions order by 1, 2, 3, 4`),
     bids: await q(`select org_acronyme, ref_consultation, id_avis, lot_key, bidder_key, amount::text, retained from pmmp.bids order by 1, 2, 3, 4, 5`),
     bdc: await q(`select bdc_id, reference, buyer, outcome, winner, amount_ttc::text from pmmp.bdc_results order by 1`),

@@ -13,6 +13,7 @@ export {
   type PageDecision,
 } from './extract';
 export { parseAward } from './parse';
+export { parseAchevement, type AchevementNotice } from './achevement';
 export { findAmounts, parseAmount, type AmountMatch } from './amounts';
 export { findDates, parseDate, type DateMatch } from './dates';
 export { nameSimilarity, cleanBidderName, splitGroupement } from './names';
