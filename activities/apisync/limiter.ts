@@ -44,8 +44,20 @@ export class SharedRateLimiter {
     this.intervalMs = (settings.windowMs + settings.marginMs) / settings.requests;
   }
 
-  /** Waits for this request's slot. */
+  /**
+   * Waits for this request's slot, and again if a 429 arrived meanwhile: a slot reserved before the
+   * source said "wait" must not be used inside its retry-after.
+   */
   async acquire(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      await this.reserve(signal);
+      const [row] = await this.sql<{ blocked: boolean }[]>`
+        select coalesce(throttled_until > clock_timestamp(), false) as blocked from apisync.rate_limits where bucket = ${this.bucket}`;
+      if (!row?.blocked) return;
+    }
+  }
+
+  private async reserve(signal?: AbortSignal): Promise<void> {
     const [row] = await this.sql<{ wait_ms: number }[]>`
       insert into apisync.rate_limits as r (bucket, next_slot) values (${this.bucket}, clock_timestamp() + ${this.intervalMs}::float8 * interval '1 millisecond')
       on conflict (bucket) do update

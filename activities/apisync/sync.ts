@@ -124,7 +124,7 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
   async function savePending(tx: TransactionSql | Sql, p: Pending | null, extra: { watermark?: string } = {}): Promise<void> {
     await tx`
       insert into apisync.sync_state (source, stream, pending, watermark, updated_at)
-      values (${source.name}, ${stream.name}, ${p ? tx.json(p as never) : null}, ${extra.watermark ?? null}, now())
+      values (${source.name}, ${stream.name}, ${p ? JSON.stringify(p) : null}::jsonb, ${extra.watermark ?? null}::timestamptz, now())
       on conflict (source, stream) do update
         set pending = excluded.pending,
             watermark = case when excluded.watermark is null then apisync.sync_state.watermark

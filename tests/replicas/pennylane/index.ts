@@ -159,11 +159,22 @@ function limitOf(raw: string | undefined, max: number): number {
   return n;
 }
 
-/** RFC 3339 with a zone; a bare date means midnight UTC. */
+/**
+ * Microseconds since the epoch of an RFC 3339 time (a bare date is midnight UTC): the feed's times carry
+ * microseconds, and `start_date` is compared at that precision.
+ */
+function micros(raw: string): number {
+  const text = /^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw;
+  const fraction = /\.(\d+)/.exec(text)?.[1] ?? '';
+  const ms = Date.parse(text.replace(/\.\d+/, ''));
+  if (Number.isNaN(ms)) return Number.NaN;
+  return ms * 1000 + Number((fraction + '000000').slice(0, 6));
+}
+
 function parseStartDate(raw: string): number {
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
-  if (Number.isNaN(ms)) throw new HttpError(400, 'start_date must follow RFC3339 (e.g. 2026-07-15T09:00:00Z)');
-  return ms;
+  const us = micros(raw);
+  if (Number.isNaN(us)) throw new HttpError(400, 'start_date must follow RFC3339 (e.g. 2026-07-15T09:00:00Z)');
+  return us;
 }
 
 export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}): Promise<PennylaneReplica> {
@@ -180,7 +191,7 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
   const faults: { fault: PennylaneFault; remaining: number; pathPrefix?: string }[] = [];
   const windows = new Map<string, { start: number; count: number }>();
   const hanging = new Set<ServerResponse>();
-  let micros = 0;
+  let microTick = 0;
   const t0 = Date.now() - performance.now();
 
   const recordOf = (resource: Resource, id: number) => stores[resource].record(ctx(), id, sizes());
@@ -275,8 +286,7 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     const startDate = q.get('start_date');
     const cursor = q.get('cursor');
     if (startDate && cursor) throw new HttpError(400, 'start_date and cursor cannot be used together');
-    const t = now();
-    const oldest = t - RETENTION_MS;
+    const oldest = (now() - RETENTION_MS) * 1000;
     let from: number;
     let afterSeq = 0;
     if (cursor) {
@@ -296,7 +306,7 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     // Events are appended in time order, so seq order is processed_at order (oldest first).
     for (let i = afterSeq; i < store.events.length; i++) {
       const e = store.events[i]!;
-      if (Date.parse(e.processed_at) < Math.max(from, oldest)) continue;
+      if (micros(e.processed_at) < Math.max(from, oldest)) continue;
       if (items.length === lim) {
         more = true;
         break;
@@ -446,7 +456,7 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     mutate(resource, change) {
       const store = stores[resource];
       const out = { inserted: [] as number[], updated: [] as number[], deleted: [] as number[] };
-      const stamp = () => ({ t: now(), m: ++micros });
+      const stamp = () => ({ t: now(), m: ++microTick });
       for (const id of idsOf(resource, change.update)) {
         const s = stamp();
         if (store.update(id, s.t, s.m)) out.updated.push(id);
