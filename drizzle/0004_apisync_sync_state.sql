@@ -12,6 +12,12 @@ CREATE TABLE "apisync"."columns" (
 	CONSTRAINT "columns_pkey" PRIMARY KEY("source","stream","column")
 );
 --> statement-breakpoint
+CREATE TABLE "apisync"."rate_limit_sends" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"bucket" text NOT NULL,
+	"sent_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "apisync"."rate_limits" (
 	"bucket" text PRIMARY KEY NOT NULL,
 	"next_slot" timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
@@ -47,4 +53,5 @@ CREATE TABLE "apisync"."sync_state" (
 	CONSTRAINT "sync_state_pkey" PRIMARY KEY("source","stream")
 );
 --> statement-breakpoint
+CREATE INDEX "rate_limit_sends_bucket_sent_idx" ON "apisync"."rate_limit_sends" USING btree ("bucket","sent_at" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "run_leases_expires_idx" ON "apisync"."run_leases" USING btree ("expires_at");

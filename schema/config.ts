@@ -302,11 +302,8 @@ const apisyncSchema = z.object({
   /** Requests allowed per window and per token: Pennylane allows 25 every 5 s. */
   PENNYLANE_RATE_LIMIT: positiveInt.default(25),
   PENNYLANE_RATE_WINDOW_MS: positiveInt.default(5_000),
-  /**
-   * Added to the window when requests are spaced (window + margin) / limit apart, so that a late packet
-   * never puts limit + 1 requests into one window at the server.
-   */
-  APISYNC_RATE_MARGIN_MS: nonNegativeInt.default(60),
+  /** Added to the window between a request's answer and the send `limit` requests later (clock granularity). */
+  APISYNC_RATE_MARGIN_MS: nonNegativeInt.default(25),
   APISYNC_HTTP_TIMEOUT_MS: positiveInt.default(30_000),
   /** Items per list page (Pennylane: 1..100) and per changelog page (1..1000). */
   APISYNC_PAGE_SIZE: positiveInt.max(100).default(100),

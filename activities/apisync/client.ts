@@ -46,10 +46,15 @@ export class RestClient {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.opts.attempts; attempt++) {
       this.opts.signal?.throwIfAborted();
-      await this.opts.limiter.acquire(this.opts.signal);
+      const permit = await this.opts.limiter.acquire(this.opts.signal);
       this.stats.requests++;
       try {
-        const res = await requestJson(url, { timeoutMs: this.opts.timeoutMs, headers: { authorization: `Bearer ${this.opts.token}` }, defaultRetryAfterMs: 5_000 });
+        let res: JsonResponse;
+        try {
+          res = await requestJson(url, { timeoutMs: this.opts.timeoutMs, headers: { authorization: `Bearer ${this.opts.token}` }, defaultRetryAfterMs: 5_000 });
+        } finally {
+          await permit.done();
+        }
         this.opts.onRequest?.(url, res.status);
         await this.opts.limiter.observe(res.headers);
         return res;

@@ -1,12 +1,14 @@
 /**
- * One request budget per API token, shared by every activity of every worker process through a row of
- * `apisync.rate_limits`: each request reserves the next slot with one atomic UPDATE … RETURNING on the
- * database clock, then sleeps until it. Slots are `(window + margin) / limit` apart, so no window of the
- * source's length can ever hold more than `limit` of our requests, whichever of the workers sent them.
+ * One request budget per API token, shared by every activity of every worker process through
+ * PostgreSQL: before a request leaves, a short transaction locks the token's `apisync.rate_limits` row
+ * and admits it only when the `limit`-th most recent request of `apisync.rate_limit_sends` was answered
+ * a whole window (plus a margin) ago, on the database clock; the request's row is stamped again when its
+ * answer comes back. An answer comes after the source saw the request, so every window at the source
+ * holds at most `limit` of our requests, whichever process sent them and however late its event loop was.
  *
- * The source's own headers push the next slot later when they say the budget is lower than ours
- * (another client on the same token): `ratelimit-remaining` left until `ratelimit-reset` are spread out,
- * and a 429's `retry-after` holds every worker back.
+ * The source's own signals push `next_slot` (the earliest next send) later: a 429's `retry-after` holds
+ * every worker back, and `ratelimit-remaining` requests left until `ratelimit-reset` are spread out when
+ * that is fewer than ours (another client on the same token).
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +33,13 @@ export function bucketKey(source: string, token: string): string {
   return `${source}:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
 }
 
+/** A request admitted by the limiter: `done()` stamps when its answer came back. */
+export interface Permit {
+  done(): Promise<void>;
+}
+
 export class SharedRateLimiter {
+  /** The average spacing at full speed, for deciding when the source's headers ask for more. */
   readonly intervalMs: number;
   readonly stats: LimiterStats = { acquired: 0, waitedMs: 0, pushedByHeaders: 0, throttled: 0 };
 
@@ -44,31 +52,36 @@ export class SharedRateLimiter {
     this.intervalMs = (settings.windowMs + settings.marginMs) / settings.requests;
   }
 
-  /**
-   * Waits for this request's slot, and again if a 429 arrived meanwhile: a slot reserved before the
-   * source said "wait" must not be used inside its retry-after.
-   */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /** Waits until a request may leave, and admits it. */
+  async acquire(signal?: AbortSignal): Promise<Permit> {
+    const spanMs = this.settings.windowMs + this.settings.marginMs;
     for (;;) {
-      await this.reserve(signal);
-      const [row] = await this.sql<{ blocked: boolean }[]>`
-        select coalesce(throttled_until > clock_timestamp(), false) as blocked from apisync.rate_limits where bucket = ${this.bucket}`;
-      if (!row?.blocked) return;
+      const decision: { waitMs: number } | { id: string } = await this.sql.begin(async (tx): Promise<{ waitMs: number } | { id: string }> => {
+        await tx`insert into apisync.rate_limits (bucket) values (${this.bucket}) on conflict (bucket) do nothing`;
+        const [limit] = await tx<{ wait_ms: number }[]>`
+          select greatest(0, extract(epoch from (next_slot - clock_timestamp())) * 1000)::float8 as wait_ms
+            from apisync.rate_limits where bucket = ${this.bucket} for update`;
+        const [oldest] = await tx<{ wait_ms: number }[]>`
+          select greatest(0, extract(epoch from (sent_at - clock_timestamp())) * 1000 + ${spanMs}::float8)::float8 as wait_ms
+            from apisync.rate_limit_sends where bucket = ${this.bucket}
+           order by sent_at desc offset ${this.settings.requests - 1} limit 1`;
+        const waitMs = Math.max(limit?.wait_ms ?? 0, oldest?.wait_ms ?? 0);
+        if (waitMs > 0) return { waitMs };
+        const [sent] = await tx<{ id: string }[]>`insert into apisync.rate_limit_sends (bucket, sent_at) values (${this.bucket}, clock_timestamp()) returning id`;
+        await tx`delete from apisync.rate_limit_sends where bucket = ${this.bucket} and sent_at < clock_timestamp() - ${4 * spanMs}::float8 * interval '1 millisecond'`;
+        return { id: sent!.id };
+      });
+      if ('id' in decision) {
+        this.stats.acquired++;
+        return { done: () => this.stamp(decision.id) };
+      }
+      this.stats.waitedMs += decision.waitMs;
+      await sleep(Math.ceil(decision.waitMs), undefined, signal ? { signal } : {});
     }
   }
 
-  private async reserve(signal?: AbortSignal): Promise<void> {
-    const [row] = await this.sql<{ wait_ms: number }[]>`
-      insert into apisync.rate_limits as r (bucket, next_slot) values (${this.bucket}, clock_timestamp() + ${this.intervalMs}::float8 * interval '1 millisecond')
-      on conflict (bucket) do update
-        set next_slot = greatest(r.next_slot, clock_timestamp()) + ${this.intervalMs}::float8 * interval '1 millisecond', updated_at = now()
-      returning greatest(0, extract(epoch from (r.next_slot - clock_timestamp())) * 1000 - ${this.intervalMs}::float8)::float8 as wait_ms`;
-    const waitMs = row?.wait_ms ?? 0;
-    this.stats.acquired++;
-    if (waitMs > 0) {
-      this.stats.waitedMs += waitMs;
-      await sleep(waitMs, undefined, signal ? { signal } : {});
-    }
+  private async stamp(id: string): Promise<void> {
+    await this.sql`update apisync.rate_limit_sends set sent_at = clock_timestamp() where id = ${id}`;
   }
 
   /**

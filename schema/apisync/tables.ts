@@ -5,7 +5,7 @@
  * be known at migration time, the API grows new ones.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export const apisync = pgSchema('apisync');
 
@@ -42,9 +42,10 @@ export const syncState = apisync.table(
 );
 
 /**
- * The shared request budget of an API token, so that every worker process draws from one limiter:
- * `next_slot` is the earliest time the next request may leave. The key is a hash of the token, never the
- * token itself.
+ * The shared request budget of an API token, so that every worker process draws from one limiter (its
+ * row is the lock they take turns on): `next_slot` is the earliest time the next request may leave, set
+ * by the source's own signals (a 429's retry-after, the ratelimit-* headers). The key is a hash of the
+ * token, never the token itself.
  */
 export const rateLimits = apisync.table('rate_limits', {
   bucket: text('bucket').primaryKey(),
@@ -56,6 +57,22 @@ export const rateLimits = apisync.table('rate_limits', {
   throttles: bigint('throttles', { mode: 'number' }).notNull().default(0),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
 });
+
+/**
+ * The requests of the last window, per bucket: when each one was answered (an upper bound of when the
+ * source saw it). A request may leave once the `limit`-th most recent one is a whole window (plus a
+ * margin) old, so the source never sees more than `limit` in any window, whatever the event-loop lag
+ * of the process that sent them.
+ */
+export const rateLimitSends = apisync.table(
+  'rate_limit_sends',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    bucket: text('bucket').notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'string' }).notNull(),
+  },
+  (t) => [index('rate_limit_sends_bucket_sent_idx').on(t.bucket, t.sentAt.desc())],
+);
 
 /** Every column of a synced table and where it came from: declared by the stream, or added when the API grew it. */
 export const columns = apisync.table(
