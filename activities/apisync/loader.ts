@@ -145,3 +145,33 @@ export async function countRows(sql: Sql | TransactionSql, table: string): Promi
   const [row] = await sql.unsafe<{ n: string }[]>(`select count(*)::bigint as n from ${qualified(table)}`);
   return Number(row?.n ?? 0);
 }
+
+/**
+ * Batches written one after the other, each in its own transaction (rows and cursor together), with the
+ * next batch's fetching and shaping going on while the previous one is being written: at most one write
+ * in flight, so cursors still commit in order. A failed write surfaces at the next `submit` or `drain`.
+ */
+export class BatchWriter {
+  private last: Promise<void> | undefined;
+
+  constructor(private readonly sql: Sql) {}
+
+  /** Waits for the write in flight (if any), then starts this one and returns without waiting for it. */
+  async submit(write: (tx: TransactionSql) => Promise<void>): Promise<void> {
+    await this.drain();
+    const p = this.sql.begin(async (tx) => {
+      // Rows and cursor commit together: a crash loses both or neither, never one of them.
+      await tx`set local synchronous_commit = off`;
+      await write(tx);
+    }) as Promise<unknown> as Promise<void>;
+    // Marked handled here; the error is rethrown to whoever awaits it next.
+    p.catch(() => {});
+    this.last = p;
+  }
+
+  async drain(): Promise<void> {
+    const p = this.last;
+    this.last = undefined;
+    if (p) await p;
+  }
+}

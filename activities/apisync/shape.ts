@@ -79,51 +79,70 @@ function escapeCopy(s: string): string {
 
 class BadValue extends Error {}
 
-/** The COPY text of one value, or `\N`; throws BadValue when it does not fit the column. */
-function encode(col: ColumnInfo, raw: unknown): string {
-  let v = raw;
-  if (col.transform === 'ref') {
-    if (v === null || v === undefined) return '\\N';
-    v = isRef(v) ? v.id : v;
-  }
-  if (v === null || v === undefined) return '\\N';
-  switch (col.type) {
+type Encoder = (raw: unknown) => string;
+
+const NULL = '\\N';
+
+function typed(type: ColumnType): Encoder {
+  switch (type) {
     case 'text':
-      if (typeof v === 'string') return escapeCopy(v.trim());
-      if (typeof v === 'object') return escapeCopy(JSON.stringify(v));
-      return String(v);
+      return (v) => (typeof v === 'string' ? escapeCopy(v.trim()) : typeof v === 'object' ? escapeCopy(JSON.stringify(v)) : String(v));
     case 'numeric':
-      if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-      if (typeof v === 'string') {
-        const s = v.trim();
-        if (s === '') return '\\N';
-        if (DECIMAL.test(s)) return s;
-      }
-      throw new BadValue(`not an exact decimal`);
+      return (v) => {
+        if (typeof v === 'string') {
+          if (DECIMAL.test(v)) return v;
+          const s = v.trim();
+          if (s === '') return NULL;
+          if (DECIMAL.test(s)) return s;
+        } else if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+        throw new BadValue('not an exact decimal');
+      };
     case 'bigint':
-      if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
-      if (typeof v === 'string' && INTEGER.test(v.trim())) return v.trim();
-      if (v === '') return '\\N';
-      throw new BadValue('not an integer');
+      return (v) => {
+        if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+        if (typeof v === 'string') {
+          if (v === '') return NULL;
+          if (INTEGER.test(v.trim())) return v.trim();
+        }
+        throw new BadValue('not an integer');
+      };
     case 'boolean':
-      if (typeof v === 'boolean') return v ? 't' : 'f';
-      if (v === 'true' || v === 'false') return v === 'true' ? 't' : 'f';
-      throw new BadValue('not a boolean');
+      return (v) => {
+        if (v === true || v === 'true') return 't';
+        if (v === false || v === 'false') return 'f';
+        throw new BadValue('not a boolean');
+      };
     case 'date':
-      if (typeof v === 'string') {
-        if (v === '') return '\\N';
-        if (DATE.test(v)) return v;
-      }
-      throw new BadValue('not a YYYY-MM-DD date');
+      return (v) => {
+        if (typeof v === 'string') {
+          if (DATE.test(v)) return v;
+          if (v === '') return NULL;
+        }
+        throw new BadValue('not a YYYY-MM-DD date');
+      };
     case 'timestamptz':
-      if (typeof v === 'string') {
-        if (v === '') return '\\N';
-        if (TIMESTAMP.test(v)) return v;
-      }
-      throw new BadValue('not an ISO 8601 timestamp');
+      return (v) => {
+        if (typeof v === 'string') {
+          if (TIMESTAMP.test(v)) return v;
+          if (v === '') return NULL;
+        }
+        throw new BadValue('not an ISO 8601 timestamp');
+      };
     case 'jsonb':
-      return escapeCopy(JSON.stringify(v));
+      return (v) => escapeCopy(JSON.stringify(v));
   }
+}
+
+/** The COPY text of a column's value, or `\N`; throws BadValue when it does not fit the column. */
+function encoder(col: ColumnInfo): Encoder {
+  const enc = typed(col.type);
+  if (col.transform === 'ref') {
+    return (v) => {
+      if (v === null || v === undefined) return NULL;
+      return enc(isRef(v) ? v.id : v);
+    };
+  }
+  return (v) => (v === null || v === undefined ? NULL : enc(v));
 }
 
 /**
@@ -186,31 +205,28 @@ export class RowShaper {
   /** COPY lines for these records (call `discover` + `accept` first, or unknown fields are ignored). */
   shape(items: readonly Record<string, unknown>[], firstOrd = 0): ShapedBatch {
     const cols = this.columns;
-    const pk = this.primaryKeyColumn;
+    const fields = cols.map((c) => c.field);
+    const encoders = cols.map(encoder);
+    const n = cols.length;
+    const pkField = this.primaryKeyColumn.field;
     const parts: string[] = [];
     const keys: string[] = [];
     const rejected: ShapeRejection[] = [];
     let ord = firstOrd;
     for (const item of items) {
-      const key = item[pk.field];
+      const key = item[pkField];
       if (key === null || key === undefined || key === '') {
-        rejected.push({ key: '(none)', reason: `no ${pk.field}: a record without its primary key cannot be loaded`, payload: item });
+        rejected.push({ key: '(none)', reason: `no ${pkField}: a record without its primary key cannot be loaded`, payload: item });
         continue;
       }
       let line = String(ord);
-      let bad: string | undefined;
-      for (let i = 0; i < cols.length; i++) {
+      let i = 0;
+      try {
+        for (; i < n; i++) line += '\t' + encoders[i]!(item[fields[i]!]);
+      } catch (err) {
+        if (!(err instanceof BadValue)) throw err;
         const c = cols[i]!;
-        try {
-          line += `\t${encode(c, item[c.field])}`;
-        } catch (err) {
-          if (!(err instanceof BadValue)) throw err;
-          bad = `${c.field} = ${JSON.stringify(item[c.field])?.slice(0, 80)}: ${err.message} (column ${c.column} is ${c.type})`;
-          break;
-        }
-      }
-      if (bad) {
-        rejected.push({ key: String(key), reason: bad, payload: item });
+        rejected.push({ key: String(key), reason: `${c.field} = ${JSON.stringify(item[c.field])?.slice(0, 80)}: ${err.message} (column ${c.column} is ${c.type})`, payload: item });
         continue;
       }
       parts.push(line);

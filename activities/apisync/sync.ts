@@ -19,7 +19,7 @@ import { items as itemsMetric } from '../engine/metrics';
 import { fetchChangePage, fetchListPage, refetchRecords, RestClient, RetentionExceededError, type Change } from './client';
 import { findStream, tableName, type SourceDefinition, type StreamDefinition } from './definition';
 import { bucketKey, SharedRateLimiter } from './limiter';
-import { copyUpsert, countRows, createShadow, deleteKeys, ensureColumns, ensureTable, shadowName, swapShadow, tableColumns } from './loader';
+import { BatchWriter, copyUpsert, countRows, createShadow, deleteKeys, ensureColumns, ensureTable, shadowName, swapShadow, tableColumns } from './loader';
 import { RowShaper, type ColumnInfo, type ShapeRejection } from './shape';
 import { sourceSettings, SOURCES } from './sources/index';
 import type { ApisyncMode, StreamCounts, SyncStreamInput, SyncStreamResult } from './types';
@@ -133,10 +133,16 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
     await tx`update apisync.run_leases set expires_at = now() + ${LEASE_MS}::float8 * interval '1 millisecond' where source = ${source.name} and not released`;
   }
 
-  /** Rows and deletions of one batch, and the position after them, in one transaction. */
+  const writer = new BatchWriter(sql);
+
+  /**
+   * Rows and deletions of one batch, and the position after them, in one transaction. The batch is shaped
+   * now; its write starts once the previous one has committed, and runs while the next pages are fetched.
+   */
   async function commit(target: string, batchItems: Record<string, unknown>[], deletes: string[], next: Pending, watermark?: string): Promise<void> {
     const fresh = shaper.discover(batchItems);
     if (fresh.length > 0) {
+      await writer.drain();
       shaper.accept(fresh);
       const added = await ensureColumns(sql, target, await columnsOf(target), fresh, { source: source.name, stream: stream.name, runId: input.runId });
       for (const c of added) if (!columnsAdded.includes(c.column)) columnsAdded.push(c.column);
@@ -146,16 +152,20 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
     const batch = shaper.shape(batchItems);
     counts.duplicates += batch.rows - new Set(batch.keys).size;
     counts.rejected += batch.rejected.length;
-    await sql.begin(async (tx) => {
-      // Rows and cursor commit together: losing the last few ms on a crash loses both, never one.
-      await tx`set local synchronous_commit = off`;
-      counts.loaded += await copyUpsert(tx, target, pk.column, batch, input.runId);
-      counts.deleted += await deleteKeys(tx, target, pk, deletes);
-      await savePending(tx, { ...next, counts: { ...counts }, columnsAdded: [...columnsAdded] }, watermark ? { watermark } : {});
-    });
     if (batch.rejected.length > 0) await deps.reject(input.runId, stream.name, batch.rejected);
-    itemsMetric().add(batch.rows, { pipeline: 'apisync', kind: stream.name, result: 'saved' });
-    await deps.onBatch?.(stream.name, { ...counts });
+    // What a retry may trust: the counts of the pages up to this cursor, not of pages fetched since.
+    const saved = { ...next, counts: { ...counts }, columnsAdded: [...columnsAdded] };
+    await writer.submit(async (tx) => {
+      const loaded = await copyUpsert(tx, target, pk.column, batch, input.runId);
+      const deleted = await deleteKeys(tx, target, pk, deletes);
+      saved.counts.loaded += loaded;
+      saved.counts.deleted += deleted;
+      await savePending(tx, saved, watermark ? { watermark } : {});
+      counts.loaded += loaded;
+      counts.deleted += deleted;
+      itemsMetric().add(batch.rows, { pipeline: 'apisync', kind: stream.name, result: 'saved' });
+      await deps.onBatch?.(stream.name, { ...counts });
+    });
   }
 
   const heartbeating = signal ? withHeartbeat : <T>(fn: (progress: (d: unknown) => void) => Promise<T>) => fn(() => {});
@@ -187,6 +197,7 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
         beat();
         if (position === null) break;
       }
+      await writer.drain();
       const watermark = pending.fullWatermark ?? new Date(Date.now() - config.watermarkOverlapMs).toISOString();
       await sql.begin(async (tx) => {
         await swapShadow(tx, table);
@@ -225,6 +236,7 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
         beat();
         if (position === null) break;
       }
+      await writer.drain();
       await sql`update apisync.sync_state set pending = null, updated_at = now() where source = ${source.name} and stream = ${stream.name}`;
       const [row] = await sql<{ watermark: string | null }[]>`select ${sql.unsafe(ISO_UTC)} as watermark from apisync.sync_state where source = ${source.name} and stream = ${stream.name}`;
       return row?.watermark ?? watermark;
