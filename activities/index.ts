@@ -1,6 +1,7 @@
 /** Every activity of the `moisson` task queue, built from the process's connections. */
 import type { Fetcher } from './engine/fetcher';
 import type { ProofStore } from './engine/proofs';
+import { createApisyncActivities, type ApisyncDeps } from './apisync';
 import { createPmmpBdcActivities } from './pmmp/bdc';
 import { createPmmpActivities } from './pmmp/consultations';
 import { createPmmpNoticeActivities } from './pmmp/notices';
@@ -11,12 +12,15 @@ import { createPricesActivities, type PricesDeps } from './prices';
 export interface ActivityDeps extends PricesDeps {
   /** What the crawlers share: one polite fetcher per process (its per-host limits hold across activities) and the proof store. */
   crawl?: { fetcher: Fetcher; proofs: ProofStore; pmmpPortalUrl: string };
+  /** Test hooks of the SaaS API sync (its settings come from `env`, like the prices pipeline's). */
+  apisync?: Pick<ApisyncDeps, 'onBatch'>;
 }
 
 export function createActivities(deps: ActivityDeps) {
   const crawl = deps.crawl;
   return {
     ...createPricesActivities(deps),
+    ...createApisyncActivities({ sql: deps.sql, db: deps.db, ...(deps.env ? { env: deps.env } : {}), ...deps.apisync }),
     ...(crawl ? createPmmpActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
     ...(crawl ? createPmmpBdcActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
     ...(crawl ? createPmmpReparseActivities({ db: deps.db, proofs: crawl.proofs }) : {}),

@@ -292,7 +292,66 @@ export function loadPmmpConfig(env: Env = process.env): PmmpConfig {
   return { portalUrl: c.PMMP_PORTAL_URL, pageSize: c.PMMP_PAGE_SIZE };
 }
 
-const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig } as const;
+// ---------------------------------------------------------------- apisync (SaaS API sync: Pennylane)
+
+const apisyncSchema = z.object({
+  /** Pennylane's v2 base URL (a local replica's in tests and the demo). */
+  PENNYLANE_API_URL: httpUrl.default('https://app.pennylane.com/api/external/v2'),
+  /** Company or firm API token (Bearer). Secret: environment only, never in workflow inputs. */
+  PENNYLANE_API_TOKEN: optionalSecret,
+  /** Requests allowed per window and per token: Pennylane allows 25 every 5 s. */
+  PENNYLANE_RATE_LIMIT: positiveInt.default(25),
+  PENNYLANE_RATE_WINDOW_MS: positiveInt.default(5_000),
+  /** Added to the window between a request's answer and the send `limit` requests later (clock granularity). */
+  APISYNC_RATE_MARGIN_MS: nonNegativeInt.default(25),
+  APISYNC_HTTP_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Items per list page (Pennylane: 1..100) and per changelog page (1..1000). */
+  APISYNC_PAGE_SIZE: positiveInt.max(100).default(100),
+  APISYNC_CHANGELOG_PAGE_SIZE: positiveInt.max(1000).default(1000),
+  /** Rows gathered before one COPY + upsert (and one cursor commit). */
+  APISYNC_LOAD_BATCH_ROWS: positiveInt.default(5_000),
+  /** A 429 or 5xx is retried in place this many times before the activity hands it to Temporal. */
+  APISYNC_REQUEST_ATTEMPTS: positiveInt.max(50).default(8),
+  /** After a full load, the watermark starts this far before the full began: changes made meanwhile are applied again (idempotent). */
+  APISYNC_WATERMARK_OVERLAP_S: nonNegativeInt.default(300),
+});
+
+export interface ApisyncSourceConfig {
+  baseUrl: string;
+  token: string | undefined;
+  rateLimit: { requests: number; windowMs: number; marginMs: number };
+}
+
+export interface ApisyncConfig {
+  sources: { pennylane: ApisyncSourceConfig };
+  httpTimeoutMs: number;
+  pageSize: number;
+  changelogPageSize: number;
+  loadBatchRows: number;
+  requestAttempts: number;
+  watermarkOverlapMs: number;
+}
+
+export function loadApisyncConfig(env: Env = process.env): ApisyncConfig {
+  const c = parseSection(apisyncSchema, env, 'apisync');
+  return {
+    sources: {
+      pennylane: {
+        baseUrl: c.PENNYLANE_API_URL.replace(/\/+$/, ''),
+        token: c.PENNYLANE_API_TOKEN,
+        rateLimit: { requests: c.PENNYLANE_RATE_LIMIT, windowMs: c.PENNYLANE_RATE_WINDOW_MS, marginMs: c.APISYNC_RATE_MARGIN_MS },
+      },
+    },
+    httpTimeoutMs: c.APISYNC_HTTP_TIMEOUT_MS,
+    pageSize: c.APISYNC_PAGE_SIZE,
+    changelogPageSize: c.APISYNC_CHANGELOG_PAGE_SIZE,
+    loadBatchRows: c.APISYNC_LOAD_BATCH_ROWS,
+    requestAttempts: c.APISYNC_REQUEST_ATTEMPTS,
+    watermarkOverlapMs: c.APISYNC_WATERMARK_OVERLAP_S * 1000,
+  };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig } as const;
 
 /** Checks every section and reports all problems of all sections together (for `moisson config check`). */
 export function checkAllConfig(env: Env = process.env): ConfigIssue[] {

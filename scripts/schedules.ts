@@ -3,6 +3,7 @@
  * creates what is missing, updates what differs, leaves the rest alone. Running it twice changes nothing.
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import type { ApisyncRunInput } from '../workflows/apisync';
 import type { PmmpDailyInput } from '../workflows/pmmp/daily';
 import type { PricesDailyInput } from '../workflows/prices';
 
@@ -13,7 +14,9 @@ export interface ScheduleDefinition {
   /** Temporal appends the scheduled time to it, so every run has a readable, unique id. */
   workflowId: string;
   args: unknown[];
-  calendar: { hour: number; minute: number };
+  /** A time of day, or `interval` for every N minutes. */
+  calendar?: { hour: number; minute: number };
+  interval?: { every: string };
   timezone: string;
   /** How far back missed runs are caught up after an outage (the SDK default is a year). */
   catchupWindow: string;
@@ -46,6 +49,19 @@ export const SCHEDULES: ScheduleDefinition[] = [
     catchupWindow: '1 day',
     overlap: ScheduleOverlapPolicy.SKIP,
   },
+  {
+    scheduleId: 'apisync-pennylane',
+    description: 'Pennylane → PostgreSQL, incremental (change feed since the watermark; full when it must)',
+    workflowType: 'apisyncRun',
+    workflowId: 'apisync-pennylane',
+    args: [{ source: 'pennylane', mode: 'incremental' } satisfies ApisyncRunInput],
+    interval: { every: '10 minutes' },
+    timezone: 'UTC',
+    // A missed run is not worth catching up: the next one applies everything since the watermark.
+    catchupWindow: '10 minutes',
+    // A run still going when the next is due (a full after a long outage) is left to finish.
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
 ];
 
 export type ApplyOutcome = { scheduleId: string; change: 'created' | 'updated' | 'unchanged' };
@@ -53,7 +69,11 @@ export type ApplyOutcome = { scheduleId: string; change: 'created' | 'updated' |
 function toOptions(def: ScheduleDefinition, taskQueue: string): ScheduleOptions {
   return {
     scheduleId: def.scheduleId,
-    spec: { calendars: [{ hour: def.calendar.hour, minute: def.calendar.minute }], timezone: def.timezone },
+    spec: {
+      ...(def.calendar ? { calendars: [{ hour: def.calendar.hour, minute: def.calendar.minute }] } : {}),
+      ...(def.interval ? { intervals: [{ every: def.interval.every }] } : {}),
+      timezone: def.timezone,
+    },
     action: { type: 'startWorkflow', workflowType: def.workflowType, workflowId: def.workflowId, taskQueue, args: def.args },
     policies: { catchupWindow: def.catchupWindow, overlap: def.overlap },
     memo: { description: def.description },
@@ -65,6 +85,7 @@ function fingerprint(desc: ScheduleDescription): string {
   const action = desc.action.type === 'startWorkflow' ? desc.action : undefined;
   return JSON.stringify({
     calendars: desc.spec.calendars?.map((c) => ({ hour: c.hour, minute: c.minute, dayOfWeek: c.dayOfWeek })),
+    intervals: desc.spec.intervals?.map((i) => ({ every: i.every, offset: i.offset })),
     timezone: desc.spec.timezone,
     workflowType: action?.workflowType,
     workflowId: action?.workflowId,

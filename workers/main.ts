@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
 import { createFetcher } from '../activities/engine/fetcher';
 import { createProofStore } from '../activities/engine/proofs';
-import { ConfigError, loadCoreConfig, loadFetchConfig, loadPmmpConfig, loadPricesConfig, redactConfig } from '../schema/config';
+import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadPmmpConfig, loadPricesConfig, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
 import { configOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
@@ -16,12 +16,14 @@ const log = pino({ name: 'moisson-worker', level: process.env.LOG_LEVEL ?? 'info
 
 async function main(): Promise<void> {
   const config = configOrExit(log, () => loadCoreConfig());
-  try {
-    loadPricesConfig();
-  } catch (err) {
-    // Not fatal: the prices runs will end with outcome config_error and these same words.
-    if (err instanceof ConfigError) log.warn(err.message);
-    else throw err;
+  for (const load of [loadPricesConfig, loadApisyncConfig]) {
+    try {
+      load();
+    } catch (err) {
+      // Not fatal: that pipeline's runs will end with outcome config_error and these same words.
+      if (err instanceof ConfigError) log.warn(err.message);
+      else throw err;
+    }
   }
   log.info({ config: redactConfig(config) }, 'starting');
 

@@ -1,5 +1,6 @@
 // Every workflow the `moisson` task queue runs. Only workflow functions are exported here: the worker
 // registers each export as a workflow type.
+export { apisyncRun } from './apisync';
 export { browserProbe } from './engine';
 export { pmmpBackfill, pmmpMonth } from './pmmp/backfill';
 export { pmmpConsultationsWindow } from './pmmp/consultations';

@@ -41,4 +41,5 @@ export const ports = {
   temporalMetrics: Number(process.env.MOISSON_TEMPORAL_METRICS_PORT ?? 7244),
   pricesReplica: Number(process.env.MOISSON_PRICES_REPLICA_PORT ?? 4101),
   pmmpReplica: Number(process.env.MOISSON_PMMP_REPLICA_PORT ?? 4102),
+  pennylaneReplica: Number(process.env.MOISSON_PENNYLANE_REPLICA_PORT ?? 4103),
 } as const;

@@ -351,6 +351,7 @@ export function services(): Service[] {
     ferretdbService(),
     replicaService('prices-replica', 'tests/replicas/prices/main.ts', ports.pricesReplica, 'MOISSON_PRICES_REPLICA_PORT'),
     replicaService('pmmp-replica', 'tests/replicas/pmmp/main.ts', ports.pmmpReplica, 'MOISSON_PMMP_REPLICA_PORT'),
+    replicaService('pennylane-replica', 'tests/replicas/pennylane/main.ts', ports.pennylaneReplica, 'MOISSON_PENNYLANE_REPLICA_PORT'),
   ];
 }
 
@@ -370,6 +371,9 @@ export function stackEnvironment(): Record<string, string> {
     PRICES_METALPRICEAPI_URL: `${replica}/metalpriceapi/v1`,
     METALPRICEAPI_KEY: 'replica-metals-key',
     PMMP_PORTAL_URL: `http://127.0.0.1:${ports.pmmpReplica}/index.php`,
+    PENNYLANE_API_URL: `http://127.0.0.1:${ports.pennylaneReplica}/api/external/v2`,
+    // The replica's own token (tests/replicas/pennylane): not a secret, it opens nothing real.
+    PENNYLANE_API_TOKEN: 'replica-pennylane-token',
     // Politeness protects real sites; against our own replicas it would only slow the demo down.
     FETCH_POLITENESS: 'off',
     FETCH_ROBOTS: 'ignore',

@@ -1,0 +1,215 @@
+/**
+ * Benchmarks of the SaaS API sync (DESIGN.md §3.3):
+ * - `apisync.load`: rows/s of Pennylane customer invoices (API records as the replica serves them) loaded
+ *   into PostgreSQL by the product loader (shape + COPY into staging + one upsert per batch, cursor
+ *   committed with it), against one `insert … on conflict do update` statement per row (the seed's way)
+ *   in the same run;
+ * - `apisync.rate`: during a long full extraction of every stream against the replica's real 25 req / 5 s
+ *   limit, the achieved request rate as a fraction of the allowed one (target ≥ 0.95), with no 429.
+ */
+import type { Sql } from 'postgres';
+import { syncStream } from '../../activities/apisync/sync';
+import { BatchWriter, copyUpsert, ensureColumns, ensureTable, qualified, tableColumns } from '../../activities/apisync/loader';
+import { ident, RowShaper } from '../../activities/apisync/shape';
+import { pennylane } from '../../activities/apisync/sources/pennylane';
+import { loadApisyncConfig } from '../../schema/config';
+import { DEFAULT_TOKEN, RESOURCES, startPennylaneReplica } from '../../tests/replicas/pennylane/index';
+import { ResourceStore } from '../../tests/replicas/pennylane/model';
+import { baselineBudget, describePostgres, latencySummary, measure, round, throwawayPostgres, type BenchResult, type Scenario } from './support';
+
+const LOAD_BATCH = 5_000;
+/** Distinct records generated once; the rows loaded are copies of them with their own ids. */
+const POOL = 20_000;
+
+function invoicePool(): Record<string, unknown>[] {
+  const store = new ResourceStore('customer_invoices', POOL);
+  const ctx = { baseUrl: 'https://app.pennylane.com/api/external/v2', seedEpochMs: Date.parse('2026-11-23T00:00:00Z') };
+  const sizes = Object.fromEntries(RESOURCES.map((r) => [r, 10_000])) as Record<(typeof RESOURCES)[number], number>;
+  return store.liveIds().map((id) => store.record(ctx, id, sizes)!);
+}
+
+function batchOf(pool: Record<string, unknown>[], start: number, size: number): Record<string, unknown>[] {
+  const out = new Array<Record<string, unknown>>(size);
+  for (let i = 0; i < size; i++) out[i] = { ...pool[(start + i) % pool.length]!, id: 400_000_001 + start + i };
+  return out;
+}
+
+const stream = pennylane.streams.find((s) => s.name === 'customer_invoices')!;
+
+async function prepareTable(sql: Sql, table: string, sample: Record<string, unknown>[]): Promise<RowShaper> {
+  const shaper = new RowShaper(stream);
+  shaper.accept(shaper.discover(sample));
+  await ensureTable(sql, table, shaper.primaryKeyColumn, shaper.columns);
+  await ensureColumns(sql, table, await tableColumns(sql, table), shaper.columns, { source: 'pennylane', stream: stream.name, runId: null });
+  return shaper;
+}
+
+/** The seed's way: every row its own `insert … on conflict do update`, awaited. */
+async function rowByRow(sql: Sql, shaper: RowShaper, table: string, pool: Record<string, unknown>[], total: number, budget: ReturnType<typeof baselineBudget>) {
+  const cols = shaper.columns;
+  const names = cols.map((c) => ident(c.column));
+  const statement =
+    `insert into ${qualified(table)} (${names.join(', ')}, _run_id, _loaded_at) values (${cols.map((c, i) => `$${i + 1}::${c.type}`).join(', ')}, null, now()) ` +
+    `on conflict (id) do update set ${names.filter((n) => n !== '"id"').map((n) => `${n} = excluded.${n}`).join(', ')}, _loaded_at = excluded._loaded_at`;
+  let done = 0;
+  const latencies: number[] = [];
+  while (done < total && !budget.shouldStop(done)) {
+    const items = batchOf(pool, done, Math.min(500, total - done));
+    for (const item of items) {
+      // The same shaping as the product (trim, references, types), one row at a time.
+      const line = shaper.shape([item]).text.slice(0, -1).split('\t').slice(1);
+      const values = line.map((v) => (v === '\\N' ? null : v.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\r/g, '\r').replace(/\\\\/g, '\\')));
+      const t = performance.now();
+      await sql.unsafe(statement, values);
+      latencies.push(performance.now() - t);
+      done++;
+    }
+  }
+  return { done, latencies, subset: budget.subset };
+}
+
+async function digest(sql: Sql, table: string, upTo: number) {
+  const [row] = await sql.unsafe<{ n: string; md5: string }[]>(
+    `select count(*)::text as n, md5(string_agg(id::text || '|' || amount::text || '|' || coalesce(label, '') || '|' || coalesce(customer_id::text, ''), ',' order by id)) as md5 from ${qualified(table)} where id <= ${400_000_000 + upTo}`,
+  );
+  return { count: Number(row?.n ?? 0), md5: row?.md5 ?? '' };
+}
+
+const loadScenario: Scenario = {
+  produces: ['apisync.load'],
+  description: 'Pennylane customer invoices into PostgreSQL: shape + COPY into staging + upsert per batch, vs one upsert statement per row',
+  async run(ctx) {
+    const n = ctx.rows;
+    const pool = invoicePool();
+    const table = 'pennylane_customer_invoices';
+    const pg = await throwawayPostgres(ctx, 'apisync_load');
+    try {
+      const postgres = await describePostgres(pg.sql);
+      const shaper = await prepareTable(pg.sql, table, pool);
+      ctx.log(`  loader: ${n} customer invoices (${shaper.columns.length} columns) into ${pg.name}, ${LOAD_BATCH} per batch`);
+      const batchMs: number[] = [];
+      let loaded = 0;
+      const writer = new BatchWriter(pg.sql);
+      const run = await measure(async () => {
+        for (let i = 0; i < n; i += LOAD_BATCH) {
+          const items = batchOf(pool, i, Math.min(LOAD_BATCH, n - i));
+          const t = performance.now();
+          // As the stream sync does it: this batch is shaped while the previous one is being written.
+          const batch = shaper.shape(items);
+          await writer.submit(async (tx) => {
+            loaded += await copyUpsert(tx, table, 'id', batch, null);
+            // What the product commits with every batch: the stream's cursor.
+            await tx`insert into apisync.sync_state (source, stream, pending) values ('bench', 'customer_invoices', ${JSON.stringify({ position: String(i) })}::jsonb)
+                     on conflict (source, stream) do update set pending = excluded.pending, updated_at = now()`;
+          });
+          batchMs.push(performance.now() - t);
+        }
+        await writer.drain();
+      });
+      if (loaded !== n) throw new Error(`apisync.load: expected ${n} rows loaded, got ${loaded}`);
+      const result: BenchResult = {
+        value: round(n / (run.ms / 1000), 1),
+        unit: 'rows/s',
+        peakRssMb: run.peakRssMb,
+        ...latencySummary(batchMs),
+        params: {
+          rows: n,
+          batchSize: LOAD_BATCH,
+          columns: shaper.columns.length,
+          stream: 'pennylane customer_invoices (replica records: decimal-string amounts, references, nested objects, untrimmed text)',
+          latencyOf: `one batch of ${LOAD_BATCH}: shaped, then handed to the writer (which waits for the previous batch's COPY + upsert + cursor commit)`,
+          wallMs: round(run.ms, 0),
+          table: 'fresh (inserts)',
+          recordCopiesExcluded: 'the records are copies of a pool of 20,000 (id changed); the copying is inside the wall time',
+          postgres,
+        },
+      };
+      if (!ctx.skipBaseline) {
+        const other = await throwawayPostgres(ctx, 'apisync_load_rowbyrow');
+        try {
+          const otherShaper = await prepareTable(other.sql, table, pool);
+          ctx.log(`  baseline: one insert … on conflict statement per row into ${other.name}`);
+          const budget = baselineBudget(n, ctx.baselineSeconds, ctx.baselineLimitSeconds);
+          const base = await measure(() => rowByRow(other.sql, otherShaper, table, pool, n, budget));
+          const { done, latencies, subset } = base.result;
+          const a = await digest(pg.sql, table, done);
+          const b = await digest(other.sql, table, done);
+          if (a.count !== done || b.count !== done || a.md5 !== b.md5) throw new Error(`apisync.load baseline: the two databases differ (${JSON.stringify(a)} vs ${JSON.stringify(b)})`);
+          result.baseline = round(done / (base.ms / 1000), 1);
+          result.baselineName = 'one insert … on conflict do update per row, awaited (the seed ETL\'s per-row upsert)';
+          result.ratio = round(result.value / result.baseline, 1);
+          result.params.baselineRows = done;
+          result.params.baselineLatency = latencySummary(latencies);
+          if (subset) result.params.baselineSubset = `the first ${done} of ${n} rows (stopped after ${round(base.ms / 1000, 0)} s; its rate was steady)`;
+        } finally {
+          await other.drop();
+        }
+      }
+      return { 'apisync.load': result };
+    } finally {
+      await pg.drop();
+    }
+  },
+};
+
+/** Requests the rate scenario aims for: at 5 req/s, about two minutes. */
+const RATE_REQUESTS = 600;
+
+const rateScenario: Scenario = {
+  produces: ['apisync.rate'],
+  description: 'a full extraction of every Pennylane stream against the replica (25 req / 5 s): achieved request rate / allowed rate',
+  async run(ctx) {
+    const perStream = Math.ceil((RATE_REQUESTS * 100) / RESOURCES.length);
+    const replica = await startPennylaneReplica({ sizes: Object.fromEntries(RESOURCES.map((r) => [r, perStream])) });
+    const pg = await throwawayPostgres(ctx, 'apisync_rate');
+    try {
+      const config = loadApisyncConfig({ PENNYLANE_API_URL: replica.baseUrl, PENNYLANE_API_TOKEN: DEFAULT_TOKEN });
+      const limit = config.sources.pennylane.rateLimit;
+      ctx.log(`  ${RESOURCES.length} streams × ${perStream} records at ${limit.requests} req / ${limit.windowMs / 1000} s, all streams at once`);
+      let rejected = 0;
+      const deps = { sql: pg.sql, config, reject: async (_: string, __: string, r: unknown[]) => void (rejected += r.length) };
+      const run = await measure(() =>
+        Promise.all(RESOURCES.map((stream, i) => syncStream(deps, { source: 'pennylane', stream, mode: 'full', runId: `00000000-0000-4000-8000-00000000000${i}` }))),
+      );
+      const log = replica.requests().filter((r) => r.token === DEFAULT_TOKEN);
+      const throttled = log.filter((r) => r.status === 429).length;
+      const first = log[0]!.at;
+      const last = log[log.length - 1]!.at;
+      const allowedPerSecond = limit.requests / (limit.windowMs / 1000);
+      // n requests span n - 1 intervals.
+      const achieved = (log.length - 1) / ((last - first) / 1000);
+      const rows = run.result.reduce((s, r) => s + r.counts.loaded, 0);
+      if (rows !== perStream * RESOURCES.length) throw new Error(`apisync.rate: expected ${perStream * RESOURCES.length} rows, loaded ${rows}`);
+      const gaps = log.slice(1).map((r, i) => r.at - log[i]!.at);
+      return {
+        'apisync.rate': {
+          value: round(achieved / allowedPerSecond, 3),
+          unit: 'fraction of the allowed request rate',
+          peakRssMb: run.peakRssMb,
+          ...latencySummary(gaps),
+          params: {
+            requests: log.length,
+            seconds: round((last - first) / 1000, 1),
+            achievedPerSecond: round(achieved, 3),
+            allowedPerSecond,
+            rateLimit: `${limit.requests} requests / ${limit.windowMs} ms per token, margin ${limit.marginMs} ms`,
+            maxInAnyWindow: replica.maxInWindow(DEFAULT_TOKEN, limit.windowMs),
+            status429: throttled,
+            rowsLoaded: rows,
+            rowsPerSecond: round(rows / (run.ms / 1000), 1),
+            streams: RESOURCES.length,
+            pageSize: config.pageSize,
+            rejected,
+            latencyOf: 'the gap between two consecutive requests at the replica',
+            wallMs: round(run.ms, 0),
+          },
+        },
+      };
+    } finally {
+      await replica.close();
+      await pg.drop();
+    }
+  },
+};
+
+export const apisyncScenarios: Scenario[] = [loadScenario, rateScenario];
