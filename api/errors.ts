@@ -64,7 +64,7 @@ function issuesOf(validation: ValidationEntry[], context: string | undefined): I
   for (const v of validation) {
     const field = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
     if (v.keyword === 'unrecognized_keys' && Array.isArray(v.params?.keys)) {
-      for (const key of v.params.keys as string[]) issues.push({ in: where, field: key, problem: 'unknown parameter' });
+      for (const key of v.params.keys as string[]) issues.push({ in: where, field: field ? `${field}.${key}` : key, problem: where === 'query' ? 'unknown parameter' : 'unknown field' });
       continue;
     }
     issues.push({ in: where, field: field || '(whole)', problem: v.message ?? 'invalid' });
