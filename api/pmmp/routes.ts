@@ -1,5 +1,6 @@
 /** Procurement endpoints under /api/v1: consultations, search, PV, attributions, statistics, exports, proofs. */
 import { Readable } from 'node:stream';
+import type postgres from 'postgres';
 import { z } from 'zod';
 import { ProofCorruptedError, ProofNotFoundError } from '../../activities/engine/proofs';
 import { badRequest, commonErrors, ErrorSchema, notFound } from '../errors';
@@ -298,20 +299,36 @@ interface ExportRows {
 const CONSULTATION_ONLY = ['statut', 'type_marche', 'date_limite_debut', 'date_limite_fin'] as const;
 
 function exportRows(ctx: ApiContext, q: ExportQuery, now: string): ExportRows {
-  const sql = ctx.db.sql;
   if (q.dataset === 'attributions') {
     const wrong = CONSULTATION_ONLY.filter((k) => q[k] !== undefined);
     if (wrong.length) throw badRequest(wrong.map((field) => ({ in: 'query' as const, field, problem: 'applies to dataset=consultations only' })));
+    const filters = { entreprise: q.entreprise, montant_min: q.montant_min, montant_max: q.montant_max, organisme: q.organisme, date_debut: q.date_debut, date_fin: q.date_fin };
     return {
       columns: ['org_acronyme', 'ref_consultation', 'id_avis', 'lot_key', 'status', 'winner', 'winner_is_groupement', 'amount', 'amount_min', 'bidder_count', 'opening_date', 'notice_kind', 'notice_published_on', 'proof_id'],
-      batches: exportAttributions(sql, { entreprise: q.entreprise, montant_min: q.montant_min, montant_max: q.montant_max, organisme: q.organisme, date_debut: q.date_debut, date_fin: q.date_fin }) as AsyncIterable<Record<string, unknown>[]>,
+      batches: streamed(ctx, (sql) => exportAttributions(sql, filters) as AsyncIterable<Record<string, unknown>[]>),
     };
   }
   if (q.entreprise !== undefined) throw badRequest([{ in: 'query', field: 'entreprise', problem: 'applies to dataset=attributions only' }]);
   return {
     columns: ['org_acronyme', 'ref_consultation', 'reference', 'object', 'buyer', 'procedure', 'procedure_code', 'passation_mode', 'category', 'market_kind', 'execution_place', 'published_on', 'deadline', 'estimation_ttc', 'caution_provisoire', 'lot_count', 'statut', 'detail_url'],
-    batches: exportConsultations(sql, q, now) as AsyncIterable<Record<string, unknown>[]>,
+    batches: streamed(ctx, (sql) => exportConsultations(sql, q, now) as AsyncIterable<Record<string, unknown>[]>),
   };
+}
+
+/**
+ * An export holds one connection for as long as the client reads: the statement timeout (a guard for
+ * page queries) would cut a large export mid-way, so that connection runs without it. The connection
+ * goes back to the pool when the export ends or the client goes away (the stream's return()).
+ */
+async function* streamed(ctx: ApiContext, query: (sql: postgres.Sql) => AsyncIterable<Record<string, unknown>[]>): AsyncGenerator<Record<string, unknown>[]> {
+  const reserved = await ctx.db.sql.reserve();
+  try {
+    await reserved`select set_config('statement_timeout', '0', false)`;
+    yield* query(reserved);
+  } finally {
+    await reserved`select set_config('statement_timeout', ${String(ctx.config.statementTimeoutMs)}, false)`.catch(() => undefined);
+    reserved.release();
+  }
 }
 
 const FORMULA_START = /^[=+\-@\t\r]/;

@@ -333,6 +333,28 @@ describe('exports', () => {
   });
 });
 
+describe('export and the statement timeout', () => {
+  test('an export outlives the statement timeout that guards page queries', async () => {
+    const tight = createApiRuntime(
+      { ...process.env, DATABASE_URL: data.url, PROOF_STORE_DIR: data.proofDir, API_STATEMENT_TIMEOUT_MS: '50' },
+      { now: () => DATASET_NOW },
+    );
+    const tightApp = await buildApp(tight.ctx, { logger: false });
+    try {
+      const res = await tightApp.inject({ url: '/api/v1/export/jsonl?type_marche=travaux' });
+      assert.equal(res.statusCode, 200);
+      const [n] = await data.sql<{ n: number }[]>`select count(*)::int as n from pmmp.consultations where market_kind = 'travaux'`;
+      assert.equal(res.body.trim().split('\n').length, n!.n);
+      // The connection went back to the pool with its guard restored.
+      const [row] = await tight.ctx.db.sql<{ t: string }[]>`select current_setting('statement_timeout') as t`;
+      assert.equal(row!.t, '50ms');
+    } finally {
+      await tightApp.close();
+      await tight.close();
+    }
+  });
+});
+
 describe('prices', () => {
   test('latest quote per asset, and history over a range', async () => {
     const latest = await json<{ items: { asset_code: string; quote_date: string; price_mru: string }[] }>('/api/v1/prices/latest');
