@@ -351,7 +351,59 @@ export function loadApisyncConfig(env: Env = process.env): ApisyncConfig {
   };
 }
 
-const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig } as const;
+// ---------------------------------------------------------------- api (the REST API)
+
+const apiSchema = z.object({
+  API_PORT: port.default(8090),
+  /** 0.0.0.0 in a container. */
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Signs write requests (run control); unset: every write endpoint answers 403. */
+  API_HMAC_SECRET: optionalSecret.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Comma-separated keys for `X-API-Key` on read endpoints; unset: reads are open. */
+  API_READ_KEYS: optionalSecret.transform((v) => (v ? v.split(',').map((k) => k.trim()).filter(Boolean) : [])),
+  /** How old a signed request may be (either way), and how long its signature is remembered against replay. */
+  API_SIGNATURE_WINDOW_S: positiveInt.max(3600).default(300),
+  /** Requests per client (API key, else IP address) per minute. */
+  API_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  API_MAX_PAGE_SIZE: positiveInt.max(10_000).default(500),
+  /** Offset pagination stops here: deeper pages go through the cursor. */
+  API_MAX_OFFSET: positiveInt.max(1_000_000).default(10_000),
+  /** No query of the API runs longer than this (a guard, not a feature: every query is bounded). */
+  API_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
+  /** Behind a reverse proxy: trust X-Forwarded-For for client addresses (rate limits, logs). */
+  API_TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+});
+
+export interface ApiConfig {
+  port: number;
+  host: string;
+  hmacSecret: string | undefined;
+  readKeys: string[];
+  signatureWindowMs: number;
+  rateLimitPerMinute: number;
+  maxPageSize: number;
+  maxOffset: number;
+  statementTimeoutMs: number;
+  trustProxy: boolean;
+}
+
+export function loadApiConfig(env: Env = process.env): ApiConfig {
+  const c = parseSection(apiSchema, env, 'api');
+  return {
+    port: c.API_PORT,
+    host: c.API_HOST,
+    hmacSecret: c.API_HMAC_SECRET,
+    readKeys: c.API_READ_KEYS,
+    signatureWindowMs: c.API_SIGNATURE_WINDOW_S * 1000,
+    rateLimitPerMinute: c.API_RATE_LIMIT_PER_MINUTE,
+    maxPageSize: c.API_MAX_PAGE_SIZE,
+    maxOffset: c.API_MAX_OFFSET,
+    statementTimeoutMs: c.API_STATEMENT_TIMEOUT_MS,
+    trustProxy: c.API_TRUST_PROXY,
+  };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig } as const;
 
 /** Checks every section and reports all problems of all sections together (for `moisson config check`). */
 export function checkAllConfig(env: Env = process.env): ConfigIssue[] {

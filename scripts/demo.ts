@@ -9,7 +9,7 @@ import type { PricesDailyResult } from '../workflows/prices';
 import { exitCodeForDaily, main, printDaily } from './cli';
 import { migrateDatabase } from './db/migrate';
 import { applySchedules } from './schedules';
-import { browserWorkerService, readStackEnv, workerService } from './stack/services';
+import { apiService, browserWorkerService, readStackEnv, workerService } from './stack/services';
 
 Object.assign(process.env, { ...readStackEnv(), ...process.env });
 const cfg = loadCoreConfig();
@@ -18,7 +18,7 @@ const say = (line = '') => console.log(line);
 await migrateDatabase(cfg.databaseUrl);
 say('demo: database migrated');
 // Restarted, not reused: a worker left from an earlier checkout would run yesterday's code.
-for (const worker of [workerService(), browserWorkerService()]) {
+for (const worker of [workerService(), browserWorkerService(), apiService()]) {
   await worker.stop();
   await worker.start((line) => say(`demo: ${line}`));
 }
@@ -62,6 +62,7 @@ Where to look
                        psql postgres://moisson:moisson@127.0.0.1:55432/moisson
   MongoDB (FerretDB)   ${archived} documents in moisson.prices   (${cfg.mongoUrl})
   Worker metrics       http://127.0.0.1:${cfg.metricsPort}/metrics
+  REST API             http://127.0.0.1:${process.env.API_PORT ?? 8090}/docs   (curl http://127.0.0.1:${process.env.API_PORT ?? 8090}/api/v1/consultations?limit=5)
 Next
   npx moisson prices run --sync          run again (changes nothing the same day)
   npx moisson prices archive --verify    re-archive the window and compare both sides

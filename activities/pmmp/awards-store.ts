@@ -6,7 +6,8 @@
  */
 import { and, asc, eq, inArray, isNotNull, sql, type SQL } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { achevements, attributions, bids, notices, type NewAttribution, type NewBid, type NoticeKind } from '../../schema/pmmp/tables';
+import { jsonRecordset } from '../engine/bulk';
+import { achevements, attributions, bids, notices, type NewAttribution, type NewBid, type NewNotice, type NoticeKind } from '../../schema/pmmp/tables';
 import { fold } from './awards/text';
 import { nameSimilarity } from './awards/names';
 import type { AchevementNotice, AwardNotice, ExtractionMethod } from './awards';
@@ -272,4 +273,90 @@ export async function storeAchevement(db: PostgresJsDatabase, key: NoticeKey, a:
       target: [achevements.orgAcronyme, achevements.refConsultation, achevements.idAvis],
       set: { ...values, updatedAt: sql`now()` },
     });
+}
+
+/** Notices per transaction of the bulk loader. */
+export const AWARD_BULK_CHUNK = 1_000;
+
+const NOTICE_PROPS = [
+  'orgAcronyme', 'refConsultation', 'idAvis', 'kind', 'url', 'annonceType', 'label', 'publishedOn', 'proofId', 'text', 'textMethod',
+  'ocrPages', 'ocrConfidence', 'parserVersion', 'parsedAt', 'awardReference', 'openingDate', 'commissionEndDate', 'documentDate',
+  'parseConfidence', 'parseWarnings',
+] as const satisfies readonly (keyof NewNotice)[];
+const ATTRIBUTION_PROPS = [
+  'orgAcronyme', 'refConsultation', 'idAvis', 'lotKey', 'status', 'winner', 'winnerIsGroupement', 'winnerMembers', 'amount', 'amountMin',
+  'bidderCount', 'openingDate', 'proofId',
+] as const satisfies readonly (keyof NewAttribution)[];
+const BID_PROPS = [
+  'orgAcronyme', 'refConsultation', 'idAvis', 'lotKey', 'bidderKey', 'bidder', 'isGroupement', 'members', 'amount', 'amountVerified',
+  'eliminated', 'eliminationReason', 'retained', 'proofId',
+] as const satisfies readonly (keyof NewBid)[];
+
+/**
+ * The bulk variant of `storeNoticeAward` for large loads (a backfill, a reparse of many proofs): the same
+ * rows (`awardRows`), the same replacement rule (a notice's attributions and bids are exactly those of
+ * its latest parse), one statement per table and chunk (rows as one JSON value), one transaction per chunk.
+ */
+export async function storeNoticeAwards(db: PostgresJsDatabase, records: NoticeAwardRecord[]): Promise<StoreCounts> {
+  const total: StoreCounts = { attributions: 0, bids: 0 };
+  for (let i = 0; i < records.length; i += AWARD_BULK_CHUNK) {
+    const chunk = [...new Map(records.slice(i, i + AWARD_BULK_CHUNK).map((r) => [`${r.orgAcronyme}\u0000${r.refConsultation}\u0000${r.idAvis}`, r])).values()];
+    const attributionRows: NewAttribution[] = [];
+    const bidRows: NewBid[] = [];
+    for (const r of chunk) {
+      const rows = awardRows({ orgAcronyme: r.orgAcronyme, refConsultation: r.refConsultation, idAvis: r.idAvis }, r.award, r.proofId);
+      attributionRows.push(...rows.attributions);
+      bidRows.push(...rows.bids);
+    }
+    const parsedAt = new Date().toISOString();
+    const noticeRows: NewNotice[] = chunk.map((r) => ({
+      orgAcronyme: r.orgAcronyme,
+      refConsultation: r.refConsultation,
+      idAvis: r.idAvis,
+      kind: r.kind,
+      url: r.url,
+      annonceType: r.annonceType ?? null,
+      label: r.label ?? null,
+      publishedOn: r.publishedOn ?? null,
+      proofId: r.proofId,
+      text: r.extracted.text,
+      textMethod: r.extracted.method,
+      ocrPages: r.extracted.ocrPages,
+      ocrConfidence: r.extracted.ocrConfidence,
+      parserVersion: r.parserVersion,
+      parsedAt,
+      awardReference: r.award.reference,
+      openingDate: r.award.openingDate,
+      commissionEndDate: r.award.commissionEndDate,
+      documentDate: r.award.documentDate,
+      parseConfidence: r.award.confidence,
+      parseWarnings: r.award.warnings,
+    }));
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`
+        insert into ${notices} ${jsonRecordset(notices, noticeRows, NOTICE_PROPS)}
+        on conflict (org_acronyme, ref_consultation, id_avis) do update set
+          kind = excluded.kind, url = excluded.url, proof_id = excluded.proof_id, text = excluded.text,
+          text_method = excluded.text_method, ocr_pages = excluded.ocr_pages, ocr_confidence = excluded.ocr_confidence,
+          parser_version = excluded.parser_version, parsed_at = excluded.parsed_at, award_reference = excluded.award_reference,
+          opening_date = excluded.opening_date, commission_end_date = excluded.commission_end_date,
+          document_date = excluded.document_date, parse_confidence = excluded.parse_confidence,
+          parse_warnings = excluded.parse_warnings, updated_at = now(),
+          -- What the list told us is not in the document: a reparse must not erase it.
+          annonce_type = coalesce(excluded.annonce_type, ${notices.annonceType}),
+          label = coalesce(excluded.label, ${notices.label}),
+          published_on = coalesce(excluded.published_on, ${notices.publishedOn})`);
+      const keys = JSON.stringify(chunk.map((r) => [r.orgAcronyme, r.refConsultation, r.idAvis]));
+      for (const table of [bids, attributions] as const) {
+        await tx.execute(sql`
+          delete from ${table} t using jsonb_array_elements(${keys}::jsonb) k
+          where t.org_acronyme = k->>0 and t.ref_consultation = k->>1 and t.id_avis = k->>2`);
+      }
+      if (attributionRows.length) await tx.execute(sql`insert into ${attributions} ${jsonRecordset(attributions, attributionRows, ATTRIBUTION_PROPS)}`);
+      if (bidRows.length) await tx.execute(sql`insert into ${bids} ${jsonRecordset(bids, bidRows, BID_PROPS)}`);
+    });
+    total.attributions += attributionRows.length;
+    total.bids += bidRows.length;
+  }
+  return total;
 }

@@ -4,8 +4,9 @@
  * page state) decides whether a row is rewritten, so `updated_at` means "the portal changed it".
  */
 import { createHash } from 'node:crypto';
-import { and, eq, notInArray, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, notInArray, sql } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { jsonRecordset } from '../engine/bulk';
 import { consultations, lots, notices, type MarketKind, type NewConsultation, type NewLot, type NewNotice, type NoticeKind } from '../../schema/pmmp/tables';
 import type { ConsultationDetailItem, ConsultationListItem, LotItem } from './parse/index';
 
@@ -189,4 +190,70 @@ export async function upsertDiscoveredNotices(db: Pick<PostgresJsDatabase, 'inse
         or (${notices.annonceType} is null and excluded.annonce_type is not null)
         or (${notices.publishedOn} is null and excluded.published_on is not null)`,
     });
+}
+
+/** Consultations per statement and transaction of the bulk loader. */
+export const BULK_CHUNK = 1_000;
+
+const CONSULTATION_PROPS = [
+  'orgAcronyme', 'refConsultation', 'reference', 'object', 'buyer', 'procedure', 'procedureCode', 'passationMode', 'category',
+  'marketKind', 'executionPlace', 'publishedOn', 'deadline', 'estimationTtc', 'cautionProvisoire', 'openingPlace',
+  'withdrawalAddress', 'submissionAddress', 'variantAllowed', 'reservedForSmallBusiness', 'siteVisits', 'qualifications',
+  'agrements', 'activityDomains', 'allotted', 'lotCount', 'detailUrl', 'listProofId', 'detailProofId', 'contentHash',
+] as const satisfies readonly (keyof NewConsultation)[];
+const LOT_PROPS = [
+  'orgAcronyme', 'refConsultation', 'lotNumber', 'object', 'category', 'description', 'estimationTtc', 'cautionProvisoire',
+  'qualifications', 'agrements', 'proofId',
+] as const satisfies readonly (keyof NewLot)[];
+
+/**
+ * The bulk variant of `upsertConsultation`, for backfills and large loads: the same rows (built by
+ * `buildConsultationRecord`), the same rule (an unchanged content hash rewrites nothing, a changed one
+ * replaces the lots), one statement per table and chunk (rows as one JSON value), one transaction per chunk.
+ */
+export async function upsertConsultations(db: PostgresJsDatabase, records: ConsultationRecord[]): Promise<Record<UpsertOutcome, number>> {
+  const counts: Record<UpsertOutcome, number> = { inserted: 0, updated: 0, unchanged: 0 };
+  const columns = getTableColumns(consultations);
+  const assignments = sql.raw(
+    CONSULTATION_PROPS.filter((p) => p !== 'orgAcronyme' && p !== 'refConsultation')
+      .map((p) => `"${columns[p].name}" = excluded."${columns[p].name}"`)
+      .join(', '),
+  );
+  for (let i = 0; i < records.length; i += BULK_CHUNK) {
+    const slice = records.slice(i, i + BULK_CHUNK);
+    // One row per key (the latest): ON CONFLICT refuses a statement touching the same row twice.
+    const chunk = [...new Map(slice.map((r) => [`${r.row.orgAcronyme}\u0000${r.row.refConsultation}`, r])).values()];
+    counts.unchanged += slice.length - chunk.length;
+    await db.transaction(async (tx) => {
+      const written = await tx.execute<{ org: string; ref: string; inserted: boolean }>(sql`
+        insert into ${consultations} ${jsonRecordset(consultations, chunk.map((r) => r.row), CONSULTATION_PROPS)}
+        on conflict (org_acronyme, ref_consultation) do update set ${assignments}, updated_at = now()
+        where ${consultations.contentHash} is distinct from excluded.content_hash
+        returning org_acronyme as org, ref_consultation as ref, (xmax = 0) as inserted`);
+      counts.unchanged += chunk.length - written.length;
+      for (const w of written) counts[w.inserted ? 'inserted' : 'updated'] += 1;
+      await upsertDiscoveredNotices(tx, chunk.flatMap((r) => r.notices));
+      if (written.length === 0) return;
+      const writtenKeys = new Set(written.map((w) => `${w.org}\u0000${w.ref}`));
+      const lotRows = chunk.filter((r) => writtenKeys.has(`${r.row.orgAcronyme}\u0000${r.row.refConsultation}`)).flatMap((r) => r.lots);
+      const keep = JSON.stringify(lotRows.map((l) => [l.orgAcronyme, l.refConsultation, l.lotNumber]));
+      const keys = JSON.stringify(written.map((w) => [w.org, w.ref]));
+      // Lots the new version no longer lists go; the others are upserted below.
+      await tx.execute(sql`
+        delete from ${lots} l
+        using jsonb_array_elements(${keys}::jsonb) k
+        where l.org_acronyme = k->>0 and l.ref_consultation = k->>1
+          and not exists (select 1 from jsonb_array_elements(${keep}::jsonb) e
+                          where e->>0 = l.org_acronyme and e->>1 = l.ref_consultation and (e->>2)::int = l.lot_number)`);
+      if (lotRows.length === 0) return;
+      await tx.execute(sql`
+        insert into ${lots} ${jsonRecordset(lots, lotRows, LOT_PROPS)}
+        on conflict (org_acronyme, ref_consultation, lot_number) do update set
+          object = excluded.object, category = excluded.category, description = excluded.description,
+          estimation_ttc = excluded.estimation_ttc, caution_provisoire = excluded.caution_provisoire,
+          qualifications = excluded.qualifications, agrements = excluded.agrements, proof_id = excluded.proof_id,
+          updated_at = now()`);
+    });
+  }
+  return counts;
 }

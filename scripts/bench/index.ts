@@ -15,11 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCoreConfig } from '../../schema/config';
 import { apisyncScenarios } from './apisync';
+import { apiScenarios } from './api';
 import { pricesScenarios } from './prices';
 import { redact, round, type BenchContext, type BenchResult, type Scenario } from './support';
 
 /** Every pipeline adds its scenarios here. */
-const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios];
+const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -5,7 +5,7 @@
 import { installAll } from './install';
 import { paths } from './paths';
 import { StackError } from './process';
-import { browserWorkerService, services, workerService, writeStackEnv } from './services';
+import { apiService, browserWorkerService, services, workerService, writeStackEnv } from './services';
 
 const log = (line: string) => console.log(`stack: ${line}`);
 
@@ -26,7 +26,7 @@ async function up(): Promise<void> {
 }
 
 async function down(): Promise<void> {
-  for (const service of [browserWorkerService(), workerService(), ...services().reverse()]) {
+  for (const service of [apiService(), browserWorkerService(), workerService(), ...services().reverse()]) {
     if (service.external) continue;
     await service.stop();
     log(`${service.name} stopped`);
@@ -34,13 +34,14 @@ async function down(): Promise<void> {
 }
 
 function status(): boolean {
-  const rows = [...services(), workerService(), browserWorkerService()].map((s) => s.status());
+  const rows = [...services(), workerService(), browserWorkerService(), apiService()].map((s) => s.status());
   const width = Math.max(...rows.map((r) => r.name.length));
   for (const r of rows) {
     const pid = r.pid ? ` pid ${r.pid}` : '';
     console.log(`  ${r.name.padEnd(width)}  ${r.state.padEnd(8)} ${r.address}${pid}${r.log && r.state !== 'external' ? `  log ${r.log}` : ''}`);
   }
-  return rows.filter((r) => !r.name.endsWith('worker')).every((r) => r.state !== 'stopped');
+  // The workers and the API are the demo's: the stack is up without them.
+  return rows.filter((r) => !r.name.endsWith('worker') && r.name !== 'api').every((r) => r.state !== 'stopped');
 }
 
 async function main(): Promise<void> {

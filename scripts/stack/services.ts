@@ -344,6 +344,26 @@ export function browserWorkerService(): Service {
   });
 }
 
+/** The REST API (`npm run api`); started by the demo, stopped by its pid. */
+export function apiService(): Service {
+  const port = Number(process.env.API_PORT ?? 8090);
+  return daemon({
+    name: 'api',
+    external: undefined,
+    address: `http://127.0.0.1:${port} (docs /docs)`,
+    port,
+    portVariable: 'API_PORT',
+    command: () => ({
+      cmd: process.execPath,
+      args: ['--import', 'tsx', 'api/server.ts'],
+      marker: 'api/server.ts',
+      env: { ...process.env, ...stackEnvironment(), API_PORT: String(port) },
+    }),
+    ready: () => portOpen(port),
+    timeoutMs: 60_000,
+  });
+}
+
 export function services(): Service[] {
   return [
     postgresService(),

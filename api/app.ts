@@ -1,0 +1,198 @@
+/**
+ * The REST API as a Fastify instance, built apart from the listening server (api/server.ts) so tests
+ * drive it in-process with `app.inject`. zod schemas validate every request and response and produce the
+ * OpenAPI 3.1 document (`/docs/json`, Swagger UI at `/docs`); responses are compressed; every request is
+ * logged as JSON by pino; `/health` checks PostgreSQL, MongoDB and Temporal; `/metrics` is Prometheus text.
+ */
+import compress from '@fastify/compress';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyServerOptions, type preValidationHookHandler } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { z } from 'zod';
+import { ReadKeys, SignatureVerifier } from './auth';
+import type { ApiContext, ZodApp } from './context';
+import { ErrorSchema, installErrorHandler } from './errors';
+import { pmmpRoutes } from './pmmp/routes';
+import { pricesRoutes } from './prices/routes';
+import { runsRoutes } from './runs/routes';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body exactly as received: what a request signature covers. */
+    rawBody?: string;
+  }
+}
+
+export const API_VERSION = '1.0.0';
+const BODY_LIMIT = 64 * 1024;
+
+export interface BuildOptions {
+  /** pino options, or false (tests). Default: JSON logs at `info`. */
+  logger?: FastifyServerOptions['logger'];
+  /** The signature verifier's clock (tests move it). */
+  signatureClock?: () => number;
+}
+
+export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promise<ZodApp> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: 'info', redact: ['req.headers["x-api-key"]', 'req.headers["x-signature"]'] },
+    bodyLimit: BODY_LIMIT,
+    trustProxy: ctx.config.trustProxy,
+    // Bad input answers 400 naming the field, whichever validator met it first.
+    ajv: { customOptions: { allErrors: true } },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const raw = typeof body === 'string' ? body : body.toString('utf8');
+    req.rawBody = raw;
+    if (raw.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(raw));
+    } catch (err) {
+      done(Object.assign(new Error(`body is not JSON: ${(err as Error).message}`), { statusCode: 400 }), undefined);
+    }
+  });
+
+  // ---- metrics
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'moisson_api_' });
+  const duration = new Histogram({
+    name: 'moisson_api_request_duration_seconds',
+    help: 'API request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'moisson_api_rejected_requests_total',
+    help: 'Requests answered 4xx, by route and status',
+    labelNames: ['route', 'status'],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    duration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 400 && reply.statusCode < 500) rejected.inc({ route, status: String(reply.statusCode) });
+  });
+
+  await app.register(compress, { threshold: 1024 });
+  await app.register(rateLimit, {
+    max: ctx.config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (req) => {
+      const key = req.headers['x-api-key'];
+      return typeof key === 'string' && key ? `key:${key}` : `ip:${req.ip}`;
+    },
+    errorResponseBuilder: (_req, c) => ({
+      statusCode: 429,
+      error: 'rate_limited',
+      message: `more than ${c.max} requests per minute from this client; retry in ${Math.ceil(c.ttl / 1000)} s`,
+    }),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'moisson API',
+        version: API_VERSION,
+        description:
+          "Morocco's public procurement (marchespublics.gov.ma) and daily prices as moisson collected them, and control of the pipeline runs. " +
+          'Reads are open, or need `X-API-Key` when the server lists keys (API_READ_KEYS). Writes are signed: `X-Timestamp` (unix seconds) and ' +
+          '`X-Signature` = hex HMAC-SHA256 of `<X-Timestamp>.<raw body>` with the shared secret; 300 s window, each signature accepted once. ' +
+          'Every error is JSON `{error, message, issues?: [{in, field, problem}]}`.',
+      },
+      tags: [
+        { name: 'procurement', description: 'consultations, notices, awards, statistics, exports, proofs' },
+        { name: 'prices', description: 'daily prices in MRU' },
+        { name: 'runs', description: 'pipeline runs through Temporal' },
+        { name: 'system', description: 'health and metrics' },
+      ],
+      components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // ---- authentication
+  const readKeys = new ReadKeys(ctx.config.readKeys);
+  const signatures = new SignatureVerifier({ secret: ctx.config.hmacSecret, windowMs: ctx.config.signatureWindowMs, now: opts.signatureClock });
+  app.addHook('onRequest', async (req) => {
+    if (req.method === 'GET' && req.url.startsWith('/api/')) readKeys.verify(req.headers);
+  });
+  const signed: preValidationHookHandler = (req, _reply, done) => {
+    try {
+      signatures.verify(req.headers, req.rawBody ?? '');
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  };
+
+  // ---- system
+  app.get('/health', {
+    schema: {
+      tags: ['system'],
+      summary: 'Whether PostgreSQL, MongoDB and Temporal answer; 503 names the ones that do not',
+      response: {
+        200: HealthSchema,
+        503: HealthSchema,
+      },
+    },
+    config: { rateLimit: false },
+    handler: async (_req, reply) => {
+      const entries = await Promise.all(
+        Object.entries(ctx.health).map(async ([name, check]) => {
+          const started = performance.now();
+          try {
+            await withTimeout(check(), 3_000, `${name} did not answer within 3 s`);
+            return [name, { status: 'up' as const, latency_ms: Math.round(performance.now() - started) }] as const;
+          } catch (err) {
+            return [name, { status: 'down' as const, latency_ms: Math.round(performance.now() - started), error: (err as Error).message }] as const;
+          }
+        }),
+      );
+      const checks = Object.fromEntries(entries);
+      const down = entries.filter(([, c]) => c.status === 'down').map(([n]) => n);
+      return reply.code(down.length ? 503 : 200).send({ status: down.length ? 'degraded' : 'ok', down, checks });
+    },
+  });
+  app.get('/metrics', {
+    schema: { tags: ['system'], summary: 'Prometheus metrics', response: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } } },
+    config: { rateLimit: false },
+    handler: async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()),
+  });
+
+  pmmpRoutes(app, ctx);
+  pricesRoutes(app, ctx);
+  runsRoutes(app, ctx, { preValidation: signed });
+  return app;
+}
+
+const HealthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    down: z.array(z.string()),
+    checks: z.record(z.string(), z.object({ status: z.enum(['up', 'down']), latency_ms: z.number(), error: z.string().optional() })),
+  })
+  .meta({ id: 'Health' });
+
+export { ErrorSchema };
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,26 @@
+/** What every route module receives: settings, database, proof store, Temporal, the clock. */
+import type { Client } from '@temporalio/client';
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Database } from '../activities/engine/db';
+import type { ProofStore } from '../activities/engine/proofs';
+import type { ApiConfig } from '../schema/config';
+
+export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** A dependency checked by /health: resolves when it answers, rejects with the reason otherwise. */
+export type HealthCheck = () => Promise<void>;
+
+export interface ApiContext {
+  config: ApiConfig;
+  db: Database;
+  proofs: ProofStore;
+  /** The Temporal client, connected on first use (the API serves data while Temporal is down). */
+  temporal(): Promise<Client>;
+  temporalTaskQueue: string;
+  temporalUiUrl: string;
+  temporalNamespace: string;
+  /** PostgreSQL, MongoDB, Temporal. */
+  health: Record<string, HealthCheck>;
+  now(): Date;
+}

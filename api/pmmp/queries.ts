@@ -1,0 +1,318 @@
+/**
+ * The SQL behind the procurement endpoints. Every value is a bound parameter (postgres.js tagged
+ * templates); only constants of this file are ever spliced as SQL text. Every list is bounded by a
+ * LIMIT, and every filter or sort has an index (drizzle/0004_pmmp_api_search.sql), so no request
+ * scans without bound.
+ */
+import type postgres from 'postgres';
+import { keysetPage, type Page, type SortColumn } from '../pagination';
+import type { AttributionQuery, ConsultationFilters, ConsultationListQuery, ConsultationSearchQuery, PvQuery } from './schemas';
+
+type Sql = postgres.Sql;
+type Fragment = postgres.Fragment;
+
+export const SEARCH_CONFIG = 'pmmp.moisson_fr';
+
+/** LIKE pattern of a user's text: its own % and _ are literal. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Casablanca's calendar day as a range of instants: deadlines are compared in the portal's time zone. */
+const dayStart = (sql: Sql, day: string) => sql`(${day}::date::timestamp at time zone 'Africa/Casablanca')`;
+const dayEnd = (sql: Sql, day: string) => sql`((${day}::date + 1)::timestamp at time zone 'Africa/Casablanca')`;
+
+/** Per consultation, the latest word on each lot (view pmmp.lot_results), summed up. */
+export function outcomeJoin(sql: Sql): Fragment {
+  return sql`left join lateral (
+      select bool_or(r.status = 'attribue') as awarded,
+             bool_and(r.status in ('infructueux', 'offre_excessive')) as unsuccessful
+      from pmmp.lot_results r
+      where r.org_acronyme = c.org_acronyme and r.ref_consultation = c.ref_consultation
+    ) o on true`;
+}
+
+export function statutExpr(sql: Sql, now: string): Fragment {
+  return sql`case when o.awarded then 'attribuee'
+                  when o.unsuccessful then 'infructueux'
+                  when c.deadline > ${now}::timestamptz then 'en_cours'
+                  else 'cloturee' end`;
+}
+
+export function consultationWhere(sql: Sql, f: ConsultationFilters, now: string): Fragment[] {
+  const where: Fragment[] = [];
+  if (f.type_marche) where.push(sql`c.market_kind = ${f.type_marche}`);
+  if (f.organisme) {
+    where.push(sql`(lower(c.org_acronyme) = lower(${f.organisme}) or pmmp.fold(c.buyer) like pmmp.fold(${containsPattern(f.organisme)}))`);
+  }
+  if (f.date_debut) where.push(sql`c.published_on >= ${f.date_debut}::date`);
+  if (f.date_fin) where.push(sql`c.published_on <= ${f.date_fin}::date`);
+  if (f.date_limite_debut) where.push(sql`c.deadline >= ${dayStart(sql, f.date_limite_debut)}`);
+  if (f.date_limite_fin) where.push(sql`c.deadline < ${dayEnd(sql, f.date_limite_fin)}`);
+  if (f.montant_min) where.push(sql`c.estimation_ttc >= ${f.montant_min}::numeric`);
+  if (f.montant_max) where.push(sql`c.estimation_ttc <= ${f.montant_max}::numeric`);
+  switch (f.statut) {
+    case 'attribuee':
+      where.push(sql`o.awarded`);
+      break;
+    case 'infructueux':
+      where.push(sql`o.awarded is not true and o.unsuccessful`);
+      break;
+    case 'en_cours':
+      where.push(sql`o.awarded is not true and o.unsuccessful is not true and c.deadline > ${now}::timestamptz`);
+      break;
+    case 'cloturee':
+      where.push(sql`o.awarded is not true and o.unsuccessful is not true and (c.deadline <= ${now}::timestamptz or c.deadline is null)`);
+      break;
+    default:
+      break;
+  }
+  return where;
+}
+
+function summaryColumns(sql: Sql, now: string): Fragment {
+  return sql`c.org_acronyme, c.ref_consultation, c.reference, c.object, c.buyer, c.procedure, c.category, c.market_kind,
+    c.execution_place, c.published_on, to_json(c.deadline) #>> '{}' as deadline, c.estimation_ttc, c.lot_count,
+    ${statutExpr(sql, now)} as statut`;
+}
+
+export interface ConsultationRow {
+  org_acronyme: string;
+  ref_consultation: string;
+  reference: string | null;
+  object: string | null;
+  buyer: string | null;
+  procedure: string | null;
+  category: string | null;
+  market_kind: 'travaux' | 'fournitures' | 'services' | null;
+  execution_place: string | null;
+  published_on: string | null;
+  deadline: string | null;
+  estimation_ttc: string | null;
+  lot_count: number | null;
+  statut: 'en_cours' | 'cloturee' | 'attribuee' | 'infructueux';
+}
+
+const CONSULTATION_SORT_COLUMNS = {
+  date_publication: (sql: Sql): SortColumn => ({ expr: sql`c.published_on`, type: 'date' }),
+  date_limite: (sql: Sql): SortColumn => ({ expr: sql`c.deadline`, type: 'timestamptz' }),
+  montant: (sql: Sql): SortColumn => ({ expr: sql`c.estimation_ttc`, type: 'numeric' }),
+} as const;
+
+export function listConsultations(sql: Sql, q: ConsultationListQuery, now: string): Promise<Page<ConsultationRow>> {
+  const desc = q.sort.startsWith('-');
+  const column = CONSULTATION_SORT_COLUMNS[q.sort.replace(/^-/, '') as keyof typeof CONSULTATION_SORT_COLUMNS](sql);
+  return keysetPage<ConsultationRow & Record<string, unknown>>({
+    sql,
+    select: sql`select ${summaryColumns(sql, now)}`,
+    from: sql`pmmp.consultations c ${outcomeJoin(sql)}`,
+    where: consultationWhere(sql, q, now),
+    sortName: q.sort,
+    sort: column,
+    dir: desc ? 'desc' : 'asc',
+    keys: [sql`c.org_acronyme`, sql`c.ref_consultation`],
+    limit: q.limit,
+    cursor: q.cursor,
+    offset: q.offset,
+  });
+}
+
+export interface SearchRow extends ConsultationRow {
+  rank: number;
+  hl_object: string | null;
+  hl_buyer: string | null;
+  hl_reference: string | null;
+}
+
+/** Whether the words give PostgreSQL anything to search for (stop words alone do not). */
+export async function searchableQuery(sql: Sql, q: string): Promise<boolean> {
+  const [row] = await sql<{ n: number }[]>`select numnode(websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q})) as n`;
+  return (row?.n ?? 0) > 0;
+}
+
+export async function searchConsultations(sql: Sql, q: ConsultationSearchQuery, now: string): Promise<{ rows: SearchRow[]; hasMore: boolean }> {
+  const where = consultationWhere(sql, q, now);
+  const filters = where.reduce((acc, p) => sql`${acc} and ${p}`, sql`c.search @@ query`);
+  const options = 'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
+  // Rank first (a cheap read of the stored tsvector), headlines only for the page's rows.
+  const rows = await sql<SearchRow[]>`
+    with query as (select websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q.q}) as query),
+    hits as (
+      select ${summaryColumns(sql, now)}, ts_rank_cd(c.search, query, 1) as rank, query
+      from pmmp.consultations c cross join query ${outcomeJoin(sql)}
+      where ${filters}
+      order by rank desc, c.published_on desc nulls last, c.org_acronyme, c.ref_consultation
+      offset ${q.offset ?? 0} limit ${q.limit + 1}
+    )
+    select h.org_acronyme, h.ref_consultation, h.reference, h.object, h.buyer, h.procedure, h.category, h.market_kind,
+           h.execution_place, h.published_on, h.deadline, h.estimation_ttc, h.lot_count, h.statut, h.rank::float8 as rank,
+           ts_headline(${SEARCH_CONFIG}::regconfig, h.object, h.query, ${options}) as hl_object,
+           ts_headline(${SEARCH_CONFIG}::regconfig, h.buyer, h.query, ${options}) as hl_buyer,
+           ts_headline(${SEARCH_CONFIG}::regconfig, h.reference, h.query, ${options}) as hl_reference
+    from hits h
+    order by h.rank desc, h.published_on desc nulls last, h.org_acronyme, h.ref_consultation`;
+  return { rows: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
+}
+
+export async function consultationDetail(sql: Sql, org: string, ref: string, now: string) {
+  const [row] = await sql`
+    select ${summaryColumns(sql, now)}, c.procedure_code, c.passation_mode, c.caution_provisoire, c.opening_place,
+           c.withdrawal_address, c.submission_address, c.variant_allowed, c.reserved_small_business, c.site_visits,
+           c.qualifications, c.agrements, c.activity_domains, c.allotted, c.detail_url,
+           to_json(c.first_seen_at) #>> '{}' as first_seen_at, to_json(c.updated_at) #>> '{}' as updated_at
+    from pmmp.consultations c ${outcomeJoin(sql)}
+    where c.org_acronyme = ${org} and c.ref_consultation = ${ref}`;
+  if (!row) return undefined;
+  const [lots, notices, attributions, bids] = await Promise.all([
+    sql`select lot_number, object, category, description, estimation_ttc, caution_provisoire, qualifications, agrements
+        from pmmp.lots where org_acronyme = ${org} and ref_consultation = ${ref} order by lot_number`,
+    sql`select id_avis, kind, label, url, published_on, proof_id, text_method, to_json(parsed_at) #>> '{}' as parsed_at
+        from pmmp.notices where org_acronyme = ${org} and ref_consultation = ${ref}
+        order by published_on nulls last, id_avis`,
+    sql`select a.id_avis, a.lot_key, a.status, a.winner, a.winner_is_groupement, a.winner_members, a.amount, a.amount_min,
+               a.bidder_count, a.opening_date, a.proof_id, n.kind as notice_kind, n.published_on as notice_published_on,
+               (r.id_avis is not null) as latest
+        from pmmp.attributions a
+        join pmmp.notices n using (org_acronyme, ref_consultation, id_avis)
+        left join pmmp.lot_results r
+          on r.org_acronyme = a.org_acronyme and r.ref_consultation = a.ref_consultation and r.lot_key = a.lot_key and r.id_avis = a.id_avis
+        where a.org_acronyme = ${org} and a.ref_consultation = ${ref}
+        order by a.lot_key, n.published_on nulls last, a.id_avis`,
+    sql`select id_avis, lot_key, bidder, is_groupement, members, amount, amount_verified, eliminated, elimination_reason, retained
+        from pmmp.bids where org_acronyme = ${org} and ref_consultation = ${ref}
+        order by lot_key, id_avis, amount nulls last, bidder_key`,
+  ]);
+  return { row, lots, notices, attributions, bids };
+}
+
+export interface PvRow {
+  org_acronyme: string;
+  ref_consultation: string;
+  id_avis: string;
+  reference: string | null;
+  object: string | null;
+  buyer: string | null;
+  label: string | null;
+  url: string;
+  published_on: string | null;
+  proof_id: string | null;
+  parsed_at: string | null;
+  lots_with_result: number;
+}
+
+export function listPv(sql: Sql, q: PvQuery): Promise<Page<PvRow>> {
+  const where: Fragment[] = [sql`n.kind = 'extrait_pv'`];
+  if (q.organisme) {
+    where.push(sql`(lower(n.org_acronyme) = lower(${q.organisme}) or pmmp.fold(c.buyer) like pmmp.fold(${containsPattern(q.organisme)}))`);
+  }
+  if (q.date_debut) where.push(sql`n.published_on >= ${q.date_debut}::date`);
+  if (q.date_fin) where.push(sql`n.published_on <= ${q.date_fin}::date`);
+  if (q.lu === 'true') where.push(sql`n.parsed_at is not null`);
+  if (q.lu === 'false') where.push(sql`n.parsed_at is null`);
+  return keysetPage<PvRow & Record<string, unknown>>({
+    sql,
+    select: sql`select n.org_acronyme, n.ref_consultation, n.id_avis, c.reference, c.object, c.buyer, n.label, n.url, n.published_on,
+      n.proof_id, to_json(n.parsed_at) #>> '{}' as parsed_at,
+      (select count(*)::int from pmmp.attributions a
+        where a.org_acronyme = n.org_acronyme and a.ref_consultation = n.ref_consultation and a.id_avis = n.id_avis) as lots_with_result`,
+    from: sql`pmmp.notices n left join pmmp.consultations c using (org_acronyme, ref_consultation)`,
+    where,
+    sortName: '-date',
+    sort: { expr: sql`n.published_on`, type: 'date' },
+    dir: 'desc',
+    keys: [sql`n.org_acronyme`, sql`n.ref_consultation`, sql`n.id_avis`],
+    limit: q.limit,
+    cursor: q.cursor,
+    offset: q.offset,
+  });
+}
+
+export interface AttributionRow {
+  org_acronyme: string;
+  ref_consultation: string;
+  id_avis: string;
+  lot_key: string;
+  status: string;
+  winner: string | null;
+  winner_is_groupement: boolean | null;
+  winner_members: string[];
+  amount: string | null;
+  amount_min: string | null;
+  bidder_count: number | null;
+  opening_date: string | null;
+  proof_id: string | null;
+  notice_kind: string;
+  notice_published_on: string | null;
+}
+
+/**
+ * The latest word on a lot, as view pmmp.lot_results orders it (résultat définitif first, then the
+ * newest notice, then the highest id_avis), written as "no better notice states this lot" so the
+ * planner can walk an index in the requested order instead of computing the whole view.
+ */
+function latestWord(sql: Sql): Fragment {
+  return sql`not exists (
+    select 1 from pmmp.attributions a2
+    join pmmp.notices n2 on n2.org_acronyme = a2.org_acronyme and n2.ref_consultation = a2.ref_consultation and n2.id_avis = a2.id_avis
+    where a2.org_acronyme = a.org_acronyme and a2.ref_consultation = a.ref_consultation and a2.lot_key = a.lot_key
+      and a2.id_avis <> a.id_avis
+      and ((n2.kind = 'resultat_definitif'), coalesce(n2.published_on, '-infinity'::date), a2.id_avis)
+        > ((n.kind = 'resultat_definitif'), coalesce(n.published_on, '-infinity'::date), a.id_avis))`;
+}
+
+export function attributionWhere(sql: Sql, q: Omit<AttributionQuery, 'sort' | 'limit' | 'cursor' | 'offset'>): Fragment[] {
+  const where: Fragment[] = [latestWord(sql)];
+  if (q.entreprise) where.push(sql`pmmp.fold(a.winner) like pmmp.fold(${containsPattern(q.entreprise)})`);
+  if (q.montant_min) where.push(sql`a.amount >= ${q.montant_min}::numeric`);
+  if (q.montant_max) where.push(sql`a.amount <= ${q.montant_max}::numeric`);
+  if (q.organisme) {
+    where.push(sql`(lower(a.org_acronyme) = lower(${q.organisme}) or exists (
+      select 1 from pmmp.consultations c where c.org_acronyme = a.org_acronyme and c.ref_consultation = a.ref_consultation
+        and pmmp.fold(c.buyer) like pmmp.fold(${containsPattern(q.organisme)})))`);
+  }
+  if (q.date_debut) where.push(sql`n.published_on >= ${q.date_debut}::date`);
+  if (q.date_fin) where.push(sql`n.published_on <= ${q.date_fin}::date`);
+  if (q.statut) where.push(sql`a.status = ${q.statut}`);
+  return where;
+}
+
+export const ATTRIBUTION_COLUMNS = (sql: Sql) => sql`a.org_acronyme, a.ref_consultation, a.id_avis, a.lot_key, a.status, a.winner,
+  a.winner_is_groupement, a.winner_members, a.amount, a.amount_min, a.bidder_count, a.opening_date, a.proof_id,
+  n.kind as notice_kind, n.published_on as notice_published_on`;
+
+export function listAttributions(sql: Sql, q: AttributionQuery): Promise<Page<AttributionRow>> {
+  const desc = q.sort.startsWith('-');
+  const sort: SortColumn = q.sort.endsWith('montant') ? { expr: sql`a.amount`, type: 'numeric' } : { expr: sql`n.published_on`, type: 'date' };
+  return keysetPage<AttributionRow & Record<string, unknown>>({
+    sql,
+    select: sql`select ${ATTRIBUTION_COLUMNS(sql)}`,
+    from: sql`pmmp.attributions a join pmmp.notices n using (org_acronyme, ref_consultation, id_avis)`,
+    where: attributionWhere(sql, q),
+    sortName: q.sort,
+    sort,
+    dir: desc ? 'desc' : 'asc',
+    keys: [sql`a.org_acronyme`, sql`a.ref_consultation`, sql`a.lot_key`],
+    limit: q.limit,
+    cursor: q.cursor,
+    offset: q.offset,
+  });
+}
+
+/** Streams rows a batch at a time (a server-side cursor): memory stays flat whatever the table size. */
+export function exportConsultations(sql: Sql, f: ConsultationFilters, now: string, batch = 1000): AsyncIterable<ConsultationRow[]> {
+  const where = consultationWhere(sql, f, now).reduce((acc, p) => sql`${acc} and ${p}`, sql`true`);
+  return sql<ConsultationRow[]>`
+    select ${summaryColumns(sql, now)}, c.procedure_code, c.passation_mode, c.caution_provisoire, c.detail_url
+    from pmmp.consultations c ${outcomeJoin(sql)}
+    where ${where}
+    order by c.org_acronyme, c.ref_consultation`.cursor(batch);
+}
+
+export function exportAttributions(sql: Sql, f: Omit<AttributionQuery, 'sort' | 'limit' | 'cursor' | 'offset'>, batch = 1000): AsyncIterable<AttributionRow[]> {
+  const where = attributionWhere(sql, f).reduce((acc, p) => sql`${acc} and ${p}`);
+  return sql<AttributionRow[]>`
+    select ${ATTRIBUTION_COLUMNS(sql)}
+    from pmmp.attributions a join pmmp.notices n using (org_acronyme, ref_consultation, id_avis)
+    where ${where}
+    order by a.org_acronyme, a.ref_consultation, a.lot_key`.cursor(batch);
+}

@@ -1,0 +1,358 @@
+/** Procurement endpoints under /api/v1: consultations, search, PV, attributions, statistics, exports, proofs. */
+import { Readable } from 'node:stream';
+import type postgres from 'postgres';
+import { z } from 'zod';
+import { ProofCorruptedError, ProofNotFoundError } from '../../activities/engine/proofs';
+import { badRequest, commonErrors, ErrorSchema, notFound } from '../errors';
+import type { ApiContext, ZodApp } from '../context';
+import {
+  consultationDetail,
+  exportAttributions,
+  exportConsultations,
+  listAttributions,
+  listConsultations,
+  listPv,
+  searchableQuery,
+  searchConsultations,
+  type AttributionRow,
+  type ConsultationRow,
+} from './queries';
+import {
+  attributionQuery,
+  AttributionListSchema,
+  CONSULTATION_KEY_PARAMS,
+  ConsultationDetailSchema,
+  consultationListQuery,
+  ConsultationListSchema,
+  consultationSearchQuery,
+  exportQuery,
+  pvQuery,
+  PvListSchema,
+  SearchResultSchema,
+  statsQuery,
+  StatsSchema,
+  topQuery,
+  TopBuyersSchema,
+  TopWinnersSchema,
+  type ExportQuery,
+} from './schemas';
+
+const V1 = '/api/v1';
+const consultationLink = (org: string, ref: string) => `${V1}/consultations/${encodeURIComponent(org)}/${encodeURIComponent(ref)}`;
+const proofLink = (id: string | null) => (id ? `${V1}/proofs/${id}` : undefined);
+const links = (entries: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(entries).filter((e): e is [string, string] => e[1] !== undefined));
+
+function summary(r: ConsultationRow) {
+  return {
+    org_acronyme: r.org_acronyme,
+    ref_consultation: r.ref_consultation,
+    reference: r.reference,
+    object: r.object,
+    buyer: r.buyer,
+    procedure: r.procedure,
+    category: r.category,
+    market_kind: r.market_kind,
+    execution_place: r.execution_place,
+    published_on: r.published_on,
+    deadline: r.deadline,
+    estimation_ttc: r.estimation_ttc,
+    lot_count: r.lot_count,
+    statut: r.statut,
+    links: { self: consultationLink(r.org_acronyme, r.ref_consultation) },
+  };
+}
+
+function attribution(r: AttributionRow) {
+  const { proof_id, ...rest } = r;
+  return { ...rest, links: links({ consultation: consultationLink(r.org_acronyme, r.ref_consultation), proof: proofLink(proof_id) }) };
+}
+
+function pageInfo(limit: number, page: { hasMore: boolean; nextCursor: string | null }, offset: number | undefined, maxOffset: number) {
+  return {
+    limit,
+    has_more: page.hasMore,
+    next_cursor: page.nextCursor,
+    ...(offset === undefined ? {} : { offset, next_offset: page.hasMore && offset + limit <= maxOffset ? offset + limit : null }),
+  };
+}
+
+export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
+  const limits = { maxPageSize: ctx.config.maxPageSize, maxOffset: ctx.config.maxOffset };
+  const sql = ctx.db.sql;
+  const now = () => ctx.now().toISOString();
+  const tags = ['procurement'];
+
+  app.get(`${V1}/consultations`, {
+    schema: {
+      tags,
+      summary: 'Consultations, filtered and sorted, a page at a time',
+      querystring: consultationListQuery(limits),
+      response: { 200: ConsultationListSchema, ...commonErrors },
+    },
+    handler: async (req) => {
+      const page = await listConsultations(sql, req.query, now());
+      return { items: page.rows.map(summary), page: pageInfo(req.query.limit, page, req.query.offset, limits.maxOffset) };
+    },
+  });
+
+  app.get(`${V1}/consultations/search`, {
+    schema: {
+      tags,
+      summary: 'French full-text search over reference, object and buyer, ranked, with highlighted snippets',
+      querystring: consultationSearchQuery(limits),
+      response: { 200: SearchResultSchema, ...commonErrors },
+    },
+    handler: async (req) => {
+      if (!(await searchableQuery(sql, req.query.q))) {
+        throw badRequest([{ in: 'query', field: 'q', problem: 'has no searchable word (only stop words or punctuation)' }]);
+      }
+      const { rows, hasMore } = await searchConsultations(sql, req.query, now());
+      return {
+        query: req.query.q,
+        items: rows.map((r) => ({ ...summary(r), rank: r.rank, highlights: { object: r.hl_object, buyer: r.hl_buyer, reference: r.hl_reference } })),
+        page: pageInfo(req.query.limit, { hasMore, nextCursor: null }, req.query.offset ?? 0, limits.maxOffset),
+      };
+    },
+  });
+
+  app.get(`${V1}/consultations/:org/:ref`, {
+    schema: {
+      tags,
+      summary: 'One consultation with its lots, notices (with proof links), attributions and bids',
+      params: CONSULTATION_KEY_PARAMS,
+      response: { 200: ConsultationDetailSchema, 404: ErrorSchema, ...commonErrors },
+    },
+    handler: async (req) => {
+      const { org, ref } = req.params;
+      const found = await consultationDetail(sql, org, ref, now());
+      if (!found) throw notFound(`no consultation ${org}/${ref}`);
+      const r = found.row as unknown as ConsultationRow & Record<string, unknown>;
+      return {
+        ...summary(r),
+        procedure_code: r.procedure_code as string | null,
+        passation_mode: r.passation_mode as string | null,
+        caution_provisoire: r.caution_provisoire as string | null,
+        opening_place: r.opening_place as string | null,
+        withdrawal_address: r.withdrawal_address as string | null,
+        submission_address: r.submission_address as string | null,
+        variant_allowed: r.variant_allowed as boolean | null,
+        reserved_small_business: r.reserved_small_business as boolean | null,
+        site_visits: r.site_visits as { at: string | null; place: string | null }[],
+        qualifications: r.qualifications as string[],
+        agrements: r.agrements as string[],
+        activity_domains: r.activity_domains as string[],
+        allotted: r.allotted as boolean | null,
+        detail_url: r.detail_url as string | null,
+        first_seen_at: r.first_seen_at as string,
+        updated_at: r.updated_at as string,
+        lots: found.lots as never,
+        notices: found.notices.map((n) => ({ ...(n as never as Record<string, unknown>), links: links({ proof: proofLink(n.proof_id as string | null) }) })) as never,
+        attributions: found.attributions.map((a) => {
+          const { proof_id, ...rest } = a as Record<string, unknown>;
+          return { ...rest, links: links({ proof: proofLink(proof_id as string | null) }) };
+        }) as never,
+        bids: found.bids as never,
+      };
+    },
+  });
+
+  app.get(`${V1}/pv`, {
+    schema: {
+      tags,
+      summary: "Extraits de procès-verbal (notices of kind extrait_pv), newest first",
+      querystring: pvQuery(limits),
+      response: { 200: PvListSchema, ...commonErrors },
+    },
+    handler: async (req) => {
+      const page = await listPv(sql, req.query);
+      return {
+        items: page.rows.map((r) => ({ ...r, links: links({ consultation: consultationLink(r.org_acronyme, r.ref_consultation), proof: proofLink(r.proof_id) }) })),
+        page: pageInfo(req.query.limit, page, req.query.offset, limits.maxOffset),
+      };
+    },
+  });
+
+  app.get(`${V1}/attributions`, {
+    schema: {
+      tags,
+      summary: 'Lot results: the latest word on each lot (résultat définitif over extrait de PV)',
+      querystring: attributionQuery(limits),
+      response: { 200: AttributionListSchema, ...commonErrors },
+    },
+    handler: async (req) => {
+      const page = await listAttributions(sql, req.query);
+      return { items: page.rows.map(attribution), page: pageInfo(req.query.limit, page, req.query.offset, limits.maxOffset) };
+    },
+  });
+
+  const statsNote = 'From the materialized views pmmp.stats_monthly, top_buyers and top_winners, refreshed after each pmmp run.';
+
+  app.get(`${V1}/stats`, {
+    schema: { tags, summary: 'Monthly statistics by kind of market', description: statsNote, querystring: statsQuery, response: { 200: StatsSchema, ...commonErrors } },
+    handler: async (req) => {
+      const q = req.query;
+      const where = [
+        q.mois_debut ? sql`month >= ${`${q.mois_debut}-01`}::date` : sql`true`,
+        q.mois_fin ? sql`month <= ${`${q.mois_fin}-01`}::date` : sql`true`,
+        q.type_marche ? sql`market_kind = ${q.type_marche}` : sql`true`,
+      ].reduce((acc, p) => sql`${acc} and ${p}`);
+      const months = await sql<
+        { month: string; market_kind: string; consultations: number; estimation_ttc_total: string | null; lots_awarded: number; lots_unsuccessful: number; awarded_amount_total: string | null }[]
+      >`select to_char(month, 'YYYY-MM') as month, market_kind, consultations, estimation_ttc_total, lots_awarded, lots_unsuccessful, awarded_amount_total
+        from pmmp.stats_monthly where ${where} order by month desc, market_kind limit 1200`;
+      const [totals] = await sql<
+        { consultations: number; estimation_ttc_total: string | null; lots_awarded: number; lots_unsuccessful: number; awarded_amount_total: string | null }[]
+      >`select coalesce(sum(consultations), 0)::int as consultations, sum(estimation_ttc_total) as estimation_ttc_total,
+               coalesce(sum(lots_awarded), 0)::int as lots_awarded, coalesce(sum(lots_unsuccessful), 0)::int as lots_unsuccessful,
+               sum(awarded_amount_total) as awarded_amount_total
+        from pmmp.stats_monthly where ${where}`;
+      return { totals: totals!, months: [...months], note: statsNote };
+    },
+  });
+
+  app.get(`${V1}/stats/organismes`, {
+    schema: { tags, summary: 'Top buyers', description: statsNote, querystring: topQuery, response: { 200: TopBuyersSchema, ...commonErrors } },
+    handler: async (req) => {
+      const order = req.query.tri === 'montant' ? sql`awarded_amount_total desc nulls last, consultations desc` : sql`consultations desc, awarded_amount_total desc nulls last`;
+      const items = await sql`select buyer, consultations, estimation_ttc_total, lots_awarded, awarded_amount_total, last_published_on
+        from pmmp.top_buyers order by ${order}, buyer limit ${req.query.limit}`;
+      return { items: items as never };
+    },
+  });
+
+  app.get(`${V1}/stats/attributaires`, {
+    schema: { tags, summary: 'Top winners', description: statsNote, querystring: topQuery, response: { 200: TopWinnersSchema, ...commonErrors } },
+    handler: async (req) => {
+      const order = req.query.tri === 'montant' ? sql`awarded_amount_total desc nulls last, lots_won desc` : sql`lots_won desc, awarded_amount_total desc nulls last`;
+      const items = await sql`select winner, lots_won, consultations_won, awarded_amount_total, buyers, ever_in_groupement
+        from pmmp.top_winners order by ${order}, winner limit ${req.query.limit}`;
+      return { items: items as never };
+    },
+  });
+
+  const exportDescription =
+    'Every matching row, streamed (a server-side cursor: memory stays flat whatever the size), in key order. ' +
+    'CSV: RFC 4180, UTF-8, header row; a cell starting with = + - @ is prefixed with an apostrophe so spreadsheets never run it as a formula.';
+  for (const format of ['csv', 'jsonl'] as const) {
+    app.get(`${V1}/export/${format}`, {
+      schema: {
+        tags,
+        summary: `Export as ${format === 'csv' ? 'CSV' : 'JSON Lines'}`,
+        description: exportDescription,
+        querystring: exportQuery,
+        response: {
+          200: { description: 'the rows', content: { [format === 'csv' ? 'text/csv' : 'application/x-ndjson']: { schema: z.string() } } },
+          ...commonErrors,
+        },
+      },
+      handler: async (req, reply) => {
+        const rows = exportRows(ctx, req.query, now());
+        const stamp = ctx.now().toISOString().slice(0, 10);
+        void reply
+          .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${req.query.dataset}-${stamp}.${format}"`);
+        return reply.send(Readable.from(format === 'csv' ? toCsv(rows.columns, rows.batches) : toJsonl(rows.batches)) as never);
+      },
+    });
+  }
+
+  app.get(`${V1}/proofs/:id`, {
+    schema: {
+      tags,
+      summary: 'An archived page or document, byte for byte as it was fetched',
+      description: 'Headers: Content-Type as the server sent it, X-Proof-Url, X-Proof-Fetched-At. HTML is served sandboxed (no script runs).',
+      params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{64}$/, 'must be a proof id: 64 lowercase hex digits (sha256)') }),
+      response: {
+        200: { description: 'the bytes', content: { 'application/octet-stream': { schema: z.string() } } },
+        404: ErrorSchema,
+        ...commonErrors,
+      },
+    },
+    handler: async (req, reply) => {
+      try {
+        const proof = await ctx.proofs.get(req.params.id);
+        void reply
+          .header('content-type', proof.contentType ?? 'application/octet-stream')
+          .header('content-length', String(proof.body.length))
+          .header('etag', `"${proof.proofId}"`)
+          .header('cache-control', 'public, max-age=31536000, immutable')
+          .header('content-security-policy', 'sandbox')
+          .header('x-content-type-options', 'nosniff')
+          .header('x-proof-url', encodeURI(proof.url))
+          .header('x-proof-fetched-at', proof.fetchedAt.toISOString());
+        return reply.send(proof.body as never);
+      } catch (err) {
+        if (err instanceof ProofNotFoundError) throw notFound(`no archived proof ${req.params.id}`);
+        if (err instanceof ProofCorruptedError) req.log.error({ err }, 'archived proof is damaged');
+        throw err;
+      }
+    },
+  });
+}
+
+interface ExportRows {
+  columns: string[];
+  batches: AsyncIterable<Record<string, unknown>[]>;
+}
+
+const CONSULTATION_ONLY = ['statut', 'type_marche', 'date_limite_debut', 'date_limite_fin'] as const;
+
+function exportRows(ctx: ApiContext, q: ExportQuery, now: string): ExportRows {
+  if (q.dataset === 'attributions') {
+    const wrong = CONSULTATION_ONLY.filter((k) => q[k] !== undefined);
+    if (wrong.length) throw badRequest(wrong.map((field) => ({ in: 'query' as const, field, problem: 'applies to dataset=consultations only' })));
+    const filters = { entreprise: q.entreprise, montant_min: q.montant_min, montant_max: q.montant_max, organisme: q.organisme, date_debut: q.date_debut, date_fin: q.date_fin };
+    return {
+      columns: ['org_acronyme', 'ref_consultation', 'id_avis', 'lot_key', 'status', 'winner', 'winner_is_groupement', 'amount', 'amount_min', 'bidder_count', 'opening_date', 'notice_kind', 'notice_published_on', 'proof_id'],
+      batches: streamed(ctx, (sql) => exportAttributions(sql, filters) as AsyncIterable<Record<string, unknown>[]>),
+    };
+  }
+  if (q.entreprise !== undefined) throw badRequest([{ in: 'query', field: 'entreprise', problem: 'applies to dataset=attributions only' }]);
+  return {
+    columns: ['org_acronyme', 'ref_consultation', 'reference', 'object', 'buyer', 'procedure', 'procedure_code', 'passation_mode', 'category', 'market_kind', 'execution_place', 'published_on', 'deadline', 'estimation_ttc', 'caution_provisoire', 'lot_count', 'statut', 'detail_url'],
+    batches: streamed(ctx, (sql) => exportConsultations(sql, q, now) as AsyncIterable<Record<string, unknown>[]>),
+  };
+}
+
+/**
+ * An export holds one connection for as long as the client reads: the statement timeout (a guard for
+ * page queries) would cut a large export mid-way, so that connection runs without it. The connection
+ * goes back to the pool when the export ends or the client goes away (the stream's return()).
+ */
+async function* streamed(ctx: ApiContext, query: (sql: postgres.Sql) => AsyncIterable<Record<string, unknown>[]>): AsyncGenerator<Record<string, unknown>[]> {
+  const reserved = await ctx.db.sql.reserve();
+  try {
+    await reserved`select set_config('statement_timeout', '0', false)`;
+    yield* query(reserved);
+  } finally {
+    await reserved`select set_config('statement_timeout', ${String(ctx.config.statementTimeoutMs)}, false)`.catch(() => undefined);
+    reserved.release();
+  }
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value as number | boolean);
+  if (typeof value === 'string' && FORMULA_START.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+async function* toCsv(columns: string[], batches: AsyncIterable<Record<string, unknown>[]>): AsyncGenerator<string> {
+  yield `${columns.join(',')}\r\n`;
+  for await (const batch of batches) {
+    let chunk = '';
+    for (const row of batch) chunk += `${columns.map((c) => csvCell(row[c])).join(',')}\r\n`;
+    yield chunk;
+  }
+}
+
+async function* toJsonl(batches: AsyncIterable<Record<string, unknown>[]>): AsyncGenerator<string> {
+  for await (const batch of batches) {
+    let chunk = '';
+    for (const row of batch) chunk += `${JSON.stringify(row)}\n`;
+    yield chunk;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The API's connections, from configuration: PostgreSQL (sessions in Casablanca time, a statement
+ * timeout), the proof store, and Temporal and MongoDB connected on first use, so the API starts and
+ * serves data while either is down (and /health says so).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { connectMongo, connectPostgres, type Archive } from '../activities/engine/db';
+import { createProofStore } from '../activities/engine/proofs';
+import { loadApiConfig, loadCoreConfig, loadFetchConfig, type ApiConfig, type CoreConfig } from '../schema/config';
+import type { ApiContext } from './context';
+
+export interface ApiRuntime {
+  ctx: ApiContext;
+  core: CoreConfig;
+  close(): Promise<void>;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function createApiRuntime(env: Env = process.env, overrides: { config?: Partial<ApiConfig>; now?: () => Date } = {}): ApiRuntime {
+  const core = loadCoreConfig(env);
+  const config = { ...loadApiConfig(env), ...overrides.config };
+  const fetchConfig = loadFetchConfig(env);
+  const db = connectPostgres(core.databaseUrl, {
+    max: 10,
+    connection: { application_name: 'moisson-api', TimeZone: 'Africa/Casablanca', statement_timeout: config.statementTimeoutMs },
+  });
+
+  let temporal: Promise<Client> | undefined;
+  const connectTemporal = () => {
+    temporal ??= Connection.connect({ address: core.temporal.address, connectTimeout: '3s' })
+      .then((connection) => new Client({ connection, namespace: core.temporal.namespace }))
+      .catch((err: unknown) => {
+        temporal = undefined; // the next request tries again
+        throw err;
+      });
+    return temporal;
+  };
+  let mongo: Promise<Archive> | undefined;
+  const connectArchive = () => {
+    mongo ??= connectMongo(core.mongoUrl).catch((err: unknown) => {
+      mongo = undefined;
+      throw err;
+    });
+    return mongo;
+  };
+
+  const ctx: ApiContext = {
+    config,
+    db,
+    proofs: createProofStore({ db: db.db, dir: fetchConfig.proofStoreDir }),
+    temporal: connectTemporal,
+    temporalTaskQueue: core.temporal.taskQueue,
+    temporalUiUrl: core.temporal.uiUrl,
+    temporalNamespace: core.temporal.namespace,
+    now: overrides.now ?? (() => new Date()),
+    health: {
+      postgresql: async () => {
+        await db.sql`select 1`;
+      },
+      mongodb: async () => {
+        const archive = await connectArchive();
+        await archive.db.command({ ping: 1 });
+      },
+      temporal: async () => {
+        const client = await connectTemporal();
+        await client.workflowService.getSystemInfo({});
+      },
+    },
+  };
+  return {
+    ctx,
+    core,
+    async close() {
+      await Promise.allSettled([
+        db.close(),
+        temporal?.then((c) => c.connection.close()),
+        mongo?.then((m) => m.close()),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * The REST API under concurrent load on a realistic data set (`--rows` consultations, 100,000 by
+ * default: the portal replica's model loaded through the pipeline's loaders, tests/api/dataset.ts, cloned
+ * from its cached template). The API runs as `npm run api` does, in its own process; autocannon (from
+ * this process) keeps CONNECTIONS requests in flight for DURATION_S per endpoint and reports requests/s
+ * and latency percentiles. The export is measured apart: one full CSV of every consultation, rows/s and
+ * the server's peak RSS while it streams.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { cachedDatasetDatabase, DATASET_TODAY } from '../../tests/api/dataset';
+import { describePostgres, round, seededRandom, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
+
+const CONNECTIONS = 16;
+const DURATION_S = 15;
+const PORT = 18_090;
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+const SEARCHES = ['route', 'équipements médicaux', 'construction école', 'nettoyage des locaux', 'matériel informatique', 'assainissement', 'gardiennage', 'fournitures de bureau'];
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function startServer(databaseUrl: string, proofDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PROOF_STORE_DIR: proofDir,
+      API_PORT: String(PORT),
+      API_HOST: '127.0.0.1',
+      API_RATE_LIMIT_PER_MINUTE: '100000000',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await withDeadline(
+    (async () => {
+      for (;;) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${PORT}/docs/json`);
+          if (res.ok) return;
+        } catch {
+          // not up yet
+        }
+        if (child.exitCode !== null) throw new Error(`the API exited with code ${child.exitCode}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })(),
+    60_000,
+    'starting the API',
+  );
+  return child;
+}
+
+interface Load {
+  requests: { path: string }[];
+}
+
+async function hammer(name: string, load: Load): Promise<autocannon.Result> {
+  let i = 0;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${PORT}`,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (req) => ({ ...req, path: load.requests[i++ % load.requests.length]!.path }),
+      },
+    ],
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+  return result;
+}
+
+function toResult(r: autocannon.Result, params: Record<string, unknown>): BenchResult {
+  return {
+    value: round(r.requests.average, 1),
+    unit: 'requests/s',
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    params: { connections: CONNECTIONS, durationS: DURATION_S, requests: r.requests.total, ...params },
+  };
+}
+
+const apiScenario: Scenario = {
+  produces: ['api.list', 'api.detail', 'api.search', 'api.export'],
+  description: 'REST API under concurrent load (autocannon) on the consultations data set: list, detail, search, full CSV export',
+  async run(ctx: BenchContext) {
+    const data = await cachedDatasetDatabase(ctx.databaseUrl, `${ctx.namePrefix}_api`, { consultations: ctx.rows, log: ctx.log });
+    const unregister = ctx.onCleanup(() => data.drop());
+    let server: ChildProcess | undefined;
+    try {
+      const random = seededRandom(7);
+      const keys = await data.sql<{ org: string; ref: string }[]>`
+        select org_acronyme as org, ref_consultation as ref from pmmp.consultations tablesample bernoulli (2) repeatable (7) limit 2000`;
+      const orgs = await data.sql<{ org: string }[]>`select distinct org_acronyme as org from pmmp.consultations limit 200`;
+      const backend = await describePostgres(data.sql);
+      await data.close();
+      server = await startServer(data.url, data.proofDir);
+      const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
+      const common = { consultations: ctx.rows, backend, today: DATASET_TODAY };
+      const results: Record<string, BenchResult> = {};
+
+      if (ctx.wants('api.list')) {
+        const filters = ['', 'type_marche=travaux', 'statut=en_cours', 'date_debut=2025-01-01&date_fin=2025-12-31', 'sort=-montant', 'montant_min=1000000&sort=date_limite'];
+        const requests = Array.from({ length: 500 }, () => {
+          const f = pick(filters);
+          const org = random() < 0.3 ? `organisme=${pick(orgs).org}&` : '';
+          return { path: `/api/v1/consultations?${org}${f}&limit=50` };
+        });
+        ctx.log('  list…');
+        results['api.list'] = toResult(await hammer('list', { requests }), { ...common, mix: 'no filter, kind, statut, year, amount sort, deadline sort; 30% by organisation; 50 rows a page' });
+      }
+      if (ctx.wants('api.detail')) {
+        const requests = Array.from({ length: 2000 }, () => {
+          const k = pick(keys);
+          return { path: `/api/v1/consultations/${k.org}/${k.ref}` };
+        });
+        ctx.log('  detail…');
+        results['api.detail'] = toResult(await hammer('detail', { requests }), { ...common, mix: '2,000 random consultations with lots, notices, attributions and bids' });
+      }
+      if (ctx.wants('api.search')) {
+        const requests = Array.from({ length: 200 }, () => ({ path: `/api/v1/consultations/search?q=${encodeURIComponent(pick(SEARCHES))}&limit=20` }));
+        ctx.log('  search…');
+        results['api.search'] = toResult(await hammer('search', { requests }), { ...common, mix: `${SEARCHES.length} French queries, ranked, 20 hits with highlights` });
+      }
+      if (ctx.wants('api.export')) {
+        ctx.log('  export…');
+        const pid = server.pid!;
+        const before = rssMb(pid);
+        let peak = before;
+        const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
+        const started = performance.now();
+        let rows = -1;
+        let bytes = 0;
+        try {
+          const res = await fetch(`http://127.0.0.1:${PORT}/api/v1/export/csv`, { headers: { 'accept-encoding': 'identity' } });
+          if (!res.ok) throw new Error(`export answered ${res.status}`);
+          for await (const chunk of res.body!) {
+            bytes += chunk.length;
+            for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) rows += 1;
+          }
+        } finally {
+          clearInterval(timer);
+        }
+        const ms = performance.now() - started;
+        if (rows !== ctx.rows) throw new Error(`export gave ${rows} rows, expected ${ctx.rows}`);
+        results['api.export'] = {
+          value: round(rows / (ms / 1000), 0),
+          unit: 'rows/s',
+          peakRssMb: round(peak, 1),
+          params: { ...common, format: 'csv', bytes, wallMs: round(ms, 0), serverRssBeforeMb: round(before, 1), note: 'peakRssMb is the API process while it streams every row' },
+        };
+      }
+      return results;
+    } finally {
+      if (server && server.exitCode === null) {
+        server.kill('SIGTERM');
+        await new Promise((r) => server!.once('exit', r));
+      }
+      unregister();
+      await data.drop();
+    }
+  },
+};
+
+export const apiScenarios: Scenario[] = [apiScenario];

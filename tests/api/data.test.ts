@@ -1,0 +1,452 @@
+/**
+ * The REST API's read side on the real PostgreSQL with a realistic volume: 100,000 consultations (the
+ * portal replica's model loaded through the pipeline's own loaders, see dataset.ts), driven in-process.
+ * Every response is checked against the OpenAPI document the app publishes (contract.ts), and the last
+ * test requires every read operation to have been exercised.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { buildApp } from '../../api/app';
+import type { ZodApp } from '../../api/context';
+import { createApiRuntime, type ApiRuntime } from '../../api/runtime';
+import { upsertQuotes } from '../../activities/prices/store';
+import { LOCAL_STACK } from '../../schema/config';
+import { uniqueName } from '../support/services';
+import { Contract } from './contract';
+import { cachedDatasetDatabase, DATASET_NOW, type DatasetDatabase } from './dataset';
+
+const CONSULTATIONS = Number(process.env.API_TEST_CONSULTATIONS ?? 100_000);
+
+let data: DatasetDatabase;
+let runtime: ApiRuntime;
+let app: ZodApp;
+let contract: Contract;
+
+const get = async (url: string) => contract.inject(app, { method: 'GET', url });
+const json = async <T = Record<string, unknown>>(url: string, status = 200): Promise<T> => {
+  const res = await get(url);
+  assert.equal(res.statusCode, status, `${url}: ${res.body.slice(0, 400)}`);
+  return res.json<T>();
+};
+
+interface Item {
+  org_acronyme: string;
+  ref_consultation: string;
+  statut: string;
+  published_on: string | null;
+  deadline: string | null;
+  estimation_ttc: string | null;
+  market_kind: string | null;
+  buyer: string | null;
+}
+interface ListBody {
+  items: Item[];
+  page: { limit: number; has_more: boolean; next_cursor: string | null; offset?: number; next_offset?: number | null };
+}
+
+before(async () => {
+  const base = process.env.DATABASE_URL ?? LOCAL_STACK.databaseUrl;
+  data = await cachedDatasetDatabase(base, uniqueName('moisson_test_api'), { consultations: CONSULTATIONS, log: (l) => console.log(l) });
+  runtime = createApiRuntime(
+    { ...process.env, DATABASE_URL: data.url, PROOF_STORE_DIR: data.proofDir, API_RATE_LIMIT_PER_MINUTE: '1000000' },
+    { now: () => DATASET_NOW },
+  );
+  app = await buildApp(runtime.ctx, { logger: false });
+  contract = await Contract.of(app);
+  // A few days of prices, through the prices pipeline's own loader.
+  const rows = ['2026-11-18', '2026-11-19', '2026-11-20'].flatMap((day, i) => [
+    { assetCode: 'USD', quoteDate: day, assetClass: 'fx' as const, priceMru: `39.${70 + i}000000`, unit: '1 USD', source: 'erapi', sourceTimestamp: `${day}T00:00:01Z`, direction: 'inverse' as const, sourceValue: '0.025', sourceCurrency: 'USD', runId: null },
+    { assetCode: 'XAU', quoteDate: day, assetClass: 'metals' as const, priceMru: `10520${i}.50000000`, unit: '1 troy ounce', source: 'fawaz', sourceTimestamp: `${day}T00:00:01Z`, direction: 'cross' as const, sourceValue: '2650.1', sourceCurrency: 'USD', runId: null },
+  ]);
+  await upsertQuotes(data.sql, rows as never);
+});
+
+after(async () => {
+  await app?.close();
+  await runtime?.close();
+  await data?.drop();
+});
+
+describe('consultations', () => {
+  test('the data set is the realistic volume, loaded by the pipeline loaders', async () => {
+    const [row] = await data.sql<{ n: number; attributions: number; discovered: number }[]>`
+      select (select count(*)::int from pmmp.consultations) as n, (select count(*)::int from pmmp.attributions) as attributions,
+             (select count(*)::int from pmmp.notices where proof_id is null) as discovered`;
+    assert.equal(row!.n, CONSULTATIONS);
+    assert.ok(row!.attributions > CONSULTATIONS / 4, `attributions: ${row!.attributions}`);
+    assert.ok(row!.discovered > 0, 'some notices are discovered without a document');
+  });
+
+  test('the default list: newest publication first, a page of 50, statut derived', async () => {
+    const body = await json<ListBody>('/api/v1/consultations');
+    assert.equal(body.items.length, 50);
+    assert.equal(body.page.has_more, true);
+    const days = body.items.map((i) => i.published_on!);
+    assert.deepEqual(days, [...days].sort().reverse());
+    const [newest] = await data.sql<{ d: string }[]>`select max(published_on)::text as d from pmmp.consultations`;
+    assert.equal(days[0], newest!.d);
+    for (const i of body.items) assert.ok(['en_cours', 'cloturee', 'attribuee', 'infructueux'].includes(i.statut));
+  });
+
+  test('walking a filtered list with the cursor returns every matching row once, nulls last', async () => {
+    const [org] = await data.sql<{ org: string; n: number }[]>`
+      select org_acronyme as org, count(*)::int as n from pmmp.consultations group by 1 having count(*) between 300 and 3000 order by 2 desc limit 1`;
+    for (const sort of ['montant', '-date_limite']) {
+      const seen: Item[] = [];
+      let cursor: string | null = null;
+      do {
+        const body: ListBody = await json<ListBody>(`/api/v1/consultations?organisme=${org!.org}&sort=${sort}&limit=137${cursor ? `&cursor=${cursor}` : ''}`);
+        seen.push(...body.items);
+        cursor = body.page.next_cursor;
+        assert.equal(body.page.has_more, cursor !== null);
+      } while (cursor);
+      assert.equal(seen.length, org!.n, `${sort}: every row`);
+      assert.equal(new Set(seen.map((i) => `${i.org_acronyme}/${i.ref_consultation}`)).size, org!.n, `${sort}: each once`);
+      if (sort === 'montant') {
+        const values = seen.map((i) => i.estimation_ttc);
+        const firstNull = values.indexOf(null);
+        assert.ok(firstNull > 0, 'some estimates are missing (allotted consultations)');
+        assert.ok(values.slice(firstNull).every((v) => v === null), 'nulls come last');
+        const numbers = values.slice(0, firstNull).map(Number);
+        assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b));
+      }
+    }
+  });
+
+  test('offset pages agree with cursor pages, and the offset is capped', async () => {
+    const first = await json<ListBody>('/api/v1/consultations?type_marche=services&limit=20');
+    const second = await json<ListBody>(`/api/v1/consultations?type_marche=services&limit=20&cursor=${first.page.next_cursor}`);
+    const byOffset = await json<ListBody>('/api/v1/consultations?type_marche=services&limit=20&offset=20');
+    assert.deepEqual(byOffset.items, second.items);
+    assert.equal(byOffset.page.next_offset, 40);
+    const deep = await get('/api/v1/consultations?offset=10001');
+    assert.equal(deep.statusCode, 400);
+    assert.equal(deep.json<{ issues: { field: string }[] }>().issues[0]!.field, 'offset');
+  });
+
+  test('filters: kind, publication and deadline windows, amounts, buyer text, statut', async () => {
+    const body = await json<ListBody>(
+      '/api/v1/consultations?type_marche=travaux&date_debut=2025-01-01&date_fin=2025-06-30&montant_min=1000000&montant_max=5000000&limit=200',
+    );
+    assert.ok(body.items.length > 0);
+    for (const i of body.items) {
+      assert.equal(i.market_kind, 'travaux');
+      assert.ok(i.published_on! >= '2025-01-01' && i.published_on! <= '2025-06-30');
+      assert.ok(Number(i.estimation_ttc) >= 1_000_000 && Number(i.estimation_ttc) <= 5_000_000);
+    }
+    const deadlines = await json<ListBody>('/api/v1/consultations?date_limite_debut=2026-12-01&date_limite_fin=2026-12-01&limit=200');
+    for (const i of deadlines.items) assert.equal(i.deadline!.slice(0, 10), '2026-12-01', 'the deadline day in Casablanca time');
+    // Accents and case of the buyer's name do not matter.
+    const [buyer] = await data.sql<{ buyer: string }[]>`select buyer from pmmp.consultations where buyer ~ '[éèà]' limit 1`;
+    const word = buyer!.buyer.split(/\s+/).find((w) => /[éèà]/.test(w))!;
+    const folded = word.normalize('NFD').replace(/\p{M}/gu, '').toUpperCase();
+    const byBuyer = await json<ListBody>(`/api/v1/consultations?organisme=${encodeURIComponent(folded)}&limit=50`);
+    assert.ok(byBuyer.items.length > 0);
+    for (const i of byBuyer.items) assert.ok(i.buyer!.normalize('NFD').replace(/\p{M}/gu, '').toUpperCase().includes(folded));
+
+    for (const statut of ['en_cours', 'cloturee', 'attribuee', 'infructueux']) {
+      const page = await json<ListBody>(`/api/v1/consultations?statut=${statut}&limit=100`);
+      assert.ok(page.items.length > 0, `some ${statut}`);
+      for (const i of page.items) assert.equal(i.statut, statut);
+      if (statut === 'en_cours') for (const i of page.items) assert.ok(Date.parse(i.deadline!) > DATASET_NOW.getTime());
+    }
+    // The statut follows the latest word on the lots: an award makes it attribuee.
+    const [awarded] = await data.sql<{ org: string; ref: string }[]>`
+      select org_acronyme as org, ref_consultation as ref from pmmp.lot_results where status = 'attribue' limit 1`;
+    const detail = await json<Item>(`/api/v1/consultations/${awarded!.org}/${awarded!.ref}`);
+    assert.equal(detail.statut, 'attribuee');
+  });
+
+  test('detail: lots, notices with proof links (or none while not downloaded), attributions, bids; the proof is the fetched bytes', async () => {
+    const [withProof] = await data.sql<{ org: string; ref: string; proof: string }[]>`
+      select n.org_acronyme as org, n.ref_consultation as ref, n.proof_id as proof from pmmp.notices n
+      join etl.proofs p on p.proof_id = n.proof_id limit 1`;
+    const d = await json<{
+      notices: { proof_id: string | null; links: Record<string, string> }[];
+      attributions: { latest: boolean }[];
+      bids: unknown[];
+      lots: unknown[];
+    }>(`/api/v1/consultations/${withProof!.org}/${withProof!.ref}`);
+    const notice = d.notices.find((n) => n.proof_id === withProof!.proof)!;
+    assert.equal(notice.links.proof, `/api/v1/proofs/${withProof!.proof}`);
+    assert.ok(d.attributions.some((a) => a.latest));
+    const proof = await get(notice.links.proof!);
+    assert.equal(proof.statusCode, 200);
+    assert.equal(proof.headers['content-type'], 'application/pdf');
+    assert.equal(createHash('sha256').update(proof.rawPayload).digest('hex'), withProof!.proof);
+    assert.equal(proof.rawPayload.subarray(0, 4).toString(), '%PDF');
+    assert.equal(proof.headers['content-security-policy'], 'sandbox');
+
+    const [allotted] = await data.sql<{ org: string; ref: string; n: number }[]>`
+      select org_acronyme as org, ref_consultation as ref, count(*)::int as n from pmmp.lots group by 1, 2 limit 1`;
+    const withLots = await json<{ lots: { lot_number: number }[] }>(`/api/v1/consultations/${allotted!.org}/${allotted!.ref}`);
+    assert.equal(withLots.lots.length, allotted!.n);
+
+    const [discovered] = await data.sql<{ org: string; ref: string; id: string }[]>`
+      select org_acronyme as org, ref_consultation as ref, id_avis as id from pmmp.notices where proof_id is null limit 1`;
+    const fresh = await json<{ notices: { id_avis: string; proof_id: string | null; links: Record<string, string> }[] }>(
+      `/api/v1/consultations/${discovered!.org}/${discovered!.ref}`,
+    );
+    const pending = fresh.notices.find((n) => n.id_avis === discovered!.id)!;
+    assert.equal(pending.proof_id, null);
+    assert.deepEqual(pending.links, {});
+
+    const missing = await get(`/api/v1/proofs/${'0'.repeat(64)}`);
+    assert.equal(missing.statusCode, 404);
+    assert.equal((await get('/api/v1/consultations/nope/123')).statusCode, 404);
+  });
+});
+
+describe('search', () => {
+  test('French full-text: accents, case and plurals folded, ranked, highlighted', async () => {
+    type Hits = { items: (Item & { rank: number; highlights: { object: string | null } })[]; page: { has_more: boolean } };
+    const a = await json<Hits>('/api/v1/consultations/search?q=%C3%A9quipements%20m%C3%A9dicaux&limit=30');
+    const b = await json<Hits>('/api/v1/consultations/search?q=EQUIPEMENT%20MEDICAL&limit=30');
+    assert.ok(a.items.length === 30 && a.page.has_more);
+    assert.deepEqual(
+      a.items.map((i) => i.ref_consultation),
+      b.items.map((i) => i.ref_consultation),
+    );
+    const ranks = a.items.map((i) => i.rank);
+    assert.deepEqual(ranks, [...ranks].sort((x, y) => y - x));
+    for (const i of a.items) assert.match(i.highlights.object ?? '', /<mark>[^<]*(quipement|QUIPEMENT)[^<]*<\/mark>/i);
+    // Filters apply to search too.
+    const filtered = await json<Hits>('/api/v1/consultations/search?q=route&type_marche=travaux&limit=20');
+    for (const i of filtered.items) assert.equal(i.market_kind, 'travaux');
+    const stop = await get('/api/v1/consultations/search?q=le%20la%20des');
+    assert.equal(stop.statusCode, 400);
+    assert.equal(stop.json<{ issues: { field: string }[] }>().issues[0]!.field, 'q');
+  });
+});
+
+describe('notices and awards', () => {
+  test('PV: extraits de PV only, newest first; lu=false lists those waiting for their document', async () => {
+    const body = await json<{ items: { published_on: string; proof_id: string | null; parsed_at: string | null; links: Record<string, string> }[]; page: { next_cursor: string } }>(
+      '/api/v1/pv?limit=100',
+    );
+    const days = body.items.map((i) => i.published_on);
+    assert.deepEqual(days, [...days].sort().reverse());
+    const kinds = await data.sql`select distinct kind from pmmp.notices where id_avis in ${data.sql(body.items.map((i) => (i as unknown as { id_avis: string }).id_avis))}`;
+    assert.deepEqual(kinds.map((k) => k.kind), ['extrait_pv']);
+    const waiting = await json<{ items: { proof_id: string | null; parsed_at: string | null; links: Record<string, string> }[] }>('/api/v1/pv?lu=false&limit=50');
+    assert.ok(waiting.items.length > 0);
+    for (const i of waiting.items) {
+      assert.equal(i.parsed_at, null);
+      assert.equal(i.links.proof, undefined);
+    }
+    const next = await json<{ items: unknown[] }>(`/api/v1/pv?limit=100&cursor=${body.page.next_cursor}`);
+    assert.equal(next.items.length, 100);
+  });
+
+  test('attributions: the latest word per lot, by winner (accents and case ignored), amounts and dates', async () => {
+    const [w] = await data.sql<{ winner: string }[]>`select winner from pmmp.attributions where winner is not null and status = 'attribue' limit 1`;
+    const part = w!.winner.split(' ')[0]!.toLowerCase();
+    type Rows = { items: { winner: string; amount: string | null; notice_published_on: string; notice_kind: string; id_avis: string; org_acronyme: string; ref_consultation: string; lot_key: string }[] };
+    const body = await json<Rows>(`/api/v1/attributions?entreprise=${encodeURIComponent(part)}&montant_min=100000&date_debut=2024-01-01&limit=200`);
+    assert.ok(body.items.length > 0);
+    for (const a of body.items) {
+      assert.ok(a.winner.toLowerCase().includes(part));
+      assert.ok(Number(a.amount) >= 100_000);
+      assert.ok(a.notice_published_on >= '2024-01-01');
+    }
+    const keys = body.items.map((a) => `${a.org_acronyme}/${a.ref_consultation}/${a.lot_key}`);
+    assert.equal(new Set(keys).size, keys.length, 'one row per lot');
+    // A lot stated by a PV and then a résultat définitif: the résultat is the one listed.
+    const [both] = await data.sql<{ org: string; ref: string; lot: string; id: string }[]>`
+      select r.org_acronyme as org, r.ref_consultation as ref, r.lot_key as lot, r.id_avis as id from pmmp.lot_results r
+      where r.notice_kind = 'resultat_definitif' and r.status = 'attribue'
+        and exists (select 1 from pmmp.attributions a join pmmp.notices n using (org_acronyme, ref_consultation, id_avis)
+                    where a.org_acronyme = r.org_acronyme and a.ref_consultation = r.ref_consultation and a.lot_key = r.lot_key and n.kind = 'extrait_pv')
+      limit 1`;
+    const [detail] = await data.sql<{ buyer: string }[]>`select org_acronyme as buyer from pmmp.consultations where org_acronyme = ${both!.org} and ref_consultation = ${both!.ref}`;
+    const listed = await json<Rows>(`/api/v1/attributions?organisme=${detail!.buyer}&limit=500&sort=-date`);
+    const mine = listed.items.filter((a) => a.ref_consultation === both!.ref && a.lot_key === both!.lot);
+    if (mine.length) assert.deepEqual(mine.map((a) => [a.id_avis, a.notice_kind]), [[both!.id, 'resultat_definitif']]);
+    const byAmount = await json<Rows>('/api/v1/attributions?sort=-montant&limit=50');
+    const amounts = byAmount.items.map((a) => Number(a.amount));
+    assert.deepEqual(amounts, [...amounts].sort((x, y) => y - x));
+  });
+
+  test('statistics from the materialized views', async () => {
+    const stats = await json<{ totals: { consultations: number }; months: { month: string }[] }>('/api/v1/stats');
+    // The API reports the view as it is (its `consultations` counts a consultation once per lot result).
+    const [n] = await data.sql<{ n: number }[]>`select sum(consultations)::int as n from pmmp.stats_monthly`;
+    assert.equal(stats.totals.consultations, n!.n);
+    const window = await json<{ months: { month: string }[] }>('/api/v1/stats?mois_debut=2025-01&mois_fin=2025-03&type_marche=services');
+    assert.deepEqual([...new Set(window.months.map((m) => m.month))].sort(), ['2025-01', '2025-02', '2025-03']);
+    const buyers = await json<{ items: { consultations: number }[] }>('/api/v1/stats/organismes?limit=10');
+    assert.equal(buyers.items.length, 10);
+    const counts = buyers.items.map((b) => b.consultations);
+    assert.deepEqual(counts, [...counts].sort((a, b) => b - a));
+    const winners = await json<{ items: { awarded_amount_total: string }[] }>('/api/v1/stats/attributaires?tri=montant&limit=5');
+    const totals = winners.items.map((w) => Number(w.awarded_amount_total));
+    assert.deepEqual(totals, [...totals].sort((a, b) => b - a));
+  });
+});
+
+describe('exports', () => {
+  test('CSV of every consultation, streamed over HTTP in flat memory', async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/export/csv`, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
+    // What the heap retains (measured after a full collection every 2 MB), not the garbage it has not collected yet.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const baseline = process.memoryUsage().heapUsed;
+    let peak = 0;
+    let bytes = 0;
+    let lines = 0;
+    let nextCheck = 0;
+    for await (const chunk of res.body!) {
+      bytes += chunk.length;
+      for (const byte of chunk) if (byte === 10) lines += 1;
+      if (bytes >= nextCheck) {
+        gc();
+        peak = Math.max(peak, process.memoryUsage().heapUsed - baseline);
+        nextCheck = bytes + 2 * 2 ** 20;
+      }
+    }
+    // Quoted cells hold no CRLF in this data (objects are one line), so lines = header + rows.
+    assert.equal(lines, CONSULTATIONS + 1);
+    // Server and client share this process: had the export been built in memory, the heap would have held it whole.
+    assert.ok(bytes > 10 * 2 ** 20, `${bytes} bytes`);
+    assert.ok(peak < bytes / 4, `heap retained ${Math.round(peak / 2 ** 20)} MB for a ${Math.round(bytes / 2 ** 20)} MB export`);
+  });
+
+  test('JSON Lines with the filters of the list; attributions too; gzip when asked', async () => {
+    const res = await get('/api/v1/export/jsonl?type_marche=fournitures&date_debut=2025-01-01&date_fin=2025-01-31');
+    assert.equal(res.statusCode, 200);
+    const rows = res.body.trim().split('\n').map((l) => JSON.parse(l) as Item);
+    const [n] = await data.sql<{ n: number }[]>`select count(*)::int as n from pmmp.consultations where market_kind = 'fournitures' and published_on between '2025-01-01' and '2025-01-31'`;
+    assert.equal(rows.length, n!.n);
+    const gz = await app.inject({ url: '/api/v1/export/csv?dataset=attributions&entreprise=sarl&date_debut=2026-01-01', headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gz.statusCode, 200);
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    contract.check('GET', '/api/v1/export/csv', { statusCode: gz.statusCode, headers: gz.headers, body: '' });
+  });
+});
+
+describe('export and the statement timeout', () => {
+  test('an export outlives the statement timeout that guards page queries', async () => {
+    const tight = createApiRuntime(
+      { ...process.env, DATABASE_URL: data.url, PROOF_STORE_DIR: data.proofDir, API_STATEMENT_TIMEOUT_MS: '50' },
+      { now: () => DATASET_NOW },
+    );
+    const tightApp = await buildApp(tight.ctx, { logger: false });
+    try {
+      const res = await tightApp.inject({ url: '/api/v1/export/jsonl?type_marche=travaux' });
+      assert.equal(res.statusCode, 200);
+      const [n] = await data.sql<{ n: number }[]>`select count(*)::int as n from pmmp.consultations where market_kind = 'travaux'`;
+      assert.equal(res.body.trim().split('\n').length, n!.n);
+      // The connection went back to the pool with its guard restored.
+      const [row] = await tight.ctx.db.sql<{ t: string }[]>`select current_setting('statement_timeout') as t`;
+      assert.equal(row!.t, '50ms');
+    } finally {
+      await tightApp.close();
+      await tight.close();
+    }
+  });
+});
+
+describe('prices', () => {
+  test('latest quote per asset, and history over a range', async () => {
+    const latest = await json<{ items: { asset_code: string; quote_date: string; price_mru: string }[] }>('/api/v1/prices/latest');
+    assert.deepEqual(latest.items.map((q) => [q.asset_code, q.quote_date]), [['USD', '2026-11-20'], ['XAU', '2026-11-20']]);
+    assert.equal(latest.items[0]!.price_mru, '39.72000000');
+    const metals = await json<{ items: unknown[] }>('/api/v1/prices/latest?classe=metals');
+    assert.equal(metals.items.length, 1);
+    const history = await json<{ items: { quote_date: string }[] }>('/api/v1/prices/usd/history?date_debut=2026-11-19&date_fin=2026-11-20');
+    assert.deepEqual(history.items.map((q) => q.quote_date), ['2026-11-19', '2026-11-20']);
+    assert.equal((await get('/api/v1/prices/ZZZ/history')).statusCode, 404);
+    assert.equal((await get('/api/v1/prices/USD/history?date_debut=2000-01-01&date_fin=2026-01-01')).statusCode, 400);
+  });
+});
+
+describe('bad input', () => {
+  test('every bad request gets a 4xx naming the field and the problem, never a 5xx', async () => {
+    const cases: [url: string, field: string][] = [
+      ['/api/v1/consultations?limit=100000', 'limit'],
+      ['/api/v1/consultations?limit=0', 'limit'],
+      ['/api/v1/consultations?limit=abc', 'limit'],
+      ['/api/v1/consultations?limit=1&limit=2', 'limit'],
+      ['/api/v1/consultations?colour=blue', 'colour'],
+      ['/api/v1/consultations?statut=ouvert', 'statut'],
+      ['/api/v1/consultations?type_marche=TRAVAUX%27%20OR%201=1', 'type_marche'],
+      ['/api/v1/consultations?date_debut=2025-13-01', 'date_debut'],
+      ['/api/v1/consultations?date_debut=2025-06-01&date_fin=2025-01-01', 'date_fin'],
+      ['/api/v1/consultations?date_limite_debut=2025-06-01&date_limite_fin=2025-01-01', 'date_limite_fin'],
+      ['/api/v1/consultations?montant_min=5000&montant_max=10', 'montant_max'],
+      ['/api/v1/consultations?montant_min=1e9', 'montant_min'],
+      ['/api/v1/consultations?montant_min=-5', 'montant_min'],
+      ['/api/v1/consultations?sort=object', 'sort'],
+      ['/api/v1/consultations?sort=montant;drop%20table%20pmmp.consultations', 'sort'],
+      ['/api/v1/consultations?cursor=bm90IGEgY3Vyc29y', 'cursor'],
+      ['/api/v1/consultations?cursor=abc&offset=10', 'offset'],
+      ['/api/v1/consultations?offset=-1', 'offset'],
+      [`/api/v1/consultations?organisme=${'x'.repeat(500)}`, 'organisme'],
+      ['/api/v1/consultations/search', 'q'],
+      ['/api/v1/consultations/search?q=', 'q'],
+      ['/api/v1/consultations/search?q=route&offset=999999', 'offset'],
+      ["/api/v1/consultations/x'%20or%201=1/12", 'org'],
+      ['/api/v1/consultations/ABC/12a', 'ref'],
+      ['/api/v1/pv?lu=maybe', 'lu'],
+      ['/api/v1/attributions?montant_min=9&montant_max=1', 'montant_max'],
+      ['/api/v1/attributions?sort=winner', 'sort'],
+      ['/api/v1/stats?mois_debut=2025-13', 'mois_debut'],
+      ['/api/v1/stats?mois_debut=2025-05&mois_fin=2025-01', 'mois_fin'],
+      ['/api/v1/stats/organismes?limit=100000', 'limit'],
+      ['/api/v1/export/csv?dataset=attributions&statut=en_cours', 'statut'],
+      ['/api/v1/export/jsonl?entreprise=x', 'entreprise'],
+      ['/api/v1/export/csv?unknown=1', 'unknown'],
+      ['/api/v1/proofs/..%2F..%2Fetc%2Fpasswd', 'id'],
+      ['/api/v1/prices/latest?classe=gold', 'classe'],
+      ['/api/v1/prices/US$/history', 'asset'],
+    ];
+    for (const [url, field] of cases) {
+      const res = await get(url);
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${url} → ${res.statusCode} ${res.body.slice(0, 200)}`);
+      const body = res.json<{ error: string; message: string; issues?: { field: string; problem: string }[] }>();
+      assert.ok(body.issues?.some((i) => i.field === field && i.problem.length > 0), `${url}: issues name ${field}: ${res.body}`);
+    }
+    // Text that looks like SQL is only text: no error, and the table is still there.
+    const sneaky = await json<ListBody>(`/api/v1/consultations?organisme=${encodeURIComponent("' OR '1'='1")}`);
+    assert.equal(sneaky.items.length, 0);
+    const search = await json<ListBody>(`/api/v1/consultations/search?q=${encodeURIComponent("route'); drop table pmmp.consultations; --")}`);
+    assert.ok(Array.isArray(search.items));
+    const [n] = await data.sql<{ n: number }[]>`select count(*)::int as n from pmmp.consultations`;
+    assert.equal(n!.n, CONSULTATIONS);
+    const cursorOfOtherSort = (await json<ListBody>('/api/v1/consultations?limit=1')).page.next_cursor!;
+    const mixed = await get(`/api/v1/consultations?sort=montant&cursor=${cursorOfOtherSort}`);
+    assert.equal(mixed.statusCode, 400);
+    assert.match(mixed.body, /keep the sort/);
+  });
+});
+
+describe('system', () => {
+  test('health names each dependency; metrics are Prometheus text; the docs are served', async () => {
+    const health = await get('/health');
+    const body = health.json<{ status: string; checks: Record<string, { status: string }> }>();
+    assert.deepEqual(Object.keys(body.checks).sort(), ['mongodb', 'postgresql', 'temporal']);
+    assert.equal(body.checks.postgresql!.status, 'up');
+    const metrics = await get('/metrics');
+    assert.equal(metrics.statusCode, 200);
+    assert.match(metrics.body, /moisson_api_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/consultations"/);
+    assert.match(metrics.body, /moisson_api_rejected_requests_total/);
+    const ui = await app.inject({ url: '/docs/' });
+    assert.equal(ui.statusCode, 200);
+    assert.match(ui.body, /swagger/i);
+  });
+
+  test('contract: every read operation of the document was exercised, every response matched it', () => {
+    const reads = contract.operations().filter((op) => !op.includes('/runs'));
+    const missing = reads.filter((op) => !contract.seen.has(op));
+    assert.deepEqual(missing, []);
+  });
+});

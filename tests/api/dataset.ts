@@ -1,0 +1,332 @@
+/**
+ * A realistic procurement data set for the API's tests and bench: the portal replica's deterministic
+ * model (tests/replicas/pmmp, real buyers and references, French objects, lots, PV and résultats with
+ * bidders and winners) turned into the parsers' items and loaded through the pipeline's own loaders
+ * (`buildConsultationRecord` + `upsertConsultations`, `storeNoticeAwards`), then the statistics views
+ * refreshed. The first consultations' notice PDFs are put in a real proof store (the others name the
+ * sha256 of their text: proofs the store does not hold, as after a purge); the newest notices are
+ * "discovered" rows without a document yet (proof_id null), as the notice crawl leaves them.
+ *
+ * Building 100k consultations takes a minute or two on 2 cores, so `cachedDatasetDatabase` keeps the
+ * loaded database as a PostgreSQL template, named by a hash of the migrations and of the code that
+ * builds it, and every test file or bench run clones it (`create database … template …`, seconds).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { connectPostgres, type Database } from '../../activities/engine/db';
+import { createProofStore, type ProofStore } from '../../activities/engine/proofs';
+import type { AwardNotice } from '../../activities/pmmp/awards';
+import { storeNoticeAwards, type NoticeAwardRecord } from '../../activities/pmmp/awards-store';
+import type { ConsultationDetailItem, ConsultationListItem, LotItem } from '../../activities/pmmp/parse/index';
+import { buildConsultationRecord, upsertConsultations, type ConsultationRecord } from '../../activities/pmmp/store';
+import { notices as noticesTable } from '../../schema/pmmp/tables';
+import { migrateDatabase } from '../../scripts/db/migrate';
+import { PortalModel, type Consultation, type OracleConsultation } from '../replicas/pmmp/model';
+import { noticePdf } from '../replicas/pmmp/notices';
+
+export const PORTAL = 'https://www.marchespublics.gov.ma';
+export const DATASET_TODAY = '2026-11-20';
+/** The API's "now" for this data set: noon in Casablanca on DATASET_TODAY. */
+export const DATASET_NOW = new Date('2026-11-20T11:00:00Z');
+const PARSER_VERSION = 'dataset-1';
+const BATCH = 2_000;
+
+export interface DatasetOptions {
+  consultations: number;
+  seed?: number | string;
+  /** Consultations (the oldest) whose notice PDFs go into the proof store for real. */
+  realProofConsultations?: number;
+  /** Notices published in the last N days stay "discovered": no document, no award yet. */
+  discoveredDays?: number;
+  log?: (line: string) => void;
+}
+
+export interface DatasetSummary {
+  consultations: number;
+  notices: number;
+  discoveredNotices: number;
+  attributions: number;
+  bids: number;
+  realProofs: number;
+  ms: number;
+}
+
+const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+
+function items(model: PortalModel, c: Consultation, o: OracleConsultation): { listed: ConsultationListItem; detail: ConsultationDetailItem; lots: LotItem[] } {
+  const d = model.details(c);
+  const lotsUrl = o.allotted ? `${PORTAL}/index.php?page=commun.PopUpDetailLots&orgAccronyme=${o.orgAcronyme}&refConsultation=${o.refConsultation}` : null;
+  const listed: ConsultationListItem = {
+    orgAcronyme: o.orgAcronyme,
+    refConsultation: o.refConsultation,
+    reference: o.reference || null,
+    procedureCode: o.procedureCode || null,
+    procedure: o.procedure || null,
+    category: o.category || null,
+    object: o.object || null,
+    buyer: o.buyerName || null,
+    executionPlace: o.executionPlace || null,
+    annonceType: null,
+    publishedOn: o.publishedOn,
+    deadline: o.deadline,
+    detailUrl: `${PORTAL}${o.detailUrl}`,
+    lotsUrl,
+  };
+  const detail: ConsultationDetailItem = {
+    orgAcronyme: o.orgAcronyme,
+    refConsultation: o.refConsultation,
+    reference: o.reference,
+    object: o.object,
+    buyer: o.buyer || null,
+    annonceType: null,
+    procedure: o.procedure || null,
+    passationMode: o.passationMode || null,
+    category: o.category || null,
+    executionPlace: o.executionPlace || null,
+    deadline: o.deadline,
+    estimationTtc: o.estimationTtc,
+    cautionProvisoire: o.cautionProvisoire,
+    planPrice: null,
+    openingPlace: c.buyer.opening || null,
+    withdrawalAddress: c.buyer.withdrawal || null,
+    submissionAddress: c.buyer.submission || null,
+    variantAllowed: o.variantAllowed,
+    reservedForSmallBusiness: o.reservedForSmallBusiness,
+    siteVisits: o.siteVisits.map((at) => ({ at: /^\d{4}-\d{2}-\d{2}T/.test(at) ? at : null, place: null })),
+    qualifications: d.qualifications,
+    agrements: d.agrements,
+    activityDomains: d.domains,
+    allotted: o.allotted,
+    lotCount: o.lotCount,
+    lotsUrl,
+    noticeDocuments: [],
+  };
+  const lots: LotItem[] = o.lots.map((l) => ({
+    lotNumber: l.lotNumber,
+    object: l.object || null,
+    category: l.category || null,
+    description: l.description,
+    estimationTtc: l.estimationTtc,
+    cautionProvisoire: l.cautionProvisoire,
+    qualifications: l.qualifications,
+    agrements: l.agrements,
+  }));
+  return { listed, detail, lots };
+}
+
+function awardOf(o: OracleConsultation, kind: 'extrait_pv' | 'resultat_definitif'): AwardNotice {
+  return {
+    kind,
+    reference: o.reference,
+    object: o.object,
+    buyer: o.buyerName,
+    openingDate: o.deadline.slice(0, 10),
+    commissionEndDate: null,
+    documentDate: null,
+    lots: (o.attributions ?? []).map((a) => {
+      const excessive = a.status === 'infructueux' && a.bids.length > 0 && a.bids.every((b) => b.status === 'excessive' || b.status === 'ecarte') && a.bids.some((b) => b.status === 'excessive');
+      return {
+        lotNumber: o.allotted ? String(a.lotNumber) : null,
+        reference: null,
+        openingDate: null,
+        status: excessive ? 'offre_excessive' : a.status,
+        bidders: a.bids.map((b) => ({
+          bidder: b.name,
+          isGroupement: b.name.startsWith('GROUPEMENT'),
+          members: [],
+          amount: b.amount,
+          amountVerified: null,
+          eliminated: b.status === 'ecarte',
+          eliminationReason: b.status === 'ecarte' ? "écarté à l'issue de l'examen des dossiers administratif et technique" : null,
+        })),
+        bidderCount: a.bidderCount,
+        winners: a.winner ? [{ name: a.winner, isGroupement: a.winner.startsWith('GROUPEMENT'), members: [], amount: a.amount, amountMin: null }] : [],
+      };
+    }),
+    confidence: { reference: 1, object: 1, buyer: 1, openingDate: 1, commissionEndDate: 0, documentDate: 0, lots: 1 },
+    warnings: [],
+  };
+}
+
+function noticeText(o: OracleConsultation, kind: string): string {
+  const lots = (o.attributions ?? []).map((a) => `Lot ${a.lotNumber}: ${a.status} ${a.winner ?? ''} ${a.amount ?? ''}`).join('\n');
+  return `${kind === 'extrait_pv' ? 'EXTRAIT DE PROCES VERBAL' : 'RESULTATS DEFINITIFS'}\nN° ${o.reference}\nOBJET : ${o.object}\nMaître d'ouvrage : ${o.buyerName}\n${lots}\n`;
+}
+
+/** Loads the data set into a migrated database; `proofs` holds the real notice PDFs of the first consultations. */
+export async function loadDataset(db: PostgresJsDatabase, proofs: ProofStore, opts: DatasetOptions): Promise<DatasetSummary> {
+  const started = performance.now();
+  const log = opts.log ?? (() => {});
+  const model = new PortalModel({ seed: opts.seed ?? 'moisson-api', consultations: opts.consultations, today: DATASET_TODAY, bdcResults: 10 });
+  const realProofConsultations = opts.realProofConsultations ?? 40;
+  const discoveredFrom = new Date(Date.parse(`${DATASET_TODAY}T00:00:00Z`) - (opts.discoveredDays ?? 3) * 86_400_000).toISOString().slice(0, 10);
+  const summary: DatasetSummary = { consultations: 0, notices: 0, discoveredNotices: 0, attributions: 0, bids: 0, realProofs: 0, ms: 0 };
+  let records: ConsultationRecord[] = [];
+  let awards: NoticeAwardRecord[] = [];
+  const discovered: (typeof noticesTable.$inferInsert)[] = [];
+  const flush = async () => {
+    if (records.length) summary.consultations += Object.values(await upsertConsultations(db, records)).reduce((a, b) => a + b, 0);
+    if (awards.length) {
+      const counts = await storeNoticeAwards(db, awards);
+      summary.attributions += counts.attributions;
+      summary.bids += counts.bids;
+      summary.notices += awards.length;
+    }
+    records = [];
+    awards = [];
+  };
+  for (const c of model.all) {
+    const o = model.oracleConsultation(c);
+    const { listed, detail, lots } = items(model, c, o);
+    const pageId = sha256(`${listed.detailUrl}\n${o.reference}\n${o.object}`);
+    records.push(buildConsultationRecord(listed, detail, lots, { list: sha256(`list ${o.publishedOn}`), detail: pageId, lots: lots.length ? sha256(`lots ${pageId}`) : null }));
+    for (const n of o.notices) {
+      if (n.type === 'achevement') continue;
+      const kind = n.type === 'pv' ? 'extrait_pv' : 'resultat_definitif';
+      const url = `${PORTAL}${n.url}`;
+      if (n.publishedOn >= discoveredFrom || o.attributions === null) {
+        discovered.push({ orgAcronyme: o.orgAcronyme, refConsultation: o.refConsultation, idAvis: n.idAvis, kind, annonceType: n.annonceType, url, publishedOn: n.publishedOn, label: null });
+        continue;
+      }
+      const text = noticeText(o, kind);
+      let proofId = sha256(text);
+      if (c.index < realProofConsultations) {
+        const notice = model.noticeById.get(n.idAvis)!;
+        const put = await proofs.put({ body: noticePdf(model, notice), url, fetchedAt: `${n.publishedOn}T18:00:00Z`, contentType: 'application/pdf', kind: 'pmmp.notice-pdf' });
+        proofId = put.proofId;
+        summary.realProofs += 1;
+      }
+      awards.push({
+        orgAcronyme: o.orgAcronyme,
+        refConsultation: o.refConsultation,
+        idAvis: n.idAvis,
+        kind,
+        url,
+        annonceType: n.annonceType,
+        label: null,
+        publishedOn: n.publishedOn,
+        proofId,
+        extracted: { text, method: 'text-layer', ocrPages: [], ocrConfidence: null },
+        award: awardOf(o, kind),
+        parserVersion: PARSER_VERSION,
+      });
+    }
+    if (records.length >= BATCH) {
+      await flush();
+      if (summary.consultations % 20_000 < BATCH) log(`dataset: ${summary.consultations} consultations loaded`);
+    }
+  }
+  await flush();
+  for (let i = 0; i < discovered.length; i += 1000) await db.insert(noticesTable).values(discovered.slice(i, i + 1000)).onConflictDoNothing();
+  summary.discoveredNotices = discovered.length;
+  await db.execute('analyze');
+  // PostgreSQL estimates the 3-column join attributions ⋈ notices inside pmmp.lot_results at one row,
+  // and then nests a loop over it for each of the 100k consultations: a refresh of top_buyers runs for
+  // many minutes. Hash joins take seconds. (Reported: the pipeline's own refresh needs the same care.)
+  await db.transaction(async (tx) => {
+    await tx.execute('set local enable_nestloop = off');
+    for (const view of ['stats_monthly', 'top_buyers', 'top_winners']) await tx.execute(`refresh materialized view pmmp.${view}`);
+  });
+  await db.execute('analyze');
+  summary.ms = Math.round(performance.now() - started);
+  log(`dataset: ${summary.consultations} consultations, ${summary.notices} notices read, ${summary.discoveredNotices} discovered, ${summary.attributions} attributions, ${summary.bids} bids in ${Math.round(summary.ms / 1000)} s`);
+  return summary;
+}
+
+/** What the cached template depends on: the migrations and the code that builds the rows. */
+function datasetFingerprint(opts: DatasetOptions): string {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const files = [
+    ...readdirSync(join(root, 'drizzle')).filter((f) => f.endsWith('.sql')).sort().map((f) => join('drizzle', f)),
+    'tests/api/dataset.ts',
+    'activities/pmmp/store.ts',
+    'activities/pmmp/awards-store.ts',
+    'tests/replicas/pmmp/model.ts',
+    'tests/replicas/pmmp/vocab.ts',
+    'tests/replicas/pmmp/notices.ts',
+  ];
+  const h = createHash('sha256').update(JSON.stringify({ ...opts, log: undefined }));
+  for (const f of files) h.update(f).update(readFileSync(join(root, f)));
+  return h.digest('hex').slice(0, 12);
+}
+
+export interface DatasetDatabase extends Database {
+  name: string;
+  url: string;
+  proofDir: string;
+  summary: DatasetSummary;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh database holding the data set: a clone of the cached template, built first when missing.
+ * `baseUrl` names the server (the stack's DATABASE_URL); `name` the clone.
+ */
+export async function cachedDatasetDatabase(baseUrl: string, name: string, opts: DatasetOptions): Promise<DatasetDatabase> {
+  const fingerprint = datasetFingerprint(opts);
+  const template = `moisson_apidata_${opts.consultations}_${fingerprint}`;
+  const proofDir = join(tmpdir(), 'moisson-api-dataset', template, 'proofs');
+  const admin = connectPostgres(new URL('/postgres', baseUrl).toString(), { max: 1 });
+  const urlOf = (db: string) => new URL(`/${db}`, baseUrl).toString();
+  let summary: DatasetSummary;
+  try {
+    // One builder at a time on this server; the others wait and then clone.
+    await admin.sql`select pg_advisory_lock(hashtext('moisson api dataset template'))`;
+    try {
+      const [existing] = await admin.sql<{ comment: string | null }[]>`
+        select shobj_description(oid, 'pg_database') as comment from pg_database where datname = ${template}`;
+      if (existing?.comment && existsSync(proofDir)) {
+        summary = JSON.parse(existing.comment) as DatasetSummary;
+      } else {
+        // Older templates of this data set are stale: drop them (and their proofs) before building.
+        const stale = await admin.sql<{ datname: string }[]>`select datname from pg_database where datname like ${`moisson_apidata_${opts.consultations}_%`} or datname like 'moisson_apidata_build_%'`;
+        for (const s of stale) {
+          await admin.sql.unsafe(`drop database if exists "${s.datname}" with (force)`);
+          await rm(join(tmpdir(), 'moisson-api-dataset', s.datname), { recursive: true, force: true });
+        }
+        const building = `moisson_apidata_build_${process.pid}`;
+        await rm(proofDir, { recursive: true, force: true });
+        await mkdir(proofDir, { recursive: true });
+        await migrateDatabase(urlOf(building));
+        // A throwaway build: losing it in a crash costs a rebuild, so no need to wait for each commit's flush.
+        const db = connectPostgres(urlOf(building), { connection: { synchronous_commit: 'off' } });
+        try {
+          await db.sql`select 1`;
+          summary = await loadDataset(db.db, createProofStore({ db: db.db, dir: proofDir }), opts);
+        } finally {
+          await db.close();
+        }
+        await admin.sql.unsafe(`alter database "${building}" rename to "${template}"`);
+        await admin.sql.unsafe(`comment on database "${template}" is '${JSON.stringify(summary).replace(/'/g, "''")}'`);
+      }
+      await admin.sql.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.sql.unsafe(`create database "${name}" template "${template}"`);
+    } finally {
+      await admin.sql`select pg_advisory_unlock(hashtext('moisson api dataset template'))`;
+    }
+  } finally {
+    await admin.close();
+  }
+  const database = connectPostgres(urlOf(name));
+  return {
+    ...database,
+    name,
+    url: urlOf(name),
+    proofDir,
+    summary,
+    async drop() {
+      await database.close();
+      const a = connectPostgres(new URL('/postgres', baseUrl).toString(), { max: 1 });
+      try {
+        await a.sql.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await a.close();
+      }
+    },
+  };
+}
