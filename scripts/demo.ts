@@ -38,17 +38,19 @@ say();
 say('demo: checking the browser queue (npx moisson doctor)');
 await main(['node', 'moisson', 'doctor']);
 say();
-say('demo: crawling one week of consultations from the local replica of marchespublics.gov.ma');
-const weekEnd = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
-const weekStart = new Date(Date.now() - 36 * 86_400_000).toISOString().slice(0, 10);
-await main(['node', 'moisson', 'pmmp', 'crawl', '--from', weekStart, '--to', weekEnd, '--page-size', '50', '--sync']);
+// A day a month back: its consultations are closed, so the replica has published their notices too.
+const pmmpDay = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+say(`demo: the daily procurement run for ${pmmpDay} against the local replica of marchespublics.gov.ma (consultations, notices, /bdc/, award documents)`);
+await main(['node', 'moisson', 'pmmp', 'daily', '--day', pmmpDay, '--sync']);
 
 const pg = connectPostgres(cfg.databaseUrl, { max: 1 });
 const mongo = await connectMongo(cfg.mongoUrl);
-const [counts] = await pg.sql<{ quotes: number; runs: number; rejected: number; consultations: number; proofs: number }[]>`
+const [counts] = await pg.sql<{ quotes: number; runs: number; rejected: number; consultations: number; proofs: number; notices: number; attributions: number; bdc: number }[]>`
   select (select count(*) from prices.quotes)::int as quotes, (select count(*) from etl.runs)::int as runs,
          (select count(*) from etl.rejected_records)::int as rejected,
-         (select count(*) from pmmp.consultations)::int as consultations, (select count(*) from etl.proofs)::int as proofs`;
+         (select count(*) from pmmp.consultations)::int as consultations, (select count(*) from etl.proofs)::int as proofs,
+         (select count(*) from pmmp.notices where proof_id is not null)::int as notices,
+         (select count(*) from pmmp.attributions)::int as attributions, (select count(*) from pmmp.bdc_results)::int as bdc`;
 const archived = await mongo.db.collection('prices').countDocuments();
 await Promise.all([pg.close(), mongo.close()]);
 
@@ -56,9 +58,11 @@ const ui = `${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/workflows
 say(`
 Where to look
   Temporal Web UI      ${ui}/${workflowId}   (and ${workflowId}-archive, the archive child)
+                       ${ui}/pmmp-daily-${pmmpDay}   (its children: /consultations, /notices-*, /bdc, /documents)
   Schedules            ${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/schedules
   PostgreSQL           ${counts!.quotes} rows in prices.quotes, ${counts!.runs} runs in etl.runs, ${counts!.rejected} rejected records
-                       ${counts!.consultations} consultations in pmmp.consultations, ${counts!.proofs} pages kept in etl.proofs
+                       ${counts!.consultations} consultations, ${counts!.notices} notice documents read, ${counts!.attributions} attributions,
+                       ${counts!.bdc} /bdc/ results in pmmp.*, ${counts!.proofs} pages and documents kept in etl.proofs
                        psql postgres://moisson:moisson@127.0.0.1:55432/moisson
   MongoDB (FerretDB)   ${archived} documents in moisson.prices   (${cfg.mongoUrl})
   Worker metrics       http://127.0.0.1:${cfg.metricsPort}/metrics
@@ -67,7 +71,9 @@ Next
   npx moisson prices run --sync          run again (changes nothing the same day)
   npx moisson prices archive --verify    re-archive the window and compare both sides
   npx moisson doctor                     check both task queues (the browser one renders a page)
-  npx moisson pmmp crawl --from D --to D --sync   crawl a window of consultations (the replica in the demo)
+  npx moisson pmmp daily --day D --sync            the daily procurement run for another day
+  npx moisson pmmp backfill --from YYYY-MM --to YYYY-MM --sync   whole months, resumable
+  npx moisson pmmp reparse --sync                  the current parsers over the stored pages and documents
   npm run stack:status | npm run stack:down`);
-// The worst of the steps: the doctor and the crawl set their own exit codes through main().
+// The worst of the steps: the doctor and the pmmp run set their own exit codes through main().
 process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCodeForDaily(result));
