@@ -69,7 +69,9 @@ export function createPmmpReparseActivities(deps: { db: PostgresJsDatabase; proo
     const cached = pages.get(proofId);
     if (cached) return cached;
     const proof = await deps.proofs.get(proofId);
-    const read = { html: decodeBody(proof.body, proof.contentType), url: proof.url };
+    // Links resolve against the portal's page (`…/index.php`), as in the crawl, not the page's own query.
+    const at = new URL(proof.url);
+    const read = { html: decodeBody(proof.body, proof.contentType), url: `${at.origin}${at.pathname}` };
     if (pages.size > 64) pages.delete(pages.keys().next().value!);
     pages.set(proofId, read);
     return read;
