@@ -168,6 +168,11 @@ export async function storeNoticeAward(db: PostgresJsDatabase, r: NoticeAwardRec
   return { attributions: rows.attributions.length, bids: rows.bids.length };
 }
 
+/** Keyset pagination in the notices' key order: rows strictly after `a`. */
+function afterNotice(a: NoticeKey): SQL {
+  return sql`(${notices.orgAcronyme}, ${notices.refConsultation}, ${notices.idAvis}) > (${a.orgAcronyme}, ${a.refConsultation}, ${a.idAvis})`;
+}
+
 export interface ReparseCandidate extends NoticeKey {
   kind: NoticeKind;
   url: string;
@@ -184,10 +189,7 @@ export async function noticesToReparse(
   opts: { after?: NoticeKey | null; limit: number; parserVersion: string },
 ): Promise<ReparseCandidate[]> {
   const where: SQL[] = [isNotNull(notices.proofId), sql`${notices.parserVersion} is distinct from ${opts.parserVersion}`];
-  const a = opts.after;
-  if (a) {
-    where.push(sql`(${notices.orgAcronyme}, ${notices.refConsultation}, ${notices.idAvis}) > (${a.orgAcronyme}, ${a.refConsultation}, ${a.idAvis})`);
-  }
+  if (opts.after) where.push(afterNotice(opts.after));
   const rows = await db
     .select({
       orgAcronyme: notices.orgAcronyme,
@@ -229,10 +231,7 @@ export async function pendingNotices(
 ): Promise<PendingNotice[]> {
   const kinds = opts.kinds ?? AWARD_NOTICE_KINDS;
   const where: SQL[] = [sql`${notices.proofId} is null`, sql`${notices.fetchAttempts} < ${opts.maxAttempts}`, inArray(notices.kind, kinds)];
-  const a = opts.after;
-  if (a) {
-    where.push(sql`(${notices.orgAcronyme}, ${notices.refConsultation}, ${notices.idAvis}) > (${a.orgAcronyme}, ${a.refConsultation}, ${a.idAvis})`);
-  }
+  if (opts.after) where.push(afterNotice(opts.after));
   return db
     .select({
       orgAcronyme: notices.orgAcronyme,

@@ -1,9 +1,8 @@
 /** `moisson apisync …`: the SaaS API sync (Pennylane). */
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { SOURCE_NAMES } from '../../activities/apisync/sources/index';
 import type { ApisyncRunResult } from '../../workflows/apisync';
-import { closeClient, config, connect, EXIT, uiLink, waitForResult } from './common';
+import { EXIT, startOrAttach } from './common';
 
 export function exitCodeForApisync(result: ApisyncRunResult): number {
   if (result.outcome === 'skipped') return EXIT.success;
@@ -40,30 +39,10 @@ export function registerApisyncCommands(program: Command): void {
     .option('--streams <names>', 'comma-separated streams (default: all of the source)', (v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--sync', 'wait for the result and exit 0/1/2/3 for success/partial/failure/config error')
     .action(async (opts: { source: string; mode: 'full' | 'incremental'; streams?: string[]; sync?: boolean }) => {
-      const cfg = config();
-      const client = await connect(cfg);
-      try {
-        const workflowId = `apisync-${opts.source}`;
-        let handle;
-        try {
-          handle = await client.workflow.start('apisyncRun', {
-            taskQueue: cfg.temporal.taskQueue,
-            workflowId,
-            args: [{ source: opts.source, mode: opts.mode, ...(opts.streams ? { streams: opts.streams } : {}) }],
-          });
-          console.log(`started ${workflowId} (${opts.mode})`);
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          handle = client.workflow.getHandle(workflowId);
-          console.log(`${workflowId} is already running; ${opts.sync ? 'waiting for it' : 'not starting another'}`);
-        }
-        console.log(`  ${uiLink(cfg, workflowId)}`);
-        if (!opts.sync) return;
-        const result = (await waitForResult(handle.result())) as ApisyncRunResult;
-        printApisync(result);
-        process.exitCode = exitCodeForApisync(result);
-      } finally {
-        await closeClient(client);
-      }
+      const args = [{ source: opts.source, mode: opts.mode, ...(opts.streams ? { streams: opts.streams } : {}) }];
+      const result = await startOrAttach<ApisyncRunResult>('apisyncRun', `apisync-${opts.source}`, args, { sync: !!opts.sync, note: opts.mode });
+      if (!result) return;
+      printApisync(result);
+      process.exitCode = exitCodeForApisync(result);
     });
 }

@@ -1,5 +1,5 @@
 /** What every `moisson` command shares: exit codes, typed failures, the Temporal connection. */
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
 import { ConfigError, loadCoreConfig, type CoreConfig } from '../../schema/config';
 
@@ -64,5 +64,30 @@ export async function waitForResult<T>(promise: Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof WorkflowFailedError) throw new CliError(`the workflow failed: ${err.cause?.message ?? err.message}`, EXIT.failure);
     throw err;
+  }
+}
+
+/**
+ * Starts a workflow, or attaches to the run already going under that id (a second start is not an
+ * error), prints where to see it, and with `sync` waits for its result.
+ */
+export async function startOrAttach<T>(workflowType: string, workflowId: string, args: unknown[], opts: { sync: boolean; note?: string }): Promise<T | undefined> {
+  const cfg = config();
+  const client = await connect(cfg);
+  try {
+    let handle;
+    try {
+      handle = await client.workflow.start(workflowType, { taskQueue: cfg.temporal.taskQueue, workflowId, args });
+      console.log(`started ${workflowId}${opts.note ? ` (${opts.note})` : ''}`);
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      handle = client.workflow.getHandle(workflowId);
+      console.log(`${workflowId} is already running; ${opts.sync ? 'waiting for it' : 'not starting another'}`);
+    }
+    console.log(`  ${uiLink(cfg, workflowId)}`);
+    if (!opts.sync) return undefined;
+    return (await waitForResult(handle.result())) as T;
+  } finally {
+    await closeClient(client);
   }
 }

@@ -4,12 +4,11 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { extractNoticeText, parseAward } from '../../activities/pmmp/awards';
 import { PageShapeError, parsers, RequestRejectedError, type PmmpParserName } from '../../activities/pmmp/parse';
 import { MoissonError } from '../../activities/engine/errors';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { AWARD_PARSER_VERSION } from '../../activities/pmmp/notices';
 import type { PmmpBackfillResult } from '../../workflows/pmmp/backfill';
 import type { PmmpDailyResult } from '../../workflows/pmmp/daily';
 import type { PmmpReparseResult } from '../../workflows/pmmp/notices';
-import { CliError, closeClient, config, connect, EXIT, isoDate, positiveInt, uiLink, waitForResult } from './common';
+import { CliError, closeClient, config, connect, EXIT, isoDate, positiveInt, startOrAttach, uiLink, waitForResult } from './common';
 
 function isoMonth(value: string): string {
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError('expected a month YYYY-MM');
@@ -17,28 +16,6 @@ function isoMonth(value: string): string {
 }
 
 const exitOf = (status: string): number => (status === 'success' ? EXIT.success : status === 'failure' ? EXIT.failure : EXIT.partial);
-
-/** Starts a workflow, or attaches to the run already going under that id (a second start is not an error). */
-async function startOrAttach(workflowType: string, workflowId: string, args: unknown[], sync: boolean): Promise<unknown> {
-  const cfg = config();
-  const client = await connect(cfg);
-  try {
-    let handle;
-    try {
-      handle = await client.workflow.start(workflowType, { taskQueue: cfg.temporal.taskQueue, workflowId, args });
-      console.log(`started ${workflowId}`);
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      handle = client.workflow.getHandle(workflowId);
-      console.log(`${workflowId} is already running; ${sync ? 'waiting for it' : 'not starting another'}`);
-    }
-    console.log(`  ${uiLink(cfg, workflowId)}`);
-    if (!sync) return undefined;
-    return await waitForResult(handle.result());
-  } finally {
-    await closeClient(client);
-  }
-}
 
 const PAGE_KINDS = [...(Object.keys(parsers) as PmmpParserName[]), 'award'] as const;
 type ParseKind = (typeof PAGE_KINDS)[number];
@@ -107,7 +84,7 @@ export function registerPmmpCommands(program: Command): void {
     .option('--sync', 'wait for the result (exit 0 success, 1 partial, 2 failure)')
     .action(async (opts: { day?: string; maxDocuments?: number; sync?: boolean }) => {
       const workflowId = `pmmp-daily-${opts.day ?? 'manual'}`;
-      const r = (await startOrAttach('pmmpDaily', workflowId, [{ day: opts.day, maxDocuments: opts.maxDocuments }], !!opts.sync)) as PmmpDailyResult | undefined;
+      const r = await startOrAttach<PmmpDailyResult>('pmmpDaily', workflowId, [{ day: opts.day, maxDocuments: opts.maxDocuments }], { sync: !!opts.sync });
       if (!r) return;
       for (const s of r.streams) console.log(`  ${s.stream.padEnd(20)} ${s.status}${s.error ? `: ${s.error}` : ''}`);
       console.log(`${r.day}: ${r.status}; ${r.noticesPending} notice documents still queued; rejected ${JSON.stringify(r.rejected)}`);
@@ -126,9 +103,9 @@ export function registerPmmpCommands(program: Command): void {
       if (opts.from > opts.to) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`, EXIT.config_error);
       if (opts.concurrency !== undefined && opts.concurrency > 6) throw new CliError('--concurrency is at most 6: the portal is one host', EXIT.config_error);
       const workflowId = `pmmp-backfill-${opts.from}-${opts.to}`;
-      const r = (await startOrAttach('pmmpBackfill', workflowId, [{ from: opts.from, to: opts.to, concurrency: opts.concurrency, documents: opts.documents }], !!opts.sync)) as
-        | PmmpBackfillResult
-        | undefined;
+      const r = await startOrAttach<PmmpBackfillResult>('pmmpBackfill', workflowId, [{ from: opts.from, to: opts.to, concurrency: opts.concurrency, documents: opts.documents }], {
+        sync: !!opts.sync,
+      });
       if (!r) return;
       const c = r.counts;
       console.log(`${r.months} months: ${c.listed} consultations (${c.inserted} new, ${c.updated} changed, ${c.unchanged} unchanged), ${c.bdc} /bdc/ results, ${c.rejected} rejected`);
@@ -156,7 +133,7 @@ export function registerPmmpCommands(program: Command): void {
       const scope = opts.kind ?? ['consultations', 'bdc', 'notices'];
       const workflowId = `pmmp-reparse-${scope.join('+')}-${opts.from ?? 'all'}-${opts.to ?? 'all'}-${parserVersion}`;
       const args = [{ scope, parserVersion, batchSize: opts.batchSize, reextract: opts.reextract, from: opts.from ?? null, to: opts.to ?? null }];
-      const r = (await startOrAttach('pmmpReparse', workflowId, args, !!opts.sync)) as PmmpReparseResult | undefined;
+      const r = await startOrAttach<PmmpReparseResult>('pmmpReparse', workflowId, args, { sync: !!opts.sync });
       if (!r) return;
       const c = r.consultations;
       console.log(`consultations: ${c.consultations} reparsed, ${c.updated} changed, ${c.unchanged} unchanged, ${c.rejected} rejected`);

@@ -1,9 +1,8 @@
 /** `moisson prices …`: the daily prices run and its MongoDB archive. */
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ASSET_CODES } from '../../schema/prices/assets';
 import type { PricesArchiveResult, PricesDailyResult } from '../../workflows/prices';
-import { closeClient, config, connect, EXIT, isoDate, positiveInt, todayUtc, uiLink, waitForResult } from './common';
+import { closeClient, config, connect, EXIT, isoDate, positiveInt, startOrAttach, todayUtc, uiLink, waitForResult } from './common';
 
 export function assetList(value: string): string[] {
   const codes = value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
@@ -63,29 +62,12 @@ export function registerPricesCommands(program: Command): void {
     .option('--archive-days <n>', 'archive window in days (default: PRICES_ARCHIVE_DAYS, 7)', positiveInt)
     .option('--sync', 'wait for the result and exit 0/1/2/3 for success/partial/failure/config error')
     .action(async (opts: { date?: string; assets?: string[]; archive: boolean; archiveDays?: number; sync?: boolean }) => {
-      const cfg = config();
-      const client = await connect(cfg);
-      try {
-        const date = opts.date ?? todayUtc();
-        const workflowId = `prices-daily-${date}`;
-        const args = [{ date, assets: opts.assets, archive: opts.archive, archiveDays: opts.archiveDays }] as const;
-        let handle;
-        try {
-          handle = await client.workflow.start('pricesDaily', { taskQueue: cfg.temporal.taskQueue, workflowId, args: [...args] });
-          console.log(`started ${workflowId}`);
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          handle = client.workflow.getHandle(workflowId);
-          console.log(`${workflowId} is already running; ${opts.sync ? 'waiting for it' : 'not starting another'}`);
-        }
-        console.log(`  ${uiLink(cfg, workflowId)}`);
-        if (!opts.sync) return;
-        const result = await waitForResult(handle.result() as Promise<PricesDailyResult>);
-        printDaily(result);
-        process.exitCode = exitCodeForDaily(result);
-      } finally {
-        await closeClient(client);
-      }
+      const date = opts.date ?? todayUtc();
+      const args = [{ date, assets: opts.assets, archive: opts.archive, archiveDays: opts.archiveDays }];
+      const result = await startOrAttach<PricesDailyResult>('pricesDaily', `prices-daily-${date}`, args, { sync: !!opts.sync });
+      if (!result) return;
+      printDaily(result);
+      process.exitCode = exitCodeForDaily(result);
     });
 
   prices

@@ -13,16 +13,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createFetcher, type Fetcher } from '../../activities/engine/fetcher';
 import { createProofStore, type ProofStore } from '../../activities/engine/proofs';
-import { createPmmpBdcActivities } from '../../activities/pmmp/bdc';
-import { createPmmpActivities, type PmmpDeps } from '../../activities/pmmp/consultations';
-import { createPmmpNoticeActivities } from '../../activities/pmmp/notices';
-import { createPmmpReparseActivities } from '../../activities/pmmp/reparse';
-import { createPmmpRunActivities } from '../../activities/pmmp/runs';
 import type { PmmpBackfillProgress, PmmpBackfillResult } from '../../workflows/pmmp/backfill';
 import type { PmmpDailyResult, PmmpProgress } from '../../workflows/pmmp/daily';
 import type { PmmpReparseResult } from '../../workflows/pmmp/notices';
 import { DEFAULT_KNOBS, startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
 import { createTestDatabase, startTemporal, workflowBundle, type TestDatabase } from '../support/services';
+import { pmmpActivities } from './worker';
 
 let replica: PortalReplica;
 let db: TestDatabase;
@@ -62,19 +58,12 @@ before(async () => {
   ]);
   proofs = createProofStore({ db: db.db, dir: proofDir });
   fetcher = createFetcher({ politeness: false, robots: false });
-  const deps: PmmpDeps = { db: db.db, fetcher, proofs, portalUrl: `${replica.url}/index.php`, requestTimeoutMs: 10_000, maxInlineWaitMs: 5_000 };
   worker = await Worker.create({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: {
-      ...createPmmpActivities(deps),
-      ...createPmmpBdcActivities(deps),
-      ...createPmmpNoticeActivities({ db: db.db, fetcher, proofs, portalBaseUrl: deps.portalUrl }),
-      ...createPmmpRunActivities({ db: db.db }),
-      ...createPmmpReparseActivities({ db: db.db, proofs }),
-    },
+    activities: pmmpActivities({ db: db.db, fetcher, proofs, portalUrl: `${replica.url}/index.php`, requestTimeoutMs: 10_000, maxInlineWaitMs: 5_000 }),
   });
   running = worker.run();
 });

@@ -19,13 +19,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createFetcher, type Fetcher } from '../../activities/engine/fetcher';
 import { createProofStore } from '../../activities/engine/proofs';
-import { createPmmpBdcActivities } from '../../activities/pmmp/bdc';
-import { createPmmpActivities, type PmmpDeps } from '../../activities/pmmp/consultations';
-import { createPmmpNoticeActivities } from '../../activities/pmmp/notices';
-import { createPmmpRunActivities } from '../../activities/pmmp/runs';
 import type { PmmpBackfillResult } from '../../workflows/pmmp/backfill';
 import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
+import { pmmpActivities } from './worker';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const BACKFILL = { from: '2026-03', to: '2026-05', concurrency: 2 };
@@ -124,18 +121,17 @@ after(async () => {
 describe('pmmp backfill durability', () => {
   it('an uninterrupted backfill, for reference', async () => {
     const taskQueue = `pmmp-reference-${randomBytes(3).toString('hex')}`;
-    const deps: PmmpDeps = { db: reference.db, fetcher, proofs: createProofStore({ db: reference.db, dir: join(proofDir, 'reference') }), portalUrl: `${replica.url}/index.php` };
     const worker = await Worker.create({
       connection: temporal.nativeConnection,
       namespace: temporal.namespace ?? 'default',
       taskQueue,
       workflowBundle: await workflowBundle(),
-      activities: {
-        ...createPmmpActivities(deps),
-        ...createPmmpBdcActivities(deps),
-        ...createPmmpNoticeActivities({ db: reference.db, fetcher, proofs: deps.proofs, portalBaseUrl: deps.portalUrl }),
-        ...createPmmpRunActivities({ db: reference.db }),
-      },
+      activities: pmmpActivities({
+        db: reference.db,
+        fetcher,
+        proofs: createProofStore({ db: reference.db, dir: join(proofDir, 'reference') }),
+        portalUrl: `${replica.url}/index.php`,
+      }),
     });
     const r = (await worker.runUntil(
       temporal.client.workflow.execute('pmmpBackfill', { taskQueue, workflowId: `reference-${taskQueue}`, args: [BACKFILL] }),

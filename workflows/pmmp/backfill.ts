@@ -13,11 +13,9 @@ import { describeFailure } from '../failures';
 import { pmmpConsultationsWindow } from './consultations';
 import { pmmpBdcWindow, pmmpProgressQuery, type PmmpProgress } from './daily';
 import { pmmpNoticeDocuments, type PmmpNoticeDocumentsResult } from './notices';
+import { BOOKKEEPING } from './options';
 
-const bookkeeping = proxyActivities<PmmpRunActivities>({
-  startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInputError'] },
-});
+const bookkeeping = proxyActivities<PmmpRunActivities>(BOOKKEEPING);
 
 export interface PmmpMonthInput {
   /** `YYYY-MM`. */

@@ -11,23 +11,10 @@ import type { PmmpRunActivities, StreamOutcome } from '../../activities/pmmp/run
 import { describeFailure } from '../failures';
 import { pmmpConsultationsWindow } from './consultations';
 import { pmmpNoticeDocuments, type PmmpNoticeDocumentsResult } from './notices';
+import { BOOKKEEPING, PORTAL_CRAWL } from './options';
 
-const bookkeeping = proxyActivities<PmmpRunActivities>({
-  startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInputError'] },
-});
-
-const bdc = proxyActivities<PmmpBdcActivities>({
-  startToCloseTimeout: '4 hours',
-  heartbeatTimeout: '30 seconds',
-  retry: {
-    initialInterval: '10 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 minutes',
-    maximumAttempts: 12,
-    nonRetryableErrorTypes: ['ResponseShapeError', 'InvalidInputError', 'ConfigurationError', 'AuthError', 'BlockedError', 'RobotsDisallowedError'],
-  },
-});
+const bookkeeping = proxyActivities<PmmpRunActivities>(BOOKKEEPING);
+const bdc = proxyActivities<PmmpBdcActivities>({ ...PORTAL_CRAWL, startToCloseTimeout: '4 hours' });
 
 export interface PmmpBdcWindowInput {
   from: string;
