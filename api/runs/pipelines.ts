@@ -4,7 +4,11 @@
  * the running one instead of duplicating it) and its progress query. Adding a pipeline is one entry.
  * No business logic: the workflows do the work; this only says how to ask for it.
  */
+import { DateTime } from 'luxon';
 import { z } from 'zod';
+
+/** The portal's "yesterday": the day a scheduled pmmpDaily run extracts. */
+const casablancaYesterday = (): string => DateTime.now().setZone('Africa/Casablanca').minus({ days: 1 }).toISODate()!;
 
 const day = z.iso.date({ error: 'must be a date YYYY-MM-DD' });
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM');
@@ -39,10 +43,13 @@ export const PIPELINES = {
   }),
   'pmmp-daily': spec({
     workflowType: 'pmmpDaily',
-    description: "one day of the procurement portal: consultations, notices, awards",
-    input: z.strictObject({ day: day.optional().describe('the day to crawl (default: today, UTC)') }),
-    workflowId: (i, today) => `pmmp-daily-${i.day ?? today}`,
-    normalize: (i, today) => ({ day: i.day ?? today }),
+    description: 'one day of the procurement portal: consultations, notice lists, /bdc/ results, award documents, analysis',
+    input: z.strictObject({
+      day: day.optional().describe('the day to extract (default: yesterday in Africa/Casablanca, as the Schedule does)'),
+      maxDocuments: z.number().int().min(0).max(100_000).optional().describe('download at most this many notice documents in this run'),
+    }),
+    workflowId: (i) => `pmmp-daily-${i.day ?? casablancaYesterday()}`,
+    normalize: (i) => ({ ...i, day: i.day ?? casablancaYesterday() }),
     progressQuery: 'pmmpProgress',
   }),
   'pmmp-backfill': spec({
@@ -52,12 +59,24 @@ export const PIPELINES = {
       .strictObject({
         from: month.describe('first month'),
         to: month.describe('last month'),
-        concurrency: z.number().int().min(1).max(8).optional().describe('months crawled at once'),
+        concurrency: z.number().int().min(1).max(6).optional().describe('months crawled at once (the portal is one host)'),
       })
       .refine((i) => i.from <= i.to, { path: ['to'], message: 'must not be before from' }),
     workflowId: (i) => `pmmp-backfill-${i.from}-${i.to}`,
     normalize: (i) => i,
     progressQuery: 'pmmpProgress',
+  }),
+  apisync: spec({
+    workflowType: 'apisyncRun',
+    description: 'a SaaS API into PostgreSQL (Pennylane): full or incremental; one run per source at a time',
+    input: z.strictObject({
+      source: z.enum(['pennylane']).default('pennylane').describe('the API'),
+      mode: z.enum(['full', 'incremental']).optional().describe('default incremental (falls back to full when it must, and says so)'),
+      streams: z.array(z.string().regex(/^[a-z_]+$/, 'must be a stream name such as customer_invoices')).min(1).max(20).optional(),
+    }),
+    workflowId: (i) => `apisync-${i.source}`,
+    normalize: (i) => i,
+    progressQuery: 'apisyncProgress',
   }),
 } as const;
 
