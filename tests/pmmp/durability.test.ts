@@ -25,7 +25,7 @@ import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, t
 import { pmmpActivities } from './worker';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const BACKFILL = { from: '2026-03', to: '2026-05', concurrency: 2 };
+const BACKFILL = { from: '2026-04', to: '2026-05', concurrency: 2 };
 
 let replica: PortalReplica;
 let temporal: TestWorkflowEnvironment;
@@ -100,8 +100,8 @@ async function snapshot(db: TestDatabase): Promise<Record<string, unknown[]>> {
 
 before(async () => {
   [replica, temporal, reference, interrupted, archive, proofDir] = await Promise.all([
-    // Small enough for two backfills of three months; slow enough (latency) that the kill lands mid-crawl.
-    startPortalReplica({ seed: 11, today: '2026-11-20', consultations: 4_000, bdcResults: 1_500, knobs: { latencyMs: { min: 5, max: 25 } } }),
+    // Small enough for two backfills of two months; slow enough (latency) that the kill lands mid-crawl.
+    startPortalReplica({ seed: 11, today: '2026-11-20', consultations: 3_000, bdcResults: 1_000, knobs: { latencyMs: { min: 5, max: 25 } } }),
     startTemporal(),
     createTestDatabase(),
     createTestDatabase(),
