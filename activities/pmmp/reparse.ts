@@ -98,8 +98,9 @@ export function createPmmpReparseActivities(deps: { db: PostgresJsDatabase; proo
           listProofId: consultations.listProofId,
           detailProofId: consultations.detailProofId,
           publishedOn: consultations.publishedOn,
-          lotsProofId: sql<string | null>`(select ${lots.proofId} from ${lots} where ${lots.orgAcronyme} = ${consultations.orgAcronyme}
-            and ${lots.refConsultation} = ${consultations.refConsultation} and ${lots.proofId} is not null limit 1)`,
+          // Qualified by hand: inside a subquery drizzle names columns without their table.
+          lotsProofId: sql<string | null>`(select l.proof_id from pmmp.lots l where l.org_acronyme = pmmp.consultations.org_acronyme
+            and l.ref_consultation = pmmp.consultations.ref_consultation and l.proof_id is not null limit 1)`,
         })
         .from(consultations)
         .where(and(...where))
