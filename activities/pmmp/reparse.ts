@@ -7,7 +7,7 @@
 import { Context } from '@temporalio/activity';
 import { and, asc, sql, type SQL } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { bdcResults, consultations, lots } from '../../schema/pmmp/tables';
+import { bdcResults, consultations } from '../../schema/pmmp/tables';
 import { activity, errorMessage, InvalidInputError } from '../engine/errors';
 import { decodeBody } from '../engine/fetcher-charset';
 import { withHeartbeat } from '../engine/heartbeat';
