@@ -2,3 +2,4 @@ export * as etlTables from './etl/tables';
 export * as etlProofTables from './etl/proofs';
 export * as pricesTables from './prices/tables';
 export * as pmmpTables from './pmmp/tables';
+export * as leadsTables from './leads/tables';
