@@ -344,6 +344,7 @@ export interface LeadsConfig {
     timeoutMs: number;
     batch: number;
     maxTries: number;
+    retryDelayMs: number;
     /** Warm-up: `dailyQuota` on `warmupStart`, plus `warmupStep` a day, up to `maxDailyQuota`. */
     dailyQuota: number;
     warmupStep: number;
@@ -417,6 +418,8 @@ const leadsSchema = z.object({
   MAILWIZZ_TIMEOUT_MS: positiveInt.default(15_000),
   MAILWIZZ_BATCH: positiveInt.max(1000).default(50),
   MAILWIZZ_MAX_TRIES: positiveInt.max(10).default(3),
+  /** After a failed try, the contact waits this long times 2^(tries-1) before the next one. */
+  MAILWIZZ_RETRY_DELAY_S: nonNegativeInt.default(600),
   MAILWIZZ_DAILY_QUOTA: positiveInt.default(50),
   MAILWIZZ_WARMUP_STEP: nonNegativeInt.default(25),
   MAILWIZZ_MAX_DAILY_QUOTA: positiveInt.default(2000),
@@ -469,6 +472,7 @@ export function loadLeadsConfig(env: Env = process.env): LeadsConfig {
       timeoutMs: c.MAILWIZZ_TIMEOUT_MS,
       batch: c.MAILWIZZ_BATCH,
       maxTries: c.MAILWIZZ_MAX_TRIES,
+      retryDelayMs: c.MAILWIZZ_RETRY_DELAY_S * 1000,
       dailyQuota: c.MAILWIZZ_DAILY_QUOTA,
       warmupStep: c.MAILWIZZ_WARMUP_STEP,
       maxDailyQuota: c.MAILWIZZ_MAX_DAILY_QUOTA,
