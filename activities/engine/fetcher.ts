@@ -152,7 +152,6 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
 
   /** One request on the wire, its turn taken from the host's limiter; counted, never thrown on status. */
   async function hop(req: HopRequest): Promise<Hop> {
-    if (options.guard) await options.guard(req.url);
     const host = req.url.host;
     const safeUrl = redactUrl(req.url.toString());
     const release = await limiter.acquire(host, req.signal);
@@ -281,6 +280,8 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
     for (;;) {
       const safeUrl = redactUrl(current.toString());
       const host = current.host;
+      // Before robots.txt too: a refused target gets no request at all.
+      if (options.guard) await options.guard(current);
       await admit(current, safeUrl);
       const agent = userAgents ? userAgents[userAgentTurn++ % userAgents.length]! : userAgent;
       const headers: Record<string, string> = { 'user-agent': agent, accept: DEFAULT_ACCEPT, ...options.headers, ...opts.headers };

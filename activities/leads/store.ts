@@ -51,7 +51,7 @@ export async function enqueuePages(sql: Sql, jobId: string, pages: NewPage[], ma
   const inserted = await sql`
     insert into leads.frontier (job_id, fingerprint, url, kind, depth, context)
     select r.job_id, r.fingerprint, r.url, r.kind, r.depth, r.context
-      from jsonb_to_recordset(${sql.json(rows as never)}) as r(job_id text, fingerprint text, url text, kind text, depth int, context jsonb)
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(job_id text, fingerprint text, url text, kind text, depth int, context jsonb)
      where (select count(*) from leads.frontier f where f.job_id = ${jobId}) < ${maxPages}
      limit greatest(0, ${maxPages} - (select count(*) from leads.frontier f where f.job_id = ${jobId}))
     on conflict (job_id, fingerprint) do nothing`;
@@ -123,7 +123,7 @@ export async function insertContacts(sql: Sql, jobId: string, contacts: NewConta
   const res = await sql`
     insert into leads.scraped_contacts (job_id, dedup_key, email, name, company, phones, socials, website, address, domain, source_url, hints, status)
     select job_id, dedup_key, email, name, company, phones, socials, website, address, domain, source_url, hints, status
-      from jsonb_to_recordset(${sql.json(rows as never)}) as r(job_id text, dedup_key text, email text, name text, company text, phones jsonb,
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(job_id text, dedup_key text, email text, name text, company text, phones jsonb,
            socials jsonb, website text, address text, domain text, source_url text, hints text, status text)
     on conflict (job_id, dedup_key) do nothing`;
   return res.count;

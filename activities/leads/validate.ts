@@ -116,7 +116,7 @@ export function createMxChecker(sql: Sql, config: Pick<LeadsConfig, 'dnsServers'
       }
       await sql`
         insert into leads.mx_cache (domain, verdict, hosts, checked_at, expires_at)
-        values (${domain}, ${verdict}, ${sql.json(hosts)}, now(), now() + make_interval(days => ${config.mxCacheDays}))
+        values (${domain}, ${verdict}, ${JSON.stringify(hosts)}::jsonb, now(), now() + make_interval(days => ${config.mxCacheDays}))
         on conflict (domain) do update set verdict = excluded.verdict, hosts = excluded.hosts, checked_at = excluded.checked_at, expires_at = excluded.expires_at`;
       return verdict === 'ok' ? { verdict, hosts } : { verdict, detail: `${domain} has no MX record` };
     },
@@ -243,7 +243,7 @@ export function createLeadsValidateActivities(deps: ValidateDeps) {
         insert into leads.validated_contacts (email, scraped_contact_id, job_id, first_name, last_name, company, phone, domain, category,
                category_scores, platform, list_uid, template, tags, mx_hosts)
         values (${email}, ${c.id}, ${c.job_id}, ${names.first}, ${names.last}, ${c.company}, ${c.phones[0] ?? null}, ${domain}, ${category},
-               ${tx.json(scores)}, ${route.platform}, ${route.listUid}, ${route.template}, ${tx.json(route.tags)}, ${tx.json(verdict.mxHosts)})
+               ${JSON.stringify(scores)}::jsonb, ${route.platform}, ${route.listUid}, ${route.template}, ${JSON.stringify(route.tags)}::jsonb, ${JSON.stringify(verdict.mxHosts)}::jsonb)
         on conflict (email) do nothing returning id`;
       const status = inserted.length > 0 ? 'valid' : 'duplicate';
       await tx`update leads.scraped_contacts set status = ${status}, reason = ${status === 'duplicate' ? 'already validated (found by another job or page)' : null},

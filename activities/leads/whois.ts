@@ -80,8 +80,8 @@ export async function lookupWhois(deps: { sql: Sql; fetcher: Fetcher; rdapUrl: s
   }
   await deps.sql`
     insert into leads.whois_cache (domain, found, registrar, registered_at, expires_on, nameservers, status, raw, fetched_at, expires_at)
-    values (${domain}, ${record.found}, ${record.registrar}, ${record.registeredAt}, ${record.expiresOn}, ${deps.sql.json(record.nameservers)},
-            ${deps.sql.json(record.status)}, ${raw === null ? null : deps.sql.json(raw as never)}, now(), now() + make_interval(days => ${deps.cacheDays}))
+    values (${domain}, ${record.found}, ${record.registrar}, ${record.registeredAt}, ${record.expiresOn}, ${JSON.stringify(record.nameservers)}::jsonb,
+            ${JSON.stringify(record.status)}::jsonb, ${raw === null ? null : JSON.stringify(raw)}::jsonb, now(), now() + make_interval(days => ${deps.cacheDays}))
     on conflict (domain) do update set found = excluded.found, registrar = excluded.registrar, registered_at = excluded.registered_at,
       expires_on = excluded.expires_on, nameservers = excluded.nameservers, status = excluded.status, raw = excluded.raw,
       fetched_at = excluded.fetched_at, expires_at = excluded.expires_at`;

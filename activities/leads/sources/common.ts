@@ -55,7 +55,8 @@ export function pageContacts(input: PageInput, hints: string, extra: Partial<New
 export function sameSiteLinks(input: PageInput, depth: number, contactOnly: boolean): NewPage[] {
   const site = siteOf(input.url);
   return linksOf(input.html, input.url)
-    .filter((l) => siteOf(l.url) === site && !/\.(pdf|jpe?g|png|gif|zip|docx?|xlsx?|mp4|svg|css|js)$/i.test(new URL(l.url).pathname))
+    // Cloudflare's /cdn-cgi/l/email-protection is what its obfuscated addresses link to: never a page.
+    .filter((l) => siteOf(l.url) === site && !/\.(pdf|jpe?g|png|gif|zip|docx?|xlsx?|mp4|svg|css|js)$/i.test(new URL(l.url).pathname) && !new URL(l.url).pathname.startsWith('/cdn-cgi/'))
     .filter((l) => !contactOnly || CONTACT_PAGE.test(l.url) || CONTACT_PAGE.test(l.text))
     .map((l) => ({ url: l.url, kind: 'site' as const, depth, context: input.row.context ?? undefined }));
 }
