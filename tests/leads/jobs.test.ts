@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { cancelJob, createJob, getJob, listJobs, LeadsJobInputError, LeadsJobStateError, pauseJob, resumeJob, workflowIdFor } from '../../api/leads/jobs';
 import type { LeadsJobResult } from '../../workflows/leads';
-import { siteEmails, sitePageCount } from '../replicas/leads/index';
+import { mapsMatches, siteEmails, sitePageCount } from '../replicas/leads/index';
 import { createLeadsWorld, eventually, type LeadsWorld } from './harness';
 
 let world: LeadsWorld;
@@ -191,10 +191,11 @@ describe('leadsJob', () => {
       { browser: true },
     );
     assert.equal(r.status, 'completed');
-    const restaurants = world.replica.businesses.filter((b) => b.keywords.includes('restaurant'));
+    const restaurants = world.replica.businesses.filter((b) => mapsMatches(b, 'restaurant'));
     const listings = await world.db.sql<{ company: string; phones: string[]; address: string; website: string }[]>`
       select company, phones, address, website from leads.scraped_contacts where job_id = 'maps' and dedup_key like 'listing:%' order by company`;
-    assert.equal(listings.length, restaurants.length);
+    const errors = await world.db.sql`select url, message from leads.error_log where job_id = 'maps'`;
+    assert.equal(listings.length, restaurants.length, JSON.stringify(errors));
     for (const b of restaurants) {
       const l = listings.find((x) => x.company === b.name);
       assert.ok(l, b.name);

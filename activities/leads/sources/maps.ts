@@ -37,6 +37,21 @@ const FEED = '[role="feed"]';
 const CARD = '[role="feed"] [role="article"]';
 const END = '[role="feed"] .HlvSq';
 
+/** Reads the cards in the page: name (aria-label), category · address, phone, website, rating. */
+const READ_CARDS = `[...document.querySelectorAll(${JSON.stringify(CARD)})].map((card) => {
+  const text = (sel) => (card.querySelector(sel)?.textContent ?? '').trim() || null;
+  const [category, ...rest] = (text('.addr') ?? '').split(' · ');
+  const rating = text('.MW4etd');
+  return {
+    name: card.getAttribute('aria-label') ?? text('.qBF1Pd') ?? '',
+    address: rest.join(' · ') || null,
+    phone: text('.UsdlK'),
+    website: card.querySelector('a.lcr4fd')?.href ?? null,
+    category: category || null,
+    rating: rating ? Number(rating.replace(',', '.')) : null,
+  };
+})`;
+
 export function createMapsBrowserActivities(pool: BrowserPool) {
   async function renderMapsListings(input: RenderMapsListingsInput): Promise<RenderMapsListingsResult> {
     let url: URL;
@@ -78,22 +93,8 @@ export function createMapsBrowserActivities(pool: BrowserPool) {
             throw new TransientError('timeout', `the feed of ${url.origin}${url.pathname} stopped loading after ${count} listings`);
           }
         }
-        const raw = await page.locator(CARD).evaluateAll((cards) =>
-          cards.map((card) => {
-            const text = (sel: string) => card.querySelector(sel)?.textContent?.trim() || null;
-            const addr = text('.addr') ?? '';
-            const [category, ...rest] = addr.split(' · ');
-            const rating = text('.MW4etd');
-            return {
-              name: card.getAttribute('aria-label') ?? text('.qBF1Pd') ?? '',
-              address: rest.join(' · ') || null,
-              phone: text('.UsdlK'),
-              website: (card.querySelector('a.lcr4fd') as unknown as { href: string } | null)?.href ?? null,
-              category: category || null,
-              rating: rating ? Number(rating.replace(',', '.')) : null,
-            };
-          }),
-        );
+        // Page code as a string: tsx would wrap named functions in a `__name` helper the page lacks.
+        const raw = (await page.evaluate(READ_CARDS)) as unknown[];
         const listings = raw.slice(0, input.maxResults).map((r) => MapsListingItemSchema.parse(r));
         return { listings, reachedEnd: (await page.locator(END).count()) > 0, scrolls };
       }),

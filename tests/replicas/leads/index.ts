@@ -18,7 +18,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dnsPacket from 'dns-packet';
-import { BLOG_PAGE_SIZE, buildBlogPosts, buildBusinesses, dnsZone, type BlogPost, type Business, type Obfuscation } from './model';
+import { BLOG_PAGE_SIZE, buildBlogPosts, buildBusinesses, dnsZone, mapsMatches, type BlogPost, type Business, type Obfuscation } from './model';
 
 export * from './model';
 
@@ -272,8 +272,8 @@ export async function startLeadsReplica(opts: LeadsReplicaOptions = {}): Promise
     if (path === '/search') return reply(res, 200, serp(businesses, origin, url.searchParams.get('q') ?? '', Number(url.searchParams.get('first') ?? '1') || 1));
     if (path === '/maps') return reply(res, 200, mapsShell(url.searchParams.get('q') ?? ''));
     if (path === '/maps/api/search') {
-      const terms = (url.searchParams.get('q') ?? '').toLowerCase().split(/\s+/).filter(Boolean);
-      const hits = businesses.filter((b) => terms.every((t) => [...b.keywords, b.city.toLowerCase(), b.category].some((w) => w.toLowerCase().includes(t))));
+      const q = url.searchParams.get('q') ?? '';
+      const hits = businesses.filter((b) => mapsMatches(b, q));
       const pageNo = Math.max(1, Number(url.searchParams.get('page') ?? '1') || 1);
       const slice = hits.slice((pageNo - 1) * MAPS_PAGE, pageNo * MAPS_PAGE);
       const results = slice.map((b) => ({ name: b.name, address: b.address, phone: b.phone, website: `${origin}/sites/${b.slug}/`, category: b.keywords[0], rating: b.rating }));

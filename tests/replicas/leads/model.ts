@@ -178,3 +178,9 @@ export function dnsZone(businesses: Business[]): Map<string, { mx: string[] } | 
   zone.set('sans-mx.fr', 'nomx');
   return zone;
 }
+
+/** What the maps app lists for a query: every term found in the keywords, the city or the category. */
+export function mapsMatches(b: Business, q: string): boolean {
+  const terms = q.toLowerCase().split(/\s+/).filter(Boolean);
+  return terms.every((t) => [...b.keywords, b.city.toLowerCase(), b.category].some((w) => w.toLowerCase().includes(t)));
+}
