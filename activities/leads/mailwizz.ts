@@ -259,8 +259,8 @@ export function createLeadsSyncActivities(deps: SyncDeps) {
         try {
           await pushOne(client, rows[i]!, result);
         } catch (err) {
-          // Credentials or routing are wrong: every other contact would fail the same way. Give their try back.
-          const rest = rows.slice(i + 1).map((r) => r.id);
+          // Credentials or routing are wrong: every contact would fail the same way, none by its own fault. Give the tries back.
+          const rest = rows.slice(i).map((r) => r.id);
           if (rest.length) await sql`update leads.validated_contacts set sync_status = 'pending', sync_attempts = sync_attempts - 1 where id = any(${rest})`;
           throw err;
         }

@@ -50,6 +50,8 @@ export interface LeadsReplica {
   clearFaults(): void;
   /** Requests served, by path prefix (`/sites/x` counts under `/sites`). */
   requests(prefix?: string): number;
+  /** DNS questions received. */
+  dnsQueries(): number;
   close(): Promise<void>;
 }
 
@@ -331,7 +333,8 @@ export async function startLeadsReplica(opts: LeadsReplicaOptions = {}): Promise
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const dns = await startDnsServer(dnsZone(businesses), host, opts.dnsPort ?? port);
+  const dnsCount = { n: 0 };
+  const dns = await startDnsServer(dnsZone(businesses), host, opts.dnsPort ?? port, dnsCount);
   const url = `http://${host}:${port}`;
 
   const api: LeadsReplica = {
@@ -349,6 +352,7 @@ export async function startLeadsReplica(opts: LeadsReplicaOptions = {}): Promise
     clearFaults: () => {
       faults = [];
     },
+    dnsQueries: () => dnsCount.n,
     requests: (prefix) => (prefix ? (counts.get(prefix) ?? 0) : [...counts.values()].reduce((a, b) => a + b, 0)),
     close: async () => {
       dns.close();
@@ -360,7 +364,7 @@ export async function startLeadsReplica(opts: LeadsReplicaOptions = {}): Promise
 }
 
 /** A small authoritative-style DNS server: MX answers, NXDOMAIN, or an empty answer (no MX). */
-function startDnsServer(zone: ReturnType<typeof dnsZone>, host: string, port: number): Promise<Socket> {
+function startDnsServer(zone: ReturnType<typeof dnsZone>, host: string, port: number, count: { n: number }): Promise<Socket> {
   const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   socket.on('message', (msg, rinfo) => {
     let query: dnsPacket.Packet;
@@ -371,6 +375,7 @@ function startDnsServer(zone: ReturnType<typeof dnsZone>, host: string, port: nu
     }
     const question = query.questions?.[0];
     if (!question) return;
+    count.n++;
     const name = question.name.toLowerCase().replace(/\.$/, '');
     const entry = zone.get(name);
     const answers: dnsPacket.Answer[] = [];
