@@ -12,7 +12,8 @@ export interface ScheduleDefinition {
   /** Temporal appends the scheduled time to it, so every run has a readable, unique id. */
   workflowId: string;
   args: unknown[];
-  calendar: { hour: number; minute: number };
+  /** `hour` absent: every hour at `minute`. */
+  calendar: { hour?: number; minute: number };
   timezone: string;
   /** How far back missed runs are caught up after an outage (the SDK default is a year). */
   catchupWindow: string;
@@ -32,6 +33,30 @@ export const SCHEDULES: ScheduleDefinition[] = [
     catchupWindow: '1 day',
     overlap: ScheduleOverlapPolicy.SKIP,
   },
+  {
+    scheduleId: 'leads-validate',
+    description: 'Validate new scraped contacts (syntax, roles, disposable, blacklist, MX), categorize and route them',
+    workflowType: 'leadsValidate',
+    workflowId: 'leads-validate',
+    args: [{}],
+    calendar: { minute: 0 },
+    timezone: 'UTC',
+    // An hour missed is caught up by the next run, which takes every contact still new.
+    catchupWindow: '1 hour',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
+  {
+    scheduleId: 'leads-sync-mailwizz',
+    description: 'Push validated contacts to MailWizz within the day\'s warm-up quota',
+    workflowType: 'leadsSyncMailwizz',
+    workflowId: 'leads-sync-mailwizz',
+    args: [{}],
+    // Half an hour after validation, as the seed's cron did.
+    calendar: { minute: 30 },
+    timezone: 'UTC',
+    catchupWindow: '1 hour',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
 ];
 
 export type ApplyOutcome = { scheduleId: string; change: 'created' | 'updated' | 'unchanged' };
@@ -39,7 +64,10 @@ export type ApplyOutcome = { scheduleId: string; change: 'created' | 'updated' |
 function toOptions(def: ScheduleDefinition, taskQueue: string): ScheduleOptions {
   return {
     scheduleId: def.scheduleId,
-    spec: { calendars: [{ hour: def.calendar.hour, minute: def.calendar.minute }], timezone: def.timezone },
+    spec: {
+      calendars: [def.calendar.hour === undefined ? { hour: { start: 0, end: 23 }, minute: def.calendar.minute } : { hour: def.calendar.hour, minute: def.calendar.minute }],
+      timezone: def.timezone,
+    },
     action: { type: 'startWorkflow', workflowType: def.workflowType, workflowId: def.workflowId, taskQueue, args: def.args },
     policies: { catchupWindow: def.catchupWindow, overlap: def.overlap },
     memo: { description: def.description },

@@ -8,6 +8,7 @@ import type { ProbePageResult } from '../../activities/engine/browser';
 import { checkAllConfig } from '../../schema/config';
 import { applySchedules, SCHEDULES } from '../schedules';
 import { CliError, closeClient, config, connect, EXIT, waitForResult } from './common';
+import { registerLeadsCommands } from './leads';
 import { registerPmmpCommands } from './pmmp';
 import { registerPricesCommands } from './prices';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   const program = new Command('moisson').description('moisson: durable data extraction on Temporal').exitOverride();
   registerPricesCommands(program);
   registerPmmpCommands(program);
+  registerLeadsCommands(program);
 
   const schedules = program.command('schedules').description('Temporal Schedules of the pipelines');
   schedules
