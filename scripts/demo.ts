@@ -42,11 +42,18 @@ say('demo: crawling one week of consultations from the local replica of marchesp
 const weekEnd = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
 const weekStart = new Date(Date.now() - 36 * 86_400_000).toISOString().slice(0, 10);
 await main(['node', 'moisson', 'pmmp', 'crawl', '--from', weekStart, '--to', weekEnd, '--page-size', '50', '--sync']);
+say();
+say('demo: a leads job on the local replicas: search results for "boulangerie", the sites and their contact pages; then validation and the MailWizz sync');
+const leadsJobId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+await main(['node', 'moisson', 'leads', 'job', 'create', '--type', 'search', '--id', leadsJobId, '--query', 'boulangerie', '--refetch', '--wait']);
+await main(['node', 'moisson', 'leads', 'validate', '--sync']);
+await main(['node', 'moisson', 'leads', 'sync', '--sync']);
 
 const pg = connectPostgres(cfg.databaseUrl, { max: 1 });
 const mongo = await connectMongo(cfg.mongoUrl);
-const [counts] = await pg.sql<{ quotes: number; runs: number; rejected: number; consultations: number; proofs: number }[]>`
+const [counts] = await pg.sql<{ quotes: number; runs: number; rejected: number; consultations: number; proofs: number; contacts: number; validated: number }[]>`
   select (select count(*) from prices.quotes)::int as quotes, (select count(*) from etl.runs)::int as runs,
+         (select count(*) from leads.scraped_contacts)::int as contacts, (select count(*) from leads.validated_contacts)::int as validated,
          (select count(*) from etl.rejected_records)::int as rejected,
          (select count(*) from pmmp.consultations)::int as consultations, (select count(*) from etl.proofs)::int as proofs`;
 const archived = await mongo.db.collection('prices').countDocuments();
@@ -59,6 +66,7 @@ Where to look
   Schedules            ${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/schedules
   PostgreSQL           ${counts!.quotes} rows in prices.quotes, ${counts!.runs} runs in etl.runs, ${counts!.rejected} rejected records
                        ${counts!.consultations} consultations in pmmp.consultations, ${counts!.proofs} pages kept in etl.proofs
+                       ${counts!.contacts} scraped contacts in leads.scraped_contacts, ${counts!.validated} in leads.validated_contacts
                        psql postgres://moisson:moisson@127.0.0.1:55432/moisson
   MongoDB (FerretDB)   ${archived} documents in moisson.prices   (${cfg.mongoUrl})
   Worker metrics       http://127.0.0.1:${cfg.metricsPort}/metrics
@@ -67,6 +75,7 @@ Next
   npx moisson prices archive --verify    re-archive the window and compare both sides
   npx moisson doctor                     check both task queues (the browser one renders a page)
   npx moisson pmmp crawl --from D --to D --sync   crawl a window of consultations (the replica in the demo)
+  npx moisson leads job create --type custom_urls --url URL --depth 2 --wait   a scraping job (pause/resume/cancel/status by id)
   npm run stack:status | npm run stack:down`);
 // The worst of the steps: the doctor and the crawl set their own exit codes through main().
 process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCodeForDaily(result));
