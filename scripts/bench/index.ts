@@ -14,11 +14,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCoreConfig } from '../../schema/config';
+import { leadsScenarios } from './leads';
 import { pricesScenarios } from './prices';
 import { redact, round, type BenchContext, type BenchResult, type Scenario } from './support';
 
 /** Every pipeline adds its scenarios here. */
-const registry: Scenario[] = [...pricesScenarios];
+const registry: Scenario[] = [...pricesScenarios, ...leadsScenarios];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -70,9 +70,11 @@ export function buildBusinesses(count = 18): Business[] {
     const cat = CATEGORIES[i % CATEGORIES.length]!;
     const family = FAMILY[i % FAMILY.length]!;
     const place = CITIES[Math.floor(i / CATEGORIES.length) % CITIES.length]!;
-    const name = `${cat.trade} ${family}`;
-    const slug = ascii(`${cat.trade}-${family}-${place.city}`);
-    const domain = i === SPECIAL.deadDomain ? `ancien-${ascii(family)}-${i}.fr` : `${ascii(`${cat.trade}-${family}`)}.fr`;
+    // Past 18 the trade/family/city triples repeat: a number keeps names, slugs and domains distinct.
+    const round = Math.floor(i / 18);
+    const name = `${cat.trade} ${family}${round ? ` ${round + 1}` : ''}`;
+    const slug = ascii(`${cat.trade}-${family}-${place.city}${round ? `-${round + 1}` : ''}`);
+    const domain = i === SPECIAL.deadDomain ? `ancien-${ascii(family)}-${i}.fr` : `${ascii(`${cat.trade}-${family}${round ? `-${round + 1}` : ''}`)}.fr`;
     const n = String(10 + i).padStart(2, '0');
     const phone = `0${place.area} ${n} ${String(30 + i).padStart(2, '0')}`;
     const first = FIRST[i % FIRST.length]!;
