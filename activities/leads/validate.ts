@@ -199,58 +199,111 @@ export function createLeadsValidateActivities(deps: ValidateDeps) {
     const black = await blacklisted(domains);
     // One lookup per domain per batch, whatever the number of its contacts.
     const lookups = new Map<string, ReturnType<MxChecker['check']>>();
+    // The warm part of the cache in one query rather than one per domain.
+    const cached = await sql<{ domain: string; verdict: 'ok' | 'none'; hosts: string[] }[]>`
+      select domain, verdict, hosts from leads.mx_cache where domain = any(${domains}) and expires_at > now()`;
+    for (const c of cached) {
+      lookups.set(c.domain, Promise.resolve(c.verdict === 'ok' ? { verdict: 'ok' as const, hosts: c.hosts } : { verdict: 'none' as const, detail: `${c.domain} has no MX record (cached)` }));
+    }
     const mxOf = (d: string) => {
       let p = lookups.get(d);
       if (!p) lookups.set(d, (p = mx.check(d)));
       return p;
     };
+    const verdicts: Verdict[] = new Array(claimed.length);
     await withHeartbeat(async (progress) => {
       let next = 0;
       let done = 0;
       const lanes = Array.from({ length: Math.min(8, claimed.length) }, async () => {
         while (next < claimed.length) {
-          const c = claimed[next++]!;
-          await settle(c, await verdictFor(c, black, mxOf), token, result);
+          const i = next++;
+          verdicts[i] = await verdictFor(claimed[i]!, black, mxOf);
           progress({ done: ++done });
         }
       });
       await Promise.all(lanes);
     });
+    await settle(claimed, verdicts, token, result);
     items().add(result.valid, { pipeline: PIPELINE, kind: 'contact', result: 'valid' });
     items().add(result.invalid, { pipeline: PIPELINE, kind: 'contact', result: 'invalid' });
     return result;
   }
 
-  async function settle(c: ClaimedContact, verdict: Verdict, token: string, result: ValidateBatchResult): Promise<void> {
-    if (verdict.ok === 'later') {
-      await sql`update leads.scraped_contacts set status = 'new', claim_token = null, claimed_at = null, reason = ${verdict.detail} where id = ${c.id} and claim_token = ${token}`;
-      result.deferred++;
-      return;
-    }
-    if (verdict.ok === false) {
-      await sql`update leads.scraped_contacts set status = 'invalid', reason = ${`${verdict.reason}: ${verdict.detail}`}, validated_at = now(), claim_token = null where id = ${c.id} and claim_token = ${token}`;
-      result.invalid++;
-      result.reasons[verdict.reason] = (result.reasons[verdict.reason] ?? 0) + 1;
-      return;
-    }
-    const email = c.email.trim().toLowerCase();
-    const domain = email.slice(email.lastIndexOf('@') + 1);
-    const { category, scores } = categorize([c.hints, c.company, c.name, domain, c.source_url].filter(Boolean).join(' '), config.categories);
-    const route = routeFor(category, config.routing);
-    const names = namesFromEmail(email.slice(0, email.lastIndexOf('@')));
-    await sql.begin(async (tx) => {
-      const inserted = await tx<{ id: number }[]>`
-        insert into leads.validated_contacts (email, scraped_contact_id, job_id, first_name, last_name, company, phone, domain, category,
-               category_scores, platform, list_uid, template, tags, mx_hosts)
-        values (${email}, ${c.id}, ${c.job_id}, ${names.first}, ${names.last}, ${c.company}, ${c.phones[0] ?? null}, ${domain}, ${category},
-               ${JSON.stringify(scores)}::jsonb, ${route.platform}, ${route.listUid}, ${route.template}, ${JSON.stringify(route.tags)}::jsonb, ${JSON.stringify(verdict.mxHosts)}::jsonb)
-        on conflict (email) do nothing returning id`;
-      const status = inserted.length > 0 ? 'valid' : 'duplicate';
-      await tx`update leads.scraped_contacts set status = ${status}, reason = ${status === 'duplicate' ? 'already validated (found by another job or page)' : null},
-               validated_at = now(), claim_token = null where id = ${c.id} and claim_token = ${token}`;
-      if (status === 'valid') result.valid++;
-      else result.duplicate++;
+  /** The whole batch's outcome in one transaction, a few set-based statements whatever its size. */
+  async function settle(claimed: ClaimedContact[], verdicts: Verdict[], token: string, result: ValidateBatchResult): Promise<void> {
+    const deferred: { id: number; reason: string }[] = [];
+    const invalid: { id: number; reason: string }[] = [];
+    const valid: Record<string, unknown>[] = [];
+    claimed.forEach((c, i) => {
+      const verdict = verdicts[i]!;
+      if (verdict.ok === 'later') {
+        deferred.push({ id: c.id, reason: verdict.detail });
+        return;
+      }
+      if (verdict.ok === false) {
+        invalid.push({ id: c.id, reason: `${verdict.reason}: ${verdict.detail}` });
+        result.reasons[verdict.reason] = (result.reasons[verdict.reason] ?? 0) + 1;
+        return;
+      }
+      const email = c.email.trim().toLowerCase();
+      const domain = email.slice(email.lastIndexOf('@') + 1);
+      const { category, scores } = categorize([c.hints, c.company, c.name, domain, c.source_url].filter(Boolean).join(' '), config.categories);
+      const route = routeFor(category, config.routing);
+      const names = namesFromEmail(email.slice(0, email.lastIndexOf('@')));
+      valid.push({
+        email,
+        scraped_contact_id: c.id,
+        job_id: c.job_id,
+        first_name: names.first,
+        last_name: names.last,
+        company: c.company,
+        phone: c.phones[0] ?? null,
+        domain,
+        category,
+        category_scores: scores,
+        platform: route.platform,
+        list_uid: route.listUid,
+        template: route.template,
+        tags: route.tags,
+        mx_hosts: verdict.mxHosts,
+      });
     });
+    await sql.begin(async (tx) => {
+      if (deferred.length) {
+        await tx`update leads.scraped_contacts c set status = 'new', claim_token = null, claimed_at = null, reason = d.reason
+                   from jsonb_to_recordset(${JSON.stringify(deferred)}::jsonb) as d(id bigint, reason text)
+                  where c.id = d.id and c.claim_token = ${token}`;
+      }
+      if (invalid.length) {
+        await tx`update leads.scraped_contacts c set status = 'invalid', reason = d.reason, validated_at = now(), claim_token = null
+                   from jsonb_to_recordset(${JSON.stringify(invalid)}::jsonb) as d(id bigint, reason text)
+                  where c.id = d.id and c.claim_token = ${token}`;
+      }
+      if (valid.length) {
+        // One email, one validated contact: the first claimed wins, the others (same batch or earlier) are duplicates.
+        const inserted = await tx<{ scraped_contact_id: number }[]>`
+          insert into leads.validated_contacts (email, scraped_contact_id, job_id, first_name, last_name, company, phone, domain, category,
+                 category_scores, platform, list_uid, template, tags, mx_hosts)
+          select email, scraped_contact_id, job_id, first_name, last_name, company, phone, domain, category, category_scores, platform,
+                 list_uid, template, tags, mx_hosts
+            from jsonb_to_recordset(${JSON.stringify(valid)}::jsonb) as v(email text, scraped_contact_id bigint, job_id text, first_name text,
+                 last_name text, company text, phone text, domain text, category text, category_scores jsonb, platform text, list_uid text,
+                 template text, tags jsonb, mx_hosts jsonb)
+           order by scraped_contact_id
+          on conflict (email) do nothing returning scraped_contact_id`;
+        const won = inserted.map((r) => Number(r.scraped_contact_id));
+        const ids = valid.map((v) => v.scraped_contact_id as number);
+        await tx`update leads.scraped_contacts set
+                   status = case when id = any(${won}::bigint[]) then 'valid' else 'duplicate' end,
+                   reason = case when id = any(${won}::bigint[]) then null else 'already validated (found by another job or page)' end,
+                   validated_at = now(), claim_token = null
+                 where id = any(${ids}::bigint[]) and claim_token = ${token}`;
+        result.valid += won.length;
+        result.duplicate += ids.length - won.length;
+      }
+    });
+    result.deferred += deferred.length;
+    result.invalid += invalid.length;
   }
 
   return { validateLeadsBatch };
