@@ -135,3 +135,23 @@ describe('SSRF guard', () => {
     }
   });
 });
+
+describe('leads configuration', () => {
+  test('every bad leads variable is reported at once; secrets never printed', async () => {
+    const { checkAllConfig, loadLeadsConfig, redactConfig } = await import('../../schema/config');
+    const issues = checkAllConfig({
+      METALPRICEAPI_KEY: 'k',
+      LEADS_ROUTING: '{"default": {"platform": "x"}}',
+      LEADS_CATEGORIES: 'not json',
+      LEADS_SSRF_ALLOW: '10.0.0.0/8,nonsense',
+      LEADS_PROXIES: 'socks5://p:1080',
+      MAILWIZZ_API_VERSION: '1',
+      MAILWIZZ_PUBLIC_KEY: 'pub',
+      LEADS_DEFAULT_COUNTRY: 'france',
+    });
+    assert.deepEqual(issues.map((i) => i.variable).sort(), ['LEADS_CATEGORIES', 'LEADS_DEFAULT_COUNTRY', 'LEADS_PROXIES', 'LEADS_ROUTING', 'LEADS_SSRF_ALLOW', 'MAILWIZZ_PRIVATE_KEY']);
+    const config = loadLeadsConfig({ MAILWIZZ_API_KEY: 'very-secret', LEADS_PROXIES: 'http://user:hunter2@proxy.example:3128' });
+    const printed = JSON.stringify(redactConfig(config));
+    assert.ok(!printed.includes('very-secret') && !printed.includes('hunter2'), printed);
+  });
+});
