@@ -221,3 +221,13 @@ describe('leadsJob', () => {
     assert.deepEqual(cancelled.jobs.map((j) => j.id), ['controlled']);
   });
 });
+
+test('a job stops discovering pages at its page budget', async () => {
+  const sites = world.replica.businesses.slice(0, 3);
+  const r = await world.withWorker(async () => {
+    await createJob(world.jobControl(), { id: 'budget', sourceType: 'custom_urls', config: { urls: sites.map((b) => world.replica.siteUrl(b)), maxDepth: 2, maxPages: 10, refetch: true } });
+    return result('budget');
+  });
+  assert.equal(r.status, 'completed');
+  assert.equal(r.counts.pagesDone, 10);
+});
