@@ -3,5 +3,5 @@
 export { browserProbe } from './engine';
 export { pmmpConsultationsWindow } from './pmmp/consultations';
 export { pmmpNoticeBatch, pmmpReparse } from './pmmp/notices';
-export { leadsJob, leadsSyncMailwizz, leadsValidate } from './leads';
+export { leadsJob, leadsSyncMailwizz, leadsValidate, leadsWhois } from './leads';
 export { pricesArchive, pricesDaily } from './prices';

@@ -252,3 +252,8 @@ export async function leadsSyncMailwizz(input: LeadsSyncInput = {}): Promise<Lea
   }
   return totals;
 }
+
+/** The RDAP record of one domain, on demand (`moisson leads whois`), from the cache when it is fresh. */
+export async function leadsWhois(input: { domain: string }): Promise<Awaited<ReturnType<LeadsActivities['lookupDomainWhois']>>> {
+  return bookkeeping.lookupDomainWhois({ domain: input.domain });
+}

@@ -15,6 +15,7 @@ import {
   type LeadsJobControlDeps,
   type LeadsJobView,
 } from '../../api/leads/jobs';
+import type { WhoisRecord } from '../../activities/leads/whois';
 import { LEADS_SOURCE_TYPES } from '../../schema/leads/tables';
 import type { LeadsJobResult, LeadsSyncResult, LeadsValidateResult } from '../../workflows/leads';
 import { CliError, closeClient, config, connect, EXIT, positiveInt, uiLink, waitForResult } from './common';
@@ -142,6 +143,29 @@ export function registerLeadsCommands(program: Command): void {
     .description("a job's state and counts (live from its workflow while it runs)")
     .action(async (id: string) => {
       await withControl(async (deps) => printJob(await getJob(deps, id)));
+    });
+
+  leads
+    .command('whois <domain>')
+    .description("a domain's registration data over RDAP (registrar, dates, name servers), cached (workflow leadsWhois)")
+    .action(async (domain: string) => {
+      if (!/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(domain)) throw new CliError(`'${domain}' is not a domain name`, EXIT.config_error);
+      const cfg = config();
+      const client = await connect(cfg);
+      try {
+        const r = (await waitForResult(
+          client.workflow.execute('leadsWhois', { taskQueue: cfg.temporal.taskQueue, workflowId: `leads-whois-${domain.toLowerCase()}-${Date.now()}`, args: [{ domain }] }),
+        )) as WhoisRecord;
+        if (!r.found) {
+          console.log(`${r.domain}: not registered (RDAP 404)${r.cached ? ' (cached)' : ''}`);
+          process.exitCode = EXIT.partial;
+          return;
+        }
+        console.log(`${r.domain}${r.cached ? ' (cached)' : ''}\n  registrar ${r.registrar ?? '-'}\n  registered ${r.registeredAt ?? '-'}, expires ${r.expiresOn ?? '-'}`);
+        console.log(`  name servers ${r.nameservers.join(', ') || '-'}\n  status ${r.status.join(', ') || '-'}`);
+      } finally {
+        await closeClient(client);
+      }
     });
 
   leads

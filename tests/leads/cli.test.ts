@@ -68,6 +68,15 @@ test('moisson leads job create | list | pause | status | resume | cancel, valida
         assert.equal(missing.code, 2);
         assert.match(missing.stderr, /no scraping job nope/);
 
+        const domain = world.replica.businesses[1]!.domain;
+        const whois = await moisson(['leads', 'whois', domain]);
+        assert.equal(whois.code, 0, whois.stdout + whois.stderr);
+        assert.match(whois.stdout, new RegExp(`${domain.replace(/\./g, '\\.')}\\n  registrar OVH SAS`));
+        assert.match((await moisson(['leads', 'whois', domain])).stdout, /\(cached\)/);
+        const unknown = await moisson(['leads', 'whois', 'nobody-here.fr']);
+        assert.equal(unknown.code, 1);
+        assert.match(unknown.stdout, /not registered/);
+
         const validate = await moisson(['leads', 'validate', '--sync']);
         assert.equal(validate.code, 0, validate.stderr);
         assert.match(validate.stdout, /claimed \d+: valid \d+/);
