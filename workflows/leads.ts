@@ -118,12 +118,13 @@ export async function leadsJob(input: LeadsJobInput): Promise<LeadsJobResult> {
     for (;;) {
       if (state.cancelled) break;
       if (state.paused) {
-        status = 'paused';
+        // The query says paused once the row does: callers reading either see the same.
         state.counts = await bookkeeping.setLeadsJobStatus({ jobId, status: 'paused' });
+        status = 'paused';
         await condition(() => !state.paused || state.cancelled);
         if (state.cancelled) break;
-        status = 'running';
         state.counts = await bookkeeping.setLeadsJobStatus({ jobId, status: 'running' });
+        status = 'running';
       }
       if (state.mapsQueued > 0) {
         const tasks = await bookkeeping.nextMapsTasks({ jobId, limit: 1 });

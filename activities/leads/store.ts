@@ -47,15 +47,18 @@ export async function loadJob(sql: Sql, jobId: string): Promise<JobRow | undefin
 export async function enqueuePages(sql: Sql, jobId: string, pages: NewPage[], maxPages: number): Promise<number> {
   if (pages.length === 0) return 0;
   const rows = pages.map((p) => ({ job_id: jobId, fingerprint: urlFingerprint(p.url), url: canonicalUrl(p.url), kind: p.kind, depth: p.depth, context: p.context ?? null }));
-  // The budget is checked in the same statement (concurrent pages of a batch cannot overshoot it much),
-  // and only on pages the job does not know yet, so known links never use up the room of new ones.
-  const inserted = await sql`
-    insert into leads.frontier (job_id, fingerprint, url, kind, depth, context)
-    select r.job_id, r.fingerprint, r.url, r.kind, r.depth, r.context
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(job_id text, fingerprint text, url text, kind text, depth int, context jsonb)
-     where not exists (select 1 from leads.frontier f where f.job_id = r.job_id and f.fingerprint = r.fingerprint)
-     limit greatest(0, ${maxPages} - (select count(*) from leads.frontier f where f.job_id = ${jobId}))
-    on conflict (job_id, fingerprint) do nothing`;
+  // The budget holds exactly: the pages of a batch enqueue one after the other (a lock per job), and
+  // only pages the job does not know yet count, so known links never use up the room of new ones.
+  const inserted = await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext(${`leads.frontier:${jobId}`}))`;
+    return tx`
+      insert into leads.frontier (job_id, fingerprint, url, kind, depth, context)
+      select r.job_id, r.fingerprint, r.url, r.kind, r.depth, r.context
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(job_id text, fingerprint text, url text, kind text, depth int, context jsonb)
+       where not exists (select 1 from leads.frontier f where f.job_id = r.job_id and f.fingerprint = r.fingerprint)
+       limit greatest(0, ${maxPages} - (select count(*) from leads.frontier f where f.job_id = ${jobId}))
+      on conflict (job_id, fingerprint) do nothing`;
+  });
   return inserted.count;
 }
 
