@@ -5,7 +5,7 @@ export default defineConfig({
   dialect: 'postgresql',
   schema: ['./schema/*/tables.ts', './schema/etl/proofs.ts'],
   out: './drizzle',
-  schemaFilter: ['etl', 'prices', 'pmmp', 'apisync'],
+  schemaFilter: ['etl', 'prices', 'pmmp', 'apisync', 'leads'],
   dbCredentials: { url: loadCoreConfig().databaseUrl },
   strict: true,
   verbose: true,

@@ -3,6 +3,7 @@ import type { Fetcher } from './engine/fetcher';
 import type { ProofStore } from './engine/proofs';
 import { createApisyncActivities, type ApisyncDeps } from './apisync';
 import { createPmmpBdcActivities } from './pmmp/bdc';
+import { createLeadsActivities, type LeadsDeps } from './leads';
 import { createPmmpActivities } from './pmmp/consultations';
 import { createPmmpNoticeActivities } from './pmmp/notices';
 import { createPmmpReparseActivities } from './pmmp/reparse';
@@ -14,6 +15,8 @@ export interface ActivityDeps extends PricesDeps {
   crawl?: { fetcher: Fetcher; proofs: ProofStore; pmmpPortalUrl: string };
   /** Test hooks of the SaaS API sync (its settings come from `env`, like the prices pipeline's). */
   apisync?: Pick<ApisyncDeps, 'onBatch'>;
+  /** The leads pipeline: its guarded fetcher and settings (absent: its activities are not registered). */
+  leads?: Omit<LeadsDeps, 'sql' | 'db'>;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -26,5 +29,6 @@ export function createActivities(deps: ActivityDeps) {
     ...(crawl ? createPmmpReparseActivities({ db: deps.db, proofs: crawl.proofs }) : {}),
     ...createPmmpRunActivities({ db: deps.db }),
     ...(crawl ? createPmmpNoticeActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalBaseUrl: crawl.pmmpPortalUrl }) : {}),
+    ...(deps.leads ? createLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
   };
 }

@@ -403,7 +403,197 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   };
 }
 
-const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig } as const;
+// ---------------------------------------------------------------- leads (scraping jobs, validation, MailWizz)
+
+/** Where a validated contact goes in MailWizz: the list, the template of its campaigns, its tags. */
+export interface LeadsRoute {
+  platform: string;
+  listUid: string;
+  template: string;
+  tags: string[];
+}
+
+export interface LeadsConfig {
+  /** The search engine's result page (Bing's shape: `?q=…&first=…`). */
+  searchUrl: string;
+  /** The maps web app (a listing page rendered by JavaScript). */
+  mapsUrl: string;
+  /** RDAP base (`…/domain/<name>` is appended). */
+  rdapUrl: string;
+  /** `host:port` of DNS servers for MX lookups; empty: the system's. */
+  dnsServers: string[];
+  /** Pages fetched at once inside one crawl batch, and pages per batch. */
+  crawlConcurrency: number;
+  batchPages: number;
+  /** Region for phone numbers written without a country code (ISO 3166 alpha-2). */
+  defaultCountry: string;
+  /** Proxies rotated per request (`http://user:pass@host:port`): secrets, never logged. */
+  proxies: string[];
+  /** User-Agents rotated per request; empty: the fetcher's identifiable one. */
+  userAgents: string[];
+  /** Per-domain pauses between requests, `{"example.com": [1000, 3000]}`, on top of FETCH_* politeness. */
+  domainDelays: Record<string, [number, number]>;
+  /** Private, loopback or link-local targets allowed anyway: CIDRs (`10.0.0.0/8`) or `host:port`. */
+  ssrfAllow: string[];
+  mxCacheDays: number;
+  whoisCacheDays: number;
+  rolePrefixes: string[];
+  /** A domain whose bounce rate is above this (with at least `bounceMinSent` sent) is refused. */
+  bounceRateThreshold: number;
+  bounceMinSent: number;
+  /** Keyword lists per category; the best score wins. */
+  categories: Record<string, string[]>;
+  /** Category → route; `default` is used for the rest. */
+  routing: { default: LeadsRoute; categories: Record<string, LeadsRoute> };
+  validateBatch: number;
+  mailwizz: {
+    url: string;
+    apiVersion: 1 | 2;
+    apiKey: string | undefined;
+    publicKey: string | undefined;
+    privateKey: string | undefined;
+    timeoutMs: number;
+    batch: number;
+    maxTries: number;
+    retryDelayMs: number;
+    /** Warm-up: `dailyQuota` on `warmupStart`, plus `warmupStep` a day, up to `maxDailyQuota`. */
+    dailyQuota: number;
+    warmupStep: number;
+    maxDailyQuota: number;
+    warmupStart: string | undefined;
+    /** The day the quota counts in. */
+    timezone: string;
+  };
+}
+
+function jsonVariable<S extends z.ZodType>(schema: S, example: string) {
+  return z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be JSON, e.g. ${example}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
+const commaList = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const leadsRoute = z.object({ platform: z.string().min(1), listUid: z.string().min(1), template: z.string().default('default'), tags: z.array(z.string()).default([]) }).strict();
+
+export const DEFAULT_LEADS_CATEGORIES: Record<string, string[]> = {
+  restaurant: ['restaurant', 'boulangerie', 'bakery', 'café', 'cafe', 'traiteur', 'menu', 'chef', 'cuisine', 'pizzeria'],
+  hotel: ['hotel', 'hôtel', 'chambres', 'gîte', 'hostel', 'auberge', 'booking'],
+  health: ['dentiste', 'dentist', 'médecin', 'clinic', 'clinique', 'pharmacie', 'pharmacy', 'kiné', 'santé', 'health'],
+  legal: ['avocat', 'lawyer', 'notaire', 'cabinet', 'juridique', 'legal', 'law firm'],
+  building: ['plombier', 'plumber', 'électricien', 'electrician', 'menuiserie', 'bâtiment', 'construction', 'rénovation', 'couvreur'],
+  tech: ['logiciel', 'software', 'agence web', 'développement', 'saas', 'startup', 'digital', 'informatique'],
+};
+
+const DEFAULT_LEADS_ROUTING = { default: { platform: 'general', listUid: 'general-list', template: 'welcome', tags: ['lead'] }, categories: {} };
+
+const leadsSchema = z.object({
+  LEADS_SEARCH_URL: httpUrl.default('https://www.bing.com/search'),
+  LEADS_MAPS_URL: httpUrl.default('https://maps.example.invalid/maps'),
+  LEADS_RDAP_URL: httpUrl.default('https://rdap.org'),
+  LEADS_DNS_SERVERS: commaList.pipe(z.array(z.string().regex(/^[\w.:[\]-]+$/, 'must be host or host:port'))).default([]),
+  LEADS_CRAWL_CONCURRENCY: positiveInt.max(32).default(4),
+  LEADS_BATCH_PAGES: positiveInt.max(500).default(20),
+  LEADS_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO country code like FR').default('FR'),
+  LEADS_PROXIES: commaList.pipe(z.array(z.url({ protocol: /^https?$/, error: 'each proxy must be an http(s) URL' }))).default([]),
+  LEADS_USER_AGENTS: z.string().transform((s) => s.split('\n').map((x) => x.trim()).filter(Boolean)).default([]),
+  LEADS_DOMAIN_DELAYS: jsonVariable(
+    z.record(z.string().min(1), z.tuple([z.number().nonnegative(), z.number().nonnegative()]).refine(([a, b]) => a <= b, '[min, max] with min <= max')),
+    '{"example.com": [1000, 3000]}',
+  ).default({}),
+  LEADS_SSRF_ALLOW: commaList.default([]),
+  LEADS_MX_CACHE_DAYS: positiveInt.max(365).default(7),
+  LEADS_WHOIS_CACHE_DAYS: positiveInt.max(365).default(30),
+  LEADS_ROLE_PREFIXES: commaList
+    .default(['abuse', 'postmaster', 'hostmaster', 'webmaster', 'mailer-daemon', 'noreply', 'no-reply', 'donotreply', 'do-not-reply', 'nepasrepondre', 'ne-pas-repondre', 'root', 'bounce', 'bounces']),
+  LEADS_BOUNCE_RATE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.1),
+  LEADS_BOUNCE_MIN_SENT: positiveInt.default(20),
+  LEADS_CATEGORIES: jsonVariable(z.record(z.string().min(1), z.array(z.string().min(1)).min(1)), '{"restaurant": ["menu", "chef"]}').default(DEFAULT_LEADS_CATEGORIES),
+  LEADS_ROUTING: jsonVariable(
+    z.object({ default: leadsRoute, categories: z.record(z.string(), leadsRoute).default({}) }).strict(),
+    '{"default": {"platform": "general", "listUid": "ab123", "template": "welcome", "tags": ["lead"]}, "categories": {"restaurant": {…}}}',
+  ).default(DEFAULT_LEADS_ROUTING),
+  LEADS_VALIDATE_BATCH: positiveInt.max(5000).default(200),
+  MAILWIZZ_URL: httpUrl.default('http://127.0.0.1:4104/api/index.php'),
+  MAILWIZZ_API_VERSION: z.enum(['1', '2']).default('2'),
+  MAILWIZZ_API_KEY: optionalSecret,
+  MAILWIZZ_PUBLIC_KEY: optionalSecret,
+  MAILWIZZ_PRIVATE_KEY: optionalSecret,
+  MAILWIZZ_TIMEOUT_MS: positiveInt.default(15_000),
+  MAILWIZZ_BATCH: positiveInt.max(1000).default(50),
+  MAILWIZZ_MAX_TRIES: positiveInt.max(10).default(3),
+  /** After a failed try, the contact waits this long times 2^(tries-1) before the next one. */
+  MAILWIZZ_RETRY_DELAY_S: nonNegativeInt.default(600),
+  MAILWIZZ_DAILY_QUOTA: positiveInt.default(50),
+  MAILWIZZ_WARMUP_STEP: nonNegativeInt.default(25),
+  MAILWIZZ_MAX_DAILY_QUOTA: positiveInt.default(2000),
+  MAILWIZZ_WARMUP_START: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').optional(),
+  MAILWIZZ_TIMEZONE: z.string().min(1).default('UTC'),
+});
+
+function leadsCrossChecks(env: Env): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  // Only a check on what is set: an unset key is reported by the sync itself, which is the only user.
+  if ((env.MAILWIZZ_API_VERSION ?? '2') === '1' && Boolean(env.MAILWIZZ_PUBLIC_KEY?.trim()) !== Boolean(env.MAILWIZZ_PRIVATE_KEY?.trim())) {
+    issues.push({ variable: 'MAILWIZZ_PRIVATE_KEY', message: 'MailWizz 1.x signs with both MAILWIZZ_PUBLIC_KEY and MAILWIZZ_PRIVATE_KEY' });
+  }
+  for (const entry of (env.LEADS_SSRF_ALLOW ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (!/^[\d.:a-fA-F]+\/\d{1,3}$/.test(entry) && !/^[\w.[\]:-]+:\d{1,5}$/.test(entry)) {
+      issues.push({ variable: 'LEADS_SSRF_ALLOW', message: `'${entry}' is neither a CIDR (10.0.0.0/8) nor host:port` });
+    }
+  }
+  return issues;
+}
+
+export function loadLeadsConfig(env: Env = process.env): LeadsConfig {
+  const c = parseSection(leadsSchema, env, 'leads', leadsCrossChecks);
+  return {
+    searchUrl: c.LEADS_SEARCH_URL,
+    mapsUrl: c.LEADS_MAPS_URL,
+    rdapUrl: c.LEADS_RDAP_URL,
+    dnsServers: c.LEADS_DNS_SERVERS,
+    crawlConcurrency: c.LEADS_CRAWL_CONCURRENCY,
+    batchPages: c.LEADS_BATCH_PAGES,
+    defaultCountry: c.LEADS_DEFAULT_COUNTRY,
+    proxies: c.LEADS_PROXIES,
+    userAgents: c.LEADS_USER_AGENTS,
+    domainDelays: c.LEADS_DOMAIN_DELAYS as Record<string, [number, number]>,
+    ssrfAllow: c.LEADS_SSRF_ALLOW,
+    mxCacheDays: c.LEADS_MX_CACHE_DAYS,
+    whoisCacheDays: c.LEADS_WHOIS_CACHE_DAYS,
+    rolePrefixes: c.LEADS_ROLE_PREFIXES.map((p) => p.toLowerCase()),
+    bounceRateThreshold: c.LEADS_BOUNCE_RATE_THRESHOLD,
+    bounceMinSent: c.LEADS_BOUNCE_MIN_SENT,
+    categories: c.LEADS_CATEGORIES,
+    routing: c.LEADS_ROUTING,
+    validateBatch: c.LEADS_VALIDATE_BATCH,
+    mailwizz: {
+      url: c.MAILWIZZ_URL.replace(/\/+$/, ''),
+      apiVersion: c.MAILWIZZ_API_VERSION === '1' ? 1 : 2,
+      apiKey: c.MAILWIZZ_API_KEY,
+      publicKey: c.MAILWIZZ_PUBLIC_KEY,
+      privateKey: c.MAILWIZZ_PRIVATE_KEY,
+      timeoutMs: c.MAILWIZZ_TIMEOUT_MS,
+      batch: c.MAILWIZZ_BATCH,
+      maxTries: c.MAILWIZZ_MAX_TRIES,
+      retryDelayMs: c.MAILWIZZ_RETRY_DELAY_S * 1000,
+      dailyQuota: c.MAILWIZZ_DAILY_QUOTA,
+      warmupStep: c.MAILWIZZ_WARMUP_STEP,
+      maxDailyQuota: c.MAILWIZZ_MAX_DAILY_QUOTA,
+      warmupStart: c.MAILWIZZ_WARMUP_START,
+      timezone: c.MAILWIZZ_TIMEZONE,
+    },
+  };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig } as const;
 
 /** Checks every section and reports all problems of all sections together (for `moisson config check`). */
 export function checkAllConfig(env: Env = process.env): ConfigIssue[] {

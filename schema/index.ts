@@ -3,3 +3,4 @@ export * as etlProofTables from './etl/proofs';
 export * as pricesTables from './prices/tables';
 export * as pmmpTables from './pmmp/tables';
 export * as apisyncTables from './apisync/tables';
+export * as leadsTables from './leads/tables';

@@ -42,11 +42,18 @@ say();
 const pmmpDay = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
 say(`demo: the daily procurement run for ${pmmpDay} against the local replica of marchespublics.gov.ma (consultations, notices, /bdc/, award documents)`);
 await main(['node', 'moisson', 'pmmp', 'daily', '--day', pmmpDay, '--sync']);
+say();
+say('demo: a leads job on the local replicas: search results for "boulangerie", the sites and their contact pages; then validation and the MailWizz sync');
+const leadsJobId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+await main(['node', 'moisson', 'leads', 'job', 'create', '--type', 'search', '--id', leadsJobId, '--query', 'boulangerie', '--refetch', '--wait']);
+await main(['node', 'moisson', 'leads', 'validate', '--sync']);
+await main(['node', 'moisson', 'leads', 'sync', '--sync']);
 
 const pg = connectPostgres(cfg.databaseUrl, { max: 1 });
 const mongo = await connectMongo(cfg.mongoUrl);
-const [counts] = await pg.sql<{ quotes: number; runs: number; rejected: number; consultations: number; proofs: number; notices: number; attributions: number; bdc: number }[]>`
+const [counts] = await pg.sql<{ quotes: number; runs: number; rejected: number; consultations: number; proofs: number; notices: number; attributions: number; bdc: number; contacts: number; validated: number }[]>`
   select (select count(*) from prices.quotes)::int as quotes, (select count(*) from etl.runs)::int as runs,
+         (select count(*) from leads.scraped_contacts)::int as contacts, (select count(*) from leads.validated_contacts)::int as validated,
          (select count(*) from etl.rejected_records)::int as rejected,
          (select count(*) from pmmp.consultations)::int as consultations, (select count(*) from etl.proofs)::int as proofs,
          (select count(*) from pmmp.notices where proof_id is not null)::int as notices,
@@ -63,6 +70,7 @@ Where to look
   PostgreSQL           ${counts!.quotes} rows in prices.quotes, ${counts!.runs} runs in etl.runs, ${counts!.rejected} rejected records
                        ${counts!.consultations} consultations, ${counts!.notices} notice documents read, ${counts!.attributions} attributions,
                        ${counts!.bdc} /bdc/ results in pmmp.*, ${counts!.proofs} pages and documents kept in etl.proofs
+                       ${counts!.contacts} scraped contacts in leads.scraped_contacts, ${counts!.validated} in leads.validated_contacts
                        psql postgres://moisson:moisson@127.0.0.1:55432/moisson
   MongoDB (FerretDB)   ${archived} documents in moisson.prices   (${cfg.mongoUrl})
   Worker metrics       http://127.0.0.1:${cfg.metricsPort}/metrics
@@ -74,6 +82,7 @@ Next
   npx moisson pmmp daily --day D --sync            the daily procurement run for another day
   npx moisson pmmp backfill --from YYYY-MM --to YYYY-MM --sync   whole months, resumable
   npx moisson pmmp reparse --sync                  the current parsers over the stored pages and documents
+  npx moisson leads job create --type custom_urls --url URL --depth 2 --wait   a scraping job (pause/resume/cancel/status by id)
   npm run stack:status | npm run stack:down`);
 // The worst of the steps: the doctor and the pmmp run set their own exit codes through main().
 process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCodeForDaily(result));

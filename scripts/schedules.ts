@@ -14,8 +14,8 @@ export interface ScheduleDefinition {
   /** Temporal appends the scheduled time to it, so every run has a readable, unique id. */
   workflowId: string;
   args: unknown[];
-  /** A time of day, or `interval` for every N minutes. */
-  calendar?: { hour: number; minute: number };
+  /** A time of day (`hour` absent: every hour at `minute`), or `interval` for every N minutes. */
+  calendar?: { hour?: number; minute: number };
   interval?: { every: string };
   timezone: string;
   /** How far back missed runs are caught up after an outage (the SDK default is a year). */
@@ -62,6 +62,30 @@ export const SCHEDULES: ScheduleDefinition[] = [
     // A run still going when the next is due (a full after a long outage) is left to finish.
     overlap: ScheduleOverlapPolicy.SKIP,
   },
+  {
+    scheduleId: 'leads-validate',
+    description: 'Validate new scraped contacts (syntax, roles, disposable, blacklist, MX), categorize and route them',
+    workflowType: 'leadsValidate',
+    workflowId: 'leads-validate',
+    args: [{}],
+    calendar: { minute: 0 },
+    timezone: 'UTC',
+    // An hour missed is caught up by the next run, which takes every contact still new.
+    catchupWindow: '1 hour',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
+  {
+    scheduleId: 'leads-sync-mailwizz',
+    description: 'Push validated contacts to MailWizz within the day\'s warm-up quota',
+    workflowType: 'leadsSyncMailwizz',
+    workflowId: 'leads-sync-mailwizz',
+    args: [{}],
+    // Half an hour after validation, as the seed's cron did.
+    calendar: { minute: 30 },
+    timezone: 'UTC',
+    catchupWindow: '1 hour',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
 ];
 
 export type ApplyOutcome = { scheduleId: string; change: 'created' | 'updated' | 'unchanged' };
@@ -70,7 +94,13 @@ function toOptions(def: ScheduleDefinition, taskQueue: string): ScheduleOptions 
   return {
     scheduleId: def.scheduleId,
     spec: {
-      ...(def.calendar ? { calendars: [{ hour: def.calendar.hour, minute: def.calendar.minute }] } : {}),
+      ...(def.calendar
+        ? {
+            calendars: [
+              def.calendar.hour === undefined ? { hour: { start: 0, end: 23 }, minute: def.calendar.minute } : { hour: def.calendar.hour, minute: def.calendar.minute },
+            ],
+          }
+        : {}),
       ...(def.interval ? { intervals: [{ every: def.interval.every }] } : {}),
       timezone: def.timezone,
     },

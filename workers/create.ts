@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createBrowserActivities, type BrowserPool } from '../activities/engine/browser';
+import { createMapsBrowserActivities } from '../activities/leads/sources/maps';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -45,7 +46,7 @@ export function createBrowserWorker(opts: BrowserWorkerOptions): Promise<Worker>
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    activities: createBrowserActivities(opts.pool),
+    activities: { ...createBrowserActivities(opts.pool), ...createMapsBrowserActivities(opts.pool) },
     plugins: opts.plugins,
     maxConcurrentActivityTaskExecutions: opts.concurrency,
   });

@@ -7,7 +7,8 @@ import { pino } from 'pino';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
 import { createFetcher } from '../activities/engine/fetcher';
 import { createProofStore } from '../activities/engine/proofs';
-import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadPmmpConfig, loadPricesConfig, redactConfig } from '../schema/config';
+import { createLeadsFetcher } from '../activities/leads';
+import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadLeadsConfig, loadPmmpConfig, loadPricesConfig, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
 import { configOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
@@ -39,9 +40,11 @@ async function main(): Promise<void> {
   // Crawl settings are read at start-up: the fetcher's per-host politeness must be one per process.
   const fetchConfig = configOrExit(log, () => loadFetchConfig());
   const pmmpConfig = configOrExit(log, () => loadPmmpConfig());
+  const leadsConfig = configOrExit(log, () => loadLeadsConfig());
   const pg = connectPostgres(config.databaseUrl);
   const mongo = await connectMongo(config.mongoUrl);
   const fetcher = createFetcher(fetchConfig);
+  const leadsFetcher = createLeadsFetcher(fetchConfig, leadsConfig);
   const proofs = createProofStore({ db: pg.db, dir: fetchConfig.proofStoreDir });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
@@ -49,7 +52,13 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      deps: { sql: pg.sql, db: pg.db, mongo: mongo.db, crawl: { fetcher, proofs, pmmpPortalUrl: pmmpConfig.portalUrl } },
+      deps: {
+        sql: pg.sql,
+        db: pg.db,
+        mongo: mongo.db,
+        crawl: { fetcher, proofs, pmmpPortalUrl: pmmpConfig.portalUrl },
+        leads: { fetcher: leadsFetcher, config: leadsConfig },
+      },
       plugins: telemetry.plugins,
     });
     log.info(`polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address} (namespace ${config.temporal.namespace})`);
@@ -57,7 +66,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await connection.close();
-    await Promise.allSettled([fetcher.close(), pg.close(), mongo.close(), telemetry.shutdown()]);
+    await Promise.allSettled([fetcher.close(), leadsFetcher.close(), pg.close(), mongo.close(), telemetry.shutdown()]);
     metricsServer.close();
   }
 }

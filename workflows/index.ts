@@ -6,4 +6,5 @@ export { pmmpBackfill, pmmpMonth } from './pmmp/backfill';
 export { pmmpConsultationsWindow } from './pmmp/consultations';
 export { pmmpBdcWindow, pmmpDaily } from './pmmp/daily';
 export { pmmpNoticeBatch, pmmpNoticeDocuments, pmmpReparse } from './pmmp/notices';
+export { leadsJob, leadsSyncMailwizz, leadsValidate, leadsWhois } from './leads';
 export { pricesArchive, pricesDaily } from './prices';

@@ -5,12 +5,13 @@
  * (errors.ts, fetcher-errors.ts). Redirects are followed here, hop by hop, so that each hop gets the
  * same treatment (cookies set on a 302, robots and politeness of the host redirected to).
  */
+import type { LookupFunction } from 'node:net';
 import { CookieJar } from 'tough-cookie';
 import { AuthError, InvalidInputError, NotAvailableError, RateLimitedError, ResponseShapeError, RobotsDisallowedError, TransientError } from './errors';
 import { decodeBody } from './fetcher-charset';
 import { BlockedError, CircuitOpenError, ResponseTooLargeError, RobotsUnavailableError } from './fetcher-errors';
 import { DEFAULT_ROBOTS, productToken, ROBOTS_MAX_BYTES, RobotsCache, type RobotsSettings } from './fetcher-robots';
-import { createTransport } from './fetcher-transport';
+import { createProxyRotation, createTransport } from './fetcher-transport';
 import { parseRetryAfter, redactUrl } from './http';
 import { httpRequests, rateLimitWait } from './metrics';
 import {
@@ -70,6 +71,17 @@ export interface FetcherOptions {
   headers?: Record<string, string>;
   classify?: Classifier;
   clock?: Clock;
+  /**
+   * Checked before every hop, redirects included: throw to refuse a URL without contacting it
+   * (e.g. an SSRF guard on user-given URLs).
+   */
+  guard?: (url: URL) => Promise<void>;
+  /** Name resolution for every connection (see TransportOptions.lookup). */
+  lookup?: LookupFunction;
+  /** User-Agents rotated per request instead of `userAgent` (robots.txt is still read as `userAgent`). */
+  userAgents?: readonly string[];
+  /** Forward proxies rotated per request (`http://user:pass@host:port`). */
+  proxies?: readonly string[];
 }
 
 export interface RequestOptions {
@@ -133,7 +145,10 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
   const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 60_000;
   const limiter = new HostLimiter(politenessResolver(options.politeness, options.hosts), clock);
   const guard = new HostGuard(options.breaker === false ? { threshold: 0, coolDownMs: 0 } : { ...DEFAULT_BREAKER, ...options.breaker }, clock);
-  const transport = createTransport({ connectMs: timeouts.connectMs });
+  const transport = createTransport({ connectMs: timeouts.connectMs, lookup: options.lookup });
+  const proxies = createProxyRotation(options.proxies ?? [], { connectMs: timeouts.connectMs, lookup: options.lookup });
+  const userAgents = options.userAgents?.length ? options.userAgents : undefined;
+  let userAgentTurn = 0;
 
   /** One request on the wire, its turn taken from the host's limiter; counted, never thrown on status. */
   async function hop(req: HopRequest): Promise<Hop> {
@@ -144,14 +159,16 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     try {
       let res: Response;
+      const route = proxies?.next();
+      const dispatcher = route?.dispatcher ?? transport.dispatcher;
       try {
-        res = await fetch(req.url, {
+        res = await (route?.fetch ?? fetch)(req.url, {
           method: req.method,
           headers: req.headers,
           body: req.body,
           redirect: 'manual',
           signal,
-          ...(transport.dispatcher ? { dispatcher: transport.dispatcher } : {}),
+          ...(dispatcher ? { dispatcher } : {}),
         } as RequestInit);
       } catch (err) {
         throw failure(err, 'request', { host, safeUrl, req, timeout });
@@ -263,8 +280,11 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
     for (;;) {
       const safeUrl = redactUrl(current.toString());
       const host = current.host;
+      // Before robots.txt too: a refused target gets no request at all.
+      if (options.guard) await options.guard(current);
       await admit(current, safeUrl);
-      const headers: Record<string, string> = { 'user-agent': userAgent, accept: DEFAULT_ACCEPT, ...options.headers, ...opts.headers };
+      const agent = userAgents ? userAgents[userAgentTurn++ % userAgents.length]! : userAgent;
+      const headers: Record<string, string> = { 'user-agent': agent, accept: DEFAULT_ACCEPT, ...options.headers, ...opts.headers };
       const cookie = await jar.getCookieString(current.toString());
       if (cookie) headers.cookie = cookie;
       if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded; charset=UTF-8';
@@ -363,7 +383,9 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
   return {
     ...main,
     session: (jar) => makeSession(jar ?? new CookieJar()),
-    close: () => transport.close(),
+    close: async () => {
+      await Promise.all([transport.close(), proxies?.close()]);
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import { checkAllConfig } from '../../schema/config';
 import { applySchedules, SCHEDULES } from '../schedules';
 import { CliError, closeClient, config, connect, EXIT, waitForResult } from './common';
 import { registerApisyncCommands } from './apisync';
+import { registerLeadsCommands } from './leads';
 import { registerPmmpCommands } from './pmmp';
 import { registerPricesCommands } from './prices';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerPricesCommands(program);
   registerPmmpCommands(program);
   registerApisyncCommands(program);
+  registerLeadsCommands(program);
 
   const schedules = program.command('schedules').description('Temporal Schedules of the pipelines');
   schedules

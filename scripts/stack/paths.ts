@@ -42,4 +42,7 @@ export const ports = {
   pricesReplica: Number(process.env.MOISSON_PRICES_REPLICA_PORT ?? 4101),
   pmmpReplica: Number(process.env.MOISSON_PMMP_REPLICA_PORT ?? 4102),
   pennylaneReplica: Number(process.env.MOISSON_PENNYLANE_REPLICA_PORT ?? 4103),
+  mailwizzReplica: Number(process.env.MOISSON_MAILWIZZ_REPLICA_PORT ?? 4104),
+  /** HTTP, and the DNS replica on the same number in UDP. */
+  leadsReplica: Number(process.env.MOISSON_LEADS_REPLICA_PORT ?? 4105),
 } as const;

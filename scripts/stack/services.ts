@@ -372,8 +372,23 @@ export function services(): Service[] {
     replicaService('prices-replica', 'tests/replicas/prices/main.ts', ports.pricesReplica, 'MOISSON_PRICES_REPLICA_PORT'),
     replicaService('pmmp-replica', 'tests/replicas/pmmp/main.ts', ports.pmmpReplica, 'MOISSON_PMMP_REPLICA_PORT'),
     replicaService('pennylane-replica', 'tests/replicas/pennylane/main.ts', ports.pennylaneReplica, 'MOISSON_PENNYLANE_REPLICA_PORT'),
+    replicaService('mailwizz-replica', 'tests/replicas/mailwizz/main.ts', ports.mailwizzReplica, 'MOISSON_MAILWIZZ_REPLICA_PORT'),
+    replicaService('leads-replica', 'tests/replicas/leads/main.ts', ports.leadsReplica, 'MOISSON_LEADS_REPLICA_PORT'),
   ];
 }
+
+/** The replica's MailWizz lists for each category (a real installation names its own lists in LEADS_ROUTING). */
+const LEADS_REPLICA_ROUTING = {
+  default: { platform: 'general', listUid: 'general-list', template: 'welcome', tags: ['lead'] },
+  categories: {
+    restaurant: { platform: 'food', listUid: 'restaurants-list', template: 'food-intro', tags: ['lead', 'food'] },
+    hotel: { platform: 'travel', listUid: 'hotels-list', template: 'travel-intro', tags: ['lead', 'travel'] },
+    health: { platform: 'health', listUid: 'health-list', template: 'health-intro', tags: ['lead', 'health'] },
+    legal: { platform: 'legal', listUid: 'legal-list', template: 'legal-intro', tags: ['lead', 'legal'] },
+    building: { platform: 'trades', listUid: 'building-list', template: 'trades-intro', tags: ['lead', 'trades'] },
+    tech: { platform: 'tech', listUid: 'tech-list', template: 'tech-intro', tags: ['lead', 'tech'] },
+  },
+};
 
 /** The environment that points moisson at this stack and its replicas (read by the demo and `moisson`). */
 export function stackEnvironment(): Record<string, string> {
@@ -394,6 +409,15 @@ export function stackEnvironment(): Record<string, string> {
     PENNYLANE_API_URL: `http://127.0.0.1:${ports.pennylaneReplica}/api/external/v2`,
     // The replica's own token (tests/replicas/pennylane): not a secret, it opens nothing real.
     PENNYLANE_API_TOKEN: 'replica-pennylane-token',
+    LEADS_SEARCH_URL: `http://127.0.0.1:${ports.leadsReplica}/search`,
+    LEADS_MAPS_URL: `http://127.0.0.1:${ports.leadsReplica}/maps`,
+    LEADS_RDAP_URL: `http://127.0.0.1:${ports.leadsReplica}/rdap`,
+    LEADS_DNS_SERVERS: `127.0.0.1:${ports.leadsReplica}`,
+    // The replica is on loopback, which custom URLs may not reach unless allowed: only its own port.
+    LEADS_SSRF_ALLOW: `127.0.0.1:${ports.leadsReplica}`,
+    LEADS_ROUTING: JSON.stringify(LEADS_REPLICA_ROUTING),
+    MAILWIZZ_URL: `http://127.0.0.1:${ports.mailwizzReplica}/api/index.php`,
+    MAILWIZZ_API_KEY: 'replica-mailwizz-key',
     // Politeness protects real sites; against our own replicas it would only slow the demo down.
     FETCH_POLITENESS: 'off',
     FETCH_ROBOTS: 'ignore',
@@ -407,8 +431,17 @@ export function writeStackEnv(): void {
   writeFileSync(
     paths.stackEnv,
     '# Written by `npm run stack:up`: points moisson at the local stack and its replicas.\n' +
-      Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n',
+      Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`).join('\n') + '\n',
   );
+}
+
+/** The file is also sourced by shells (`set -a; . .data/stack.env`): JSON values need single quotes. */
+function shellQuote(v: string): string {
+  return /^[\w./:@,+=-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+function shellUnquote(v: string): string {
+  return v.length >= 2 && v.startsWith("'") && v.endsWith("'") ? v.slice(1, -1).replace(/'\\''/g, "'") : v;
 }
 
 export function readStackEnv(): Record<string, string> {
@@ -417,6 +450,6 @@ export function readStackEnv(): Record<string, string> {
     readFileSync(paths.stackEnv, 'utf8')
       .split('\n')
       .filter((l) => l && !l.startsWith('#') && l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      .map((l) => [l.slice(0, l.indexOf('=')), shellUnquote(l.slice(l.indexOf('=') + 1))]),
   );
 }

@@ -1,0 +1,260 @@
+/**
+ * Leads: one `leadsJob` workflow per scraping job, and the hourly `leadsValidate` and
+ * `leadsSyncMailwizz`. The job's pages live in PostgreSQL (leads.frontier); the workflow keeps only
+ * counts and flags, so its state is the checkpoint: a worker crash re-runs the batch in flight (which
+ * only re-visits pages still queued) and a pause of days is a `condition` that costs nothing.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  ContinueAsNew,
+  continueAsNew,
+  isCancellation,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { MapsBrowserActivities } from '../activities/leads/sources/maps';
+import type { JobCounts, LeadsActivities, SyncBatchResult, ValidateBatchResult } from '../activities/leads';
+import type { LeadsJobStatus, LeadsSourceType } from '../schema/leads/tables';
+import { describeFailure } from './failures';
+
+const STOP_TYPES = ['InvalidInputError', 'NotAvailableError', 'ConfigurationError', 'AuthError', 'ResponseShapeError'];
+
+const jobActs = proxyActivities<LeadsActivities>({
+  startToCloseTimeout: '30 minutes',
+  // A dead worker is noticed by its silence: the batch heartbeats every page and every 5 s.
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: STOP_TYPES },
+});
+
+const bookkeeping = proxyActivities<LeadsActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: STOP_TYPES },
+});
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');
+
+export interface LeadsProgress {
+  jobId: string;
+  status: LeadsJobStatus;
+  pagesDone: number;
+  pagesQueued: number;
+  contactsFound: number;
+  errors: number;
+  batches: number;
+}
+
+export const leadsProgressQuery = defineQuery<LeadsProgress>('leadsProgress');
+
+/** What survives a continue-as-new: flags and counts, never pages. */
+export interface LeadsJobState {
+  seeded: boolean;
+  sourceType: LeadsSourceType | null;
+  maxResults: number;
+  paused: boolean;
+  cancelled: boolean;
+  mapsQueued: number;
+  batches: number;
+  counts: JobCounts;
+}
+
+export interface LeadsJobInput {
+  jobId: string;
+  /** The browser queue (the worker's MOISSON_BROWSER_TASK_QUEUE) for map listings. */
+  browserTaskQueue?: string;
+  /** Pages per batch (default: LEADS_BATCH_PAGES of the worker). */
+  batchPages?: number;
+  /** Batches before a continue-as-new, at the latest (Temporal also suggests it by history size). */
+  batchesPerRun?: number;
+  state?: LeadsJobState;
+}
+
+export interface LeadsJobResult {
+  jobId: string;
+  status: 'completed' | 'cancelled';
+  counts: JobCounts;
+}
+
+const ZERO: JobCounts = { pagesDone: 0, pagesQueued: 0, contactsFound: 0, errors: 0 };
+
+export async function leadsJob(input: LeadsJobInput): Promise<LeadsJobResult> {
+  const { jobId } = input;
+  const state: LeadsJobState = input.state ?? { seeded: false, sourceType: null, maxResults: 0, paused: false, cancelled: false, mapsQueued: 0, batches: 0, counts: ZERO };
+  let status: LeadsJobStatus = state.paused ? 'paused' : 'running';
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+  });
+  setHandler(cancelSignal, () => {
+    state.cancelled = true;
+  });
+  setHandler(leadsProgressQuery, () => ({ jobId, status, batches: state.batches, ...state.counts }));
+
+  const browser = proxyActivities<MapsBrowserActivities>({
+    taskQueue: input.browserTaskQueue ?? 'moisson-browser',
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: STOP_TYPES },
+  });
+
+  try {
+    if (!state.seeded) {
+      const started = await bookkeeping.startLeadsJob({ jobId });
+      state.seeded = true;
+      state.sourceType = started.sourceType;
+      state.maxResults = started.maxResults;
+      state.counts = started.counts;
+      state.mapsQueued = started.sourceType === 'maps' ? 1 : 0;
+    }
+    let sinceStart = 0;
+    for (;;) {
+      if (state.cancelled) break;
+      if (state.paused) {
+        // The query says paused once the row does: callers reading either see the same.
+        state.counts = await bookkeeping.setLeadsJobStatus({ jobId, status: 'paused' });
+        status = 'paused';
+        await condition(() => !state.paused || state.cancelled);
+        if (state.cancelled) break;
+        state.counts = await bookkeeping.setLeadsJobStatus({ jobId, status: 'running' });
+        status = 'running';
+      }
+      if (state.mapsQueued > 0) {
+        const tasks = await bookkeeping.nextMapsTasks({ jobId, limit: 1 });
+        state.mapsQueued = tasks.length;
+        for (const task of tasks) {
+          try {
+            const rendered = await browser.renderMapsListings({ url: task.url, maxResults: state.maxResults });
+            state.counts = await bookkeeping.storeMapsListings({ jobId, task, listings: rendered.listings });
+          } catch (err) {
+            const failure = describeFailure(err);
+            await bookkeeping.failMapsTask({ jobId, task, error: `${failure.type}: ${failure.message}` });
+          }
+        }
+        if (tasks.length > 0) continue;
+      }
+      const batch = await jobActs.crawlLeadsBatch({ jobId, ...(input.batchPages ? { batchPages: input.batchPages } : {}) });
+      state.counts = batch.counts;
+      state.mapsQueued = batch.mapsQueued;
+      state.batches++;
+      sinceStart++;
+      if (batch.counts.pagesQueued === 0 && batch.mapsQueued === 0) break;
+      // Every page of the batch was put off (rate limit, network): wait, but wake for a pause or a cancel.
+      if (batch.waitMs > 0) await condition(() => state.cancelled || state.paused, batch.waitMs);
+      if (workflowInfo().continueAsNewSuggested || sinceStart >= (input.batchesPerRun ?? 500)) {
+        await continueAsNew<typeof leadsJob>({ ...input, state });
+      }
+    }
+    const final = state.cancelled ? 'cancelled' : 'completed';
+    status = final;
+    state.counts = await bookkeeping.setLeadsJobStatus({ jobId, status: final });
+    return { jobId, status: final, counts: state.counts };
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
+    if (isCancellation(err)) {
+      // Cancelled through Temporal itself rather than the `cancel` signal: the job row says so too.
+      await CancellationScope.nonCancellable(() => bookkeeping.setLeadsJobStatus({ jobId, status: 'cancelled' }));
+      throw err;
+    }
+    const failure = describeFailure(err);
+    status = 'failed';
+    await bookkeeping.setLeadsJobStatus({ jobId, status: 'failed', error: `${failure.type}: ${failure.message}` });
+    throw ApplicationFailure.nonRetryable(`job ${jobId} failed: ${failure.message}`, failure.type);
+  }
+}
+
+export interface LeadsValidateInput {
+  limit?: number;
+  totals?: LeadsValidateResult;
+}
+
+export interface LeadsValidateResult {
+  batches: number;
+  claimed: number;
+  valid: number;
+  invalid: number;
+  duplicate: number;
+  deferred: number;
+  reasons: Record<string, number>;
+}
+
+const validating = proxyActivities<LeadsActivities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5, nonRetryableErrorTypes: STOP_TYPES },
+});
+
+function addValidate(t: LeadsValidateResult, r: ValidateBatchResult): void {
+  t.batches++;
+  t.claimed += r.claimed;
+  t.valid += r.valid;
+  t.invalid += r.invalid;
+  t.duplicate += r.duplicate;
+  t.deferred += r.deferred;
+  for (const [k, v] of Object.entries(r.reasons)) t.reasons[k] = (t.reasons[k] ?? 0) + v;
+}
+
+/** Validates every new contact, batch after batch, until none is left (or only ones the DNS cannot answer for). */
+export async function leadsValidate(input: LeadsValidateInput = {}): Promise<LeadsValidateResult> {
+  const totals: LeadsValidateResult = input.totals ?? { batches: 0, claimed: 0, valid: 0, invalid: 0, duplicate: 0, deferred: 0, reasons: {} };
+  for (;;) {
+    const r = await validating.validateLeadsBatch({ ...(input.limit ? { limit: input.limit } : {}) });
+    if (r.claimed === 0) break;
+    addValidate(totals, r);
+    if (r.deferred === r.claimed) break;
+    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof leadsValidate>({ ...input, totals });
+  }
+  return totals;
+}
+
+export interface LeadsSyncInput {
+  limit?: number;
+  totals?: LeadsSyncResult;
+}
+
+export interface LeadsSyncResult {
+  batches: number;
+  created: number;
+  existing: number;
+  failed: number;
+  rejected: number;
+  quota: number;
+  quotaLeft: number;
+}
+
+const syncing = proxyActivities<LeadsActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: STOP_TYPES },
+});
+
+/** Pushes validated contacts to MailWizz until none is due, the day's quota is used, or MailWizz fails every try. */
+export async function leadsSyncMailwizz(input: LeadsSyncInput = {}): Promise<LeadsSyncResult> {
+  const totals: LeadsSyncResult = input.totals ?? { batches: 0, created: 0, existing: 0, failed: 0, rejected: 0, quota: 0, quotaLeft: 0 };
+  for (;;) {
+    const r: SyncBatchResult = await syncing.syncMailwizzBatch({ ...(input.limit ? { limit: input.limit } : {}) });
+    totals.quota = r.quota;
+    totals.quotaLeft = r.quotaLeft;
+    if (r.claimed === 0) break;
+    totals.batches++;
+    totals.created += r.created;
+    totals.existing += r.existing;
+    totals.failed += r.failed;
+    totals.rejected += r.rejected;
+    if (r.quotaLeft === 0 || r.failed === r.claimed) break;
+    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof leadsSyncMailwizz>({ ...input, totals });
+  }
+  return totals;
+}
+
+/** The RDAP record of one domain, on demand (`moisson leads whois`), from the cache when it is fresh. */
+export async function leadsWhois(input: { domain: string }): Promise<Awaited<ReturnType<LeadsActivities['lookupDomainWhois']>>> {
+  return bookkeeping.lookupDomainWhois({ domain: input.domain });
+}
