@@ -17,6 +17,7 @@ import type { ApiContext, ZodApp } from './context';
 import { ErrorSchema, installErrorHandler } from './errors';
 import { pmmpRoutes } from './pmmp/routes';
 import { pricesRoutes } from './prices/routes';
+import { leadsRoutes } from './leads/routes';
 import { runsRoutes } from './runs/routes';
 
 declare module 'fastify' {
@@ -174,6 +175,7 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
   pmmpRoutes(app, ctx);
   pricesRoutes(app, ctx);
   runsRoutes(app, ctx, { preValidation: signed });
+  leadsRoutes(app, ctx, { preValidation: signed });
   return app;
 }
 

@@ -18,6 +18,8 @@ export interface ApiContext {
   /** The Temporal client, connected on first use (the API serves data while Temporal is down). */
   temporal(): Promise<Client>;
   temporalTaskQueue: string;
+  /** Where browser work runs (the leads maps source); the main queue when absent. */
+  temporalBrowserTaskQueue?: string;
   temporalUiUrl: string;
   temporalNamespace: string;
   /** PostgreSQL, MongoDB, Temporal. */

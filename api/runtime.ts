@@ -51,6 +51,7 @@ export function createApiRuntime(env: Env = process.env, overrides: { config?: P
     proofs: createProofStore({ db: db.db, dir: fetchConfig.proofStoreDir }),
     temporal: connectTemporal,
     temporalTaskQueue: core.temporal.taskQueue,
+    temporalBrowserTaskQueue: core.temporal.browserTaskQueue,
     temporalUiUrl: core.temporal.uiUrl,
     temporalNamespace: core.temporal.namespace,
     now: overrides.now ?? (() => new Date()),

@@ -257,8 +257,49 @@ describe('read keys, rate limits, health', () => {
     }
   });
 
+  test('scraping jobs: a signed create starts leadsJob; list and get show it; pause, resume and cancel signal it; bad input is a 4xx', async () => {
+    const spec = { id: 'api-job-1', sourceType: 'custom_urls', config: { urls: ['https://example.com/'], maxDepth: 1 } };
+    const created = await post('/api/v1/scraping/jobs', spec);
+    assert.equal(created.statusCode, 201, created.body);
+    const job = created.json<{ id: string; workflowId: string; status: string }>();
+    assert.deepEqual([job.id, job.workflowId, job.status], ['api-job-1', 'leads-job-api-job-1', 'queued']);
+    const handle = world.temporal.client.workflow.getHandle(job.workflowId);
+    assert.equal((await handle.describe()).type, 'leadsJob');
+    // The same create again is the same job, not a second one.
+    assert.equal((await post('/api/v1/scraping/jobs', spec)).statusCode, 201);
+
+    const list = await contract.inject(app, { method: 'GET', url: '/api/v1/scraping/jobs?status=queued&limit=10' });
+    assert.equal(list.statusCode, 200, list.body);
+    assert.deepEqual(
+      list.json<{ jobs: { id: string }[] }>().jobs.map((j) => j.id),
+      ['api-job-1'],
+    );
+    const one = await contract.inject(app, { method: 'GET', url: '/api/v1/scraping/jobs/api-job-1' });
+    assert.equal(one.statusCode, 200, one.body);
+
+    for (const action of ['pause', 'resume', 'cancel']) {
+      const r = await post(`/api/v1/scraping/jobs/api-job-1/${action}`, undefined);
+      assert.equal(r.statusCode, 202, `${action}: ${r.body}`);
+    }
+    const signals: string[] = [];
+    for (const e of (await handle.fetchHistory()).events ?? []) {
+      const name = e.workflowExecutionSignaledEventAttributes?.signalName;
+      if (name) signals.push(name);
+    }
+    assert.deepEqual(signals, ['pause', 'resume', 'cancel']);
+
+    const bad = await post('/api/v1/scraping/jobs', { sourceType: 'telepathy', config: {} });
+    assert.equal(bad.statusCode, 400, bad.body);
+    assert.match(bad.body, /sourceType/);
+    const unknown = await contract.inject(app, { method: 'GET', url: '/api/v1/scraping/jobs/no-such-job' });
+    assert.equal(unknown.statusCode, 404);
+    const unsigned = await contract.inject(app, { method: 'POST', url: '/api/v1/scraping/jobs/api-job-1/pause', payload: '', headers: { 'content-type': 'application/json' } });
+    assert.ok(unsigned.statusCode === 401 || unsigned.statusCode === 403, `unsigned: ${unsigned.statusCode}`);
+    await handle.terminate('test over');
+  });
+
   test('contract: every run operation was exercised', () => {
-    const ops = contract.operations().filter((op) => op.includes('/runs'));
+    const ops = contract.operations().filter((op) => op.includes('/runs') || op.includes('/scraping/'));
     assert.deepEqual(ops.filter((op) => !contract.seen.has(op)), []);
   });
 });
