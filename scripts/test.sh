@@ -22,4 +22,4 @@ fi
 # Each file starts its own Temporal dev server and databases; two at a time suits a 2-core machine.
 # A test that hangs (a wedged service) fails after TEST_TIMEOUT_MS instead of stalling the whole run.
 exec node --import tsx --test --test-reporter=spec --test-concurrency="${TEST_CONCURRENCY:-2}" \
-  --test-timeout="${TEST_TIMEOUT_MS:-300000}" "${files[@]}"
+  --test-timeout="${TEST_TIMEOUT_MS:-600000}" "${files[@]}"
