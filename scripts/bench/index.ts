@@ -16,11 +16,12 @@ import { parseArgs } from 'node:util';
 import { loadCoreConfig } from '../../schema/config';
 import { apisyncScenarios } from './apisync';
 import { apiScenarios } from './api';
+import { pmmpScenarios } from './pmmp';
 import { pricesScenarios } from './prices';
 import { redact, round, type BenchContext, type BenchResult, type Scenario } from './support';
 
 /** Every pipeline adds its scenarios here. */
-const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios];
+const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...pmmpScenarios];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
