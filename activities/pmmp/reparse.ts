@@ -62,19 +62,30 @@ export interface ReparseBdcResult {
 }
 
 export function createPmmpReparseActivities(deps: { db: PostgresJsDatabase; proofs: ProofStore }) {
-  const pages = new Map<string, { html: string; url: string }>();
-
-  /** A list page holds up to 500 rows: read once per batch, not once per consultation. */
   async function page(proofId: string): Promise<{ html: string; url: string }> {
-    const cached = pages.get(proofId);
-    if (cached) return cached;
     const proof = await deps.proofs.get(proofId);
     // Links resolve against the portal's page (`…/index.php`), as in the crawl, not the page's own query.
     const at = new URL(proof.url);
-    const read = { html: decodeBody(proof.body, proof.contentType), url: `${at.origin}${at.pathname}` };
-    if (pages.size > 64) pages.delete(pages.keys().next().value!);
-    pages.set(proofId, read);
-    return read;
+    return { html: decodeBody(proof.body, proof.contentType), url: `${at.origin}${at.pathname}` };
+  }
+
+  /**
+   * A list page holds up to 500 rows (8 MB at 500): parsed once for all its consultations, not once
+   * per consultation (which made a 100-row page cost ~100 parses). Rows are kept, not the HTML.
+   */
+  const lists = new Map<string, Map<string, ConsultationListItem>>();
+  async function listedRows(proofId: string): Promise<Map<string, ConsultationListItem>> {
+    const cached = lists.get(proofId);
+    if (cached) return cached;
+    const listPage = await page(proofId);
+    const rows = new Map<string, ConsultationListItem>();
+    for (const item of parseResultList(listPage.html, { baseUrl: listPage.url }).items) {
+      const k = `${item.orgAcronyme}/${item.refConsultation}`;
+      if (!rows.has(k)) rows.set(k, item);
+    }
+    if (lists.size >= 64) lists.delete(lists.keys().next().value!);
+    lists.set(proofId, rows);
+    return rows;
   }
 
   async function reparseConsultationProofs(input: ReparseConsultationsInput): Promise<ReparseConsultationsResult> {
@@ -114,12 +125,7 @@ export function createPmmpReparseActivities(deps: { db: PostgresJsDatabase; proo
           const detailPage = await page(row.detailProofId!);
           const detail = parseConsultationDetail(detailPage.html, { baseUrl: detailPage.url, key });
           let listed: ConsultationListItem | undefined;
-          if (row.listProofId) {
-            const listPage = await page(row.listProofId);
-            listed = parseResultList(listPage.html, { baseUrl: listPage.url }).items.find(
-              (i) => i.orgAcronyme === key.orgAcronyme && i.refConsultation === key.refConsultation,
-            );
-          }
+          if (row.listProofId) listed = (await listedRows(row.listProofId)).get(naturalKey);
           if (!listed) throw new PageShapeError('list', [`row ${naturalKey} in list proof ${row.listProofId ?? '(none)'}`]);
           // A notice list dates the notice, not the consultation: its day is not this row's.
           if (listed.annonceType !== null) listed = { ...listed, publishedOn: null };

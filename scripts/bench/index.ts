@@ -17,11 +17,12 @@ import { loadCoreConfig } from '../../schema/config';
 import { apisyncScenarios } from './apisync';
 import { apiScenarios } from './api';
 import { leadsScenarios } from './leads';
+import { pmmpScenarios } from './pmmp';
 import { pricesScenarios } from './prices';
 import { redact, round, type BenchContext, type BenchResult, type Scenario } from './support';
 
 /** Every pipeline adds its scenarios here. */
-const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios];
+const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -16,6 +16,7 @@ import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { createPmmpActivities, type CrawlConsultationWindowInput, type CrawlCounts, type CrawlCursor, type PmmpDeps } from '../../activities/pmmp/consultations';
 import { TransientError } from '../../activities/engine/errors';
+import { createPmmpReparseActivities } from '../../activities/pmmp/reparse';
 import { createFetcher, type FetchSession, type Fetcher } from '../../activities/engine/fetcher';
 import { createProofStore, type ProofStore } from '../../activities/engine/proofs';
 import { pmmpConsultationsWindow } from '../../workflows/pmmp/consultations';
@@ -202,6 +203,24 @@ describe('pmmp consultations crawl', () => {
     assert.deepEqual(counts, { pages: Math.ceil(expected.length / 20), listed: expected.length, inserted: 0, updated: 0, unchanged: expected.length, rejected: 0 });
     assert.deepEqual(await db.sql`select org_acronyme, ref_consultation, updated_at::text, content_hash from pmmp.consultations order by 1, 2`, before);
     assert.deepEqual(await db.sql`select org_acronyme, ref_consultation, lot_number, updated_at::text from pmmp.lots order by 1, 2, 3`, lotsBefore);
+  });
+
+  it('reparsing the stored pages changes nothing: every consultation keeps its own lots', async () => {
+    const snapshot = () =>
+      db.sql`select c.org_acronyme, c.ref_consultation, c.content_hash, c.updated_at::text,
+               coalesce((select jsonb_agg(jsonb_build_array(l.lot_number, l.object, l.updated_at::text) order by l.lot_number) from pmmp.lots l
+                 where l.org_acronyme = c.org_acronyme and l.ref_consultation = c.ref_consultation), '[]'::jsonb) as lots
+             from pmmp.consultations c order by 1, 2`;
+    const before = await snapshot();
+    assert.ok(before.some((r) => (r['lots'] as unknown[]).length > 0) && before.some((r) => (r['lots'] as unknown[]).length === 0), 'allotted and single-lot consultations');
+    const requests = replica.stats().requests;
+    const { reparseConsultationProofs } = createPmmpReparseActivities({ db: db.db, proofs });
+    const env = new MockActivityEnvironment({}, { logger: quiet });
+    const counts = await env.run(() => reparseConsultationProofs({ limit: expected.length + 1 }));
+    assert.deepEqual(counts, { consultations: expected.length, updated: 0, unchanged: expected.length, rejected: 0, next: null });
+    assert.deepEqual(await snapshot(), before);
+    assert.equal(replica.stats().requests, requests, 'no request to the portal');
+    await assertDatabaseEqualsOracle();
   });
 
   it('with 5xx, 429 and truncated answers on, reaches the same end state', async () => {
