@@ -138,7 +138,8 @@ function isPlausibleReference(v: string): boolean {
   if (!/\d/.test(v) || v.length < 4) return false;
   if (!v.includes('/')) return /^\d{6,}$/.test(v);
   const parts = v.split('/');
-  if (!parts.some((p) => /^\d{1,4}$/.test(p))) return false;
+  // ONCF numbers its consultations "52561/C2/PM": a part of up to six digits.
+  if (!parts.some((p) => /^\d{1,6}$/.test(p))) return false;
   // A date is not a reference.
   if (/^\d{1,2}\/\d{1,2}\/\d{2,4}$/.test(v)) return false;
   return true;
@@ -747,6 +748,9 @@ function listItems(doc: Doc, s: Section, known: readonly string[] = []): { entri
   };
   const tail = cleanValue(s.headTail);
   if (tail) {
+    // "Liste des concurrents écartés : NEANT": the list is closed; name lines below it belong to a
+    // part whose heading OCR lost (the retained bidder of pv-ec6310d6), not to this list.
+    if (NONE.test(fold(tail)) && currentLot === null) return { entries, none: true };
     if (NONE.test(fold(tail))) none = true;
     else if (looksLikeName(tail.split(':')[0] ?? '')) pushText(tail, true);
   }
@@ -785,6 +789,16 @@ function listItems(doc: Doc, s: Section, known: readonly string[] = []): { entri
       if (kept.length < cs.length) text = kept.slice(0, cs.findIndex((c, k) => k > 0 && COUNTRY_CELL.test(c.text))).map((c) => c.text).join(' ');
     }
     pushText(text, marker);
+  }
+  // Right-to-left layout moves the list dash to the end of the line ("INDUS POMPES 518 2-" /
+  // "STE SEHI-" in pv-ec6310d6): when every item ends so, the dash is the item's marker, not a
+  // connector joining it to the next.
+  const trailingDash = /\s*-\s*$/;
+  if (raw.length >= 2 && raw.every((r) => trailingDash.test(r.text))) {
+    for (const r of raw) {
+      r.text = r.text.replace(trailingDash, '');
+      r.marker = true;
+    }
   }
   const anyMarker = raw.some((r) => r.marker);
   const merged: Array<{ text: string; lot: string | null }> = [];
@@ -964,7 +978,12 @@ function readBids(doc: Doc, s: Section, declared: string[], lotOf: (n: string | 
     }
     if (!name) name = forNext.join(' ');
     else if (forNext.length > 0) {
+      const head = forNext[forNext.length - 1]!;
       if (CONNECTOR_END.test(forNext[forNext.length - 1]!)) name = `${forNext.join(' ')} ${name}`;
+      else if (isNameTail(head, name, lotOf(rowLot).deposited)) {
+        for (const p of forNext.slice(0, -1)) if (ENTITY_START.test(p)) addBid(rowLot, p, []);
+        name = cleanBidderName(`${head} ${name}`);
+      }
       // A company line whose amount OCR could not read ("Société LGCI 92.0", companion pv-13).
       else for (const p of forNext) if (ENTITY_START.test(p)) addBid(rowLot, p, []);
     }
@@ -984,6 +1003,19 @@ function readBids(doc: Doc, s: Section, declared: string[], lotOf: (n: string | 
     pending = [];
   }
   if (pending.length > 0 && last && !ENTITY_START.test(pending[0]!)) last.bidder = cleanBidderName(`${last.bidder} ${pending.join(' ')}`);
+}
+
+const LEGAL_FORM_ONLY = /^(?:s\.?\s?a\.?\s?r\.?\s?l\.?(?:\s*a\.?\s?u\.?)?|sarlau|s\.?\s?a\.?|s\.?\s?n\.?\s?c\.?|suarl|sas)$/i;
+
+/**
+ * Whether `tail`, on the amount's line, ends the name printed on the line above (`head`): a legal
+ * form alone ("GROUPEMENT X / SOCIETE OMEGA MAGHREB" / "SARL AU 114 243,26 DH TTC"), or the two
+ * together spell an entry of the deposit list.
+ */
+function isNameTail(head: string, tail: string, listed: readonly string[]): boolean {
+  if (LEGAL_FORM_ONLY.test(cleanValue(tail))) return true;
+  const joined = nameKey(`${head} ${tail}`);
+  return listed.some((d) => nameKey(d) === joined);
 }
 
 interface FoundWinner {
@@ -1068,7 +1100,10 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
     } else if (name && pending.length > 0) {
       // "... est la société: STE" / "STRADA TRAVAUX 662 400,00dh" (pv-7bba7ebe).
       const head = pending[pending.length - 1]!;
-      if (/^(?:ste|soci[eé]t[eé]|la\s+soci[eé]t[eé]|groupement)$/i.test(head) || CONNECTOR_END.test(head)) name = cleanBidderName(`${head} ${name}`);
+      const listed = [...lots.values()].flatMap((l) => l.deposited);
+      if (/^(?:ste|soci[eé]t[eé]|la\s+soci[eé]t[eé]|groupement)$/i.test(head) || CONNECTOR_END.test(head) || isNameTail(head, name, listed)) {
+        name = cleanBidderName(`${head} ${name}`);
+      }
     }
     pending = [];
     const amount = min && amounts.length > 1 ? amounts[1]! : amounts[0]!;
@@ -1111,6 +1146,18 @@ function justificationWinners(doc: Doc): Map<string, string> {
     out.set(String(Number(m[1])), cleanBidderName(line.latin.slice(at, at + m[2]!.length)));
   }
   return out;
+}
+
+/**
+ * The bid of a retained bidder: the bid printed under the same spelling, else among the alike
+ * spellings the one whose amount is the retained amount, else the most alike.
+ */
+function winnerBid(name: string, amount: string | null, bids: BidItem[]): BidItem | undefined {
+  const exact = bids.find((b) => nameKey(b.bidder) === nameKey(name));
+  if (exact) return exact;
+  const alike = bids.filter((b) => nameSimilarity(name, b.bidder) >= 0.75);
+  const sameAmount = amount === null ? [] : alike.filter((b) => b.amount === amount || b.amountVerified === amount);
+  return sameAmount.length === 1 ? sameAmount[0] : bestNameMatch(name, bids, (b) => b.bidder, 0.75);
 }
 
 function assignWinners(
@@ -1163,10 +1210,14 @@ function assignWinners(
     }
     // OCR damages a name differently in each table ("STE STRADA TRAVAUX" in the award line,
     // "STE ISTRADA TRAVAUX" in the bids of pv-7bba7ebe): keep the fullest spelling.
-    const bid = bestNameMatch(name, lot.bids, (b) => b.bidder, 0.75);
-    const listed = bestNameMatch(name, lot.deposited, (d) => d, 0.8);
+    const bid = winnerBid(name, w.winner.amount, lot.bids);
+    // Printed exactly so in the deposit list: that entry, not an alike one ("TRAVAUXNOUR SARL AU"
+    // and "SOCIETE TRAVAUX NOUR SARL AU" both bid).
+    const exact = lot.deposited.find((d) => nameKey(d) === nameKey(name)) ?? (bid && lot.deposited.find((d) => nameKey(d) === nameKey(bid.bidder)));
+    const listed = exact ?? bestNameMatch(name, lot.deposited, (d) => d, 0.8);
+    if (exact) name = exact;
     const letters = (x: string): number => (x.match(/\p{L}/gu) ?? []).length;
-    const spelling = [name, bid?.bidder, listed].filter((x): x is string => !!x).reduce((a, b) => (letters(b) > letters(a) ? b : a));
+    const spelling = exact ?? [name, bid?.bidder, listed].filter((x): x is string => !!x).reduce((a, b) => (letters(b) > letters(a) ? b : a));
     const winner: WinnerItem = makeWinner(spelling, w.winner.amount, w.winner.amountMin);
     if (winner.amount === null && bid) {
       winner.amount = bid.amountVerified ?? bid.amount;
