@@ -573,6 +573,18 @@ describe('parseAward rules', () => {
   it('reads "N° AOO N°03/2026/X" as the reference after the prefix', () => {
     assert.equal(parseAward("Appel d'offres ouvert N° AOO N°03/2026/DPETLAH").reference, '03/2026/DPETLAH');
     assert.equal(parseAward("Appel d'offres ouvert N° AON 12/2026").reference, '12/2026');
+    // ONCF numbers its consultations with five digits.
+    assert.equal(parseAward("Appel d'offres ouvert N° 52561/C2/PM").reference, '52561/C2/PM');
+  });
+
+  it('reads a letter code whose first letter OCR took for 1 or 0, and says so', async () => {
+    const n = await parsedOcrText('pv-15.txt');
+    assert.equal(n.reference, '03/IG/2024');
+    assert.ok(n.warnings.some((w) => w.field === 'reference' && w.code === 'ocr_correction'));
+    const clean = parseAward("Appel d'offres N° 12/2026/IGR");
+    assert.equal(clean.reference, '12/2026/IGR');
+    assert.deepEqual(clean.warnings.filter((w) => w.field === 'reference'), []);
+    assert.equal(parseAward('AO N° 10/2026/DR2/C').reference, '10/2026/DR2/C');
   });
 
   it('pv-c1d8f75a: a MIN line without a name and its MAX line are one framework winner', async () => {

@@ -78,6 +78,8 @@ interface RefCandidate {
   score: number;
   line: number;
   end: number;
+  /** Digit look-alikes of a letter code were read as letters. */
+  fixed?: boolean;
 }
 
 // "N° AOO N°01/2026/X": the "N" of an "AOON" prefix is not the "N" of a second "N°".
@@ -94,10 +96,11 @@ function readReference(doc: Doc): RefCandidate | undefined {
       const after = line.latin.slice(key.index + key[0].length);
       const m = REF_TOKEN.exec(after);
       if (!m) continue;
-      const value = m[1]!
+      const printed = m[1]!
         .replace(/\s*\/\s*/g, '/')
         .replace(/[.-]+$/, '')
         .trim();
+      const value = fixReferenceLookalikes(printed);
       if (!isPlausibleReference(value)) continue;
       const before = line.folded.slice(Math.max(0, key.index - 60), key.index);
       let score = value.includes('/') ? 1 : 0;
@@ -109,7 +112,7 @@ function readReference(doc: Doc): RefCandidate | undefined {
         if (prev && AO_CONTEXT.test(prev.folded) && before.trim().length < 40) score += 2;
       }
       if (NOT_A_REF_CONTEXT.test(line.folded.slice(Math.max(0, key.index - 25), key.index))) score -= 4;
-      if (score >= 1) found.push({ value, score, line: i, end: key.index + key[0].length + m[0].length });
+      if (score >= 1) found.push({ value, score, line: i, end: key.index + key[0].length + m[0].length, fixed: value !== printed });
     }
     // Arabic notices: "طلب العروض رقم 2025/07" (ocr-text/pv-07).
     for (const m of line.text.matchAll(/رقم\s*:?\s*(\d{1,4}\s?\/\s?\d{2,4}(?:\/[A-Za-z0-9.-]+)*)/g)) {
@@ -131,7 +134,21 @@ function readReference(doc: Doc): RefCandidate | undefined {
   if (distinct.size > 1) doc.warn('reference', 'ambiguous', `several numbers: ${[...distinct].join(', ')}`);
   doc.confidence.reference = best.score >= 3 ? 1 : best.score >= 2 ? 0.8 : 0.6;
   if (distinct.size > 1) doc.confidence.reference = Math.min(doc.confidence.reference, 0.6);
+  if (best.fixed) {
+    doc.warn('reference', 'ocr_correction', `${best.value}: a leading 1/0 of a letter code read as I/O`);
+    doc.confidence.reference = Math.min(doc.confidence.reference, 0.8);
+  }
   return best;
+}
+
+/** A letter code whose first letter OCR read as a digit: "03/1G/2024" for 03/IG/2024 (ocr-text/pv-15, commune d'Iguidi). */
+const LOOKALIKE_PART = /^[10][A-Z]{1,5}$/;
+
+function fixReferenceLookalikes(value: string): string {
+  return value
+    .split('/')
+    .map((p) => (LOOKALIKE_PART.test(p) ? (p[0] === '1' ? 'I' : 'O') + p.slice(1) : p))
+    .join('/');
 }
 
 function isPlausibleReference(v: string): boolean {
