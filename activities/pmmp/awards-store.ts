@@ -87,6 +87,11 @@ export function awardRows(key: NoticeKey, award: AwardNotice, proofId: string): 
       openingDate: lot.openingDate ?? award.openingDate,
       proofId,
     });
+    // A winner is the bid of its own spelling when there is one ("TAFILALET TAFILALET SARL" did not
+    // win because "STE TAFILALET-TAFILALET SARL AU" did); otherwise the bid spelled most alike.
+    const bidKeys = new Set(lot.bidders.map((b) => bidderKey(b.bidder)));
+    const isRetained = (b: { bidder: string }, k: string): boolean =>
+      lot.winners.some((w) => bidderKey(w.name) === k || (!bidKeys.has(bidderKey(w.name)) && nameSimilarity(w.name, b.bidder) >= 0.9));
     const byKey = new Map<string, NewBid>();
     for (const b of lot.bidders) {
       const k = bidderKey(b.bidder);
@@ -103,7 +108,7 @@ export function awardRows(key: NoticeKey, award: AwardNotice, proofId: string): 
         amountVerified: b.amountVerified,
         eliminated: b.eliminated,
         eliminationReason: b.eliminationReason,
-        retained: lot.winners.some((w) => bidderKey(w.name) === k || nameSimilarity(w.name, b.bidder) >= 0.9),
+        retained: isRetained(b, k),
         proofId,
       });
     }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ApplicationFailure } from '@temporalio/common';
 import { toActivityFailure } from '../../activities/engine/errors';
+import { awardRows } from '../../activities/pmmp/awards-store';
 import {
   ACCURACY_FIELDS,
   AwardNoticeItemSchema,
@@ -342,6 +343,265 @@ describe('parseAward on OCR text', () => {
   });
 });
 
+/** Warnings that say the parser is unsure of the lots. */
+const unsure = (n: AwardNotice): string[] =>
+  n.warnings.filter((w) => w.field === 'lots' && (w.code === 'ambiguous' || w.code === 'inconsistent')).map((w) => w.message);
+
+/** An extrait in the wording of pv-f884eb9f and pv-fe00d4da; `body` is what follows the header. */
+function extrait(body: string, object = 'Travaux de construction d’une piste.'): string {
+  return [
+    'ROYAUME DU MAROC',
+    'EXTRAIT DE PROCES VERBAL',
+    "Appel d'offres ouvert N° 120/2025/DAH",
+    `OBJET : ${object}`,
+    "Maître d'ouvrage : DIRECTION DES AMENAGEMENTS HYDRAULIQUES",
+    "Date d'ouverture des plis : 04/12/2025 à 14h00",
+    '',
+    body,
+    '',
+    '                                   Fait à RABAT, le 05/12/2025',
+  ].join('\n');
+}
+
+describe('parseAward rules', () => {
+  it('a bids table headed "CONCURRENTS | MONTANTS" is not a results table, even just above the retained bidder', async () => {
+    const n = parseAward(
+      extrait(
+        [
+          'Liste des concurrents ayant déposé leurs plis :',
+          '   - MEDISAHA SA',
+          '   - SIGMA ELEC SNC',
+          "Montant des actes d'engagement des concurrents :",
+          '  CONCURRENTS                        MONTANTS DES ACTES D’ENGAGEMENT',
+          '  MEDISAHA SA 7 659 917,23 DH TTC',
+          '  SIGMA ELEC SNC 6 820 274,46 DH TTC',
+          'Concurrent retenu :',
+          '  SIGMA ELEC SNC       6 820 274,46 DH TTC',
+        ].join('\n'),
+      ),
+    );
+    assert.deepEqual(unsure(n), []);
+    assert.equal(n.lots.length, 1);
+    assert.deepEqual(n.lots[0]?.winners.map((w) => [w.name, w.amount]), [['SIGMA ELEC SNC', '6820274.46']]);
+    assert.deepEqual(n.lots[0]?.bidders.map((b) => [b.bidder, b.amount]), [['MEDISAHA SA', '7659917.23'], ['SIGMA ELEC SNC', '6820274.46']]);
+    // The same header under "Concurrent retenu :" is the retained bidder's table (pv-f884eb9f).
+    const real = await parsedSample('pv-f884eb9f.pdf');
+    assert.deepEqual(real.lots[0]?.winners.map((w) => [w.name, w.amount]), [['PREMIUM TELECOM & Customer Services', '200160.00']]);
+  });
+
+  it('lots named inside the object sentence are not lots of the notice; a lot line under the object is', async () => {
+    const titled = parseAward(extrait('Concurrent retenu :\n  CONSEIL ATLAS SARL   28 536 137,00 DH TTC', 'LOT 4 : Travaux des collecteurs de renforcement en tranchée.'));
+    assert.deepEqual(titled.lots.map((l) => [l.lotNumber, l.winners[0]?.name]), [[null, 'CONSEIL ATLAS SARL']]);
+    const listed = parseAward(
+      extrait(
+        'Concurrent retenu :\n  STE INFRA-TRAVAUX SA          819 452,84 DH TTC',
+        [
+          'L’infogérance des audits techniques de sécurité, en trois lots séparés : • Lot 1 : Infogérance du',
+          'périmètre 1; • Lot 2 : Infogérance du périmètre 2; •',
+          'Lot 3 : Infogérance du périmètre 3.',
+        ].join('\n'),
+      ),
+    );
+    assert.deepEqual(listed.lots.map((l) => [l.lotNumber, l.winners[0]?.amount]), [[null, '819452.84']]);
+    assert.deepEqual(unsure(listed), []);
+    // ONEE prints the lot of the extract on its own line under the object (pv-2cfcb754, pv-d33824df).
+    assert.deepEqual((await parsedSample('pv-2cfcb754.pdf')).lots.map((l) => l.lotNumber), ['1']);
+    assert.deepEqual((await parsedSample('pv-d33824df.pdf')).lots.map((l) => l.lotNumber), ['2']);
+  });
+
+  it('reads a notice written lot by lot: each block its bidders, winner and outcome', () => {
+    const n = parseAward(
+      extrait(
+        [
+          'Lot n° 1 : Construction d’une station de pompage',
+          '',
+          'Liste des concurrents ayant déposé leurs plis :',
+          '   - TRAVAUX ISTIQAMA SA',
+          '   - ATLASTAFI SARL',
+          "Liste des concurrents écartés à l'issue de l'examen des dossiers administratif et technique :",
+          '   NEANT',
+          "Montant des actes d'engagement des concurrents :",
+          '  CONCURRENTS                        MONTANTS DES ACTES D’ENGAGEMENT',
+          '  TRAVAUX ISTIQAMA SA 168 536,14 DH TTC',
+          '  ATLASTAFI SARL 176 584,03 DH TTC',
+          'Concurrent retenu :',
+          '  TRAVAUX ISTIQAMA SA            168 536,14 DH TTC',
+          '',
+          'Lot n° 2 : Renforcement du réseau d’eau potable',
+          '',
+          'Liste des concurrents ayant déposé leurs plis :',
+          '   - ATLASTAFI SARL',
+          '   - TRAVAUX ISTIQAMA SA',
+          "Liste des concurrents écartés à l'issue de l'examen des dossiers administratif et technique :",
+          '   - TRAVAUX ISTIQAMA SA',
+          "Montant des actes d'engagement des concurrents :",
+          '  CONCURRENTS                        MONTANTS DES ACTES D’ENGAGEMENT',
+          '  ATLASTAFI SARL 1 589 250,42 DH TTC',
+          "La commission déclare l'appel d'offres infructueux : offres jugées excessives.",
+          '',
+          'Lot n° 3 : Éclairage public',
+          '',
+          'Liste des concurrents ayant déposé leurs plis :',
+          '   NEANT',
+          "La commission déclare l'appel d'offres infructueux.",
+        ].join('\n'),
+      ),
+    );
+    assert.deepEqual(unsure(n), []);
+    assert.deepEqual(
+      n.lots.map((l) => [l.lotNumber, l.status, l.winners[0]?.name ?? null, l.bidderCount, l.bidders.map((b) => [b.bidder, b.amount, b.eliminated])]),
+      [
+        ['1', 'attribue', 'TRAVAUX ISTIQAMA SA', 2, [['TRAVAUX ISTIQAMA SA', '168536.14', false], ['ATLASTAFI SARL', '176584.03', false]]],
+        ['2', 'offre_excessive', null, 2, [['ATLASTAFI SARL', '1589250.42', false], ['TRAVAUX ISTIQAMA SA', null, true]]],
+        ['3', 'infructueux', null, 0, []],
+      ],
+    );
+  });
+
+  it('reads "|"-ruled results tables cell by cell, wrapped rows included', () => {
+    const table = (rows: string[]): AwardNotice =>
+      parseAward(
+        [
+          "RESULTATS DEFINITIFS DE L'APPEL D'OFFRES OUVERT",
+          'N° : 01/2026/SRMCS',
+          "Maître d'ouvrage : SOCIETE REGIONALE MULTISERVICES.",
+          "Objet de l'appel d'offres : Fourniture de pièces de rechange.",
+          '',
+          "Date et heure d'ouverture des plis | Date d'achèvement des travaux de la commission | Lot | Concurrent retenu | Montant",
+          "de l'offre retenue",
+          ...rows,
+          '',
+          "        Cachet du Maître d'Ouvrage",
+        ].join('\n'),
+      );
+    const lots = table([
+      '06/04/2026 à 09h00 | 13/04/2026 | 1 | INFRUCTUEUX | Infructueux',
+      '06/04/2026 à 09h00 | 13/04/2026 | 2 | GROUPEMENT STE HORIZON-GREEN SARL / SOCIETE MAGHREB HYDRO SARL | 5',
+      '248 077,97 DH TTC',
+      '06/04/2026 à 09h00 | 13/04/2026 | 3 | GROUPEMENT STE ANFA-TAFILALET SARL / SOCIETE ANFA EQUIPEMENT SARL AU',
+      '| 25 315 592,22 DH TTC',
+    ]);
+    assert.deepEqual(unsure(lots), []);
+    assert.deepEqual(
+      lots.lots.map((l) => [l.lotNumber, l.status, l.winners[0]?.name ?? null, l.winners[0]?.amount ?? null, l.winners[0]?.isGroupement ?? null]),
+      [
+        ['1', 'infructueux', null, null, null],
+        ['2', 'attribue', 'GROUPEMENT STE HORIZON-GREEN SARL / SOCIETE MAGHREB HYDRO SARL', '5248077.97', true],
+        ['3', 'attribue', 'GROUPEMENT STE ANFA-TAFILALET SARL / SOCIETE ANFA EQUIPEMENT SARL AU', '25315592.22', true],
+      ],
+    );
+    assert.equal(lots.openingDate, '2026-04-06');
+    assert.equal(lots.commissionEndDate, '2026-04-13');
+    // "-" in the lot column: a single-lot consultation.
+    const single = table(['03/12/2025 à 15h00 | 03/12/2025 | - | INFOEQUI SA | 762 478,45 DH TTC']);
+    assert.deepEqual(single.lots.map((l) => [l.lotNumber, l.winners[0]?.name, l.winners[0]?.amount]), [[null, 'INFOEQUI SA', '762478.45']]);
+  });
+
+  it('keeps alike names of one list apart and matches each bid, elimination and winner to its own spelling', () => {
+    const n = parseAward(
+      extrait(
+        [
+          'Liste des concurrents ayant déposé leurs plis :',
+          '   - STE ANFA-SIGMA SARL',
+          '   - ANFA SIGMA SARL',
+          '   - CEDRE CONSTRUCTION SA',
+          '   - HYDRO CONSTRUCTION SARL',
+          "Liste des concurrents écartés à l'issue de l'examen des dossiers administratif et technique :",
+          '   - CEDRE CONSTRUCTION SA',
+          "Montant des actes d'engagement des concurrents :",
+          '  CONCURRENTS                        MONTANTS DES ACTES D’ENGAGEMENT',
+          '  STE ANFA-SIGMA SARL 55 416 442,91 DH TTC',
+          '  ANFA SIGMA SARL 42 231 580,17 DH TTC',
+          '  HYDRO CONSTRUCTION SARL 45 657 246,20 DH TTC',
+          'Concurrent retenu :',
+          '  ANFA SIGMA SARL         42 231 580,17 DH TTC',
+        ].join('\n'),
+      ),
+    );
+    const lot = n.lots[0]!;
+    assert.equal(lot.bidderCount, 4);
+    assert.deepEqual(
+      lot.bidders.map((b) => [b.bidder, b.amount, b.eliminated]),
+      [
+        ['STE ANFA-SIGMA SARL', '55416442.91', false],
+        ['ANFA SIGMA SARL', '42231580.17', false],
+        ['HYDRO CONSTRUCTION SARL', '45657246.20', false],
+        ['CEDRE CONSTRUCTION SA', null, true],
+      ],
+    );
+    assert.deepEqual(lot.winners.map((w) => [w.name, w.amount]), [['ANFA SIGMA SARL', '42231580.17']]);
+    const rows = awardRows({ orgAcronyme: 'o8p', refConsultation: '1', idAvis: '1' }, n, 'proof');
+    assert.deepEqual(rows.bids.filter((b) => b.retained).map((b) => b.bidder), ['ANFA SIGMA SARL']);
+  });
+
+  it('names the winner as the deposit list spells it, its bid found by spelling then by amount', async () => {
+    const n = parseAward(
+      extrait(
+        [
+          'Liste des concurrents ayant déposé leurs plis :',
+          '   - TRAVAUXNOUR SARL AU',
+          '   - SOCIETE TRAVAUX NOUR SARL AU',
+          '   - GROUPEMENT STE DISTRIBUTION-CONSTRUCTION SARL / SOCIETE OMEGA MAGHREB',
+          '   SARL AU',
+          "Montant des actes d'engagement des concurrents :",
+          '  CONCURRENTS                        MONTANTS DES ACTES D’ENGAGEMENT',
+          '  TRAVAUXNOUR SARL AU 69 239 490,35 DH TTC',
+          '  SOCIETE TRAVAUX NOUR SARL AU 76 448 137,84 DH TTC',
+          '  GROUPEMENT STE DISTRIBUTION-CONSTRUCTION SARL / SOCIETE OMEGA MAGHREB',
+          '  SARL AU 114 243,26 DH TTC',
+          'Concurrent retenu :',
+          '  TRAVAUXNOUR SARL AU          69 239 490,35 DH TTC',
+        ].join('\n'),
+      ),
+    );
+    const lot = n.lots[0]!;
+    assert.deepEqual(lot.winners.map((w) => [w.name, w.amount]), [['TRAVAUXNOUR SARL AU', '69239490.35']]);
+    // A legal form alone on the amount's line ends the name above it.
+    assert.deepEqual(
+      lot.bidders.map((b) => [b.bidder, b.amount]),
+      [
+        ['TRAVAUXNOUR SARL AU', '69239490.35'],
+        ['SOCIETE TRAVAUX NOUR SARL AU', '76448137.84'],
+        ['GROUPEMENT STE DISTRIBUTION-CONSTRUCTION SARL / SOCIETE OMEGA MAGHREB SARL AU', '114243.26'],
+      ],
+    );
+    // ocr-text/pv-19: "ILA MAROCAINE ..." retained with the verified amount of "LA MAROCAINE ...".
+    const real = await parsedOcrText('pv-19.txt');
+    assert.equal(real.lots[0]?.winners[0]?.name, "LA MAROCAINE D'ASSAINISSEMENT ET D'ENVIRONNEMENT");
+  });
+
+  it('reads "N° AOO N°03/2026/X" as the reference after the prefix', () => {
+    assert.equal(parseAward("Appel d'offres ouvert N° AOO N°03/2026/DPETLAH").reference, '03/2026/DPETLAH');
+    assert.equal(parseAward("Appel d'offres ouvert N° AON 12/2026").reference, '12/2026');
+    // ONCF numbers its consultations with five digits.
+    assert.equal(parseAward("Appel d'offres ouvert N° 52561/C2/PM").reference, '52561/C2/PM');
+  });
+
+  it('reads a letter code whose first letter OCR took for 1 or 0, and says so', async () => {
+    const n = await parsedOcrText('pv-15.txt');
+    assert.equal(n.reference, '03/IG/2024');
+    assert.ok(n.warnings.some((w) => w.field === 'reference' && w.code === 'ocr_correction'));
+    const clean = parseAward("Appel d'offres N° 12/2026/IGR");
+    assert.equal(clean.reference, '12/2026/IGR');
+    assert.deepEqual(clean.warnings.filter((w) => w.field === 'reference'), []);
+    assert.equal(parseAward('AO N° 10/2026/DR2/C').reference, '10/2026/DR2/C');
+  });
+
+  it('pv-c1d8f75a: a MIN line without a name and its MAX line are one framework winner', async () => {
+    const n = await parsedSample('pv-c1d8f75a.pdf');
+    const lot = n.lots.find((l) => l.reference === 'E/141/26');
+    assert.deepEqual(lot?.winners.map((w) => [w.name, w.amountMin, w.amount]), [['KAZINOV', '8767200.00', '20304000.00']]);
+  });
+
+  it('pv-ec6310d6: list dashes printed at the line end, and a list closed by "NEANT" on its heading', async () => {
+    const n = await parsedSample('pv-ec6310d6.pdf');
+    assert.equal(n.lots[0]?.bidderCount, 2);
+    // "- Liste des concurrents écartés : NEANT" then "- 511 INDUS POMPES" (the retained bidder,
+    // its heading lost by OCR): nobody is eliminated.
+    assert.deepEqual(n.lots[0]?.bidders.filter((b) => b.eliminated), []);
+  });
+});
+
 describe('accuracy over the ground truth', () => {
   it('stays above the floor, per field and per kind of text', async () => {
     const truth = await loadGroundTruth();
@@ -356,9 +616,9 @@ describe('accuracy over the ground truth', () => {
     assert.ok(report.documents >= 47);
     // Floors a little under the figures measured when this test was written (see the report
     // printed above); a parser change that loses fields fails here.
-    assert.ok(report.total.accuracy! >= 0.87, `overall ${report.total.accuracy}`);
+    assert.ok(report.total.accuracy! >= 0.89, `overall ${report.total.accuracy}`);
     assert.ok(report.totalByKind.native.accuracy! >= 0.98, `native ${report.totalByKind.native.accuracy}`);
-    assert.ok(report.totalByKind.scan.accuracy! >= 0.74, `scan ${report.totalByKind.scan.accuracy}`);
+    assert.ok(report.totalByKind.scan.accuracy! >= 0.78, `scan ${report.totalByKind.scan.accuracy}`);
     assert.ok(report.totalByKind['ocr-text'].accuracy! >= 0.94, `ocr-text ${report.totalByKind['ocr-text'].accuracy}`);
     const floors: Record<(typeof ACCURACY_FIELDS)[number], number> = {
       reference: 0.95,
@@ -366,10 +626,10 @@ describe('accuracy over the ground truth', () => {
       openingDate: 0.93,
       commissionEndDate: 0.93,
       lotCount: 0.95,
-      status: 0.83,
-      winner: 0.81,
-      amount: 0.82,
-      bidderCount: 0.78,
+      status: 0.85,
+      winner: 0.83,
+      amount: 0.84,
+      bidderCount: 0.82,
     };
     for (const f of ACCURACY_FIELDS) assert.ok(report.overall[f].accuracy! >= floors[f], `${f}: ${report.overall[f].accuracy}`);
   });

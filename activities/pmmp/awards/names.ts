@@ -44,6 +44,17 @@ export function splitGroupement(name: string): { isGroupement: boolean; members:
   return { isGroupement: true, members: parts.map((p) => cleanValue(p)).filter((p) => p.length > 1) };
 }
 
+/**
+ * A name as printed, without case, accents or punctuation: "STE ANFA-SIGMA SARL" and "Ste Anfa
+ * Sigma SARL" are one spelling, "ANFA SIGMA SARL" another (legal forms are kept: two entries of
+ * one list that differ only by them are two bidders).
+ */
+export function nameKey(name: string): string {
+  return fold(name)
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
 export function nameTokens(name: string): string[] {
   return fold(name)
     .replace(/&/g, ' ')

@@ -1,6 +1,6 @@
 import { findAmounts, type AmountMatch } from './amounts';
 import { findDates, type DateMatch } from './dates';
-import { bestNameMatch, cleanBidderName, isNameFragment, looksLikeName, nameSimilarity, splitGroupement, uniqueFragmentMatch } from './names';
+import { bestNameMatch, cleanBidderName, isNameFragment, looksLikeName, nameKey, nameSimilarity, splitGroupement, uniqueFragmentMatch } from './names';
 import {
   FIELD_NAMES,
   type AwardLotItem,
@@ -78,9 +78,12 @@ interface RefCandidate {
   score: number;
   line: number;
   end: number;
+  /** Digit look-alikes of a letter code were read as letters. */
+  fixed?: boolean;
 }
 
-const REF_KEY = /(?:\b[nN]\s?[°º"“”'*]|\b[nN][oO]\.?(?=\s*[:.]?\s*\d)|\bnum[eé]ro)\s*(?:A\.?\s?O\.?\s?O?\.?\s?N?\s*)?[:.]?\s*/g;
+// "N° AOO N°01/2026/X": the "N" of an "AOON" prefix is not the "N" of a second "N°".
+const REF_KEY = /(?:\b[nN]\s?[°º"“”'*]|\b[nN][oO]\.?(?=\s*[:.]?\s*\d)|\bnum[eé]ro)\s*(?:A\.?\s?O\.?\s?O?\.?\s?(?:N(?!\s?[°º"“”'*]))?\s*)?[:.]?\s*/g;
 const REF_TOKEN =
   /^([A-Za-z0-9][A-Za-z0-9.-]*(?:\s?\/\s?[A-Za-z0-9][A-Za-z0-9.-]*(?:\s[A-Z][A-Z0-9.-]*(?=\/))?)+|\d{6,})/;
 const AO_CONTEXT = /appel\s*d'?\s*'?offres?|\bao[on]?\b|a\.o|consultation|\bmarche\b|\bpv\b|\bavis\b|\baoo\b/;
@@ -93,10 +96,11 @@ function readReference(doc: Doc): RefCandidate | undefined {
       const after = line.latin.slice(key.index + key[0].length);
       const m = REF_TOKEN.exec(after);
       if (!m) continue;
-      const value = m[1]!
+      const printed = m[1]!
         .replace(/\s*\/\s*/g, '/')
         .replace(/[.-]+$/, '')
         .trim();
+      const value = fixReferenceLookalikes(printed);
       if (!isPlausibleReference(value)) continue;
       const before = line.folded.slice(Math.max(0, key.index - 60), key.index);
       let score = value.includes('/') ? 1 : 0;
@@ -108,7 +112,7 @@ function readReference(doc: Doc): RefCandidate | undefined {
         if (prev && AO_CONTEXT.test(prev.folded) && before.trim().length < 40) score += 2;
       }
       if (NOT_A_REF_CONTEXT.test(line.folded.slice(Math.max(0, key.index - 25), key.index))) score -= 4;
-      if (score >= 1) found.push({ value, score, line: i, end: key.index + key[0].length + m[0].length });
+      if (score >= 1) found.push({ value, score, line: i, end: key.index + key[0].length + m[0].length, fixed: value !== printed });
     }
     // Arabic notices: "طلب العروض رقم 2025/07" (ocr-text/pv-07).
     for (const m of line.text.matchAll(/رقم\s*:?\s*(\d{1,4}\s?\/\s?\d{2,4}(?:\/[A-Za-z0-9.-]+)*)/g)) {
@@ -130,14 +134,29 @@ function readReference(doc: Doc): RefCandidate | undefined {
   if (distinct.size > 1) doc.warn('reference', 'ambiguous', `several numbers: ${[...distinct].join(', ')}`);
   doc.confidence.reference = best.score >= 3 ? 1 : best.score >= 2 ? 0.8 : 0.6;
   if (distinct.size > 1) doc.confidence.reference = Math.min(doc.confidence.reference, 0.6);
+  if (best.fixed) {
+    doc.warn('reference', 'ocr_correction', `${best.value}: a leading 1/0 of a letter code read as I/O`);
+    doc.confidence.reference = Math.min(doc.confidence.reference, 0.8);
+  }
   return best;
+}
+
+/** A letter code whose first letter OCR read as a digit: "03/1G/2024" for 03/IG/2024 (ocr-text/pv-15, commune d'Iguidi). */
+const LOOKALIKE_PART = /^[10][A-Z]{1,5}$/;
+
+function fixReferenceLookalikes(value: string): string {
+  return value
+    .split('/')
+    .map((p) => (LOOKALIKE_PART.test(p) ? (p[0] === '1' ? 'I' : 'O') + p.slice(1) : p))
+    .join('/');
 }
 
 function isPlausibleReference(v: string): boolean {
   if (!/\d/.test(v) || v.length < 4) return false;
   if (!v.includes('/')) return /^\d{6,}$/.test(v);
   const parts = v.split('/');
-  if (!parts.some((p) => /^\d{1,4}$/.test(p))) return false;
+  // ONCF numbers its consultations "52561/C2/PM": a part of up to six digits.
+  if (!parts.some((p) => /^\d{1,6}$/.test(p))) return false;
   // A date is not a reference.
   if (/^\d{1,2}\/\d{1,2}\/\d{2,4}$/.test(v)) return false;
   return true;
@@ -403,6 +422,8 @@ interface Section {
   headTail: string;
   headTailStart: number;
   end: number;
+  /** The lot whose block holds this section (notices reported lot by lot), else null. */
+  lot: string | null;
 }
 
 const HEADINGS: Array<[SectionKind, RegExp]> = [
@@ -430,17 +451,17 @@ function sectionsOf(doc: Doc): Section[] {
       if (kind === 'amounts' && !/concurrent|soumissionnaire|:\s*\S{0,3}\s*$/.test(stripped)) break;
       const colon = line.latin.indexOf(':', offset + m[0].length);
       if (colon >= 0 && colon - (offset + m[0].length) < 90) {
-        found.push({ kind, headStart: line.index, start: line.index, headTail: line.latin.slice(colon + 1), headTailStart: colon + 1, end: doc.lines.length });
+        found.push({ kind, headStart: line.index, start: line.index, headTail: line.latin.slice(colon + 1), headTailStart: colon + 1, end: doc.lines.length, lot: null });
         break;
       }
       // A heading wrapped over two lines ("... dossiers administratifs et" / "techniques :").
       const next = doc.nextNonBlank(line.index, 2);
       const nextColon = next ? next.latin.indexOf(':') : -1;
       if (next && kind !== 'other' && nextColon >= 0 && nextColon < 70 && !/^\s*[-•▪>®o]\s/.test(next.latin) && !findAmounts(next.latin).length) {
-        found.push({ kind, headStart: line.index, start: next.index, headTail: next.latin.slice(nextColon + 1), headTailStart: nextColon + 1, end: doc.lines.length });
+        found.push({ kind, headStart: line.index, start: next.index, headTail: next.latin.slice(nextColon + 1), headTailStart: nextColon + 1, end: doc.lines.length, lot: null });
         break;
       }
-      found.push({ kind, headStart: line.index, start: line.index, headTail: '', headTailStart: line.latin.length, end: doc.lines.length });
+      found.push({ kind, headStart: line.index, start: line.index, headTail: '', headTailStart: line.latin.length, end: doc.lines.length, lot: null });
       break;
     }
   }
@@ -467,9 +488,45 @@ function newLot(lotNumber: string | null): LotDraft {
 const LOT_HEADING = /^(?:pour\s+(?:le\s+)?)?lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*(?:[:\-.]|$)/;
 const NONE = /^(?:neant|aucun|aucune|(?:\(?etat\s+neant\)?)|nean)\b/;
 
+/** Lines [start, end) of one lot's report in a notice written lot by lot. */
+interface LotBlock {
+  lot: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Notices that report lot by lot: "Lot n° 2 : <title>", then that lot's deposit list, bids and
+ * retained bidder, then the next lot. A lot heading whose next non-blank line is a section heading
+ * opens a block, and the sections up to the next such heading belong to its lot. Notices written
+ * section by section put their lot headings inside the sections instead ("Liste des concurrents
+ * ayant déposé leurs plis :" / "Lot n°1" in ocr-text/pv-24 and pv-27): no block there.
+ */
+function lotBlocks(doc: Doc, sections: Section[]): LotBlock[] {
+  const heads = new Map(sections.filter((s) => s.kind !== 'other').map((s) => [s.headStart, s]));
+  const openers: Array<{ lot: string; line: number }> = [];
+  for (const line of doc.lines) {
+    if (heads.has(line.index)) continue;
+    const m = LOT_HEADING.exec(stripMarkers(line.folded));
+    if (!m) continue;
+    const next = doc.nextNonBlank(line.index, 3);
+    if (next && heads.has(next.index)) openers.push({ lot: String(Number(m[1])), line: line.index });
+  }
+  const end = doc.lines.length;
+  const blocks = openers.map((o, k) => ({ lot: o.lot, start: o.line, end: openers[k + 1]?.line ?? end }));
+  for (const s of sections) {
+    const block = blocks.find((b) => b.start < s.headStart && s.headStart < b.end);
+    s.lot = block?.lot ?? null;
+    // The next lot's heading is not part of this lot's last section.
+    if (block) s.end = Math.min(s.end, block.end);
+  }
+  return blocks;
+}
+
 function readLots(doc: Doc): AwardLotItem[] {
   const sections = sectionsOf(doc);
-  const declared = declaredLots(doc, sections);
+  const blocks = lotBlocks(doc, sections);
+  const declared = [...new Set([...declaredLots(doc, sections), ...blocks.map((b) => b.lot)])].sort((a, b) => Number(a) - Number(b));
   const lots = new Map<string, LotDraft>();
   const lotOf = (n: string | null): LotDraft => {
     const key = n ?? '';
@@ -488,13 +545,19 @@ function readLots(doc: Doc): AwardLotItem[] {
     if (s.kind === 'deposit') {
       const items = listItems(doc, s);
       if (items.none && items.entries.length === 0) {
-        for (const l of declared.length ? declared : [null]) lotOf(l).depositedNone = true;
+        for (const l of s.lot !== null ? [s.lot] : declared.length ? declared : [null]) lotOf(l).depositedNone = true;
       }
+      // The entries of one list are distinct plis, however alike their names ("ANFA SIGMA SARL"
+      // and "STE ANFA-SIGMA SARL"); a name is only merged with another list's spelling of it.
+      const fromEarlierLists = new Map<LotDraft, string[]>();
       for (const e of items.entries) {
         const targets = e.lots.length ? e.lots : [e.lot ?? (declared.length === 1 ? declared[0]! : null)];
         for (const t of targets) {
           const lot = lotOf(declared.length > 1 || t !== null ? t : null);
-          if (!lot.deposited.some((d) => nameSimilarity(d, e.name) >= 0.9)) lot.deposited.push(e.name);
+          if (!fromEarlierLists.has(lot)) fromEarlierLists.set(lot, [...lot.deposited]);
+          const earlier = fromEarlierLists.get(lot)!;
+          if (lot.deposited.some((d) => nameKey(d) === nameKey(e.name)) || earlier.some((d) => nameSimilarity(d, e.name) >= 0.9)) continue;
+          lot.deposited.push(e.name);
         }
       }
     } else if (s.kind === 'eliminated') {
@@ -509,16 +572,18 @@ function readLots(doc: Doc): AwardLotItem[] {
   }
 
   // Winners.
-  const retainedSections = sections.filter((s) => s.kind === 'retained');
-  const tableZones = resultTables(doc);
+  const tableZones = resultTables(doc, sections);
   const winnersFound: Array<{ winner: WinnerItem; lot: string | null; reference: string | null; openingDate: string | null }> = [];
   for (const zone of tableZones) winnersFound.push(...readTableWinners(doc, zone));
-  if (winnersFound.length === 0) {
-    // A later "retained" section supersedes an earlier one (ocr-text companion pv-12: the first
-    // retained bidder's samples are rejected and "la commission décide de retenir" the next).
+  // Each lot block has its own retained bidder; within one block (or a notice without blocks) a
+  // later "retained" section supersedes an earlier one (ocr-text companion pv-12: the first
+  // retained bidder's samples are rejected and "la commission décide de retenir" the next).
+  const retainedGroups = new Map<string | null, Section[]>();
+  for (const s of sections) if (s.kind === 'retained') retainedGroups.set(s.lot, [...(retainedGroups.get(s.lot) ?? []), s]);
+  for (const [blockLot, retainedSections] of winnersFound.length === 0 ? retainedGroups : []) {
     for (let k = retainedSections.length - 1; k >= 0; k--) {
       let got = readRetainedSection(doc, retainedSections[k]!, lots);
-      if (declared.length <= 1 && got.length > 1 && got.every((w) => w.lot === null)) {
+      if ((declared.length <= 1 || blockLot !== null) && got.length > 1 && got.every((w) => w.lot === blockLot)) {
         // One lot, several candidates: OCR moved another table's amounts into the section
         // (companion pv-13). A name printed with its amount beats one inferred from an amount.
         const explicit = got.filter((w) => w.winner.name && !w.inferred);
@@ -535,13 +600,21 @@ function readLots(doc: Doc): AwardLotItem[] {
   const justified = justificationWinners(doc);
 
   assignWinners(doc, winnersFound, justified, declared, lots, lotOf);
-  applyStatuses(doc, declared, lots, lotOf);
+  applyStatuses(doc, declared, blocks, lots, lotOf);
 
   // Eliminations onto bids; a bidder eliminated without a bid line still counts as a bidder.
   for (const e of eliminated) {
     const targets = e.lot !== null ? [lotOf(e.lot)] : [...lots.values()];
     for (const lot of targets) {
-      const bid = bestNameMatch(e.name, lot.bids, (b) => b.bidder, 0.7) ?? lot.bids.find((b) => isNameFragment(e.name, b.bidder));
+      // A bidder listed under this very spelling is this one, not the closest other name
+      // ("CEDRE CONSTRUCTION SA" eliminated, "HYDRO CONSTRUCTION SARL" admitted).
+      const exactBid = lot.bids.find((b) => nameKey(b.bidder) === nameKey(e.name));
+      const exactListed = lot.deposited.find((d) => nameKey(d) === nameKey(e.name));
+      if (!exactBid && exactListed) {
+        if (!lot.bids.some((b) => nameKey(b.bidder) === nameKey(exactListed))) lot.bids.push(makeBid(exactListed, null, null, true, e.reason));
+        continue;
+      }
+      const bid = exactBid ?? bestNameMatch(e.name, lot.bids, (b) => b.bidder, 0.7) ?? lot.bids.find((b) => isNameFragment(e.name, b.bidder));
       if (bid) {
         bid.eliminated = true;
         bid.eliminationReason ??= e.reason;
@@ -604,15 +677,57 @@ function lotOrder(l: LotDraft): number {
   return l.lotNumber === null ? 0 : Number(l.lotNumber);
 }
 
-/** Lots the notice announces: "Lot 1 : ...", "LOT N°2 : ...", "Lot n° 01 : ...". */
+/**
+ * Lots the notice announces: headings "Lot 1 : ...", "LOT N°2 : ...", "Lot n° 01 : ..." on lines of
+ * their own before the first section (ocr-text/pv-14, pv-24, pv-27; "LOT 1:..." under the object
+ * of ONEE extracts, pv-2cfcb754). Lots named inside the object's sentence are not: "Objet : LOT 4 :
+ * Travaux ..." is the title of a consultation the buyer split into separate ones, and "... en
+ * trois lots séparés : • Lot 1 : ...; • Lot 2 : ..." describes the programme; in such a running
+ * paragraph a "Lot 3 :" that wrapping happens to put at a line start is no heading either.
+ */
 function declaredLots(doc: Doc, sections: Section[]): string[] {
   const firstSection = sections.find((s) => s.kind !== 'other')?.start ?? doc.lines.length;
+  const inObject = objectParagraphLines(doc, firstSection);
   const found = new Set<string>();
   for (const line of doc.lines.slice(0, firstSection)) {
-    const m = /^(?:lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*[:-])/.exec(stripMarkers(line.folded)) ?? /objet.*\blot\s*(\d{1,2})\s*:/.exec(line.folded);
+    if (inObject.has(line.index)) continue;
+    const m = LOT_DECLARATION.exec(stripMarkers(line.folded));
     if (m) found.add(String(Number(m[1])));
   }
   return [...found].sort((a, b) => Number(a) - Number(b));
+}
+
+const LOT_DECLARATION = /^lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*[:-]/;
+const LOT_MENTION = /\blot\s*(?:n\s*[°o]?\s*)?0*\d{1,2}\s*:/;
+
+/**
+ * Lines of an object paragraph that names lots in its running text (a lot mention after other
+ * words on its line): the label's line and the lines that continue it, up to a blank line or
+ * another label. Empty when the object names no lot inline.
+ */
+function objectParagraphLines(doc: Doc, limit: number): Set<number> {
+  const out = new Set<number>();
+  for (const line of doc.lines.slice(0, limit)) {
+    const stripped = stripMarkers(line.folded);
+    const label = OBJECT_LABEL.exec(stripped);
+    if (!label) continue;
+    const paragraph = [line.index];
+    for (let j = line.index + 1; j < limit && j <= line.index + 12; j++) {
+      const next = doc.lines[j]!;
+      if (isBlank(next)) break;
+      const f = stripMarkers(next.folded);
+      if (LABEL_START.test(f) && !LOT_DECLARATION.test(f)) break;
+      paragraph.push(j);
+    }
+    const inline = paragraph.some((j) => {
+      const f = stripMarkers(doc.lines[j]!.folded);
+      const body = j === line.index ? f.slice(label[0].length) : f;
+      const m = LOT_MENTION.exec(body);
+      return !!m && (j === line.index || m.index > 0);
+    });
+    if (inline) for (const j of paragraph) out.add(j);
+  }
+  return out;
 }
 
 interface ListEntry {
@@ -628,7 +743,7 @@ const COUNTRY_CELL = /^(?:maroc|france|espagne|tunisie|turquie|chine|italie|port
 function listItems(doc: Doc, s: Section, known: readonly string[] = []): { entries: ListEntry[]; none: boolean } {
   const entries: ListEntry[] = [];
   let none = false;
-  let currentLot: string | null = null;
+  let currentLot: string | null = s.lot;
   let hasPaysColumn = false;
   const raw: Array<{ text: string; marker: boolean; lot: string | null }> = [];
   const pushText = (text: string, marker: boolean): void => {
@@ -650,6 +765,9 @@ function listItems(doc: Doc, s: Section, known: readonly string[] = []): { entri
   };
   const tail = cleanValue(s.headTail);
   if (tail) {
+    // "Liste des concurrents écartés : NEANT": the list is closed; name lines below it belong to a
+    // part whose heading OCR lost (the retained bidder of pv-ec6310d6), not to this list.
+    if (NONE.test(fold(tail)) && currentLot === null) return { entries, none: true };
     if (NONE.test(fold(tail))) none = true;
     else if (looksLikeName(tail.split(':')[0] ?? '')) pushText(tail, true);
   }
@@ -688,6 +806,16 @@ function listItems(doc: Doc, s: Section, known: readonly string[] = []): { entri
       if (kept.length < cs.length) text = kept.slice(0, cs.findIndex((c, k) => k > 0 && COUNTRY_CELL.test(c.text))).map((c) => c.text).join(' ');
     }
     pushText(text, marker);
+  }
+  // Right-to-left layout moves the list dash to the end of the line ("INDUS POMPES 518 2-" /
+  // "STE SEHI-" in pv-ec6310d6): when every item ends so, the dash is the item's marker, not a
+  // connector joining it to the next.
+  const trailingDash = /\s*-\s*$/;
+  if (raw.length >= 2 && raw.every((r) => trailingDash.test(r.text))) {
+    for (const r of raw) {
+      r.text = r.text.replace(trailingDash, '');
+      r.marker = true;
+    }
   }
   const anyMarker = raw.some((r) => r.marker);
   const merged: Array<{ text: string; lot: string | null }> = [];
@@ -768,7 +896,7 @@ const CONNECTOR_END = /(?:\bet|&|\bde|\bdu|\bdes|\bpour|\bla|-|\/)\s*$/i;
  * ("Groupement EXPERT CONSTRUCTION /" / "STE MANASSA TRV 6 240 034,80", companion pv-05).
  */
 function readBids(doc: Doc, s: Section, declared: string[], lotOf: (n: string | null) => LotDraft): void {
-  let currentLot: string | null = declared.length === 1 ? declared[0]! : null;
+  let currentLot: string | null = s.lot ?? (declared.length === 1 ? declared[0]! : null);
   let pending: string[] = [];
   let last: BidItem | undefined;
   const orphanAmounts: Array<{ values: string[]; lot: string | null }> = [];
@@ -777,12 +905,22 @@ function readBids(doc: Doc, s: Section, declared: string[], lotOf: (n: string | 
 
   const canonicalName = (lotNumber: string | null, name: string): string => {
     const lot = lotOf(lotNumber);
-    return bestNameMatch(name, lot.deposited, (d) => d, 0.75) ?? uniqueFragmentMatch(name, lot.deposited) ?? name;
+    return (
+      lot.deposited.find((d) => nameKey(d) === nameKey(name)) ??
+      bestNameMatch(name, lot.deposited, (d) => d, 0.75) ??
+      uniqueFragmentMatch(name, lot.deposited) ??
+      name
+    );
   };
   const addBid = (lotNumber: string | null, name: string, values: string[]): BidItem => {
     const lot = lotOf(lotNumber);
     const canonical = canonicalName(lotNumber, name);
-    const existing = bestNameMatch(canonical, lot.bids, (b) => b.bidder, 0.85);
+    // Two entries of the deposit list are two bidders, however alike ("TAFILALET TAFILALET SARL"
+    // and "STE TAFILALET-TAFILALET SARL AU"): a listed name only meets a bid of its own spelling.
+    const listed = lot.deposited.some((d) => nameKey(d) === nameKey(canonical));
+    const existing = listed
+      ? lot.bids.find((b) => nameKey(b.bidder) === nameKey(canonical))
+      : bestNameMatch(canonical, lot.bids, (b) => b.bidder, 0.85);
     const lastValue = values[values.length - 1] ?? null;
     if (verification) {
       if (existing) {
@@ -857,7 +995,12 @@ function readBids(doc: Doc, s: Section, declared: string[], lotOf: (n: string | 
     }
     if (!name) name = forNext.join(' ');
     else if (forNext.length > 0) {
+      const head = forNext[forNext.length - 1]!;
       if (CONNECTOR_END.test(forNext[forNext.length - 1]!)) name = `${forNext.join(' ')} ${name}`;
+      else if (isNameTail(head, name, lotOf(rowLot).deposited)) {
+        for (const p of forNext.slice(0, -1)) if (ENTITY_START.test(p)) addBid(rowLot, p, []);
+        name = cleanBidderName(`${head} ${name}`);
+      }
       // A company line whose amount OCR could not read ("Société LGCI 92.0", companion pv-13).
       else for (const p of forNext) if (ENTITY_START.test(p)) addBid(rowLot, p, []);
     }
@@ -877,6 +1020,19 @@ function readBids(doc: Doc, s: Section, declared: string[], lotOf: (n: string | 
     pending = [];
   }
   if (pending.length > 0 && last && !ENTITY_START.test(pending[0]!)) last.bidder = cleanBidderName(`${last.bidder} ${pending.join(' ')}`);
+}
+
+const LEGAL_FORM_ONLY = /^(?:s\.?\s?a\.?\s?r\.?\s?l\.?(?:\s*a\.?\s?u\.?)?|sarlau|s\.?\s?a\.?|s\.?\s?n\.?\s?c\.?|suarl|sas)$/i;
+
+/**
+ * Whether `tail`, on the amount's line, ends the name printed on the line above (`head`): a legal
+ * form alone ("GROUPEMENT X / SOCIETE OMEGA MAGHREB" / "SARL AU 114 243,26 DH TTC"), or the two
+ * together spell an entry of the deposit list.
+ */
+function isNameTail(head: string, tail: string, listed: readonly string[]): boolean {
+  if (LEGAL_FORM_ONLY.test(cleanValue(tail))) return true;
+  const joined = nameKey(`${head} ${tail}`);
+  return listed.some((d) => nameKey(d) === joined);
 }
 
 interface FoundWinner {
@@ -900,7 +1056,7 @@ const WINNER_PREFIX =
 function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>): FoundWinner[] {
   const out: FoundWinner[] = [];
   let pending: string[] = [];
-  let currentLot: string | null = null;
+  let currentLot: string | null = s.lot;
   const lines: Array<{ latin: string; folded: string; index: number }> = [];
   if (cleanValue(s.headTail)) lines.push({ latin: ' '.repeat(s.headTailStart) + s.headTail, folded: fold(' '.repeat(s.headTailStart) + s.headTail), index: s.start });
   for (let i = s.start + 1; i < s.end; i++) lines.push(doc.lines[i]!);
@@ -961,7 +1117,10 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
     } else if (name && pending.length > 0) {
       // "... est la société: STE" / "STRADA TRAVAUX 662 400,00dh" (pv-7bba7ebe).
       const head = pending[pending.length - 1]!;
-      if (/^(?:ste|soci[eé]t[eé]|la\s+soci[eé]t[eé]|groupement)$/i.test(head) || CONNECTOR_END.test(head)) name = cleanBidderName(`${head} ${name}`);
+      const listed = [...lots.values()].flatMap((l) => l.deposited);
+      if (/^(?:ste|soci[eé]t[eé]|la\s+soci[eé]t[eé]|groupement)$/i.test(head) || CONNECTOR_END.test(head) || isNameTail(head, name, listed)) {
+        name = cleanBidderName(`${head} ${name}`);
+      }
     }
     pending = [];
     const amount = min && amounts.length > 1 ? amounts[1]! : amounts[0]!;
@@ -1004,6 +1163,18 @@ function justificationWinners(doc: Doc): Map<string, string> {
     out.set(String(Number(m[1])), cleanBidderName(line.latin.slice(at, at + m[2]!.length)));
   }
   return out;
+}
+
+/**
+ * The bid of a retained bidder: the bid printed under the same spelling, else among the alike
+ * spellings the one whose amount is the retained amount, else the most alike.
+ */
+function winnerBid(name: string, amount: string | null, bids: BidItem[]): BidItem | undefined {
+  const exact = bids.find((b) => nameKey(b.bidder) === nameKey(name));
+  if (exact) return exact;
+  const alike = bids.filter((b) => nameSimilarity(name, b.bidder) >= 0.75);
+  const sameAmount = amount === null ? [] : alike.filter((b) => b.amount === amount || b.amountVerified === amount);
+  return sameAmount.length === 1 ? sameAmount[0] : bestNameMatch(name, bids, (b) => b.bidder, 0.75);
 }
 
 function assignWinners(
@@ -1056,10 +1227,14 @@ function assignWinners(
     }
     // OCR damages a name differently in each table ("STE STRADA TRAVAUX" in the award line,
     // "STE ISTRADA TRAVAUX" in the bids of pv-7bba7ebe): keep the fullest spelling.
-    const bid = bestNameMatch(name, lot.bids, (b) => b.bidder, 0.75);
-    const listed = bestNameMatch(name, lot.deposited, (d) => d, 0.8);
+    const bid = winnerBid(name, w.winner.amount, lot.bids);
+    // Printed exactly so in the deposit list: that entry, not an alike one ("TRAVAUXNOUR SARL AU"
+    // and "SOCIETE TRAVAUX NOUR SARL AU" both bid).
+    const exact = lot.deposited.find((d) => nameKey(d) === nameKey(name)) ?? (bid && lot.deposited.find((d) => nameKey(d) === nameKey(bid.bidder)));
+    const listed = exact ?? bestNameMatch(name, lot.deposited, (d) => d, 0.8);
+    if (exact) name = exact;
     const letters = (x: string): number => (x.match(/\p{L}/gu) ?? []).length;
-    const spelling = [name, bid?.bidder, listed].filter((x): x is string => !!x).reduce((a, b) => (letters(b) > letters(a) ? b : a));
+    const spelling = exact ?? [name, bid?.bidder, listed].filter((x): x is string => !!x).reduce((a, b) => (letters(b) > letters(a) ? b : a));
     const winner: WinnerItem = makeWinner(spelling, w.winner.amount, w.winner.amountMin);
     if (winner.amount === null && bid) {
       winner.amount = bid.amountVerified ?? bid.amount;
@@ -1087,9 +1262,20 @@ const ANNULE = /\bannul[eé]e?s?\b|\bannulation\b|الغاء|إلغاء|ألغ/;
 function applyStatuses(
   doc: Doc,
   declared: string[],
+  blocks: LotBlock[],
   lots: Map<string, LotDraft>,
   lotOf: (n: string | null) => LotDraft,
 ): void {
+  // A lot reported on its own says its own outcome: "La commission déclare l'appel d'offres
+  // infructueux : offres jugées excessives." in one lot's block is about that lot only.
+  for (const b of blocks) {
+    const lot = lotOf(b.lot);
+    if (lot.status || lot.winners.length > 0) continue;
+    const text = doc.lines.slice(b.start, b.end).map((l) => l.folded).join('\n');
+    if (EXCESSIVE.test(text)) lot.status = 'offre_excessive';
+    else if (ANNULE.test(text.replace(/annule\s+et\s+remplace/g, ''))) lot.status = 'annule';
+    else if (INFRUCTUEUX.test(text)) lot.status = 'infructueux';
+  }
   // Lots named as unsuccessful: "infructueux pour les lots cités en dessous : Lot N°3, Lot N°5".
   for (const line of doc.lines) {
     if (!INFRUCTUEUX.test(line.folded)) continue;
@@ -1136,7 +1322,10 @@ interface TableZone {
   openingCol: number | null;
 }
 
-function resultTables(doc: Doc): TableZone[] {
+/** Sections whose tables list bids or bidders, never the award. */
+const BID_LIST_SECTIONS = new Set<SectionKind>(['deposit', 'eliminated', 'admitted', 'amounts', 'verification', 'ranking']);
+
+function resultTables(doc: Doc, sections: Section[]): TableZone[] {
   const zones: TableZone[] = [];
   for (let i = 0; i < doc.lines.length; i++) {
     const line = doc.lines[i]!;
@@ -1155,6 +1344,10 @@ function resultTables(doc: Doc): TableZone[] {
     const isTable = winnerColGuess !== null || (/retenu|attribu|resultat/.test(header) && /(?:montant|ouverture|objet|\blot\b|a\.?o\.?n)/.test(header) && cells(line.latin).length >= 2);
     const narrative = /^\s*[-•]?\s*(?:concurrents?|soumissionnaires?)\s+(?:retenus?|attributaires?)\s*:?\s*$/.test(line.folded);
     if (!isTable || narrative) continue;
+    // "CONCURRENTS | MONTANTS DES ACTES D'ENGAGEMENT" heads the bids table of an amounts section:
+    // the "Concurrent retenu" a few lines below does not make it a results table.
+    const within = sections.find((s) => s.headStart <= i && i < s.end);
+    if (within && BID_LIST_SECTIONS.has(within.kind) && !/retenu|attribu/.test(line.folded)) continue;
     // Already inside a zone found from a previous header line?
     if (zones.some((z) => i <= z.headerEnd)) continue;
     const colOf = (re: RegExp): number | null => {
@@ -1196,11 +1389,14 @@ function resultTables(doc: Doc): TableZone[] {
 
 /** Rows of a results table: one winner per amount (or per "infructueux" cell). */
 function readTableWinners(doc: Doc, z: TableZone): FoundWinner[] {
+  const ruled = ruledTableWinners(doc, z);
+  if (ruled) return ruled;
   const out: FoundWinner[] = [];
   const rowLines = doc.lines.slice(z.headerEnd + 1, z.end);
   let lastRef: string | null = null;
   let lastOpening: string | null = null;
   let lastLot: string | null = null;
+  let prevWasMin = false;
   const usedAsName = new Set<number>();
   for (const line of rowLines) {
     const amounts = findAmounts(line.latin);
@@ -1223,15 +1419,19 @@ function readTableWinners(doc: Doc, z: TableZone): FoundWinner[] {
     }
     if (amounts.length === 0) continue;
     // MIN/MAX framework amounts may be on two lines: "MIN : 8 767 200,00" / "MAX: 20 304 000,00".
+    // They are one row even when its name and reference sit on the MAX line (pv-c1d8f75a).
     const isMin = /\bmin\s*:?\s*$/.test(line.folded.slice(0, amounts[0]!.start));
     if (/\bmax\s*:?\s*$/.test(line.folded.slice(0, amounts[0]!.start)) && !isMin) {
       const prev = out[out.length - 1];
-      if (prev && prev.winner.amountMin === null && prev.winner.amount && prev.winner.name) {
-        prev.winner.amountMin = prev.winner.amount;
-        prev.winner.amount = amounts[0]!.value;
+      if (prev && prev.winner.amountMin === null && prev.winner.amount && (prev.winner.name || prevWasMin)) {
+        const name = prev.winner.name || tableName(doc, z, line, amounts[0]!, usedAsName);
+        prev.winner = makeWinner(name, amounts[0]!.value, prev.winner.amount);
+        prev.reference ??= lastRef;
+        prevWasMin = false;
         continue;
       }
     }
+    prevWasMin = isMin && amounts.length === 1;
     const amt = isMin && amounts.length > 1 ? amounts[1]! : amounts[0]!;
     const amtMin = isMin && amounts.length > 1 ? amounts[0]!.value : null;
     const name = tableName(doc, z, line, amounts[0]!, usedAsName);
@@ -1260,12 +1460,65 @@ function readTableWinners(doc: Doc, z: TableZone): FoundWinner[] {
 }
 
 /**
+ * A table whose columns are ruled with "|" on the header and on every row: cells are matched to
+ * the header's by position, whatever their widths ("06/04/2026 à 09h00 | 13/04/2026 | 2 | X SARL |
+ * 1 267 947,69 DH TTC"). A line without any "|" continues the last cell of the row above (a long
+ * name or an amount wrapped: "... / SOCIETE MAGHREB HYDRO SARL | 5" / "248 077,97 DH TTC").
+ * Null when the table is not ruled that way or a row does not fit, so the column-offset reading
+ * takes over.
+ */
+function ruledTableWinners(doc: Doc, z: TableZone): FoundWinner[] | null {
+  const split = (t: string): string[] => t.split('|').map((c) => c.trim());
+  const header = split(doc.lines[z.headerStart]!.folded);
+  if (header.length < 4) return null;
+  const col = (re: RegExp): number => header.findIndex((c) => re.test(c));
+  const winnerCol = col(/\b(?:concurrent|attributaire)/);
+  const amountCol = col(/\bmontant/);
+  const lotCol = col(/^lots?\b/);
+  const openingCol = col(/ouverture/);
+  if (winnerCol < 0 || amountCol < 0) return null;
+  const texts: string[] = [];
+  for (let j = z.headerEnd + 1; j < z.end; j++) {
+    const line = doc.lines[j]!;
+    if (isBlank(line)) continue;
+    const last = texts.length - 1;
+    // A row wrapped inside a cell, or at a rule ("... SARL AU" / "| 25 315 592,22 DH TTC").
+    if (last >= 0 && (!line.latin.includes('|') || split(texts[last]!).length < header.length)) texts[last] = `${texts[last]} ${line.latin.trim()}`;
+    else if (line.latin.includes('|')) texts.push(line.latin.trim());
+  }
+  const rows = texts.map(split);
+  if (rows.length === 0 || rows.some((r) => r.length !== header.length)) return null;
+  const out: FoundWinner[] = [];
+  let lastLot: string | null = null;
+  for (const r of rows) {
+    const lotCell = lotCol >= 0 ? r[lotCol]! : '';
+    const lot = /^(?:lot\s*(?:n\s*[°o]?\s*)?)?0*(\d{1,2})$/i.exec(lotCell);
+    if (lot) lastLot = String(Number(lot[1]));
+    else if (lotCol >= 0 && /^[-–]?$/.test(lotCell)) lastLot = null;
+    const openingDate = openingCol >= 0 ? (findDates(r[openingCol]!)[0]?.iso ?? null) : null;
+    const amounts = findAmounts(r[amountCol]!);
+    const winnerCell = r[winnerCol]!;
+    if (amounts.length === 0 && /\binfructu/i.test(fold(`${winnerCell} ${r[amountCol]}`))) {
+      out.push({ winner: makeWinner('', null), lot: lastLot, reference: null, openingDate });
+      continue;
+    }
+    if (amounts.length !== 1) return null;
+    const name = cleanBidderName(winnerCell);
+    if (amounts[0]!.notes.length) doc.warn('lots', 'ocr_correction', `${name || 'winner'}: ${amounts[0]!.raw} read as ${amounts[0]!.value} (${amounts[0]!.notes.join('; ')})`);
+    out.push({ winner: makeWinner(looksLikeName(name) ? name : '', amounts[0]!.value), lot: lastLot, reference: null, openingDate });
+  }
+  if (out.length > 1 && out.some((w) => w.lot === null)) doc.warn('lots', 'ambiguous', 'several rows in a results table without lot numbers');
+  return out;
+}
+
+/**
  * The winner's name of a table row: the cell left of the amount, extended with the cells of the
  * lines just above and below that sit in the same column (names wrap inside their cell:
  * "OUSSY OUMY" / "3   51 948,00 DH TTC" / "SARL AU" in resultat-e53cb45d).
  */
 function tableName(doc: Doc, z: TableZone, line: Line, amount: AmountMatch, used: Set<number>): string {
-  const rowCells = cells(line.latin.slice(0, amount.start));
+  // "MAX:" / "MIN :" / "TF :" label the amount, not the winner.
+  const rowCells = cells(line.latin.slice(0, amount.start)).filter((c) => !/^(?:min|max|tf|tc)\s*:?$/i.test(c.text));
   const minCol = z.winnerCol - 14;
   let core = rowCells.filter((c) => c.end > minCol && looksLikeName(c.text) && !findDates(c.text).length);
   // Without column alignment (psm 6 drops leading indentation), the last cell left of the amount.

@@ -10,7 +10,9 @@ import { renderPdf, type PdfLine } from './pdf';
 import { frAmount } from './text';
 import { PROCEDURES } from './vocab';
 
-const money = (cents: number | null): string => (cents === null ? '-' : `${frAmount(cents)} DH TTC`);
+// Amounts are typed with non-breaking spaces, as in the real notices (samples/pmmp README): a long
+// line wraps before or after an amount, never inside it.
+const money = (cents: number | null): string => (cents === null ? '-' : `${frAmount(cents, '\u00a0')} DH TTC`);
 const when = (lm: number): string => `${frDate(lm)} à ${frTime(lm).replace(':', 'h')}`;
 
 function header(c: Consultation): PdfLine[] {

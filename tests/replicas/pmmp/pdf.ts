@@ -49,21 +49,56 @@ const PAGE_W = 595;
 const PAGE_H = 842;
 const MARGIN = 56;
 
-/** Wraps long lines at spaces so the text stays on the page (Helvetica ~0.5 em per char). */
+/**
+ * Advance widths of Helvetica in thousandths of an em (from its AFM, rounded by class): upper case
+ * is half as wide again as lower case, so a flat 0.5 em per character let long upper-case lines
+ * (buyer names, groupements) run off the page, where pdftotext crops them ("... 114 243,2").
+ */
+function charWidth(ch: string, bold: boolean): number {
+  let w: number;
+  if (ch === ' ') w = 278;
+  else if (/[0-9]/.test(ch)) w = 556;
+  else if (/[IJ]/.test(ch)) w = 300;
+  else if (/[MW]/.test(ch)) w = 870;
+  else if (/\p{Lu}/u.test(ch)) w = 700;
+  else if (/[ijlft]/.test(ch)) w = 260;
+  else if (/[mw]/.test(ch)) w = 800;
+  else if (/\p{Ll}/u.test(ch)) w = 540;
+  else if (/[.,:;'’|!]/.test(ch)) w = 278;
+  else w = 600;
+  return bold ? w * 1.06 : w;
+}
+
+function textWidth(text: string, size: number, bold: boolean): number {
+  let w = 0;
+  for (const ch of text) w += charWidth(ch, bold);
+  return (w * size) / 1000;
+}
+
+/** Wraps long lines at spaces so the text stays on the page. */
 function wrap(line: PdfLine): PdfLine[] {
   const size = line.size ?? 10;
   const x = line.x ?? MARGIN;
-  const max = Math.max(20, Math.floor((PAGE_W - MARGIN - x) / (size * 0.5)));
-  if (line.text.length <= max) return [line];
+  const room = PAGE_W - MARGIN - x;
+  const bold = line.bold ?? false;
+  /** How many characters of `t` fit on the line. */
+  const fitting = (t: string): number => {
+    let n = 0;
+    while (n < t.length && textWidth(t.slice(0, n + 1), size, bold) <= room) n++;
+    return Math.max(20, n);
+  };
+  if (textWidth(line.text, size, bold) <= room) return [line];
   const out: PdfLine[] = [];
   let rest = line.text;
   let first = true;
+  let max = fitting(rest);
   while (rest.length > max) {
     let cutAt = rest.lastIndexOf(' ', max);
     if (cutAt < max / 2) cutAt = max;
     out.push({ ...line, text: rest.slice(0, cutAt), gap: first ? line.gap : 0 });
     rest = rest.slice(cutAt).trimStart();
     first = false;
+    max = fitting(rest);
   }
   out.push({ ...line, text: rest, gap: 0 });
   return out;
