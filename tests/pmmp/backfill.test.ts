@@ -71,17 +71,20 @@ describe('pmmpReparse from stored pages', () => {
     const before = await snapshot();
     // What a parser bug would have written: wrong values under the right keys.
     await world.db.sql`update pmmp.consultations set object = 'mal lu', content_hash = 'stale'
-      where (org_acronyme, ref_consultation) in (select org_acronyme, ref_consultation from pmmp.consultations order by 1, 2 limit 10)`;
+      where (org_acronyme, ref_consultation) in (select org_acronyme, ref_consultation from pmmp.consultations
+        where published_on between '2026-06-01' and '2026-06-30' order by 1, 2 limit 10)`;
     await world.db.sql`update pmmp.bdc_results set winner = 'mal lu' where bdc_id in (select bdc_id from pmmp.bdc_results order by 1 limit 5)`;
     const requests = world.replica.stats().requests;
     const reparse = (suffix: string) =>
       world.temporal.client.workflow.execute('pmmpReparse', {
         taskQueue: world.taskQueue,
         workflowId: `pmmp-reparse-${suffix}-${randomBytes(2).toString('hex')}`,
-        args: [{ scope: ['consultations', 'bdc'], parserVersion: 'unused', batchSize: 40 }],
+        // One month of the three: the window is the reparse's own filter, and it keeps the test short.
+        args: [{ scope: ['consultations', 'bdc'], parserVersion: 'unused', batchSize: 100, from: '2026-06-01', to: '2026-06-30' }],
       }) as Promise<PmmpReparseResult>;
     const first = await reparse('first');
-    assert.equal(first.consultations.consultations, before.consultations.length);
+    const [june] = await world.db.sql<{ n: number }[]>`select count(*)::int as n from pmmp.consultations where published_on between '2026-06-01' and '2026-06-30'`;
+    assert.equal(first.consultations.consultations, june!.n);
     assert.equal(first.consultations.updated, 10);
     assert.equal(first.consultations.rejected, 0);
     assert.equal(first.bdc.updated, 5);
