@@ -310,6 +310,8 @@ const apisyncSchema = z.object({
   APISYNC_CHANGELOG_PAGE_SIZE: positiveInt.max(1000).default(1000),
   /** Rows gathered before one COPY + upsert (and one cursor commit). */
   APISYNC_LOAD_BATCH_ROWS: positiveInt.default(5_000),
+  /** Batches of a full load COPY'd at once into its shadow table (their cursors still commit in order). */
+  APISYNC_LOAD_WRITERS: positiveInt.max(8).default(2),
   /** A 429 or 5xx is retried in place this many times before the activity hands it to Temporal. */
   APISYNC_REQUEST_ATTEMPTS: positiveInt.max(50).default(8),
   /** After a full load, the watermark starts this far before the full began: changes made meanwhile are applied again (idempotent). */
@@ -328,6 +330,7 @@ export interface ApisyncConfig {
   pageSize: number;
   changelogPageSize: number;
   loadBatchRows: number;
+  loadWriters: number;
   requestAttempts: number;
   watermarkOverlapMs: number;
 }
@@ -346,6 +349,7 @@ export function loadApisyncConfig(env: Env = process.env): ApisyncConfig {
     pageSize: c.APISYNC_PAGE_SIZE,
     changelogPageSize: c.APISYNC_CHANGELOG_PAGE_SIZE,
     loadBatchRows: c.APISYNC_LOAD_BATCH_ROWS,
+    loadWriters: c.APISYNC_LOAD_WRITERS,
     requestAttempts: c.APISYNC_REQUEST_ATTEMPTS,
     watermarkOverlapMs: c.APISYNC_WATERMARK_OVERLAP_S * 1000,
   };

@@ -23,13 +23,17 @@ export interface ShapeRejection {
 }
 
 export interface ShapedBatch {
-  /** Columns in COPY order (after `_ord`). */
+  /** Columns in COPY order. */
   columns: ColumnInfo[];
-  /** COPY text-format lines, `\n`-terminated, `_ord` first. */
+  /** COPY text-format lines, `\n`-terminated, one per distinct key. */
   text: string;
   rows: number;
-  /** Primary keys in batch order (duplicates included). */
+  /** The primary keys of the rows, as COPY text, each once, in row order. */
   keys: string[];
+  /** The record each row was made from, in row order (for rejecting a row PostgreSQL refuses). */
+  records: Record<string, unknown>[];
+  /** Records dropped because a later record of the batch had the same key (the API's last one wins). */
+  duplicates: number;
   rejected: ShapeRejection[];
 }
 
@@ -51,6 +55,9 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
 const MONEY_NAME = /amount|price|total|balance|tax|fee|rate/;
 const COPY_SPECIAL = /[\\\n\r\t]/;
+/** Text that must be trimmed or escaped before COPY. */
+const TEXT_NEEDS_WORK = /^\s|\s$|[\\\n\r\t]/;
+
 
 function isRef(v: unknown): v is { id: unknown } {
   return !!v && typeof v === 'object' && !Array.isArray(v) && 'id' in v && 'url' in v;
@@ -73,8 +80,13 @@ export function inferColumn(field: string, value: unknown): Omit<ColumnInfo, 'or
   return { column, type: 'text', field, transform: 'value' };
 }
 
-function escapeCopy(s: string): string {
+export function escapeCopy(s: string): string {
   return COPY_SPECIAL.test(s) ? s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') : s;
+}
+
+/** The value a COPY text field stands for (the inverse of `escapeCopy`). */
+export function unescapeCopy(s: string): string {
+  return s.includes('\\') ? s.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c)) : s;
 }
 
 class BadValue extends Error {}
@@ -145,6 +157,39 @@ function encoder(col: ColumnInfo): Encoder {
   return (v) => (v === null || v === undefined ? NULL : enc(v));
 }
 
+type RowFiller = (item: Record<string, unknown>, values: string[], encoders: Encoder[], at: { i: number }) => void;
+
+/** What the API sends nearly always for each type, already in COPY form: the one check it needs. */
+const FAST_CHECK: Partial<Record<ColumnType, string>> = {
+  text: `typeof v === 'string' && !TEXT_NEEDS_WORK.test(v)`,
+  numeric: `typeof v === 'string' && DECIMAL.test(v)`,
+  bigint: `typeof v === 'number' && Number.isSafeInteger(v)`,
+  timestamptz: `typeof v === 'string' && TIMESTAMP.test(v)`,
+};
+
+/**
+ * A function filling `values` with the COPY text of one record's columns. It is generated for the columns
+ * (field names as string literals) because a record read field by field through a variable key costs
+ * about as much as everything else the shaping does; with literal names every read hits the inline cache
+ * of the records' shared shape. The common value of each type is taken as is; anything else goes through
+ * the column's full encoder, which trims, converts or throws BadValue (`at.i` then names the column).
+ */
+function compileRowFiller(cols: readonly ColumnInfo[]): RowFiller {
+  const body = cols.map((c, i) => {
+    const unwrap = c.transform === 'ref' ? `if (isRef(v)) v = v.id;\n` : '';
+    const fast = FAST_CHECK[c.type];
+    return (
+      `v = item[${JSON.stringify(c.field)}];\n` +
+      `if (v === null || v === undefined) values[${i}] = NULL;\n` +
+      `else {\n${unwrap}` +
+      (fast ? `if (${fast}) values[${i}] = '' + v;\nelse ` : '') +
+      `{ at.i = ${i}; values[${i}] = encoders[${i}](v); }\n}`
+    );
+  });
+  const factory = new Function('NULL', 'isRef', 'TEXT_NEEDS_WORK', 'DECIMAL', 'TIMESTAMP', `return function fillRow(item, values, encoders, at) {\nlet v;\n${body.join('\n')}\n};`);
+  return factory(NULL, isRef, TEXT_NEEDS_WORK, DECIMAL, TIMESTAMP) as RowFiller;
+}
+
 /**
  * Keeps the columns of one stream's table (declared ones first, then the observed ones in the order
  * they appeared) and shapes batches of records against them.
@@ -153,6 +198,8 @@ export class RowShaper {
   private readonly byField = new Map<string, ColumnInfo | null>();
   readonly columns: ColumnInfo[] = [];
   private readonly pkField: string;
+  /** The row filler for the current columns (columns are only ever added, so their count identifies them). */
+  private compiled: { columns: number; fill: RowFiller } | undefined;
 
   constructor(
     readonly stream: StreamDefinition,
@@ -202,37 +249,63 @@ export class RowShaper {
     for (const c of columns) this.add(c);
   }
 
-  /** COPY lines for these records (call `discover` + `accept` first, or unknown fields are ignored). */
-  shape(items: readonly Record<string, unknown>[], firstOrd = 0): ShapedBatch {
+  /**
+   * COPY lines for these records (call `discover` + `accept` first, or unknown fields are ignored).
+   * Records sharing a key collapse to the last one. The common case of each type is checked inline; anything
+   * else goes through the column's full encoder (which trims, converts or rejects).
+   */
+  shape(items: readonly Record<string, unknown>[]): ShapedBatch {
     const cols = this.columns;
-    const fields = cols.map((c) => c.field);
-    const encoders = cols.map(encoder);
     const n = cols.length;
-    const pkField = this.primaryKeyColumn.field;
-    const parts: string[] = [];
-    const keys: string[] = [];
+    if (this.compiled?.columns !== n) this.compiled = { columns: n, fill: compileRowFiller(cols) };
+    const fill = this.compiled.fill;
+    const at = { i: 0 };
+    const encoders = cols.map(encoder);
+    const pkIndex = cols.indexOf(this.primaryKeyColumn);
+    const pkField = cols[pkIndex]!.field;
+    const lines: (string | undefined)[] = [];
+    const keys: (string | undefined)[] = [];
+    const records: (Record<string, unknown> | undefined)[] = [];
+    const lineOfKey = new Map<string, number>();
     const rejected: ShapeRejection[] = [];
-    let ord = firstOrd;
+    const values = new Array<string>(n);
+    let duplicates = 0;
     for (const item of items) {
-      const key = item[pkField];
-      if (key === null || key === undefined || key === '') {
+      const rawKey = item[pkField];
+      if (rawKey === null || rawKey === undefined || rawKey === '') {
         rejected.push({ key: '(none)', reason: `no ${pkField}: a record without its primary key cannot be loaded`, payload: item });
         continue;
       }
-      let line = String(ord);
-      let i = 0;
       try {
-        for (; i < n; i++) line += '\t' + encoders[i]!(item[fields[i]!]);
+        fill(item, values, encoders, at);
       } catch (err) {
         if (!(err instanceof BadValue)) throw err;
-        const c = cols[i]!;
-        rejected.push({ key: String(key), reason: `${c.field} = ${JSON.stringify(item[c.field])?.slice(0, 80)}: ${err.message} (column ${c.column} is ${c.type})`, payload: item });
+        const c = cols[at.i]!;
+        rejected.push({ key: String(rawKey), reason: `${c.field} = ${JSON.stringify(item[c.field])?.slice(0, 80)}: ${err.message} (column ${c.column} is ${c.type})`, payload: item });
         continue;
       }
-      parts.push(line);
-      keys.push(String(key));
-      ord++;
+      const key = values[pkIndex]!;
+      const earlier = lineOfKey.get(key);
+      if (earlier !== undefined) {
+        lines[earlier] = undefined;
+        keys[earlier] = undefined;
+        records[earlier] = undefined;
+        duplicates++;
+      }
+      lineOfKey.set(key, lines.length);
+      lines.push(values.join('\t'));
+      keys.push(key);
+      records.push(item);
     }
-    return { columns: cols.slice(), text: parts.length ? `${parts.join('\n')}\n` : '', rows: parts.length, keys, rejected };
+    const kept = duplicates ? (lines.filter((l) => l !== undefined) as string[]) : (lines as string[]);
+    return {
+      columns: cols.slice(),
+      text: kept.length ? `${kept.join('\n')}\n` : '',
+      rows: kept.length,
+      keys: duplicates ? (keys.filter((k) => k !== undefined) as string[]) : (keys as string[]),
+      records: duplicates ? (records.filter((r) => r !== undefined) as Record<string, unknown>[]) : (records as Record<string, unknown>[]),
+      duplicates,
+      rejected,
+    };
   }
 }

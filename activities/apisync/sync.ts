@@ -19,7 +19,7 @@ import { items as itemsMetric } from '../engine/metrics';
 import { fetchChangePage, fetchListPage, refetchRecords, RestClient, RetentionExceededError, type Change } from './client';
 import { findStream, tableName, type SourceDefinition, type StreamDefinition } from './definition';
 import { bucketKey, SharedRateLimiter } from './limiter';
-import { BatchWriter, copyUpsert, countRows, createShadow, deleteKeys, ensureColumns, ensureTable, shadowName, swapShadow, tableColumns } from './loader';
+import { BatchWriter, copyUpsert, countRows, deleteKeys, ensureColumns, ensureTable, ShadowLoad, tableColumns } from './loader';
 import { RowShaper, type ColumnInfo, type ShapeRejection } from './shape';
 import { sourceSettings, SOURCES } from './sources/index';
 import type { ApisyncMode, StreamCounts, SyncStreamInput, SyncStreamResult } from './types';
@@ -36,6 +36,8 @@ interface Pending {
   position: string | null;
   /** Full only: the watermark to set once the shadow table is swapped in. */
   fullWatermark?: string;
+  /** Full only: the last page is in the shadow table; what is left is its key and the swap. */
+  listed?: boolean;
   fallbackReason?: string;
   counts: StreamCounts;
   columnsAdded: string[];
@@ -133,11 +135,13 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
     await tx`update apisync.run_leases set expires_at = now() + ${LEASE_MS}::float8 * interval '1 millisecond' where source = ${source.name} and not released`;
   }
 
-  const writer = new BatchWriter(sql);
+  /** Set while a full load fills its shadow table: its batches are COPY'd straight in, several at once. */
+  let shadowLoad: ShadowLoad | undefined;
+  let writer = new BatchWriter(sql);
 
   /**
    * Rows and deletions of one batch, and the position after them, in one transaction. The batch is shaped
-   * now; its write starts once the previous one has committed, and runs while the next pages are fetched.
+   * now; its write starts at once or when a writer is free, and runs while the next pages are fetched.
    */
   async function commit(target: string, batchItems: Record<string, unknown>[], deletes: string[], next: Pending, watermark?: string): Promise<void> {
     const fresh = shaper.discover(batchItems);
@@ -150,21 +154,34 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
       if (target !== table) await ensureColumns(sql, table, await columnsOf(table), fresh, { source: source.name, stream: stream.name, runId: input.runId });
     }
     const batch = shaper.shape(batchItems);
-    counts.duplicates += batch.rows - new Set(batch.keys).size;
+    counts.duplicates += batch.duplicates;
     counts.rejected += batch.rejected.length;
     if (batch.rejected.length > 0) await deps.reject(input.runId, stream.name, batch.rejected);
     // What a retry may trust: the counts of the pages up to this cursor, not of pages fetched since.
     const saved = { ...next, counts: { ...counts }, columnsAdded: [...columnsAdded] };
-    await writer.submit(async (tx) => {
-      const loaded = await copyUpsert(tx, target, pk.column, batch, input.runId);
-      const deleted = await deleteKeys(tx, target, pk, deletes);
-      saved.counts.loaded += loaded;
-      saved.counts.deleted += deleted;
-      await savePending(tx, saved, watermark ? { watermark } : {});
-      counts.loaded += loaded;
-      counts.deleted += deleted;
-      itemsMetric().add(batch.rows, { pipeline: 'apisync', kind: stream.name, result: 'saved' });
-      await deps.onBatch?.(stream.name, { ...counts });
+    const into = shadowLoad;
+    const repeated = into ? into.repeated(batch) : [];
+    await writer.submit({
+      exclusive: repeated.length > 0,
+      load: async (tx) => {
+        if (into) return { ...(await into.write(tx, batch, repeated)), deleted: 0 };
+        const { written, refused } = await copyUpsert(tx, target, pk.column, batch, input.runId);
+        return { loaded: written, deleted: await deleteKeys(tx, target, pk, deletes), replaced: 0, refused };
+      },
+      seal: async (tx, done) => {
+        counts.loaded += done.loaded;
+        counts.deleted += done.deleted;
+        counts.duplicates += done.replaced;
+        counts.rejected += done.refused.length;
+        saved.counts.loaded = counts.loaded;
+        saved.counts.deleted = counts.deleted;
+        saved.counts.duplicates += done.replaced;
+        saved.counts.rejected += done.refused.length;
+        if (done.refused.length > 0) await deps.reject(input.runId, stream.name, done.refused);
+        await savePending(tx, saved, watermark ? { watermark } : {});
+        itemsMetric().add(batch.rows, { pipeline: 'apisync', kind: stream.name, result: 'saved' });
+        await deps.onBatch?.(stream.name, { ...counts });
+      },
     });
   }
 
@@ -173,15 +190,20 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
     const beat = () => progress({ stream: stream.name, mode, ...counts });
 
     async function runFull(fresh: boolean): Promise<string> {
-      const shadow = shadowName(table);
-      if (fresh) {
-        await createShadow(sql, table, pk);
+      let load = fresh ? undefined : await ShadowLoad.resume(sql, table, pk);
+      if (!load) {
+        // A resumed run whose shadow table is gone (dropped by hand) starts its full again from the first page.
+        if (!fresh) Object.assign(counts, zero(), { requests: counts.requests });
+        load = await ShadowLoad.create(sql, table, pk, input.runId);
         pending = { runKey: input.runId, mode: 'full', position: null, fullWatermark: new Date(Date.now() - config.watermarkOverlapMs).toISOString(), counts, columnsAdded, ...(fallbackReason ? { fallbackReason } : {}) };
         await savePending(sql, pending);
       }
+      shadowLoad = load;
+      writer = new BatchWriter(sql, config.loadWriters);
       let position = pending.position;
       let buffer: Record<string, unknown>[] = [];
-      for (;;) {
+      // An attempt that died after its last page committed goes straight to the swap.
+      while (!pending.listed) {
         signal?.throwIfAborted();
         const page = await fetchListPage(client, stream, config.pageSize, position);
         counts.pages++;
@@ -190,17 +212,19 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
         buffer.push(...page.items);
         position = page.next;
         if (buffer.length >= config.loadBatchRows || position === null) {
-          pending = { ...pending, position };
-          await commit(shadow, buffer, [], pending);
+          pending = { ...pending, position, ...(position === null ? { listed: true } : {}) };
+          await commit(load.shadow, buffer, [], pending);
           buffer = [];
         }
         beat();
-        if (position === null) break;
       }
       await writer.drain();
+      shadowLoad = undefined;
+      writer = new BatchWriter(sql);
+      counts.duplicates += await load.buildKey();
       const watermark = pending.fullWatermark ?? new Date(Date.now() - config.watermarkOverlapMs).toISOString();
       await sql.begin(async (tx) => {
-        await swapShadow(tx, table);
+        await load.swap(tx);
         await tx`
           update apisync.sync_state
              set watermark = ${watermark}, pending = null, last_full_at = now(), updated_at = now()
