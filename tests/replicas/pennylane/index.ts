@@ -60,8 +60,11 @@ export interface PennylaneReplica {
   mutate(resource: Resource, change: { insert?: number; update?: number | number[]; delete?: number | number[] }): { inserted: number[]; updated: number[]; deleted: number[] };
   /** From the `afterRequests`-th list request of that resource on, records carry a new field. */
   growField(resource: Resource, name: string, afterRequests?: number): void;
-  /** The next `times` API requests (matching `pathPrefix` when given) get this fault. */
-  setFault(fault: PennylaneFault, times?: number, pathPrefix?: string): void;
+  /**
+   * The next `times` API requests (matching `pathPrefix` when given) get this fault, once `skip` of them
+   * have been answered normally (a fault mid-stream, at a known page).
+   */
+  setFault(fault: PennylaneFault, times?: number, pathPrefix?: string, skip?: number): void;
   clearFaults(): void;
   requests(): RequestRecord[];
   clearRequests(): void;
@@ -188,7 +191,7 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
   let baseUrl = '';
   const ctx = () => ({ baseUrl, seedEpochMs });
   const log: RequestRecord[] = [];
-  const faults: { fault: PennylaneFault; remaining: number; pathPrefix?: string }[] = [];
+  const faults: { fault: PennylaneFault; remaining: number; pathPrefix?: string; skip: number }[] = [];
   const windows = new Map<string, { start: number; count: number }>();
   const hanging = new Set<ServerResponse>();
   let microTick = 0;
@@ -343,7 +346,7 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     }
     if (path === '/__replica/faults') {
       if (body.clear) replica.clearFaults();
-      else replica.setFault(body.fault as PennylaneFault, body.times === undefined ? undefined : Number(body.times), body.pathPrefix as string | undefined);
+      else replica.setFault(body.fault as PennylaneFault, body.times === undefined ? undefined : Number(body.times), body.pathPrefix as string | undefined, body.skip === undefined ? undefined : Number(body.skip));
       return send(res, 200, { ok: true });
     }
     if (path === '/__replica/requests') return send(res, 200, { requests: log.length, maxInWindow: replica.maxInWindow() });
@@ -373,7 +376,11 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     if (!path.startsWith(API_PREFIX)) return reply(404, () => apiError(res, 404, 'Not Found'));
     if (!token || !tokens.has(token)) return reply(401, () => apiError(res, 401, 'The access token is invalid'));
 
-    const fault = faults.find((f) => f.remaining > 0 && (!f.pathPrefix || path.startsWith(f.pathPrefix)));
+    let fault = faults.find((f) => f.remaining > 0 && (!f.pathPrefix || path.startsWith(f.pathPrefix)));
+    if (fault && fault.skip > 0) {
+      fault.skip--;
+      fault = undefined;
+    }
     if (fault) {
       fault.remaining--;
       const f = fault.fault;
@@ -474,9 +481,9 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     growField(resource, name, afterRequests = 0) {
       stores[resource].grown.push({ name, afterRequests: stores[resource].listRequests + afterRequests });
     },
-    setFault(fault, times = Number.MAX_SAFE_INTEGER, pathPrefix) {
+    setFault(fault, times = Number.MAX_SAFE_INTEGER, pathPrefix, skip = 0) {
       faults.length = 0;
-      faults.push({ fault, remaining: times, ...(pathPrefix ? { pathPrefix } : {}) });
+      faults.push({ fault, remaining: times, skip, ...(pathPrefix ? { pathPrefix } : {}) });
     },
     clearFaults() {
       faults.length = 0;
