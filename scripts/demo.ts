@@ -1,12 +1,14 @@
 /**
- * The demo after `stack up`: migrations, the worker, the schedules, one prices run (with its archive)
- * against the local replicas, and where to look at what happened.
+ * The demo after `stack up`: migrations, the workers, the schedules, one run of each pipeline against
+ * the local replicas (prices with its archive, pmmp, leads, the Pennylane sync full then incremental),
+ * and where to look at what happened.
  */
 import { Client, Connection } from '@temporalio/client';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
 import { loadCoreConfig } from '../schema/config';
 import type { PricesDailyResult } from '../workflows/prices';
 import { exitCodeForDaily, main, printDaily } from './cli';
+import { demoApisync } from './demo/apisync';
 import { migrateDatabase } from './db/migrate';
 import { applySchedules } from './schedules';
 import { apiService, browserWorkerService, readStackEnv, workerService } from './stack/services';
@@ -48,11 +50,15 @@ const leadsJobId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 await main(['node', 'moisson', 'leads', 'job', 'create', '--type', 'search', '--id', leadsJobId, '--query', 'boulangerie', '--refetch', '--wait']);
 await main(['node', 'moisson', 'leads', 'validate', '--sync']);
 await main(['node', 'moisson', 'leads', 'sync', '--sync']);
+say();
+// The worker started above has the stack's environment: PENNYLANE_API_URL is the replica's.
+await demoApisync({ databaseUrl: cfg.databaseUrl, pennylaneApiUrl: process.env.PENNYLANE_API_URL ?? '' }, say);
 
 const pg = connectPostgres(cfg.databaseUrl, { max: 1 });
 const mongo = await connectMongo(cfg.mongoUrl);
-const [counts] = await pg.sql<{ quotes: number; runs: number; rejected: number; consultations: number; proofs: number; notices: number; attributions: number; bdc: number; contacts: number; validated: number }[]>`
+const [counts] = await pg.sql<{ quotes: number; runs: number; rejected: number; consultations: number; proofs: number; notices: number; attributions: number; bdc: number; contacts: number; validated: number; apisync: number }[]>`
   select (select count(*) from prices.quotes)::int as quotes, (select count(*) from etl.runs)::int as runs,
+         (select coalesce(sum(row_count), 0) from apisync.sync_state where source = 'pennylane')::int as apisync,
          (select count(*) from leads.scraped_contacts)::int as contacts, (select count(*) from leads.validated_contacts)::int as validated,
          (select count(*) from etl.rejected_records)::int as rejected,
          (select count(*) from pmmp.consultations)::int as consultations, (select count(*) from etl.proofs)::int as proofs,
@@ -66,11 +72,13 @@ say(`
 Where to look
   Temporal Web UI      ${ui}/${workflowId}   (and ${workflowId}-archive, the archive child)
                        ${ui}/pmmp-daily-${pmmpDay}   (its children: /consultations, /notices-*, /bdc, /documents)
+                       ${ui}/apisync-pennylane   (the last apisync run: one activity per stream)
   Schedules            ${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/schedules
   PostgreSQL           ${counts!.quotes} rows in prices.quotes, ${counts!.runs} runs in etl.runs, ${counts!.rejected} rejected records
                        ${counts!.consultations} consultations, ${counts!.notices} notice documents read, ${counts!.attributions} attributions,
                        ${counts!.bdc} /bdc/ results in pmmp.*, ${counts!.proofs} pages and documents kept in etl.proofs
                        ${counts!.contacts} scraped contacts in leads.scraped_contacts, ${counts!.validated} in leads.validated_contacts
+                       ${counts!.apisync} Pennylane rows in apisync.pennylane_* (state in apisync.sync_state, logs in etl.etl_logs)
                        psql postgres://moisson:moisson@127.0.0.1:55432/moisson
   MongoDB (FerretDB)   ${archived} documents in moisson.prices   (${cfg.mongoUrl})
   Worker metrics       http://127.0.0.1:${cfg.metricsPort}/metrics
@@ -83,6 +91,8 @@ Next
   npx moisson pmmp backfill --from YYYY-MM --to YYYY-MM --sync   whole months, resumable
   npx moisson pmmp reparse --sync                  the current parsers over the stored pages and documents
   npx moisson leads job create --type custom_urls --url URL --depth 2 --wait   a scraping job (pause/resume/cancel/status by id)
+  npx moisson apisync run --mode incremental --sync   the Pennylane change feeds since the watermarks (the schedule does it every 10 min)
+  npx moisson apisync status [--json]              each stream's watermark, rows, last run, pending cursor; the run lease
   npm run stack:status | npm run stack:down`);
 // The worst of the steps: the doctor and the pmmp run set their own exit codes through main().
 process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCodeForDaily(result));

@@ -116,16 +116,24 @@ async function cursorPage(client: RestClient, stream: StreamDefinition, p: Curso
 
 async function numberedPage(client: RestClient, stream: StreamDefinition, p: PagePagination, size: number, position: string | null, extra: Record<string, string>, where: string): Promise<Page> {
   const page = position === null ? p.firstPage : Number(position);
-  if (!Number.isInteger(page)) throw new InvalidInputError(`${where}: resume position '${position}' is not a page number`);
+  if (!Number.isInteger(page) || page < p.firstPage || (position !== null && !/^\d+$/.test(position))) {
+    throw new InvalidInputError(`${where}: resume position '${position}' is not a page number`);
+  }
   const res = await client.get(stream.path, { ...stream.query, ...extra, [p.sizeParam]: size, [p.pageParam]: page });
   const items = itemsOf(res.body, p.itemsField, where);
+  if (p.currentPageField) {
+    const current = field(res.body, p.currentPageField, where);
+    if (current !== page) throw new ResponseShapeError(`${where}: asked for page ${page} ('${p.pageParam}'), the source served '${p.currentPageField}' ${JSON.stringify(current)}`);
+  }
   let more: boolean;
   if (p.totalPagesField) {
-    const total = Number(field(res.body, p.totalPagesField, where));
-    if (!Number.isFinite(total)) throw new ResponseShapeError(`${where}: '${p.totalPagesField}' is not a number`);
+    // A null or text count would read as 0 and end the list after one page: only a whole number will do.
+    const total = field(res.body, p.totalPagesField, where);
+    if (typeof total !== 'number' || !Number.isInteger(total) || total < 0) throw new ResponseShapeError(`${where}: '${p.totalPagesField}' is not a page count: ${JSON.stringify(total)}`);
     more = page - p.firstPage + 1 < total;
   } else {
-    more = items.length === size;
+    // A source that sends more than asked ignores the size: only a shorter page can end the list.
+    more = items.length >= size;
   }
   return { items, next: more ? String(page + 1) : null };
 }

@@ -32,13 +32,23 @@ export type CursorPagination = {
   maxPageSize: number;
 };
 
+/**
+ * Numbered pages (`?page=N&per_page=M`). The position saved between pages is the next page number, so
+ * a retry resumes at the first page not committed. Pages over a list that changes meanwhile may shift
+ * (a row skipped or read twice): a full sync upserts, and the next full corrects it.
+ */
 export type PagePagination = {
   style: 'page';
   pageParam: string;
   sizeParam: string;
   itemsField: string;
-  /** Response field with the number of pages; without it, a short page ends the list. */
+  /** Response field with the number of pages; without it, a page shorter than asked ends the list. */
   totalPagesField?: string;
+  /**
+   * Response field echoing the page served: a source that ignored the page number (a wrong parameter
+   * name) would otherwise serve page 1 again and again, read as the whole list.
+   */
+  currentPageField?: string;
   firstPage: number;
   maxPageSize: number;
 };

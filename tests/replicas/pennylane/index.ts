@@ -1,17 +1,18 @@
 /**
  * A local replica of Pennylane's v2 API (`/api/external/v2`) on a plain `node:http` server: the list
  * endpoints of six resources with cursor pagination and `filter`, single records, the changelog
- * endpoints, `/me`, Bearer tokens and the per-token rate limit with its headers. What is documented by
- * Pennylane and what is inferred is listed in README.md, behaviour by behaviour.
+ * endpoints, the trial balance (paged by number), `/me`, Bearer tokens and the per-token rate limit
+ * with its headers. What is documented by Pennylane and what is inferred is listed in README.md,
+ * behaviour by behaviour.
  *
  * Tests drive it in-process (mutate, growField, setFault, requests); run as its own process (./main) the
  * same knobs are under `/__replica/*`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RESOURCES, ResourceStore, type ApiRecord, type ChangelogEvent, type Resource } from './model';
+import { RESOURCES, ResourceStore, trialBalance, type ApiRecord, type ChangelogEvent, type Resource, type TrialBalanceLine } from './model';
 
-export { RESOURCES, grownValue, type ApiRecord, type Resource } from './model';
+export { RESOURCES, grownValue, trialBalance, type ApiRecord, type Resource, type TrialBalanceLine } from './model';
 
 export const API_PREFIX = '/api/external/v2';
 export const DEFAULT_TOKEN = 'replica-pennylane-token';
@@ -46,6 +47,8 @@ export interface PennylaneReplicaOptions {
   now?: () => number;
   /** Added to every response, to model a distant server (default 0). */
   latencyMs?: number;
+  /** Ledger accounts in the trial balance (default 120). */
+  ledgerAccounts?: number;
 }
 
 export interface PennylaneReplica {
@@ -57,11 +60,18 @@ export interface PennylaneReplica {
   record(resource: Resource, id: number): ApiRecord | undefined;
   /** Every live record of a resource, ascending id (for comparing with what was loaded). */
   snapshot(resource: Resource): ApiRecord[];
+  /** The whole trial balance of a period, as `GET /trial_balance` serves it page by page. */
+  trialBalance(periodStart: string, periodEnd: string): TrialBalanceLine[];
+  /** How many ledger accounts the trial balance has from now on. */
+  setLedgerAccounts(count: number): void;
   mutate(resource: Resource, change: { insert?: number; update?: number | number[]; delete?: number | number[] }): { inserted: number[]; updated: number[]; deleted: number[] };
   /** From the `afterRequests`-th list request of that resource on, records carry a new field. */
   growField(resource: Resource, name: string, afterRequests?: number): void;
-  /** The next `times` API requests (matching `pathPrefix` when given) get this fault. */
-  setFault(fault: PennylaneFault, times?: number, pathPrefix?: string): void;
+  /**
+   * The next `times` API requests (matching `pathPrefix` when given) get this fault, once `skip` of them
+   * have been answered normally (a fault mid-stream, at a known page).
+   */
+  setFault(fault: PennylaneFault, times?: number, pathPrefix?: string, skip?: number): void;
   clearFaults(): void;
   requests(): RequestRecord[];
   clearRequests(): void;
@@ -188,10 +198,11 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
   let baseUrl = '';
   const ctx = () => ({ baseUrl, seedEpochMs });
   const log: RequestRecord[] = [];
-  const faults: { fault: PennylaneFault; remaining: number; pathPrefix?: string }[] = [];
+  const faults: { fault: PennylaneFault; remaining: number; pathPrefix?: string; skip: number }[] = [];
   const windows = new Map<string, { start: number; count: number }>();
   const hanging = new Set<ServerResponse>();
   let microTick = 0;
+  let ledgerAccounts = opts.ledgerAccounts ?? 120;
   const t0 = Date.now() - performance.now();
 
   const recordOf = (resource: Resource, id: number) => stores[resource].record(ctx(), id, sizes());
@@ -318,6 +329,36 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     send(res, 200, { items, has_more: more, next_cursor: more ? b64url({ seq: lastSeq }) : null }, extraHeaders);
   }
 
+  /**
+   * `GET /trial_balance`: Pennylane's page-numbered list (`page` from 1 and `per_page` 1..1000, both
+   * required, as are `period_start` and `period_end`), answering `{items, total_pages, current_page,
+   * total_items, per_page}`. A page past the last is empty (inferred).
+   */
+  function trialBalanceList(q: URLSearchParams, extraHeaders: Record<string, string>, res: ServerResponse): void {
+    const date = (name: string) => {
+      const v = q.get(name);
+      if (!v) throw new HttpError(400, `${name} is missing`);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new HttpError(400, `${name} is not a valid date`);
+      return v;
+    };
+    const periodStart = date('period_start');
+    const periodEnd = date('period_end');
+    if (periodEnd < periodStart) throw new HttpError(400, 'period_end must be after period_start');
+    const auxiliary = q.get('is_auxiliary');
+    if (auxiliary !== null && auxiliary !== 'true' && auxiliary !== 'false') throw new HttpError(400, 'is_auxiliary must be true or false');
+    const rawPage = q.get('page');
+    if (rawPage === null || rawPage === '') throw new HttpError(400, 'page is missing');
+    const page = Number(rawPage);
+    if (!Number.isInteger(page) || page < 1) throw new HttpError(400, 'page must be an integer greater than or equal to 1');
+    const rawPer = q.get('per_page');
+    if (rawPer === null || rawPer === '') throw new HttpError(400, 'per_page is missing');
+    const perPage = Number(rawPer);
+    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 1000) throw new HttpError(400, 'per_page must be between 1 and 1000');
+    const all = trialBalance(ledgerAccounts, periodStart, periodEnd);
+    const items = all.slice((page - 1) * perPage, page * perPage);
+    send(res, 200, { items, total_pages: Math.ceil(all.length / perPage), current_page: page, total_items: all.length, per_page: perPage }, extraHeaders);
+  }
+
   function me(res: ServerResponse, headers: Record<string, string>): void {
     send(
       res,
@@ -343,7 +384,7 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     }
     if (path === '/__replica/faults') {
       if (body.clear) replica.clearFaults();
-      else replica.setFault(body.fault as PennylaneFault, body.times === undefined ? undefined : Number(body.times), body.pathPrefix as string | undefined);
+      else replica.setFault(body.fault as PennylaneFault, body.times === undefined ? undefined : Number(body.times), body.pathPrefix as string | undefined, body.skip === undefined ? undefined : Number(body.skip));
       return send(res, 200, { ok: true });
     }
     if (path === '/__replica/requests') return send(res, 200, { requests: log.length, maxInWindow: replica.maxInWindow() });
@@ -373,7 +414,11 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     if (!path.startsWith(API_PREFIX)) return reply(404, () => apiError(res, 404, 'Not Found'));
     if (!token || !tokens.has(token)) return reply(401, () => apiError(res, 401, 'The access token is invalid'));
 
-    const fault = faults.find((f) => f.remaining > 0 && (!f.pathPrefix || path.startsWith(f.pathPrefix)));
+    let fault = faults.find((f) => f.remaining > 0 && (!f.pathPrefix || path.startsWith(f.pathPrefix)));
+    if (fault && fault.skip > 0) {
+      fault.skip--;
+      fault = undefined;
+    }
     if (fault) {
       fault.remaining--;
       const f = fault.fault;
@@ -400,6 +445,7 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     const rest = path.slice(API_PREFIX.length).replace(/\/+$/, '');
     try {
       if (rest === '/me') return reply(200, () => me(res, admitted.headers));
+      if (rest === '/trial_balance') return reply(200, () => trialBalanceList(u.searchParams, admitted.headers, res));
       let m = /^\/changelogs\/([a-z_]+)$/.exec(rest);
       if (m && RESOURCES.includes(m[1] as Resource)) return reply(200, () => changelog(m![1] as Resource, u.searchParams, admitted.headers, res));
       m = /^\/([a-z_]+)$/.exec(rest);
@@ -453,6 +499,10 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     snapshot(resource) {
       return stores[resource].liveIds().map((id) => recordOf(resource, id)!);
     },
+    trialBalance: (periodStart, periodEnd) => trialBalance(ledgerAccounts, periodStart, periodEnd),
+    setLedgerAccounts(count) {
+      ledgerAccounts = count;
+    },
     mutate(resource, change) {
       const store = stores[resource];
       const out = { inserted: [] as number[], updated: [] as number[], deleted: [] as number[] };
@@ -474,9 +524,9 @@ export async function startPennylaneReplica(opts: PennylaneReplicaOptions = {}):
     growField(resource, name, afterRequests = 0) {
       stores[resource].grown.push({ name, afterRequests: stores[resource].listRequests + afterRequests });
     },
-    setFault(fault, times = Number.MAX_SAFE_INTEGER, pathPrefix) {
+    setFault(fault, times = Number.MAX_SAFE_INTEGER, pathPrefix, skip = 0) {
       faults.length = 0;
-      faults.push({ fault, remaining: times, ...(pathPrefix ? { pathPrefix } : {}) });
+      faults.push({ fault, remaining: times, skip, ...(pathPrefix ? { pathPrefix } : {}) });
     },
     clearFaults() {
       faults.length = 0;

@@ -7,7 +7,7 @@
  * (default 2000; millions are fine: records are computed on demand). The accepted token is --token, else
  * PENNYLANE_REPLICA_TOKEN, else `replica-pennylane-token`. Knobs over HTTP: POST /__replica/mutate
  * {"resource","insert"?,"update"?,"delete"?}, /__replica/grow {"resource","name","afterRequests"?},
- * /__replica/faults {"fault","times"?,"pathPrefix"?} or {"clear":true}; GET /__replica/requests.
+ * /__replica/faults {"fault","times"?,"pathPrefix"?,"skip"?} or {"clear":true}; GET /__replica/requests.
  */
 import { replicaProcess } from '../process';
 import { DEFAULT_TOKEN, RESOURCES, startPennylaneReplica } from './index';

@@ -447,3 +447,80 @@ export class ResourceStore {
 export function grownValue(name: string, id: number): string {
   return /amount|price|total/.test(name) ? amount((id % 100_000) * 7 + 1) : `valeur-${id % 97}`;
 }
+
+/**
+ * The trial balance (`GET /trial_balance`): one line per ledger account of the French chart of accounts
+ * (PCG), ascending `number`, with the period's debits and credits as decimal strings. Account numbers
+ * are the PCG roots, then sub-accounts `<root>0001`…; `formatted_number` pads to 8 digits. Amounts are
+ * computed from (number, period), so a page is the same whenever it is asked.
+ */
+const PCG: readonly (readonly [string, string])[] = [
+  ['101', 'Capital souscrit - appelé, versé'],
+  ['106', 'Réserves'],
+  ['120', "Résultat de l'exercice (bénéfice)"],
+  ['164', 'Emprunts auprès des établissements de crédit'],
+  ['205', 'Concessions et droits similaires, brevets, licences'],
+  ['215', 'Installations techniques, matériel et outillage'],
+  ['218', 'Autres immobilisations corporelles'],
+  ['281', 'Amortissements des immobilisations corporelles'],
+  ['401', 'Fournisseurs'],
+  ['404', "Fournisseurs d'immobilisations"],
+  ['408', 'Fournisseurs - Factures non parvenues'],
+  ['411', 'Clients'],
+  ['416', 'Clients douteux ou litigieux'],
+  ['421', 'Personnel - Rémunérations dues'],
+  ['431', 'Sécurité sociale'],
+  ['437', 'Autres organismes sociaux'],
+  ['44566', 'TVA déductible sur autres biens et services'],
+  ['44571', 'TVA collectée'],
+  ['455', 'Associés - Comptes courants'],
+  ['467', 'Autres comptes débiteurs ou créditeurs'],
+  ['486', "Charges constatées d'avance"],
+  ['512', 'Banques'],
+  ['530', 'Caisse'],
+  ['601', 'Achats stockés - Matières premières'],
+  ['604', "Achats d'études et prestations de services"],
+  ['606', 'Achats non stockés de matière et fournitures'],
+  ['613', 'Locations'],
+  ['615', 'Entretien et réparations'],
+  ['616', "Primes d'assurances"],
+  ['622', "Rémunérations d'intermédiaires et honoraires"],
+  ['623', 'Publicité, publications, relations publiques'],
+  ['625', 'Déplacements, missions et réceptions'],
+  ['626', 'Frais postaux et de télécommunications'],
+  ['627', 'Services bancaires et assimilés'],
+  ['635', 'Autres impôts, taxes et versements assimilés'],
+  ['641', 'Rémunérations du personnel'],
+  ['645', 'Charges de sécurité sociale et de prévoyance'],
+  ['661', "Charges d'intérêts"],
+  ['681', 'Dotations aux amortissements, dépréciations et provisions'],
+  ['701', 'Ventes de produits finis'],
+  ['706', 'Prestations de services'],
+  ['708', 'Produits des activités annexes'],
+  ['709', 'Rabais, remises et ristournes accordés'],
+  ['758', 'Produits divers de gestion courante'],
+  ['768', 'Autres produits financiers'],
+];
+
+export interface TrialBalanceLine {
+  number: string;
+  formatted_number: string;
+  label: string;
+  debits: string;
+  credits: string;
+}
+
+/** The `count` accounts of the trial balance over [periodStart, periodEnd], ascending number. */
+export function trialBalance(count: number, periodStart: string, periodEnd: string): TrialBalanceLine[] {
+  const lines: TrialBalanceLine[] = [];
+  for (let i = 0; i < count; i++) {
+    const [root, label] = PCG[i % PCG.length]!;
+    const sub = Math.floor(i / PCG.length);
+    const number = sub === 0 ? root : `${root}${String(sub).padStart(Math.min(4, 8 - root.length), '0')}`;
+    const r = rng('tb', number, periodStart, periodEnd);
+    const debit = r() < 0.15 ? 0 : Math.floor(r() * 5_000_000);
+    const credit = r() < 0.15 ? 0 : Math.floor(r() * 5_000_000);
+    lines.push({ number, formatted_number: number.padEnd(8, '0'), label: typed(r, sub === 0 ? label : `${label} - ${sub}`), debits: amount(debit), credits: amount(credit) });
+  }
+  return lines.sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
+}
