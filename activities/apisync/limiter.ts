@@ -29,8 +29,12 @@ export interface LimiterStats {
 }
 
 /** The bucket key: the source and a hash of its token (the token never reaches the database). */
-export function bucketKey(source: string, token: string): string {
-  return `${source}:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
+/**
+ * The API's limit is per token: two source definitions reading the same API with the same token (a second
+ * stream set, a test source) share one bucket. The token itself never leaves this process.
+ */
+export function bucketKey(baseUrl: string, token: string): string {
+  return `${new URL(baseUrl).host}:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
 }
 
 /** A request admitted by the limiter: `done()` stamps when its answer came back. */

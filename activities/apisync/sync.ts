@@ -67,7 +67,7 @@ export function clientFor(sql: Sql, config: ApisyncConfig, source: SourceDefinit
   if (!settings) throw new ConfigurationError(`no settings for apisync source '${source.name}' in schema/config.ts`);
   const variable = `${source.name.toUpperCase()}_API_TOKEN`;
   if (!settings.token) throw new ConfigurationError(`${variable} is not set: the ${source.name} API needs a token`, { variable });
-  const limiter = new SharedRateLimiter(sql, bucketKey(source.name, settings.token), settings.rateLimit);
+  const limiter = new SharedRateLimiter(sql, bucketKey(settings.baseUrl, settings.token), settings.rateLimit);
   return new RestClient({ baseUrl: settings.baseUrl, token: settings.token, limiter, timeoutMs: config.httpTimeoutMs, attempts: config.requestAttempts, ...(signal ? { signal } : {}) });
 }
 
