@@ -26,11 +26,19 @@ async function up(): Promise<void> {
 }
 
 async function down(): Promise<void> {
+  // One service failing to stop must not leave the ones after it running.
+  const failed: string[] = [];
   for (const service of [apiService(), browserWorkerService(), workerService(), ...services().reverse()]) {
     if (service.external) continue;
-    await service.stop();
-    log(`${service.name} stopped`);
+    try {
+      await service.stop();
+      log(`${service.name} stopped`);
+    } catch (err) {
+      failed.push(service.name);
+      log(`${service.name} could not be stopped: ${(err as Error).message}`);
+    }
   }
+  if (failed.length > 0) throw new StackError(`could not stop ${failed.join(', ')} (see above)`);
 }
 
 function status(): boolean {

@@ -3,8 +3,12 @@
  * DATABASE_URL / MONGO_URL name), and a real Temporal dev server started from the project's own
  * binary. Each test file gets its own database names, so files never see each other's rows.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { connectMongo, connectPostgres, type Archive, type Database } from '../../activities/engine/db';
@@ -77,16 +81,85 @@ export function temporalCliPath(): string {
 
 let runtimeInstalled = false;
 
-/** A real Temporal dev server from the installed CLI: never a download. */
-export function startTemporal(): Promise<TestWorkflowEnvironment> {
+/** Where test files note the pids of the Temporal servers they start; `npm test` stops whatever is left. */
+export const testServerPids = join(paths.run, 'test-servers');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A real Temporal dev server from the installed CLI (never a download), started here rather than by the
+ * SDK so that its pid is ours: a test file killed on a timeout would otherwise leave its server running.
+ * The pid is noted in `testServerPids`; teardown, a normal exit or SIGTERM stop it, and `npm test` stops
+ * any left after a SIGKILL.
+ */
+export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
     // Expected activity failures (faults the tests inject) would otherwise flood the output.
     Runtime.install({ logger: new DefaultLogger(process.env.TEMPORAL_TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'ERROR') });
     runtimeInstalled = true;
   }
-  return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCliPath() }, ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } },
+  const port = await freePort();
+  const child = spawn(temporalCliPath(), ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-4000)));
+  const pidFile = join(testServerPids, `temporal-${child.pid}.pid`);
+  mkdirSync(testServerPids, { recursive: true });
+  writeFileSync(pidFile, `${child.pid}\n`);
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(pidFile, { force: true });
+  };
+  process.once('exit', kill);
+  const onTerm = () => {
+    kill();
+    process.exit(143);
+  };
+  process.once('SIGTERM', onTerm);
+  const stop = async () => {
+    process.removeListener('exit', kill);
+    process.removeListener('SIGTERM', onTerm);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    }
+    kill();
+  };
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`the Temporal dev server exited at start (${child.exitCode}): ${stderr}`);
+      let env: TestWorkflowEnvironment | undefined;
+      try {
+        env = await TestWorkflowEnvironment.createFromExistingServer({ address: `127.0.0.1:${port}` });
+        // Answers only once the server is up and its default namespace registered.
+        await env.client.workflowService.describeNamespace({ namespace: env.namespace ?? 'default' });
+        const teardown = env.teardown.bind(env);
+        env.teardown = async () => {
+          await teardown();
+          await stop();
+        };
+        return env;
+      } catch (err) {
+        await env?.teardown().catch(() => undefined);
+        if (i >= 300) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
