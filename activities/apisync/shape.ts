@@ -165,6 +165,9 @@ const FAST_CHECK: Partial<Record<ColumnType, string>> = {
   numeric: `typeof v === 'string' && DECIMAL.test(v)`,
   bigint: `typeof v === 'number' && Number.isSafeInteger(v)`,
   timestamptz: `typeof v === 'string' && TIMESTAMP.test(v)`,
+  date: `typeof v === 'string' && DATE.test(v)`,
+  // PostgreSQL reads `true` / `false` as booleans.
+  boolean: `typeof v === 'boolean'`,
 };
 
 /**
@@ -186,8 +189,8 @@ function compileRowFiller(cols: readonly ColumnInfo[]): RowFiller {
       `{ at.i = ${i}; values[${i}] = encoders[${i}](v); }\n}`
     );
   });
-  const factory = new Function('NULL', 'isRef', 'TEXT_NEEDS_WORK', 'DECIMAL', 'TIMESTAMP', `return function fillRow(item, values, encoders, at) {\nlet v;\n${body.join('\n')}\n};`);
-  return factory(NULL, isRef, TEXT_NEEDS_WORK, DECIMAL, TIMESTAMP) as RowFiller;
+  const factory = new Function('NULL', 'isRef', 'TEXT_NEEDS_WORK', 'DECIMAL', 'TIMESTAMP', 'DATE', `return function fillRow(item, values, encoders, at) {\nlet v;\n${body.join('\n')}\n};`);
+  return factory(NULL, isRef, TEXT_NEEDS_WORK, DECIMAL, TIMESTAMP, DATE) as RowFiller;
 }
 
 /**
