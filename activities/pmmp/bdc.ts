@@ -10,6 +10,7 @@ import { Context } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { bdcResults, type NewBdcResult } from '../../schema/pmmp/tables';
+import { anyChanged, fromExcluded } from '../engine/bulk';
 import { activity, InvalidInputError, ResponseShapeError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
 import { withInlineRetries } from '../engine/retry';
@@ -91,27 +92,15 @@ export function bdcRow(item: BdcResultItem, proofId: string): NewBdcResult {
 export async function upsertBdcResults(db: PostgresJsDatabase, rows: NewBdcResult[]): Promise<{ inserted: number; updated: number; unchanged: number }> {
   const unique = [...new Map(rows.map((r) => [r.bdcId, r])).values()];
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  const changed = (col: string) => sql.raw(`pmmp.bdc_results.${col} is distinct from excluded.${col}`);
+  // What the card says; its proof follows the card but is no reason to rewrite the row.
+  const said = ['object', 'deadline', 'bidCount', 'outcome', 'winner', 'amountTtc', 'detailUrl'] as const;
   const written = await db
     .insert(bdcResults)
     .values(unique)
     .onConflictDoUpdate({
       target: bdcResults.bdcId,
-      set: {
-        object: sql`excluded.object`,
-        deadline: sql`excluded.deadline`,
-        bidCount: sql`excluded.bid_count`,
-        outcome: sql`excluded.outcome`,
-        winner: sql`excluded.winner`,
-        amountTtc: sql`excluded.amount_ttc`,
-        detailUrl: sql`excluded.detail_url`,
-        proofId: sql`excluded.proof_id`,
-        updatedAt: sql`now()`,
-      },
-      setWhere: sql.join(
-        ['object', 'deadline', 'bid_count', 'outcome', 'winner', 'amount_ttc', 'detail_url'].map(changed),
-        sql` or `,
-      ),
+      set: { ...fromExcluded(bdcResults, [...said, 'proofId']), updatedAt: sql`now()` },
+      setWhere: anyChanged(bdcResults, said),
     })
     .returning({ inserted: sql<boolean>`(xmax = 0)` });
   const inserted = written.filter((w) => w.inserted).length;

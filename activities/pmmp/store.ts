@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, getTableColumns, notInArray, sql } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { jsonRecordset } from '../engine/bulk';
+import { fromExcluded, jsonRecordset } from '../engine/bulk';
 import { consultations, lots, notices, type MarketKind, type NewConsultation, type NewLot, type NewNotice, type NoticeKind } from '../../schema/pmmp/tables';
 import type { ConsultationDetailItem, ConsultationListItem, LotItem } from './parse/index';
 
@@ -152,14 +152,7 @@ export async function upsertConsultation(db: PostgresJsDatabase, record: Consult
         .onConflictDoUpdate({
           target: [lots.orgAcronyme, lots.refConsultation, lots.lotNumber],
           set: {
-            object: sql`excluded.object`,
-            category: sql`excluded.category`,
-            description: sql`excluded.description`,
-            estimationTtc: sql`excluded.estimation_ttc`,
-            cautionProvisoire: sql`excluded.caution_provisoire`,
-            qualifications: sql`excluded.qualifications`,
-            agrements: sql`excluded.agrements`,
-            proofId: sql`excluded.proof_id`,
+            ...fromExcluded(lots, ['object', 'category', 'description', 'estimationTtc', 'cautionProvisoire', 'qualifications', 'agrements', 'proofId']),
             updatedAt: sql`now()`,
           },
         });

@@ -5,14 +5,12 @@
  * (lease held, cursor pending), after a stream failed, and with the database gone.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { ApisyncStatus } from '../../api/apisync/status';
 import { apisyncRun } from '../../workflows/apisync';
 import { createApisyncWorld, type ApisyncWorld } from './harness';
+import { runMoisson, type CliResult } from '../support/cli';
 
-const bin = fileURLToPath(new URL('../../bin/moisson.js', import.meta.url));
 const SIZES = { customer_invoices: 150, supplier_invoices: 40, customers: 30, suppliers: 20, products: 25, transactions: 35 };
 let world: ApisyncWorld;
 
@@ -23,15 +21,8 @@ after(async () => {
   await world?.close();
 });
 
-function moisson(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { ...process.env, TEMPORAL_ADDRESS: world.temporal.address, MOISSON_TASK_QUEUE: world.taskQueue, DATABASE_URL: world.db.url, ...env }, timeout: 240_000 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+function moisson(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runMoisson(args, { TEMPORAL_ADDRESS: world.temporal.address, MOISSON_TASK_QUEUE: world.taskQueue, DATABASE_URL: world.db.url, ...env }, 240_000);
 }
 
 async function status(): Promise<ApisyncStatus> {

@@ -3,12 +3,10 @@
  * a worker of the test world serving the queue.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { createLeadsWorld, eventually, type LeadsWorld } from './harness';
+import { runMoisson, type CliResult } from '../support/cli';
 
-const bin = fileURLToPath(new URL('../../bin/moisson.js', import.meta.url));
 let world: LeadsWorld;
 
 before(async () => {
@@ -18,18 +16,8 @@ after(async () => {
   await world?.close();
 });
 
-function moisson(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      {
-        env: { ...process.env, TEMPORAL_ADDRESS: world.temporal.address, MOISSON_TASK_QUEUE: world.taskQueue, MOISSON_BROWSER_TASK_QUEUE: world.browserTaskQueue, DATABASE_URL: world.db.url },
-        timeout: 120_000,
-      },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+function moisson(args: string[]): Promise<CliResult> {
+  return runMoisson(args, { TEMPORAL_ADDRESS: world.temporal.address, MOISSON_TASK_QUEUE: world.taskQueue, MOISSON_BROWSER_TASK_QUEUE: world.browserTaskQueue, DATABASE_URL: world.db.url });
 }
 
 test('moisson leads job create | list | pause | status | resume | cancel, validate, sync', async () => {

@@ -1,21 +1,16 @@
 /** `moisson pmmp parse`, as a user debugs a saved page with it. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { runMoisson, type CliResult } from '../support/cli';
 
-const bin = fileURLToPath(new URL('../../bin/moisson.js', import.meta.url));
 const samples = fileURLToPath(new URL('../fixtures/samples/pmmp/html/', import.meta.url));
 
-function moisson(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+function moisson(args: string[]): Promise<CliResult> {
+  return runMoisson(args, {}, 60_000);
 }
 
 describe('moisson pmmp parse', () => {

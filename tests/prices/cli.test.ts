@@ -3,13 +3,11 @@
  * test world serving the task queue. Exit codes 0/1/2/3 and idempotent schedules.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { applySchedules, SCHEDULES } from '../../scripts/schedules';
 import { createPricesWorld, type PricesWorld } from './harness';
+import { runMoisson, type CliResult } from '../support/cli';
 
-const bin = fileURLToPath(new URL('../../bin/moisson.js', import.meta.url));
 let world: PricesWorld;
 
 before(async () => {
@@ -19,15 +17,8 @@ after(async () => {
   await world?.close();
 });
 
-function moisson(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { ...process.env, TEMPORAL_ADDRESS: world.temporal.address, MOISSON_TASK_QUEUE: world.taskQueue, ...env }, timeout: 120_000 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+function moisson(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runMoisson(args, { TEMPORAL_ADDRESS: world.temporal.address, MOISSON_TASK_QUEUE: world.taskQueue, ...env });
 }
 
 describe('moisson prices', () => {
