@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { applySchedules, SCHEDULES } from '../../scripts/schedules';
+import { applySchedules, SCHEDULES } from '../../control/schedules';
 import { createPricesWorld, type PricesWorld } from './harness';
 import { runMoisson, type CliResult } from '../support/cli';
 
@@ -90,7 +90,7 @@ describe('schedules apply', () => {
     assert.equal(desc.spec.timezone, 'Africa/Nouakchott');
     assert.equal(desc.policies.overlap, 'SKIP');
     assert.equal(desc.policies.catchupWindow, 86_400_000);
-    assert.equal(desc.action.type === 'startWorkflow' && desc.action.workflowType, 'pricesDaily');
+    assert.equal(desc.action.type === 'startWorkflow' && desc.action.workflowType, 'scheduledRun');
   });
 
   test('a schedule changed by hand is put back', async () => {
