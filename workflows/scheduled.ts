@@ -11,7 +11,7 @@ import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlready
 import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import { contractOf, WORKFLOW_TYPES, type WorkflowType } from './catalog';
-import { parseWorkflowInput, searchAttributePairs } from './contracts';
+import { parseWorkflowInput } from './contracts';
 
 /** Set by Temporal on every workflow a Schedule starts. */
 const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -42,7 +42,6 @@ export async function scheduledRun(raw: ScheduledRunInput): Promise<ScheduledRun
       workflowId,
       args: [input],
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: searchAttributePairs(c.pipeline, c.labels(input)),
     });
     await run.result();
     return { workflowId, started: true };
