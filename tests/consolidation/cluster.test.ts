@@ -222,6 +222,25 @@ describe('grouping (test_cluster_acteurs_clusters.py)', () => {
       laval_distance_1: ['A', 'B'],
     });
   });
+  test('a part that falls apart on re-check names its pieces _r1, _r2 (never clashing with the _1, _2 parts)', () => {
+    // Metres along a meridian: A s1 @0, B s2 @5, X s1 @15, C s3 @25, D s4 @30; links under 15 m: A–B, B–X, X–C, C–D.
+    const at = (m: number) => 48 + m / 111_195;
+    const input = rows([
+      { id: 'A', sources: ['s1'], ville: 'laval', lat: at(0), lon: 0 },
+      { id: 'B', sources: ['s2'], ville: 'laval', lat: at(5), lon: 0 },
+      { id: 'X', sources: ['s1'], ville: 'laval', lat: at(15), lon: 0 },
+      { id: 'C', sources: ['s3'], ville: 'laval', lat: at(25), lon: 0 },
+      { id: 'D', sources: ['s4'], ville: 'laval', lat: at(30), lon: 0 },
+    ]);
+    assert.deepEqual(byId(input, params({ exactFields: ['ville'], distanceInCluster: 15, intraSourceAllowed: true })), {
+      laval_distance_1: ['A', 'B', 'X', 'C', 'D'],
+    });
+    // X (s1 again) leaves alone and is dropped; without it [A, B, C, D] breaks into A–B and C–D.
+    assert.deepEqual(byId(input, params({ exactFields: ['ville'], distanceInCluster: 15, intraSourceAllowed: false })), {
+      laval_distance_1_r1: ['A', 'B'],
+      laval_distance_1_r2: ['C', 'D'],
+    });
+  });
 });
 
 describe('parent choice and change orders (test_cluster_acteurs_parents_choose_new.py)', () => {

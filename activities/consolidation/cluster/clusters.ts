@@ -2,7 +2,7 @@
  * Grouping candidates into clusters (QFDMOD's `cluster_acteurs_clusters`, CONSOLIDATION.md §3):
  * exact blocking, then per fuzzy field TF-IDF cosine + connected components inside each group, then the
  * optional haversine split, then the greedy intra-source split whose parts are checked again against
- * the fuzzy and distance rules. Pure: rows in, clusters (row indices + cluster id) out.
+ * the fuzzy and distance rules (a part that falls apart into several clusters names them `_r1`, `_r2`…). Pure: rows in, clusters (row indices + cluster id) out.
  */
 import slugify from '@sindresorhus/slugify';
 import unidecode from 'unidecode';
@@ -164,7 +164,8 @@ class Grouper {
     if (this.params.distanceInCluster > 0) groups = groups.flatMap((g) => this.distance(g));
     groups = groups.filter((g) => g.length >= 2);
     if (groups.length === 1) return [{ ...part, members: groups[0]! }];
-    return groups.map((members, i) => ({ ...part, keys: [...part.keys, String(i + 1)], members }));
+    // 'r1', 'r2'… and not '1', '2': the intra-source parts already use the numeric suffixes.
+    return groups.map((members, i) => ({ ...part, keys: [...part.keys, `r${i + 1}`], members }));
   }
 }
 
