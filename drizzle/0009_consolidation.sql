@@ -33,6 +33,7 @@ CREATE TABLE "consolidation"."acteurs" (
 	"acteur_service_codes" text[] DEFAULT '{}'::text[] NOT NULL,
 	"proposition_service_codes" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"perimetre_adomicile_codes" jsonb,
+	"consignes_dacces" text,
 	"commentaires" text,
 	"cree_le" timestamp with time zone DEFAULT now() NOT NULL,
 	"modifie_le" timestamp with time zone DEFAULT now() NOT NULL
@@ -71,6 +72,7 @@ CREATE TABLE "consolidation"."revision_acteurs" (
 	"acteur_service_codes" text[],
 	"proposition_service_codes" jsonb,
 	"perimetre_adomicile_codes" jsonb,
+	"consignes_dacces" text,
 	"commentaires" text,
 	"cree_le" timestamp with time zone DEFAULT now() NOT NULL,
 	"modifie_le" timestamp with time zone DEFAULT now() NOT NULL,

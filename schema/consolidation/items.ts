@@ -46,6 +46,7 @@ export const ActeurFieldsSchema = z
     acteur_service_codes: z.array(text).nullable().optional(),
     proposition_service_codes: z.array(PropositionServiceSchema).nullable().optional(),
     perimetre_adomicile_codes: z.array(z.object({ type: text, valeur: text }).strict()).nullable().optional(),
+    consignes_dacces: optionalText,
     commentaires: optionalText,
   })
   .strict();

@@ -88,6 +88,7 @@ const acteurColumns = () => ({
   acteurServiceCodes: text('acteur_service_codes').array(),
   propositionServiceCodes: jsonb('proposition_service_codes').$type<PropositionService[]>(),
   perimetreAdomicileCodes: jsonb('perimetre_adomicile_codes').$type<PerimetreADomicile[]>(),
+  consignesDacces: text('consignes_dacces'),
   commentaires: text('commentaires'),
   creeLe: tstz('cree_le').notNull().defaultNow(),
   modifieLe: tstz('modifie_le').notNull().defaultNow(),
