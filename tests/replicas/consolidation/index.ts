@@ -207,7 +207,12 @@ export function startConsolidationReplica(opts: ConsolidationReplicaOptions = {}
     if (source === 'cma') return sourceKeys('cma', worldSize, shares.cma, generation).map((k) => cmaRow(place(k), generation, shape));
     if (source === 'pharmacies') {
       const out: Record<string, unknown>[] = sourceKeys('pharmacies', worldSize, shares.pharmacies, generation).map((k) => pharmacyRow(place(k), generation));
-      if (shape === 'renamed') for (const row of out) ((row.Nom = row['Raison sociale']), delete row['Raison sociale']);
+      if (shape === 'renamed') {
+        for (const row of out) {
+          row.Nom = row['Raison sociale'];
+          delete row['Raison sociale'];
+        }
+      }
       if (shape === 'extra') for (const row of out) row['Code CIP'] = '3400930000000';
       return out;
     }
