@@ -18,6 +18,8 @@ export interface ActivityDeps extends PricesDeps {
   apisync?: Pick<ApisyncDeps, 'onBatch'>;
   /** The leads pipeline: its guarded fetcher and settings (absent: its activities are not registered). */
   leads?: Omit<LeadsDeps, 'sql' | 'db'>;
+  /** Test hooks of the consolidation pipeline (its settings come from `env`). */
+  consolidation?: { afterClaim?: (suggestionId: number) => Promise<void> };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -31,6 +33,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createPmmpRunActivities({ db: deps.db }),
     ...(crawl ? createPmmpNoticeActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalBaseUrl: crawl.pmmpPortalUrl }) : {}),
     ...(deps.leads ? createLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
-    ...createConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}) }),
+    ...createConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}), ...deps.consolidation }),
   };
 }

@@ -12,6 +12,8 @@ export interface ConsolidationDeps {
   sql: Sql;
   /** The environment the consolidation settings are read from (the worker's own by default). */
   env?: Record<string, string | undefined>;
+  /** Test hook: runs between a suggestion's claim (ENCOURS) and its changes. */
+  afterClaim?: (suggestionId: number) => Promise<void>;
 }
 
 export function createConsolidationActivities(deps: ConsolidationDeps) {
@@ -30,7 +32,7 @@ export function createConsolidationActivities(deps: ConsolidationDeps) {
     consolidationIngestSource: (input: Parameters<ReturnType<typeof createConsolidationIngestActivities>['consolidationIngestSource']>[0]) =>
       createConsolidationIngestActivities({ sql: deps.sql, config: config() }).consolidationIngestSource(input),
   };
-  const apply = createConsolidationApplyActivities({ sql: deps.sql });
+  const apply = createConsolidationApplyActivities({ sql: deps.sql, ...(deps.afterClaim ? { afterClaim: deps.afterClaim } : {}) });
   const all = { ...ingest, ...apply };
   return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, activity(fn as (...a: unknown[]) => Promise<unknown>)])) as typeof all;
 }

@@ -21,7 +21,8 @@ const ingesting = proxyActivities<ConsolidationActivities>({
 
 const applying = proxyActivities<ConsolidationActivities>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
+  // A heartbeat per suggestion: a dead worker's batch is taken over quickly.
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
