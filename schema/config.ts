@@ -597,7 +597,43 @@ export function loadLeadsConfig(env: Env = process.env): LeadsConfig {
   };
 }
 
-const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig } as const;
+// ---------------------------------------------------------------- consolidation: ingestion of open-data sources
+
+const consolidationIngestSchema = z.object({
+  /** A folder of source declarations (JSON) used instead of the built-in ones. */
+  CONSOLIDATION_DECLARATIONS_DIR: z.string().trim().min(1).optional(),
+  /**
+   * `origin=origin` pairs, comma-separated: a declaration's endpoint on the first origin is fetched
+   * from the second (the replicas in tests and the demo, a mirror in production).
+   */
+  CONSOLIDATION_ENDPOINT_REWRITES: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const pairs: [string, string][] = [];
+      for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+        const [from, to] = item.split('=').map((x) => x.trim());
+        const ok = (u: string | undefined) => !!u && URL.canParse(u) && /^https?:$/.test(new URL(u).protocol);
+        if (!ok(from) || !ok(to)) ctx.addIssue({ code: 'custom', message: `'${item}' is not origin=origin (two http(s) URLs)` });
+        else pairs.push([new URL(from!).origin, new URL(to!).origin]);
+      }
+      return pairs;
+    }),
+  CONSOLIDATION_HTTP_TIMEOUT_MS: positiveInt.default(60_000),
+});
+
+export interface ConsolidationIngestConfig {
+  declarationsDir: string | undefined;
+  endpointRewrites: [from: string, to: string][];
+  httpTimeoutMs: number;
+}
+
+export function loadConsolidationIngestConfig(env: Env = process.env): ConsolidationIngestConfig {
+  const c = parseSection(consolidationIngestSchema, env, 'consolidation');
+  return { declarationsDir: c.CONSOLIDATION_DECLARATIONS_DIR, endpointRewrites: c.CONSOLIDATION_ENDPOINT_REWRITES, httpTimeoutMs: c.CONSOLIDATION_HTTP_TIMEOUT_MS };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig, consolidationIngest: loadConsolidationIngestConfig } as const;
 
 /** Checks every section and reports all problems of all sections together (for `moisson config check`). */
 export function checkAllConfig(env: Env = process.env): ConfigIssue[] {

@@ -86,6 +86,19 @@ export const SCHEDULES: ScheduleDefinition[] = [
     catchupWindow: '1 hour',
     overlap: ScheduleOverlapPolicy.SKIP,
   },
+  {
+    scheduleId: 'consolidation-apply',
+    description: 'Apply the accepted consolidation suggestions (ATRAITER), one transaction each',
+    workflowType: 'consolidationApply',
+    workflowId: 'consolidation-apply',
+    args: [{}],
+    interval: { every: '5 minutes' },
+    timezone: 'UTC',
+    // The next run takes every suggestion still ATRAITER: nothing to catch up.
+    catchupWindow: '5 minutes',
+    // QFDMOD's max_active_runs=1: a long run is left to finish, never doubled.
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
 ];
 
 export type ApplyOutcome = { scheduleId: string; change: 'created' | 'updated' | 'unchanged' };
