@@ -6,6 +6,7 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type Schedul
 import type { ApisyncRunInput } from '../workflows/apisync';
 import type { PmmpDailyInput } from '../workflows/pmmp/daily';
 import type { PricesDailyInput } from '../workflows/prices';
+import { executionTimeout } from '../workflows/timeouts';
 
 export interface ScheduleDefinition {
   scheduleId: string;
@@ -117,7 +118,7 @@ function toOptions(def: ScheduleDefinition, taskQueue: string): ScheduleOptions 
       ...(def.interval ? { intervals: [{ every: def.interval.every }] } : {}),
       timezone: def.timezone,
     },
-    action: { type: 'startWorkflow', workflowType: def.workflowType, workflowId: def.workflowId, taskQueue, args: def.args },
+    action: { type: 'startWorkflow', workflowType: def.workflowType, workflowId: def.workflowId, taskQueue, args: def.args, ...executionTimeout(def.workflowType) },
     policies: { catchupWindow: def.catchupWindow, overlap: def.overlap },
     memo: { description: def.description },
   };
@@ -134,6 +135,7 @@ function fingerprint(desc: ScheduleDescription): string {
     workflowId: action?.workflowId,
     taskQueue: action?.taskQueue,
     args: action?.args,
+    workflowExecutionTimeout: action?.workflowExecutionTimeout,
     catchupWindow: desc.policies.catchupWindow,
     overlap: desc.policies.overlap,
   });

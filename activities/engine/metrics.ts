@@ -33,3 +33,9 @@ export const pipelineErrors = instrument((m) => m.createCounter('moisson_errors'
 export const rateLimitWait = instrument((m) =>
   m.createHistogram('moisson_rate_limit_wait_seconds', { description: 'Time a source asked us to wait (Retry-After), by host', unit: 's' }),
 );
+
+export const activityRetries = instrument((m) =>
+  m.createCounter('moisson_activity_retried', {
+    description: 'Activity attempts after the first, by activity type, workflow type and how the attempt ended (succeeded, failed)',
+  }),
+);
