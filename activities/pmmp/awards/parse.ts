@@ -159,17 +159,19 @@ interface RefCandidate {
 // "N° AOO N°01/2026/X": the "N" of an "AOON" prefix is not the "N" of a second "N°".
 // "Numéro :", "NUMERO", "Référence :" and "de l'AO 23/2026" label the number too, in any case (issue 14).
 const REF_KEY =
-  /(?:\b[nN]\s?[°º"“”'*]|\b[nN][oO]\.?(?=\s*(?:AO[ON]?\s*)?[:.]?\s*\d)|\b[nN][uU][mM][eéEÉ][rR][oO]|\b[rR][eéEÉ][fF][eéEÉ][rR][eE][nN][cC][eE](?=\s*[:.]?\s*[A-Z]{0,4}\d)|\b[lL]'\s?A\.?O[ON]?\.?(?=\s+\d)|(?<=offres?\s+(?:ouvert\s+)?)N(?=\s\d{1,4}\/))\s*(?:A\.?\s?O\.?\s?O?\.?\s?(?:N(?!\s?[°º"“”'*]))?\s*)?[:.]?\s*/g;
+  /(?:\b[nN]\s?[°º"“”'*]|\b[nN][oO]\.?(?=\s*(?:AO[ON]?\s*)?[:.]?\s*\d)|\b[nN][uU][mM][eéEÉ][rR][oO]|\b[rR][eéEÉ][fF][eéEÉ][rR][eE][nN][cC][eE](?=\s*[:.]?\s*[A-Z]{0,4}\d|\s*:\s*$)|\b[lL]'\s?A\.?O[ON]?\.?(?=\s+\d)|(?<=offres?\s+(?:ouvert\s+)?)N(?=\s\d{1,4}\/))\s*(?:A\.?\s?O\.?\s?O?\.?\s?(?:N(?!\s?[°º"“”'*]))?\s*)?[:.]?\s*/g;
 const REF_TOKEN =
   /^([A-Za-z0-9][A-Za-z0-9.-]*(?:\s?\/\s?[A-Za-z0-9][A-Za-z0-9.-]*(?:\s[A-Z][A-Z0-9.-]*(?=\/))?)+|\d{6,}|[A-Z]{1,3}\d{6,})/;
 const AO_CONTEXT = /appel\s*d'?\s*'?offres?|\bao[on]?\b|a\.o|consultation|\bmarche\b|\bpv\b|\bavis\b|\baoo\b/;
-const NOT_A_REF_CONTEXT = /journal|matin|opinion|quotidien|bulletin|decret|article|\bloi\b|registre|\br\.?c\b|\bice\b|\btel\b|fax|portail|bureau|page/;
+const NOT_A_REF_CONTEXT = /decision|arrete|journal|matin|opinion|quotidien|bulletin|decret|article|\bloi\b|registre|\br\.?c\b|\bice\b|\btel\b|fax|portail|bureau|page/;
 
 function readReference(doc: Doc): RefCandidate | undefined {
   const found: RefCandidate[] = [];
   doc.lines.forEach((line, i) => {
     for (const key of line.latin.matchAll(REF_KEY)) {
-      const after = line.latin.slice(key.index + key[0].length);
+      let after = line.latin.slice(key.index + key[0].length);
+      // "Référence :" / "38/2026/SAPP": the label and its value on different lines (issue 14).
+      if (!after.trim() && /[:.]\s*$/.test(key[0])) after = doc.nextNonBlank(i, 2)?.latin.trim() ?? '';
       const m = REF_TOKEN.exec(after);
       if (!m) continue;
       const printed = m[1]!
@@ -1196,7 +1198,7 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
         // The name cell printed below its amount ("Unique }> 239 414,28 dhs TTC" / "}> STE
         // JUPITER FOX", companion pv-22).
         const nameless = out[out.length - 1];
-        if (nameless && !nameless.winner.name && pending.length === 0) nameless.winner = makeWinner(name, nameless.winner.amount, nameless.winner.amountMin);
+        if (nameless && !nameless.winner.name && nameless.rule !== 'retained-section:neant' && pending.length === 0) nameless.winner = makeWinner(name, nameless.winner.amount, nameless.winner.amountMin);
         else pending.push(name);
       }
       continue;
