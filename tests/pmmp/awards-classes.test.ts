@@ -12,6 +12,7 @@ import { parseAward, type AwardNotice } from '../../activities/pmmp/awards';
 import { referenceIdentifier, sameConsultationReference } from '../../activities/pmmp/awards/accuracy';
 import { rejoinWordPerLine } from '../../activities/pmmp/awards/parse';
 import { LOW_CONFIDENCE } from '../../activities/pmmp/awards/schema';
+import { isWordPerLine } from '../../activities/pmmp/awards/text';
 import { isHeldApart, loadPortalSplit } from '../../scripts/bench/pmmp-awards';
 
 const PORTAL = join(import.meta.dirname, '../fixtures/samples/pmmp/ocr-text-portal');
@@ -131,6 +132,8 @@ describe('layout (issue 14)', () => {
       .split('\n')
       .map((l) => l.trim().split(/\s+/).filter(Boolean).join('\n'))
       .join('\n\n');
+    assert.ok(isWordPerLine(broken), 'the OCR layout failure is detected (extractNoticeText then reads the page again with --psm 4)');
+    assert.ok(!isWordPerLine(original));
     assert.notEqual(rejoinWordPerLine(broken), broken);
     assert.equal(rejoinWordPerLine(original), original, 'a normal text is left alone');
     const n = parseAward(broken);

@@ -12,7 +12,7 @@ import {
   type ValueSource,
   type WinnerItem,
 } from './schema';
-import { cells, cleanValue, fold, isBlank, toLines, type Line } from './text';
+import { cells, cleanValue, fold, isBlank, isWordPerLine, toLines, type Line } from './text';
 
 /**
  * Reads an extrait de procès-verbal or a résultat définitif (text from extractNoticeText) into
@@ -61,11 +61,8 @@ export function parseAward(text: string): AwardNotice {
  * line ending a sentence or a label, ends one); the page breaks are kept (issue 14).
  */
 export function rejoinWordPerLine(text: string): string {
+  if (!isWordPerLine(text)) return text;
   const lines = text.split('\n');
-  const words = lines.map((l) => l.trim()).filter((l) => l.replace(/[\f]/g, '').length > 0);
-  if (words.length < 40) return text;
-  const single = words.filter((l) => !/\s/.test(l)).length;
-  if (single / words.length < 0.8) return text;
   const out: string[] = [];
   let current: string[] = [];
   const flush = (): void => {
