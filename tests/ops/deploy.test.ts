@@ -117,7 +117,7 @@ async function exportedMetricNames(): Promise<Set<string>> {
   try {
     for (const make of Object.values(engineMetrics)) {
       if (typeof make !== 'function') continue;
-      const instrument = (make as () => Record<string, unknown>)();
+      const instrument = (make as () => unknown)() as Record<string, unknown>;
       const attrs = { pipeline: 'test' };
       if (typeof instrument.add === 'function') (instrument.add as (v: number, a: object) => void)(1, attrs);
       else if (typeof instrument.record === 'function') (instrument.record as (v: number, a: object) => void)(1, attrs);
@@ -126,7 +126,7 @@ async function exportedMetricNames(): Promise<Set<string>> {
     const names = new Set<string>();
     for (const line of text.split('\n')) {
       const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/.exec(line);
-      if (m) names.add(m[1]);
+      if (m?.[1]) names.add(m[1]);
     }
     return names;
   } finally {
@@ -146,7 +146,7 @@ const EXTERNAL_METRICS = new Set([
 function metricNamesIn(expr: string): string[] {
   const withoutStrings = expr.replace(/"[^"]*"/g, '""');
   return [...withoutStrings.matchAll(/\b([a-z_][a-z0-9_]*_[a-z0-9_]+|up)\b(?!\s*\()/g)]
-    .map((m) => m[1])
+    .map((m) => m[1] ?? '')
     .filter((n) => /^(moisson_|temporal_|schedule_|up$)/.test(n));
 }
 
@@ -163,7 +163,7 @@ test('dashboards are generated from code, and every query and rule names a metri
   const rulesDir = join(root, 'deploy', 'prometheus', 'rules');
   for (const file of readdirSync(rulesDir)) {
     const text = readFileSync(join(rulesDir, file), 'utf8');
-    for (const m of text.matchAll(/expr: (?:\|\n((?: {10}.*\n)+)|(.*))/g)) exprs.push({ where: file, expr: (m[1] ?? m[2]).trim() });
+    for (const m of text.matchAll(/expr: (?:\|\n((?: {10}.*\n)+)|(.*))/g)) exprs.push({ where: file, expr: (m[1] ?? m[2] ?? '').trim() });
   }
   assert.ok(exprs.length > 40, `only ${exprs.length} expressions found`);
   const exported = await exportedMetricNames();
