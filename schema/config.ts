@@ -68,6 +68,8 @@ const coreSchema = z.object({
   METRICS_PORT: port.default(9464),
   /** 0.0.0.0 in a container, so Prometheus can reach it. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The browser worker's Prometheus endpoint (its own port: both workers may run on one host). */
+  BROWSER_METRICS_PORT: port.default(9474),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('moisson'),
   CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
@@ -82,6 +84,7 @@ export type CoreConfig = {
   temporal: { address: string; namespace: string; uiUrl: string; taskQueue: string; browserTaskQueue: string };
   metricsPort: number;
   metricsHost: string;
+  browserMetricsPort: number;
   otel: { serviceName: string; otlpEndpoint: string | undefined };
   logLevel: z.infer<typeof coreSchema>['LOG_LEVEL'];
   browser: { chromiumPath: string; concurrency: number };
@@ -166,6 +169,7 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     },
     metricsPort: c.METRICS_PORT,
     metricsHost: c.METRICS_HOST,
+    browserMetricsPort: c.BROWSER_METRICS_PORT,
     otel: { serviceName: c.OTEL_SERVICE_NAME, otlpEndpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT },
     logLevel: c.LOG_LEVEL,
     browser: { chromiumPath: c.CHROMIUM_PATH, concurrency: c.BROWSER_CONCURRENCY },
