@@ -14,6 +14,7 @@ import {
 } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, type TemporalFailure } from '@temporalio/common';
 import { contractOf, CONTRACTS } from '../workflows/catalog';
+import { executionTimeout } from '../workflows/timeouts';
 import { inputIssues, type InputIssue, type InputOf, type Pipeline, type RawInputOf, type ResultOf, type WorkflowContract } from '../workflows/contracts';
 
 /** The input does not satisfy the contract: nothing was started. */
@@ -111,7 +112,12 @@ export class RunControl {
   async start<C extends WorkflowContract>(c: C, raw: RawInputOf<C>): Promise<StartedRun<C>> {
     const { input, workflowId } = this.plan(c, raw);
     try {
-      const handle = await this.client.workflow.start<(input: InputOf<C>) => Promise<ResultOf<C>>>(c.workflowType, { taskQueue: this.taskQueue, workflowId, args: [input] });
+      const handle = await this.client.workflow.start<(input: InputOf<C>) => Promise<ResultOf<C>>>(c.workflowType, {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        ...executionTimeout(c.workflowType),
+      });
       return { workflowId, input, started: true, runId: handle.firstExecutionRunId, handle };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -6,6 +6,7 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type Schedul
 import { SCHEDULES } from '../workflows/catalog';
 import type { RunSchedule } from '../workflows/contracts';
 import type { ScheduledRunInput } from '../workflows/scheduled';
+import { executionTimeout } from '../workflows/timeouts';
 
 export { SCHEDULES } from '../workflows/catalog';
 export type ScheduleDefinition = RunSchedule;
@@ -33,7 +34,8 @@ function toOptions(def: RunSchedule, taskQueue: string): ScheduleOptions {
       timezone: def.timezone,
     },
     // The trigger's id; Temporal appends the scheduled time. The run's own id comes from its contract.
-    action: { type: 'startWorkflow', workflowType: SCHEDULED_RUN_WORKFLOW, workflowId: `schedule-${def.scheduleId}`, taskQueue, args },
+    // The trigger waits for its run, so it is bounded as the run is (workflows/timeouts.ts).
+    action: { type: 'startWorkflow', workflowType: SCHEDULED_RUN_WORKFLOW, workflowId: `schedule-${def.scheduleId}`, taskQueue, args, ...executionTimeout(def.workflowType) },
     policies: { catchupWindow: def.catchupWindow, overlap: OVERLAP[def.overlap] },
     memo: { description: def.description },
   };
@@ -50,6 +52,7 @@ function fingerprint(desc: ScheduleDescription): string {
     workflowId: action?.workflowId,
     taskQueue: action?.taskQueue,
     args: action?.args,
+    workflowExecutionTimeout: action?.workflowExecutionTimeout,
     catchupWindow: desc.policies.catchupWindow,
     overlap: desc.policies.overlap,
   });

@@ -4,6 +4,7 @@
  * it takes for every entry point to start, list and watch it.
  */
 import { APISYNC_SCHEDULES, apisyncRunContract } from './apisync/contract';
+import { CONSOLIDATION_SCHEDULES, consolidationApplyContract, consolidationIngestContract } from './consolidation/contract';
 import type { RunSchedule, WorkflowContract } from './contracts';
 import { LEADS_SCHEDULES, leadsJobContract, leadsSyncMailwizzContract, leadsValidateContract, leadsWhoisContract } from './leads/contract';
 import {
@@ -35,6 +36,8 @@ export const CONTRACTS = {
   leadsValidate: leadsValidateContract,
   leadsSyncMailwizz: leadsSyncMailwizzContract,
   leadsWhois: leadsWhoisContract,
+  consolidationIngest: consolidationIngestContract,
+  consolidationApply: consolidationApplyContract,
 } as const;
 
 export type WorkflowType = keyof typeof CONTRACTS;
@@ -44,4 +47,4 @@ export function contractOf(workflowType: string): WorkflowContract | undefined {
   return (CONTRACTS as Record<string, WorkflowContract>)[workflowType];
 }
 
-export const SCHEDULES: RunSchedule[] = [...PRICES_SCHEDULES, ...PMMP_SCHEDULES, ...APISYNC_SCHEDULES, ...LEADS_SCHEDULES];
+export const SCHEDULES: RunSchedule[] = [...PRICES_SCHEDULES, ...PMMP_SCHEDULES, ...APISYNC_SCHEDULES, ...LEADS_SCHEDULES, ...CONSOLIDATION_SCHEDULES];

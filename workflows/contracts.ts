@@ -12,7 +12,7 @@ import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType, type
 import type { QueryDefinition } from '@temporalio/common';
 import { z } from 'zod';
 
-export const PIPELINES = ['pmmp', 'leads', 'apisync', 'prices'] as const;
+export const PIPELINES = ['pmmp', 'leads', 'apisync', 'prices', 'consolidation'] as const;
 export type Pipeline = (typeof PIPELINES)[number];
 
 /** Custom search attributes every moisson workflow sets: the stack registers them (scripts/stack). */

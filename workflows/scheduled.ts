@@ -12,6 +12,7 @@ import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflo
 import { z } from 'zod';
 import { contractOf, WORKFLOW_TYPES, type WorkflowType } from './catalog';
 import { parseWorkflowInput } from './contracts';
+import { executionTimeout } from './timeouts';
 
 /** Set by Temporal on every workflow a Schedule starts. */
 const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -42,6 +43,7 @@ export async function scheduledRun(raw: ScheduledRunInput): Promise<ScheduledRun
       workflowId,
       args: [input],
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      ...executionTimeout(c.workflowType),
     });
     await run.result();
     return { workflowId, started: true };
