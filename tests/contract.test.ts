@@ -9,6 +9,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { RunControl, RunInputError } from '../control/runs';
+import { contractOf, CONTRACTS } from '../workflows/catalog';
+import { PIPELINES } from '../workflows/contracts';
 import { pricesDailyContract } from '../workflows/prices/contract';
 import { createPricesWorld, type PricesWorld } from './prices/harness';
 import { workflowBundle } from './support/services';
@@ -52,6 +54,8 @@ describe('inputs are checked at the workflow boundary', () => {
     ['pmmpBackfill', { from: '2026-13', to: '2026-01' }, /from: must be a month YYYY-MM/],
     ['pmmpDaily', { day: '2026-02-30' }, /day: is not a day of the calendar/],
     ['pmmpBackfill', { from: '2026-03', to: '2026-01' }, /to: must not be before from/],
+    ['consolidationIngest', { source: '../etc' }, /source: must be a declared source code/],
+    ['consolidationApply', { batchSize: 0 }, /batchSize: must be at least 1/],
   ];
   for (const [type, arg, field] of cases) {
     test(`${type} ${JSON.stringify(arg)} fails at once, non-retryably, naming the field`, async () => {
@@ -65,6 +69,12 @@ describe('inputs are checked at the workflow boundary', () => {
       assert.ok(details.issues.length > 0);
     });
   }
+
+  test('every workflow of the task queue but the engine probe and the Schedules\' trigger has a contract in the catalog', async () => {
+    const exported = Object.keys(await import('../workflows/index')).filter((name) => !['browserProbe', 'scheduledRun'].includes(name));
+    assert.deepEqual(exported.filter((name) => !contractOf(name)), []);
+    assert.deepEqual([...new Set(Object.values(CONTRACTS).map((c) => c.pipeline))].sort(), [...PIPELINES].sort());
+  });
 
   test('clients refuse the same inputs before starting anything', () => {
     const control = new RunControl(world.temporal.client, world.taskQueue);

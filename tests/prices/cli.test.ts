@@ -61,7 +61,10 @@ describe('moisson prices', () => {
     assert.match(res.stdout, /PRICES_CRYPTO_SOURCES: unknown source 'coinmarketcap'/);
     const bad = await moisson(['prices', 'run', '--date', '2026-02-30x']);
     assert.equal(bad.code, 3);
-    assert.match(bad.stderr, /expected a date as YYYY-MM-DD/);
+    assert.match(bad.stderr, /--date <YYYY-MM-DD>' argument '2026-02-30x' is invalid\. expected a day of the calendar as YYYY-MM-DD/);
+    const notADay = await moisson(['prices', 'run', '--date', '2026-02-30']);
+    assert.equal(notADay.code, 3, 'refused at once, before anything starts');
+    assert.match(notADay.stderr, /--date <YYYY-MM-DD>' argument '2026-02-30' is invalid\. .*is not a day of the calendar/);
   });
 
   test('archive --verify-only exits 2 when the archive differs from PostgreSQL', async () => {
