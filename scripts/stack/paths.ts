@@ -12,6 +12,8 @@ export const versions = {
   temporalCli: '1.9.1',
   temporalTestServer: '1.40.0',
   ferretdb: 'v1.24.2',
+  /** SeaweedFS publishes no semver module versions: this is the pseudo-version the Go proxy serves. */
+  seaweedfs: 'v0.0.0-20261109003541-7506e5f91cd6',
 } as const;
 
 export const paths = {
@@ -25,6 +27,8 @@ export const paths = {
   temporalDb: join(data, 'temporal.db'),
   ferretdb: join(tools, 'bin', 'ferretdb'),
   ferretdbData: join(data, 'ferretdb'),
+  seaweedfs: join(tools, 'bin', 'weed'),
+  seaweedfsData: join(data, 'seaweedfs'),
   stackEnv: join(data, 'stack.env'),
   /** Where the cluster would live if the `postgres` user cannot reach the project folder. */
   pgFallbackData: join('/var/tmp', `moisson-pg-${createHash('sha256').update(projectRoot).digest('hex').slice(0, 12)}`),
@@ -45,4 +49,11 @@ export const ports = {
   mailwizzReplica: Number(process.env.MOISSON_MAILWIZZ_REPLICA_PORT ?? 4104),
   /** HTTP, and the DNS replica on the same number in UDP. */
   leadsReplica: Number(process.env.MOISSON_LEADS_REPLICA_PORT ?? 4105),
+  banReplica: Number(process.env.MOISSON_BAN_REPLICA_PORT ?? 4111),
+  entreprisesReplica: Number(process.env.MOISSON_ENTREPRISES_REPLICA_PORT ?? 4112),
+  /** SeaweedFS: its S3 gateway, and the master, volume and filer behind it (each gRPC on port + 10000). */
+  s3: Number(process.env.MOISSON_S3_PORT ?? 8333),
+  seaweedfsMaster: Number(process.env.MOISSON_SEAWEEDFS_MASTER_PORT ?? 9333),
+  seaweedfsVolume: Number(process.env.MOISSON_SEAWEEDFS_VOLUME_PORT ?? 9340),
+  seaweedfsFiler: Number(process.env.MOISSON_SEAWEEDFS_FILER_PORT ?? 9350),
 } as const;
