@@ -37,7 +37,6 @@ export function seaweedFsCommand(layout: SeaweedFsLayout): { cmd: string; args: 
   const { dataDir, ports } = layout;
   mkdirSync(join(dataDir, 'volume'), { recursive: true });
   mkdirSync(join(dataDir, 'master'), { recursive: true });
-  mkdirSync(join(dataDir, 'filer'), { recursive: true });
   const s3Config = join(dataDir, 's3.json');
   writeFileSync(
     s3Config,
@@ -69,10 +68,11 @@ export function seaweedFsCommand(layout: SeaweedFsLayout): { cmd: string; args: 
       '-volume.max=32',
       '-filer',
       `-filer.port=${ports.filer}`,
-      `-filer.defaultStoreDir=${join(dataDir, 'filer')}`,
       '-s3',
       `-s3.port=${ports.s3}`,
       `-s3.config=${s3Config}`,
+      // Its Iceberg catalog would take port 8181 of its own accord: not used here.
+      '-s3.port.iceberg=0',
     ],
   };
 }
