@@ -628,8 +628,11 @@ const consolidationEnrichSchema = z.object({
   CONSOLIDATION_ENRICH_HTTP_TIMEOUT_MS: positiveInt.default(30_000),
   /** A 429 or 5xx is retried in place this many times before the activity hands it to Temporal. */
   CONSOLIDATION_ENRICH_REQUEST_ATTEMPTS: positiveInt.max(50).default(6),
-  /** Added to each window between an answer and the send `limit` requests later (clock granularity). */
-  CONSOLIDATION_ENRICH_RATE_MARGIN_MS: nonNegativeInt.default(20),
+  /**
+   * Added to each window between an answer and the send `limit` requests later: a request admitted but
+   * not yet on the wire (a busy event loop) must not let the next window start early.
+   */
+  CONSOLIDATION_ENRICH_RATE_MARGIN_MS: nonNegativeInt.default(60),
 });
 
 export interface ConsolidationS3Config {
