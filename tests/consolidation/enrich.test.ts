@@ -10,6 +10,8 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { addressQuery, BanClient, labelRatio, type AddressToGeocode } from '../../activities/consolidation/enrich/ban';
+import { EnrichCache } from '../../activities/consolidation/enrich/cache';
+import { retryAfterMs } from '../../activities/consolidation/enrich/http';
 import { EntreprisesClient } from '../../activities/consolidation/enrich/entreprises';
 import { geocodeProposals, saveProposals, type ActorLocation } from '../../activities/consolidation/enrich/proposals';
 import { loadSireneStock, proposeClosedActors } from '../../activities/consolidation/enrich/sirene';
@@ -135,6 +137,21 @@ describe('BAN', () => {
     assert.equal(p!.evidence.label, '7 Rue Georges Clemenceau 56400 Auray');
     assert.equal(await saveProposals(db.sql, proposals), 1);
     assert.equal(await saveProposals(db.sql, proposals), 0);
+  });
+});
+
+describe('cache and retry', () => {
+  test('answers older than the cache age are not served and are purged; Retry-After in seconds or as a date', async () => {
+    const cache = new EnrichCache(db.sql, 30 * 86_400_000);
+    await cache.putMany('ban.search', [{ key: 'fresh', request: { q: 'a' }, response: { ok: 1 } }, { key: 'old', request: { q: 'b' }, response: { ok: 2 } }]);
+    await db.sql`update consolidation.enrich_cache set fetched_at = now() - interval '31 days', expires_at = now() - interval '1 day' where request_key = 'old'`;
+    assert.deepEqual(await cache.get('ban.search', 'fresh'), { ok: 1 });
+    assert.equal(await cache.get('ban.search', 'old'), undefined);
+    assert.equal(await cache.purgeExpired(), 1);
+    assert.equal(retryAfterMs('2'), 2000);
+    assert.equal(retryAfterMs(null), 1000);
+    const inFive = retryAfterMs(new Date(Date.now() + 5000).toUTCString());
+    assert.ok(inFive > 3000 && inFive <= 5000, String(inFive));
   });
 });
 
