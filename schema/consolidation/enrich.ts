@@ -1,5 +1,5 @@
 /**
- * What consolidation's enrichment keeps (migration 0010): the 30-day answer cache of the BAN and company
+ * What consolidation's enrichment keeps (migration 0014): the 30-day answer cache of the BAN and company
  * registry clients, their request budgets shared by every worker (the engine's PostgreSQL limiter), the
  * SIRENE establishment file loaded for joins, and the enrichment proposals waiting to become suggestions.
  * The actors themselves (`consolidation.acteurs`) are the ingest's tables (0009).

@@ -90,4 +90,4 @@ export const consolidationGeocodeScenario: Scenario = {
   },
 };
 
-export const consolidationScenarios: Scenario[] = [consolidationGeocodeScenario];
+export const consolidationGeocodeScenarios: Scenario[] = [consolidationGeocodeScenario];
