@@ -639,7 +639,7 @@ export function loadConsolidationIngestConfig(env: Env = process.env): Consolida
 
 // ---------------------------------------------------------------- consolidation: S3 sources and enrichment
 
-const consolidationEnrichSchema = z.object({
+const consolidationS3Schema = z.object({
   /** An S3-compatible endpoint (SeaweedFS in the local stack, MinIO, Scaleway…); unset: AWS S3 of the region. */
   CONSOLIDATION_S3_ENDPOINT: httpUrl.optional(),
   CONSOLIDATION_S3_REGION: z.string().min(1).default('us-east-1'),
@@ -652,6 +652,9 @@ const consolidationEnrichSchema = z.object({
   CONSOLIDATION_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** Rows per batch yielded by the S3 reader. */
   CONSOLIDATION_S3_BATCH_ROWS: positiveInt.max(100_000).default(5_000),
+});
+
+const consolidationEnrichSchema = z.object({
   /** BAN geocoder (api-adresse / Géoplateforme): `/search` and `/search/csv/` live under it. */
   CONSOLIDATION_BAN_URL: httpUrl.default('https://api-adresse.data.gouv.fr'),
   /** The public limit is 50 requests per second per IP address. */
@@ -694,24 +697,31 @@ export interface ConsolidationEnrichConfig {
   rateMarginMs: number;
 }
 
-export function loadConsolidationEnrichConfig(env: Env = process.env): ConsolidationEnrichConfig {
-  const c = parseSection(consolidationEnrichSchema, env, 'consolidation', (clean) =>
-    Boolean(clean.CONSOLIDATION_S3_ACCESS_KEY_ID?.trim()) !== Boolean(clean.CONSOLIDATION_S3_SECRET_ACCESS_KEY?.trim())
-      ? [{ variable: 'CONSOLIDATION_S3_SECRET_ACCESS_KEY', message: 'set both CONSOLIDATION_S3_ACCESS_KEY_ID and CONSOLIDATION_S3_SECRET_ACCESS_KEY, or neither' }]
-      : [],
-  );
+const s3CredentialsPaired = (clean: Env): ConfigIssue[] =>
+  Boolean(clean.CONSOLIDATION_S3_ACCESS_KEY_ID?.trim()) !== Boolean(clean.CONSOLIDATION_S3_SECRET_ACCESS_KEY?.trim())
+    ? [{ variable: 'CONSOLIDATION_S3_SECRET_ACCESS_KEY', message: 'set both CONSOLIDATION_S3_ACCESS_KEY_ID and CONSOLIDATION_S3_SECRET_ACCESS_KEY, or neither' }]
+    : [];
+
+/** Where S3 sources are read: its own section, so a bad enrichment setting never stops an S3 ingestion. */
+export function loadConsolidationS3Config(env: Env = process.env): ConsolidationS3Config {
+  const c = parseSection(consolidationS3Schema, env, 'consolidation', s3CredentialsPaired);
   return {
-    s3: {
-      endpoint: c.CONSOLIDATION_S3_ENDPOINT?.replace(/\/+$/, ''),
-      region: c.CONSOLIDATION_S3_REGION,
-      credentials:
-        c.CONSOLIDATION_S3_ACCESS_KEY_ID && c.CONSOLIDATION_S3_SECRET_ACCESS_KEY
-          ? { accessKeyId: c.CONSOLIDATION_S3_ACCESS_KEY_ID, secretAccessKey: c.CONSOLIDATION_S3_SECRET_ACCESS_KEY }
-          : undefined,
-      defaultBucket: c.CONSOLIDATION_S3_BUCKET,
-      forcePathStyle: c.CONSOLIDATION_S3_FORCE_PATH_STYLE,
-      batchRows: c.CONSOLIDATION_S3_BATCH_ROWS,
-    },
+    endpoint: c.CONSOLIDATION_S3_ENDPOINT?.replace(/\/+$/, ''),
+    region: c.CONSOLIDATION_S3_REGION,
+    credentials:
+      c.CONSOLIDATION_S3_ACCESS_KEY_ID && c.CONSOLIDATION_S3_SECRET_ACCESS_KEY
+        ? { accessKeyId: c.CONSOLIDATION_S3_ACCESS_KEY_ID, secretAccessKey: c.CONSOLIDATION_S3_SECRET_ACCESS_KEY }
+        : undefined,
+    defaultBucket: c.CONSOLIDATION_S3_BUCKET,
+    forcePathStyle: c.CONSOLIDATION_S3_FORCE_PATH_STYLE,
+    batchRows: c.CONSOLIDATION_S3_BATCH_ROWS,
+  };
+}
+
+export function loadConsolidationEnrichConfig(env: Env = process.env): ConsolidationEnrichConfig {
+  const c = parseSection(consolidationEnrichSchema, env, 'consolidation');
+  return {
+    s3: loadConsolidationS3Config(env),
     ban: {
       baseUrl: c.CONSOLIDATION_BAN_URL.replace(/\/+$/, ''),
       ratePerSecond: c.CONSOLIDATION_BAN_RATE_PER_SECOND,

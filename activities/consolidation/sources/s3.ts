@@ -15,33 +15,17 @@ import ExcelJS from 'exceljs';
 import { z } from 'zod';
 import type { ConsolidationS3Config } from '../../../schema/config';
 import { AuthError, InvalidInputError, NotAvailableError, TransientError } from '../../engine/errors';
+import { checkS3Format, S3_ENCODINGS, S3LocationFields } from './declaration';
+import type { RawRow } from './types';
 
-/** One row of a source, as its reader yields it (column names as the source spells them). */
-export type RawRow = Record<string, string | number | boolean | null>;
+export type { RawRow } from './types';
+export { S3_ENCODINGS } from './declaration';
 
-export const S3_ENCODINGS = ['utf-8', 'utf-16le', 'latin1', 'windows-1252'] as const;
-
-/** The `s3` kind of a source declaration. */
+/** An S3 object to read: the declaration's location with its bucket resolved. */
 export const s3SourceLocationSchema = z
-  .object({
-    kind: z.literal('s3'),
-    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
-    key: z.string().min(1, 'must name the object').max(1024),
-    format: z.enum(['csv', 'xlsx']),
-    /** One character; CSV only. */
-    delimiter: z.string().length(1, 'must be one character').optional(),
-    /** CSV only. */
-    encoding: z.enum(S3_ENCODINGS).optional(),
-    /** xlsx only: a sheet name, or its 1-based position. */
-    sheet: z.union([z.string().min(1), z.number().int().positive()]).optional(),
-  })
+  .object({ ...S3LocationFields, bucket: S3LocationFields.bucket.unwrap() })
   .strict()
-  .superRefine((loc, ctx) => {
-    if (loc.format === 'xlsx' && (loc.delimiter !== undefined || loc.encoding !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: [loc.delimiter !== undefined ? 'delimiter' : 'encoding'], message: 'applies to csv only' });
-    }
-    if (loc.format === 'csv' && loc.sheet !== undefined) ctx.addIssue({ code: 'custom', path: ['sheet'], message: 'applies to xlsx only' });
-  });
+  .superRefine(checkS3Format);
 
 export type S3SourceLocation = z.infer<typeof s3SourceLocationSchema>;
 
