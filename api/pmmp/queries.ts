@@ -170,7 +170,7 @@ export async function consultationDetail(sql: Sql, org: string, ref: string, now
         from pmmp.notices where org_acronyme = ${org} and ref_consultation = ${ref}
         order by published_on nulls last, id_avis`,
     sql`select a.id_avis, a.lot_key, a.status, a.winner, a.winner_is_groupement, a.winner_members, a.amount, a.amount_min,
-               a.bidder_count, a.opening_date, a.proof_id, n.kind as notice_kind, n.published_on as notice_published_on,
+               a.bidder_count, a.opening_date, a.low_confidence, a.proof_id, n.kind as notice_kind, n.published_on as notice_published_on,
                (r.id_avis is not null) as latest
         from pmmp.attributions a
         join pmmp.notices n using (org_acronyme, ref_consultation, id_avis)
@@ -240,6 +240,7 @@ export interface AttributionRow {
   amount_min: string | null;
   bidder_count: number | null;
   opening_date: string | null;
+  low_confidence: boolean;
   proof_id: string | null;
   notice_kind: string;
   notice_published_on: string | null;
@@ -277,7 +278,7 @@ export function attributionWhere(sql: Sql, q: Omit<AttributionQuery, 'sort' | 'l
 }
 
 export const ATTRIBUTION_COLUMNS = (sql: Sql) => sql`a.org_acronyme, a.ref_consultation, a.id_avis, a.lot_key, a.status, a.winner,
-  a.winner_is_groupement, a.winner_members, a.amount, a.amount_min, a.bidder_count, a.opening_date, a.proof_id,
+  a.winner_is_groupement, a.winner_members, a.amount, a.amount_min, a.bidder_count, a.opening_date, a.low_confidence, a.proof_id,
   n.kind as notice_kind, n.published_on as notice_published_on`;
 
 export function listAttributions(sql: Sql, q: AttributionQuery): Promise<Page<AttributionRow>> {
