@@ -4,7 +4,7 @@
  * it takes for every entry point to start, list and watch it.
  */
 import { APISYNC_SCHEDULES, apisyncRunContract } from './apisync/contract';
-import { CONSOLIDATION_SCHEDULES, consolidationApplyContract, consolidationIngestContract } from './consolidation/contract';
+import { CONSOLIDATION_SCHEDULES, consolidationApplyContract, consolidationClusterContract, consolidationIngestContract } from './consolidation/contract';
 import type { RunSchedule, WorkflowContract } from './contracts';
 import { LEADS_SCHEDULES, leadsJobContract, leadsSyncMailwizzContract, leadsValidateContract, leadsWhoisContract } from './leads/contract';
 import {
@@ -38,6 +38,7 @@ export const CONTRACTS = {
   leadsWhois: leadsWhoisContract,
   consolidationIngest: consolidationIngestContract,
   consolidationApply: consolidationApplyContract,
+  consolidationCluster: consolidationClusterContract,
 } as const;
 
 export type WorkflowType = keyof typeof CONTRACTS;

@@ -8,7 +8,7 @@
 import type { ActivityOptions } from '@temporalio/common';
 import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { IngestResult } from '../../activities/consolidation';
+import type { ClusterActivityResult, IngestResult } from '../../activities/consolidation';
 import { contract, type RunSchedule } from '../contracts';
 
 export type ConsolidationIngestResult = IngestResult;
@@ -72,6 +72,29 @@ export const consolidationApplyContract = contract<ConsolidationApplyTotals, Con
   progress: consolidationApplyProgressQuery,
 });
 
+export const ConsolidationClusterInputSchema = z.strictObject({
+  /** Names the run: the workflow id's suffix and the cohort's label. */
+  label: z.string({ error: 'must name the run, such as weekly' }).regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, _ or - (at most 63)'),
+  /** A cluster config as activities/consolidation/cluster/config.ts takes it (checked there, field by field). */
+  config: z.record(z.string(), z.unknown(), { error: 'must be a cluster config object' }),
+  /** Cluster and count, write no cohort. */
+  dryRun: z.boolean().optional(),
+});
+export type ConsolidationClusterInput = z.input<typeof ConsolidationClusterInputSchema>;
+export type ConsolidationClusterResult = ClusterActivityResult & { label: string; dryRun: boolean };
+
+export const consolidationClusterWorkflowId = (label: string) => `consolidation-cluster-${label}`;
+
+export const consolidationClusterContract = contract<ConsolidationClusterResult>()({
+  workflowType: 'consolidationCluster',
+  pipeline: 'consolidation',
+  description: "one clustering run (QFDMOD's cluster DAG): duplicates among the acteurs as a cohort of suggestions",
+  input: ConsolidationClusterInputSchema,
+  withDefaults: (i) => i,
+  workflowId: (i) => consolidationClusterWorkflowId(i.label),
+  labels: () => ({}),
+});
+
 export const CONSOLIDATION_ACTIVITIES = {
   checking: {
     startToCloseTimeout: '1 minute',
@@ -87,6 +110,12 @@ export const CONSOLIDATION_ACTIVITIES = {
     // A heartbeat per suggestion: a dead worker's batch is taken over quickly.
     heartbeatTimeout: '20 seconds',
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+  },
+  clustering: {
+    startToCloseTimeout: '30 minutes',
+    // The activity heartbeats every 5 s while its worker thread clusters.
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
   },
 } satisfies Record<string, ActivityOptions>;
 

@@ -55,3 +55,5 @@ export async function consolidationApply(raw: ConsolidationApplyInput = {}): Pro
     if (workflowInfo().continueAsNewSuggested) return continueAsNew<typeof consolidationApply>({ ...input, totals });
   }
 }
+
+export { consolidationCluster } from './cluster';
