@@ -200,6 +200,21 @@ async function signal(deps: LeadsJobControlDeps, rawId: unknown, name: 'pause' |
   return view(await row(deps.sql, id));
 }
 
+export interface LeadsJobErrorView {
+  url: string | null;
+  kind: string;
+  message: string;
+  at: string;
+}
+
+/** What went wrong in a job, newest first: each refused or failed page with its reason. */
+export async function jobErrors(deps: Pick<LeadsJobControlDeps, 'sql'>, rawId: unknown, limit = 20): Promise<LeadsJobErrorView[]> {
+  const id = parse(JobIdSchema, rawId);
+  const rows = await deps.sql<{ url: string | null; kind: string; message: string; created_at: Date }[]>`
+    select url, kind, message, created_at from leads.error_log where job_id = ${id} order by created_at desc, id desc limit ${limit}`;
+  return rows.map((r) => ({ url: r.url, kind: r.kind, message: r.message, at: iso(r.created_at)! }));
+}
+
 export const pauseJob = (deps: LeadsJobControlDeps, id: unknown) => signal(deps, id, 'pause', ['queued', 'running']);
 export const resumeJob = (deps: LeadsJobControlDeps, id: unknown) => signal(deps, id, 'resume', ['paused', 'running', 'queued']);
 export const cancelJob = (deps: LeadsJobControlDeps, id: unknown) => signal(deps, id, 'cancel', ['queued', 'running', 'paused']);

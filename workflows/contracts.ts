@@ -73,6 +73,35 @@ export function inputIssues(error: z.ZodError): InputIssue[] {
 }
 
 /**
+ * What a run's progress amounts to, the same way for every workflow: the CLI's bars, `moisson runs
+ * status` and the API read it. `done` of `total` (total absent: not known in advance, so no ETA), and
+ * the counts so far.
+ */
+export interface RunMeter {
+  phase?: string;
+  done?: number;
+  total?: number;
+  /** What `done` and `total` count (pages, assets, months, streams). */
+  unit?: string;
+  counts: Record<string, number>;
+}
+
+/** Adds up the numbers of several count records (`{inserted: 2}` + `{inserted: 3, rejected: 1}`). */
+export function sumCounts(records: Iterable<Record<string, unknown> | undefined>): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const r of records) for (const [k, v] of Object.entries(r ?? {})) if (typeof v === 'number') total[k] = (total[k] ?? 0) + v;
+  return total;
+}
+
+/** The meter of a progress answer: the contract's own, or its phase and top-level numbers as they are. */
+export function meterOf(c: Pick<WorkflowContract, 'meter'>, progress: unknown): RunMeter {
+  if (c.meter) return c.meter(progress);
+  const p = (progress ?? {}) as Record<string, unknown>;
+  const phase = typeof p.phase === 'string' ? p.phase : typeof p.status === 'string' ? p.status : undefined;
+  return { ...(phase ? { phase } : {}), counts: sumCounts([p]) };
+}
+
+/**
  * A workflow contract. `I` is the parsed input, `R` the result; `Q` the progress the query answers.
  * The phantom `result` field carries `R` for typed handles (it is never read).
  */
@@ -88,6 +117,8 @@ export interface WorkflowContract<S extends z.ZodType = z.ZodType, R = unknown, 
   /** Search attributes of the run (besides the pipeline). */
   labels(input: z.output<S>): RunLabels;
   progress?: QueryDefinition<Q>;
+  /** The progress answer as a meter (absent: the phase and the answer's numbers are shown as they are). */
+  meter?(progress: Q): RunMeter;
   /** Never read: carries the result type to the clients' typed handles. */
   readonly result?: R;
 }

@@ -4,7 +4,7 @@ import { SOURCE_NAMES } from '../../activities/apisync/sources/index';
 import { connectPostgres } from '../../activities/engine/db';
 import { apisyncStatus, type ApisyncStatus } from '../../control/apisync-status';
 import { apisyncRunContract, type ApisyncRunResult } from '../../workflows/apisync/contract';
-import { CliError, config, EXIT, startOrAttach } from './common';
+import { CliError, config, EXIT, redactUrl, startOrAttach, unreachableService } from './common';
 
 export function exitCodeForApisync(result: ApisyncRunResult): number {
   if (result.outcome === 'skipped') return EXIT.success;
@@ -75,11 +75,16 @@ export function printApisyncStatus(s: ApisyncStatus): void {
   for (const x of s.streams) if (x.lastError) console.log(`error ${x.stream}: ${x.lastError}`);
 }
 
-/** The database behind DATABASE_URL cannot be used: a setting (or the stack) to fix, not a failed run. */
+/**
+ * The database behind DATABASE_URL cannot be used. Down or unreachable: the same outage message as every
+ * command (exit 2); reachable but refusing us or without the tables: a setting to fix (exit 3).
+ */
 function databaseProblem(err: unknown, url: string): CliError | undefined {
+  const down = unreachableService(err, { ...process.env, DATABASE_URL: url });
+  if (down) return down;
   const e = err as { code?: string; message?: string };
-  const where = url.replace(/\/\/[^@/]*@/, '//');
-  if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '28P01', '28000', '3D000'].includes(e.code ?? '')) {
+  const where = redactUrl(url);
+  if (['28P01', '28000', '3D000'].includes(e.code ?? '')) {
     return new CliError(`cannot use the database at ${where} (${e.code}: ${e.message}). Start the local stack with \`npm run stack:up\`, or set DATABASE_URL.`, EXIT.config_error);
   }
   if (e.code === '3F000' || e.code === '42P01') {

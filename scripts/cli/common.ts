@@ -1,9 +1,12 @@
-/** What every `moisson` command shares: exit codes, typed failures, the Temporal connection. */
+/** What every `moisson` command shares: exit codes, typed failures, the stack's environment, the Temporal connection. */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
 import { RunControl, RunFailedError, RunInputError, rootCause, type RunHandle } from '../../control/runs';
 import { ConfigError, loadCoreConfig, type CoreConfig } from '../../schema/config';
 import { calendarDay, type RawInputOf, type ResultOf, type WorkflowContract } from '../../workflows/contracts';
+import { formatCounts, formatSeconds, showProgressUntil } from './progress';
 
 export const EXIT = { success: 0, partial: 1, failure: 2, config_error: 3 } as const;
 
@@ -14,6 +17,70 @@ export class CliError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A service the command needs cannot be reached. Every such outage reads the same and exits the same
+ * (2, a failure: nothing is wrong with what was asked, it cannot be done now).
+ */
+export class ServiceUnreachableError extends CliError {
+  constructor(
+    readonly service: 'PostgreSQL' | 'Temporal' | 'MongoDB',
+    where: string,
+    reason: string,
+    variable: string,
+  ) {
+    super(`cannot reach ${service} at ${where} (${reason}). Start the local stack with \`npm run stack:up\`, or set ${variable}.`, EXIT.failure);
+  }
+}
+
+/** The network errors of a connection that never was (postgres.js, the MongoDB driver and Node use these codes). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+
+/** A URL as it may be shown: no credentials. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}
+
+/**
+ * The outage behind an error, if it is one: a PostgreSQL connection refused, MongoDB not answering,
+ * Temporal gone mid-command. Anything else is left to the caller.
+ */
+export function unreachableService(err: unknown, env: NodeJS.ProcessEnv = process.env): ServiceUnreachableError | undefined {
+  if (err instanceof ServiceUnreachableError) return err;
+  const e = err as { code?: unknown; name?: string; message?: string; cause?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  if (e?.name === 'MongoServerSelectionError' || e?.name === 'MongoNetworkError') {
+    return new ServiceUnreachableError('MongoDB', redactUrl(env.MONGO_URL ?? 'MONGO_URL'), e.name, 'MONGO_URL');
+  }
+  // gRPC UNAVAILABLE (14): the Temporal server went away after the connection was made.
+  if (e?.name === 'ServiceError' && /UNAVAILABLE|14 /.test(String((e.cause as { message?: string })?.message ?? e.message))) {
+    return new ServiceUnreachableError('Temporal', env.TEMPORAL_ADDRESS ?? 'localhost:7233', 'UNAVAILABLE', 'TEMPORAL_ADDRESS');
+  }
+  if (code && UNREACHABLE_CODES.has(code)) {
+    return new ServiceUnreachableError('PostgreSQL', redactUrl(env.DATABASE_URL ?? 'DATABASE_URL'), code, 'DATABASE_URL');
+  }
+  // postgres.js wraps nothing, but an AggregateError (several addresses tried) carries the codes inside.
+  if (err instanceof AggregateError && err.errors.some((x) => UNREACHABLE_CODES.has((x as { code?: string }).code ?? ''))) {
+    return new ServiceUnreachableError('PostgreSQL', redactUrl(env.DATABASE_URL ?? 'DATABASE_URL'), (err.errors[0] as { code: string }).code, 'DATABASE_URL');
+  }
+  return undefined;
+}
+
+const PROJECT_ROOT = new URL('../../', import.meta.url);
+
+/**
+ * The local stack's environment (`.data/stack.env`, written by `npm run stack:up`) under what the shell
+ * sets: a variable set explicitly always wins. `MOISSON_ENV_FILE` names another file; empty, none.
+ * Returns the file read, if any.
+ */
+export function loadStackEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = env.MOISSON_ENV_FILE ?? new URL('.data/stack.env', PROJECT_ROOT).pathname;
+  if (!file || !existsSync(file)) return undefined;
+  for (const [key, value] of Object.entries(parseEnv(readFileSync(file, 'utf8')))) {
+    if (env[key] === undefined) env[key] = value;
+  }
+  return file;
 }
 
 export function isoDate(value: string): string {
@@ -45,10 +112,7 @@ export async function connect(cfg: CoreConfig): Promise<Client> {
     const connection = await Connection.connect({ address: cfg.temporal.address, connectTimeout: '5s' });
     return new Client({ connection, namespace: cfg.temporal.namespace });
   } catch (err) {
-    throw new CliError(
-      `cannot reach Temporal at ${cfg.temporal.address} (${(err as Error).message}). Start the local stack with \`npm run stack:up\`, or set TEMPORAL_ADDRESS.`,
-      EXIT.failure,
-    );
+    throw new ServiceUnreachableError('Temporal', cfg.temporal.address, (err as Error).message, 'TEMPORAL_ADDRESS');
   }
 }
 
@@ -72,6 +136,26 @@ export async function waitForResult<T>(promise: Promise<T>): Promise<T> {
     if (err instanceof RunFailedError) throw new CliError(`${err.workflowId} failed: ${err.message}`, EXIT.failure);
     throw err;
   }
+}
+
+/** Every number of a result, flattened (`counts.inserted`, `streams.0.counts.loaded` summed by name). */
+export function resultCounts(result: unknown): Record<string, number> {
+  const total: Record<string, number> = {};
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 4 || v === null || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (typeof x === 'number' && Number.isFinite(x)) total[k] = (total[k] ?? 0) + x;
+      else walk(x, depth + 1);
+    }
+  };
+  walk(result, 0);
+  return total;
+}
+
+/** The closing line of a waited-for run: how long, and its counts (as a crawler prints its stats). */
+export function printSummary(workflowId: string, result: unknown, elapsedMs: number): void {
+  const counts = formatCounts(resultCounts(result));
+  console.log(`finished ${workflowId} in ${formatSeconds(elapsedMs)}${counts ? `: ${counts}` : ''}`);
 }
 
 /**
@@ -102,7 +186,10 @@ export async function startOrAttach<C extends WorkflowContract>(
     else console.log(`${run.workflowId} is already running; ${opts.sync ? 'waiting for it' : 'not starting another'}`);
     console.log(`  ${uiLink(cfg, run.workflowId)}`);
     if (!opts.sync) return undefined;
-    return await waitForResult(control.result(run.handle as RunHandle<C>));
+    const started = Date.now();
+    const result = await waitForResult(showProgressUntil(control, run.workflowId, c.workflowType, control.result(run.handle as RunHandle<C>)));
+    printSummary(run.workflowId, result, Date.now() - started);
+    return result;
   } finally {
     await closeClient(client);
   }

@@ -7,7 +7,8 @@ import { Command, CommanderError } from 'commander';
 import type { ProbePageResult } from '../../activities/engine/browser';
 import { checkAllConfig } from '../../schema/config';
 import { applySchedules, SCHEDULES } from '../../control/schedules';
-import { CliError, closeClient, config, connect, EXIT, waitForResult } from './common';
+import { CliError, closeClient, config, connect, EXIT, loadStackEnv, unreachableService, waitForResult } from './common';
+import { registerRunsCommands } from './runs';
 import { registerApisyncCommands } from './apisync';
 import { registerLeadsCommands } from './leads';
 import { registerPmmpCommands } from './pmmp';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerPmmpCommands(program);
   registerApisyncCommands(program);
   registerLeadsCommands(program);
+  registerRunsCommands(program);
 
   const schedules = program.command('schedules').description('Temporal Schedules of the pipelines');
   schedules
@@ -99,6 +101,7 @@ export function buildProgram(): Command {
 
 export async function main(argv = process.argv): Promise<void> {
   try {
+    loadStackEnv();
     await buildProgram().parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -106,9 +109,10 @@ export async function main(argv = process.argv): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : EXIT.config_error;
       return;
     }
-    if (err instanceof CliError) {
-      console.error(`moisson: ${err.message}`);
-      process.exitCode = err.exitCode;
+    const known = err instanceof CliError ? err : unreachableService(err);
+    if (known) {
+      console.error(`moisson: ${known.message}`);
+      process.exitCode = known.exitCode;
       return;
     }
     console.error(`moisson: ${(err as Error).stack ?? String(err)}`);

@@ -1,4 +1,4 @@
-/** `moisson leads …`: scraping jobs (through api/leads/jobs, as the REST API), validation and the MailWizz sync. */
+/** `moisson leads …`: scraping jobs (through control/leads-jobs, as the REST API), validation and the MailWizz sync. */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { connectPostgres } from '../../activities/engine/db';
@@ -6,6 +6,7 @@ import {
   cancelJob,
   createJob,
   getJob,
+  jobErrors,
   LeadsJobInputError,
   LeadsJobNotFoundError,
   LeadsJobStateError,
@@ -16,9 +17,10 @@ import {
   type LeadsJobView,
 } from '../../control/leads-jobs';
 import { LEADS_SOURCE_TYPES } from '../../schema/leads/tables';
-import type { LeadsJobResult } from '../../workflows/leads';
-import { leadsSyncMailwizzContract, leadsValidateContract, leadsWhoisContract } from '../../workflows/leads/contract';
-import { CliError, closeClient, config, connect, EXIT, positiveInt, startOrAttach, uiLink, waitForResult } from './common';
+import { RunControl } from '../../control/runs';
+import { leadsJobContract, leadsSyncMailwizzContract, leadsValidateContract, leadsWhoisContract } from '../../workflows/leads/contract';
+import { CliError, closeClient, config, connect, EXIT, positiveInt, printSummary, startOrAttach, uiLink, waitForResult } from './common';
+import { showProgressUntil } from './progress';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -30,6 +32,38 @@ function nonNegativeInt(value: string): number {
   return n;
 }
 
+/** The flag behind each field of a job's input: a refused input names what the user typed. */
+const JOB_FLAGS: Record<string, string> = {
+  sourceType: '--type',
+  name: '--name',
+  id: '--id',
+  queries: '--query',
+  urls: '--url',
+  maxDepth: '--depth',
+  followDepth: '--depth',
+  pagesPerQuery: '--pages-per-query',
+  maxResults: '--max-results',
+  maxPages: '--max-pages',
+  maxArticles: '--max-articles',
+  whois: '--whois',
+  refetch: '--refetch',
+};
+
+/** `config.urls.0` → `--url (1st value)`, `config.followDepth` → `--depth`; a field with no flag came from --config. */
+export function flagOf(path: string): string {
+  const parts = path.split('.');
+  const field = parts[0] === 'config' ? parts[1] : parts[0];
+  const flag = field ? JOB_FLAGS[field] : undefined;
+  if (!flag) return parts[0] === 'config' ? `--config ${parts.slice(1).join('.')}` : path || '(input)';
+  const index = parts[0] === 'config' ? parts[2] : parts[1];
+  return index !== undefined && /^\d+$/.test(index) ? `${flag} (value ${Number(index) + 1})` : flag;
+}
+
+function printJobErrors(errors: { url: string | null; kind: string; message: string }[], total: number): void {
+  for (const e of errors) console.log(`  ${e.kind} ${e.url ?? ''}: ${e.message}`.replace(/ +:/, ':'));
+  if (total > errors.length) console.log(`  … and ${total - errors.length} more (moisson leads job status <id>)`);
+}
+
 async function withControl<T>(fn: (deps: LeadsJobControlDeps) => Promise<T>): Promise<T> {
   const cfg = config();
   const client = await connect(cfg);
@@ -37,7 +71,7 @@ async function withControl<T>(fn: (deps: LeadsJobControlDeps) => Promise<T>): Pr
   try {
     return await fn({ client, sql: pg.sql, taskQueue: cfg.temporal.taskQueue, browserTaskQueue: cfg.temporal.browserTaskQueue });
   } catch (err) {
-    if (err instanceof LeadsJobInputError) throw new CliError(err.message, EXIT.config_error);
+    if (err instanceof LeadsJobInputError) throw new CliError(err.issues.map((i) => `${flagOf(i.path)}: ${i.message}`).join('; '), EXIT.config_error);
     if (err instanceof LeadsJobNotFoundError || err instanceof LeadsJobStateError) throw new CliError(err.message, EXIT.failure);
     throw err;
   } finally {
@@ -99,8 +133,13 @@ export function registerLeadsCommands(program: Command): void {
         const cfg = config();
         console.log(`job ${created.id} created (${created.sourceType}); workflow ${created.workflowId}\n  ${uiLink(cfg, created.workflowId)}`);
         if (!opts.wait) return;
-        const r = (await waitForResult(deps.client.workflow.getHandle(created.workflowId).result())) as LeadsJobResult;
+        const control = new RunControl(deps.client, deps.taskQueue);
+        const started = Date.now();
+        const handle = control.handle(leadsJobContract, created.workflowId);
+        const r = await waitForResult(showProgressUntil(control, created.workflowId, leadsJobContract.workflowType, control.result(handle)));
         console.log(`${r.status}: pages ${r.counts.pagesDone}, contacts ${r.counts.contactsFound}, errors ${r.counts.errors}`);
+        if (r.counts.errors > 0) printJobErrors(await jobErrors(deps, created.id, 10), r.counts.errors);
+        printSummary(created.workflowId, r, Date.now() - started);
         if (r.status === 'cancelled') process.exitCode = EXIT.partial;
       });
     });
@@ -142,7 +181,11 @@ export function registerLeadsCommands(program: Command): void {
     .command('status <id>')
     .description("a job's state and counts (live from its workflow while it runs)")
     .action(async (id: string) => {
-      await withControl(async (deps) => printJob(await getJob(deps, id)));
+      await withControl(async (deps) => {
+        const j = await getJob(deps, id);
+        printJob(j);
+        if (j.errors > 0) printJobErrors(await jobErrors(deps, j.id, 10), j.errors);
+      });
     });
 
   leads

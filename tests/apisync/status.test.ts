@@ -176,10 +176,11 @@ describe('moisson apisync status', () => {
     await world.db.sql`update apisync.run_leases set released = true`;
   });
 
-  test('an unreachable database is a configuration problem (exit 3) saying which and what to do', async () => {
+  test('an unreachable database is an outage (exit 2, as every command) saying which and what to do', async () => {
     const res = await moisson(['apisync', 'status'], { DATABASE_URL: 'postgres://moisson:secret-password@127.0.0.1:1/moisson' });
-    assert.equal(res.code, 3, res.stdout + res.stderr);
-    assert.match(res.stderr, /cannot use the database at postgres:\/\/127\.0\.0\.1:1\/moisson \(ECONNREFUSED/);
+    assert.equal(res.code, 2, res.stdout + res.stderr);
+    assert.match(res.stderr, /^moisson: cannot reach PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/moisson \(ECONNREFUSED\)/);
+    assert.equal(res.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
     assert.match(res.stderr, /set DATABASE_URL/);
     assert.doesNotMatch(res.stderr, /secret-password/);
   });

@@ -28,7 +28,16 @@ test('moisson leads job create | list | pause | status | resume | cancel, valida
       async () => {
         const bad = await moisson(['leads', 'job', 'create', '--type', 'custom_urls', '--url', 'not a url']);
         assert.equal(bad.code, 3, bad.stdout + bad.stderr);
-        assert.match(bad.stderr, /config\.urls\.0: must be an http\(s\) URL/);
+        assert.match(bad.stderr, /--url \(value 1\): must be an http\(s\) URL/);
+        const deep = await moisson(['leads', 'job', 'create', '--type', 'search', '--query', 'plombier', '--depth', '7']);
+        assert.equal(deep.code, 3, deep.stdout + deep.stderr);
+        assert.match(deep.stderr, /--depth: /);
+        assert.doesNotMatch(deep.stderr, /followDepth/);
+        const refused = await moisson(['leads', 'job', 'create', '--type', 'custom_urls', '--id', 'cli-refused', '--url', 'http://10.1.2.3/contact', '--wait']);
+        assert.equal(refused.code, 0, refused.stdout + refused.stderr);
+        assert.match(refused.stdout, /completed: pages \d+, contacts 0, errors 1/);
+        assert.match(refused.stdout, /ssrf \S*10\.1\.2\.3\S*: refusing http:\/\/10\.1\.2\.3.*private/, 'the reason, not just a count');
+        assert.match(refused.stdout, /finished leads-job-cli-refused in \d+ s: /);
 
         const created = await moisson(['leads', 'job', 'create', '--type', 'custom_urls', '--id', 'cli-job', '--depth', '2', ...sites.flatMap((u) => ['--url', u])]);
         assert.equal(created.code, 0, created.stdout + created.stderr);

@@ -48,6 +48,14 @@ export const apisyncRunContract = contract<ApisyncRunResult, ApisyncProgress>()(
   workflowId: (i) => apisyncWorkflowId(i.source),
   labels: (i) => ({ source: i.source }),
   progress: apisyncProgressQuery,
+  meter: (p) => {
+    const streams = Object.values(p.streams);
+    return {
+      phase: p.phase,
+      ...(streams.length ? { done: streams.filter((s) => s.status !== 'running').length, total: streams.length, unit: 'streams' } : {}),
+      counts: { loaded: streams.reduce((n, s) => n + (s.loaded ?? 0), 0), failed: streams.filter((s) => s.status === 'failure').length },
+    };
+  },
 });
 
 export const APISYNC_ACTIVITIES = {

@@ -48,6 +48,7 @@ export const consolidationIngestContract = contract<ConsolidationIngestResult, C
   workflowId: (i) => consolidationIngestWorkflowId(i.source),
   labels: (i) => ({ source: i.source }),
   progress: consolidationIngestProgressQuery,
+  meter: (p) => ({ phase: p.phase, counts: {} }),
 });
 
 const count = z.number().int('must be a whole number').min(0, 'must not be negative');
@@ -70,6 +71,8 @@ export const consolidationApplyContract = contract<ConsolidationApplyTotals, Con
   workflowId: () => 'consolidation-apply',
   labels: () => ({}),
   progress: consolidationApplyProgressQuery,
+  // How many are waiting is not asked: the run takes every suggestion still ATRAITER, so no total.
+  meter: (p) => ({ done: p.succes + p.erreur + p.skipped, unit: 'suggestions', counts: { succes: p.succes, erreur: p.erreur, skipped: p.skipped, batches: p.batches } }),
 });
 
 export const ConsolidationClusterInputSchema = z.strictObject({

@@ -47,6 +47,14 @@ export const leadsJobContract = contract<LeadsJobResult, LeadsProgress>()({
   workflowId: (i) => leadsJobWorkflowId(i.jobId),
   labels: (i) => ({ jobId: i.jobId }),
   progress: leadsProgressQuery,
+  // Pages are discovered as the job goes: the total grows, so the ETA is a lower bound.
+  meter: (p) => ({
+    phase: p.status,
+    done: p.pagesDone,
+    total: p.pagesDone + p.pagesQueued,
+    unit: 'pages',
+    counts: { contacts: p.contactsFound, errors: p.errors, batches: p.batches },
+  }),
 });
 
 export const LeadsValidateInputSchema = z.strictObject({

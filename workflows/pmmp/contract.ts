@@ -10,8 +10,8 @@ import type { CrawlCounts } from '../../activities/pmmp/consultations';
 import type { BdcCounts } from '../../activities/pmmp/bdc';
 import type { NoticeBatchCounts, NoticeDocumentRef, NoticeKey } from '../../activities/pmmp/notices';
 import type { ConsultationKey } from '../../activities/pmmp/reparse';
-import { addDays, calendarDay, calendarMonth, contract, dayIn, type RunSchedule } from '../contracts';
-import type { PmmpBackfillResult, PmmpBackfillState, PmmpMonthResult } from './backfill';
+import { addDays, calendarDay, calendarMonth, contract, dayIn, sumCounts, type RunMeter, type RunSchedule } from '../contracts';
+import type { PmmpBackfillProgress, PmmpBackfillResult, PmmpBackfillState, PmmpMonthResult } from './backfill';
 import type { PmmpDailyResult, PmmpProgress } from './daily';
 import type { PmmpNoticeDocumentsResult, PmmpReparseResult } from './notices';
 
@@ -22,6 +22,15 @@ export const PMMP_TIME_ZONE = 'Africa/Casablanca';
 export const pmmpProgressQuery = defineQuery<PmmpProgress>('pmmpProgress');
 
 export const PMMP_STREAMS = ['consultations', 'notices-pv', 'notices-resultats', 'notices-achevements', 'bdc', 'documents'] as const;
+
+/** A daily run: streams ended of all six, with the counts of those ended; a backfill: months done. */
+function pmmpMeter(p: PmmpProgress | PmmpBackfillProgress): RunMeter {
+  if ('monthsTotal' in p) {
+    return { phase: p.phase, done: p.monthsDone, total: p.monthsTotal, unit: 'months', counts: { ...p.counts, failedMonths: p.failedMonths.length } };
+  }
+  const ended = Object.values(p.streams).filter((s) => s !== 'pending' && s !== 'running').length;
+  return { phase: p.phase, done: ended, total: PMMP_STREAMS.length, unit: 'streams', counts: sumCounts(Object.values(p.streamCounts ?? {})) };
+}
 export const PAGE_SIZES = [10, 20, 50, 100, 500] as const;
 const pageSize = z.union(PAGE_SIZES.map((n) => z.literal(n)), { error: 'must be 10, 20, 50, 100 or 500 (the portal offers these)' });
 const runId = z.string().min(1).nullable();
@@ -54,6 +63,7 @@ export const pmmpDailyContract = contract<PmmpDailyResult, PmmpProgress>()({
   workflowId: (i) => `pmmp-daily-${i.day ?? 'yesterday'}`,
   labels: (i) => ({ period: i.day, source: 'marchespublics' }),
   progress: pmmpProgressQuery,
+  meter: pmmpMeter,
 });
 
 export const PmmpBackfillInputSchema = z
@@ -85,6 +95,7 @@ export const pmmpBackfillContract = contract<PmmpBackfillResult, PmmpProgress>()
   workflowId: (i) => `pmmp-backfill-${i.from}-${i.to}`,
   labels: (i) => ({ period: `${i.from}..${i.to}`, source: 'marchespublics' }),
   progress: pmmpProgressQuery,
+  meter: pmmpMeter,
 });
 
 export const PmmpMonthInputSchema = z.strictObject({

@@ -40,6 +40,8 @@ export interface PmmpProgress {
   runId?: string;
   day?: string;
   streams: Partial<Record<PmmpStream, StreamState>>;
+  /** The counts of each stream once it has ended. */
+  streamCounts?: Partial<Record<PmmpStream, Record<string, number>>>;
 }
 
 
@@ -66,7 +68,7 @@ function crawlStatus(c: { rejected: number; missing?: number }): StreamOutcome['
 export async function pmmpDaily(raw: PmmpDailyInput = {}): Promise<PmmpDailyResult> {
   const input = parseWorkflowInput(pmmpDailyContract, raw);
   const info = workflowInfo();
-  const progress: PmmpProgress = { phase: 'planning', streams: {} };
+  const progress: PmmpProgress = { phase: 'planning', streams: {}, streamCounts: {} };
   setHandler(pmmpProgressQuery, () => progress);
   const skip = new Set(input.skip ?? []);
 
@@ -95,6 +97,7 @@ export async function pmmpDaily(raw: PmmpDailyInput = {}): Promise<PmmpDailyResu
       const outcome: StreamOutcome = { stream: name, status: status(counts), counts: counts as unknown as Record<string, number> };
       outcomes.push(outcome);
       progress.streams[name] = outcome.status;
+      progress.streamCounts![name] = outcome.counts ?? {};
       return counts;
     } catch (err) {
       const { type, message } = describeFailure(err);

@@ -76,6 +76,7 @@ export const pricesDailyContract = contract<PricesDailyResult, PricesProgress>()
   workflowId: (i) => `prices-daily-${i.date ?? 'today'}`,
   labels: (i) => ({ period: i.date }),
   progress: pricesProgressQuery,
+  meter: (p) => ({ phase: p.phase, done: p.saved, total: p.requested, unit: 'assets', counts: { saved: p.saved } }),
 });
 
 export const PricesArchiveInputSchema = z.strictObject({
