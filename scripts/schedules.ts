@@ -4,6 +4,7 @@
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { ApisyncRunInput } from '../workflows/apisync';
+import { CONSOLIDATION_SIRENE_LOAD_WORKFLOW_ID, consolidationEnrichWorkflowId, type ConsolidationEnrichInput } from '../workflows/consolidation/enrich';
 import type { PmmpDailyInput } from '../workflows/pmmp/daily';
 import type { PricesDailyInput } from '../workflows/prices';
 import { executionTimeout } from '../workflows/timeouts';
@@ -15,8 +16,8 @@ export interface ScheduleDefinition {
   /** Temporal appends the scheduled time to it, so every run has a readable, unique id. */
   workflowId: string;
   args: unknown[];
-  /** A time of day (`hour` absent: every hour at `minute`), or `interval` for every N minutes. */
-  calendar?: { hour?: number; minute: number };
+  /** A time of day (`hour` absent: every hour at `minute`; `dayOfMonth`: that day only), or `interval` for every N minutes. */
+  calendar?: { dayOfMonth?: number; hour?: number; minute: number };
   interval?: { every: string };
   timezone: string;
   /** How far back missed runs are caught up after an outage (the SDK default is a year). */
@@ -100,6 +101,41 @@ export const SCHEDULES: ScheduleDefinition[] = [
     // QFDMOD's max_active_runs=1: a long run is left to finish, never doubled.
     overlap: ScheduleOverlapPolicy.SKIP,
   },
+  {
+    scheduleId: 'consolidation-sirene-load',
+    description: "INSEE's SIRENE establishment stock into PostgreSQL (for the closed-establishment enrichment)",
+    workflowType: 'consolidationSireneLoad',
+    workflowId: CONSOLIDATION_SIRENE_LOAD_WORKFLOW_ID,
+    args: [],
+    // INSEE publishes the stock on the first day of each month.
+    calendar: { dayOfMonth: 2, hour: 1, minute: 0 },
+    timezone: 'Europe/Paris',
+    catchupWindow: '7 days',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
+  {
+    scheduleId: 'consolidation-enrich-sirene-closed',
+    description: 'Closed establishments and replaced SIRETs from the SIRENE stock, as suggestions (ENRICH_ACTEURS_FERMES)',
+    workflowType: 'consolidationEnrich',
+    workflowId: consolidationEnrichWorkflowId('sirene-closed'),
+    args: [{ kind: 'sirene-closed' } satisfies ConsolidationEnrichInput],
+    calendar: { hour: 4, minute: 0 },
+    timezone: 'Europe/Paris',
+    // Proposals already made are not made again: a missed day is caught up by the next one.
+    catchupWindow: '1 day',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
+  {
+    scheduleId: 'consolidation-enrich-ban',
+    description: 'Postcode, city and coordinate corrections from the BAN (batch geocoding), as suggestions',
+    workflowType: 'consolidationEnrich',
+    workflowId: consolidationEnrichWorkflowId('ban'),
+    args: [{ kind: 'ban' } satisfies ConsolidationEnrichInput],
+    calendar: { hour: 5, minute: 0 },
+    timezone: 'Europe/Paris',
+    catchupWindow: '1 day',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
 ];
 
 export type ApplyOutcome = { scheduleId: string; change: 'created' | 'updated' | 'unchanged' };
@@ -111,7 +147,9 @@ function toOptions(def: ScheduleDefinition, taskQueue: string): ScheduleOptions 
       ...(def.calendar
         ? {
             calendars: [
-              def.calendar.hour === undefined ? { hour: { start: 0, end: 23 }, minute: def.calendar.minute } : { hour: def.calendar.hour, minute: def.calendar.minute },
+              def.calendar.hour === undefined
+                ? { hour: { start: 0, end: 23 }, minute: def.calendar.minute }
+                : { hour: def.calendar.hour, minute: def.calendar.minute, ...(def.calendar.dayOfMonth ? { dayOfMonth: def.calendar.dayOfMonth } : {}) },
             ],
           }
         : {}),
@@ -128,7 +166,7 @@ function toOptions(def: ScheduleDefinition, taskQueue: string): ScheduleOptions 
 function fingerprint(desc: ScheduleDescription): string {
   const action = desc.action.type === 'startWorkflow' ? desc.action : undefined;
   return JSON.stringify({
-    calendars: desc.spec.calendars?.map((c) => ({ hour: c.hour, minute: c.minute, dayOfWeek: c.dayOfWeek })),
+    calendars: desc.spec.calendars?.map((c) => ({ hour: c.hour, minute: c.minute, dayOfWeek: c.dayOfWeek, dayOfMonth: c.dayOfMonth })),
     intervals: desc.spec.intervals?.map((i) => ({ every: i.every, offset: i.offset })),
     timezone: desc.spec.timezone,
     workflowType: action?.workflowType,

@@ -57,3 +57,6 @@ export async function consolidationApply(input: ConsolidationApplyInput = {}): P
     if (workflowInfo().continueAsNewSuggested) return continueAsNew<typeof consolidationApply>({ ...input, totals });
   }
 }
+
+export { consolidationEnrich, consolidationEnrichWorkflowId, consolidationSireneLoad, CONSOLIDATION_SIRENE_LOAD_WORKFLOW_ID, ENRICH_KINDS } from './enrich';
+export type { ConsolidationEnrichInput, ConsolidationEnrichResult } from './enrich';
