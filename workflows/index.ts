@@ -8,4 +8,4 @@ export { pmmpBdcWindow, pmmpDaily } from './pmmp/daily';
 export { pmmpNoticeBatch, pmmpNoticeDocuments, pmmpReparse } from './pmmp/notices';
 export { leadsJob, leadsSyncMailwizz, leadsValidate, leadsWhois } from './leads';
 export { pricesArchive, pricesDaily } from './prices';
-export { consolidationApply, consolidationEnrich, consolidationIngest, consolidationSireneLoad } from './consolidation';
+export { consolidationApply, consolidationCluster, consolidationEnrich, consolidationIngest, consolidationSireneLoad } from './consolidation';

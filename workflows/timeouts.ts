@@ -17,6 +17,7 @@ export const EXECUTION_TIMEOUTS: Readonly<Record<string, string>> = {
   browserProbe: '3 minutes',
   consolidationEnrich: '20 hours',
   consolidationSireneLoad: '20 hours',
+  consolidationCluster: '2 hours',
 };
 
 /** Start options for a workflow type: its execution timeout, when it has one. */

@@ -60,3 +60,4 @@ export async function consolidationApply(input: ConsolidationApplyInput = {}): P
 
 export { consolidationEnrich, consolidationEnrichWorkflowId, consolidationSireneLoad, CONSOLIDATION_SIRENE_LOAD_WORKFLOW_ID, ENRICH_KINDS } from './enrich';
 export type { ConsolidationEnrichInput, ConsolidationEnrichResult } from './enrich';
+export { consolidationCluster, consolidationClusterWorkflowId, type ConsolidationClusterInput, type ConsolidationClusterResult } from './cluster';
