@@ -9,5 +9,5 @@ export { pmmpBdcWindow, pmmpDaily } from './pmmp/daily';
 export { pmmpNoticeBatch, pmmpNoticeDocuments, pmmpReparse } from './pmmp/notices';
 export { leadsJob, leadsSyncMailwizz, leadsValidate, leadsWhois } from './leads';
 export { pricesArchive, pricesDaily } from './prices';
-export { consolidationApply, consolidationCluster, consolidationIngest } from './consolidation';
+export { consolidationApply, consolidationCluster, consolidationEnrich, consolidationIngest, consolidationSireneLoad } from './consolidation';
 export { scheduledRun } from './scheduled';

@@ -17,6 +17,8 @@ export const EXECUTION_TIMEOUTS: Readonly<Record<string, string>> = {
   browserProbe: '3 minutes',
   consolidationIngest: '6 hours',
   consolidationApply: '6 hours',
+  consolidationEnrich: '20 hours',
+  consolidationSireneLoad: '20 hours',
   consolidationCluster: '2 hours',
 };
 

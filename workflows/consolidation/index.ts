@@ -57,3 +57,4 @@ export async function consolidationApply(raw: ConsolidationApplyInput = {}): Pro
 }
 
 export { consolidationCluster } from './cluster';
+export { consolidationEnrich, consolidationSireneLoad } from './enrich';
