@@ -2,7 +2,7 @@
  * The Schedules moisson runs on, as data, and `applySchedules`, which makes the server match them:
  * creates what is missing, updates what differs, leaves the rest alone. Running it twice changes nothing.
  */
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type DayOfWeek, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { ApisyncRunInput } from '../workflows/apisync';
 import type { PmmpDailyInput } from '../workflows/pmmp/daily';
 import type { PricesDailyInput } from '../workflows/prices';
@@ -15,8 +15,8 @@ export interface ScheduleDefinition {
   /** Temporal appends the scheduled time to it, so every run has a readable, unique id. */
   workflowId: string;
   args: unknown[];
-  /** A time of day (`hour` absent: every hour at `minute`), or `interval` for every N minutes. */
-  calendar?: { hour?: number; minute: number };
+  /** A time of day (`hour` absent: every hour at `minute`; `dayOfWeek`: that day only), or `interval` for every N minutes. */
+  calendar?: { hour?: number; minute: number; dayOfWeek?: DayOfWeek };
   interval?: { every: string };
   timezone: string;
   /** How far back missed runs are caught up after an outage (the SDK default is a year). */
@@ -100,6 +100,55 @@ export const SCHEDULES: ScheduleDefinition[] = [
     // QFDMOD's max_active_runs=1: a long run is left to finish, never doubled.
     overlap: ScheduleOverlapPolicy.SKIP,
   },
+  {
+    scheduleId: 'consolidation-publish',
+    description: 'Rebuild the displayed consolidation acteurs (map and open-data perimeters) from the reviewed state',
+    workflowType: 'consolidationPublish',
+    workflowId: 'consolidation-publish',
+    args: [],
+    // Applied suggestions reach the map within the hour; a rebuild is a few seconds of SQL.
+    calendar: { minute: 20 },
+    timezone: 'UTC',
+    // The next rebuild reads everything again: nothing to catch up.
+    catchupWindow: '1 hour',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
+  {
+    scheduleId: 'consolidation-stats',
+    description: "The ISO week's consolidation statistics (acteurs vs revisions, SIRET/SIREN coverage, displayed counts), per source",
+    workflowType: 'consolidationStats',
+    workflowId: 'consolidation-stats',
+    // No week: the run counts the week it starts in, so a caught-up run still means its own week.
+    args: [{}],
+    calendar: { dayOfWeek: 'MONDAY', hour: 4, minute: 0 },
+    timezone: 'Europe/Paris',
+    catchupWindow: '1 day',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
+  {
+    scheduleId: 'consolidation-export',
+    description: 'The weekly open-data export of the consolidation acteurs (CSV and GeoJSON, openly licensed sources only), row counts checked',
+    workflowType: 'consolidationExport',
+    workflowId: 'consolidation-export',
+    args: [{}],
+    // After the statistics: Monday morning, as QFDMOD's weekly open-data publication.
+    calendar: { dayOfWeek: 'MONDAY', hour: 5, minute: 0 },
+    timezone: 'Europe/Paris',
+    catchupWindow: '1 day',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
+  {
+    scheduleId: 'consolidation-cleanup',
+    description: 'Delete consolidation logs and finished suggestions past their retention',
+    workflowType: 'consolidationCleanup',
+    workflowId: 'consolidation-cleanup',
+    args: [],
+    calendar: { dayOfWeek: 'SUNDAY', hour: 3, minute: 30 },
+    timezone: 'Europe/Paris',
+    // A missed week is done by the next run: whatever is past its retention then.
+    catchupWindow: '1 day',
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
 ];
 
 export type ApplyOutcome = { scheduleId: string; change: 'created' | 'updated' | 'unchanged' };
@@ -111,7 +160,11 @@ function toOptions(def: ScheduleDefinition, taskQueue: string): ScheduleOptions 
       ...(def.calendar
         ? {
             calendars: [
-              def.calendar.hour === undefined ? { hour: { start: 0, end: 23 }, minute: def.calendar.minute } : { hour: def.calendar.hour, minute: def.calendar.minute },
+              {
+                ...(def.calendar.hour === undefined ? { hour: { start: 0, end: 23 } } : { hour: def.calendar.hour }),
+                minute: def.calendar.minute,
+                ...(def.calendar.dayOfWeek ? { dayOfWeek: def.calendar.dayOfWeek } : {}),
+              },
             ],
           }
         : {}),

@@ -8,4 +8,4 @@ export { pmmpBdcWindow, pmmpDaily } from './pmmp/daily';
 export { pmmpNoticeBatch, pmmpNoticeDocuments, pmmpReparse } from './pmmp/notices';
 export { leadsJob, leadsSyncMailwizz, leadsValidate, leadsWhois } from './leads';
 export { pricesArchive, pricesDaily } from './prices';
-export { consolidationApply, consolidationCluster, consolidationIngest } from './consolidation';
+export { consolidationApply, consolidationCleanup, consolidationCluster, consolidationExport, consolidationIngest, consolidationPublish, consolidationStats } from './consolidation';

@@ -16,6 +16,10 @@ export const EXECUTION_TIMEOUTS: Readonly<Record<string, string>> = {
   leadsWhois: '10 minutes',
   browserProbe: '3 minutes',
   consolidationCluster: '2 hours',
+  consolidationPublish: '2 hours',
+  consolidationStats: '3 hours',
+  consolidationExport: '8 hours',
+  consolidationCleanup: '3 hours',
 };
 
 /** Start options for a workflow type: its execution timeout, when it has one. */

@@ -1,15 +1,17 @@
-/** Activities of the consolidation pipeline (ingestion, apply, clustering), built from the process's connections. */
+/** Activities of the consolidation pipeline (ingestion, apply, clustering, publishing), built from the process's connections. */
 import type { Sql } from 'postgres';
 import { ConfigError, loadConsolidationIngestConfig } from '../../schema/config';
 import { activity, ConfigurationError } from '../engine/errors';
 import { createConsolidationApplyActivities } from './apply';
 import { createClusterActivities } from './cluster/activity';
 import { createPgClusterStore } from './cluster/store';
+import { createConsolidationPublishActivities } from './publish';
 import { createConsolidationIngestActivities } from './ingest';
 
 export type { IngestInput, IngestResult } from './ingest';
 export type { ApplyBatchResult } from './apply';
 export type { ClusterActivityInput, ClusterActivityResult } from './cluster/activity';
+export type { CleanupResult, ExportFileResult, PublishResult, StatsResult } from './publish';
 
 export interface ConsolidationDeps {
   sql: Sql;
@@ -37,7 +39,8 @@ export function createConsolidationActivities(deps: ConsolidationDeps) {
   };
   const apply = createConsolidationApplyActivities({ sql: deps.sql, ...(deps.afterClaim ? { afterClaim: deps.afterClaim } : {}) });
   const cluster = createClusterActivities(createPgClusterStore(deps.sql));
-  const all = { ...ingest, ...apply, ...cluster };
+  const publish = createConsolidationPublishActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}) });
+  const all = { ...ingest, ...apply, ...cluster, ...publish };
   return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, activity(fn as (...a: unknown[]) => Promise<unknown>)])) as typeof all;
 }
 

@@ -59,3 +59,13 @@ export async function consolidationApply(input: ConsolidationApplyInput = {}): P
 }
 
 export { consolidationCluster, consolidationClusterWorkflowId, type ConsolidationClusterInput, type ConsolidationClusterResult } from './cluster';
+export {
+  consolidationCleanup,
+  consolidationExport,
+  consolidationExportWorkflowId,
+  consolidationPublish,
+  consolidationStats,
+  isoWeek,
+  type ConsolidationExportResult,
+  type ConsolidationWeekInput,
+} from './publish';
