@@ -745,7 +745,29 @@ export function loadConsolidationEnrichConfig(env: Env = process.env): Consolida
   };
 }
 
-const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig, consolidationIngest: loadConsolidationIngestConfig, consolidationEnrich: loadConsolidationEnrichConfig } as const;
+// ---------------------------------------------------------------- consolidation: publish, statistics, export, cleanup
+
+const consolidationPublishSchema = z.object({
+  /** Where the weekly open-data files go: `<dir>/<iso week>/acteurs.csv` and `acteurs.geojson`. */
+  CONSOLIDATION_EXPORT_DIR: z.string().trim().min(1).default('.data/exports/consolidation'),
+  /** Normalisation logs older than this are deleted by the cleanup. */
+  CONSOLIDATION_LOG_RETENTION_DAYS: positiveInt.default(90),
+  /** Suggestions done with (SUCCES, REJETEE) older than this are deleted, then their emptied cohorts. */
+  CONSOLIDATION_SUGGESTION_RETENTION_DAYS: positiveInt.default(180),
+});
+
+export interface ConsolidationPublishConfig {
+  exportDir: string;
+  logRetentionDays: number;
+  suggestionRetentionDays: number;
+}
+
+export function loadConsolidationPublishConfig(env: Env = process.env): ConsolidationPublishConfig {
+  const c = parseSection(consolidationPublishSchema, env, 'consolidation');
+  return { exportDir: c.CONSOLIDATION_EXPORT_DIR, logRetentionDays: c.CONSOLIDATION_LOG_RETENTION_DAYS, suggestionRetentionDays: c.CONSOLIDATION_SUGGESTION_RETENTION_DAYS };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig, consolidationIngest: loadConsolidationIngestConfig, consolidationEnrich: loadConsolidationEnrichConfig, consolidationPublish: loadConsolidationPublishConfig } as const;
 
 /** Checks every section and reports all problems of all sections together (for `moisson config check`). */
 export function checkAllConfig(env: Env = process.env): ConfigIssue[] {

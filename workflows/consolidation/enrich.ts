@@ -3,53 +3,26 @@
  * enrichment kind, each page one activity writing its new proposals as suggestion cohorts of this run;
  * continues as new when the history grows, carrying the cursor and the totals. `consolidationSireneLoad`
  * (id `consolidation-sirene-load`): INSEE's establishment stock into PostgreSQL, one heartbeating activity.
+ * Inputs, ids, retry settings and Schedules: ./contract.ts.
  */
-import { ApplicationFailure, continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { ConsolidationActivities, EnrichKind, SireneLoadResult } from '../../activities/consolidation';
+import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { ConsolidationActivities } from '../../activities/consolidation';
+import { parseWorkflowInput } from '../contracts';
+import {
+  CONSOLIDATION_ACTIVITIES,
+  consolidationEnrichContract,
+  consolidationSireneLoadContract,
+  type ConsolidationEnrichInput,
+  type ConsolidationEnrichResult,
+  type ConsolidationSireneLoadResult,
+} from './contract';
 
-/** The enrichment kinds a run can be started for (the activities' list, checked against it by type). */
-export const ENRICH_KINDS = ['ban', 'sirene-closed'] as const satisfies readonly EnrichKind[];
+const checking = proxyActivities<ConsolidationActivities>(CONSOLIDATION_ACTIVITIES.enrichChecking);
+const enriching = proxyActivities<ConsolidationActivities>(CONSOLIDATION_ACTIVITIES.enriching);
+const loading = proxyActivities<ConsolidationActivities>(CONSOLIDATION_ACTIVITIES.sireneLoading);
 
-export const consolidationEnrichWorkflowId = (kind: EnrichKind) => `consolidation-enrich-${kind}`;
-export const CONSOLIDATION_SIRENE_LOAD_WORKFLOW_ID = 'consolidation-sirene-load';
-
-const checking = proxyActivities<ConsolidationActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigurationError', 'InvalidInputError', 'NotAvailableError'] },
-});
-
-const enriching = proxyActivities<ConsolidationActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 6 },
-});
-
-const loading = proxyActivities<ConsolidationActivities>({
-  startToCloseTimeout: '4 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '1 minute', backoffCoefficient: 2, maximumInterval: '30 minutes', maximumAttempts: 4 },
-});
-
-export interface ConsolidationEnrichInput {
-  kind: EnrichKind;
-  /** Actors per page (the configured CONSOLIDATION_ENRICH_PAGE_SIZE when absent). */
-  pageSize?: number;
-  /** Carried over continue-as-new. */
-  state?: { execution: string; after: string; totals: ConsolidationEnrichResult };
-}
-
-export interface ConsolidationEnrichResult {
-  kind: EnrichKind;
-  pages: number;
-  actors: number;
-  proposals: number;
-  suggestions: Record<string, number>;
-}
-
-export async function consolidationEnrich(input: ConsolidationEnrichInput): Promise<ConsolidationEnrichResult> {
-  if (!input || !(ENRICH_KINDS as readonly string[]).includes(input.kind)) {
-    throw ApplicationFailure.nonRetryable(`input.kind must be one of ${ENRICH_KINDS.join(', ')}, got ${JSON.stringify(input?.kind)}`, 'InvalidInputError');
-  }
+export async function consolidationEnrich(raw: ConsolidationEnrichInput): Promise<ConsolidationEnrichResult> {
+  const input = parseWorkflowInput(consolidationEnrichContract, raw);
   const { kind } = input;
   let state = input.state;
   if (!state) {
@@ -72,6 +45,7 @@ export async function consolidationEnrich(input: ConsolidationEnrichInput): Prom
   }
 }
 
-export async function consolidationSireneLoad(): Promise<SireneLoadResult & { url: string }> {
+export async function consolidationSireneLoad(raw: Record<string, never> = {}): Promise<ConsolidationSireneLoadResult> {
+  parseWorkflowInput(consolidationSireneLoadContract, raw);
   return loading.consolidationSireneLoad();
 }
