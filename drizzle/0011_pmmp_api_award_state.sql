@@ -8,6 +8,10 @@
 -- organisation filter reads a column (trigram-indexed) instead of running unaccent on every row.
 ALTER TABLE pmmp.attributions ADD COLUMN latest boolean NOT NULL DEFAULT false;
 --> statement-breakpoint
+-- The publication day of the attribution's notice, on the row: lists sort and filter by it through one
+-- index instead of joining notices on three columns (which the planner estimates at one row).
+ALTER TABLE pmmp.attributions ADD COLUMN notice_published_on date;
+--> statement-breakpoint
 ALTER TABLE pmmp.consultations ADD COLUMN award_outcome text CHECK (award_outcome IN ('attribuee', 'infructueux'));
 --> statement-breakpoint
 ALTER TABLE pmmp.consultations ADD COLUMN buyer_fold text GENERATED ALWAYS AS (pmmp.fold(buyer)) STORED;
@@ -22,13 +26,19 @@ CREATE INDEX attributions_latest_amount_idx ON pmmp.attributions (amount, org_ac
 --> statement-breakpoint
 CREATE INDEX attributions_org_lower_idx ON pmmp.attributions (lower(org_acronyme)) WHERE latest;
 --> statement-breakpoint
+CREATE INDEX attributions_latest_published_idx ON pmmp.attributions (notice_published_on, org_acronyme, ref_consultation, lot_key) WHERE latest;
+--> statement-breakpoint
+CREATE INDEX notices_org_lower_idx ON pmmp.notices (lower(org_acronyme));
+--> statement-breakpoint
+CREATE INDEX notices_pv_published_key_idx ON pmmp.notices (published_on, org_acronyme, ref_consultation, id_avis) WHERE kind = 'extrait_pv';
+--> statement-breakpoint
 -- Recomputes `latest` on every attribution of the given consultations, then their `award_outcome`.
 CREATE FUNCTION pmmp.refresh_award_state(orgs text[], refs text[]) RETURNS void
   LANGUAGE plpgsql AS $$
 BEGIN
   WITH k AS (SELECT DISTINCT u.org AS org_acronyme, u.ref AS ref_consultation FROM unnest(orgs, refs) AS u(org, ref)),
   ranked AS (
-    SELECT a.org_acronyme, a.ref_consultation, a.id_avis, a.lot_key,
+    SELECT a.org_acronyme, a.ref_consultation, a.id_avis, a.lot_key, n.published_on,
            n.id_avis IS NOT NULL AND row_number() OVER (
              PARTITION BY a.org_acronyme, a.ref_consultation, a.lot_key, n.id_avis IS NULL
              ORDER BY (n.kind = 'resultat_definitif') DESC, n.published_on DESC NULLS LAST, a.id_avis DESC) = 1 AS latest
@@ -36,10 +46,11 @@ BEGIN
     JOIN pmmp.attributions a USING (org_acronyme, ref_consultation)
     LEFT JOIN pmmp.notices n USING (org_acronyme, ref_consultation, id_avis)
   )
-  UPDATE pmmp.attributions a SET latest = r.latest
+  UPDATE pmmp.attributions a SET latest = r.latest, notice_published_on = r.published_on
   FROM ranked r
   WHERE a.org_acronyme = r.org_acronyme AND a.ref_consultation = r.ref_consultation AND a.id_avis = r.id_avis
-    AND a.lot_key = r.lot_key AND a.latest IS DISTINCT FROM r.latest;
+    AND a.lot_key = r.lot_key
+    AND (a.latest IS DISTINCT FROM r.latest OR a.notice_published_on IS DISTINCT FROM r.published_on);
 
   WITH k AS (SELECT DISTINCT u.org AS org_acronyme, u.ref AS ref_consultation FROM unnest(orgs, refs) AS u(org, ref)),
   outcome AS (
@@ -139,6 +150,10 @@ CREATE TRIGGER consultations_award_outcome BEFORE INSERT ON pmmp.consultations
   FOR EACH ROW EXECUTE FUNCTION pmmp.consultations_award_outcome();
 --> statement-breakpoint
 -- Rows stored before this migration.
+UPDATE pmmp.attributions a SET notice_published_on = n.published_on
+FROM pmmp.notices n
+WHERE a.org_acronyme = n.org_acronyme AND a.ref_consultation = n.ref_consultation AND a.id_avis = n.id_avis AND n.published_on IS NOT NULL;
+--> statement-breakpoint
 UPDATE pmmp.attributions a SET latest = true
 FROM pmmp.lot_results r
 WHERE a.org_acronyme = r.org_acronyme AND a.ref_consultation = r.ref_consultation AND a.lot_key = r.lot_key AND a.id_avis = r.id_avis;

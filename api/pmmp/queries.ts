@@ -37,6 +37,17 @@ function organisationMatch(sql: Sql, acronym: Fragment, organisme: string): Frag
   return sql`(lower(${acronym}) = lower(${organisme}) or c.buyer_fold like pmmp.fold(${containsPattern(organisme)}))`;
 }
 
+/**
+ * The keys of an organisation's consultations, as a set the planner can build first through indexes (a
+ * few hundred rows) and then probe, where an `or` across two tables would make it walk every row of the
+ * list in sort order: the consultations matching by acronym or buyer name, and `byAcronym` (the rows of
+ * the listed table itself with that acronym, for rows whose consultation is not stored).
+ */
+function organisationConsultations(sql: Sql, organisme: string, byAcronym: Fragment): Fragment {
+  return sql`select c.org_acronyme, c.ref_consultation from pmmp.consultations c where ${organisationMatch(sql, sql`c.org_acronyme`, organisme)}
+    union ${byAcronym}`;
+}
+
 export function consultationWhere(sql: Sql, f: ConsultationFilters, now: string): Fragment[] {
   const where: Fragment[] = [];
   if (f.type_marche) where.push(sql`c.market_kind = ${f.type_marche}`);
@@ -199,7 +210,8 @@ export interface PvRow {
 export function listPv(sql: Sql, q: PvQuery): Promise<Page<PvRow>> {
   const where: Fragment[] = [sql`n.kind = 'extrait_pv'`];
   if (q.organisme) {
-    where.push(organisationMatch(sql, sql`n.org_acronyme`, q.organisme));
+    where.push(sql`(n.org_acronyme, n.ref_consultation) in (${organisationConsultations(sql, q.organisme, sql`
+      select n2.org_acronyme, n2.ref_consultation from pmmp.notices n2 where lower(n2.org_acronyme) = lower(${q.organisme})`)})`);
   }
   if (q.date_debut) where.push(sql`n.published_on >= ${q.date_debut}::date`);
   if (q.date_fin) where.push(sql`n.published_on <= ${q.date_fin}::date`);
@@ -248,27 +260,33 @@ export function attributionWhere(sql: Sql, q: Omit<AttributionQuery, 'sort' | 'l
   if (q.montant_min) where.push(sql`a.amount >= ${q.montant_min}::numeric`);
   if (q.montant_max) where.push(sql`a.amount <= ${q.montant_max}::numeric`);
   if (q.organisme) {
-    where.push(sql`(lower(a.org_acronyme) = lower(${q.organisme}) or exists (
-      select 1 from pmmp.consultations c where c.org_acronyme = a.org_acronyme and c.ref_consultation = a.ref_consultation
-        and c.buyer_fold like pmmp.fold(${containsPattern(q.organisme)})))`);
+    where.push(sql`(a.org_acronyme, a.ref_consultation) in (${organisationConsultations(sql, q.organisme, sql`
+      select a2.org_acronyme, a2.ref_consultation from pmmp.attributions a2 where a2.latest and lower(a2.org_acronyme) = lower(${q.organisme})`)})`);
   }
-  if (q.date_debut) where.push(sql`n.published_on >= ${q.date_debut}::date`);
-  if (q.date_fin) where.push(sql`n.published_on <= ${q.date_fin}::date`);
+  if (q.date_debut) where.push(sql`a.notice_published_on >= ${q.date_debut}::date`);
+  if (q.date_fin) where.push(sql`a.notice_published_on <= ${q.date_fin}::date`);
   if (q.statut) where.push(sql`a.status = ${q.statut}`);
   return where;
 }
 
+/**
+ * The notice's kind is read for the page's rows only (a subquery on its key): joining notices on three
+ * columns makes the planner expect one row and sort every lot instead of walking the sort's index.
+ */
 export const ATTRIBUTION_COLUMNS = (sql: Sql) => sql`a.org_acronyme, a.ref_consultation, a.id_avis, a.lot_key, a.status, a.winner,
   a.winner_is_groupement, a.winner_members, a.amount, a.amount_min, a.bidder_count, a.opening_date, a.proof_id,
-  n.kind as notice_kind, n.published_on as notice_published_on`;
+  (select n.kind from pmmp.notices n
+    where n.org_acronyme = a.org_acronyme and n.ref_consultation = a.ref_consultation and n.id_avis = a.id_avis) as notice_kind,
+  a.notice_published_on`;
 
 export function listAttributions(sql: Sql, q: AttributionQuery): Promise<Page<AttributionRow>> {
   const desc = q.sort.startsWith('-');
-  const sort: SortColumn = q.sort.endsWith('montant') ? { expr: sql`a.amount`, type: 'numeric' } : { expr: sql`n.published_on`, type: 'date' };
+  // The notice's day is stored on the attribution (kept by the award-state triggers): one index per sort.
+  const sort: SortColumn = q.sort.endsWith('montant') ? { expr: sql`a.amount`, type: 'numeric' } : { expr: sql`a.notice_published_on`, type: 'date' };
   return keysetPage<AttributionRow & Record<string, unknown>>({
     sql,
     select: sql`select ${ATTRIBUTION_COLUMNS(sql)}`,
-    from: sql`pmmp.attributions a join pmmp.notices n using (org_acronyme, ref_consultation, id_avis)`,
+    from: sql`pmmp.attributions a`,
     where: attributionWhere(sql, q),
     sortName: q.sort,
     sort,
@@ -294,7 +312,7 @@ export function exportAttributions(sql: Sql, f: Omit<AttributionQuery, 'sort' | 
   const where = attributionWhere(sql, f).reduce((acc, p) => sql`${acc} and ${p}`);
   return sql<AttributionRow[]>`
     select ${ATTRIBUTION_COLUMNS(sql)}
-    from pmmp.attributions a join pmmp.notices n using (org_acronyme, ref_consultation, id_avis)
+    from pmmp.attributions a
     where ${where}
     order by a.org_acronyme, a.ref_consultation, a.lot_key`.cursor(batch);
 }
