@@ -40,6 +40,13 @@ import {
 } from './schemas';
 
 const V1 = '/api/v1';
+
+/** Rules across parameters (a schema per parameter cannot state them): each breach is a 400 naming the field. */
+const PAGE_RULES = 'Give `cursor` or `offset`, not both (400 on `offset`).';
+const RANGE_RULES =
+  'Ranges must not be inverted: `date_fin` not before `date_debut`, `date_limite_fin` not before `date_limite_debut`, ' +
+  '`montant_max` not below `montant_min` (400 naming the upper bound). Dates are from year 1 on; text parameters hold no NUL character.';
+const rules = (...parts: string[]) => `Rules across parameters: ${parts.join(' ')}`;
 const consultationLink = (org: string, ref: string) => `${V1}/consultations/${encodeURIComponent(org)}/${encodeURIComponent(ref)}`;
 const proofLink = (id: string | null) => (id ? `${V1}/proofs/${id}` : undefined);
 const links = (entries: Record<string, string | undefined>) =>
@@ -89,6 +96,7 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
     schema: {
       tags,
       summary: 'Consultations, filtered and sorted, a page at a time',
+      description: rules(RANGE_RULES, PAGE_RULES),
       querystring: consultationListQuery(limits),
       response: { 200: ConsultationListSchema, ...commonErrors },
     },
@@ -102,6 +110,7 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
     schema: {
       tags,
       summary: 'French full-text search over reference, object and buyer, ranked, with highlighted snippets',
+      description: rules(RANGE_RULES, '`q` must hold a searchable word (stop words alone are a 400 on `q`). Paging is by `offset` only.'),
       querystring: consultationSearchQuery(limits),
       response: { 200: SearchResultSchema, ...commonErrors },
     },
@@ -163,6 +172,7 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
     schema: {
       tags,
       summary: "Extraits de procès-verbal (notices of kind extrait_pv), newest first",
+      description: rules('`date_fin` not before `date_debut`.', PAGE_RULES),
       querystring: pvQuery(limits),
       response: { 200: PvListSchema, ...commonErrors },
     },
@@ -179,6 +189,7 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
     schema: {
       tags,
       summary: 'Lot results: the latest word on each lot (résultat définitif over extrait de PV)',
+      description: rules('`date_fin` not before `date_debut`, `montant_max` not below `montant_min`.', PAGE_RULES),
       querystring: attributionQuery(limits),
       response: { 200: AttributionListSchema, ...commonErrors },
     },
@@ -195,7 +206,11 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
   const json = (reply: FastifyReply, body: string) => reply.type('application/json; charset=utf-8').send(body);
 
   app.get(`${V1}/stats`, {
-    schema: { tags, summary: 'Monthly statistics by kind of market', description: statsNote, querystring: statsQuery, response: { 200: StatsSchema, ...commonErrors } },
+    schema: {
+      tags,
+      summary: 'Monthly statistics by kind of market',
+      description: `${statsNote} ${rules('`mois_fin` not before `mois_debut`; months from year 1 on.')}`,
+      querystring: statsQuery, response: { 200: StatsSchema, ...commonErrors } },
     handler: async (req, reply) => {
       const q = req.query;
       const key = `stats ${q.mois_debut ?? ''} ${q.mois_fin ?? ''} ${q.type_marche ?? ''}`;
@@ -252,6 +267,13 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
 
   const exportDescription =
     'Every matching row, streamed (a server-side cursor: memory stays flat whatever the size), in key order. ' +
+    'The first rows are read before the answer starts, so a refused query is a 4xx/5xx with a JSON body; a failure after that ends the ' +
+    'body with a last line `#EXPORT-FAILED …` (CSV) or `{"error": …}` (JSON Lines) and an unterminated chunked encoding. ' +
+    rules(
+      RANGE_RULES,
+      '`entreprise` applies to `dataset=attributions` only, `statut`, `type_marche`, `date_limite_debut` and `date_limite_fin` to `dataset=consultations` only (400 naming the field).',
+    ) +
+    ' ' +
     'CSV: RFC 4180, UTF-8, header row; a cell starting with = + - @ is prefixed with an apostrophe so spreadsheets never run it as a formula.';
   for (const format of ['csv', 'jsonl'] as const) {
     app.get(`${V1}/export/${format}`, {
