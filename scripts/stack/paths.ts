@@ -12,6 +12,7 @@ export const versions = {
   temporalCli: '1.9.1',
   temporalTestServer: '1.40.0',
   ferretdb: 'v1.24.2',
+  schemathesis: '4.32.5',
 } as const;
 
 export const paths = {
@@ -22,6 +23,8 @@ export const paths = {
   logs: join(data, 'logs'),
   temporalCli: join(venv, 'bin', 'temporal'),
   temporalTestServer: join(venv, 'bin', 'temporal-test-server'),
+  /** The API's fuzz test (tests/api/fuzz.test.ts) runs it against the served OpenAPI document. */
+  schemathesis: join(venv, 'bin', 'schemathesis'),
   temporalDb: join(data, 'temporal.db'),
   ferretdb: join(tools, 'bin', 'ferretdb'),
   ferretdbData: join(data, 'ferretdb'),
