@@ -1,11 +1,24 @@
-# The moisson image: the workers and the CLI (the browser worker adds Debian's Chromium).
+# The moisson image: the worker, the browser worker, the API, the CLI and the migrations.
+# System tools come from Debian's packages (never downloaded by the app): poppler and tesseract (French,
+# Arabic) for PDF notices, Chromium for the browser worker (Playwright drives it through executablePath).
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production
+ENV NODE_ENV=production \
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+    CHROMIUM_PATH=/usr/bin/chromium \
+    PROOF_STORE_DIR=/data/proofs
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      poppler-utils tesseract-ocr tesseract-ocr-fra tesseract-ocr-ara chromium fonts-dejavu-core ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 # patches/: fixes to dependencies applied by the postinstall (patch-package) until upstream releases them.
 COPY package.json package-lock.json ./
 COPY patches ./patches
-RUN npm ci --omit=dev --no-audit --no-fund
+# Not `npm ci`: the lock file cannot list @swc/core's builds for other platforms (see scripts/test.sh);
+# `npm install` follows the same lock file.
+RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY . .
+# The proof store (raw pages, PDFs) lives on a volume.
+RUN mkdir -p /data/proofs && chown -R node:node /data
 USER node
 CMD ["node", "--import", "tsx", "workers/main.ts"]

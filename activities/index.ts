@@ -2,6 +2,7 @@
 import type { Fetcher } from './engine/fetcher';
 import type { ProofStore } from './engine/proofs';
 import { createApisyncActivities, type ApisyncDeps } from './apisync';
+import { createConsolidationActivities } from './consolidation';
 import { createPmmpBdcActivities } from './pmmp/bdc';
 import { createLeadsActivities, type LeadsDeps } from './leads';
 import { createPmmpActivities } from './pmmp/consultations';
@@ -17,6 +18,8 @@ export interface ActivityDeps extends PricesDeps {
   apisync?: Pick<ApisyncDeps, 'onBatch'>;
   /** The leads pipeline: its guarded fetcher and settings (absent: its activities are not registered). */
   leads?: Omit<LeadsDeps, 'sql' | 'db'>;
+  /** Test hooks of the consolidation pipeline (its settings come from `env`). */
+  consolidation?: { afterClaim?: (suggestionId: number) => Promise<void> };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -30,5 +33,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createPmmpRunActivities({ db: deps.db }),
     ...(crawl ? createPmmpNoticeActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalBaseUrl: crawl.pmmpPortalUrl }) : {}),
     ...(deps.leads ? createLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
+    ...createConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}), ...deps.consolidation }),
   };
 }

@@ -68,6 +68,8 @@ const coreSchema = z.object({
   METRICS_PORT: port.default(9464),
   /** 0.0.0.0 in a container, so Prometheus can reach it. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The browser worker's Prometheus endpoint (its own port: both workers may run on one host). */
+  BROWSER_METRICS_PORT: port.default(9474),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('moisson'),
   CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
@@ -82,6 +84,7 @@ export type CoreConfig = {
   temporal: { address: string; namespace: string; uiUrl: string; taskQueue: string; browserTaskQueue: string };
   metricsPort: number;
   metricsHost: string;
+  browserMetricsPort: number;
   otel: { serviceName: string; otlpEndpoint: string | undefined };
   logLevel: z.infer<typeof coreSchema>['LOG_LEVEL'];
   browser: { chromiumPath: string; concurrency: number };
@@ -166,6 +169,7 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     },
     metricsPort: c.METRICS_PORT,
     metricsHost: c.METRICS_HOST,
+    browserMetricsPort: c.BROWSER_METRICS_PORT,
     otel: { serviceName: c.OTEL_SERVICE_NAME, otlpEndpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT },
     logLevel: c.LOG_LEVEL,
     browser: { chromiumPath: c.CHROMIUM_PATH, concurrency: c.BROWSER_CONCURRENCY },
@@ -601,7 +605,43 @@ export function loadLeadsConfig(env: Env = process.env): LeadsConfig {
   };
 }
 
-const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig } as const;
+// ---------------------------------------------------------------- consolidation: ingestion of open-data sources
+
+const consolidationIngestSchema = z.object({
+  /** A folder of source declarations (JSON) used instead of the built-in ones. */
+  CONSOLIDATION_DECLARATIONS_DIR: z.string().trim().min(1).optional(),
+  /**
+   * `origin=origin` pairs, comma-separated: a declaration's endpoint on the first origin is fetched
+   * from the second (the replicas in tests and the demo, a mirror in production).
+   */
+  CONSOLIDATION_ENDPOINT_REWRITES: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const pairs: [string, string][] = [];
+      for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+        const [from, to] = item.split('=').map((x) => x.trim());
+        const ok = (u: string | undefined) => !!u && URL.canParse(u) && /^https?:$/.test(new URL(u).protocol);
+        if (!ok(from) || !ok(to)) ctx.addIssue({ code: 'custom', message: `'${item}' is not origin=origin (two http(s) URLs)` });
+        else pairs.push([new URL(from!).origin, new URL(to!).origin]);
+      }
+      return pairs;
+    }),
+  CONSOLIDATION_HTTP_TIMEOUT_MS: positiveInt.default(60_000),
+});
+
+export interface ConsolidationIngestConfig {
+  declarationsDir: string | undefined;
+  endpointRewrites: [from: string, to: string][];
+  httpTimeoutMs: number;
+}
+
+export function loadConsolidationIngestConfig(env: Env = process.env): ConsolidationIngestConfig {
+  const c = parseSection(consolidationIngestSchema, env, 'consolidation');
+  return { declarationsDir: c.CONSOLIDATION_DECLARATIONS_DIR, endpointRewrites: c.CONSOLIDATION_ENDPOINT_REWRITES, httpTimeoutMs: c.CONSOLIDATION_HTTP_TIMEOUT_MS };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig, consolidationIngest: loadConsolidationIngestConfig } as const;
 
 /** Checks every section and reports all problems of all sections together (for `moisson config check`). */
 export function checkAllConfig(env: Env = process.env): ConfigIssue[] {

@@ -4,3 +4,4 @@ export * as pricesTables from './prices/tables';
 export * as pmmpTables from './pmmp/tables';
 export * as apisyncTables from './apisync/tables';
 export * as leadsTables from './leads/tables';
+export * as consolidationTables from './consolidation/tables';

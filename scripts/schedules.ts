@@ -6,6 +6,7 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type Schedul
 import type { ApisyncRunInput } from '../workflows/apisync';
 import type { PmmpDailyInput } from '../workflows/pmmp/daily';
 import type { PricesDailyInput } from '../workflows/prices';
+import { executionTimeout } from '../workflows/timeouts';
 
 export interface ScheduleDefinition {
   scheduleId: string;
@@ -86,6 +87,19 @@ export const SCHEDULES: ScheduleDefinition[] = [
     catchupWindow: '1 hour',
     overlap: ScheduleOverlapPolicy.SKIP,
   },
+  {
+    scheduleId: 'consolidation-apply',
+    description: 'Apply the accepted consolidation suggestions (ATRAITER), one transaction each',
+    workflowType: 'consolidationApply',
+    workflowId: 'consolidation-apply',
+    args: [{}],
+    interval: { every: '5 minutes' },
+    timezone: 'UTC',
+    // The next run takes every suggestion still ATRAITER: nothing to catch up.
+    catchupWindow: '5 minutes',
+    // QFDMOD's max_active_runs=1: a long run is left to finish, never doubled.
+    overlap: ScheduleOverlapPolicy.SKIP,
+  },
 ];
 
 export type ApplyOutcome = { scheduleId: string; change: 'created' | 'updated' | 'unchanged' };
@@ -104,7 +118,7 @@ function toOptions(def: ScheduleDefinition, taskQueue: string): ScheduleOptions 
       ...(def.interval ? { intervals: [{ every: def.interval.every }] } : {}),
       timezone: def.timezone,
     },
-    action: { type: 'startWorkflow', workflowType: def.workflowType, workflowId: def.workflowId, taskQueue, args: def.args },
+    action: { type: 'startWorkflow', workflowType: def.workflowType, workflowId: def.workflowId, taskQueue, args: def.args, ...executionTimeout(def.workflowType) },
     policies: { catchupWindow: def.catchupWindow, overlap: def.overlap },
     memo: { description: def.description },
   };
@@ -121,6 +135,7 @@ function fingerprint(desc: ScheduleDescription): string {
     workflowId: action?.workflowId,
     taskQueue: action?.taskQueue,
     args: action?.args,
+    workflowExecutionTimeout: action?.workflowExecutionTimeout,
     catchupWindow: desc.policies.catchupWindow,
     overlap: desc.policies.overlap,
   });

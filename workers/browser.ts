@@ -8,13 +8,15 @@ import { BrowserPool } from '../activities/engine/browser';
 import { loadCoreConfig } from '../schema/config';
 import { createBrowserWorker } from './create';
 import { configOrExit } from './startup';
-import { setupTelemetry } from './telemetry';
+import { setupTelemetry, startMetricsServer } from './telemetry';
 
 const log = pino({ name: 'moisson-browser-worker', level: process.env.LOG_LEVEL ?? 'info' });
 
 async function main(): Promise<void> {
   const config = configOrExit(log, () => loadCoreConfig());
   const telemetry = setupTelemetry({ serviceName: `${config.otel.serviceName}-browser`, otlpEndpoint: config.otel.otlpEndpoint });
+  const metricsServer = await startMetricsServer(telemetry, config.browserMetricsPort, undefined, config.metricsHost);
+  log.info(`metrics on http://${config.metricsHost}:${config.browserMetricsPort}/metrics`);
   const pool = new BrowserPool(config.browser.chromiumPath);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
     log.info(`polling task queue '${config.temporal.browserTaskQueue}' with ${config.browser.concurrency} browser slot(s), Chromium ${config.browser.chromiumPath}`);
     await worker.run();
   } finally {
+    metricsServer.close();
     await pool.close();
     await connection.close();
     await telemetry.shutdown();

@@ -231,7 +231,8 @@ export interface LeadsSyncResult {
 
 const syncing = proxyActivities<LeadsActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
+  // A killed worker's batch is retried once its silence is noticed; the retry takes back its contacts.
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: STOP_TYPES },
 });
 

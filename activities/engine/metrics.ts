@@ -33,3 +33,34 @@ export const pipelineErrors = instrument((m) => m.createCounter('moisson_errors'
 export const rateLimitWait = instrument((m) =>
   m.createHistogram('moisson_rate_limit_wait_seconds', { description: 'Time a source asked us to wait (Retry-After), by host', unit: 's' }),
 );
+
+export const activityRetries = instrument((m) =>
+  m.createCounter('moisson_activity_retried', {
+    description: 'Activity attempts after the first, by activity type, workflow type and how the attempt ended (succeeded, failed)',
+  }),
+);
+
+/** Activities executing now, by task queue and type: an operator's "active crawls" and the stuck-spider alert. */
+export const activitiesRunning = instrument((m) =>
+  m.createUpDownCounter('moisson_activities_running', { description: 'Activities executing now, by task queue and activity type' }),
+);
+
+/** Rows the archive verify step found different between PostgreSQL and MongoDB. */
+export const archiveVerifyMismatches = instrument((m) =>
+  m.createCounter('moisson_archive_verify_mismatches', { description: 'Rows that differ between PostgreSQL and the MongoDB archive after a verify step, by collection' }),
+);
+
+/** A MailWizz sync that stopped because the day's quota was used up. */
+export const mailwizzQuotaExhausted = instrument((m) =>
+  m.createCounter('moisson_mailwizz_quota_exhausted', { description: 'MailWizz syncs stopped by the daily quota, by list' }),
+);
+
+/** The processed_at watermark an apisync stream committed last (seconds since the epoch). */
+export const apisyncWatermark = instrument((m) =>
+  m.createGauge('moisson_apisync_watermark_timestamp_seconds', { description: 'Last committed changelog watermark of an apisync stream, by source and stream', unit: 's' }),
+);
+
+/** Bytes of pages and documents written to the proof store. */
+export const proofBytesWritten = instrument((m) =>
+  m.createCounter('moisson_proof_bytes_written', { description: 'Bytes written to the proof store, by pipeline (bytes)' }),
+);

@@ -6,8 +6,14 @@
  * Contacts are claimed with SKIP LOCKED under an advisory lock that also counts the day's warm-up
  * quota, so several workers neither push the same contact nor exceed the quota together. Each try
  * is one row of leads.sync_log; after MAILWIZZ_MAX_TRIES a contact stays `failed`.
+ *
+ * A claim belongs to its batch (workflow, run, activity id): when the worker of a batch is killed, the
+ * batch's next attempt takes back the contacts left `syncing` instead of leaving them to the stale
+ * window, and the batch's result is counted from its sync_log rows, so what the killed attempt pushed
+ * is in the totals.
  */
 import { createHmac } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { DateTime } from 'luxon';
 import type { Sql } from 'postgres';
 import type { LeadsConfig } from '../../schema/config';
@@ -155,6 +161,8 @@ interface ClaimedSync {
   template: string;
   tags: string[];
   sync_attempts: number;
+  /** Taken back from a killed attempt that had already sent the create. */
+  create_sent: boolean;
 }
 
 export interface SyncDeps {
@@ -165,41 +173,73 @@ export interface SyncDeps {
   beforeCreate?: (email: string) => void | Promise<void>;
 }
 
+/** The batch an activity attempt belongs to: every attempt of one scheduled activity shares it. */
+function batchOf(): { claim: string; attempt: number } {
+  const info = Context.current().info;
+  const run = info.workflowExecution;
+  return { claim: `${run?.workflowId ?? 'standalone'}/${run?.runId ?? ''}/${info.activityId}`, attempt: info.attempt };
+}
+
 export function createLeadsSyncActivities(deps: SyncDeps) {
   const { sql, config } = deps;
   const mw = config.mailwizz;
   const clock = deps.clock ?? Date.now;
 
-  async function claim(limit: number): Promise<{ rows: ClaimedSync[]; quota: number; used: number }> {
+  /** Pushes counted today against the quota: subscribers created, and live claims of other batches. */
+  async function quotaUsed(tx: Sql, dayStart: string, claim: string): Promise<number> {
+    const [{ used }] = (await tx`
+      select (select count(*) from leads.sync_log where outcome = 'created' and created_at >= ${dayStart}::timestamptz)::int
+           + (select count(*) from leads.validated_contacts where sync_status = 'syncing' and sync_claimed_at >= now() - ${STALE_SYNC}::interval
+                and sync_claim is distinct from ${claim})::int as used`) as unknown as [{ used: number }];
+    return used;
+  }
+
+  function quotaDay(): { quota: number; dayStart: string } {
     const today = DateTime.fromMillis(clock(), { zone: mw.timezone });
-    const dayStart = today.startOf('day').toUTC().toISO()!;
-    const quota = warmupQuota(mw, today);
+    return { quota: warmupQuota(mw, today), dayStart: today.startOf('day').toUTC().toISO()! };
+  }
+
+  async function claim(limit: number, batch: { claim: string; attempt: number }): Promise<{ rows: ClaimedSync[]; quota: number }> {
+    const { quota, dayStart } = quotaDay();
     return sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(hashtext('leads.mailwizz.quota'))`;
       // A try whose worker died stays `syncing`: after its last allowed try, it ends failed.
       await tx`update leads.validated_contacts set sync_status = 'failed', last_sync_error = 'the worker stopped during the last try'
                 where sync_status = 'syncing' and sync_claimed_at < now() - ${STALE_SYNC}::interval and sync_attempts >= ${mw.maxTries}`;
-      const [{ used }] = (await tx`
-        select (select count(*) from leads.sync_log where outcome = 'created' and created_at >= ${dayStart}::timestamptz)::int
-             + (select count(*) from leads.validated_contacts where sync_status = 'syncing' and sync_claimed_at >= now() - ${STALE_SYNC}::interval)::int as used`) as unknown as [{ used: number }];
+      if (batch.attempt > 1) {
+        const [{ mine }] = (await tx`select count(*)::int as mine from leads.validated_contacts where sync_claim = ${batch.claim}`) as unknown as [{ mine: number }];
+        if (mine > 0) {
+          // An earlier attempt of this batch claimed contacts and died: the contacts it left mid-push
+          // are taken back as they are (the same try goes on), nothing new is claimed.
+          const rows = await tx<ClaimedSync[]>`
+            update leads.validated_contacts set sync_claimed_at = now()
+             where sync_claim = ${batch.claim} and sync_status = 'syncing'
+            returning id, email, first_name, last_name, company, phone, category, list_uid, template, tags, sync_attempts,
+                      sync_create_sent_at is not null as create_sent`;
+          return { rows, quota };
+        }
+      }
+      const used = await quotaUsed(tx as unknown as Sql, dayStart, batch.claim);
       const room = Math.max(0, Math.min(limit, quota - used));
-      if (room === 0) return { rows: [], quota, used };
+      if (room === 0) return { rows: [], quota };
       const rows = await tx<ClaimedSync[]>`
-        update leads.validated_contacts v set sync_status = 'syncing', sync_attempts = v.sync_attempts + 1, sync_claimed_at = now()
+        update leads.validated_contacts v set sync_status = 'syncing', sync_attempts = v.sync_attempts + 1, sync_claimed_at = now(),
+               sync_claim = ${batch.claim}, sync_create_sent_at = null
          where v.id in (
            select id from leads.validated_contacts
             where sync_attempts < ${mw.maxTries}
               and ((sync_status in ('pending', 'failed') and (next_sync_at is null or next_sync_at <= now()))
                    or (sync_status = 'syncing' and sync_claimed_at < now() - ${STALE_SYNC}::interval))
             order by id limit ${room} for update skip locked)
-        returning v.id, v.email, v.first_name, v.last_name, v.company, v.phone, v.category, v.list_uid, v.template, v.tags, v.sync_attempts`;
-      return { rows, quota, used };
+        returning v.id, v.email, v.first_name, v.last_name, v.company, v.phone, v.category, v.list_uid, v.template, v.tags, v.sync_attempts,
+                  false as create_sent`;
+      return { rows, quota };
     });
   }
 
-  async function logAttempt(c: ClaimedSync, outcome: string, status: number | null, uid: string | null, error: string | null, started: number): Promise<void> {
-    await sql`insert into leads.sync_log (validated_contact_id, email, list_uid, attempt, outcome, http_status, subscriber_uid, error, duration_ms)
-              values (${c.id}, ${c.email}, ${c.list_uid}, ${c.sync_attempts}, ${outcome}, ${status}, ${uid}, ${error}, ${Date.now() - started})`;
+  async function logAttempt(tx: Sql, c: ClaimedSync, claimKey: string, outcome: string, status: number | null, uid: string | null, error: string | null, started: number): Promise<void> {
+    await tx`insert into leads.sync_log (validated_contact_id, email, list_uid, attempt, outcome, http_status, subscriber_uid, error, duration_ms, claim)
+              values (${c.id}, ${c.email}, ${c.list_uid}, ${c.sync_attempts}, ${outcome}, ${status}, ${uid}, ${error}, ${Date.now() - started}, ${claimKey})`;
   }
 
   function fields(c: ClaimedSync): [string, string][] {
@@ -212,13 +252,16 @@ export function createLeadsSyncActivities(deps: SyncDeps) {
     return f;
   }
 
-  async function pushOne(client: MailwizzClient, c: ClaimedSync, result: SyncBatchResult): Promise<void> {
+  async function pushOne(client: MailwizzClient, c: ClaimedSync, claimKey: string): Promise<void> {
     const started = Date.now();
     try {
       let uid = await client.searchByEmail(c.list_uid, c.email);
-      let outcome: 'created' | 'existing' | 'duplicate' = 'existing';
+      // Found after this very try sent its create (the attempt that sent it died before the answer was
+      // written down): the subscriber is the one we created.
+      let outcome: 'created' | 'existing' | 'duplicate' = c.create_sent ? 'created' : 'existing';
       if (!uid) {
         await deps.beforeCreate?.(c.email);
+        await sql`update leads.validated_contacts set sync_create_sent_at = now() where id = ${c.id}`;
         const created = await client.createSubscriber(c.list_uid, fields(c));
         if (created === 'duplicate') {
           outcome = 'duplicate';
@@ -229,48 +272,64 @@ export function createLeadsSyncActivities(deps: SyncDeps) {
           uid = created.uid;
         }
       }
-      await sql`update leads.validated_contacts set sync_status = 'synced', subscriber_uid = ${uid}, synced_at = now(), last_sync_error = null where id = ${c.id}`;
-      await logAttempt(c, outcome, outcome === 'created' ? 201 : outcome === 'duplicate' ? 409 : 200, uid, null, started);
-      if (outcome === 'created') result.created++;
-      else result.existing++;
+      // The contact's state and its log row together: a worker killed between them would lose the try's outcome.
+      await sql.begin(async (tx) => {
+        await tx`update leads.validated_contacts set sync_status = 'synced', subscriber_uid = ${uid}, synced_at = now(), last_sync_error = null where id = ${c.id}`;
+        await logAttempt(tx as unknown as Sql, c, claimKey, outcome, outcome === 'created' ? 201 : outcome === 'duplicate' ? 409 : 200, uid, null, started);
+      });
     } catch (err) {
       if (err instanceof AuthError || err instanceof ConfigurationError) {
-        await logAttempt(c, 'failed', null, null, errorMessage(err), started);
+        await logAttempt(sql, c, claimKey, 'failed', null, null, errorMessage(err), started);
         throw err;
       }
       const message = errorMessage(err);
       const delayMs = err instanceof RateLimitedError ? Math.max(err.retryAfterMs, mw.retryDelayMs) : mw.retryDelayMs * 2 ** (c.sync_attempts - 1);
-      await sql`update leads.validated_contacts set sync_status = 'failed', last_sync_error = ${message},
-                  sync_attempts = case when ${err instanceof InvalidInputError} then ${mw.maxTries} else sync_attempts end,
-                  next_sync_at = now() + make_interval(secs => ${delayMs / 1000}) where id = ${c.id}`;
-      await logAttempt(c, err instanceof InvalidInputError ? 'rejected' : 'failed', null, null, message, started);
-      if (err instanceof InvalidInputError) result.rejected++;
-      else result.failed++;
+      await sql.begin(async (tx) => {
+        await tx`update leads.validated_contacts set sync_status = 'failed', last_sync_error = ${message},
+                    sync_attempts = case when ${err instanceof InvalidInputError} then ${mw.maxTries} else sync_attempts end,
+                    next_sync_at = now() + make_interval(secs => ${delayMs / 1000}) where id = ${c.id}`;
+        await logAttempt(tx as unknown as Sql, c, claimKey, err instanceof InvalidInputError ? 'rejected' : 'failed', null, null, message, started);
+      });
       if (!(err instanceof MoissonError)) throw err;
     }
   }
 
+  /** What the batch did, from the database: the tries of every attempt of this batch, killed ones included. */
+  async function batchTotals(claimKey: string): Promise<Omit<SyncBatchResult, 'quota' | 'quotaLeft'>> {
+    const [row] = await sql<Omit<SyncBatchResult, 'quota' | 'quotaLeft'>[]>`
+      select (select count(*) from leads.validated_contacts where sync_claim = ${claimKey})::int as claimed,
+             count(*) filter (where outcome = 'created')::int as created,
+             count(*) filter (where outcome in ('existing', 'duplicate'))::int as existing,
+             count(*) filter (where outcome = 'failed')::int as failed,
+             count(*) filter (where outcome = 'rejected')::int as rejected
+        from leads.sync_log where claim = ${claimKey}`;
+    return row!;
+  }
+
   async function syncMailwizzBatch(input: { limit?: number } = {}): Promise<SyncBatchResult> {
     const client = new MailwizzClient(mw, clock);
-    const { rows, quota, used } = await claim(input.limit ?? mw.batch);
-    const result: SyncBatchResult = { claimed: rows.length, created: 0, existing: 0, failed: 0, rejected: 0, quota, quotaLeft: 0 };
+    const batch = batchOf();
+    const { rows, quota } = await claim(input.limit ?? mw.batch, batch);
     await withHeartbeat(async (progress) => {
       for (let i = 0; i < rows.length; i++) {
         try {
-          await pushOne(client, rows[i]!, result);
+          await pushOne(client, rows[i]!, batch.claim);
         } catch (err) {
           // Credentials or routing are wrong: every contact would fail the same way, none by its own fault. Give the tries back.
           const rest = rows.slice(i).map((r) => r.id);
-          if (rest.length) await sql`update leads.validated_contacts set sync_status = 'pending', sync_attempts = sync_attempts - 1 where id = any(${rest})`;
+          if (rest.length) await sql`update leads.validated_contacts set sync_status = 'pending', sync_attempts = sync_attempts - 1, sync_claim = null where id = any(${rest})`;
           throw err;
         }
         progress({ done: i + 1 });
       }
     });
+    const totals = await batchTotals(batch.claim);
     // Only new subscribers use the day's quota (an existing one sends nothing more).
-    result.quotaLeft = Math.max(0, quota - used - result.created);
-    items().add(result.created, { pipeline: PIPELINE, kind: 'subscriber', result: 'saved' });
-    return result;
+    const { dayStart } = quotaDay();
+    const quotaLeft = Math.max(0, quota - (await quotaUsed(sql, dayStart, batch.claim)));
+    const pushedNow = rows.length ? await sql<{ n: number }[]>`select count(*)::int as n from leads.sync_log where claim = ${batch.claim} and outcome = 'created' and validated_contact_id = any(${rows.map((r) => r.id)})` : [{ n: 0 }];
+    items().add(pushedNow[0]!.n, { pipeline: PIPELINE, kind: 'subscriber', result: 'saved' });
+    return { ...totals, quota, quotaLeft };
   }
 
   return { syncMailwizzBatch };

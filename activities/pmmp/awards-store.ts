@@ -10,7 +10,8 @@ import { jsonRecordset } from '../engine/bulk';
 import { achevements, attributions, bids, notices, type NewAttribution, type NewBid, type NewNotice, type NoticeKind } from '../../schema/pmmp/tables';
 import { fold } from './awards/text';
 import { nameSimilarity } from './awards/names';
-import type { AchevementNotice, AwardNotice, ExtractionMethod } from './awards';
+import type { AchevementNotice, AwardNotice, ExtractionMethod, WinnerItem } from './awards';
+import { LOW_CONFIDENCE } from './awards/schema';
 
 export interface NoticeKey {
   orgAcronyme: string;
@@ -67,6 +68,22 @@ function lotKeysOf(award: AwardNotice): string[] {
   });
 }
 
+/**
+ * The parser's confidence in a winner and its amount, and whether either is low enough that the row
+ * must be shown flagged (issue 14). A winner the parser did not rate (an older parse) is not flagged.
+ */
+function confidenceColumns(winner: WinnerItem | undefined): Pick<NewAttribution, 'winnerConfidence' | 'amountConfidence' | 'lowConfidence' | 'provenance'> {
+  if (!winner) return { winnerConfidence: null, amountConfidence: null, lowConfidence: false, provenance: null };
+  const name = winner.nameSource;
+  const amount = winner.amount !== null ? winner.amountSource : undefined;
+  return {
+    winnerConfidence: name?.confidence ?? null,
+    amountConfidence: amount?.confidence ?? null,
+    lowConfidence: (name !== undefined && name.confidence < LOW_CONFIDENCE) || (amount !== undefined && amount.confidence < LOW_CONFIDENCE),
+    provenance: name || amount ? { ...(name ? { winner: name } : {}), ...(amount ? { amount } : {}) } : null,
+  };
+}
+
 export function awardRows(key: NoticeKey, award: AwardNotice, proofId: string): { attributions: NewAttribution[]; bids: NewBid[] } {
   const keys = lotKeysOf(award);
   const attributionRows: NewAttribution[] = [];
@@ -85,6 +102,7 @@ export function awardRows(key: NoticeKey, award: AwardNotice, proofId: string): 
       amountMin: winner?.amountMin ?? null,
       bidderCount: lot.bidderCount ?? (lot.bidders.length > 0 ? lot.bidders.length : null),
       openingDate: lot.openingDate ?? award.openingDate,
+      ...confidenceColumns(winner),
       proofId,
     });
     // A winner is the bid of its own spelling when there is one ("TAFILALET TAFILALET SARL" did not
@@ -289,7 +307,7 @@ const NOTICE_PROPS = [
 ] as const satisfies readonly (keyof NewNotice)[];
 const ATTRIBUTION_PROPS = [
   'orgAcronyme', 'refConsultation', 'idAvis', 'lotKey', 'status', 'winner', 'winnerIsGroupement', 'winnerMembers', 'amount', 'amountMin',
-  'bidderCount', 'openingDate', 'proofId',
+  'bidderCount', 'openingDate', 'winnerConfidence', 'amountConfidence', 'lowConfidence', 'provenance', 'proofId',
 ] as const satisfies readonly (keyof NewAttribution)[];
 const BID_PROPS = [
   'orgAcronyme', 'refConsultation', 'idAvis', 'lotKey', 'bidderKey', 'bidder', 'isGroupement', 'members', 'amount', 'amountVerified',

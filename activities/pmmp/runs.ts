@@ -54,6 +54,19 @@ export interface FinishPmmpRunInput {
   /** Totals the workflow gathered, kept as the run's summary. */
   summary: Record<string, unknown>;
   cancelled?: boolean;
+  /** A publication window whose consultation counts the run reports as the database recorded them. */
+  window?: { from: string; to: string };
+}
+
+/** The consultations of a window as the database recorded them for a run (not as the attempts that survived saw them). */
+export interface RecordedConsultations {
+  /** Consultations of the window stored now. */
+  listed: number;
+  /** First stored since the run started. */
+  inserted: number;
+  /** Stored before, changed by the portal since the run started. */
+  updated: number;
+  unchanged: number;
 }
 
 export interface PmmpRunAnalysis {
@@ -64,6 +77,7 @@ export interface PmmpRunAnalysis {
   noticesPending: number;
   noticesGivenUp: number;
   viewsRefreshed: string[];
+  consultations?: RecordedConsultations;
 }
 
 function minusDays(day: string, n: number): string {
@@ -120,6 +134,18 @@ export function createPmmpRunActivities(deps: { db: PostgresJsDatabase }) {
     const [queue] = await deps.db.execute<{ pending: number; given_up: number }>(sql`
       select count(*) filter (where fetch_attempts < 3)::int as pending, count(*) filter (where fetch_attempts >= 3)::int as given_up
       from pmmp.notices where proof_id is null and kind in ('extrait_pv', 'resultat_definitif', 'achevement')`);
+    // A killed attempt's rows are "unchanged" to the attempt that re-reads them: count from the rows' own
+    // timestamps against the run's start, which no retry moves.
+    let consultations: RecordedConsultations | undefined;
+    if (input.window) {
+      const [c] = await deps.db.execute<{ listed: number; inserted: number; updated: number }>(sql`
+        select count(*)::int as listed,
+               count(*) filter (where c.first_seen_at >= r.started_at)::int as inserted,
+               count(*) filter (where c.first_seen_at < r.started_at and c.updated_at >= r.started_at)::int as updated
+          from pmmp.consultations c, etl.runs r
+         where r.id = ${input.runId} and c.published_on between ${input.window.from}::date and ${input.window.to}::date`);
+      consultations = { listed: c!.listed, inserted: c!.inserted, updated: c!.updated, unchanged: c!.listed - c!.inserted - c!.updated };
+    }
     const failed = input.streams.filter((s) => s.status === 'failure').length;
     const rejectedTotal = Object.values(rejected).reduce((a, b) => a + b, 0);
     const status: RunStatus = input.cancelled
@@ -135,6 +161,7 @@ export function createPmmpRunActivities(deps: { db: PostgresJsDatabase }) {
       noticesPending: queue?.pending ?? 0,
       noticesGivenUp: queue?.given_up ?? 0,
       viewsRefreshed,
+      ...(consultations ? { consultations } : {}),
     };
     await writeEtlLog(deps.db, {
       runId: input.runId,

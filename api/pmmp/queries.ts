@@ -1,7 +1,7 @@
 /**
  * The SQL behind the procurement endpoints. Every value is a bound parameter (postgres.js tagged
  * templates); only constants of this file are ever spliced as SQL text. Every list is bounded by a
- * LIMIT, and every filter or sort has an index (drizzle/0006_pmmp_api_search.sql, 0011_pmmp_api_award_state.sql), so no request
+ * LIMIT, and every filter or sort has an index (drizzle/0006_pmmp_api_search.sql, 0015_pmmp_api_award_state.sql), so no request
  * scans without bound.
  */
 import type postgres from 'postgres';
@@ -25,7 +25,7 @@ const dayEnd = (sql: Sql, day: string) => sql`((${day}::date + 1)::timestamp at 
 /**
  * A consultation's status. The outcome of its lots (an award on some lot, or every lot with a result
  * unsuccessful, read from the latest word on each lot) is stored on the row, `award_outcome`, and kept
- * by triggers on attributions and notices (drizzle/0011_pmmp_api_award_state.sql); only the deadline
+ * by triggers on attributions and notices (drizzle/0015_pmmp_api_award_state.sql); only the deadline
  * depends on the clock.
  */
 export function statutExpr(sql: Sql, now: string): Fragment {
@@ -179,7 +179,7 @@ export async function consultationDetail(sql: Sql, org: string, ref: string, now
         from pmmp.notices where org_acronyme = ${org} and ref_consultation = ${ref}
         order by published_on nulls last, id_avis`,
     sql`select a.id_avis, a.lot_key, a.status, a.winner, a.winner_is_groupement, a.winner_members, a.amount, a.amount_min,
-               a.bidder_count, a.opening_date, a.proof_id, n.kind as notice_kind, n.published_on as notice_published_on,
+               a.bidder_count, a.opening_date, a.low_confidence, a.proof_id, n.kind as notice_kind, n.published_on as notice_published_on,
                a.latest
         from pmmp.attributions a
         join pmmp.notices n using (org_acronyme, ref_consultation, id_avis)
@@ -248,13 +248,14 @@ export interface AttributionRow {
   amount_min: string | null;
   bidder_count: number | null;
   opening_date: string | null;
+  low_confidence: boolean;
   proof_id: string | null;
   notice_kind: string;
   notice_published_on: string | null;
 }
 
 export function attributionWhere(sql: Sql, q: Omit<AttributionQuery, 'sort' | 'limit' | 'cursor' | 'offset'>): Fragment[] {
-  // The latest word on each lot only: the flag kept by triggers (drizzle/0011_pmmp_api_award_state.sql).
+  // The latest word on each lot only: the flag kept by triggers (drizzle/0015_pmmp_api_award_state.sql).
   const where: Fragment[] = [sql`a.latest`];
   if (q.entreprise) where.push(sql`pmmp.fold(a.winner) like pmmp.fold(${containsPattern(q.entreprise)})`);
   if (q.montant_min) where.push(sql`a.amount >= ${q.montant_min}::numeric`);
@@ -274,7 +275,7 @@ export function attributionWhere(sql: Sql, q: Omit<AttributionQuery, 'sort' | 'l
  * columns makes the planner expect one row and sort every lot instead of walking the sort's index.
  */
 export const ATTRIBUTION_COLUMNS = (sql: Sql) => sql`a.org_acronyme, a.ref_consultation, a.id_avis, a.lot_key, a.status, a.winner,
-  a.winner_is_groupement, a.winner_members, a.amount, a.amount_min, a.bidder_count, a.opening_date, a.proof_id,
+  a.winner_is_groupement, a.winner_members, a.amount, a.amount_min, a.bidder_count, a.opening_date, a.low_confidence, a.proof_id,
   (select n.kind from pmmp.notices n
     where n.org_acronyme = a.org_acronyme and n.ref_consultation = a.ref_consultation and n.id_avis = a.id_avis) as notice_kind,
   a.notice_published_on`;

@@ -350,7 +350,7 @@ function exportRows(ctx: ApiContext, q: ExportQuery, now: string): ExportRows {
     if (wrong.length) throw badRequest(wrong.map((field) => ({ in: 'query' as const, field, problem: 'applies to dataset=consultations only' })));
     const filters = { entreprise: q.entreprise, montant_min: q.montant_min, montant_max: q.montant_max, organisme: q.organisme, date_debut: q.date_debut, date_fin: q.date_fin };
     return {
-      columns: ['org_acronyme', 'ref_consultation', 'id_avis', 'lot_key', 'status', 'winner', 'winner_is_groupement', 'amount', 'amount_min', 'bidder_count', 'opening_date', 'notice_kind', 'notice_published_on', 'proof_id'],
+      columns: ['org_acronyme', 'ref_consultation', 'id_avis', 'lot_key', 'status', 'winner', 'winner_is_groupement', 'amount', 'amount_min', 'bidder_count', 'opening_date', 'low_confidence', 'notice_kind', 'notice_published_on', 'proof_id'],
       batches: streamed(ctx, (sql) => exportAttributions(sql, filters) as AsyncIterable<Record<string, unknown>[]>),
     };
   }

@@ -261,6 +261,7 @@ export const AttributionSchema = z
     amount_min: decimal,
     bidder_count: z.number().int().nullable(),
     opening_date: z.string().nullable(),
+    low_confidence: z.boolean().describe('the parser read the winner or the amount with low confidence (damaged OCR, name taken from the bidders list, amount differing from the bid): check the proof'),
     notice_kind: z.string(),
     notice_published_on: z.string().nullable(),
     links: LinksSchema,

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ApiContext, ZodApp } from '../context';
 import { badRequest, commonErrors, conflict, ErrorSchema, notFound, unavailable, type Issue } from '../errors';
 import { PIPELINE_NAMES, PIPELINES, pipelineOfType, type PipelineName } from './pipelines';
+import { executionTimeout } from '../../workflows/timeouts';
 
 const V1 = '/api/v1';
 const PROGRESS_QUERY_TIMEOUT_MS = 2_000;
@@ -118,7 +119,7 @@ export function runsRoutes(app: ZodApp, ctx: ApiContext, signed: { preValidation
       const workflowId = spec.workflowId(input, today);
       const c = await client();
       try {
-        const handle = await c.workflow.start(spec.workflowType, { taskQueue: ctx.temporalTaskQueue, workflowId, args: [spec.normalize(input, today)] });
+        const handle = await c.workflow.start(spec.workflowType, { taskQueue: ctx.temporalTaskQueue, workflowId, args: [spec.normalize(input, today)], ...executionTimeout(spec.workflowType) });
         req.log.info({ pipeline: body.pipeline, workflowId, runId: handle.firstExecutionRunId }, 'run started');
         return reply.code(202).send({ pipeline: body.pipeline, workflow_id: workflowId, run_id: handle.firstExecutionRunId, links: links(workflowId) });
       } catch (err) {

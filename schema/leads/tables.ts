@@ -5,6 +5,7 @@
  * and the MX cache. Natural keys make every write an upsert: a page is (job, URL fingerprint), a
  * scraped contact is (job, dedup key = the email when it has one), a validated contact is its email.
  */
+import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgSchema, primaryKey, real, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export const leads = pgSchema('leads');
@@ -132,11 +133,20 @@ export const validatedContacts = leads.table(
     syncAttempts: integer('sync_attempts').notNull().default(0),
     nextSyncAt: tstz('next_sync_at'),
     syncClaimedAt: tstz('sync_claimed_at'),
+    /** The batch that claimed the contact last (`workflowId/runId/activityId`): its retried attempts take the claim back. */
+    syncClaim: text('sync_claim'),
+    /** Set just before the create call of the current try: a retry that then finds the subscriber knows the create was ours. */
+    syncCreateSentAt: tstz('sync_create_sent_at'),
     subscriberUid: text('subscriber_uid'),
     syncedAt: tstz('synced_at'),
     lastSyncError: text('last_sync_error'),
   },
-  (t) => [uniqueIndex('validated_contacts_email_uq').on(t.email), index('validated_contacts_sync_idx').on(t.syncStatus, t.id), index('validated_contacts_category_idx').on(t.category)],
+  (t) => [
+    uniqueIndex('validated_contacts_email_uq').on(t.email),
+    index('validated_contacts_sync_idx').on(t.syncStatus, t.id),
+    index('validated_contacts_category_idx').on(t.category),
+    index('validated_contacts_sync_claim_idx').on(t.syncClaim).where(sql`${t.syncClaim} is not null`),
+  ],
 );
 
 export type SyncOutcome = 'created' | 'existing' | 'duplicate' | 'failed' | 'rejected';
@@ -155,9 +165,15 @@ export const syncLog = leads.table(
     subscriberUid: text('subscriber_uid'),
     error: text('error'),
     durationMs: integer('duration_ms'),
+    /** The batch of the try (see validated_contacts.sync_claim): a batch's totals are counted from its rows. */
+    claim: text('claim'),
     createdAt: tstz('created_at').notNull().defaultNow(),
   },
-  (t) => [index('sync_log_created_idx').on(t.createdAt, t.outcome), index('sync_log_contact_idx').on(t.validatedContactId)],
+  (t) => [
+    index('sync_log_created_idx').on(t.createdAt, t.outcome),
+    index('sync_log_contact_idx').on(t.validatedContactId),
+    index('sync_log_claim_idx').on(t.claim).where(sql`${t.claim} is not null`),
+  ],
 );
 
 /** Bounce statistics per domain; a domain over the threshold (or blocked by hand) is refused. */

@@ -159,6 +159,17 @@ export const achevements = pmmp.table(
 export const AWARD_STATUSES = ['attribue', 'infructueux', 'offre_excessive', 'annule', 'inconnu'] as const;
 export type AwardStatus = (typeof AWARD_STATUSES)[number];
 
+export interface ValueProvenance {
+  page: number | null;
+  line: number | null;
+  rule: string;
+  confidence: number;
+}
+export interface AttributionProvenance {
+  winner?: ValueProvenance;
+  amount?: ValueProvenance;
+}
+
 /** The result of one lot as one notice states it. `lot_key` is the lot number, or '' for a single lot. */
 export const attributions = pmmp.table(
   'attributions',
@@ -176,6 +187,13 @@ export const attributions = pmmp.table(
     amountMin: amount('amount_min'),
     bidderCount: integer('bidder_count'),
     openingDate: date('opening_date', { mode: 'string' }),
+    /** 0..1 as the parser rates the winner's name and the amount (issue 14); null without a winner. */
+    winnerConfidence: real('winner_confidence'),
+    amountConfidence: real('amount_confidence'),
+    /** A winner or amount read with low confidence: shown flagged, not as fact. */
+    lowConfidence: boolean('low_confidence').notNull().default(false),
+    /** Where status, winner and amount were read: { winner: {page, line, rule, confidence}, ... }. */
+    provenance: jsonb('provenance').$type<AttributionProvenance>(),
     proofId: text('proof_id'),
     ...seen,
   },

@@ -16,13 +16,14 @@ import { parseArgs } from 'node:util';
 import { loadCoreConfig } from '../../schema/config';
 import { apisyncScenarios } from './apisync';
 import { apiScenarios } from './api';
+import { consolidationScenarios } from './consolidation';
 import { leadsScenarios } from './leads';
 import { pmmpScenarios } from './pmmp';
 import { pricesScenarios } from './prices';
 import { redact, round, type BenchContext, type BenchResult, type Scenario } from './support';
 
 /** Every pipeline adds its scenarios here. */
-const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios];
+const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios, ...consolidationScenarios];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -44,6 +44,7 @@ import { createPmmpNoticeActivities } from '../../activities/pmmp/notices';
 import { DEFAULT_PAGE_SIZE } from '../../activities/pmmp/portal';
 import { createPmmpReparseActivities } from '../../activities/pmmp/reparse';
 import type { OracleConsultation, PortalStats } from '../../tests/replicas/pmmp/index';
+import { awardsUnseenScenario } from './pmmp-awards';
 import { describePostgres, round, throwawayPostgres, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -651,4 +652,4 @@ const awardsScenario: Scenario = {
   },
 };
 
-export const pmmpScenarios: Scenario[] = [crawlScenario, awardsScenario];
+export const pmmpScenarios: Scenario[] = [crawlScenario, awardsScenario, awardsUnseenScenario];

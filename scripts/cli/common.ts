@@ -2,6 +2,7 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
 import { ConfigError, loadCoreConfig, type CoreConfig } from '../../schema/config';
+import { executionTimeout } from '../../workflows/timeouts';
 
 export const EXIT = { success: 0, partial: 1, failure: 2, config_error: 3 } as const;
 
@@ -77,7 +78,7 @@ export async function startOrAttach<T>(workflowType: string, workflowId: string,
   try {
     let handle;
     try {
-      handle = await client.workflow.start(workflowType, { taskQueue: cfg.temporal.taskQueue, workflowId, args });
+      handle = await client.workflow.start(workflowType, { taskQueue: cfg.temporal.taskQueue, workflowId, args, ...executionTimeout(workflowType) });
       console.log(`started ${workflowId}${opts.note ? ` (${opts.note})` : ''}`);
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

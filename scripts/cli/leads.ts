@@ -19,6 +19,7 @@ import type { WhoisRecord } from '../../activities/leads/whois';
 import { LEADS_SOURCE_TYPES } from '../../schema/leads/tables';
 import type { LeadsJobResult, LeadsSyncResult, LeadsValidateResult } from '../../workflows/leads';
 import { CliError, closeClient, config, connect, EXIT, positiveInt, uiLink, waitForResult } from './common';
+import { executionTimeout } from '../../workflows/timeouts';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -154,7 +155,7 @@ export function registerLeadsCommands(program: Command): void {
       const client = await connect(cfg);
       try {
         const r = (await waitForResult(
-          client.workflow.execute('leadsWhois', { taskQueue: cfg.temporal.taskQueue, workflowId: `leads-whois-${domain.toLowerCase()}-${Date.now()}`, args: [{ domain }] }),
+          client.workflow.execute('leadsWhois', { ...executionTimeout('leadsWhois'), taskQueue: cfg.temporal.taskQueue, workflowId: `leads-whois-${domain.toLowerCase()}-${Date.now()}`, args: [{ domain }] }),
         )) as WhoisRecord;
         if (!r.found) {
           console.log(`${r.domain}: not registered (RDAP 404)${r.cached ? ' (cached)' : ''}`);
@@ -177,7 +178,7 @@ export function registerLeadsCommands(program: Command): void {
       const client = await connect(cfg);
       try {
         const workflowId = `leads-validate-manual-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        const handle = await client.workflow.start('leadsValidate', { taskQueue: cfg.temporal.taskQueue, workflowId, args: [{}] });
+        const handle = await client.workflow.start('leadsValidate', { ...executionTimeout('leadsValidate'), taskQueue: cfg.temporal.taskQueue, workflowId, args: [{}] });
         console.log(`started ${workflowId}\n  ${uiLink(cfg, workflowId)}`);
         if (!opts.sync) return;
         const r = (await waitForResult(handle.result())) as LeadsValidateResult;
@@ -196,7 +197,7 @@ export function registerLeadsCommands(program: Command): void {
       const client = await connect(cfg);
       try {
         const workflowId = `leads-sync-mailwizz-manual-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        const handle = await client.workflow.start('leadsSyncMailwizz', { taskQueue: cfg.temporal.taskQueue, workflowId, args: [{}] });
+        const handle = await client.workflow.start('leadsSyncMailwizz', { ...executionTimeout('leadsSyncMailwizz'), taskQueue: cfg.temporal.taskQueue, workflowId, args: [{}] });
         console.log(`started ${workflowId}\n  ${uiLink(cfg, workflowId)}`);
         if (!opts.sync) return;
         const r = (await waitForResult(handle.result())) as LeadsSyncResult;

@@ -9,6 +9,7 @@ import type { PmmpBackfillResult } from '../../workflows/pmmp/backfill';
 import type { PmmpDailyResult } from '../../workflows/pmmp/daily';
 import type { PmmpReparseResult } from '../../workflows/pmmp/notices';
 import { CliError, closeClient, config, connect, EXIT, isoDate, positiveInt, startOrAttach, uiLink, waitForResult } from './common';
+import { executionTimeout } from '../../workflows/timeouts';
 
 function isoMonth(value: string): string {
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError('expected a month YYYY-MM');
@@ -62,6 +63,7 @@ export function registerPmmpCommands(program: Command): void {
       try {
         const workflowId = `pmmp-consultations-${opts.from}-${opts.to}`;
         const handle = await client.workflow.start('pmmpConsultationsWindow', {
+          ...executionTimeout('pmmpConsultationsWindow'),
           taskQueue: cfg.temporal.taskQueue,
           workflowId,
           args: [{ from: opts.from, to: opts.to, pageSize: opts.pageSize }],

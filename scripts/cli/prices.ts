@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { ASSET_CODES } from '../../schema/prices/assets';
 import type { PricesArchiveResult, PricesDailyResult } from '../../workflows/prices';
 import { closeClient, config, connect, EXIT, isoDate, positiveInt, startOrAttach, todayUtc, uiLink, waitForResult } from './common';
+import { executionTimeout } from '../../workflows/timeouts';
 
 export function assetList(value: string): string[] {
   const codes = value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
@@ -84,6 +85,7 @@ export function registerPricesCommands(program: Command): void {
         const endDate = opts.date ?? todayUtc();
         const workflowId = `prices-archive-${endDate}-${opts.verifyOnly ? 'verify' : 'manual'}-${Date.now()}`;
         const handle = await client.workflow.start('pricesArchive', {
+          ...executionTimeout('pricesArchive'),
           taskQueue: cfg.temporal.taskQueue,
           workflowId,
           args: [{ endDate, days: opts.days, verify: Boolean(opts.verify), verifyOnly: Boolean(opts.verifyOnly) }],

@@ -18,6 +18,7 @@ const SYSTEM_PACKAGES: { pkg: string; provides: string; why: string }[] = [
   { pkg: 'tesseract-ocr', provides: 'tesseract', why: 'OCR of scanned notices (pmmp); brings the orientation data too' },
   { pkg: 'tesseract-ocr-fra', provides: 'tessdata:fra', why: 'French OCR' },
   { pkg: 'tesseract-ocr-ara', provides: 'tessdata:ara', why: 'Arabic OCR' },
+  { pkg: 'prometheus', provides: 'promtool', why: 'Prometheus in the local stack, and `promtool test rules` for the alert rules' },
 ];
 
 function findPgBin(): string | undefined {

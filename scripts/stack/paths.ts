@@ -42,6 +42,7 @@ export const ports = {
   temporalUi: Number(process.env.MOISSON_TEMPORAL_UI_PORT ?? 8233),
   temporalHttp: Number(process.env.MOISSON_TEMPORAL_HTTP_PORT ?? 7243),
   temporalMetrics: Number(process.env.MOISSON_TEMPORAL_METRICS_PORT ?? 7244),
+  prometheus: Number(process.env.MOISSON_PROMETHEUS_PORT ?? 9090),
   pricesReplica: Number(process.env.MOISSON_PRICES_REPLICA_PORT ?? 4101),
   pmmpReplica: Number(process.env.MOISSON_PMMP_REPLICA_PORT ?? 4102),
   pennylaneReplica: Number(process.env.MOISSON_PENNYLANE_REPLICA_PORT ?? 4103),

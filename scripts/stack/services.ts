@@ -289,6 +289,56 @@ function ferretdbService(): Service {
   });
 }
 
+/**
+ * Prometheus (Debian's package) scraping what the stack runs: the worker, the browser worker, the API and
+ * Temporal, with moisson's alert rules (deploy/prometheus/rules). Its config is written at each start from
+ * the stack's ports, so moved ports are scraped where they are.
+ */
+export function prometheusConfig(): string {
+  const worker = Number(process.env.METRICS_PORT ?? 9464);
+  const browser = Number(process.env.BROWSER_METRICS_PORT ?? 9474);
+  const api = Number(process.env.API_PORT ?? 8090);
+  const job = (name: string, port: number) => `  - job_name: ${name}\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`;
+  return (
+    `# Written by the local stack (scripts/stack/services.ts) at each start.\n` +
+    `global:\n  scrape_interval: 15s\n  evaluation_interval: 30s\n` +
+    `rule_files:\n  - ${join(projectRoot, 'deploy', 'prometheus', 'rules')}/*.yml\n` +
+    `scrape_configs:\n` +
+    job('moisson-worker', worker) +
+    job('moisson-browser-worker', browser) +
+    job('moisson-api', api) +
+    job('temporal', ports.temporalMetrics)
+  );
+}
+
+function prometheusService(): Service {
+  const dir = join(paths.data, 'prometheus');
+  const config = join(dir, 'prometheus.yml');
+  return daemon({
+    name: 'prometheus',
+    external: undefined,
+    address: `http://127.0.0.1:${ports.prometheus}`,
+    port: ports.prometheus,
+    portVariable: 'MOISSON_PROMETHEUS_PORT',
+    command: () => {
+      mkdirSync(join(dir, 'data'), { recursive: true });
+      writeFileSync(config, prometheusConfig());
+      return {
+        cmd: 'prometheus',
+        marker: config,
+        args: [
+          `--config.file=${config}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          '--storage.tsdb.retention.time=7d',
+          `--web.listen-address=127.0.0.1:${ports.prometheus}`,
+        ],
+      };
+    },
+    ready: () => portOpen(ports.prometheus),
+    timeoutMs: 30_000,
+  });
+}
+
 /** Local replicas of third-party services, as processes, for the demo and manual runs. */
 function replicaService(name: string, entry: string, port: number, portVariable: string): Service {
   return daemon({
@@ -369,6 +419,7 @@ export function services(): Service[] {
     postgresService(),
     temporalService(),
     ferretdbService(),
+    prometheusService(),
     replicaService('prices-replica', 'tests/replicas/prices/main.ts', ports.pricesReplica, 'MOISSON_PRICES_REPLICA_PORT'),
     replicaService('pmmp-replica', 'tests/replicas/pmmp/main.ts', ports.pmmpReplica, 'MOISSON_PMMP_REPLICA_PORT'),
     replicaService('pennylane-replica', 'tests/replicas/pennylane/main.ts', ports.pennylaneReplica, 'MOISSON_PENNYLANE_REPLICA_PORT'),
@@ -398,6 +449,7 @@ export function stackEnvironment(): Record<string, string> {
     MONGO_URL: process.env.MONGO_URL ?? ownUrls().mongoUrl,
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? ownUrls().temporalAddress,
     TEMPORAL_UI_URL: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${ports.temporalUi}`,
+    PROMETHEUS_URL: `http://127.0.0.1:${ports.prometheus}`,
     MOISSON_TEMPORAL_CLI: paths.temporalCli,
     MOISSON_TEMPORAL_TEST_SERVER: paths.temporalTestServer,
     PRICES_ERAPI_URL: `${replica}/erapi/v6`,

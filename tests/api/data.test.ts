@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { gunzipSync } from 'node:zlib';
 import { buildApp } from '../../api/app';
 import type { ZodApp } from '../../api/context';
 import { createApiRuntime, type ApiRuntime } from '../../api/runtime';
@@ -393,6 +394,9 @@ describe('exports', () => {
     assert.equal(gz.statusCode, 200);
     assert.equal(gz.headers['content-encoding'], 'gzip');
     contract.check('GET', '/api/v1/export/csv', { statusCode: gz.statusCode, headers: gz.headers, body: '' });
+    // A winner read with low confidence leaves the export flagged as it is in the API, not as plain fact.
+    const [header] = gunzipSync(gz.rawPayload).toString('utf8').split('\n');
+    assert.ok(header?.split(',').includes('low_confidence'), header);
   });
 });
 

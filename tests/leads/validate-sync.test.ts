@@ -37,8 +37,11 @@ async function addContacts(jobId: string, contacts: { email: string | null; hint
   }
 }
 
+let activities = 0;
+
+/** Each call is its own scheduled activity (a MailWizz claim belongs to its activity id). */
 function mock<T>(fn: () => Promise<T>): Promise<T> {
-  return new MockActivityEnvironment().run(fn);
+  return new MockActivityEnvironment({ activityId: `mock-${++activities}` }).run(fn);
 }
 
 function validateBatch(config: LeadsConfig, limit: number): Promise<ValidateBatchResult> {

@@ -34,6 +34,7 @@ let interrupted: TestDatabase;
 let archive: TestArchive;
 let proofDir: string;
 let fetcher: Fetcher;
+let referenceCounts: PmmpBackfillResult['counts'] | undefined;
 const children: ChildProcess[] = [];
 
 async function freePort(): Promise<number> {
@@ -137,6 +138,7 @@ describe('pmmp backfill durability', () => {
       temporal.client.workflow.execute('pmmpBackfill', { taskQueue, workflowId: `reference-${taskQueue}`, args: [BACKFILL] }),
     )) as PmmpBackfillResult;
     assert.equal(r.status, 'success', JSON.stringify(r));
+    referenceCounts = r.counts;
     assert.ok(r.counts.listed > 100, `${r.counts.listed} consultations`);
     assert.ok((r.documents?.documents ?? 0) > 50, `${r.documents?.documents} documents`);
   });
@@ -162,6 +164,14 @@ describe('pmmp backfill durability', () => {
     await startWorkerProcess(taskQueue, 'second');
     const r = (await handle.result()) as PmmpBackfillResult;
     assert.equal(r.status, 'success', JSON.stringify(r));
+
+    // The counters users read are what the database recorded, not what the surviving attempts saw.
+    assert.ok(referenceCounts, 'the reference ran first');
+    assert.deepEqual(
+      [r.counts.listed, r.counts.inserted, r.counts.updated, r.counts.unchanged],
+      [referenceCounts.listed, referenceCounts.inserted, referenceCounts.updated, referenceCounts.unchanged],
+      `counts after the kill equal the clean run's: ${JSON.stringify(r.counts)} vs ${JSON.stringify(referenceCounts)}`,
+    );
 
     const [want, got] = await Promise.all([snapshot(reference), snapshot(interrupted)]);
     for (const table of Object.keys(want)) {

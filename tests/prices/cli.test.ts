@@ -91,6 +91,7 @@ describe('schedules apply', () => {
     assert.equal(desc.policies.overlap, 'SKIP');
     assert.equal(desc.policies.catchupWindow, 86_400_000);
     assert.equal(desc.action.type === 'startWorkflow' && desc.action.workflowType, 'pricesDaily');
+    assert.equal(desc.action.type === 'startWorkflow' && desc.action.workflowExecutionTimeout, 6 * 3_600_000, 'a scheduled run ends by its bound');
   });
 
   test('a schedule changed by hand is put back', async () => {

@@ -237,14 +237,17 @@ export async function pmmpBackfill(input: PmmpBackfillInput): Promise<PmmpBackfi
     runId: state.runId,
     streams: outcomes,
     summary: { from: input.from, to: input.to, months: months.length, counts: state.counts, failedMonths: state.failed },
+    window: { from: `${months[0]!}-01`, to: lastDay(months[months.length - 1]!) },
   });
   progress.phase = 'done';
+  // What the database recorded for the run: the months' own counts miss what a killed attempt stored.
+  const counts = analysis.consultations ? { ...state.counts, ...analysis.consultations } : state.counts;
   return {
     runId: state.runId,
     status: analysis.status,
     months: months.length,
     failedMonths: state.failed,
-    counts: state.counts,
+    counts,
     documents,
     noticesPending: analysis.noticesPending,
   };

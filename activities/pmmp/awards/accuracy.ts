@@ -246,3 +246,138 @@ export function formatAccuracyReport(r: AccuracyReport): string {
   rows.push(`${'ALL FIELDS'.padEnd(18)}${pct(r.total).padEnd(16)}${kinds.map((k) => pct(r.totalByKind[k]).padEnd(16)).join('')}`);
   return rows.join('\n');
 }
+
+/**
+ * The consultation's identifier in a reference, for comparing what a notice prints with the portal's
+ * record of it: case, spaces, separators ("37/DPCR-ANP/2024" vs "37/DPCR/ANP/2024"), zero padding
+ * ("6/2023" vs "06/2023") and an "AO"/"AOO"/"AON" prefix of the number ignored.
+ */
+export function referenceIdentifier(ref: string): string {
+  return ref
+    .toUpperCase()
+    .replace(/\s+/g, '')
+    .replace(/^A\.?O[ONM]?\.?(?=\d)/, '')
+    .split(/[/\-_.]+/)
+    .filter(Boolean)
+    .map((p) => p.replace(/^0+(?=\d)/, ''))
+    .join('/');
+}
+
+export interface PortalRecord {
+  reference: string;
+  /** dd/mm/yyyy, as the portal prints it. */
+  date_publication?: string;
+  acheteur_public?: string;
+  objet?: string;
+}
+
+export interface PortalCheck {
+  documents: number;
+  /** The parsed reference equals the portal's (case and spaces ignored). */
+  referenceExact: FieldScore;
+  /** Same identifier (separators, zero padding, an AO prefix ignored): the same consultation number. */
+  referenceSameIdentifier: FieldScore;
+  /** The printed reference names the portal's consultation (`sameConsultationReference`). */
+  referenceSameConsultation: FieldScore;
+  referenceMissing: number;
+  /** An opening date is read, or null; a read one must not be after the portal's publication date. */
+  openingDatePlausible: FieldScore;
+  openingDateRead: number;
+  misses: Array<{ document: string; field: 'reference' | 'openingDate'; expected: string | null; actual: string | null }>;
+}
+
+/**
+ * What the portal's own record of each consultation (samples/pmmp/ocr-text-portal/portal-records.json)
+ * can check in a parsed notice: its reference; its dates only for plausibility (the record has the
+ * publication date, not the opening date). Winners, amounts and statuses are not in the record.
+ */
+export function portalCheck(records: Readonly<Record<string, PortalRecord>>, parsed: Readonly<Record<string, AwardNotice>>): PortalCheck {
+  const exact = { correct: 0, total: 0 };
+  const same = { correct: 0, total: 0 };
+  const consultation = { correct: 0, total: 0 };
+  const plausible = { correct: 0, total: 0 };
+  let missing = 0;
+  let read = 0;
+  const misses: PortalCheck['misses'] = [];
+  for (const [name, notice] of Object.entries(parsed)) {
+    const rec = records[name];
+    if (!rec) continue;
+    exact.total++;
+    same.total++;
+    if (sameReference(rec.reference, notice.reference)) exact.correct++;
+    if (notice.reference && referenceIdentifier(rec.reference) === referenceIdentifier(notice.reference)) same.correct++;
+    consultation.total++;
+    if (sameConsultationReference(rec.reference, notice.reference)) consultation.correct++;
+    else misses.push({ document: name, field: 'reference', expected: rec.reference, actual: notice.reference });
+    if (!notice.reference) missing++;
+    const pub = rec.date_publication ? /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(rec.date_publication) : null;
+    if (pub) {
+      plausible.total++;
+      const published = `${pub[3]}-${pub[2]}-${pub[1]}`;
+      if (notice.openingDate) read++;
+      // Results are published within months of the opening: two years before is already a long procedure.
+      const earliest = `${Number(pub[3]) - 2}-${pub[2]}-${pub[1]}`;
+      if (notice.openingDate === null || (notice.openingDate <= published && notice.openingDate >= earliest)) plausible.correct++;
+      else misses.push({ document: name, field: 'openingDate', expected: `${earliest}..${published}`, actual: notice.openingDate });
+    }
+  }
+  const score = (t: { correct: number; total: number }): FieldScore => ({ ...t, accuracy: t.total ? Math.round((t.correct / t.total) * 1000) / 1000 : null });
+  return {
+    documents: exact.total,
+    referenceExact: score(exact),
+    referenceSameIdentifier: score(same),
+    referenceSameConsultation: score(consultation),
+    referenceMissing: missing,
+    openingDatePlausible: score(plausible),
+    openingDateRead: read,
+    misses,
+  };
+}
+
+function referenceParts(ref: string): string[] {
+  return referenceIdentifier(ref)
+    .replace(/(?<=\d{2})(?=[A-Z]{2})/g, '/')
+    .split('/')
+    .filter(Boolean);
+}
+
+/** OCR look-alikes folded so "L0G" and "LOG", "1G" and "IG" compare equal. */
+function lookalikeFold(part: string): string {
+  return /[A-Z]/.test(part) || part.length === 1 ? part.replace(/0/g, 'O').replace(/1/g, 'I') : part;
+}
+
+function samePart(a: string, b: string): boolean {
+  if (a === b || lookalikeFold(a) === lookalikeFold(b)) return true;
+  // Years printed on two or four digits: "114DR3/24" is 114/DR3/2024.
+  if (/^\d{2}$/.test(a) && /^20\d{2}$/.test(b)) return b.endsWith(a);
+  if (/^\d{2}$/.test(b) && /^20\d{2}$/.test(a)) return a.endsWith(b);
+  return a.length >= 5 && b.length >= 5 && /^[A-Z]+$/.test(a) && /^[A-Z]+$/.test(b) && levenshtein(a, b) <= 1;
+}
+
+/**
+ * Whether the reference a notice prints names the consultation the portal records. Buyers print a
+ * shorter form of their own reference ("10007795" for 10007795/2026/SRMDT, "241/2025" for
+ * 241/2025/OFPPT) or its parts in another order ("19/BG/2024" for 19/2024/BG): the printed number
+ * must be printed and one form's parts must all be the other's (years on 2 or 4 digits, OCR
+ * look-alikes folded). A different number or year is another consultation, or a misreading.
+ */
+export function sameConsultationReference(portal: string, printed: string | null): boolean {
+  if (printed === null) return false;
+  const want = referenceParts(portal);
+  const got = referenceParts(printed);
+  if (want.length === 0 || got.length === 0) return false;
+  // The portal's number must be printed (in any position: "2025/06" for 06/2025).
+  const number = want.find((p) => /\d/.test(p));
+  if (!number || !got.some((p) => samePart(number, p))) return false;
+  // One side's parts are all the other's: a shorter form, or a longer one ("74/DR2/C/2023" for 74/DR2/2023).
+  const within = (small: string[], big: string[]): boolean => {
+    const free = [...big];
+    for (const part of small) {
+      const at = free.findIndex((x) => samePart(x, part));
+      if (at < 0) return false;
+      free.splice(at, 1);
+    }
+    return true;
+  };
+  return within(got, want) || within(want, got);
+}

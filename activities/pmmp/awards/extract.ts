@@ -6,6 +6,7 @@ import { InvalidInputError } from '../../engine/errors';
 import { ExtractionAbortedError, NotAPdfError } from './errors';
 import { encodePgm, parsePgm, rotateClockwise } from './pgm';
 import { ensureTesseractLanguages, runTool } from './tools';
+import { isWordPerLine } from './text';
 
 export type ExtractionMethod = 'text-layer' | 'ocr';
 
@@ -32,6 +33,8 @@ export interface NoticePage {
   confidence?: number;
   /** Clockwise rotation applied before OCR (sideways scans). */
   rotation?: number;
+  /** Page segmentation mode of the kept OCR when it is not the default (layout retry). */
+  psm?: number;
   ocrMs?: number;
 }
 
@@ -180,6 +183,7 @@ export async function extractNoticeText(
         page.text = result.text;
         page.confidence = result.confidence;
         if (result.rotation) page.rotation = result.rotation;
+        if (result.psm) page.psm = result.psm;
         page.ocrMs = Math.round(performance.now() - started);
         done++;
         options.onProgress?.(done, info.pages);
@@ -273,7 +277,11 @@ interface OcrResult {
   text: string;
   confidence?: number;
   rotation?: number;
+  psm?: number;
 }
+
+/** Segmentation mode tried when the default one loses the layout (one word per line): a single column of text of variable sizes. */
+const LAYOUT_RETRY_PSM = 4;
 
 async function ocrPage(
   pdfPath: string,
@@ -301,6 +309,15 @@ async function ocrPage(
         if (wordRatio(second.text) > wordRatio(result.text)) result = { ...second, rotation };
         await rm(rotated, { force: true });
       }
+    }
+    if (isWordPerLine(result.text) && opts.psm !== LAYOUT_RETRY_PSM) {
+      // The segmentation lost the layout: every word on its own line, every label cut from its value
+      // (issue 14). The page is read again with another segmentation mode and kept if it holds lines.
+      const image = result.rotation ? `${base}-rot2.pgm` : pgm;
+      if (result.rotation) await writeFile(image, encodePgm(rotateClockwise(parsePgm(await readFile(pgm)), result.rotation)));
+      const retry = await tesseract(image, `${base}-psm`, { ...opts, psm: LAYOUT_RETRY_PSM }, signal);
+      if (image !== pgm) await rm(image, { force: true });
+      if (!isWordPerLine(retry.text)) result = { ...retry, psm: LAYOUT_RETRY_PSM, ...(result.rotation ? { rotation: result.rotation } : {}) };
     }
     return result;
   } finally {

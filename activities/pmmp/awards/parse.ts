@@ -1,6 +1,6 @@
 import { findAmounts, type AmountMatch } from './amounts';
 import { findDates, type DateMatch } from './dates';
-import { bestNameMatch, cleanBidderName, isNameFragment, looksLikeName, nameKey, nameSimilarity, splitGroupement, uniqueFragmentMatch } from './names';
+import { bestNameMatch, cleanBidderName, isNameFragment, levenshtein, looksLikeName, nameKey, nameSimilarity, splitGroupement, uniqueFragmentMatch } from './names';
 import {
   FIELD_NAMES,
   type AwardLotItem,
@@ -9,9 +9,10 @@ import {
   type BidItem,
   type NoticeField,
   type ParseWarning,
+  type ValueSource,
   type WinnerItem,
 } from './schema';
-import { cells, cleanValue, fold, isBlank, toLines, type Line } from './text';
+import { cells, cleanValue, fold, isBlank, isWordPerLine, toLines, type Line } from './text';
 
 /**
  * Reads an extrait de procès-verbal or a résultat définitif (text from extractNoticeText) into
@@ -20,7 +21,7 @@ import { cells, cleanValue, fold, isBlank, toLines, type Line } from './text';
  * its amount) carry a warning and a lower confidence.
  */
 export function parseAward(text: string): AwardNotice {
-  const doc = new Doc(toLines(text));
+  const doc = new Doc(toLines(rejoinWordPerLine(text)));
   const reference = readReference(doc);
   const buyer = readBuyer(doc);
   const object = readObject(doc);
@@ -28,6 +29,17 @@ export function parseAward(text: string): AwardNotice {
   const lots = readLots(doc);
 
   for (const f of FIELD_NAMES) if (doc.confidence[f] === undefined) doc.confidence[f] = 0;
+  const sources: Partial<Record<NoticeField, ValueSource>> = {};
+  if (reference) {
+    const line = doc.lines[reference.line]!;
+    sources.reference = { page: line.page, line: line.index + 1, rule: 'labelled-number', confidence: doc.confidence.reference! };
+  }
+  const dated: Array<[NoticeField, string | null, string]> = [
+    ['openingDate', dates.opening, 'opening-label'],
+    ['commissionEndDate', dates.commissionEnd, 'commission-end-label'],
+    ['documentDate', dates.document, 'fait-a'],
+  ];
+  for (const [field, iso, rule] of dated) if (iso) sources[field] = { ...doc.locateDate(iso), rule, confidence: doc.confidence[field]! };
   return {
     kind: readKind(doc),
     reference: reference?.value ?? null,
@@ -38,8 +50,41 @@ export function parseAward(text: string): AwardNotice {
     documentDate: dates.document,
     lots,
     confidence: doc.confidence as Record<NoticeField, number>,
+    sources,
     warnings: doc.warnings,
   };
+}
+
+/**
+ * OCR that lost the page layout prints one word per line: every label is then cut from its value.
+ * When most lines hold a single word, lines are joined back into paragraphs (a blank line, or a
+ * line ending a sentence or a label, ends one); the page breaks are kept (issue 14).
+ */
+export function rejoinWordPerLine(text: string): string {
+  if (!isWordPerLine(text)) return text;
+  const lines = text.split('\n');
+  const out: string[] = [];
+  let current: string[] = [];
+  const flush = (): void => {
+    if (current.length) out.push(current.join(' '));
+    current = [];
+  };
+  for (const raw of lines) {
+    const page = raw.includes('\f');
+    const l = raw.replace(/\f/g, '').trim();
+    if (page) {
+      flush();
+      out.push('\f');
+    }
+    if (!l) {
+      flush();
+      continue;
+    }
+    current.push(l);
+    if (/[.:;]$/.test(l)) flush();
+  }
+  flush();
+  return out.join('\n');
 }
 
 class Doc {
@@ -51,6 +96,32 @@ class Doc {
   }
   warn(field: string, code: ParseWarning['code'], message: string): void {
     if (!this.warnings.some((w) => w.field === field && w.message === message)) this.warnings.push({ field, code, message });
+  }
+  /** The line that prints a name best (1-based page and line), for provenance. */
+  locate(name: string): { page: number | null; line: number | null } {
+    let best: Line | undefined;
+    let score = 0.5;
+    const key = nameKey(name);
+    for (const l of this.lines) {
+      if (isBlank(l)) continue;
+      const s = key && nameKey(l.latin).includes(key) ? 1 : nameSimilarity(cleanBidderName(l.latin), name);
+      if (s > score) {
+        score = s;
+        best = l;
+        if (s === 1) break;
+      }
+    }
+    return best ? { page: best.page, line: best.index + 1 } : { page: null, line: null };
+  }
+  /** The first line that prints this date. */
+  locateDate(iso: string): { page: number | null; line: number | null } {
+    for (const l of this.lines) if (findDates(l.text).some((d) => d.iso === iso)) return { page: l.page, line: l.index + 1 };
+    return { page: null, line: null };
+  }
+  /** The first line that prints an amount of this value. */
+  locateAmount(value: string): { page: number | null; line: number | null } {
+    for (const l of this.lines) if (findAmounts(l.latin).some((a) => a.value === value)) return { page: l.page, line: l.index + 1 };
+    return { page: null, line: null };
   }
   nextNonBlank(i: number, max = 3): Line | undefined {
     for (let j = i + 1; j < this.lines.length && j <= i + max; j++) if (!isBlank(this.lines[j])) return this.lines[j];
@@ -83,17 +154,21 @@ interface RefCandidate {
 }
 
 // "N° AOO N°01/2026/X": the "N" of an "AOON" prefix is not the "N" of a second "N°".
-const REF_KEY = /(?:\b[nN]\s?[°º"“”'*]|\b[nN][oO]\.?(?=\s*[:.]?\s*\d)|\bnum[eé]ro)\s*(?:A\.?\s?O\.?\s?O?\.?\s?(?:N(?!\s?[°º"“”'*]))?\s*)?[:.]?\s*/g;
+// "Numéro :", "NUMERO", "Référence :" and "de l'AO 23/2026" label the number too, in any case (issue 14).
+const REF_KEY =
+  /(?:\b[nN]\s?[°º"“”'*]|\b[nN][oO]\.?(?=\s*(?:AO[ON]?\s*)?[:.]?\s*\d)|\b[nN][uU][mM][eéEÉ][rR][oO]|\b[rR][eéEÉ][fF][eéEÉ][rR][eE][nN][cC][eE](?=\s*[:.]?\s*[A-Z]{0,4}\d|\s*:\s*$)|\b[lL]'\s?A\.?O[ON]?\.?(?=\s+\d)|(?<=offres?\s+(?:ouvert\s+)?)N(?=\s\d{1,4}\/))\s*(?:A\.?\s?O\.?\s?O?\.?\s?(?:N(?!\s?[°º"“”'*]))?\s*)?[:.]?\s*/g;
 const REF_TOKEN =
-  /^([A-Za-z0-9][A-Za-z0-9.-]*(?:\s?\/\s?[A-Za-z0-9][A-Za-z0-9.-]*(?:\s[A-Z][A-Z0-9.-]*(?=\/))?)+|\d{6,})/;
+  /^([A-Za-z0-9][A-Za-z0-9.-]*(?:\s?\/\s?[A-Za-z0-9][A-Za-z0-9.-]*(?:\s[A-Z][A-Z0-9.-]*(?=\/))?)+|\d{6,}|[A-Z]{1,3}\d{6,})/;
 const AO_CONTEXT = /appel\s*d'?\s*'?offres?|\bao[on]?\b|a\.o|consultation|\bmarche\b|\bpv\b|\bavis\b|\baoo\b/;
-const NOT_A_REF_CONTEXT = /journal|matin|opinion|quotidien|bulletin|decret|article|\bloi\b|registre|\br\.?c\b|\bice\b|\btel\b|fax|portail|bureau|page/;
+const NOT_A_REF_CONTEXT = /decision|arrete|journal|matin|opinion|quotidien|bulletin|decret|article|\bloi\b|registre|\br\.?c\b|\bice\b|\btel\b|fax|portail|bureau|page/;
 
 function readReference(doc: Doc): RefCandidate | undefined {
   const found: RefCandidate[] = [];
   doc.lines.forEach((line, i) => {
     for (const key of line.latin.matchAll(REF_KEY)) {
-      const after = line.latin.slice(key.index + key[0].length);
+      let after = line.latin.slice(key.index + key[0].length);
+      // "Référence :" / "38/2026/SAPP": the label and its value on different lines (issue 14).
+      if (!after.trim() && /[:.]\s*$/.test(key[0])) after = doc.nextNonBlank(i, 2)?.latin.trim() ?? '';
       const m = REF_TOKEN.exec(after);
       if (!m) continue;
       const printed = m[1]!
@@ -143,17 +218,20 @@ function readReference(doc: Doc): RefCandidate | undefined {
 
 /** A letter code whose first letter OCR read as a digit: "03/1G/2024" for 03/IG/2024 (ocr-text/pv-15, commune d'Iguidi). */
 const LOOKALIKE_PART = /^[10][A-Z]{1,5}$/;
+/** A zero inside a letter code: "2460/L0G/2024" for 2460/LOG/2024. */
+const ZERO_IN_LETTERS = /^[A-Z]+0[A-Z]+$/;
 
 function fixReferenceLookalikes(value: string): string {
   return value
     .split('/')
-    .map((p) => (LOOKALIKE_PART.test(p) ? (p[0] === '1' ? 'I' : 'O') + p.slice(1) : p))
+    .map((p) => (LOOKALIKE_PART.test(p) ? (p[0] === '1' ? 'I' : 'O') + p.slice(1) : ZERO_IN_LETTERS.test(p) ? p.replace(/0/g, 'O') : p))
     .join('/');
 }
 
 function isPlausibleReference(v: string): boolean {
   if (!/\d/.test(v) || v.length < 4) return false;
-  if (!v.includes('/')) return /^\d{6,}$/.test(v);
+  // ONEE and a few others number by a letter code and digits only: "TS4122908", "TC4130613".
+  if (!v.includes('/')) return /^\d{6,}$/.test(v) || /^[A-Z]{1,3}\d{6,}$/.test(v);
   const parts = v.split('/');
   // ONCF numbers its consultations "52561/C2/PM": a part of up to six digits.
   if (!parts.some((p) => /^\d{1,6}$/.test(p))) return false;
@@ -213,7 +291,8 @@ const LABEL_START =
   /^(?:objet|date|lieu|journa|liste|maitre|ma[iî]tre|lot\b|lots\b|marches\b|sites?\s|publication|montant|concurrent|estimation|caution|seance|reference|n°|appel|resultat|extrait|signature|fait\s+a)/;
 
 function stripMarkers(folded: string): string {
-  return folded.replace(/^[\s\-–•·▪>®©*+~°"«=_.,;:|]+/, '');
+  // Numbered headings too: "1) Concurrent retenu :", "2°/ Offres retenues", "b- Attributaire" (issue 14).
+  return folded.replace(/^[\s\-–•·▪>®©*+~°"«=_.,;:|]+/, '').replace(/^(?:\d{1,2}|[a-e]|[ivx]{1,4})\s*(?:[).]|°\s*\/?|-)\s+(?=[a-z])/, '');
 }
 
 function tidyBuyer(raw: string): string | null {
@@ -311,10 +390,6 @@ function readDates(doc: Doc, reference: RefCandidate | undefined): NoticeDates {
     doc.confidence.commissionEndDate = end.notes.length ? 0.6 : 1;
     if (end.notes.length) doc.warn('commissionEndDate', 'ocr_correction', end.notes.join('; '));
   } else doc.warn('commissionEndDate', 'not_found', 'no commission end date found');
-  if (opening && end && opening.iso > end.iso) {
-    doc.warn('openingDate', 'inconsistent', `opening ${opening.iso} after commission end ${end.iso}`);
-    doc.confidence.openingDate = Math.min(doc.confidence.openingDate ?? 0, 0.5);
-  }
 
   let documentIso: string | null = null;
   for (const line of doc.lines) {
@@ -328,7 +403,21 @@ function readDates(doc: Doc, reference: RefCandidate | undefined): NoticeDates {
       break;
     }
   }
+  // A damaged opening date lets a date from elsewhere (a publication, a decree) be read in its place:
+  // one after the commission's end, or years before the signature, is not the opening; empty is right.
+  // A signature date OCR damaged is common ("2022" for 2023 in companion pv-26): it only rules out an
+  // opening years before it, never one after it.
+  const latest = end?.iso ?? documentIso;
+  if (opening && latest && ((end && opening.iso > end.iso) || (opening.iso < latest && yearsBetween(opening.iso, latest) > 1.5))) {
+    doc.warn('openingDate', 'inconsistent', `${opening.iso} cannot be the opening (commission end or signature ${latest}): left empty`);
+    doc.confidence.openingDate = 0;
+    opening = undefined;
+  }
   return { opening: opening?.iso ?? null, commissionEnd: end?.iso ?? null, document: documentIso };
+}
+
+function yearsBetween(a: string, b: string): number {
+  return Math.abs(Date.parse(b) - Date.parse(a)) / (365.25 * 86_400_000);
 }
 
 /**
@@ -429,7 +518,7 @@ interface Section {
 const HEADINGS: Array<[SectionKind, RegExp]> = [
   ['verification', /^(?:la\s+)?verification\s+des\s+montants/],
   ['amounts', /^(?:examen\s+des\s+offres\s+financieres\s*:?\s*)?montants?\s+(?:~+\s*|des?\s+|d'\s*)?(?:actes?|offres?)\s*(?:~+\s*)?d?\s*'?\s*engagements?|^montant\s+d'acte|^liste\s+des\s+(?:concurrents|soumissionnaires)\s+dont\s+les\s+offres\s+financieres/],
-  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurrents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\(|montant))|attributaires?\s*:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|))/],
+  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurrents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\(|montant))|attributaires?\s*:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$)/],
   ['justification', /^(?:justification\s+(?:du|~+)\s+choix|critere\s+du\s+choix)/],
   ['ranking', /^(?:le\s+)?classement\s+des\s+offres/],
   ['deposit', /^(?:la\s+)?(?:liste|listes|les)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ayant|avant)\s+(?:depose|deposes|remis|presente)|^(?:liste\s+des\s+)?concurrents\s+ayant\s+depose|^liste\s+des\s+(?:concurrents|soumissionnaires)\s*[.:]?\s*$/],
@@ -486,7 +575,8 @@ function newLot(lotNumber: string | null): LotDraft {
 }
 
 const LOT_HEADING = /^(?:pour\s+(?:le\s+)?)?lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*(?:[:\-.]|$)/;
-const NONE = /^(?:neant|aucun|aucune|(?:\(?etat\s+neant\)?)|nean)\b/;
+// "NEANT" and the OCR spellings seen in the portal texts ("NENAT", "NEAN", "NEANI").
+const NONE = /^(?:neant|nenat|neamt|naent|neani|nean|aucun|aucune|(?:\(?etat\s+ne[an]{2}t\)?))\b/;
 
 /** Lines [start, end) of one lot's report in a notice written lot by lot. */
 interface LotBlock {
@@ -1042,6 +1132,8 @@ interface FoundWinner {
   openingDate: string | null;
   /** Set when the name was not on the amount's row. */
   inferred?: boolean;
+  /** The rule that found it (provenance); "results-table" when unset. */
+  rule?: string;
 }
 
 function makeWinner(name: string, amount: string | null, amountMin: string | null = null): WinnerItem {
@@ -1061,12 +1153,16 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
   if (cleanValue(s.headTail)) lines.push({ latin: ' '.repeat(s.headTailStart) + s.headTail, folded: fold(' '.repeat(s.headTailStart) + s.headTail), index: s.start });
   for (let i = s.start + 1; i < s.end; i++) lines.push(doc.lines[i]!);
   let sawAucun = false;
+  const tagged = (): FoundWinner[] => out.map((w) => ({ ...w, rule: w.rule ?? 'retained-section' }));
   for (let k = 0; k < lines.length; k++) {
     const line = lines[k]!;
     const f = stripMarkers(line.folded);
     if (!f.trim() || /^~*$/.test(f.trim())) continue;
     if (NONE.test(f)) {
       sawAucun = true;
+      // "NEANT" (or "NENAT") under the heading: the lot has no winner, whatever name-like token OCR
+      // put near it; the marker is read as "infructueux" (issue 14).
+      if (!out.some((w) => w.lot === currentLot)) out.push({ winner: { name: '', isGroupement: false, members: [], amount: null, amountMin: null }, lot: currentLot, reference: null, openingDate: null, rule: 'retained-section:neant' });
       continue;
     }
     if (/^(?:les?\s+echantillons|la\s+commission)/.test(f)) break;
@@ -1099,7 +1195,7 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
         // The name cell printed below its amount ("Unique }> 239 414,28 dhs TTC" / "}> STE
         // JUPITER FOX", companion pv-22).
         const nameless = out[out.length - 1];
-        if (nameless && !nameless.winner.name && pending.length === 0) nameless.winner = makeWinner(name, nameless.winner.amount, nameless.winner.amountMin);
+        if (nameless && !nameless.winner.name && nameless.rule !== 'retained-section:neant' && pending.length === 0) nameless.winner = makeWinner(name, nameless.winner.amount, nameless.winner.amountMin);
         else pending.push(name);
       }
       continue;
@@ -1123,14 +1219,14 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
       }
     }
     pending = [];
-    const amount = min && amounts.length > 1 ? amounts[1]! : amounts[0]!;
+    const amount = min && amounts.length > 1 ? amounts[1]! : ttcAmount(joined, amounts);
     const amountMin = min && amounts.length > 1 ? amounts[0]!.value : null;
     if (!name) {
       // The name column was lost (ocr-text companion pv-05): identify the bidder by the amount.
       const byAmount = [...lots.values()].flatMap((l) => l.bids.map((b) => ({ b, l }))).filter(({ b }) => b.amount === amount.value || b.amountVerified === amount.value);
       if (byAmount.length === 1) {
         doc.warn('lots', 'inferred', `winner identified by its amount ${amount.value}: ${byAmount[0]!.b.bidder}`);
-        out.push({ winner: makeWinner(byAmount[0]!.b.bidder, amount.value, amountMin), lot: byAmount[0]!.l.lotNumber, reference: null, openingDate: null, inferred: true });
+        out.push({ winner: makeWinner(byAmount[0]!.b.bidder, amount.value, amountMin), lot: byAmount[0]!.l.lotNumber, reference: null, openingDate: null, inferred: true, rule: 'retained-section:by-amount' });
       } else {
         out.push({ winner: { name: '', isGroupement: false, members: [], amount: amount.value, amountMin }, lot: currentLot, reference: null, openingDate: null });
       }
@@ -1150,8 +1246,21 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
     }
     out.push({ winner: makeWinner(cleanBidderName(name), null), lot: currentLot, reference: null, openingDate: null });
   }
-  // Amount-only entries are kept only when they can be attached to a name later.
-  return out.filter((w) => w.winner.name || w.winner.amount);
+  // Amount-only entries are kept only when they can be attached to a name later; the NEANT marker stays.
+  return tagged().filter((w) => w.winner.name || w.winner.amount || w.rule === 'retained-section:neant');
+}
+
+/**
+ * "X DH HT soit Y DH TTC", "Y TTC (X HT)": the award amount is the TTC one. Without a TTC mark the
+ * first amount of the line is the retained one.
+ */
+function ttcAmount(line: string, amounts: AmountMatch[]): AmountMatch {
+  if (amounts.length > 1) {
+    const folded = fold(line);
+    const ttc = amounts.find((a) => /^\s*(?:(?:dh|dhs|mad|dirhams?)\s*)?(?:toutes\s+taxes|t\.?\s?t\.?\s?c)/.test(folded.slice(a.end, a.end + 24)));
+    if (ttc) return ttc;
+  }
+  return amounts[0]!;
 }
 
 function justificationWinners(doc: Doc): Map<string, string> {
@@ -1216,10 +1325,12 @@ function assignWinners(
     if (severalConsultations) lot.reference = w.reference;
     if (severalConsultations && w.openingDate) lot.openingDate = w.openingDate;
     if (!name && w.winner.amount === null) {
-      // An "Infructueux" cell in the winner column.
+      // An "Infructueux" cell in the winner column, or "NEANT" under the retained heading.
       lot.status = 'infructueux';
+      lot.winners = [];
       continue;
     }
+    if (lot.status === 'infructueux' && w.rule === 'retained-section') continue;
     if (!name && lot.lotNumber !== null && justified.has(lot.lotNumber)) name = justified.get(lot.lotNumber)!;
     if (!name) {
       doc.warn('lots', 'not_found', `retained amount ${w.winner.amount} without a readable name`);
@@ -1235,14 +1346,57 @@ function assignWinners(
     if (exact) name = exact;
     const letters = (x: string): number => (x.match(/\p{L}/gu) ?? []).length;
     const spelling = exact ?? [name, bid?.bidder, listed].filter((x): x is string => !!x).reduce((a, b) => (letters(b) > letters(a) ? b : a));
-    const winner: WinnerItem = makeWinner(spelling, w.winner.amount, w.winner.amountMin);
-    if (winner.amount === null && bid) {
-      winner.amount = bid.amountVerified ?? bid.amount;
+    const rule = w.rule ?? 'results-table';
+    let nameRule = rule;
+    let nameConfidence = w.inferred ? 0.6 : 0.9;
+    let chosen = spelling;
+    let matchedBid = bid;
+    const listedNames = [...lot.bids.map((b) => b.bidder), ...lot.deposited];
+    if (!bid && !listed && listedNames.length > 0) {
+      // The winner line is damaged (or runs over several lines) while the bidders' list has the
+      // name right: take the listed spelling when one name alone is alike (issue 14).
+      const near = reconcileWithBidders(name, w.winner.amount, lot);
+      if (near) {
+        chosen = near;
+        matchedBid = lot.bids.find((b) => b.bidder === near);
+        nameRule = `${rule}+bidder-list`;
+        nameConfidence = 0.7;
+        doc.warn('lots', 'inferred', `winner "${name}" read as the listed bidder "${near}"`);
+      } else {
+        nameConfidence = Math.min(nameConfidence, 0.5);
+        doc.warn('lots', 'inconsistent', `winner "${name}" is not among the listed bidders`);
+      }
+    }
+    const winner: WinnerItem = makeWinner(chosen, w.winner.amount, w.winner.amountMin);
+    let amountRule = rule;
+    let amountConfidence = winner.amount === null ? 0 : 0.9;
+    if (winner.amount === null && matchedBid) {
+      winner.amount = matchedBid.amountVerified ?? matchedBid.amount;
+      amountRule = 'bids-table';
+      amountConfidence = 0.8;
       if (winner.amount) doc.warn('lots', 'inferred', `amount of ${winner.name} taken from its bid`);
     }
-    if (bid && winner.amount && bid.amountVerified && bid.amountVerified !== winner.amount && bid.amount !== winner.amount) {
-      doc.warn('lots', 'inconsistent', `${winner.name}: retained amount ${winner.amount} differs from its bid ${bid.amountVerified}`);
+    const bidAmounts = matchedBid ? [matchedBid.amountVerified, matchedBid.amount].filter((x): x is string => !!x) : [];
+    if (winner.amount && bidAmounts.length > 0 && !bidAmounts.includes(winner.amount)) {
+      // The award line cut by OCR ("183 0" under a table reading "183 600,00") or with digit noise
+      // ("3 3.22 992,OO"): the bid of the same bidder, read in a table, is the amount (issue 14).
+      const corrected = doc.warnings.some((x) => x.code === 'ocr_correction' && x.message.startsWith(`${name}: `) && x.message.includes(`read as ${winner.amount}`));
+      const damaged = bidAmounts.find((b) => amountLooksDamaged(winner.amount!, b, corrected));
+      if (damaged) {
+        doc.warn('lots', 'ocr_correction', `${winner.name}: award amount ${winner.amount} read as its bid ${damaged}`);
+        winner.amount = damaged;
+        amountRule = `${rule}+bids-table`;
+        amountConfidence = 0.7;
+      } else {
+        doc.warn('lots', 'inconsistent', `${winner.name}: retained amount ${winner.amount} differs from its bid ${bidAmounts[0]}`);
+        amountConfidence = Math.min(amountConfidence, 0.6);
+      }
     }
+    if (winner.amount && doc.warnings.some((x) => x.code === 'ocr_correction' && x.message.startsWith(`${name}: `) && x.message.includes(`read as ${winner.amount}`))) {
+      amountConfidence = Math.min(amountConfidence, 0.7);
+    }
+    winner.nameSource = { ...doc.locate(winner.name), rule: nameRule, confidence: nameConfidence };
+    winner.amountSource = { ...(winner.amount ? doc.locateAmount(winner.amount) : { page: null, line: null }), rule: amountRule, confidence: amountConfidence };
     if (!lot.winners.some((x) => nameSimilarity(x.name, winner.name) >= 0.9 && x.amount === winner.amount)) lot.winners.push(winner);
   }
   // Justified lots with no winner line: take the justification's name and the bid's amount.
@@ -1250,8 +1404,60 @@ function assignWinners(
     const lot = lotOf(n);
     if (lot.winners.length > 0) continue;
     const bid = bestNameMatch(name, lot.bids, (b) => b.bidder, 0.75);
-    lot.winners.push(makeWinner(bid?.bidder ?? name, bid ? (bid.amountVerified ?? bid.amount) : null));
+    const winner = makeWinner(bid?.bidder ?? name, bid ? (bid.amountVerified ?? bid.amount) : null);
+    winner.nameSource = { ...doc.locate(name), rule: 'justification', confidence: bid ? 0.8 : 0.6 };
+    winner.amountSource = { ...(winner.amount ? doc.locateAmount(winner.amount) : { page: null, line: null }), rule: 'bids-table', confidence: winner.amount ? 0.8 : 0 };
+    lot.winners.push(winner);
   }
+}
+
+/**
+ * The listed bidder a damaged or cut winner name stands for: a bid of the same amount whose name is
+ * alike, else the one listed name it is the start of ("Groupement BRAYOU TRAVAUX /" for the
+ * groupement with its second member), else the most alike name (0.6). A listed bidder whose bid has
+ * another amount than the retained one is never taken.
+ */
+function reconcileWithBidders(name: string, amount: string | null, lot: LotDraft): string | undefined {
+  const bidOf = (n: string): BidItem | undefined => lot.bids.find((b) => b.bidder === n);
+  const amountAgrees = (n: string): boolean => {
+    const b = bidOf(n);
+    return amount === null || !b || (b.amount === null && b.amountVerified === null) || b.amount === amount || b.amountVerified === amount;
+  };
+  // A list entry that is several bidders run together ("STE A sis à X & STE B ; STE C") or a table
+  // cell led by an identifier is no spelling of one bidder.
+  const oneBidder = (n: string): boolean => !/[;]|\s&\s.*\bst[eé]\b|^\s*\d/i.test(n) && n.length <= Math.max(60, name.length * 2.5);
+  if (amount !== null) {
+    const sameAmount = lot.bids.filter((b) => oneBidder(b.bidder) && (b.amount === amount || b.amountVerified === amount) && (nameSimilarity(name, b.bidder) >= 0.5 || isNameFragment(name, b.bidder)));
+    if (sameAmount.length === 1) return sameAmount[0]!.bidder;
+  }
+  const names = [...new Set([...lot.bids.map((b) => b.bidder), ...lot.deposited])].filter((n) => amountAgrees(n) && oneBidder(n));
+  // A groupement whose name ran over several lines: the winner line holds its start only.
+  if (CONNECTOR_END.test(name.trim()) || /^\s*groupement\b/i.test(name)) {
+    const head = fold(cleanBidderName(name)).replace(/[\s/&,-]+$/, '');
+    const starts = names.filter((n) => head.length >= 6 && fold(n).startsWith(head));
+    if (starts.length >= 1 && new Set(starts.map(nameKey)).size === 1) return starts.reduce((a, b) => (b.length > a.length ? b : a));
+  }
+  return bestNameMatch(name, names, (x) => x, 0.6);
+}
+
+/** Digits of an amount, without the decimals when they are zero. */
+function amountDigits(value: string): string {
+  return value.replace(/\.00$/, '').replace(/\D/g, '');
+}
+
+/**
+ * An award amount OCR damaged relative to the bid read in a table: its digits are a cut prefix of
+ * the bid's ("1830" of 183600), or noisy (OCR corrections, a digit more or less) within two digit
+ * edits of them.
+ */
+function amountLooksDamaged(award: string, bid: string, awardNeededCorrection: boolean): boolean {
+  const a = amountDigits(award);
+  const b = amountDigits(bid);
+  if (a.length >= 2 && a.length < b.length && b.startsWith(a)) return true;
+  // Two clean readings of equal length that differ ("2379696" / "2319606"): either may be the damaged
+  // one, so the award line stands (flagged); noise that needed a correction or changed the length goes.
+  if (!awardNeededCorrection && a.length === b.length) return false;
+  return b.length >= 6 && Math.abs(a.length - b.length) <= 1 && levenshtein(a, b) <= 2;
 }
 
 // OCR spellings seen: "infructueux", "inferctaux" (ocr-text/pv-15).

@@ -25,6 +25,21 @@ export const BidItemSchema = z.object({
 });
 export type BidItem = z.infer<typeof BidItemSchema>;
 
+/** Where a value was read and how sure the parser is of it (issue 14). */
+export const ValueSourceSchema = z.object({
+  /** 1-based page and line of the notice text; null when the value was not read from one line. */
+  page: z.number().int().positive().nullable(),
+  line: z.number().int().positive().nullable(),
+  /** The parser rule that produced the value, e.g. "retained-section", "results-table+bidder-list". */
+  rule: z.string().min(1),
+  /** 0..1; below LOW_CONFIDENCE the value is stored flagged, not as a fact. */
+  confidence: z.number().min(0).max(1),
+});
+export type ValueSource = z.infer<typeof ValueSourceSchema>;
+
+/** Winners and amounts read with less confidence than this are flagged `lowConfidence`. */
+export const LOW_CONFIDENCE = 0.7;
+
 export const WinnerItemSchema = z.object({
   name: z.string().min(1),
   isGroupement: z.boolean(),
@@ -32,6 +47,9 @@ export const WinnerItemSchema = z.object({
   /** Retained amount; for framework contracts (MIN/MAX) the maximum. */
   amount: DecimalStringSchema.nullable(),
   amountMin: DecimalStringSchema.nullable(),
+  /** Where the name and the amount came from; set by the parser for every winner it reports. */
+  nameSource: ValueSourceSchema.optional(),
+  amountSource: ValueSourceSchema.optional(),
 });
 export type WinnerItem = z.infer<typeof WinnerItemSchema>;
 
@@ -75,6 +93,8 @@ export const AwardNoticeItemSchema = z.object({
    * OCR-corrected or picked among candidates, 0 = not found (the field is then null).
    */
   confidence: z.record(z.enum(FIELD_NAMES), z.number().min(0).max(1)),
+  /** Where the notice-level values were read (reference, dates). */
+  sources: z.record(z.string(), ValueSourceSchema).optional(),
   warnings: z.array(ParseWarningSchema),
 });
 export type AwardNotice = z.infer<typeof AwardNoticeItemSchema>;

@@ -126,3 +126,15 @@ export function cells(latin: string): Cell[] {
   }
   return out;
 }
+
+/**
+ * OCR that lost the page layout prints one word per line (seen in the portal's OCR texts): 40 or more
+ * non-blank lines, 80 % of them a single token.
+ */
+export function isWordPerLine(text: string): boolean {
+  const lines = text
+    .split('\n')
+    .map((l) => l.replace(/\f/g, '').trim())
+    .filter(Boolean);
+  return lines.length >= 40 && lines.filter((l) => !/\s/.test(l)).length / lines.length >= 0.8;
+}

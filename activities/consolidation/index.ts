@@ -1,0 +1,40 @@
+/** Activities of the consolidation pipeline's data path (ingestion, apply), built from the process's connections. */
+import type { Sql } from 'postgres';
+import { ConfigError, loadConsolidationIngestConfig } from '../../schema/config';
+import { activity, ConfigurationError } from '../engine/errors';
+import { createConsolidationApplyActivities } from './apply';
+import { createConsolidationIngestActivities } from './ingest';
+
+export type { IngestInput, IngestResult } from './ingest';
+export type { ApplyBatchResult } from './apply';
+
+export interface ConsolidationDeps {
+  sql: Sql;
+  /** The environment the consolidation settings are read from (the worker's own by default). */
+  env?: Record<string, string | undefined>;
+  /** Test hook: runs between a suggestion's claim (ENCOURS) and its changes. */
+  afterClaim?: (suggestionId: number) => Promise<void>;
+}
+
+export function createConsolidationActivities(deps: ConsolidationDeps) {
+  // Read per call: a bad consolidation setting fails this pipeline's runs, not the worker.
+  const config = () => {
+    try {
+      return loadConsolidationIngestConfig(deps.env ?? process.env);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigurationError(e.message, { issues: e.issues });
+      throw e;
+    }
+  };
+  const ingest = {
+    consolidationCheckSource: (input: Parameters<ReturnType<typeof createConsolidationIngestActivities>['consolidationCheckSource']>[0]) =>
+      createConsolidationIngestActivities({ sql: deps.sql, config: config() }).consolidationCheckSource(input),
+    consolidationIngestSource: (input: Parameters<ReturnType<typeof createConsolidationIngestActivities>['consolidationIngestSource']>[0]) =>
+      createConsolidationIngestActivities({ sql: deps.sql, config: config() }).consolidationIngestSource(input),
+  };
+  const apply = createConsolidationApplyActivities({ sql: deps.sql, ...(deps.afterClaim ? { afterClaim: deps.afterClaim } : {}) });
+  const all = { ...ingest, ...apply };
+  return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, activity(fn as (...a: unknown[]) => Promise<unknown>)])) as typeof all;
+}
+
+export type ConsolidationActivities = ReturnType<typeof createConsolidationActivities>;

@@ -1,0 +1,133 @@
+/**
+ * `npm run drills [-- --only name,name] [--fast] [--list]`
+ *
+ * The failure drills of issue 18, kept as a suite: each automated drill is a test file (or one test of
+ * a file) that breaks something for real on the local stack — a worker process SIGKILLed, an API under
+ * a burst — and asserts the tables against an uninterrupted run or the replica's own record. Each test
+ * file starts its own Temporal dev server and databases, so a drill never stops a shared service.
+ * Results are merged into drills/results.json (the README quotes it): keys not run keep their result.
+ * The fast drills are ordinary test files, so `npm test` (and CI) runs them too.
+ */
+import { spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+export interface Drill {
+  name: string;
+  what: string;
+  /** The test file that runs it, and the test's name when the file holds others. */
+  file?: string;
+  pattern?: string;
+  /** Runs in CI (a minute or two at most). */
+  fast: boolean;
+}
+
+export const DRILLS: Drill[] = [
+  { name: 'api-burst', what: 'REST API under a burst of signed writes 4× its rate limit: 429s, no 5xx, every accepted write stored', file: 'tests/drills/api-burst.test.ts', fast: true },
+  {
+    name: 'mailwizz-push-killed',
+    what: '28 validated contacts, MailWizz replica latency 700 ms, the real worker SIGKILLed mid-push and restarted: 0 duplicates, 0 left syncing, totals = subscribers created',
+    file: 'tests/leads/crash.test.ts',
+    pattern: 'mid-push to MailWizz',
+    fast: false,
+  },
+  {
+    name: 'worker-kill-leads-job',
+    what: 'the real worker SIGKILLed mid leads job and restarted: every page once, every email once',
+    file: 'tests/leads/crash.test.ts',
+    pattern: 'killed mid-job',
+    fast: false,
+  },
+  {
+    name: 'worker-kill-pmmp-backfill',
+    what: 'the real worker process (workers/main.ts) SIGKILLed mid pmmp backfill and restarted: tables equal to an uninterrupted run',
+    file: 'tests/pmmp/durability.test.ts',
+    fast: false,
+  },
+  { name: 'leads-job-pause-resume-kill', what: 'worker SIGKILLed during a leads job while paused and resumed', fast: false },
+  { name: 'postgres-stop-pmmp-daily', what: 'a drill-owned PostgreSQL cluster stopped mid pmmp daily, started again', fast: false },
+  { name: 'postgres-stop-apisync-full', what: 'a drill-owned PostgreSQL cluster stopped 25 s mid apisync full sync', fast: false },
+  { name: 'temporal-kill', what: 'a drill-owned Temporal dev server killed mid-run and restarted on its database file', fast: false },
+  { name: 'ferretdb-kill-archive', what: 'a drill-owned FerretDB killed mid prices archive', fast: false },
+  { name: 'portal-chaos', what: 'portal replica with 429/5xx/truncated pages: tables equal to the replica oracle', fast: false },
+  { name: 'browser-worker-kill-maps', what: 'the browser worker SIGKILLed mid maps job', fast: false },
+];
+
+export interface DrillResult {
+  status: 'pass' | 'fail' | 'not automated';
+  seconds?: number;
+  at?: string;
+  commit?: string;
+  what: string;
+  runs?: string;
+}
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const resultsFile = resolve(root, 'drills/results.json');
+
+/** The stack's environment, as `npm test` loads it (services on moved ports, replicas). */
+function stackEnv(): Record<string, string> {
+  const file = resolve(root, '.data/stack.env');
+  if (!existsSync(file)) return {};
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!.replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return env;
+}
+
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function main(): void {
+  const { values } = parseArgs({ options: { only: { type: 'string' }, fast: { type: 'boolean' }, list: { type: 'boolean' } } });
+  if (values.list) {
+    for (const d of DRILLS) console.log(`${d.name.padEnd(28)} ${d.file ? (d.fast ? 'fast' : 'slow') : 'not automated'}  ${d.what}`);
+    return;
+  }
+  const only = values.only?.split(',').map((s) => s.trim());
+  const unknown = only?.filter((n) => !DRILLS.some((d) => d.name === n)) ?? [];
+  if (unknown.length) {
+    console.error(`unknown drill(s): ${unknown.join(', ')}; see npm run drills -- --list`);
+    process.exit(3);
+  }
+  const chosen = DRILLS.filter((d) => (!only || only.includes(d.name)) && (!values.fast || d.fast));
+  const results: Record<string, DrillResult> = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, DrillResult>) : {};
+  const env = { ...process.env, ...stackEnv() };
+  let failed = 0;
+  for (const d of chosen) {
+    if (!d.file) {
+      results[d.name] = { status: 'not automated', what: d.what };
+      console.log(`${d.name}: not automated`);
+      continue;
+    }
+    const args = ['--import', 'tsx', '--test', '--test-reporter=spec', ...(d.pattern ? ['--test-name-pattern', d.pattern] : []), d.file];
+    const started = Date.now();
+    console.log(`${d.name}: node ${args.join(' ')}`);
+    const r = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+    const status = r.status === 0 ? 'pass' : 'fail';
+    if (status === 'fail') failed++;
+    results[d.name] = {
+      status,
+      seconds: Math.round((Date.now() - started) / 1000),
+      at: new Date().toISOString(),
+      commit: commit(),
+      what: d.what,
+      runs: d.pattern ? `${d.file} — ${d.pattern}` : d.file,
+    };
+    console.log(`${d.name}: ${status} in ${results[d.name]!.seconds} s`);
+  }
+  const ordered = Object.fromEntries(DRILLS.filter((d) => results[d.name]).map((d) => [d.name, results[d.name]!]));
+  writeFileSync(resultsFile, `${JSON.stringify(ordered, null, 2)}\n`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+main();

@@ -1,0 +1,182 @@
+/**
+ * The failure classes of issue 14, each on tuning-set texts of samples/pmmp/ocr-text-portal (never on
+ * the held-apart ones: tests/pmmp/fixtures/awards/portal-split.md) or on a minimal notice built
+ * around the printed shape. Pure parsing: no services.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { awardRows } from '../../activities/pmmp/awards-store';
+import { parseAward, type AwardNotice } from '../../activities/pmmp/awards';
+import { referenceIdentifier, sameConsultationReference } from '../../activities/pmmp/awards/accuracy';
+import { rejoinWordPerLine } from '../../activities/pmmp/awards/parse';
+import { LOW_CONFIDENCE } from '../../activities/pmmp/awards/schema';
+import { isWordPerLine } from '../../activities/pmmp/awards/text';
+import { isHeldApart, loadPortalSplit } from '../../scripts/bench/pmmp-awards';
+
+const PORTAL = join(import.meta.dirname, '../fixtures/samples/pmmp/ocr-text-portal');
+
+async function tuningText(prefix: string): Promise<string> {
+  const split = await loadPortalSplit();
+  const file = split.tuning.find((f) => f.startsWith(prefix));
+  assert.ok(file, `${prefix} is a tuning text`);
+  return readFile(join(PORTAL, file), 'utf8');
+}
+
+function extrait(body: string): string {
+  return [
+    'EXTRAIT DU PROCES-VERBAL DE LA SEANCE DE L’APPEL D’OFFRES',
+    "Appel d'offres ouvert N° 41/2026/DRA",
+    'Objet : Travaux d’aménagement de la piste rurale reliant Tiznit à Aglou.',
+    "Maître d'ouvrage : DIRECTION REGIONALE DE L'EQUIPEMENT",
+    "Date d'ouverture des plis : 14/07/2026 à 10h00",
+    '',
+    'Liste des concurrents ayant déposé leurs plis :',
+    '- STE ATLAS BTP SARL',
+    '- GROUPEMENT SOUSS TRAVAUX / AGLOU CONSTRUCTION',
+    '',
+    "Montants des actes d'engagement des concurrents :",
+    '- STE ATLAS BTP SARL : 1 245 300,00 DH TTC',
+    '- GROUPEMENT SOUSS TRAVAUX / AGLOU CONSTRUCTION : 183 600,00 DH TTC',
+    '',
+    body,
+    '',
+    'Fait à Tiznit, le 20/07/2026',
+  ].join('\n');
+}
+
+const winnerOf = (n: AwardNotice) => n.lots[0]?.winners[0];
+
+describe('split of the portal texts', () => {
+  it('is the salted-hash rule, about a third held apart', async () => {
+    const split = await loadPortalSplit();
+    assert.equal(split.heldApart.length + split.tuning.length, 152);
+    assert.ok(split.heldApart.every(isHeldApart) && !split.tuning.some(isHeldApart));
+    assert.ok(split.heldApart.length >= 40 && split.heldApart.length <= 62, `${split.heldApart.length} held apart`);
+  });
+});
+
+describe('section labels (issue 14)', () => {
+  it('reads "Référence :", "Numéro :" and "l\'AO 23/2026" as the reference', async () => {
+    assert.equal(parseAward(await tuningText('232a8ea2')).reference, '38/2026/SAPP');
+    assert.equal(parseAward(await tuningText('53b0229e')).reference, 'A148/RRA/2023');
+    assert.equal(parseAward(await tuningText('1b6383f1')).reference, '23/2026');
+    assert.equal(parseAward('Extrait du PV de la séance de l’AO n° TC4130613.').reference, 'TC4130613');
+  });
+
+  it('folds a zero inside a letter code ("2460/L0G/2024")', async () => {
+    assert.equal(parseAward(await tuningText('6a9e0d81')).reference, '2460/LOG/2024');
+  });
+
+  it('knows numbered and other retained headings', () => {
+    for (const heading of ['1) Concurrent retenu :', 'Offres retenues :', 'Attributaire :', 'Adjugé :']) {
+      const n = parseAward(extrait(`${heading}\n- STE ATLAS BTP SARL : 1 245 300,00 DH TTC`));
+      assert.equal(winnerOf(n)?.name, 'STE ATLAS BTP SARL', heading);
+      assert.equal(winnerOf(n)?.amount, '1245300.00', heading);
+      assert.equal(n.lots[0]?.status, 'attribue', heading);
+    }
+  });
+});
+
+describe('winners (issue 14)', () => {
+  it('completes a groupement whose name ran over two lines from the bidder list', async () => {
+    const n = parseAward(await tuningText('262405ea'));
+    assert.equal(winnerOf(n)?.name, 'Groupement BRAYOU TRAVAUX / ELMAAANAOUI TRAVAUX');
+    assert.equal(winnerOf(n)?.amount, '7720504.80');
+    assert.match(winnerOf(n)?.nameSource?.rule ?? '', /bidder-list/);
+  });
+
+  it('never takes a listed bidder whose bid has another amount', () => {
+    const n = parseAward(extrait('Concurrent retenu :\n- STE ATLAS TRAVAUX : 999 000,00 DH TTC'));
+    assert.equal(winnerOf(n)?.name, 'STE ATLAS TRAVAUX');
+    assert.ok(winnerOf(n)!.nameSource!.confidence < LOW_CONFIDENCE, 'a winner not among the bidders is flagged');
+  });
+});
+
+describe('amounts (issue 14)', () => {
+  it('takes the TTC amount of "X DH HT soit Y DH TTC"', () => {
+    const n = parseAward(extrait('Concurrent retenu :\n- STE ATLAS BTP SARL : 1 037 750,00 DH HT soit 1 245 300,00 DH TTC'));
+    assert.equal(winnerOf(n)?.amount, '1245300.00');
+  });
+
+  it('takes the bid of the table when OCR cut the award amount ("183 0")', () => {
+    const n = parseAward(extrait('Concurrent retenu :\n- GROUPEMENT SOUSS TRAVAUX / AGLOU CONSTRUCTION : 183 0 DH TTC'));
+    assert.equal(winnerOf(n)?.amount, '183600.00');
+    assert.match(winnerOf(n)?.amountSource?.rule ?? '', /bids-table/);
+    assert.ok(winnerOf(n)!.amountSource!.confidence >= LOW_CONFIDENCE);
+  });
+
+  it('keeps and flags an award amount that differs from the bid without looking damaged', () => {
+    const n = parseAward(extrait('Concurrent retenu :\n- STE ATLAS BTP SARL : 1 215 300,00 DH TTC'));
+    assert.equal(winnerOf(n)?.amount, '1215300.00');
+    assert.ok(winnerOf(n)!.amountSource!.confidence < LOW_CONFIDENCE);
+    assert.ok(n.warnings.some((w) => w.code === 'inconsistent' && w.message.includes('differs from its bid')));
+  });
+});
+
+describe('status (issue 14)', () => {
+  it('"NEANT" and its OCR spelling "NENAT" win over a name-like token', () => {
+    for (const none of ['NEANT', 'NENAT']) {
+      const n = parseAward(extrait(`Concurrent retenu :\n${none}\nSTE ATLAS BTP SARL`));
+      assert.equal(n.lots[0]?.status, 'infructueux', none);
+      assert.equal(n.lots[0]?.winners.length, 0, none);
+    }
+  });
+});
+
+describe('layout (issue 14)', () => {
+  it('rejoins a text printed one word per line and reads it like the original', async () => {
+    const original = await tuningText('232a8ea2');
+    const broken = original
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).filter(Boolean).join('\n'))
+      .join('\n\n');
+    assert.ok(isWordPerLine(broken), 'the OCR layout failure is detected (extractNoticeText then reads the page again with --psm 4)');
+    assert.ok(!isWordPerLine(original));
+    assert.notEqual(rejoinWordPerLine(broken), broken);
+    assert.equal(rejoinWordPerLine(original), original, 'a normal text is left alone');
+    const n = parseAward(broken);
+    assert.equal(n.reference, '38/2026/SAPP');
+    assert.equal(n.openingDate, parseAward(original).openingDate);
+  });
+});
+
+describe('dates (issue 14)', () => {
+  it('leaves the opening date empty rather than take one years before the commission ended', () => {
+    const text = extrait('Concurrent retenu :\n- STE ATLAS BTP SARL : 1 245 300,00 DH TTC')
+      .replace('14/07/2026', '14/07/2020')
+      .replace('Fait à', "Date d'achèvement des travaux de la commission : 16/07/2026\nFait à");
+    const n = parseAward(text);
+    assert.equal(n.openingDate, null);
+    assert.equal(n.commissionEndDate, '2026-07-16');
+  });
+});
+
+describe('provenance (issue 14)', () => {
+  it('says where each value was read, and the stored row carries the flag', () => {
+    const n = parseAward(extrait('Concurrent retenu :\n- STE ATLAS TRAVAUX : 999 000,00 DH TTC'));
+    assert.deepEqual(n.sources?.reference, { page: 1, line: 2, rule: 'labelled-number', confidence: 1 });
+    assert.equal(n.sources?.openingDate?.line, 5);
+    const w = winnerOf(n)!;
+    assert.equal(w.nameSource?.line, 16);
+    assert.equal(w.amountSource?.line, 16);
+    const [row] = awardRows({ orgAcronyme: 'g3h', refConsultation: '1', idAvis: '2' }, n, 'proof').attributions;
+    assert.equal(row?.lowConfidence, true);
+    assert.equal(row?.winnerConfidence, w.nameSource?.confidence);
+    assert.deepEqual(row?.provenance, { winner: w.nameSource, amount: w.amountSource });
+  });
+});
+
+describe('reference against the portal record', () => {
+  it('accepts shorter or reordered forms of the same consultation, not another number or year', () => {
+    assert.equal(referenceIdentifier('AO06/2024/FH2DEV'), '6/2024/FH2DEV');
+    assert.ok(sameConsultationReference('10007795/2026/SRMDT', '10007795'));
+    assert.ok(sameConsultationReference('19/2024/BG', '19/BG/2024'));
+    assert.ok(sameConsultationReference('114DR3/24', '114/DR3/2024'));
+    assert.ok(sameConsultationReference('06/2025', '2025/06'));
+    assert.ok(!sameConsultationReference('35/2022/ABHOER', '35/2023/ABHOER'));
+    assert.ok(!sameConsultationReference('10002535', '10001515'));
+    assert.ok(!sameConsultationReference('23/2026', null));
+  });
+});
