@@ -75,7 +75,7 @@ test('schemathesis: every check on the read operations, no 5xx, nothing outside 
       '--workers', '2',
       '--no-color',
     ],
-    { timeout: 280_000, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: dir, timeout: 280_000, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
   let stderr = '';
