@@ -1,12 +1,15 @@
-/** Activities of the consolidation pipeline's data path (ingestion, apply), built from the process's connections. */
+/** Activities of the consolidation pipeline (ingestion, apply, clustering), built from the process's connections. */
 import type { Sql } from 'postgres';
 import { ConfigError, loadConsolidationIngestConfig, loadConsolidationS3Config } from '../../schema/config';
 import { activity, ConfigurationError } from '../engine/errors';
 import { createConsolidationApplyActivities } from './apply';
+import { createClusterActivities } from './cluster/activity';
+import { createPgClusterStore } from './cluster/store';
 import { createConsolidationIngestActivities } from './ingest';
 
 export type { IngestInput, IngestResult } from './ingest';
 export type { ApplyBatchResult } from './apply';
+export type { ClusterActivityInput, ClusterActivityResult } from './cluster/activity';
 
 export interface ConsolidationDeps {
   sql: Sql;
@@ -35,7 +38,8 @@ export function createConsolidationActivities(deps: ConsolidationDeps) {
       createConsolidationIngestActivities({ sql: deps.sql, config: config(), s3Config }).consolidationIngestSource(input),
   };
   const apply = createConsolidationApplyActivities({ sql: deps.sql, ...(deps.afterClaim ? { afterClaim: deps.afterClaim } : {}) });
-  const all = { ...ingest, ...apply };
+  const cluster = createClusterActivities(createPgClusterStore(deps.sql));
+  const all = { ...ingest, ...apply, ...cluster };
   return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, activity(fn as (...a: unknown[]) => Promise<unknown>)])) as typeof all;
 }
 

@@ -59,7 +59,7 @@ export interface Rejection {
   proofId?: string;
 }
 
-export async function recordRejections(db: PostgresJsDatabase, pipeline: string, runId: string | null, rejections: Rejection[]): Promise<void> {
+export async function recordRejections(db: Pick<PostgresJsDatabase, 'insert'>, pipeline: string, runId: string | null, rejections: Rejection[]): Promise<void> {
   if (rejections.length === 0) return;
   await db
     .insert(rejectedRecords)
