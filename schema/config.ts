@@ -378,6 +378,8 @@ const apiSchema = z.object({
   API_MAX_OFFSET: positiveInt.max(1_000_000).default(10_000),
   /** No query of the API runs longer than this (a guard, not a feature: every query is bounded). */
   API_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
+  /** PostgreSQL connections of the API: enough that a slow page never queues the quick ones behind it. */
+  API_DB_POOL_SIZE: positiveInt.max(500).default(24),
   /** Behind a reverse proxy: trust X-Forwarded-For for client addresses (rate limits, logs). */
   API_TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
@@ -392,6 +394,7 @@ export interface ApiConfig {
   maxPageSize: number;
   maxOffset: number;
   statementTimeoutMs: number;
+  dbPoolSize: number;
   trustProxy: boolean;
 }
 
@@ -407,6 +410,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     maxPageSize: c.API_MAX_PAGE_SIZE,
     maxOffset: c.API_MAX_OFFSET,
     statementTimeoutMs: c.API_STATEMENT_TIMEOUT_MS,
+    dbPoolSize: c.API_DB_POOL_SIZE,
     trustProxy: c.API_TRUST_PROXY,
   };
 }
