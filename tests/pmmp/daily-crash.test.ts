@@ -83,7 +83,7 @@ describe('pmmp daily after a crash', () => {
     assert.deepEqual(consultationCounts(clean), [clean.consultations!.listed, clean.consultations!.inserted, clean.consultations!.updated, clean.consultations!.unchanged]);
   });
 
-  it('the worker process SIGKILLed mid-crawl and started again: the counts of the uninterrupted run, the same tables', async () => {
+  it('the worker process SIGKILLed mid-run and started again: the counts of the uninterrupted run, the same tables', async () => {
     assert.ok(clean?.consultations, 'the reference ran first');
     const total = clean.consultations.inserted;
     const taskQueue = `pmmp-daily-killed-${randomBytes(3).toString('hex')}`;
@@ -96,8 +96,8 @@ describe('pmmp daily after a crash', () => {
     }
     first.kill('SIGKILL');
     await new Promise((ok) => first.once('exit', ok));
-    const atKill = await countRows(interrupted, 'pmmp.consultations');
-    assert.ok(atKill < total, `killed mid-crawl (${atKill} of ${total})`);
+    // A list page commits at once, so the kill may land after the last page, in the downloads that follow.
+    assert.equal((await handle.describe()).status.name, 'RUNNING', 'killed before the run ended');
 
     await startWorkerProcess(taskQueue, 'second');
     const r = (await handle.result()) as PmmpDailyResult;
