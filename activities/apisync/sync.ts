@@ -15,7 +15,7 @@ import type { Sql, TransactionSql } from 'postgres';
 import type { ApisyncConfig } from '../../schema/config';
 import { ConfigurationError, InvalidInputError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
-import { items as itemsMetric } from '../engine/metrics';
+import { apisyncWatermark, items as itemsMetric } from '../engine/metrics';
 import { fetchChangePage, fetchListPage, refetchRecords, RestClient, RetentionExceededError, type Change } from './client';
 import { findStream, tableName, type SourceDefinition, type StreamDefinition } from './definition';
 import { bucketKey, SharedRateLimiter } from './limiter';
@@ -133,6 +133,12 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
                              else greatest(excluded.watermark, coalesce(apisync.sync_state.watermark, excluded.watermark)) end,
             updated_at = now()`;
     await tx`update apisync.run_leases set expires_at = now() + ${LEASE_MS}::float8 * interval '1 millisecond' where source = ${source.name} and not released`;
+    if (extra.watermark) noteWatermark(extra.watermark);
+  }
+
+  /** The stale-watermark alert reads this: a sync that runs but no longer advances shows as an ageing gauge. */
+  function noteWatermark(watermark: string): void {
+    apisyncWatermark().record(Date.parse(watermark) / 1000, { source: source.name, stream: stream.name });
   }
 
   /** Set while a full load fills its shadow table: its batches are COPY'd straight in, several at once. */
@@ -230,6 +236,7 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
              set watermark = ${watermark}, pending = null, last_full_at = now(), updated_at = now()
            where source = ${source.name} and stream = ${stream.name}`;
       });
+      noteWatermark(watermark);
       return watermark;
     }
 

@@ -52,7 +52,7 @@ export const archiveVerifyMismatches = instrument((m) =>
 
 /** A MailWizz sync that stopped because the day's quota was used up. */
 export const mailwizzQuotaExhausted = instrument((m) =>
-  m.createCounter('moisson_mailwizz_quota_exhausted', { description: 'MailWizz syncs stopped by the daily quota, by list' }),
+  m.createCounter('moisson_mailwizz_quota_exhausted', { description: 'MailWizz sync batches that found the daily quota used up while contacts were waiting' }),
 );
 
 /** The processed_at watermark an apisync stream committed last (seconds since the epoch). */

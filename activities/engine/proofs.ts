@@ -19,6 +19,7 @@ import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { proofFetches, proofs } from '../../schema/etl/proofs';
 import { InvalidInputError, StopError } from './errors';
 import { redactUrl } from './http';
+import { proofBytesWritten } from './metrics';
 
 const compress = promisify(brotliCompress);
 const decompress = promisify(brotliDecompress);
@@ -130,6 +131,7 @@ class FsProofStore implements ProofStore {
       await tx.insert(proofFetches).values({ proofId: sha256, url, fetchedAt, kind, meta }).onConflictDoNothing();
       return inserted.length > 0;
     });
+    if (stored) proofBytesWritten().add(storedSize, { pipeline: kind?.split('.')[0] || 'unknown' });
     return { proofId: sha256, sha256, size: input.body.length, storedSize, stored };
   }
 

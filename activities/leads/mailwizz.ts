@@ -29,7 +29,7 @@ import {
 } from '../engine/errors';
 import { parseRetryAfter } from '../engine/http';
 import { withHeartbeat } from '../engine/heartbeat';
-import { items } from '../engine/metrics';
+import { items, mailwizzQuotaExhausted } from '../engine/metrics';
 
 const PIPELINE = 'leads';
 const STALE_SYNC = '10 minutes';
@@ -199,6 +199,14 @@ export function createLeadsSyncActivities(deps: SyncDeps) {
     return { quota: warmupQuota(mw, today), dayStart: today.startOf('day').toUTC().toISO()! };
   }
 
+  async function readyToSync(tx: Sql): Promise<boolean> {
+    const [row] = await tx<{ ready: boolean }[]>`
+      select exists (select 1 from leads.validated_contacts
+                      where sync_attempts < ${mw.maxTries} and sync_status in ('pending', 'failed')
+                        and (next_sync_at is null or next_sync_at <= now())) as ready`;
+    return row!.ready;
+  }
+
   async function claim(limit: number, batch: { claim: string; attempt: number }): Promise<{ rows: ClaimedSync[]; quota: number }> {
     const { quota, dayStart } = quotaDay();
     return sql.begin(async (tx) => {
@@ -221,7 +229,11 @@ export function createLeadsSyncActivities(deps: SyncDeps) {
       }
       const used = await quotaUsed(tx as unknown as Sql, dayStart, batch.claim);
       const room = Math.max(0, Math.min(limit, quota - used));
-      if (room === 0) return { rows: [], quota };
+      if (room === 0) {
+        // Only a quota that leaves contacts waiting is worth an operator's attention.
+        if (limit > 0 && (await readyToSync(tx as unknown as Sql))) mailwizzQuotaExhausted().add(1);
+        return { rows: [], quota };
+      }
       const rows = await tx<ClaimedSync[]>`
         update leads.validated_contacts v set sync_status = 'syncing', sync_attempts = v.sync_attempts + 1, sync_claimed_at = now(),
                sync_claim = ${batch.claim}, sync_create_sent_at = null

@@ -6,6 +6,7 @@
  */
 import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
 import type { Sql } from 'postgres';
+import { archiveVerifyMismatches } from '../engine/metrics';
 
 export const PRICES_COLLECTION = 'prices';
 
@@ -249,5 +250,7 @@ export async function verifyWindow(sql: Sql, db: Db, w: ArchiveWindow, opts: { c
   report.extra = report.mongoCount - matched;
   if (report.extra > 0) note('*', `${w.from}..${w.to}`, `${report.extra} document(s) in the archive have no row in PostgreSQL`);
   report.ok = report.missing === 0 && report.extra === 0 && report.mismatched === 0;
+  const differing = report.missing + report.extra + report.mismatched;
+  if (differing > 0) archiveVerifyMismatches().add(differing, { collection: PRICES_COLLECTION });
   return report;
 }

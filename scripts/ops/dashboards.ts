@@ -169,7 +169,7 @@ export function buildDashboards(): Record<string, unknown> {
         title: 'MailWizz',
         panels: [
           { title: 'Subscribers created', unit: 'short', queries: [{ expr: 'sum(increase(moisson_items_total{pipeline="leads",kind="subscriber",result="saved"}[$__rate_interval]))', legend: 'created' }] },
-          { title: 'Quota exhausted', unit: 'short', queries: [{ expr: 'sum by (list) (increase(moisson_mailwizz_quota_exhausted_total[1h]))', legend: '{{list}}' }] },
+          { title: 'Quota exhausted', unit: 'short', queries: [{ expr: 'sum(increase(moisson_mailwizz_quota_exhausted_total[1h]))', legend: 'syncs stopped by the quota' }] },
           { title: 'Contacts valid vs invalid', unit: 'short', queries: [{ expr: 'sum by (result) (increase(moisson_items_total{pipeline="leads",kind="contact",result=~"valid|invalid"}[$__rate_interval]))', legend: '{{result}}' }] },
         ],
       },

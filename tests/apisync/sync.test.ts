@@ -8,7 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { RESOURCES } from '../replicas/pennylane/index';
 import { apisyncProgressQuery, apisyncRun, type ApisyncRunInput, type ApisyncRunResult } from '../../workflows/apisync';
+import { seriesValue, testTelemetry } from '../support/metrics';
 import { createApisyncWorld, loadedRows, servedRows, type ApisyncWorld } from './harness';
+
+// The test's worker runs in this process: its activities record into this meter provider.
+testTelemetry();
 
 let world: ApisyncWorld;
 const SIZES = { customer_invoices: 260, supplier_invoices: 140, customers: 120, suppliers: 60, products: 50, transactions: 150 };
@@ -71,10 +75,13 @@ describe('apisyncRun', () => {
     const states = await world.db.sql<{ stream: string; watermark: string | null; last_status: string; pending: unknown }[]>`
       select stream, watermark, last_status, pending from apisync.sync_state where source = 'pennylane'`;
     assert.equal(states.length, 6);
+    const scrape = await testTelemetry().scrape();
     for (const s of states) {
       assert.ok(s.watermark, `${s.stream} has a watermark`);
       assert.equal(s.last_status, 'success');
       assert.equal(s.pending, null);
+      const gauge = seriesValue(scrape, 'moisson_apisync_watermark_timestamp_seconds', { source: 'pennylane', stream: s.stream });
+      assert.equal(Math.floor(gauge), Math.floor(Date.parse(s.watermark) / 1000), `${s.stream}'s watermark on the metrics endpoint`);
     }
   });
 

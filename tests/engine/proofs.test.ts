@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { InvalidInputError } from '../../activities/engine/errors';
 import { createFetcher } from '../../activities/engine/fetcher';
 import { createProofStore, ProofCorruptedError, ProofNotFoundError, proofPath, type ProofStore, type ProofSummary } from '../../activities/engine/proofs';
+import { seriesValue, testTelemetry } from '../support/metrics';
 import { createTestDatabase, type TestDatabase } from '../support/services';
 
 
@@ -73,6 +74,9 @@ test('a page goes in compressed and comes back byte for byte, with where and whe
 
 test('the same bytes are stored once and every fetch of them is recorded once', async () => {
   const body = Buffer.from('<html>the same page, fetched on two days</html>');
+  const telemetry = testTelemetry();
+  const written = async () => seriesValue(await telemetry.scrape(), 'moisson_proof_bytes_written_total', { pipeline: 'test' });
+  const before = await written();
   const first = await store.put({ body, url: 'https://example.org/a', fetchedAt: '2026-11-20T10:00:00Z', contentType: 'text/html', kind: 'test.dedup' });
   const second = await store.put({ body, url: 'https://example.org/a?copy', fetchedAt: '2026-11-21T10:00:00Z', contentType: 'text/html', kind: 'test.dedup' });
   // A retried activity storing the very same response.
@@ -83,6 +87,7 @@ test('the same bytes are stored once and every fetch of them is recorded once', 
   assert.equal(second.proofId, first.proofId);
   assert.equal(await count('proofs', first.proofId), 1);
   assert.equal(await count('proof_fetches', first.proofId), 2);
+  assert.equal(await written(), before + first.storedSize, 'bytes are counted once, when they are first stored');
   const proof = await store.get(first.proofId);
   assert.equal(proof.url, 'https://example.org/a', 'the proof keeps its first sighting');
 });

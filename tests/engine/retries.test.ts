@@ -1,6 +1,6 @@
 /**
  * Retries are visible on the metrics endpoint: an attempt after the first is counted with its outcome,
- * a first attempt is not.
+ * a first attempt is not; activities in flight are counted while they run.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -32,4 +32,20 @@ test('an activity that succeeded on a later attempt is counted; a first attempt 
   assert.equal(retried(text, 'succeeded', '3'), 1, text);
   assert.equal(retried(text, 'failed', '2'), 1, text);
   assert.match(text, /workflow="someWorkflow"/);
+});
+
+function running(text: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith('moisson_activities_running') && l.includes('activity_type="fetchSomething"'));
+  return line ? Number(line.split(' ').pop()) : undefined;
+}
+
+test('an activity in flight is counted as running, and no longer once it ended either way', async () => {
+  let seenWhileRunning: number | undefined;
+  await run(1, async () => {
+    seenWhileRunning = running(await telemetry.scrape());
+    return 'done';
+  });
+  await assert.rejects(run(1, () => Promise.reject(new Error('down'))), /down/);
+  assert.equal(seenWhileRunning, 1);
+  assert.equal(running(await telemetry.scrape()), 0);
 });

@@ -12,6 +12,7 @@ import { createLeadsValidateActivities, type ValidateBatchResult } from '../../a
 import type { LeadsConfig } from '../../schema/config';
 import { leadsSyncMailwizz, leadsValidate, type LeadsSyncResult } from '../../workflows/leads';
 import { DEFAULT_MAILWIZZ_KEYS } from '../replicas/mailwizz/index';
+import { seriesValue, testTelemetry } from '../support/metrics';
 import { createLeadsWorld, type LeadsWorld } from './harness';
 
 let world: LeadsWorld;
@@ -281,7 +282,11 @@ describe('leadsSyncMailwizz', () => {
     const [{ today }] = (await world.db.sql`select count(*)::int as today from leads.sync_log where outcome = 'created' and created_at >= date_trunc('day', now())`) as unknown as [{ today: number }];
     const r = await syncBatch(world.config({ MAILWIZZ_DAILY_QUOTA: String(today + 2) }));
     assert.deepEqual([r.created, r.quotaLeft], [2, 0]);
+    const telemetry = testTelemetry();
+    const exhausted = async () => seriesValue(await telemetry.scrape(), 'moisson_mailwizz_quota_exhausted_total');
+    const before = await exhausted();
     assert.equal((await syncBatch(world.config({ MAILWIZZ_DAILY_QUOTA: String(today + 2) }))).claimed, 0, 'quota used up for today');
+    assert.equal(await exhausted(), before + 1, 'a contact waits behind the used-up quota: operators see it');
     const mw = world.config({ MAILWIZZ_DAILY_QUOTA: '50', MAILWIZZ_WARMUP_STEP: '25', MAILWIZZ_MAX_DAILY_QUOTA: '120', MAILWIZZ_WARMUP_START: '2026-01-01' }).mailwizz;
     assert.equal(warmupQuota(mw, DateTime.fromISO('2026-01-01T12:00:00Z')), 50);
     assert.equal(warmupQuota(mw, DateTime.fromISO('2026-01-03T12:00:00Z')), 100);

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import { connectPostgres } from '../../activities/engine/db';
 import { archiveWindow, ensureArchiveIndexes, verifyWindow } from '../../activities/prices/archive';
 import { upsertQuotes, type QuoteRow } from '../../activities/prices/store';
+import { seriesValue, testTelemetry } from '../support/metrics';
 import { createTestArchive, createTestDatabase, type TestArchive, type TestDatabase } from '../support/services';
 
 let db: TestDatabase;
@@ -51,4 +52,20 @@ test('150 changed documents are rewritten in one run without wedging FerretDB (i
   const report = await verifyWindow(db.sql, archive.db, window);
   assert.ok(report.ok, JSON.stringify(report.samples));
   assert.equal(await archive.db.command({ ping: 1 }).then((r) => r.ok), 1, 'the archive still answers');
+});
+
+test('a verify that finds the archive different from PostgreSQL counts the differing rows on the metrics endpoint', async () => {
+  const telemetry = testTelemetry();
+  const window = { from: '2026-03-01', to: '2026-03-02' };
+  const quotes = rows(2, 2, (i) => `${300 + i}.00000000`).map((r, i) => ({ ...r, quoteDate: i < 2 ? window.from : window.to }));
+  await upsertQuotes(db.sql, quotes);
+  await ensureArchiveIndexes(archive.db);
+  await archiveWindow(db.sql, archive.db, window);
+  const before = seriesValue(await telemetry.scrape(), 'moisson_archive_verify_mismatches_total');
+  assert.ok((await verifyWindow(db.sql, archive.db, window)).ok);
+  assert.equal(seriesValue(await telemetry.scrape(), 'moisson_archive_verify_mismatches_total'), before, 'a clean verify records nothing');
+  await archive.db.collection('prices').deleteOne({ date: window.to });
+  const report = await verifyWindow(db.sql, archive.db, window);
+  assert.equal(report.missing, 1);
+  assert.equal(seriesValue(await telemetry.scrape(), 'moisson_archive_verify_mismatches_total', { collection: 'prices' }), before + 1);
 });
