@@ -157,6 +157,8 @@ export function bestNameMatch<T>(name: string, candidates: readonly T[], key: (c
  * Whether a text looks like a company / person name cell rather than a date, an amount, a
  * column header or a fragment of the object.
  */
+const HEADER_WORDS = ['concurrent', 'concurrents', 'soumissionnaire', 'soumissionnaires', 'attributaire', 'engagement', 'montant', 'montants', 'retenus'];
+
 export function looksLikeName(s: string): boolean {
   const t = cleanValue(s);
   if (t.length < 2) return false;
@@ -180,6 +182,8 @@ export function looksLikeName(s: string): boolean {
   // conformément à l'article 43 du décret", 4f7bf979; "ur une durée max. de 3", 3d563ec2).
   if (/^(?:pour|par|avec|dont|de|des|du|la|les|et|aux|sur|un|une|soit|en)$/.test(f)) return false;
   if (/\b(?:conformement|article|decret|agissant|honoraires?|dur\S?e\s+max)/.test(f)) return false;
+  // Column headers OCR damaged ("CONCARRENT RETENU", portal 13158996; "Cencurrents", "retéru").
+  if (f.split(/[^a-z]+/).some((w) => w.length >= 6 && HEADER_WORDS.some((h) => Math.abs(h.length - w.length) <= 2 && levenshtein(w, h) <= 2))) return false;
   const lower = (t.match(/\p{Ll}/gu) ?? []).length;
   if (/^\p{Ll}/u.test(t) && lower / letters > 0.7) return false;
   return true;
