@@ -26,7 +26,8 @@ export type CohorteStatut = (typeof COHORTE_STATUTS)[number];
 export const COHORTE_TYPES = ['SOURCE_AJOUT', 'SOURCE_MODIFICATION', 'SOURCE_SUPRESSION', 'CLUSTERING', 'ENRICH_ACTEURS_FERMES', 'ENRICH_ACTEURS_RGPD', 'ENRICH_ACTEURS_VILLES', 'ENRICH_ACTEURS_CP'] as const;
 export type CohorteType = (typeof COHORTE_TYPES)[number];
 
-export const LOG_LEVELS = ['WARNING', 'ERROR'] as const;
+/** INFO: a review decision (who accepted or rejected what); WARNING / ERROR: normalisation. */
+export const LOG_LEVELS = ['INFO', 'WARNING', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** One proposition service: an action (reparer, donner…) and the sous-catégories it applies to. */
@@ -156,7 +157,11 @@ export const suggestions = consolidation.table(
     createdAt: tstz('created_at').notNull().defaultNow(),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('suggestions_cohorte_cle_key').on(t.cohorteId, t.cle), index('suggestions_statut_idx').on(t.statut, t.id)],
+  (t) => [
+    uniqueIndex('suggestions_cohorte_cle_key').on(t.cohorteId, t.cle),
+    index('suggestions_statut_idx').on(t.statut, t.id),
+    index('suggestions_cohorte_statut_idx').on(t.cohorteId, t.statut, t.id),
+  ],
 );
 
 export const suggestionLogs = consolidation.table(
@@ -177,7 +182,13 @@ export const suggestionLogs = consolidation.table(
     origineValeurs: jsonb('origine_valeurs').$type<unknown[]>().notNull(),
     destinationColonnes: text('destination_colonnes').array().notNull(),
     message: text('message').notNull(),
+    /** Who made a review decision (INFO logs); null for what the pipeline logged itself. */
+    auteur: text('auteur'),
     createdAt: tstz('created_at').notNull().defaultNow(),
   },
-  (t) => [index('suggestion_logs_run_idx').on(t.identifiantExecution), index('suggestion_logs_created_idx').on(t.createdAt)],
+  (t) => [
+    index('suggestion_logs_run_idx').on(t.identifiantExecution),
+    index('suggestion_logs_created_idx').on(t.createdAt),
+    index('suggestion_logs_suggestion_idx').on(t.suggestionId),
+  ],
 );
