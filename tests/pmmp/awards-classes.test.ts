@@ -147,6 +147,14 @@ describe('winner names as printed around them (awards-4)', () => {
     assert.ok(winnerOf(n)!.nameSource!.confidence < LOW_CONFIDENCE);
   });
 
+  it('knows "Attributaire du marché :", "14 CONCURENT RETENU :" and "Concurrent retenu (Par tirage au sort)"', async () => {
+    assert.equal(winnerOf(parseAward(await tuningText('302135cb')))?.name, 'CMPF');
+    assert.equal(winnerOf(parseAward(await tuningText('37526643')))?.name, 'STEUNIVERSSYSTEME');
+    const drawn = parseAward(await tuningText('3b0ed7b9'));
+    assert.equal(winnerOf(drawn)?.name, 'SMD SERVICES');
+    assert.equal(winnerOf(drawn)?.amount, '275254.43');
+  });
+
   it('reads an award stated only in a sentence', () => {
     const n = parseAward(extrait('Le marché est attribué à la société « STE ATLAS BTP SARL » (offre la moins disante) pour un montant de : 1 245 300,00 DH TTC'));
     assert.equal(winnerOf(n)?.name, 'STE ATLAS BTP SARL');

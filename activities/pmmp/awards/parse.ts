@@ -293,7 +293,7 @@ const LABEL_START =
 function stripMarkers(folded: string): string {
   // Numbered headings too: "1) Concurrent retenu :", "2°/ Offres retenues", "b- Attributaire" (issue 14).
   // Bullets OCR read as a letter: "e Le concurrent retenu :", "e Justification ..." (portal 52e35dfc, 116e922f).
-  return folded.replace(/^[\s\-–•·▪>®©*+~°"«=_.,;:|!➢✓✔■●◆❖►⮚▶➤❑\uE000-\uF8FF]+/, '').replace(/^[eo]\s+(?=[a-z]{2})/, '').replace(/^(?:\d{1,2}|[a-e]|[ivx]{1,4})\s*(?:[).]|°\s*\/?|-)\s+(?=[a-z])/, '');
+  return folded.replace(/^[\s\-–•·▪>®©*+~°"«=_.,;:|!➢✓✔■●◆❖►⮚▶➤❑\uE000-\uF8FF]+/, '').replace(/^[eo]\s+(?=[a-z]{2})/, '').replace(/^(?:\d{1,2}|[a-e]|[ivx]{1,4})\s*(?:[).]|°\s*\/?|-)\s+(?=[a-z])/, '').replace(/^\d{1,2}\s+(?=(?:concurr?ents?|soumissionnaires?|attributaires?|justification|date)\b)/, '');
 }
 
 function tidyBuyer(raw: string): string | null {
@@ -519,7 +519,7 @@ interface Section {
 const HEADINGS: Array<[SectionKind, RegExp]> = [
   ['verification', /^(?:la\s+)?verification\s+des\s+montants/],
   ['amounts', /^(?:examen\s+des\s+offres\s+financieres\s*:?\s*)?montants?\s+(?:~+\s*|des?\s+|d'\s*)?(?:actes?|offres?)\s*(?:~+\s*)?d?\s*'?\s*engagements?|^montant\s+d'acte|^liste\s+des\s+(?:concurrents|soumissionnaires)\s+dont\s+les\s+offres\s+financieres/],
-  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurrents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\(|montant))|attributaires?\s*:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$)/],
+  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurr?ents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\((?!par\s+tirage)|montant))|attributaires?\s*(?:du\s+marche\s*)?:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$)/],
   ['justification', /^(?:justification\s+(?:du|~+)\s+choix|critere\s+du\s+choix)/],
   ['ranking', /^(?:le\s+)?classement\s+des\s+offres/],
   ['deposit', /^(?:la\s+)?(?:liste|listes|les)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ayant|avant)\s+(?:depose|deposes|remis|presente)|^(?:liste\s+des\s+)?concurrents\s+ayant\s+depose|^liste\s+des\s+(?:concurrents|soumissionnaires)\s*[.:]?\s*$/],
