@@ -155,6 +155,12 @@ describe('winner names as printed around them (awards-4)', () => {
     assert.equal(winnerOf(drawn)?.amount, '275254.43');
   });
 
+  it('a results table whose name column OCR lost does not hide the retained section', async () => {
+    const n = parseAward(await tuningText('635b68d8'));
+    assert.equal(winnerOf(n)?.name, 'SEMH');
+    assert.equal(winnerOf(n)?.amount, '251640.00');
+  });
+
   it('reads an award stated only in a sentence', () => {
     const n = parseAward(extrait('Le marché est attribué à la société « STE ATLAS BTP SARL » (offre la moins disante) pour un montant de : 1 245 300,00 DH TTC'));
     assert.equal(winnerOf(n)?.name, 'STE ATLAS BTP SARL');

@@ -675,6 +675,10 @@ function readLots(doc: Doc): AwardLotItem[] {
   // retained bidder's samples are rejected and "la commission décide de retenir" the next).
   const retainedGroups = new Map<string | null, Section[]>();
   for (const s of sections) if (s.kind === 'retained') retainedGroups.set(s.lot, [...(retainedGroups.get(s.lot) ?? []), s]);
+  // A results table whose name column OCR lost (the ONEE summary page of portal 635b68d8) does not
+  // hide the retained section that names the winner.
+  const namelessTable = winnersFound.length > 0 && winnersFound.every((w) => !w.winner.name && w.winner.amount !== null);
+  const fromTable = namelessTable ? winnersFound.splice(0) : [];
   for (const [blockLot, retainedSections] of winnersFound.length === 0 ? retainedGroups : []) {
     // A later retained heading that yields a name without an amount (a letterhead under "Résultat
     // définitif de l'appel d'offres" on the next page, portal 3ed76aa6) does not supersede an earlier
@@ -699,6 +703,7 @@ function readLots(doc: Doc): AwardLotItem[] {
     }
   }
   // "Justification du choix de l'attributaire du lot 2 : ZAHIR ABDELLAH" (ocr-text/pv-14).
+  if (winnersFound.length === 0) winnersFound.push(...fromTable);
   const justified = justificationWinners(doc);
   if (winnersFound.length === 0) winnersFound.push(...awardSentenceWinners(doc));
   if (winnersFound.length === 0) winnersFound.push(...retainedOverflowWinners(doc, sections, lots));
