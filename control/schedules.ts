@@ -26,7 +26,12 @@ function toOptions(def: RunSchedule, taskQueue: string): ScheduleOptions {
       ...(def.calendar
         ? {
             calendars: [
-              def.calendar.hour === undefined ? { hour: { start: 0, end: 23 }, minute: def.calendar.minute } : { hour: def.calendar.hour, minute: def.calendar.minute },
+              {
+                ...(def.calendar.hour === undefined ? { hour: { start: 0, end: 23 } } : { hour: def.calendar.hour }),
+                minute: def.calendar.minute,
+                ...(def.calendar.dayOfMonth ? { dayOfMonth: def.calendar.dayOfMonth } : {}),
+                ...(def.calendar.dayOfWeek ? { dayOfWeek: def.calendar.dayOfWeek } : {}),
+              },
             ],
           }
         : {}),
@@ -45,7 +50,7 @@ function toOptions(def: RunSchedule, taskQueue: string): ScheduleOptions {
 function fingerprint(desc: ScheduleDescription): string {
   const action = desc.action.type === 'startWorkflow' ? desc.action : undefined;
   return JSON.stringify({
-    calendars: desc.spec.calendars?.map((c) => ({ hour: c.hour, minute: c.minute, dayOfWeek: c.dayOfWeek })),
+    calendars: desc.spec.calendars?.map((c) => ({ hour: c.hour, minute: c.minute, dayOfWeek: c.dayOfWeek, dayOfMonth: c.dayOfMonth })),
     intervals: desc.spec.intervals?.map((i) => ({ every: i.every, offset: i.offset })),
     timezone: desc.spec.timezone,
     workflowType: action?.workflowType,

@@ -4,7 +4,18 @@
  * it takes for every entry point to start, list and watch it.
  */
 import { APISYNC_SCHEDULES, apisyncRunContract } from './apisync/contract';
-import { CONSOLIDATION_SCHEDULES, consolidationApplyContract, consolidationClusterContract, consolidationIngestContract } from './consolidation/contract';
+import {
+  CONSOLIDATION_SCHEDULES,
+  consolidationApplyContract,
+  consolidationClusterContract,
+  consolidationEnrichContract,
+  consolidationIngestContract,
+  consolidationSireneLoadContract,
+  consolidationPublishContract,
+  consolidationStatsContract,
+  consolidationExportContract,
+  consolidationCleanupContract,
+} from './consolidation/contract';
 import type { RunSchedule, WorkflowContract } from './contracts';
 import { LEADS_SCHEDULES, leadsJobContract, leadsSyncMailwizzContract, leadsValidateContract, leadsWhoisContract } from './leads/contract';
 import {
@@ -39,6 +50,12 @@ export const CONTRACTS = {
   consolidationIngest: consolidationIngestContract,
   consolidationApply: consolidationApplyContract,
   consolidationCluster: consolidationClusterContract,
+  consolidationEnrich: consolidationEnrichContract,
+  consolidationSireneLoad: consolidationSireneLoadContract,
+  consolidationPublish: consolidationPublishContract,
+  consolidationStats: consolidationStatsContract,
+  consolidationExport: consolidationExportContract,
+  consolidationCleanup: consolidationCleanupContract,
 } as const;
 
 export type WorkflowType = keyof typeof CONTRACTS;

@@ -166,8 +166,8 @@ export interface RunSchedule {
   description: string;
   workflowType: string;
   input: Record<string, unknown>;
-  /** A time of day (`hour` absent: every hour at `minute`), or `interval` for every N minutes. */
-  calendar?: { hour?: number; minute: number };
+  /** A time of day (`hour` absent: every hour at `minute`; `dayOfMonth` / `dayOfWeek`: that day only), or `interval` for every N minutes. */
+  calendar?: { dayOfMonth?: number; dayOfWeek?: 'MONDAY' | 'TUESDAY' | 'WEDNESDAY' | 'THURSDAY' | 'FRIDAY' | 'SATURDAY' | 'SUNDAY'; hour?: number; minute: number };
   interval?: { every: string };
   timezone: string;
   /** How far back missed runs are caught up after an outage (the SDK default is a year). */

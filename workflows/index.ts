@@ -9,5 +9,15 @@ export { pmmpBdcWindow, pmmpDaily } from './pmmp/daily';
 export { pmmpNoticeBatch, pmmpNoticeDocuments, pmmpReparse } from './pmmp/notices';
 export { leadsJob, leadsSyncMailwizz, leadsValidate, leadsWhois } from './leads';
 export { pricesArchive, pricesDaily } from './prices';
-export { consolidationApply, consolidationCluster, consolidationIngest } from './consolidation';
+export {
+  consolidationApply,
+  consolidationCleanup,
+  consolidationCluster,
+  consolidationEnrich,
+  consolidationExport,
+  consolidationIngest,
+  consolidationPublish,
+  consolidationSireneLoad,
+  consolidationStats,
+} from './consolidation';
 export { scheduledRun } from './scheduled';

@@ -57,3 +57,5 @@ export async function consolidationApply(raw: ConsolidationApplyInput = {}): Pro
 }
 
 export { consolidationCluster } from './cluster';
+export { consolidationEnrich, consolidationSireneLoad } from './enrich';
+export { consolidationCleanup, consolidationExport, consolidationPublish, consolidationStats } from './publish';
