@@ -9,6 +9,7 @@ import { checkAllConfig } from '../../schema/config';
 import { applySchedules, SCHEDULES } from '../schedules';
 import { CliError, closeClient, config, connect, EXIT, waitForResult } from './common';
 import { registerApisyncCommands } from './apisync';
+import { registerConsolidationCommands } from './consolidation';
 import { registerLeadsCommands } from './leads';
 import { registerPmmpCommands } from './pmmp';
 import { registerPricesCommands } from './prices';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerPmmpCommands(program);
   registerApisyncCommands(program);
   registerLeadsCommands(program);
+  registerConsolidationCommands(program);
 
   const schedules = program.command('schedules').description('Temporal Schedules of the pipelines');
   schedules
