@@ -637,7 +637,106 @@ export function loadConsolidationIngestConfig(env: Env = process.env): Consolida
   return { declarationsDir: c.CONSOLIDATION_DECLARATIONS_DIR, endpointRewrites: c.CONSOLIDATION_ENDPOINT_REWRITES, httpTimeoutMs: c.CONSOLIDATION_HTTP_TIMEOUT_MS };
 }
 
-const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig, consolidationIngest: loadConsolidationIngestConfig } as const;
+// ---------------------------------------------------------------- consolidation: S3 sources and enrichment
+
+const consolidationS3Schema = z.object({
+  /** An S3-compatible endpoint (SeaweedFS in the local stack, MinIO, Scaleway…); unset: AWS S3 of the region. */
+  CONSOLIDATION_S3_ENDPOINT: httpUrl.optional(),
+  CONSOLIDATION_S3_REGION: z.string().min(1).default('us-east-1'),
+  /** Secrets: environment only. Unset: the AWS SDK's own chain (instance role, ~/.aws). */
+  CONSOLIDATION_S3_ACCESS_KEY_ID: optionalSecret,
+  CONSOLIDATION_S3_SECRET_ACCESS_KEY: optionalSecret,
+  /** The bucket a source declaration uses when it names none (the local stack creates it). */
+  CONSOLIDATION_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').optional(),
+  /** Path-style URLs (`endpoint/bucket/key`): what most S3-compatible servers expect. */
+  CONSOLIDATION_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** Rows per batch yielded by the S3 reader. */
+  CONSOLIDATION_S3_BATCH_ROWS: positiveInt.max(100_000).default(5_000),
+});
+
+const consolidationEnrichSchema = z.object({
+  /** BAN geocoder (api-adresse / Géoplateforme): `/search` and `/search/csv/` live under it. */
+  CONSOLIDATION_BAN_URL: httpUrl.default('https://api-adresse.data.gouv.fr'),
+  /** The public limit is 50 requests per second per IP address. */
+  CONSOLIDATION_BAN_RATE_PER_SECOND: positiveInt.max(1000).default(50),
+  /** A BAN answer is accepted when fuzz.ratio(address, label) reaches this (QFDMOD: 80). */
+  CONSOLIDATION_BAN_MIN_RATIO: z.coerce.number().int().min(0).max(100).default(80),
+  /** Rows per `/search/csv/` upload (the service caps a file at 50 MB). */
+  CONSOLIDATION_BAN_CSV_BATCH_ROWS: positiveInt.max(50_000).default(5_000),
+  CONSOLIDATION_ENTREPRISES_URL: httpUrl.default('https://recherche-entreprises.api.gouv.fr'),
+  /** The public limit is 7 requests per second. */
+  CONSOLIDATION_ENTREPRISES_RATE_PER_SECOND: positiveInt.max(1000).default(7),
+  /** Answers of both services are reused this long. */
+  CONSOLIDATION_ENRICH_CACHE_DAYS: positiveInt.max(365).default(30),
+  CONSOLIDATION_ENRICH_HTTP_TIMEOUT_MS: positiveInt.default(30_000),
+  /** A 429 or 5xx is retried in place this many times before the activity hands it to Temporal. */
+  CONSOLIDATION_ENRICH_REQUEST_ATTEMPTS: positiveInt.max(50).default(6),
+  /**
+   * Added to each window between an answer and the send `limit` requests later: a request admitted but
+   * not yet on the wire (a busy event loop) must not let the next window start early.
+   */
+  CONSOLIDATION_ENRICH_RATE_MARGIN_MS: nonNegativeInt.default(60),
+});
+
+export interface ConsolidationS3Config {
+  endpoint: string | undefined;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  defaultBucket: string | undefined;
+  forcePathStyle: boolean;
+  batchRows: number;
+}
+
+export interface ConsolidationEnrichConfig {
+  s3: ConsolidationS3Config;
+  ban: { baseUrl: string; ratePerSecond: number; minRatio: number; csvBatchRows: number };
+  entreprises: { baseUrl: string; ratePerSecond: number };
+  cacheTtlMs: number;
+  httpTimeoutMs: number;
+  requestAttempts: number;
+  rateMarginMs: number;
+}
+
+const s3CredentialsPaired = (clean: Env): ConfigIssue[] =>
+  Boolean(clean.CONSOLIDATION_S3_ACCESS_KEY_ID?.trim()) !== Boolean(clean.CONSOLIDATION_S3_SECRET_ACCESS_KEY?.trim())
+    ? [{ variable: 'CONSOLIDATION_S3_SECRET_ACCESS_KEY', message: 'set both CONSOLIDATION_S3_ACCESS_KEY_ID and CONSOLIDATION_S3_SECRET_ACCESS_KEY, or neither' }]
+    : [];
+
+/** Where S3 sources are read: its own section, so a bad enrichment setting never stops an S3 ingestion. */
+export function loadConsolidationS3Config(env: Env = process.env): ConsolidationS3Config {
+  const c = parseSection(consolidationS3Schema, env, 'consolidation', s3CredentialsPaired);
+  return {
+    endpoint: c.CONSOLIDATION_S3_ENDPOINT?.replace(/\/+$/, ''),
+    region: c.CONSOLIDATION_S3_REGION,
+    credentials:
+      c.CONSOLIDATION_S3_ACCESS_KEY_ID && c.CONSOLIDATION_S3_SECRET_ACCESS_KEY
+        ? { accessKeyId: c.CONSOLIDATION_S3_ACCESS_KEY_ID, secretAccessKey: c.CONSOLIDATION_S3_SECRET_ACCESS_KEY }
+        : undefined,
+    defaultBucket: c.CONSOLIDATION_S3_BUCKET,
+    forcePathStyle: c.CONSOLIDATION_S3_FORCE_PATH_STYLE,
+    batchRows: c.CONSOLIDATION_S3_BATCH_ROWS,
+  };
+}
+
+export function loadConsolidationEnrichConfig(env: Env = process.env): ConsolidationEnrichConfig {
+  const c = parseSection(consolidationEnrichSchema, env, 'consolidation');
+  return {
+    s3: loadConsolidationS3Config(env),
+    ban: {
+      baseUrl: c.CONSOLIDATION_BAN_URL.replace(/\/+$/, ''),
+      ratePerSecond: c.CONSOLIDATION_BAN_RATE_PER_SECOND,
+      minRatio: c.CONSOLIDATION_BAN_MIN_RATIO,
+      csvBatchRows: c.CONSOLIDATION_BAN_CSV_BATCH_ROWS,
+    },
+    entreprises: { baseUrl: c.CONSOLIDATION_ENTREPRISES_URL.replace(/\/+$/, ''), ratePerSecond: c.CONSOLIDATION_ENTREPRISES_RATE_PER_SECOND },
+    cacheTtlMs: c.CONSOLIDATION_ENRICH_CACHE_DAYS * 86_400_000,
+    httpTimeoutMs: c.CONSOLIDATION_ENRICH_HTTP_TIMEOUT_MS,
+    requestAttempts: c.CONSOLIDATION_ENRICH_REQUEST_ATTEMPTS,
+    rateMarginMs: c.CONSOLIDATION_ENRICH_RATE_MARGIN_MS,
+  };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig, consolidationIngest: loadConsolidationIngestConfig, consolidationEnrich: loadConsolidationEnrichConfig } as const;
 
 /** Checks every section and reports all problems of all sections together (for `moisson config check`). */
 export function checkAllConfig(env: Env = process.env): ConfigIssue[] {

@@ -2,18 +2,19 @@
  * The browser worker process (`npm run worker:browser`): the `moisson-browser` task queue, Playwright
  * activities on Debian's Chromium, one browser for the whole process.
  */
-import { NativeConnection } from '@temporalio/worker';
-import { pino } from 'pino';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { BrowserPool } from '../activities/engine/browser';
 import { loadCoreConfig } from '../schema/config';
 import { createBrowserWorker } from './create';
+import { createLogger, temporalLogging } from './logging';
 import { configOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
 
-const log = pino({ name: 'moisson-browser-worker', level: process.env.LOG_LEVEL ?? 'info' });
+const log = createLogger('moisson-browser-worker', { level: process.env.LOG_LEVEL });
 
 async function main(): Promise<void> {
   const config = configOrExit(log, () => loadCoreConfig());
+  Runtime.install(temporalLogging(log));
   const telemetry = setupTelemetry({ serviceName: `${config.otel.serviceName}-browser`, otlpEndpoint: config.otel.otlpEndpoint });
   const metricsServer = await startMetricsServer(telemetry, config.browserMetricsPort, undefined, config.metricsHost);
   log.info(`metrics on http://${config.metricsHost}:${config.browserMetricsPort}/metrics`);

@@ -2,18 +2,18 @@
  * The worker process (`npm run worker`): the `moisson` task queue (workflows, HTTP, databases).
  * Configuration problems are reported all at once and stop the process before it connects anywhere.
  */
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import { pino } from 'pino';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
 import { createFetcher } from '../activities/engine/fetcher';
 import { createProofStore } from '../activities/engine/proofs';
 import { createLeadsFetcher } from '../activities/leads';
 import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadLeadsConfig, loadPmmpConfig, loadPricesConfig, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
+import { createLogger, temporalLogging } from './logging';
 import { configOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
 
-const log = pino({ name: 'moisson-worker', level: process.env.LOG_LEVEL ?? 'info' });
+const log = createLogger('moisson-worker', { level: process.env.LOG_LEVEL });
 
 async function main(): Promise<void> {
   const config = configOrExit(log, () => loadCoreConfig());
@@ -29,9 +29,10 @@ async function main(): Promise<void> {
   log.info({ config: redactConfig(config) }, 'starting');
 
   const coreMetricsAddress = `127.0.0.1:${config.metricsPort + 1}`;
+  const logging = temporalLogging(log);
   Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: { metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
+    logger: logging.logger,
+    telemetryOptions: { ...logging.telemetryOptions, metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
   });
   const telemetry = setupTelemetry({ serviceName: config.otel.serviceName, otlpEndpoint: config.otel.otlpEndpoint });
   const metricsServer = await startMetricsServer(telemetry, config.metricsPort, `http://${coreMetricsAddress}/metrics`, config.metricsHost);

@@ -29,6 +29,7 @@ class RetryMetrics implements ActivityInboundCallsInterceptor {
     try {
       const result = await next(input);
       activityRetries().add(1, { ...labels, outcome: 'succeeded' });
+      this.ctx.log.info(`succeeded on attempt ${attempt}`, { attempt });
       return result;
     } catch (err) {
       activityRetries().add(1, { ...labels, outcome: 'failed' });

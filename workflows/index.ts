@@ -8,4 +8,4 @@ export { pmmpBdcWindow, pmmpDaily } from './pmmp/daily';
 export { pmmpNoticeBatch, pmmpNoticeDocuments, pmmpReparse } from './pmmp/notices';
 export { leadsJob, leadsSyncMailwizz, leadsValidate, leadsWhois } from './leads';
 export { pricesArchive, pricesDaily } from './prices';
-export { consolidationApply, consolidationIngest } from './consolidation';
+export { consolidationApply, consolidationCluster, consolidationIngest } from './consolidation';

@@ -15,6 +15,7 @@ export const EXECUTION_TIMEOUTS: Readonly<Record<string, string>> = {
   leadsSyncMailwizz: '6 hours',
   leadsWhois: '10 minutes',
   browserProbe: '3 minutes',
+  consolidationCluster: '2 hours',
 };
 
 /** Start options for a workflow type: its execution timeout, when it has one. */

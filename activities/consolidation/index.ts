@@ -1,12 +1,15 @@
-/** Activities of the consolidation pipeline's data path (ingestion, apply), built from the process's connections. */
+/** Activities of the consolidation pipeline (ingestion, apply, clustering), built from the process's connections. */
 import type { Sql } from 'postgres';
-import { ConfigError, loadConsolidationIngestConfig } from '../../schema/config';
+import { ConfigError, loadConsolidationIngestConfig, loadConsolidationS3Config } from '../../schema/config';
 import { activity, ConfigurationError } from '../engine/errors';
 import { createConsolidationApplyActivities } from './apply';
+import { createClusterActivities } from './cluster/activity';
+import { createPgClusterStore } from './cluster/store';
 import { createConsolidationIngestActivities } from './ingest';
 
 export type { IngestInput, IngestResult } from './ingest';
 export type { ApplyBatchResult } from './apply';
+export type { ClusterActivityInput, ClusterActivityResult } from './cluster/activity';
 
 export interface ConsolidationDeps {
   sql: Sql;
@@ -18,22 +21,25 @@ export interface ConsolidationDeps {
 
 export function createConsolidationActivities(deps: ConsolidationDeps) {
   // Read per call: a bad consolidation setting fails this pipeline's runs, not the worker.
-  const config = () => {
+  const configured = <T>(load: (env: Record<string, string | undefined>) => T) => (): T => {
     try {
-      return loadConsolidationIngestConfig(deps.env ?? process.env);
+      return load(deps.env ?? process.env);
     } catch (e) {
       if (e instanceof ConfigError) throw new ConfigurationError(e.message, { issues: e.issues });
       throw e;
     }
   };
+  const config = configured(loadConsolidationIngestConfig);
+  const s3Config = configured(loadConsolidationS3Config);
   const ingest = {
     consolidationCheckSource: (input: Parameters<ReturnType<typeof createConsolidationIngestActivities>['consolidationCheckSource']>[0]) =>
-      createConsolidationIngestActivities({ sql: deps.sql, config: config() }).consolidationCheckSource(input),
+      createConsolidationIngestActivities({ sql: deps.sql, config: config(), s3Config }).consolidationCheckSource(input),
     consolidationIngestSource: (input: Parameters<ReturnType<typeof createConsolidationIngestActivities>['consolidationIngestSource']>[0]) =>
-      createConsolidationIngestActivities({ sql: deps.sql, config: config() }).consolidationIngestSource(input),
+      createConsolidationIngestActivities({ sql: deps.sql, config: config(), s3Config }).consolidationIngestSource(input),
   };
   const apply = createConsolidationApplyActivities({ sql: deps.sql, ...(deps.afterClaim ? { afterClaim: deps.afterClaim } : {}) });
-  const all = { ...ingest, ...apply };
+  const cluster = createClusterActivities(createPgClusterStore(deps.sql));
+  const all = { ...ingest, ...apply, ...cluster };
   return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, activity(fn as (...a: unknown[]) => Promise<unknown>)])) as typeof all;
 }
 

@@ -7,11 +7,11 @@ import { Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
 import { ACTEUR_FIELDS, NormalizedActeurSchema, type NormalizedActeur } from '../../schema/consolidation/items';
-import type { ConsolidationIngestConfig } from '../../schema/config';
+import type { ConsolidationIngestConfig, ConsolidationS3Config } from '../../schema/config';
 import { ConfigurationError, InvalidInputError, ResponseShapeError } from '../engine/errors';
 import { diffSource, DuplicateStoredKeyError, type StoredActeur } from './diff';
 import { expectedColumns, normalizeRows, rowToActeur, SourceShapeError } from './normalize';
-import { BUILT_IN_DECLARATIONS_DIR, DeclarationError, loadDeclarations, readSource, resolveProductMapping, urlResolver, type RawRow, type SourceDeclaration } from './sources';
+import { BUILT_IN_DECLARATIONS_DIR, DeclarationError, loadDeclarations, readSource, resolveProductMapping, resolveS3Bucket, urlResolver, type RawRow, type SourceDeclaration } from './sources';
 import { sourceCohorts } from './suggestions';
 
 export const IngestInputSchema = z.object({ source: z.string().regex(/^[a-z0-9][a-z0-9_]*$/, 'source must be a declared source code') }).strict();
@@ -30,6 +30,8 @@ export interface IngestResult {
 export interface IngestDeps {
   sql: Sql;
   config: ConsolidationIngestConfig;
+  /** The S3 settings, read when an `s3` source is checked or read. */
+  s3Config?: () => ConsolidationS3Config;
 }
 
 function heartbeat(details: unknown): void {
@@ -53,9 +55,9 @@ export function findDeclaration(config: ConsolidationIngestConfig, code: string)
   return declaration;
 }
 
-export async function downloadSource(declaration: SourceDeclaration, config: ConsolidationIngestConfig): Promise<RawRow[]> {
+export async function downloadSource(declaration: SourceDeclaration, config: ConsolidationIngestConfig, s3Config?: () => ConsolidationS3Config): Promise<RawRow[]> {
   const rows: RawRow[] = [];
-  const deps = { timeoutMs: config.httpTimeoutMs, resolveUrl: urlResolver(config.endpointRewrites) };
+  const deps = { timeoutMs: config.httpTimeoutMs, resolveUrl: urlResolver(config.endpointRewrites), ...(s3Config ? { s3Config } : {}) };
   for await (const batch of readSource(declaration.location, deps)) {
     rows.push(...batch);
     heartbeat({ phase: 'download', rows: rows.length });
@@ -73,6 +75,11 @@ export function createConsolidationIngestActivities(deps: IngestDeps) {
     async consolidationCheckSource(input: IngestInput): Promise<{ source: string; kind: string }> {
       const { source } = IngestInputSchema.parse(input);
       const d = findDeclaration(config, source);
+      if (d.location.kind === 's3') {
+        // The server's settings and the bucket are configuration: refused here, before any retry.
+        if (!deps.s3Config) throw new ConfigurationError(`source ${source} is an s3 source, but no S3 settings were given to the worker`, { source });
+        resolveS3Bucket(d.location, deps.s3Config());
+      }
       return { source: d.code, kind: d.location.kind };
     },
 
@@ -80,7 +87,7 @@ export function createConsolidationIngestActivities(deps: IngestDeps) {
       const { source } = IngestInputSchema.parse(input);
       const runId = Context.current().info.workflowExecution?.runId ?? Context.current().info.activityId;
       const d = findDeclaration(config, source);
-      const raw = await downloadSource(d, config);
+      const raw = await downloadSource(d, config, deps.s3Config);
       heartbeat({ phase: 'normalize', rows: raw.length });
       let normalized;
       try {

@@ -2,6 +2,7 @@
  * The `etl` bookkeeping every pipeline shares: a row per run, a log row per stream, and the rejected
  * records. All writes are idempotent on natural keys, so a retried activity never writes twice.
  */
+import { Context } from '@temporalio/activity';
 import { sql as dsql } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { etlLogs, rejectedRecords, runs, type NewEtlLog, type RunStatus } from '../../schema/etl/tables';
@@ -58,11 +59,21 @@ export interface Rejection {
   proofId?: string;
 }
 
-export async function recordRejections(db: PostgresJsDatabase, pipeline: string, runId: string | null, rejections: Rejection[]): Promise<void> {
+export async function recordRejections(db: Pick<PostgresJsDatabase, 'insert'>, pipeline: string, runId: string | null, rejections: Rejection[]): Promise<void> {
   if (rejections.length === 0) return;
   await db
     .insert(rejectedRecords)
     .values(rejections.map((r) => ({ runId, pipeline, kind: r.kind, naturalKey: r.naturalKey, reason: r.reason, source: r.source ?? null, payload: r.payload ?? null, proofId: r.proofId ?? null })))
     .onConflictDoNothing();
   for (const r of rejections) items().add(1, { pipeline, kind: r.kind, result: 'rejected' });
+  // In an activity, the line carries the run's ids (the SDK adds them); elsewhere the table is the record.
+  try {
+    Context.current().log.warn(`${rejections.length} record(s) rejected`, {
+      pipeline,
+      runId,
+      first: { kind: rejections[0]!.kind, naturalKey: rejections[0]!.naturalKey, reason: rejections[0]!.reason },
+    });
+  } catch {
+    // Not inside an activity (a CLI reparse, a test): nothing more to say than the rows written above.
+  }
 }

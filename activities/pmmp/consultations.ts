@@ -32,7 +32,7 @@ import {
   type PortalPageSize,
   type PortalSearch,
 } from './portal';
-import { buildConsultationRecord, upsertConsultation, type ListOrigin } from './store';
+import { buildConsultationRecord, upsertConsultation, type ConsultationRecord, type ListOrigin } from './store';
 
 const PIPELINE = 'pmmp';
 
@@ -75,8 +75,45 @@ export interface PmmpDeps {
   pageAttempts?: number;
   /** Retry-After waits up to this long are slept inside the activity, longer ones go to Temporal. */
   maxInlineWaitMs?: number;
+  /**
+   * Detail pages (with their lots popups) fetched and parsed at once per list page, default 4. The
+   * fetcher's per-host politeness still decides how many really go to a host at once (1 on the portal).
+   */
+  detailConcurrency?: number;
   /** Called before each list page is fetched (1-based); tests use it to fail or cancel mid-crawl. */
   onListPage?: (page: number) => void | Promise<void>;
+}
+
+/** One list row read from the portal: a record to store with its field problems, or a page of unknown shape. */
+type RowRead =
+  | { kind: 'record'; naturalKey: string; record: ConsultationRecord; problems: Rejection[]; detailProofId: string }
+  | { kind: 'shape'; rejection: Rejection };
+
+function asRejections(problems: ParseProblem[], kind: string, proofId: string, source: string): Rejection[] {
+  return problems.map((p) => ({ kind, naturalKey: p.ref ?? `row ${p.row ?? '?'}`, reason: `${p.field}: ${p.message}`, source, payload: p, proofId }));
+}
+
+/**
+ * `read` over the items, at most `concurrency` at once, results in the items' order. On a failure the
+ * reads in flight are awaited before it is thrown, so that no request outlives the page.
+ */
+async function inOrder<T, R>(items: readonly T[], concurrency: number, read: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await read(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
+  if (failure) throw failure.error;
+  return results;
 }
 
 const zero = (): CrawlCounts => ({ pages: 0, listed: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0 });
@@ -90,6 +127,7 @@ const SHAPE_STREAK_LIMIT = 25;
 export function createPmmpActivities(deps: PmmpDeps) {
   const attempts = deps.pageAttempts ?? 5;
   const maxInlineWaitMs = deps.maxInlineWaitMs ?? 60_000;
+  const detailConcurrency = deps.detailConcurrency ?? 4;
 
   /**
    * Runs one portal step, retrying transient faults in place (a 5xx or a short body costs one page,
@@ -163,25 +201,40 @@ export function createPmmpActivities(deps: PmmpDeps) {
         cursor.pageCount = list.pagination.pageCount;
         await rejectProblems(list.problems, 'pmmp.list-row', listPage.proofId, runId, source);
 
+        // Detail pages (and lots popups) of the page's rows are fetched and parsed a few at a time:
+        // they do not touch the list's page state, and the waits on the portal overlap. They are stored
+        // in row order, so counts, rejections and the shape streak read as in a one-by-one crawl.
+        const rows: ConsultationListItem[] = [];
         for (const row of list.items) {
-          if (signal.aborted) throw signal.reason;
           // AllCons and the notice lists show every window; only this window's rows are this activity's to store.
           if (row.publishedOn && row.publishedOn < input.from && newestFirst) pastWindow = true;
           if (row.publishedOn && (row.publishedOn < input.from || row.publishedOn > input.to)) continue;
-          counts.listed++;
-          const outcome = await crawlRow(client, details, row, listPage.proofId, runId, source, signal, origin);
-          if (outcome === 'shape') {
-            counts.rejected++;
-            if (++shapeStreak >= SHAPE_STREAK_LIMIT) {
-              throw new ResponseShapeError(`${shapeStreak} detail pages in a row have an unknown shape: the portal changed`, { source });
-            }
-            continue;
-          }
-          shapeStreak = 0;
-          if (outcome === 'rejected') counts.rejected++;
-          else counts[outcome]++;
-          progress({ ...cursor, seen: counts.listed });
+          rows.push(row);
         }
+        const reads = await inOrder(rows, detailConcurrency, (row) => readRow(client, details, row, listPage.proofId, source, signal, origin));
+        // The page's rows in one transaction (a savepoint per row): one commit a page instead of two a row.
+        let portalChanged: ResponseShapeError | undefined;
+        await deps.db.transaction(async (tx) => {
+          for (const read of reads) {
+            if (signal.aborted) throw signal.reason;
+            counts.listed++;
+            const outcome = await storeRow(tx, read, runId, source);
+            if (outcome === 'shape') {
+              counts.rejected++;
+              if (++shapeStreak >= SHAPE_STREAK_LIMIT) {
+                // Thrown once what was read is committed: the rejections keep their proofs.
+                portalChanged = new ResponseShapeError(`${shapeStreak} detail pages in a row have an unknown shape: the portal changed`, { source });
+                break;
+              }
+              continue;
+            }
+            shapeStreak = 0;
+            if (outcome === 'rejected') counts.rejected++;
+            else counts[outcome]++;
+          }
+        });
+        if (portalChanged) throw portalChanged;
+        progress({ ...cursor, seen: counts.listed });
 
         cursor.page = target;
         cursor.seen = counts.listed;
@@ -209,28 +262,19 @@ export function createPmmpActivities(deps: PmmpDeps) {
   }
 
   async function rejectProblems(problems: ParseProblem[], kind: string, proofId: string, runId: string | null, source: string): Promise<void> {
-    const rejections: Rejection[] = problems.map((p) => ({
-      kind,
-      naturalKey: p.ref ?? `row ${p.row ?? '?'}`,
-      reason: `${p.field}: ${p.message}`,
-      source,
-      payload: p,
-      proofId,
-    }));
-    await recordRejections(deps.db, PIPELINE, runId, rejections);
+    await recordRejections(deps.db, PIPELINE, runId, asRejections(problems, kind, proofId, source));
   }
 
-  /** Detail (and lots) of one list row, then the upsert. A page that cannot be read is a rejection. */
-  async function crawlRow(
+  /** Detail (and lots) of one list row, fetched and parsed; nothing written yet. A page that cannot be read is a rejection. */
+  async function readRow(
     client: PortalClient,
     session: FetchSession,
     row: ConsultationListItem,
     listProofId: string,
-    runId: string | null,
     source: string,
     signal: AbortSignal,
     origin: ListOrigin,
-  ): Promise<'inserted' | 'updated' | 'unchanged' | 'rejected' | 'shape'> {
+  ): Promise<RowRead> {
     const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
     const naturalKey = keyOf(key);
     const detailPage = await step(() => client.getPage(session, row.detailUrl, 'detail'), undefined, signal);
@@ -239,13 +283,12 @@ export function createPmmpActivities(deps: PmmpDeps) {
       detail = parseConsultationDetail(detailPage.html, { baseUrl: client.baseUrl, key });
     } catch (err) {
       if (!(err instanceof PageShapeError)) throw err;
-      await recordRejections(deps.db, PIPELINE, runId, [
-        { kind: 'pmmp.consultation', naturalKey, reason: `detail page shape changed: ${err.message}`, source, proofId: detailPage.proofId, payload: { missing: err.missing, url: row.detailUrl } },
-      ]);
-      return 'shape';
+      return {
+        kind: 'shape',
+        rejection: { kind: 'pmmp.consultation', naturalKey, reason: `detail page shape changed: ${err.message}`, source, proofId: detailPage.proofId, payload: { missing: err.missing, url: row.detailUrl } },
+      };
     }
-    const problems = [...detail.problems];
-
+    const problems: Rejection[] = [];
     let lotItems: LotItem[] = [];
     let lotsProofId: string | null = null;
     const lotsUrl = detail.item.allotted ? (detail.item.lotsUrl ?? row.lotsUrl) : null;
@@ -255,26 +298,35 @@ export function createPmmpActivities(deps: PmmpDeps) {
       try {
         const parsed = parseLots(lotsPage.html, { baseUrl: client.baseUrl, key });
         lotItems = parsed.lots;
-        await rejectProblems(parsed.problems, 'pmmp.lot', lotsPage.proofId, runId, source);
+        problems.push(...asRejections(parsed.problems, 'pmmp.lot', lotsPage.proofId, source));
       } catch (err) {
         if (!(err instanceof PageShapeError)) throw err;
         // Without its lots an allotted consultation would be stored wrong (amounts are per lot).
-        await recordRejections(deps.db, PIPELINE, runId, [
-          { kind: 'pmmp.consultation', naturalKey, reason: `lots popup shape changed: ${err.message}`, source, proofId: lotsPage.proofId, payload: { missing: err.missing, url: lotsUrl } },
-        ]);
-        return 'shape';
+        return {
+          kind: 'shape',
+          rejection: { kind: 'pmmp.consultation', naturalKey, reason: `lots popup shape changed: ${err.message}`, source, proofId: lotsPage.proofId, payload: { missing: err.missing, url: lotsUrl } },
+        };
       }
     }
+    problems.push(...asRejections(detail.problems, 'pmmp.consultation-field', detailPage.proofId, source));
+    const record = buildConsultationRecord(row, detail.item, lotItems, { list: listProofId, detail: detailPage.proofId, lots: lotsProofId }, origin);
+    return { kind: 'record', naturalKey, record, problems, detailProofId: detailPage.proofId };
+  }
 
-    if (problems.length) await rejectProblems(problems, 'pmmp.consultation-field', detailPage.proofId, runId, source);
+  /** The upsert of one row read, with its field problems. */
+  async function storeRow(db: Pick<PostgresJsDatabase, 'transaction' | 'insert'>, read: RowRead, runId: string | null, source: string): Promise<'inserted' | 'updated' | 'unchanged' | 'rejected' | 'shape'> {
+    if (read.kind === 'shape') {
+      await recordRejections(db, PIPELINE, runId, [read.rejection]);
+      return 'shape';
+    }
+    if (read.problems.length) await recordRejections(db, PIPELINE, runId, read.problems);
     try {
-      const record = buildConsultationRecord(row, detail.item, lotItems, { list: listProofId, detail: detailPage.proofId, lots: lotsProofId }, origin);
-      return await upsertConsultation(deps.db, record);
+      return await upsertConsultation(db, read.record);
     } catch (err) {
       // A database refusal of one row (a constraint, a value out of range) must not stop the window.
       if (err instanceof MoissonError || !(err instanceof Error) || !('code' in err) || !/^(22|23)/.test(String((err as { code: unknown }).code))) throw err;
-      await recordRejections(deps.db, PIPELINE, runId, [
-        { kind: 'pmmp.consultation', naturalKey, reason: `database refused the row: ${errorMessage(err)}`, source, proofId: detailPage.proofId },
+      await recordRejections(db, PIPELINE, runId, [
+        { kind: 'pmmp.consultation', naturalKey: read.naturalKey, reason: `database refused the row: ${errorMessage(err)}`, source, proofId: read.detailProofId },
       ]);
       return 'rejected';
     }

@@ -121,7 +121,7 @@ export function buildConsultationRecord(
  * Upserts one consultation and, when it is new or changed, replaces its lots, in one transaction
  * so a reader never sees a consultation with half of its lots.
  */
-export async function upsertConsultation(db: PostgresJsDatabase, record: ConsultationRecord): Promise<UpsertOutcome> {
+export async function upsertConsultation(db: Pick<PostgresJsDatabase, 'transaction'>, record: ConsultationRecord): Promise<UpsertOutcome> {
   return db.transaction(async (tx) => {
     const { orgAcronyme: _o, refConsultation: _r, firstSeenAt: _f, ...changes } = record.row;
     const written = await tx

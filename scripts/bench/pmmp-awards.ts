@@ -28,6 +28,7 @@ const SAMPLES = process.env.MOISSON_SAMPLES_DIR ?? join(root, 'tests/fixtures/sa
 const PORTAL_DIR = join(SAMPLES, 'pmmp/ocr-text-portal');
 const SPLIT_FILE = join(root, 'tests/pmmp/fixtures/awards/portal-split.json');
 const ANNOTATIONS_FILE = join(root, 'tests/pmmp/fixtures/awards/held-apart-annotations.json');
+const TUNING_ANNOTATIONS_FILE = join(root, 'tests/pmmp/fixtures/awards/tuning-annotations.json');
 
 export interface PortalSplit {
   rule: string;
@@ -138,6 +139,24 @@ export const awardsUnseenScenario: Scenario = {
       labelledBy: annotations.labelledBy,
     };
 
+    // The same fields on hand-annotated tuning texts: the development figure, tuned on (not an estimate).
+    const tuningAnnotations = JSON.parse(await readFile(TUNING_ANNOTATIONS_FILE, 'utf8')) as GroundTruth;
+    const tuningAnnotatedParsed: Record<string, AwardNotice> = {};
+    for (const prefix of Object.keys(tuningAnnotations.documents)) {
+      const key = Object.keys(tuning.parsed).find((k) => k.startsWith(prefix));
+      if (!key) throw new Error(`tuning-annotations.json: ${prefix} is not a tuning text`);
+      tuningAnnotatedParsed[prefix] = tuning.parsed[key]!;
+    }
+    const dev = accuracyReport(tuningAnnotations, tuningAnnotatedParsed);
+    const devSummary = {
+      documents: dev.documents,
+      status: cell(dev.overall.status),
+      winner: cell(dev.overall.winner),
+      amount: cell(dev.overall.amount),
+      all: cell(dev.total),
+      mismatches: dev.mismatches.map((m) => `${m.document} ${m.field}${m.lot ? ` (${m.lot})` : ''}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`),
+    };
+
     if (ctx.wants('pmmp.awards.portal')) {
       results['pmmp.awards.portal'] = {
         value: round(unseenCheck.referenceSameConsultation.accuracy ?? 0, 3),
@@ -157,11 +176,13 @@ export const awardsUnseenScenario: Scenario = {
           tuning: summary(portalCheck(records, tuning.parsed)),
           winnersFlaggedLowConfidence: `${flags.lowConfidence}/${flags.winners}`,
           handAnnotated: annotatedSummary,
+          tuningAnnotated: devSummary,
           unseenMisses: unseenCheck.misses.map((m) => `${m.document.slice(0, 12)} ${m.field}: portal ${m.expected}, parsed ${m.actual}`),
           parseMs: round(ms, 0),
           loadAvg: load,
         },
       };
+      ctx.log(`  hand-annotated tuning texts, development figure (${dev.documents}): status ${pct(dev.overall.status.accuracy)}%, winner ${pct(dev.overall.winner.accuracy)}%, amount ${pct(dev.overall.amount.accuracy)}%`);
       ctx.log(`  hand-annotated never-seen (${annotated.documents}): status ${pct(annotated.overall.status.accuracy)}%, winner ${pct(annotated.overall.winner.accuracy)}%, amount ${pct(annotated.overall.amount.accuracy)}%`);
       ctx.log(
         `  unseen (${unseenFiles.length}): reference names the consultation ${pct(unseenCheck.referenceSameConsultation.accuracy)}%, exact ${pct(unseenCheck.referenceExact.accuracy)}%, opening date plausible ${pct(unseenCheck.openingDatePlausible.accuracy)}%`,

@@ -27,7 +27,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createFetcher } from '../../activities/engine/fetcher';
+import { decodeBody } from '../../activities/engine/fetcher-charset';
 import { createProofStore } from '../../activities/engine/proofs';
+import { parseConsultationDetail } from '../../activities/pmmp/parse/index';
 import {
   accuracyReport,
   EXTRACTION_DEFAULTS,
@@ -268,7 +270,7 @@ async function inActivity<R>(fn: () => Promise<R>, beats?: { count: number }): P
 // ---------------------------------------------------------------------------------------------------
 
 const crawlScenario: Scenario = {
-  produces: ['pmmp.details', 'pmmp.reparse', 'pmmp.notices', 'pmmp.reparse.notices'],
+  produces: ['pmmp.details', 'pmmp.parse', 'pmmp.reparse', 'pmmp.notices', 'pmmp.reparse.notices'],
   description: `crawl of ${WINDOW.from}..${WINDOW.to} on the portal replica (list + detail + lots + proofs + upsert), then reparse from proofs; award notices downloaded and reparsed`,
   async run(ctx) {
     const replica = await startReplica(ctx);
@@ -340,10 +342,43 @@ const crawlScenario: Scenario = {
           memoryNote: 'heapPeakMb is mostly garbage V8 had not collected yet (parsed pages, page states): after a full collection the heap is back to heapAfterGcMb',
           loadAvg: { before: loadBefore, after: load() },
           verified: 'counts and the stored consultations and lots equal the replica oracle',
-          note: 'sequential as in the product (one detail page at a time on one session); the replica (another process) shares the same 2 cores, as does PostgreSQL. peakRssMb: the bench process, i.e. the worker-equivalent',
+          note: 'as in the product: list pages one after the other, each page\'s detail pages and lots popups fetched and parsed 4 at a time (detailConcurrency), its rows stored in one transaction; the replica (another process) shares the same 2 cores, as does PostgreSQL. peakRssMb: the bench process, i.e. the worker-equivalent',
         },
       };
       ctx.log(`  crawl: ${results['pmmp.details'].value} consultations/s, ${round(detailPages / seconds, 1)} detail pages/s`);
+
+      // 1b. The Scrapy peer on the same window, same replica, same database server, right after.
+      const peer = ctx.skipBaseline ? null : await runScrapyPeer(ctx, replica, pg.url, WINDOW);
+      if (peer) {
+        const d = results['pmmp.details'];
+        d.baseline = round(peer.consultations / peer.wallS, 1);
+        d.baselineName = `Scrapy ${peer.version} peer (../shared/peers/pmmp/scrapy, concurrency ${SCRAPY_CONCURRENCY} per domain, politeness off, batched PostgreSQL pipeline, gzip'ed raw pages) on the same window, same run`;
+        d.ratio = round(d.value / d.baseline, 2);
+        d.params.peer = { ...peer, loadAvg: peer.loadAvg };
+        ctx.log(`  scrapy: ${d.baseline} consultations/s (ratio ${d.ratio})`);
+      } else if (!ctx.skipBaseline) {
+        results['pmmp.details'].params.peer = `not run: no scrapy in ${scrapyPython()} (pip install scrapy 'psycopg[binary]' into .tools/venv, or set BENCH_PYTHON)`;
+      }
+
+      // 1c. Parse-only: the window's stored detail pages parsed again, in memory, nothing fetched or written.
+      if (ctx.wants('pmmp.parse')) {
+        const ids = await pg.sql<{ id: string }[]>`select detail_proof_id as id from pmmp.consultations where detail_proof_id is not null`;
+        const pages: string[] = [];
+        for (const { id } of ids) {
+          const proof = await proofs.get(id);
+          pages.push(decodeBody(proof.body, proof.contentType));
+        }
+        const parseLoad = load();
+        const started = performance.now();
+        for (const html of pages) parseConsultationDetail(html, { baseUrl: `${replica.url}/index.php` });
+        const ms = performance.now() - started;
+        results['pmmp.parse'] = {
+          value: round(pages.length / (ms / 1000), 1),
+          unit: 'detail pages/s parsed (parseConsultationDetail over pages in memory, one thread)',
+          params: { pages: pages.length, avgKb: round(pages.reduce((n, h) => n + h.length, 0) / pages.length / 1024, 1), wallMs: round(ms, 0), loadAvg: { before: parseLoad, after: load() } },
+        };
+        ctx.log(`  parse-only: ${results['pmmp.parse'].value} detail pages/s`);
+      }
 
       // 2. Reparse from the proofs just stored: once unchanged (hashes match), once with every row rewritten.
       const [before] = await pg.sql<{ md5: string }[]>`
@@ -455,6 +490,60 @@ const crawlScenario: Scenario = {
     }
   },
 };
+
+
+// ---------------------------------------------------------------------------------------------------
+// The Scrapy peer (../shared/peers/pmmp/scrapy), run when Python's scrapy is installed.
+
+const PEERS = process.env.MOISSON_PEERS_DIR ?? resolve(root, '../shared/peers');
+const SCRAPY_CONCURRENCY = 8;
+const scrapyPython = () => process.env.BENCH_PYTHON ?? join(root, '.tools/venv/bin/python');
+
+interface PeerRun {
+  version: string;
+  consultations: number;
+  requests: number;
+  wallS: number;
+  peakRssMb: number;
+  cpuS: number;
+  loadAvg: { before: number[]; after: number[] };
+}
+
+async function runScrapyPeer(ctx: BenchContext, replica: ReplicaProcess, dsn: string, window: { from: string; to: string }): Promise<PeerRun | null> {
+  const python = scrapyPython();
+  let version: string;
+  try {
+    version = (await run(python, ['-c', 'import scrapy, psycopg; print(scrapy.__version__)'])).stdout.trim();
+  } catch {
+    return null;
+  }
+  const out = await mkdtemp(join(tmpdir(), 'moisson-bench-scrapy-'));
+  try {
+    ctx.log(`  scrapy ${version}: the same window`);
+    const before = load();
+    const cpu0 = cpuSeconds('self', 'children');
+    const child = spawn(
+      python,
+      [join(PEERS, 'pmmp/scrapy/run_scrapy.py'), '--base', `${replica.url}/index.php`, '--from', window.from, '--to', window.to, '--dsn', dsn, '--out', out, '--concurrency', String(SCRAPY_CONCURRENCY)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssKb(child.pid!))), 100);
+    const code = await withDeadline(new Promise<number | null>((ok) => child.once('exit', ok)), 30 * 60_000, 'the scrapy peer');
+    clearInterval(sampler);
+    const cpuS = cpuSeconds('self', 'children') - cpu0;
+    if (code !== 0) throw new Error(`the scrapy peer exited with ${String(code)}: ${stderr.slice(-2000)}`);
+    const line = stdout.trim().split('\n').at(-1) ?? '{}';
+    const r = JSON.parse(line) as { wall_s: number; requests: number; items: number };
+    return { version, consultations: r.items, requests: r.requests, wallS: r.wall_s, peakRssMb: round(peak / 1024, 1), cpuS: round(cpuS, 1), loadAvg: { before, after: load() } };
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------
 // OCR and award accuracy on the real sample notices.

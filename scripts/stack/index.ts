@@ -12,7 +12,7 @@ const log = (line: string) => console.log(`stack: ${line}`);
 async function up(): Promise<void> {
   const all = services();
   const own = (name: string) => all.some((s) => s.name === name && !s.external);
-  installAll({ postgres: own('postgres'), temporal: true, ferretdb: own('ferretdb') }, log);
+  installAll({ postgres: own('postgres'), temporal: true, ferretdb: own('ferretdb'), seaweedfs: own('seaweedfs') }, log);
   for (const service of all) {
     if (service.external) {
       log(`${service.name}: using ${service.external} (set by the environment)`);
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const command = process.argv[2];
   switch (command) {
     case 'install':
-      installAll({ postgres: true, temporal: true, ferretdb: true }, log);
+      installAll({ postgres: true, temporal: true, ferretdb: true, seaweedfs: true }, log);
       log('everything is installed');
       return;
     case 'up':

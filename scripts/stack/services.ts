@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { MongoClient } from 'mongodb';
 import { pgBin } from './install';
-import { paths, ports, projectRoot } from './paths';
+import { paths, ports, projectRoot, seaweedFsBinary } from './paths';
+import { LOCAL_S3, seaweedFsCommand, seaweedFsReady } from './seaweedfs';
 import {
   isRoot,
   logTail,
@@ -289,6 +290,27 @@ function ferretdbService(): Service {
   });
 }
 
+/** The S3-compatible server (SeaweedFS's S3 gateway) for consolidation's file sources. */
+function seaweedfsService(): Service {
+  const own = `http://127.0.0.1:${ports.s3}`;
+  const configured = process.env.CONSOLIDATION_S3_ENDPOINT;
+  return daemon({
+    name: 'seaweedfs',
+    external: configured && configured !== own ? configured : undefined,
+    address: `${own} (S3, bucket ${LOCAL_S3.bucket})`,
+    port: ports.s3,
+    portVariable: 'MOISSON_S3_PORT',
+    command: () =>
+      seaweedFsCommand({
+        binary: seaweedFsBinary(),
+        dataDir: paths.seaweedfsData,
+        ports: { s3: ports.s3, master: ports.seaweedfsMaster, volume: ports.seaweedfsVolume, filer: ports.seaweedfsFiler },
+      }),
+    ready: () => seaweedFsReady(ports.s3),
+    timeoutMs: 90_000,
+  });
+}
+
 /**
  * Prometheus (Debian's package) scraping what the stack runs: the worker, the browser worker, the API and
  * Temporal, with moisson's alert rules (deploy/prometheus/rules). Its config is written at each start from
@@ -425,6 +447,9 @@ export function services(): Service[] {
     replicaService('pennylane-replica', 'tests/replicas/pennylane/main.ts', ports.pennylaneReplica, 'MOISSON_PENNYLANE_REPLICA_PORT'),
     replicaService('mailwizz-replica', 'tests/replicas/mailwizz/main.ts', ports.mailwizzReplica, 'MOISSON_MAILWIZZ_REPLICA_PORT'),
     replicaService('leads-replica', 'tests/replicas/leads/main.ts', ports.leadsReplica, 'MOISSON_LEADS_REPLICA_PORT'),
+    replicaService('ban-replica', 'tests/replicas/consolidation/ban/main.ts', ports.banReplica, 'MOISSON_BAN_REPLICA_PORT'),
+    replicaService('entreprises-replica', 'tests/replicas/consolidation/entreprises/main.ts', ports.entreprisesReplica, 'MOISSON_ENTREPRISES_REPLICA_PORT'),
+    seaweedfsService(),
   ];
 }
 
@@ -470,6 +495,14 @@ export function stackEnvironment(): Record<string, string> {
     LEADS_ROUTING: JSON.stringify(LEADS_REPLICA_ROUTING),
     MAILWIZZ_URL: `http://127.0.0.1:${ports.mailwizzReplica}/api/index.php`,
     MAILWIZZ_API_KEY: 'replica-mailwizz-key',
+    CONSOLIDATION_S3_ENDPOINT: process.env.CONSOLIDATION_S3_ENDPOINT ?? `http://127.0.0.1:${ports.s3}`,
+    CONSOLIDATION_S3_REGION: process.env.CONSOLIDATION_S3_REGION ?? LOCAL_S3.region,
+    // The local server's own keys (scripts/stack/seaweedfs.ts): not secrets, they open only that server.
+    CONSOLIDATION_S3_ACCESS_KEY_ID: process.env.CONSOLIDATION_S3_ACCESS_KEY_ID ?? LOCAL_S3.accessKeyId,
+    CONSOLIDATION_S3_SECRET_ACCESS_KEY: process.env.CONSOLIDATION_S3_SECRET_ACCESS_KEY ?? LOCAL_S3.secretAccessKey,
+    CONSOLIDATION_S3_BUCKET: process.env.CONSOLIDATION_S3_BUCKET ?? LOCAL_S3.bucket,
+    CONSOLIDATION_BAN_URL: `http://127.0.0.1:${ports.banReplica}`,
+    CONSOLIDATION_ENTREPRISES_URL: `http://127.0.0.1:${ports.entreprisesReplica}`,
     // Politeness protects real sites; against our own replicas it would only slow the demo down.
     FETCH_POLITENESS: 'off',
     FETCH_ROBOTS: 'ignore',

@@ -94,6 +94,54 @@ describe('winners (issue 14)', () => {
   });
 });
 
+describe('winner names as printed around them (awards-4)', () => {
+  it('drops the seat, the address, a page header and bullets read as letters from the name', async () => {
+    const cases: Array<[string, string]> = [
+      ['172118e5', 'Société AGRI INVEST DEVELOPMENT Sarl'],
+      ['276fa12a', 'STE EQUIPERF SARL'],
+      ['0fa1547e', 'Société NORD EST ELECTRONIQUE (N2E)'],
+      ['5685b8d1', 'ENVERDEAU'],
+      ['641bb9d9', 'ADMIRAL DIGITAL CONSULTING'],
+      ['553829d5', 'ENTREPRISE DOUMIRI'],
+    ];
+    for (const [prefix, name] of cases) assert.equal(winnerOf(parseAward(await tuningText(prefix)))?.name, name, prefix);
+  });
+
+  it('does not take the amount sentence or legal text for a name', async () => {
+    const birg = parseAward(await tuningText('4edb66fc'));
+    assert.equal(winnerOf(birg)?.name, 'Société BIRG sarl au');
+    assert.equal(winnerOf(birg)?.amount, '189840.00');
+    const empty = parseAward(await tuningText('4f7bf979'));
+    assert.equal(empty.lots[0]?.winners.length, 0, 'an empty retained section and "avantageuses conformément à l\'article 43" in the justification');
+  });
+
+  it('knows a heading whose own colon ends it, and bullets OCR read as "e" or "➢"', async () => {
+    assert.equal(winnerOf(parseAward(await tuningText('1c473b3e')))?.name, 'Société ISOLAB SARL');
+    assert.equal(winnerOf(parseAward(await tuningText('52e35dfc')))?.name, 'GRP SEAT & E.A TRAVAUX -MEKNES');
+    const lots = parseAward(await tuningText('43e5a8a8')).lots;
+    assert.deepEqual(lots.map((l) => [l.lotNumber, l.winners[0]?.name, l.winners[0]?.amount]), [['1', 'EXTRAMIS', '315043.20'], ['2', 'OTAN EXPO', '298500.00']]);
+  });
+
+  it('keeps each lot\'s name on its lot when the amounts are lost', async () => {
+    const lots = parseAward(await tuningText('53b0229e')).lots;
+    assert.deepEqual(lots.map((l) => [l.lotNumber, l.winners[0]?.name]), [['1', 'Le laboratoire LPEE'], ['2', 'Le laboratoire LPEE'], ['3', 'Le laboratoire LABOTEST']]);
+  });
+
+  it('a later retained heading over a letterhead does not replace the retained bidder with its amount', async () => {
+    const n = parseAward(await tuningText('3ed76aa6'));
+    assert.equal(winnerOf(n)?.name, 'BUREAU VERITAS MAROC SA');
+    assert.equal(winnerOf(n)?.amount, '131600.00');
+  });
+
+  it('reads an award stated only in a sentence', () => {
+    const n = parseAward(extrait('Le marché est attribué à la société « STE ATLAS BTP SARL » (offre la moins disante) pour un montant de : 1 245 300,00 DH TTC'));
+    assert.equal(winnerOf(n)?.name, 'STE ATLAS BTP SARL');
+    assert.equal(winnerOf(n)?.amount, '1245300.00');
+    assert.equal(winnerOf(n)?.nameSource?.rule, 'award-sentence');
+    assert.equal(n.lots[0]?.status, 'attribue');
+  });
+});
+
 describe('amounts (issue 14)', () => {
   it('takes the TTC amount of "X DH HT soit Y DH TTC"', () => {
     const n = parseAward(extrait('Concurrent retenu :\n- STE ATLAS BTP SARL : 1 037 750,00 DH HT soit 1 245 300,00 DH TTC'));

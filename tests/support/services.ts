@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type RuntimeOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { connectMongo, connectPostgres, type Archive, type Database } from '../../activities/engine/db';
 import { LOCAL_STACK } from '../../schema/config';
 import { migrateDatabase } from '../../scripts/db/migrate';
@@ -80,6 +80,12 @@ export function temporalCliPath(): string {
 }
 
 let runtimeInstalled = false;
+
+/** For a test that checks what the runtime logs: its options replace the quiet default. Call before startTemporal. */
+export function installTestRuntime(options: RuntimeOptions): void {
+  Runtime.install(options);
+  runtimeInstalled = true;
+}
 
 /** Where test files note the pids of the Temporal servers they start; `npm test` stops whatever is left. */
 export const testServerPids = join(paths.run, 'test-servers');

@@ -57,3 +57,5 @@ export async function consolidationApply(input: ConsolidationApplyInput = {}): P
     if (workflowInfo().continueAsNewSuggested) return continueAsNew<typeof consolidationApply>({ ...input, totals });
   }
 }
+
+export { consolidationCluster, consolidationClusterWorkflowId, type ConsolidationClusterInput, type ConsolidationClusterResult } from './cluster';

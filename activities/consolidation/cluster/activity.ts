@@ -1,8 +1,8 @@
 /**
  * The `consolidationCluster` activity: reads the candidates in one query, clusters them in a worker
- * thread while heartbeating, writes one CLUSTERING cohort with one suggestion per cluster. The tables
- * belong to the ingest side (schema/consolidation/tables.ts), so the database is reached through
- * `ClusterStore`, which the worker binds: `loadCandidates` (the displayed actors without a parent,
+ * thread while heartbeating, writes one CLUSTERING cohort with one suggestion per cluster (nothing on a
+ * dry run). The database is reached through `ClusterStore` (`store.ts` binds it to PostgreSQL):
+ * `loadCandidates` (the displayed actors without a parent,
  * parents included, plus the existing children of parents) and `writeClusterCohort` (idempotent on
  * `runId`: a retried attempt finds its cohort instead of writing a second one).
  */
@@ -17,22 +17,28 @@ export interface ClusterStore {
   loadCandidates(config: ClusterConfig): Promise<{ candidates: ClusterCandidate[]; children: ClusterCandidate[] }>;
   writeClusterCohort(cohort: {
     runId: string;
+    /** The run's label (the workflow id's suffix), kept in the cohort's metadata. */
+    label?: string | undefined;
     config: ClusterConfig;
     suggestions: ClusterSuggestion[];
     failures: ClusterFailure[];
     stats: ClusterRunStats;
-  }): Promise<{ cohortId: string }>;
+  }): Promise<{ cohortId: string; suggestions?: number; failures?: number }>;
 }
 
 export interface ClusterActivityInput {
   /** The workflow's run id or another stable key: the cohort's idempotency key. */
   runId: string;
   config: unknown;
+  label?: string;
+  /** Cluster and count, write nothing. */
+  dryRun?: boolean;
 }
 
 /** Small on purpose: it goes into the workflow history. */
 export interface ClusterActivityResult {
-  cohortId: string;
+  /** Null on a dry run. */
+  cohortId: string | null;
   suggestions: number;
   failures: number;
   candidates: number;
@@ -88,15 +94,24 @@ export function createClusterActivities(store: ClusterStore) {
       const { candidates, children } = await store.loadCandidates(config);
       context.heartbeat({ phase: 'cluster', candidates: candidates.length });
       const result = await clusterInWorker(candidates, children, config, () => context.heartbeat({ phase: 'cluster', candidates: candidates.length }));
-      context.heartbeat({ phase: 'write', suggestions: result.suggestions.length });
-      const { cohortId } = await store.writeClusterCohort({ runId: input.runId, config, ...result });
       for (const failure of result.failures) {
         context.log.warn('cluster skipped', { clusterId: failure.clusterId, acteurIds: failure.acteurIds, error: failure.error });
       }
+      if (input.dryRun) {
+        return {
+          cohortId: null,
+          suggestions: result.suggestions.length,
+          failures: result.failures.length,
+          candidates: candidates.length,
+          seconds: Math.round(performance.now() - started) / 1000,
+        };
+      }
+      context.heartbeat({ phase: 'write', suggestions: result.suggestions.length });
+      const written = await store.writeClusterCohort({ runId: input.runId, label: input.label, config, ...result });
       return {
-        cohortId,
-        suggestions: result.suggestions.length,
-        failures: result.failures.length,
+        cohortId: written.cohortId,
+        suggestions: written.suggestions ?? result.suggestions.length,
+        failures: written.failures ?? result.failures.length,
         candidates: candidates.length,
         seconds: Math.round(performance.now() - started) / 1000,
       };

@@ -45,17 +45,34 @@ export const ZipCsvLocationSchema = z
   })
   .strict();
 
-export const S3LocationSchema = z
-  .object({
-    kind: z.literal('s3'),
-    bucket: z.string().min(3),
-    key: z.string().min(1),
-    format: z.enum(['csv', 'xlsx']),
-    delimiter: z.string().length(1).optional(),
-    encoding: z.string().min(1).optional(),
-    sheet: z.string().min(1).optional(),
-  })
-  .strict();
+export const S3_ENCODINGS = ['utf-8', 'utf-16le', 'latin1', 'windows-1252'] as const;
+
+export const S3_BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** An S3 object's reading options: checked together, since some apply to one format only. */
+export function checkS3Format(loc: { format: 'csv' | 'xlsx'; delimiter?: string | undefined; encoding?: string | undefined; sheet?: string | number | undefined }, ctx: z.RefinementCtx): void {
+  if (loc.format === 'xlsx' && (loc.delimiter !== undefined || loc.encoding !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: [loc.delimiter !== undefined ? 'delimiter' : 'encoding'], message: 'applies to csv only' });
+  }
+  if (loc.format === 'csv' && loc.sheet !== undefined) ctx.addIssue({ code: 'custom', path: ['sheet'], message: 'applies to xlsx only' });
+}
+
+export const S3LocationFields = {
+  kind: z.literal('s3'),
+  /** Absent: the bucket of the configuration (CONSOLIDATION_S3_BUCKET), so one declaration serves every deployment. */
+  bucket: z.string().regex(S3_BUCKET_NAME, 'must be a valid S3 bucket name').optional(),
+  key: z.string().min(1, 'must name the object').max(1024),
+  format: z.enum(['csv', 'xlsx']),
+  /** One character; CSV only. Absent: sniffed on the header line. */
+  delimiter: z.string().length(1, 'must be one character').optional(),
+  /** CSV only (UTF-8 by default). */
+  encoding: z.enum(S3_ENCODINGS).optional(),
+  /** xlsx only: a sheet name, or its 1-based position (the first sheet by default). */
+  sheet: z.union([z.string().min(1), z.number().int().positive()]).optional(),
+};
+
+/** CSV / Excel files in S3-compatible storage; the server and its keys come from the configuration (CONSOLIDATION_S3_*). */
+export const S3LocationSchema = z.object(S3LocationFields).strict().superRefine(checkS3Format);
 
 export const SourceLocationSchema = z.discriminatedUnion('kind', [DataFairLocationSchema, PagedJsonLocationSchema, ZipCsvLocationSchema, S3LocationSchema]);
 export type SourceLocation = z.infer<typeof SourceLocationSchema>;

@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '../../engine/errors';
 import { readDataFair } from './datafair';
-import { DeclarationError, parseDeclaration, type SourceDeclaration, type SourceLocation } from './declaration';
+import type { ConsolidationS3Config } from '../../../schema/config';
+import { DeclarationError, parseDeclaration, type S3Location, type SourceDeclaration, type SourceLocation } from './declaration';
 import { readPagedJson } from './paged-json';
+import { createS3Client, readS3Source } from './s3';
 import type { RawRow, ReaderDeps } from './types';
 import { readZipCsv } from './zip-csv';
 
@@ -23,12 +25,32 @@ const READERS: Record<SourceLocation['kind'], Reader> = {
   'data-fair': (l, d) => readDataFair(l as Extract<SourceLocation, { kind: 'data-fair' }>, d),
   'paged-json': (l, d) => readPagedJson(l as Extract<SourceLocation, { kind: 'paged-json' }>, d),
   'zip-csv': (l, d) => readZipCsv(l as Extract<SourceLocation, { kind: 'zip-csv' }>, d),
-  // The S3 reader (activities/consolidation/sources/s3.ts, `readS3Source(location, client)`) is built on
-  // the cons-enrich branch; the merge plugs it in here.
-  s3: () => {
-    throw new ConfigurationError('the s3 source reader is not part of this build (activities/consolidation/sources/s3.ts)');
-  },
+  s3: (l, d) => readDeclaredS3(l as S3Location, d),
 };
+
+/** The declared object read through a client of the configured server, closed when the read ends. */
+async function* readDeclaredS3(location: S3Location, deps: ReaderDeps): AsyncGenerator<RawRow[]> {
+  if (!deps.s3Config) throw new ConfigurationError(`an s3 source needs the S3 settings (CONSOLIDATION_S3_*), which this caller did not pass`);
+  const config = deps.s3Config();
+  const bucket = resolveS3Bucket(location, config);
+  const client = createS3Client(config);
+  try {
+    yield* readS3Source({ ...location, bucket }, client, { batchRows: config.batchRows });
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The declaration's bucket, else the configured one; neither is a configuration error naming both. */
+export function resolveS3Bucket(location: S3Location, config: ConsolidationS3Config): string {
+  const bucket = location.bucket ?? config.defaultBucket;
+  if (!bucket) {
+    throw new ConfigurationError(`s3://?/${location.key}: the declaration names no bucket (location.bucket) and CONSOLIDATION_S3_BUCKET is not set`, {
+      variable: 'CONSOLIDATION_S3_BUCKET',
+    });
+  }
+  return bucket;
+}
 
 export function readSource(location: SourceLocation, deps: ReaderDeps): AsyncGenerator<RawRow[]> {
   return READERS[location.kind](location, deps);

@@ -19,12 +19,22 @@ const NOISE_WORDS = new Set([
  * ocr-text companion pv-05).
  */
 export function cleanBidderName(raw: string): string {
-  let s = cleanValue(raw)
-    .replace(/^(?:\d{1,2}\s*[.)-]\s+|\d{1,2}\s+(?=\p{Lu})|[-–•·▪>®©*+~°<}{»]+\s*|[eo]\s+(?=[A-Z]))+/u, '')
+  let s = cleanValue(lastNameCell(raw))
+    .replace(/^(?:\d{1,2}\s*[.)-]\s+|\d{1,2}\s+(?=\p{Lu})|[-–•·▪>®©*+~°<}{»'‘’"|]+\s*|[eoObvVÎIî]\s+(?=\p{Lu}))+/u, '')
     .replace(/^500616\s+/, 'Société ')
     .replace(/^511\s+(?=[A-Z])/, 'STE ')
-    .replace(/\s*-*\s*offre\s+(?:de\s+base|variante)\b.*$/i, '')
-    .replace(/\s*-+\s*offre(?:\s+de)?\s*$/i, '')
+    .replace(/\s*-*\s*offre\s+(?:de\s+)?(?:bas\w*|variante)\b.*$/i, '')
+    .replace(/\s*-*\s*offre(?:\s+de)?\s*$/i, '')
+    // What the notice prints after the name: the seat ("sise à Agadir", portal 172118e5, 453e26eb),
+    // a postal address (", Résidence dalia, Av ...", 276fa12a), the running header of the next page
+    // ("Extrait de PV de l'AO n° 29/2023 Page 1/2", 0fa1547e), the start of the amount sentence
+    // (">> pour", 641bb9d9).
+    .replace(/[\s,;]+(?:sise?|sis|si[eè]ge)\s+(?:[aà]|au)\s+.*$/i, '')
+    .replace(/\s*,\s*(?:r[ée]sidence|r[ée]s\.|av\.?|avenue|bd\.?|boulevard|rue|immeuble|imm\.|angle|quartier|hay|km|n°)\s.*$/i, '')
+    .replace(/\s+extrait\s+d[eu]\s+(?:pv|proc[eè]s).*$/i, '')
+    .replace(/\s*[>»]*\s+pour\s*$/i, '')
+    // The town after the name ("STE ... DIVERS (S.A.R.L) à MEKNES", portal 205f8760).
+    .replace(/\s+à\s+\p{Lu}[\p{L}-]+$/u, '')
     // A wrapped row drags the amount and the delay into the name cell (ocr-text/pv-06:
     // "LA MAROCAINE D'ASSAINISSEMENT ET 1.451,520,090 MAD 1 année{s)]").
     .replace(/\s+\S?\d{1,3}(?:[ .,']\d{3})+(?:[.,]\d{1,3})?\b.*$/, '')
@@ -34,6 +44,19 @@ export function cleanBidderName(raw: string): string {
     .replace(/\s*[;,.]+$/, '');
   s = cleanValue(s);
   return s;
+}
+
+/**
+ * A row of a "|"-ruled results table read as one line ("04/08/2026 à10h30 | 13/08/2026 à13h50 |
+ * DIVERS à MEKNES", portal 205f8760; "Lot unique 14/12/2023 | OUHAFID TRAVAUX", 3607661f): the name
+ * is the last cell that holds no date or time.
+ */
+function lastNameCell(raw: string): string {
+  if (!/\s\|\s/.test(raw)) return raw;
+  // Column headers run into the row ("ANP-DPCR TOTAL HT | TOTAL TTC 3N SYSTEMS", portal 6a77a51a).
+  const cellsOf = raw.split(/\s\|\s/).map((c) => c.replace(/\btota[l1i,]\s*(?:ht|ttc)\b/gi, ' ').trim()).filter(Boolean);
+  const named = cellsOf.filter((c) => !/\d{1,2}\/\d{1,2}\/\d{2,4}|\d{1,2}\s*h\s*\d{0,2}\b|^lot\b/i.test(c) && /\p{L}{3}/u.test(c));
+  return named.length > 0 ? named[named.length - 1]! : raw;
 }
 
 export function splitGroupement(name: string): { isGroupement: boolean; members: string[] } {
@@ -152,5 +175,12 @@ export function looksLikeName(s: string): boolean {
   // Values of a "type de dépôt" column (pv-f884eb9f, ocr-text/pv-14).
   if (/^(?:electronique|physique|papier|absence\s+d'offre|en\s+ligne)$/.test(f)) return false;
   if (/^\d{1,2}h\d{0,2}$/.test(f)) return false;
+  // Sentence words, not a name: the start of the amount sentence ("Pour un montant de", portal
+  // 4edb66fc), the legal text or the contract terms OCR put on the winner line ("avantageuses
+  // conformément à l'article 43 du décret", 4f7bf979; "ur une durée max. de 3", 3d563ec2).
+  if (/^(?:pour|par|avec|dont|de|des|du|la|les|et|aux|sur|un|une|soit|en)$/.test(f)) return false;
+  if (/\b(?:conformement|article|decret|agissant|honoraires?|dur\S?e\s+max)/.test(f)) return false;
+  const lower = (t.match(/\p{Ll}/gu) ?? []).length;
+  if (/^\p{Ll}/u.test(t) && lower / letters > 0.7) return false;
   return true;
 }

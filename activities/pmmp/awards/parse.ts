@@ -292,7 +292,8 @@ const LABEL_START =
 
 function stripMarkers(folded: string): string {
   // Numbered headings too: "1) Concurrent retenu :", "2°/ Offres retenues", "b- Attributaire" (issue 14).
-  return folded.replace(/^[\s\-–•·▪>®©*+~°"«=_.,;:|]+/, '').replace(/^(?:\d{1,2}|[a-e]|[ivx]{1,4})\s*(?:[).]|°\s*\/?|-)\s+(?=[a-z])/, '');
+  // Bullets OCR read as a letter: "e Le concurrent retenu :", "e Justification ..." (portal 52e35dfc, 116e922f).
+  return folded.replace(/^[\s\-–•·▪>®©*+~°"«=_.,;:|!➢✓✔■●◆❖►⮚▶➤❑\uE000-\uF8FF]+/, '').replace(/^[eo]\s+(?=[a-z]{2})/, '').replace(/^(?:\d{1,2}|[a-e]|[ivx]{1,4})\s*(?:[).]|°\s*\/?|-)\s+(?=[a-z])/, '');
 }
 
 function tidyBuyer(raw: string): string | null {
@@ -538,7 +539,8 @@ function sectionsOf(doc: Doc): Section[] {
       // "Montants des actes / d'engagement en DH TTC" is a column header inside a table, not
       // the heading of the amounts section (ocr-text/pv-03, pv-27).
       if (kind === 'amounts' && !/concurrent|soumissionnaire|:\s*\S{0,3}\s*$/.test(stripped)) break;
-      const colon = line.latin.indexOf(':', offset + m[0].length);
+      // The heading's own colon may end the match ("Attributaire :", portal 1c473b3e).
+      const colon = line.latin.indexOf(':', offset + m[0].length - (m[0].endsWith(':') ? 1 : 0));
       if (colon >= 0 && colon - (offset + m[0].length) < 90) {
         found.push({ kind, headStart: line.index, start: line.index, headTail: line.latin.slice(colon + 1), headTailStart: colon + 1, end: doc.lines.length, lot: null });
         break;
@@ -671,8 +673,15 @@ function readLots(doc: Doc): AwardLotItem[] {
   const retainedGroups = new Map<string | null, Section[]>();
   for (const s of sections) if (s.kind === 'retained') retainedGroups.set(s.lot, [...(retainedGroups.get(s.lot) ?? []), s]);
   for (const [blockLot, retainedSections] of winnersFound.length === 0 ? retainedGroups : []) {
+    // A later retained heading that yields a name without an amount (a letterhead under "Résultat
+    // définitif de l'appel d'offres" on the next page, portal 3ed76aa6) does not supersede an earlier
+    // section that printed the retained bidder with its amount.
+    const complete = (ws: FoundWinner[]): boolean => ws.some((w) => w.winner.name && w.winner.amount);
+    const readings = retainedSections.map((s) => readRetainedSection(doc, s, lots));
+    const latestComplete = readings.map((r, k) => (complete(r) ? k : -1)).reduce((a, b) => Math.max(a, b), -1);
     for (let k = retainedSections.length - 1; k >= 0; k--) {
-      let got = readRetainedSection(doc, retainedSections[k]!, lots);
+      if (latestComplete >= 0 && k > latestComplete && !complete(readings[k]!) && readings[k]!.every((w) => w.winner.name)) continue;
+      let got = readings[k]!;
       if ((declared.length <= 1 || blockLot !== null) && got.length > 1 && got.every((w) => w.lot === blockLot)) {
         // One lot, several candidates: OCR moved another table's amounts into the section
         // (companion pv-13). A name printed with its amount beats one inferred from an amount.
@@ -688,6 +697,7 @@ function readLots(doc: Doc): AwardLotItem[] {
   }
   // "Justification du choix de l'attributaire du lot 2 : ZAHIR ABDELLAH" (ocr-text/pv-14).
   const justified = justificationWinners(doc);
+  if (winnersFound.length === 0) winnersFound.push(...awardSentenceWinners(doc));
 
   assignWinners(doc, winnersFound, justified, declared, lots, lotOf);
   applyStatuses(doc, declared, blocks, lots, lotOf);
@@ -1142,7 +1152,7 @@ function makeWinner(name: string, amount: string | null, amountMin: string | nul
 }
 
 const WINNER_PREFIX =
-  /^.*?(?:est\s+la\s+soci[eé]t[eé]\s*:?|attribu[eé]\s+[aà]\s+(?:la\s+soci[eé]t[eé]\s*)?|(?:pour\s+le\s+)?lot\s*n?\s*[°o]?\s*\d{1,2}\s*:\s*(?:la\s+soci[eé]t[eé]\s*)?|retenu\s*:\s*)/i;
+  /^.*?(?:est\s+la\s+soci[eé]t[eé]\s*:?|attribu[eé]\s+[aà]\s+(?:la\s+soci[eé]t[eé]\s*)?|(?:pour\s+le\s+)?lot\s*n?\s*[°o®º]?\s*\d{1,2}\b\s*(?::|-|(?=\s+\p{L}))\s*(?:la\s+soci[eé]t[eé]\s*)?|retenu\s*:\s*)/iu;
 
 /** Narrative "Concurrent retenu" sections: name then amount, on one line or split over a few. */
 function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>): FoundWinner[] {
@@ -1153,11 +1163,22 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
   if (cleanValue(s.headTail)) lines.push({ latin: ' '.repeat(s.headTailStart) + s.headTail, folded: fold(' '.repeat(s.headTailStart) + s.headTail), index: s.start });
   for (let i = s.start + 1; i < s.end; i++) lines.push(doc.lines[i]!);
   let sawAucun = false;
+  let ttcColumn: number | null = null;
   const tagged = (): FoundWinner[] => out.map((w) => ({ ...w, rule: w.rule ?? 'retained-section' }));
   for (let k = 0; k < lines.length; k++) {
     const line = lines[k]!;
     const f = stripMarkers(line.folded);
     if (!f.trim() || /^~*$/.test(f.trim())) continue;
+    // A column header "TOTAL HT | TOTAL TTC" (portal 209604ca): the rows below print both, and the
+    // award amount is the TTC one whatever the row itself says.
+    const ht = /\b(?:total\s+)?h\.?t\.?(?:va)?\b/.exec(f);
+    const ttc = /\b(?:total\s+)?t\.?t\.?c\.?\b/.exec(f);
+    if (ht && ttc && findAmounts(line.latin).length === 0) {
+      ttcColumn = ht.index < ttc.index ? 1 : 0;
+      // What came before the header (a letterhead, "ANP-DPCR" in 6a77a51a) is not the row's name.
+      pending = [];
+      continue;
+    }
     if (NONE.test(f)) {
       sawAucun = true;
       // "NEANT" (or "NENAT") under the heading: the lot has no winner, whatever name-like token OCR
@@ -1166,8 +1187,17 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
       continue;
     }
     if (/^(?:les?\s+echantillons|la\s+commission)/.test(f)) break;
-    const lotHead = /(?:pour\s+le\s+)?lot\s*n?\s*[°o]?\s*0*(\d{1,2})\s*:/.exec(f);
-    if (lotHead) currentLot = String(Number(lotHead[1]));
+    // "Lot 2 : X", and in tables "Lot 1 Sté. EXTRAMIS" (portal 43e5a8a8).
+    const lotHead = /(?:pour\s+le\s+)?\blot\s*n?\s*[°o®º]?\s*0*(\d{1,2})\b\s*(?::|-|(?=\s+[a-z]))/.exec(f);
+    if (lotHead && String(Number(lotHead[1])) !== currentLot) {
+      // A name of the previous lot whose amount OCR lost ("LOT N°1 Le laboratoire LPEE 974 880",
+      // portal 53b0229e) stays that lot's winner rather than the next lot's.
+      if (pending.length > 0 && currentLot !== null && !out.some((w) => w.lot === currentLot)) {
+        out.push({ winner: makeWinner(cleanBidderName(pending.join(' ')), null), lot: currentLot, reference: null, openingDate: null, inferred: pending.length > 1 });
+        pending = [];
+      }
+      currentLot = String(Number(lotHead[1]));
+    }
     let amounts = findAmounts(line.latin);
     // "... avec un montant de Neuf millions ... (9 262 904,40 dh TTC)" (ocr-text/pv-24): the
     // amount in digits may be on the next line.
@@ -1219,7 +1249,7 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
       }
     }
     pending = [];
-    const amount = min && amounts.length > 1 ? amounts[1]! : ttcAmount(joined, amounts);
+    const amount = min && amounts.length > 1 ? amounts[1]! : ttcColumn !== null && amounts.length === 2 ? amounts[ttcColumn]! : ttcAmount(joined, amounts);
     const amountMin = min && amounts.length > 1 ? amounts[0]!.value : null;
     if (!name) {
       // The name column was lost (ocr-text companion pv-05): identify the bidder by the amount.
@@ -1236,7 +1266,7 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
     out.push({ winner: makeWinner(name, amount.value, amountMin), lot: currentLot, reference: null, openingDate: null, inferred });
     // Further amounts on the same line (TC 1, TC 2, "Délai") are not other winners.
   }
-  if (pending.length > 0 && out.length === 0 && !sawAucun) {
+  if (pending.length > 0 && !out.some((w) => w.lot === currentLot) && !sawAucun) {
     // A name without an amount, possibly wrapped ("LA MAROCAINE D'ASSAINISSEMENT ET" /
     // "D'ENVIRONNEMENT - Offre de base" in ocr-text/pv-06, whose amount OCR garbled).
     let name = pending[0]!;
@@ -1261,6 +1291,31 @@ function ttcAmount(line: string, amounts: AmountMatch[]): AmountMatch {
     if (ttc) return ttc;
   }
   return amounts[0]!;
+}
+
+/**
+ * The award stated in a sentence only, with no retained section or results table: "Le présent AOO
+ * est attribué à la société << X >> pour un montant de ..." (portal 641bb9d9). Read only when nothing
+ * else named a winner; the amount is the first one after "montant" within the next two lines.
+ */
+const AWARD_SENTENCE =
+  /(?:attribu[eé]e?|adjug[eé]e?)\s+(?:d[eé]finitivement\s+)?(?:[aà]|au)\s+(?:la\s+soci[eé]t[eé]|l'entreprise|la\s+st[eé]|st[eé]\.?|soci[eé]t[eé]|groupement)?\s*[«<"“]*\s*(.+?)\s*[»>"”]*\s*(?:\([^)]*\)\s*)?[,;]?\s*(?:pour|avec|moyennant)\s+(?:un|le)\s+montant\b/i;
+
+function awardSentenceWinners(doc: Doc): FoundWinner[] {
+  const out: FoundWinner[] = [];
+  for (let i = 0; i < doc.lines.length; i++) {
+    const window = doc.lines.slice(i, i + 3).map((l) => l.latin).join(' ');
+    const m = AWARD_SENTENCE.exec(doc.lines[i]!.latin) ?? AWARD_SENTENCE.exec(window);
+    if (!m || m.index > doc.lines[i]!.latin.length) continue;
+    const name = cleanBidderName(m[1]!);
+    if (!looksLikeName(name)) continue;
+    const after = window.slice(m.index + m[0].length);
+    const amounts = findAmounts(after);
+    const amount = amounts.length > 0 ? ttcAmount(after, amounts).value : null;
+    out.push({ winner: makeWinner(name, amount), lot: null, reference: null, openingDate: null, rule: 'award-sentence' });
+    break;
+  }
+  return out;
 }
 
 function justificationWinners(doc: Doc): Map<string, string> {
@@ -1425,7 +1480,8 @@ function reconcileWithBidders(name: string, amount: string | null, lot: LotDraft
   };
   // A list entry that is several bidders run together ("STE A sis à X & STE B ; STE C") or a table
   // cell led by an identifier is no spelling of one bidder.
-  const oneBidder = (n: string): boolean => !/[;]|\s&\s.*\bst[eé]\b|^\s*\d/i.test(n) && n.length <= Math.max(60, name.length * 2.5);
+  // List lines OCR ran together keep their bullets read as letters ("AEBDMSA e - ARCASHIELD SARL e - ARKEOSSA", portal 4d03623e).
+  const oneBidder = (n: string): boolean => !/[;]|\s&\s.*\bst[eé]\b|^\s*\d|\s[eo•]\s+[-–]\s|,\s*[^,]+\set\s+\S/i.test(n) && n.length <= Math.max(60, name.length * 2.5);
   if (amount !== null) {
     const sameAmount = lot.bids.filter((b) => oneBidder(b.bidder) && (b.amount === amount || b.amountVerified === amount) && (nameSimilarity(name, b.bidder) >= 0.5 || isNameFragment(name, b.bidder)));
     if (sameAmount.length === 1) return sameAmount[0]!.bidder;

@@ -62,7 +62,8 @@ export function cleanValue(s: string): string {
   return s
     .replace(/~/g, ' ')
     .replace(/\s+/g, ' ')
-    .replace(/^[\s|:;,.\-_=*•·▪>®©[\](){}<»]+/, '')
+    // Word's Symbol-font bullet (U+F0B7, portal 172118e5) and other private-use or arrow bullets.
+    .replace(/^[\s|:;,.\-_=*•·▪>®©[\](){}<»\uE000-\uF8FF➢✓✔■●◆❖►▶➤❑]+/, '')
     .replace(/[\s|:;,_=*[\]{}<>'"]+$/, '')
     .replace(/\s*[.,]$/, '')
     .replace(/[\s'"]+$/, '')

@@ -16,8 +16,9 @@ import {
   isInlineHidden,
   isRequestRejectedPage,
   keyFromUrl,
+  indexIdsAfter,
   linesOf,
-  loadHtml,
+  loadHtmlFast,
   rejectedSupportId,
   resolvePortalUrl,
   textOf,
@@ -59,20 +60,34 @@ function indexLabels($: CheerioAPI, recap: Cheerio<Element>): LabelIndex {
 }
 
 class DetailReader {
+  /** Summary elements by what follows `idEntrepriseConsultationSummary_` in their id. */
+  readonly ids: Map<string, Element>;
+  private labelIndex: LabelIndex | undefined;
+
   constructor(
     private readonly $: CheerioAPI,
     private readonly recap: Cheerio<Element>,
-    private readonly labels: LabelIndex,
-  ) {}
+  ) {
+    this.ids = indexIdsAfter(recap, SUMMARY);
+  }
+
+  /** The summary element whose id ends with `idEntrepriseConsultationSummary_<field>`. */
+  byId(field: string): Cheerio<Element> | null {
+    const el = this.ids.get(field);
+    return el ? this.$(el) : null;
+  }
 
   /** The value element: by id suffix (when `field` is given), else by a label starting with one of `labels`. */
   element(field: string | null, labels: string[] = []): Cheerio<Element> | null {
     if (field !== null) {
-      const byId = this.recap.find(`[id$="${SUMMARY}${field}"]`).first();
-      if (byId.length) return byId;
+      const byId = this.byId(field);
+      if (byId) return byId;
     }
+    if (labels.length === 0) return null;
+    // Labels are the fallback for pages missing an id: indexed on first need only.
+    this.labelIndex ??= indexLabels(this.$, this.recap);
     const folded = labels.map(foldLabel);
-    const hit = this.labels.find((l) => folded.some((f) => l.label === f || l.label.startsWith(`${f} `)));
+    const hit = this.labelIndex.find((l) => folded.some((f) => l.label === f || l.label.startsWith(`${f} `)));
     return hit ? hit.value : null;
   }
 
@@ -100,8 +115,9 @@ class DetailReader {
    * rows carry their own title; pick the row by title, not by position.
    */
   referential(kind: 'idReferentielZoneText' | 'idRefRadio', title: RegExp, valueSuffix: string): string | null {
-    const panels = this.recap.find(`[id*="${SUMMARY}${kind}_"][id$="_panel${kind === 'idRefRadio' ? 'ReferentielRadio' : 'ReferentielZoneText'}"]`);
-    for (const panel of panels.toArray()) {
+    const panelEnd = `_panel${kind === 'idRefRadio' ? 'ReferentielRadio' : 'ReferentielZoneText'}`;
+    const panels = [...this.ids].filter(([rest]) => rest.startsWith(`${kind}_`) && rest.endsWith(panelEnd)).map(([, el]) => el);
+    for (const panel of panels) {
       const $p = this.$(panel);
       const t = textOf($p.find('[id$="_titre"]').first());
       if (!title.test(t)) continue;
@@ -128,11 +144,11 @@ function pageKey($: CheerioAPI, baseUrl: string): ConsultationKey | null {
 export function parseConsultationDetail(html: string, ctx: DetailContext = {}): ConsultationDetailPage {
   if (isRequestRejectedPage(html)) throw new RequestRejectedError('detail', rejectedSupportId(html));
   const baseUrl = ctx.baseUrl ?? PORTAL_BASE_URL;
-  const $ = loadHtml(html);
+  const $ = loadHtmlFast(html);
   const recap = $('#recap-consultation').first();
   if (!recap.length) throw new PageShapeError('detail', ['#recap-consultation']);
 
-  const r = new DetailReader($, recap, indexLabels($, recap));
+  const r = new DetailReader($, recap);
   const log = new ProblemLog();
 
   const reference = r.text('reference', ['reference']);
@@ -170,11 +186,11 @@ export function parseConsultationDetail(html: string, ctx: DetailContext = {}): 
   const siteVisits = visitsPanel ? readVisits($, visitsPanel, where, log) : [];
 
   // Allotment: "-" and no link when the consultation is a single lot.
-  const lotsLink = recap.find(`[id$="${SUMMARY}linkDetailLots"]`).first();
+  const lotsLink = r.byId('linkDetailLots') ?? $([]);
   const lotsUrl = resolvePortalUrl(lotsLink.attr('href') ?? lotsLink.attr('onclick'), baseUrl);
   const lotCountRaw = r.text('nbrLots', ['allotissement']);
   const lotCount = lotCountRaw && /\d/.test(lotCountRaw) ? parseInteger(lotCountRaw) : null;
-  const notAllottedPanel = recap.find(`[id$="${SUMMARY}panelConsultationNonAlotti"]`).first();
+  const notAllottedPanel = r.byId('panelConsultationNonAlotti') ?? $([]);
   const allotted =
     (lotCount !== null && lotCount > 0) || lotsUrl !== null || (notAllottedPanel.length > 0 && isInlineHidden(notAllottedPanel[0] as Element));
 

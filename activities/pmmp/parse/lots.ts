@@ -18,7 +18,8 @@ import {
   PORTAL_BASE_URL,
   isRequestRejectedPage,
   keyFromUrl,
-  loadHtml,
+  indexIdsAfter,
+  loadHtmlFast,
   readPostbackForm,
   rejectedSupportId,
   textOf,
@@ -102,7 +103,7 @@ function listItems($: CheerioAPI, el: Cheerio<Element>): string[] {
 export function parseLots(html: string, ctx: LotsContext = {}): LotsPage {
   if (isRequestRejectedPage(html)) throw new RequestRejectedError('lots', rejectedSupportId(html));
   const baseUrl = ctx.baseUrl ?? PORTAL_BASE_URL;
-  const $ = loadHtml(html);
+  const $ = loadHtmlFast(html);
 
   const all = $('*').toArray();
   const position = new Map<AnyNode, number>(all.map((el, i) => [el, i]));
@@ -122,6 +123,8 @@ export function parseLots(html: string, ctx: LotsContext = {}): LotsPage {
   const form = readPostbackForm($, baseUrl);
   const key = keyFromUrl(form?.action ?? $('form').first().attr('action'), baseUrl) ?? ctx.key ?? null;
 
+  // Lot fields by what follows `repeaterLots_ctl` in their id (`<index>_<field>`): one walk, no suffix scans.
+  const byRepeater = indexIdsAfter($.root(), 'repeaterLots_ctl');
   const log = new ProblemLog();
   const lots: LotItem[] = [];
   const seenNumbers = new Set<number>();
@@ -140,9 +143,13 @@ export function parseLots(html: string, ctx: LotsContext = {}): LotsPage {
     seenNumbers.add(lotNumber);
     where.ref = `lot ${lotNumber}`;
 
-    const scoped = (suffix: string) => $(`[id$="repeaterLots_ctl${index}_${suffix}"]`).first();
+    const scoped = (suffix: string): Cheerio<Element> => {
+      const el = byRepeater.get(`${index}_${suffix}`);
+      return el ? $(el) : $([] as Element[]);
+    };
     let estimationRaw: string | null = null;
-    for (const panel of $(`[id*="repeaterLots_ctl${index}_"][id$="_panelReferentielZoneText"]`).toArray()) {
+    const panels = [...byRepeater].filter(([rest]) => rest.startsWith(`${index}_`) && rest.endsWith('_panelReferentielZoneText')).map(([, el]) => el);
+    for (const panel of panels) {
       const $p = $(panel);
       if (!/estimation/i.test(textOf($p.find('[id$="_titre"]').first()))) continue;
       estimationRaw = cleanValue(textOf($p.find('[id$="_labelReferentielZoneText"]').first()));
