@@ -10,6 +10,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import type { Sql } from 'postgres';
 import { z } from 'zod';
 import { executionTimeout } from '../../workflows/timeouts';
+import { clusterConfigSchema } from './cluster/config';
 
 const sourceCode = z.string().regex(/^[a-z0-9][a-z0-9_]*$/, 'must be a declared source code such as refashion');
 const label = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,60}$/, 'must be a label of lower-case letters, digits, - and _');
@@ -49,7 +50,15 @@ export const CONSOLIDATION_RUNS = {
     description: 'duplicates across sources → one CLUSTERING cohort',
     input: z.strictObject({
       label: label.default('manual').describe('names the run: consolidation-cluster-<label>'),
-      config: z.record(z.string(), z.unknown()).optional().describe('the clustering settings (fields, thresholds, sources); the defaults otherwise'),
+      // Checked here with the workflow's own schema (every wrong field named before anything starts), sent as given.
+      config: z
+        .record(z.string(), z.unknown())
+        .superRefine((config, ctx) => {
+          const parsed = clusterConfigSchema.safeParse(config);
+          if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path as PropertyKey[], message: issue.message });
+        })
+        .describe('the clustering settings (selection.acteurTypes required; exact/fuzzy fields, threshold, distance, parent data) as activities/consolidation/cluster/config.ts takes them'),
+      dryRun: z.boolean().optional().describe('cluster and count, write no cohort'),
     }),
     withDefaults: (i) => i,
     workflowId: (i) => `consolidation-cluster-${i.label}`,
@@ -191,6 +200,16 @@ export async function describeRun(client: Client, workflowId: string): Promise<R
 /** Waits for a run's result (the CLI's `--sync`). */
 export async function runResult(client: Client, workflowId: string): Promise<unknown> {
   return client.workflow.getHandle(workflowId).result();
+}
+
+/**
+ * The clustering settings used when none are given: QFDMOD's defaults (exact code_postal + ville, fuzzy
+ * nom + adresse at 50) over every acteur type the imported acteurs have.
+ */
+export async function defaultClusterConfig(sql: Sql): Promise<Record<string, unknown>> {
+  const types = await sql<{ t: string }[]>`select distinct acteur_type_code as t from consolidation.acteurs where acteur_type_code is not null and statut = 'ACTIF' order by 1`;
+  if (types.length === 0) throw new RunInputError([{ field: 'config', problem: 'required: no imported acteur has a type to default selection.acteurTypes from' }]);
+  return { selection: { acteurTypes: { value: types.map((r) => r.t) } } };
 }
 
 export interface ConsolidationStatus {

@@ -26,6 +26,7 @@ import {
   CONSOLIDATION_RUN_KINDS,
   CONSOLIDATION_RUNS,
   databaseStatus,
+  defaultClusterConfig,
   describeRun,
   listRuns,
   RUN_STATUSES,
@@ -229,7 +230,7 @@ export function consolidationRoutes(app: ZodApp, ctx: ApiContext, signed: { preV
     schema: {
       tags,
       summary: 'Start a consolidation run (signed request)',
-      description: `Kinds: ${CONSOLIDATION_RUN_KINDS.map((k) => `\`${k}\` → ${CONSOLIDATION_RUNS[k].workflowType} (${CONSOLIDATION_RUNS[k].description})`).join('; ')}. The same run while it goes answers 409.`,
+      description: `A cluster run without \`config\` clusters every acteur type imported with QFDMOD's defaults. Kinds: ${CONSOLIDATION_RUN_KINDS.map((k) => `\`${k}\` → ${CONSOLIDATION_RUNS[k].workflowType} (${CONSOLIDATION_RUNS[k].description})`).join('; ')}. The same run while it goes answers 409.`,
       headers: signedHeaders,
       body: z.strictObject({ kind: z.enum(CONSOLIDATION_RUN_KINDS as [ConsolidationRunKind, ...ConsolidationRunKind[]]), input: z.record(z.string(), z.unknown()).optional() }),
       response: {
@@ -244,7 +245,9 @@ export function consolidationRoutes(app: ZodApp, ctx: ApiContext, signed: { preV
       const c = await client();
       const started = await answer('body', async () => {
         try {
-          return await startRun(c, ctx.temporalTaskQueue, req.body.kind, req.body.input ?? {}, ctx.now());
+          let input = req.body.input ?? {};
+          if (req.body.kind === 'cluster' && input.config === undefined) input = { ...input, config: await defaultClusterConfig(ctx.db.sql) };
+          return await startRun(c, ctx.temporalTaskQueue, req.body.kind, input, ctx.now());
         } catch (err) {
           if (err instanceof RunInputError) throw new RunInputError(err.issues.map((i) => ({ ...i, field: `input.${i.field}` })));
           throw err;

@@ -19,6 +19,7 @@ import {
 } from '../../activities/consolidation/review';
 import {
   databaseStatus,
+  defaultClusterConfig,
   listRuns,
   RunAlreadyRunningError,
   RunInputError,
@@ -38,6 +39,15 @@ async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
     throw err;
   } finally {
     await db.close();
+  }
+}
+
+async function withRunErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RunInputError) throw new CliError(err.message, EXIT.config_error);
+    throw err;
   }
 }
 
@@ -122,11 +132,14 @@ export function registerConsolidationCommands(program: Command): void {
   cons
     .command('cluster')
     .description('cluster duplicates across sources into one CLUSTERING cohort (workflow consolidationCluster)')
-    .option('--config <json|file>', 'clustering settings as JSON, inline or a file', jsonObject)
+    .option('--config <json|file>', 'clustering settings as JSON, inline or a file (default: QFDMOD\'s defaults over every acteur type imported)', jsonObject)
     .option('--label <label>', 'names the run: consolidation-cluster-<label>', 'manual')
+    .option('--dry-run', 'cluster and count, write no cohort')
     .option('--sync', 'wait for the run')
-    .action(async (o: { config?: Record<string, unknown>; label: string; sync?: boolean }) => {
-      await run('cluster', { label: o.label, ...(o.config ? { config: o.config } : {}) }, Boolean(o.sync));
+    .action(async (o: { config?: Record<string, unknown>; label: string; dryRun?: boolean; sync?: boolean }) => {
+      const clusterConfig = o.config ?? (await withDb((db) => withRunErrors(() => defaultClusterConfig(db.sql))));
+      if (!o.config) console.log(`config: ${JSON.stringify(clusterConfig)}`);
+      await run('cluster', { label: o.label, config: clusterConfig, ...(o.dryRun ? { dryRun: true } : {}) }, Boolean(o.sync));
     });
 
   cons

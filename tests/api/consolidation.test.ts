@@ -174,6 +174,17 @@ describe('consolidation over HTTP', () => {
     assert.deepEqual(s.suggestions, { AVALIDER: 1, REJETEE: 2, SUCCES: ajout!.total - 3 });
     assert.deepEqual(s.sources.find((x) => x.code === 'refashion')?.acteurs, ajout!.total - 3);
 
+    // Cluster: a bad config is refused naming the field; without one, every imported acteur type with the defaults.
+    const badConfig = await post('/api/v1/consolidation/runs', { kind: 'cluster', input: { label: 'bad', config: { selection: {} } } });
+    assert.equal(badConfig.statusCode, 400, badConfig.body);
+    assert.ok(badConfig.json<{ issues: { field: string }[] }>().issues.some((i) => i.field === 'input.config.selection.acteurTypes'), badConfig.body);
+    const cluster = await post('/api/v1/consolidation/runs', { kind: 'cluster', input: { label: 'api-test' } });
+    assert.equal(cluster.statusCode, 202, cluster.body);
+    assert.equal(cluster.json<{ workflow_id: string }>().workflow_id, 'consolidation-cluster-api-test');
+    const clustered = await finished('consolidation-cluster-api-test');
+    assert.equal(clustered.status, 'completed', clustered.failure);
+    assert.equal((clustered.result as { label: string }).label, 'api-test');
+
     const listed = await get('/api/v1/consolidation/runs');
     assert.equal(listed.statusCode, 200, listed.body);
   });

@@ -78,6 +78,12 @@ describe('moisson consolidation', () => {
     assert.equal(apply.code, 0, apply.stdout + apply.stderr);
     assert.match(apply.stdout, new RegExp(`"succes": ${cohort.suggestions - 1}`));
 
+    const cluster = await moisson(['cluster', '--label', 'cli-test', '--sync']);
+    assert.equal(cluster.code, 0, cluster.stdout + cluster.stderr);
+    assert.match(cluster.stdout, /config: \{"selection":\{"acteurTypes":\{"value":\[/);
+    assert.match(cluster.stdout, /started consolidation-cluster-cli-test/);
+    assert.match(cluster.stdout, /"label": "cli-test"/);
+
     const status = await moisson(['status']);
     assert.equal(status.code, 0, status.stdout + status.stderr);
     assert.match(status.stdout, new RegExp(`acteurs\\s+ACTIF ${cohort.suggestions - 1}`));
@@ -96,6 +102,9 @@ describe('moisson consolidation', () => {
     assert.match(noCohort.stderr, /--cohort is required/);
     const badStatut = await moisson(['suggestions', 'list', '--cohort', '1', '--statut', 'PEUTETRE']);
     assert.equal(badStatut.code, 3, badStatut.stdout + badStatut.stderr);
+    const badConfig = await moisson(['cluster', '--config', '{"selection":{"acteurTypes":{"value":[]}}}']);
+    assert.equal(badConfig.code, 3, badConfig.stdout + badConfig.stderr);
+    assert.match(badConfig.stderr, /config\.selection\.acteurTypes\.value: at least one acteur type is required/);
     const badWeek = await moisson(['export', '--week', '2026-49']);
     assert.equal(badWeek.code, 3, badWeek.stdout + badWeek.stderr);
     assert.match(badWeek.stderr, /week: must be an ISO week/);
