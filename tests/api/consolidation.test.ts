@@ -209,4 +209,10 @@ describe('consolidation over HTTP', () => {
     const notOurs = await get('/api/v1/consolidation/runs/nobody-knows-this');
     assert.equal(notOurs.statusCode, 404, notOurs.body);
   });
+
+  test('contract: every consolidation operation was exercised', () => {
+    const ops = contract.operations().filter((op) => op.includes('/consolidation/'));
+    assert.equal(ops.length, 12);
+    assert.deepEqual(ops.filter((op) => !contract.seen.has(op)), []);
+  });
 });
