@@ -3,54 +3,39 @@
  * CLI and the API (neither imports the other). Each kind of run names its workflow type, checks its
  * input here (a bad request never reaches Temporal) and has a deterministic workflow id, so a second
  * start of the same run collides with the one going instead of doubling it:
- * `consolidation-ingest-<source>`, `consolidation-cluster-<label>`, `consolidation-apply-now` (the
- * Schedule's runs are `consolidation-apply-<time>`), `consolidation-export-<ISO week>`.
+ * `consolidation-ingest-<source>`, `consolidation-cluster-<label>`, `consolidation-apply` (the same id
+ * as the Schedule's run: one apply at a time), `consolidation-export-<ISO week>`. The kinds, ids and
+ * defaults are the workflows' contracts (workflows/consolidation/contract.ts), started through control/.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
-import { executionTimeout } from '../../workflows/timeouts';
+import { RunControl, RunInputError as ControlInputError } from '../../control/runs';
+import {
+  consolidationApplyContract,
+  consolidationClusterContract,
+  consolidationExportContract,
+  consolidationIngestContract,
+} from '../../workflows/consolidation/contract';
+import type { WorkflowContract } from '../../workflows/contracts';
 import { clusterConfigSchema } from './cluster/config';
 
-const sourceCode = z.string().regex(/^[a-z0-9][a-z0-9_]*$/, 'must be a declared source code such as refashion');
-const label = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,60}$/, 'must be a label of lower-case letters, digits, - and _');
-const isoWeek = z.string().regex(/^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$/, 'must be an ISO week such as 2026-W49');
+const label = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a label of lower-case letters, digits, - and _');
 
-/** The ISO-8601 week of a day, `YYYY-Www`. */
-export function isoWeekOf(date: Date): string {
-  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
-  const day = d.getUTCDay() || 7;
-  d.setUTCDate(d.getUTCDate() + 4 - day);
-  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
-  const week = Math.ceil(((d.getTime() - yearStart) / 86_400_000 + 1) / 7);
-  return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+interface RunKind {
+  /** The workflow's contract: its type, input schema, clock defaults and workflow id. */
+  contract: WorkflowContract;
+  /** What the CLI and the API accept: the contract's input, or a stricter one checked before starting. */
+  input: z.ZodType;
 }
 
-interface RunKind<S extends z.ZodType> {
-  workflowType: string;
-  description: string;
-  input: S;
-  /** Clock defaults made explicit (the export's week) before the id is computed. */
-  withDefaults(input: z.output<S>, now: Date): z.output<S>;
-  workflowId(input: z.output<S>): string;
-}
-
-const kind = <S extends z.ZodType>(k: RunKind<S>) => k;
-
-export const CONSOLIDATION_RUNS = {
-  ingest: kind({
-    workflowType: 'consolidationIngest',
-    description: 'one source: download → normalise → diff → suggestion cohorts',
-    input: z.strictObject({ source: sourceCode }),
-    withDefaults: (i) => i,
-    workflowId: (i) => `consolidation-ingest-${i.source}`,
-  }),
-  cluster: kind({
-    workflowType: 'consolidationCluster',
-    description: 'duplicates across sources → one CLUSTERING cohort',
+export const CONSOLIDATION_RUNS: Record<'ingest' | 'cluster' | 'apply' | 'export', RunKind> = {
+  ingest: { contract: consolidationIngestContract, input: consolidationIngestContract.input },
+  cluster: {
+    contract: consolidationClusterContract,
     input: z.strictObject({
       label: label.default('manual').describe('names the run: consolidation-cluster-<label>'),
-      // Checked here with the workflow's own schema (every wrong field named before anything starts), sent as given.
+      // Checked here with the clustering's own schema (every wrong field named before anything starts), sent as given.
       config: z
         .record(z.string(), z.unknown())
         .superRefine((config, ctx) => {
@@ -60,24 +45,10 @@ export const CONSOLIDATION_RUNS = {
         .describe('the clustering settings (selection.acteurTypes required; exact/fuzzy fields, threshold, distance, parent data) as activities/consolidation/cluster/config.ts takes them'),
       dryRun: z.boolean().optional().describe('cluster and count, write no cohort'),
     }),
-    withDefaults: (i) => i,
-    workflowId: (i) => `consolidation-cluster-${i.label}`,
-  }),
-  apply: kind({
-    workflowType: 'consolidationApply',
-    description: 'apply the accepted (ATRAITER) suggestions now, as the 5-minute Schedule does',
-    input: z.strictObject({ batchSize: z.number().int().min(1).max(1000).optional() }),
-    withDefaults: (i) => i,
-    workflowId: () => 'consolidation-apply-now',
-  }),
-  export: kind({
-    workflowType: 'consolidationExport',
-    description: 'the weekly open-data export (CSV and GeoJSON, openly licensed sources only)',
-    input: z.strictObject({ week: isoWeek.optional().describe('default: the current ISO week (UTC)') }),
-    withDefaults: (i, now) => ({ ...i, week: i.week ?? isoWeekOf(now) }),
-    workflowId: (i) => `consolidation-export-${i.week}`,
-  }),
-} as const;
+  },
+  apply: { contract: consolidationApplyContract, input: z.strictObject({ batchSize: z.number().int().min(1).max(1000).optional() }) },
+  export: { contract: consolidationExportContract, input: consolidationExportContract.input },
+};
 
 export type ConsolidationRunKind = keyof typeof CONSOLIDATION_RUNS;
 export const CONSOLIDATION_RUN_KINDS = Object.keys(CONSOLIDATION_RUNS) as ConsolidationRunKind[];
@@ -120,24 +91,28 @@ export interface StartedRun {
   input: Record<string, unknown>;
 }
 
-/** The checked input and the id of the run it asks for, without starting anything. */
-export function planRun(kindName: ConsolidationRunKind, raw: unknown, now: Date): { workflowType: string; workflowId: string; input: Record<string, unknown> } {
-  const k = CONSOLIDATION_RUNS[kindName] as RunKind<z.ZodType>;
-  const parsed = k.input.safeParse(raw ?? {});
-  if (!parsed.success) throw new RunInputError(parsed.error.issues.map((i) => ({ field: i.path.length ? i.path.map(String).join('.') : '(input)', problem: i.message })));
-  const input = k.withDefaults(parsed.data, now) as Record<string, unknown>;
-  return { workflowType: k.workflowType, workflowId: k.workflowId(input), input };
-}
+const issuesOf = (error: z.ZodError) => error.issues.map((i) => ({ field: i.path.length ? i.path.map(String).join('.') : '(input)', problem: i.message }));
 
-export async function startRun(client: Client, taskQueue: string, kindName: ConsolidationRunKind, raw: unknown, now = new Date()): Promise<StartedRun> {
-  const plan = planRun(kindName, raw, now);
+/** The checked input and the id of the run it asks for (the contract's), without starting anything. */
+export function planRun(kindName: ConsolidationRunKind, raw: unknown, now: Date): { workflowType: string; workflowId: string; input: Record<string, unknown> } {
+  const k = CONSOLIDATION_RUNS[kindName];
+  const parsed = k.input.safeParse(raw ?? {});
+  if (!parsed.success) throw new RunInputError(issuesOf(parsed.error));
   try {
-    const handle = await client.workflow.start(plan.workflowType, { taskQueue, workflowId: plan.workflowId, args: [plan.input], ...executionTimeout(plan.workflowType) });
-    return { kind: kindName, ...plan, runId: handle.firstExecutionRunId };
+    const plan = new RunControl(null as never, '', () => now).plan(k.contract, parsed.data as never);
+    return { workflowType: k.contract.workflowType, workflowId: plan.workflowId, input: plan.input as Record<string, unknown> };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RunAlreadyRunningError(plan.workflowId);
+    if (err instanceof ControlInputError) throw new RunInputError(err.issues);
     throw err;
   }
+}
+
+/** Starts the run through the control layer, under its contract's id; a run already going under it is RunAlreadyRunningError. */
+export async function startRun(client: Client, taskQueue: string, kindName: ConsolidationRunKind, raw: unknown, now = new Date()): Promise<StartedRun> {
+  const plan = planRun(kindName, raw, now);
+  const started = await new RunControl(client, taskQueue, () => now).start(CONSOLIDATION_RUNS[kindName].contract, plan.input as never);
+  if (!started.started) throw new RunAlreadyRunningError(started.workflowId);
+  return { kind: kindName, workflowType: plan.workflowType, workflowId: started.workflowId, runId: started.runId ?? '', input: started.input as Record<string, unknown> };
 }
 
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'continued_as_new', 'timed_out', 'unknown'] as const;

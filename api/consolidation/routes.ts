@@ -230,7 +230,7 @@ export function consolidationRoutes(app: ZodApp, ctx: ApiContext, signed: { preV
     schema: {
       tags,
       summary: 'Start a consolidation run (signed request)',
-      description: `A cluster run without \`config\` clusters every acteur type imported with QFDMOD's defaults. Kinds: ${CONSOLIDATION_RUN_KINDS.map((k) => `\`${k}\` → ${CONSOLIDATION_RUNS[k].workflowType} (${CONSOLIDATION_RUNS[k].description})`).join('; ')}. The same run while it goes answers 409.`,
+      description: `A cluster run without \`config\` clusters every acteur type imported with QFDMOD's defaults. Kinds: ${CONSOLIDATION_RUN_KINDS.map((k) => `\`${k}\` → ${CONSOLIDATION_RUNS[k].contract.workflowType} (${CONSOLIDATION_RUNS[k].contract.description})`).join('; ')}. The same run while it goes answers 409.`,
       headers: signedHeaders,
       body: z.strictObject({ kind: z.enum(CONSOLIDATION_RUN_KINDS as [ConsolidationRunKind, ...ConsolidationRunKind[]]), input: z.record(z.string(), z.unknown()).optional() }),
       response: {

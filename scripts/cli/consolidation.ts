@@ -157,7 +157,7 @@ export function registerConsolidationCommands(program: Command): void {
     .option('--week <week>', 'ISO week such as 2026-W49 (default: this week)')
     .option('--sync', 'wait for the run')
     .action(async (o: { week?: string; sync?: boolean }) => {
-      await run('export', o.week ? { week: o.week } : {}, Boolean(o.sync));
+      await run('export', o.week ? { semaine: o.week } : {}, Boolean(o.sync));
     });
 
   cons

@@ -164,7 +164,7 @@ describe('consolidation over HTTP', () => {
     // Apply: every accepted suggestion becomes an acteur.
     const apply = await post('/api/v1/consolidation/runs', { kind: 'apply' });
     assert.equal(apply.statusCode, 202, apply.body);
-    const applied = await finished('consolidation-apply-now');
+    const applied = await finished('consolidation-apply');
     assert.equal(applied.status, 'completed', applied.failure);
     assert.deepEqual(applied.result, { succes: ajout!.total - 3, erreur: 0, skipped: 0 });
     const status = await get('/api/v1/consolidation/status');
@@ -202,7 +202,7 @@ describe('consolidation over HTTP', () => {
     assert.equal(first.json<{ workflow_id: string }>().workflow_id, 'consolidation-export-2026-W49');
     const handle = temporal.client.workflow.getHandle('consolidation-export-2026-W49');
     if ((await handle.describe()).status.name === 'RUNNING') {
-      const again = await post('/api/v1/consolidation/runs', { kind: 'export', input: { week: '2026-W49' } });
+      const again = await post('/api/v1/consolidation/runs', { kind: 'export', input: { semaine: '2026-W49' } });
       assert.equal(again.statusCode, 409, again.body);
       await handle.terminate('test done');
     }

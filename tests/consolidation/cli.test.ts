@@ -88,7 +88,7 @@ describe('moisson consolidation', () => {
     assert.equal(status.code, 0, status.stdout + status.stderr);
     assert.match(status.stdout, new RegExp(`acteurs\\s+ACTIF ${cohort.suggestions - 1}`));
     assert.match(status.stdout, /suggestions\s+AVALIDER 1, SUCCES/);
-    assert.match(status.stdout, /run consolidation-(ingest-ecosystem|apply-now)/);
+    assert.match(status.stdout, /run consolidation-(ingest-ecosystem|apply)/);
   });
 
   test('bad invocations exit 3 naming the problem', async () => {
@@ -107,6 +107,6 @@ describe('moisson consolidation', () => {
     assert.match(badConfig.stderr, /config\.selection\.acteurTypes\.value: at least one acteur type is required/);
     const badWeek = await moisson(['export', '--week', '2026-49']);
     assert.equal(badWeek.code, 3, badWeek.stdout + badWeek.stderr);
-    assert.match(badWeek.stderr, /week: must be an ISO week/);
+    assert.match(badWeek.stderr, /semaine: must be an ISO week/);
   });
 });
