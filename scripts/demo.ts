@@ -90,6 +90,7 @@ Where to look
                        ${consolidation.acteurs.ACTIF ?? 0} active acteurs in consolidation.acteurs, ${consolidation.revisions} in consolidation.revision_acteurs (clusters),
                        suggestions ${Object.entries(consolidation.suggestions).map(([k, n]) => `${k} ${n}`).join(', ')} in consolidation.suggestions (decisions in suggestion_logs)
                        psql postgres://moisson:moisson@127.0.0.1:55432/moisson
+  Open-data export     ${process.env.CONSOLIDATION_EXPORT_DIR ?? '.data/exports/consolidation'}/   (CSV and GeoJSON of the week; rows in consolidation.exports_opendata)
   MongoDB (FerretDB)   ${archived} documents in moisson.prices   (${cfg.mongoUrl})
   Worker metrics       http://127.0.0.1:${cfg.metricsPort}/metrics
   REST API             http://127.0.0.1:${process.env.API_PORT ?? 8090}/docs   (curl http://127.0.0.1:${process.env.API_PORT ?? 8090}/api/v1/consultations?limit=5)

@@ -2,7 +2,7 @@
  * The demo's consolidation round, through `moisson consolidation …` as a user would type it: three
  * sources ingested from the local replica (two eco-organisme data-fair datasets and the CMA paged API),
  * their suggestions accepted and applied, the acteurs clustered across sources, the cluster suggestions
- * accepted and applied; then the counts and where to look.
+ * accepted and applied, the open-data export written; then the counts and where to look.
  */
 import { connectPostgres } from '../../activities/engine/db';
 import { listCohorts } from '../../activities/consolidation/review';
@@ -44,6 +44,8 @@ export async function demoConsolidation(opts: ConsolidationDemoOptions, say: (li
   const clusterCohorts = await acceptWaiting(opts, ['CLUSTERING']);
   say(`demo: accepted the cluster suggestions of ${clusterCohorts} cohort(s); applying them`);
   await opts.moisson(['consolidation', 'apply', '--sync']);
+  say('demo: the weekly open-data export (displayed acteurs refreshed, then CSV and GeoJSON of the openly licensed sources)');
+  await opts.moisson(['consolidation', 'export', '--sync']);
   await opts.moisson(['consolidation', 'status']);
   const db = connectPostgres(opts.databaseUrl, { max: 1 });
   try {

@@ -4,6 +4,9 @@
  * ingested, accepted, applied, clustered, accepted and applied again.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -14,6 +17,7 @@ import { startConsolidationReplica, type ConsolidationReplica } from '../replica
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 
 const taskQueue = `consolidation-demo-${process.pid}`;
+const exportDir = mkdtempSync(join(tmpdir(), 'moisson-demo-export-'));
 let db: TestDatabase;
 let archive: TestArchive;
 let temporal: TestWorkflowEnvironment;
@@ -27,7 +31,7 @@ before(async () => {
     connection: temporal.nativeConnection,
     namespace: temporal.namespace ?? 'default',
     taskQueue,
-    deps: { sql: db.sql, db: db.db, mongo: archive.db, env: { CONSOLIDATION_ENDPOINT_REWRITES: replica.rewrites, CONSOLIDATION_HTTP_TIMEOUT_MS: '5000' } },
+    deps: { sql: db.sql, db: db.db, mongo: archive.db, env: { CONSOLIDATION_ENDPOINT_REWRITES: replica.rewrites, CONSOLIDATION_HTTP_TIMEOUT_MS: '5000', CONSOLIDATION_EXPORT_DIR: exportDir } },
     workflowBundle: await workflowBundle(),
   });
   running = worker.run();
@@ -38,10 +42,11 @@ after(async () => {
   worker?.shutdown();
   await running?.catch(() => undefined);
   await Promise.allSettled([replica?.close(), temporal?.teardown(), db?.drop(), archive?.drop()]);
+  rmSync(exportDir, { recursive: true, force: true });
 });
 
 describe('the demo consolidation round', () => {
-  test('ingest three sources, accept, apply, cluster across sources, accept, apply', async () => {
+  test('ingest three sources, accept, apply, cluster across sources, accept, apply, export', async () => {
     const lines: string[] = [];
     const status = await demoConsolidation({ databaseUrl: db.url, label: 'demo-test', moisson: (args) => main(['node', 'moisson', ...args]) }, (l = '') => lines.push(l));
     assert.equal(process.exitCode ?? 0, 0);
@@ -56,5 +61,7 @@ describe('the demo consolidation round', () => {
        where c.type_action = 'CLUSTERING' and s.statut = 'SUCCES'`;
     assert.ok(clusters!.n > 0 && clusters!.parents > 0, JSON.stringify(clusters));
     assert.ok(lines.some((l) => /accepted the cluster suggestions of 1 cohort/.test(l)), lines.join('\n'));
+    const exported = await db.sql<{ format: string; lignes: number }[]>`select format, lignes from consolidation.exports_opendata order by format`;
+    assert.deepEqual(exported.map((e) => e.format), ['csv', 'geojson']);
   });
 });
