@@ -126,12 +126,15 @@ export async function pricesDaily(raw: PricesDailyInput = {}): Promise<PricesDai
     }
   }
 
-  await bookkeeping.finishPricesRun({
+  const finished = await bookkeeping.finishPricesRun({
     runId: plan.runId,
     outcome,
     summary: { date, counts, sources, archive: archive?.status ?? 'skipped' },
     streams,
+    saved: counts.saved,
   });
+  // What the table recorded for the run (histories recorded before this returned nothing).
+  if (finished?.counts) Object.assign(counts, finished.counts);
   progress.phase = 'done';
   return { outcome, date, runId: plan.runId, assets, sources, counts, archive };
 }
@@ -142,7 +145,8 @@ export async function pricesArchive(raw: PricesArchiveInput = {}): Promise<Price
   let window: PricesArchiveResult['window'] | undefined;
   let counts: PricesArchiveResult['counts'];
   if (!input.verifyOnly) {
-    const archived = await archiving.archivePriceWindow({ endDate, days: input.days });
+    const { workflowId, runId } = workflowInfo();
+    const archived = await archiving.archivePriceWindow({ endDate, days: input.days, runKey: `${workflowId}/${runId}` });
     window = archived.window;
     counts = archived.counts;
   }

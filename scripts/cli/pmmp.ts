@@ -72,6 +72,8 @@ export function registerPmmpCommands(program: Command): void {
       const r = await startOrAttach(pmmpDailyContract, { day: opts.day, maxDocuments: opts.maxDocuments }, { sync: !!opts.sync, flags: { day: '--day', maxDocuments: '--max-documents' } });
       if (!r) return;
       for (const s of r.streams) console.log(`  ${s.stream.padEnd(20)} ${s.status}${s.error ? `: ${s.error}` : ''}`);
+      const c = r.consultations;
+      if (c) console.log(`  consultations ${r.day}: ${c.listed} listed, ${c.inserted} new, ${c.updated} changed, ${c.unchanged} unchanged (as recorded for the run)`);
       console.log(`${r.day}: ${r.status}; ${r.noticesPending} notice documents still queued; rejected ${JSON.stringify(r.rejected)}`);
       process.exitCode = exitOf(r.status);
     });

@@ -6,7 +6,7 @@
 import { executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { BdcCounts, PmmpBdcActivities } from '../../activities/pmmp/bdc';
 import type { CrawlCounts } from '../../activities/pmmp/consultations';
-import type { PmmpRunActivities, StreamOutcome } from '../../activities/pmmp/runs';
+import type { PmmpRunActivities, RecordedConsultations, StreamOutcome } from '../../activities/pmmp/runs';
 import { parseWorkflowInput } from '../contracts';
 import { describeFailure } from '../failures';
 import { pmmpConsultationsWindow } from './consultations';
@@ -51,6 +51,8 @@ export interface PmmpDailyResult {
   documents: PmmpNoticeDocumentsResult | null;
   noticesPending: number;
   rejected: Record<string, number>;
+  /** The consultations of the run's publication window as the database recorded them for the run. */
+  consultations?: RecordedConsultations;
 }
 
 const NOTICE_LISTS = [
@@ -137,13 +139,24 @@ export async function pmmpDaily(raw: PmmpDailyInput = {}): Promise<PmmpDailyResu
   );
 
   progress.phase = 'analysis';
-  const analysis = await bookkeeping.finishPmmpRun({ runId: plan.runId, streams: outcomes, summary: { day: plan.day, streams: outcomes } });
+  const analysis = await bookkeeping.finishPmmpRun({
+    runId: plan.runId,
+    streams: outcomes,
+    summary: { day: plan.day, streams: outcomes },
+    window: skip.has('consultations') ? undefined : { from: plan.from, to: plan.to },
+  });
   progress.phase = 'done';
+  // The consultations stream says what the database recorded, not what the attempts that survived saw.
+  const recorded = analysis.consultations;
+  const streams = recorded
+    ? outcomes.map((o) => (o.stream === 'consultations' && o.counts ? { ...o, counts: { ...o.counts, ...recorded } } : o))
+    : outcomes;
   return {
     runId: plan.runId,
     day: plan.day,
     status: analysis.status,
-    streams: outcomes,
+    streams,
+    ...(recorded ? { consultations: recorded } : {}),
     documents,
     noticesPending: analysis.noticesPending,
     rejected: analysis.rejected,
