@@ -19,6 +19,7 @@ import { pmmpRoutes } from './pmmp/routes';
 import { pricesRoutes } from './prices/routes';
 import { leadsRoutes } from './leads/routes';
 import { runsRoutes } from './runs/routes';
+import { consolidationRoutes } from './consolidation/routes';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -116,6 +117,7 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
         { name: 'procurement', description: 'consultations, notices, awards, statistics, exports, proofs' },
         { name: 'prices', description: 'daily prices in MRU' },
         { name: 'runs', description: 'pipeline runs through Temporal' },
+        { name: 'consolidation', description: 'open-data acteurs: suggestion cohorts, review decisions, consolidation runs' },
         { name: 'system', description: 'health and metrics' },
       ],
       components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
@@ -178,6 +180,7 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
   pricesRoutes(app, ctx);
   runsRoutes(app, ctx, { preValidation: signed });
   leadsRoutes(app, ctx, { preValidation: signed });
+  consolidationRoutes(app, ctx, { preValidation: signed });
   return app;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The demo after `stack up`: migrations, the workers, the schedules, one run of each pipeline against
- * the local replicas (prices with its archive, pmmp, leads, the Pennylane sync full then incremental),
+ * the local replicas (prices with its archive, pmmp, leads, the Pennylane sync full then incremental, a
+ * consolidation round: ingest, accept, apply, cluster, accept, apply),
  * and where to look at what happened.
  */
 import { Client, Connection } from '@temporalio/client';
@@ -10,6 +11,7 @@ import { RunControl } from '../control/runs';
 import { pricesDailyContract } from '../workflows/prices/contract';
 import { exitCodeForDaily, main, printDaily } from './cli';
 import { demoApisync } from './demo/apisync';
+import { demoConsolidation } from './demo/consolidation';
 import { migrateDatabase } from './db/migrate';
 import { applySchedules } from '../control/schedules';
 import { apiService, browserWorkerService, readStackEnv, workerService } from './stack/services';
@@ -55,6 +57,9 @@ await main(['node', 'moisson', 'leads', 'sync', '--sync']);
 say();
 // The worker started above has the stack's environment: PENNYLANE_API_URL is the replica's.
 await demoApisync({ databaseUrl: cfg.databaseUrl, pennylaneApiUrl: process.env.PENNYLANE_API_URL ?? '' }, say);
+say();
+const clusterLabel = `demo-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
+const consolidation = await demoConsolidation({ databaseUrl: cfg.databaseUrl, label: clusterLabel, moisson: (args) => main(['node', 'moisson', ...args]) }, say);
 
 const pg = connectPostgres(cfg.databaseUrl, { max: 1 });
 const mongo = await connectMongo(cfg.mongoUrl);
@@ -75,16 +80,21 @@ Where to look
   Temporal Web UI      ${ui}/${workflowId}   (and ${workflowId}-archive, the archive child)
                        ${ui}/pmmp-daily-${pmmpDay}   (its children: /consultations, /notices-*, /bdc, /documents)
                        ${ui}/apisync-pennylane   (the last apisync run: one activity per stream)
+                       ${ui}/consolidation-ingest-refashion   (and -ecosystem, -cma_reparacteur; ${ui}/consolidation-cluster-${clusterLabel})
   Schedules            ${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/schedules
   PostgreSQL           ${counts!.quotes} rows in prices.quotes, ${counts!.runs} runs in etl.runs, ${counts!.rejected} rejected records
                        ${counts!.consultations} consultations, ${counts!.notices} notice documents read, ${counts!.attributions} attributions,
                        ${counts!.bdc} /bdc/ results in pmmp.*, ${counts!.proofs} pages and documents kept in etl.proofs
                        ${counts!.contacts} scraped contacts in leads.scraped_contacts, ${counts!.validated} in leads.validated_contacts
                        ${counts!.apisync} Pennylane rows in apisync.pennylane_* (state in apisync.sync_state, logs in etl.etl_logs)
+                       ${consolidation.acteurs.ACTIF ?? 0} active acteurs in consolidation.acteurs, ${consolidation.revisions} in consolidation.revision_acteurs (clusters),
+                       suggestions ${Object.entries(consolidation.suggestions).map(([k, n]) => `${k} ${n}`).join(', ')} in consolidation.suggestions (decisions in suggestion_logs)
                        psql postgres://moisson:moisson@127.0.0.1:55432/moisson
+  Open-data export     ${process.env.CONSOLIDATION_EXPORT_DIR ?? '.data/exports/consolidation'}/   (CSV and GeoJSON of the week; rows in consolidation.exports_opendata)
   MongoDB (FerretDB)   ${archived} documents in moisson.prices   (${cfg.mongoUrl})
   Worker metrics       http://127.0.0.1:${cfg.metricsPort}/metrics
   REST API             http://127.0.0.1:${process.env.API_PORT ?? 8090}/docs   (curl http://127.0.0.1:${process.env.API_PORT ?? 8090}/api/v1/consultations?limit=5)
+                       http://127.0.0.1:${process.env.API_PORT ?? 8090}/api/v1/consolidation/cohorts   (…/cohorts/{id}/suggestions, /api/v1/consolidation/status, /api/v1/consolidation/runs)
 Next
   npx moisson prices run --sync          run again (changes nothing the same day)
   npx moisson prices archive --verify    re-archive the window and compare both sides
@@ -95,6 +105,9 @@ Next
   npx moisson leads job create --type custom_urls --url URL --depth 2 --wait   a scraping job (pause/resume/cancel/status by id)
   npx moisson apisync run --mode incremental --sync   the Pennylane change feeds since the watermarks (the schedule does it every 10 min)
   npx moisson apisync status [--json]              each stream's watermark, rows, last run, pending cursor; the run lease
+  npx moisson consolidation suggestions list [--cohort ID]   cohorts with their MODIF/SUP/AJOUT counts, or one cohort's suggestions
+  npx moisson consolidation suggestions accept|reject IDS | --all --cohort ID [--except IDS]   review (the apply Schedule runs every 5 min)
+  npx moisson consolidation ingest SOURCE --sync | cluster --sync | apply --sync | status
   npm run stack:status | npm run stack:down`);
 // The worst of the steps: the doctor and the pmmp run set their own exit codes through main().
 process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCodeForDaily(result));

@@ -10,6 +10,7 @@ import { applySchedules, SCHEDULES } from '../../control/schedules';
 import { CliError, closeClient, config, connect, EXIT, loadStackEnv, unreachableService, waitForResult } from './common';
 import { registerRunsCommands } from './runs';
 import { registerApisyncCommands } from './apisync';
+import { registerConsolidationCommands } from './consolidation';
 import { registerLeadsCommands } from './leads';
 import { registerPmmpCommands } from './pmmp';
 import { registerPricesCommands } from './prices';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerPmmpCommands(program);
   registerApisyncCommands(program);
   registerLeadsCommands(program);
+  registerConsolidationCommands(program);
   registerRunsCommands(program);
 
   const schedules = program.command('schedules').description('Temporal Schedules of the pipelines');

@@ -62,6 +62,8 @@ export const ports = {
   mailwizzReplica: Number(process.env.MOISSON_MAILWIZZ_REPLICA_PORT ?? 4104),
   /** HTTP, and the DNS replica on the same number in UDP. */
   leadsReplica: Number(process.env.MOISSON_LEADS_REPLICA_PORT ?? 4105),
+  /** The consolidation sources: data-fair, the CMA paged API, the pharmacists' zip. */
+  consolidationReplica: Number(process.env.MOISSON_CONSOLIDATION_REPLICA_PORT ?? 4110),
   banReplica: Number(process.env.MOISSON_BAN_REPLICA_PORT ?? 4111),
   entreprisesReplica: Number(process.env.MOISSON_ENTREPRISES_REPLICA_PORT ?? 4112),
   /** SeaweedFS: its S3 gateway, and the master, volume and filer behind it (each gRPC on port + 10000). */

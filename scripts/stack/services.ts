@@ -447,6 +447,7 @@ export function services(): Service[] {
     replicaService('pennylane-replica', 'tests/replicas/pennylane/main.ts', ports.pennylaneReplica, 'MOISSON_PENNYLANE_REPLICA_PORT'),
     replicaService('mailwizz-replica', 'tests/replicas/mailwizz/main.ts', ports.mailwizzReplica, 'MOISSON_MAILWIZZ_REPLICA_PORT'),
     replicaService('leads-replica', 'tests/replicas/leads/main.ts', ports.leadsReplica, 'MOISSON_LEADS_REPLICA_PORT'),
+    replicaService('consolidation-replica', 'tests/replicas/consolidation/main.ts', ports.consolidationReplica, 'MOISSON_CONSOLIDATION_REPLICA_PORT'),
     replicaService('ban-replica', 'tests/replicas/consolidation/ban/main.ts', ports.banReplica, 'MOISSON_BAN_REPLICA_PORT'),
     replicaService('entreprises-replica', 'tests/replicas/consolidation/entreprises/main.ts', ports.entreprisesReplica, 'MOISSON_ENTREPRISES_REPLICA_PORT'),
     seaweedfsService(),
@@ -501,6 +502,10 @@ export function stackEnvironment(): Record<string, string> {
     CONSOLIDATION_S3_ACCESS_KEY_ID: process.env.CONSOLIDATION_S3_ACCESS_KEY_ID ?? LOCAL_S3.accessKeyId,
     CONSOLIDATION_S3_SECRET_ACCESS_KEY: process.env.CONSOLIDATION_S3_SECRET_ACCESS_KEY ?? LOCAL_S3.secretAccessKey,
     CONSOLIDATION_S3_BUCKET: process.env.CONSOLIDATION_S3_BUCKET ?? LOCAL_S3.bucket,
+    // The built-in source declarations name the real hosts; these point them at the local replica.
+    CONSOLIDATION_ENDPOINT_REWRITES: ['https://data.pointsapport.ademe.fr', 'https://www.artisanat.fr', 'https://www.ordre.pharmacien.fr']
+      .map((origin) => `${origin}=http://127.0.0.1:${ports.consolidationReplica}`)
+      .join(','),
     CONSOLIDATION_BAN_URL: `http://127.0.0.1:${ports.banReplica}`,
     CONSOLIDATION_ENTREPRISES_URL: `http://127.0.0.1:${ports.entreprisesReplica}`,
     CONSOLIDATION_SIRENE_URL: `http://127.0.0.1:${ports.entreprisesReplica}/insee-sirene/StockEtablissement_utf8.zip`,
