@@ -287,6 +287,12 @@ export async function countRows(sql: Sql | TransactionSql, table: string): Promi
   return Number(row?.n ?? 0);
 }
 
+/** Rows of `table` last written by this run (`_run_id`). */
+export async function countRunRows(sql: Sql | TransactionSql, table: string, runId: string): Promise<number> {
+  const [row] = await sql.unsafe<{ n: string }[]>(`select count(*)::bigint as n from ${qualified(table)} where _run_id = $1::uuid`, [runId]);
+  return Number(row?.n ?? 0);
+}
+
 export interface BatchWrite<T> {
   /** The rows (COPY, upsert, deletions): may run while earlier batches are still being written. */
   load(tx: TransactionSql): Promise<T>;

@@ -19,7 +19,7 @@ import { apisyncWatermark, items as itemsMetric } from '../engine/metrics';
 import { fetchChangePage, fetchListPage, refetchRecords, RestClient, RetentionExceededError, type Change } from './client';
 import { findStream, tableName, type SourceDefinition, type StreamDefinition } from './definition';
 import { bucketKey, SharedRateLimiter } from './limiter';
-import { BatchWriter, copyUpsert, countRows, deleteKeys, ensureColumns, ensureTable, ShadowLoad, tableColumns } from './loader';
+import { BatchWriter, copyUpsert, countRows, countRunRows, deleteKeys, ensureColumns, ensureTable, ShadowLoad, tableColumns } from './loader';
 import { RowShaper, type ColumnInfo, type ShapeRejection } from './shape';
 import { sourceSettings, SOURCES } from './sources/index';
 import type { ApisyncMode, StreamCounts, SyncStreamInput, SyncStreamResult } from './types';
@@ -288,6 +288,9 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
       watermark = await runFull(resumed?.mode !== 'full');
     }
     counts.requests = (resumed?.counts.requests ?? 0) + client.stats.requests;
+    // Rows loaded are the rows the table holds from this run: a killed attempt's committed pages count
+    // once, whatever the attempt that finished saw. (Deletions commit with the cursor that counts them.)
+    counts.loaded = await countRunRows(sql, table, input.runId);
     const rowCount = await countRows(sql, table);
     await sql`update apisync.sync_state set row_count = ${rowCount}, last_mode = ${mode}, updated_at = now() where source = ${source.name} and stream = ${stream.name}`;
     return {

@@ -32,6 +32,9 @@ export interface PriceDocument {
   source_value: string;
   source_currency: string;
   archived_at: Date;
+  /** The archive run that last wrote the document, and the one that first did (kept by replacements). */
+  archived_by?: string;
+  first_archived_by?: string;
 }
 
 /** The fields that must agree between PostgreSQL and the archive. */
@@ -103,8 +106,10 @@ async function readChunk(sql: Sql, w: ArchiveWindow, after: ArchiveCursor | unde
     limit ${limit}`;
 }
 
-function toDocument(row: PgQuote, archivedAt: Date): PriceDocument {
+function toDocument(row: PgQuote, archivedAt: Date, by?: { archivedBy: string; firstArchivedBy?: string }): PriceDocument {
   return {
+    ...(by ? { archived_by: by.archivedBy } : {}),
+    ...(by?.firstArchivedBy ? { first_archived_by: by.firstArchivedBy } : {}),
     asset_code: row.asset_code,
     date: row.quote_date,
     asset_class: row.asset_class,
@@ -146,7 +151,14 @@ export async function archiveWindow(
   sql: Sql,
   db: Db,
   w: ArchiveWindow,
-  opts: { chunkSize?: number; resumeFrom?: ArchiveCursor; counts?: ArchiveCounts; onChunk?: (cursor: ArchiveCursor, counts: ArchiveCounts) => void } = {},
+  opts: {
+    chunkSize?: number;
+    resumeFrom?: ArchiveCursor;
+    counts?: ArchiveCounts;
+    onChunk?: (cursor: ArchiveCursor, counts: ArchiveCounts) => void;
+    /** The archive run (same across its retries): documents say which run wrote them, and the counts come from that. */
+    runKey?: string;
+  } = {},
 ): Promise<ArchiveCounts> {
   const coll = db.collection<PriceDocument>(PRICES_COLLECTION);
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -162,10 +174,11 @@ export async function archiveWindow(
     for (const row of chunk) {
       const doc = existing.get(key(row.asset_code, row.quote_date));
       if (!doc) {
-        inserts.push(toDocument(row, archivedAt));
+        inserts.push(toDocument(row, archivedAt, opts.runKey ? { archivedBy: opts.runKey, firstArchivedBy: opts.runKey } : undefined));
         counts.inserted++;
       } else if (difference(row, doc) !== undefined) {
-        replaces.push({ replaceOne: { filter: { asset_code: row.asset_code, date: row.quote_date }, replacement: toDocument(row, archivedAt), upsert: true } });
+        const by = opts.runKey ? { archivedBy: opts.runKey, ...(doc.first_archived_by ? { firstArchivedBy: doc.first_archived_by } : {}) } : undefined;
+        replaces.push({ replaceOne: { filter: { asset_code: row.asset_code, date: row.quote_date }, replacement: toDocument(row, archivedAt, by), upsert: true } });
         counts.updated++;
       } else {
         counts.unchanged++;
@@ -184,7 +197,24 @@ export async function archiveWindow(
     if (chunk.length < chunkSize) break;
   }
   counts.deleted += await deleteExtras(sql, coll, w, chunkSize);
+  if (opts.runKey) Object.assign(counts, await recordedCounts(sql, coll, w, opts.runKey));
   return counts;
+}
+
+/**
+ * The window's documents as the archive recorded them for a run: an attempt killed after writing a chunk
+ * and before heartbeating it leaves documents its retry finds identical ("unchanged"); their marks say
+ * which run wrote them. (Deletions leave nothing to read back: they are the attempts' own count.)
+ */
+async function recordedCounts(sql: Sql, coll: Collection<PriceDocument>, w: ArchiveWindow, runKey: string): Promise<Pick<ArchiveCounts, 'pgRows' | 'inserted' | 'updated' | 'unchanged'>> {
+  const inWindow = { date: { $gte: w.from, $lte: w.to } };
+  const [[pg], inserted, updated] = await Promise.all([
+    sql<{ n: number }[]>`select count(*)::int as n from prices.quotes where quote_date between ${w.from} and ${w.to}`,
+    coll.countDocuments({ ...inWindow, first_archived_by: runKey }),
+    coll.countDocuments({ ...inWindow, archived_by: runKey, first_archived_by: { $ne: runKey } }),
+  ]);
+  const pgRows = pg!.n;
+  return { pgRows, inserted, updated, unchanged: Math.max(0, pgRows - inserted - updated) };
 }
 
 /** Documents inside the window whose row no longer exists in PostgreSQL. */

@@ -21,6 +21,8 @@ import type {
   FetchPriceQuotesInput,
   FetchPriceQuotesResult,
   FinishPricesRunInput,
+  FinishPricesRunResult,
+  RecordedQuoteCounts,
   PlanPricesRunInput,
   PricesArchiveStepInput,
   PricesArchiveStepResult,
@@ -156,7 +158,7 @@ export function createPricesActivities(deps: PricesDeps) {
     };
   }
 
-  async function finishPricesRun(input: FinishPricesRunInput): Promise<void> {
+  async function finishPricesRun(input: FinishPricesRunInput): Promise<FinishPricesRunResult> {
     for (const stream of input.streams) {
       await writeEtlLog(deps.db, {
         runId: input.runId,
@@ -171,10 +173,23 @@ export function createPricesActivities(deps: PricesDeps) {
         details: stream.details ?? null,
       });
     }
+    // A killed attempt's rows are "unchanged" to the retry that stores them again: count from the rows'
+    // own run id and first-stored time against the run's start, which no retry moves.
+    let counts: RecordedQuoteCounts | undefined;
+    if (input.saved !== undefined) {
+      const [c] = await deps.sql<{ inserted: number; updated: number }[]>`
+        select count(*) filter (where q.first_stored_at >= r.started_at)::int as inserted,
+               count(*) filter (where q.first_stored_at < r.started_at)::int as updated
+          from prices.quotes q join etl.runs r on r.id = q.run_id
+         where q.run_id = ${input.runId}`;
+      counts = { inserted: c!.inserted, updated: c!.updated, unchanged: Math.max(0, input.saved - c!.inserted - c!.updated) };
+    }
+    const summary = counts ? { ...input.summary, counts: { ...(input.summary.counts as Record<string, number> | undefined), ...counts } } : input.summary;
     const status: RunStatus = input.outcome;
-    await finishRun(deps.db, input.runId, status, input.summary);
+    await finishRun(deps.db, input.runId, status, summary);
     const [row] = await deps.sql<{ seconds: number }[]>`select extract(epoch from (finished_at - started_at))::float8 as seconds from etl.runs where id = ${input.runId}`;
     if (row) runDuration().record(row.seconds, { pipeline: PIPELINE, outcome: input.outcome });
+    return counts ? { counts } : {};
   }
 
   async function archivePriceWindow(input: PricesArchiveStepInput): Promise<PricesArchiveStepResult> {
@@ -186,6 +201,7 @@ export function createPricesActivities(deps: PricesDeps) {
       return archiveWindow(deps.sql, deps.mongo, window, {
         resumeFrom: resume?.cursor,
         counts: resume?.counts,
+        ...(input.runKey ? { runKey: input.runKey } : {}),
         onChunk: (cursor, c) => progress({ cursor, counts: c }),
       });
     });

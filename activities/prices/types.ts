@@ -57,12 +57,27 @@ export interface FinishPricesRunInput {
   outcome: PricesOutcome;
   summary: Record<string, unknown>;
   streams: PricesStreamLog[];
+  /** Assets the run saved: when given, its inserted / updated / unchanged are read from the table. */
+  saved?: number;
+}
+
+/** A daily run's quotes as the table recorded them for the run (not as the attempts that survived saw them). */
+export interface RecordedQuoteCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface FinishPricesRunResult {
+  counts?: RecordedQuoteCounts;
 }
 
 export interface PricesArchiveStepInput {
   endDate: string;
   /** Window length in days; the PRICES_ARCHIVE_DAYS setting when absent. */
   days?: number;
+  /** The archive run (workflow id and run id): the documents it writes carry it, and its counts are read from them. */
+  runKey?: string;
 }
 
 export interface PricesArchiveStepResult {

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { date, index, numeric, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { AssetClass } from './assets';
 
@@ -28,8 +29,14 @@ export const quotes = prices.table(
     runId: uuid('run_id'),
     fetchedAt: timestamp('fetched_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    /** Never moved by an update: a run's inserted / updated counts are read from it and `run_id`. */
+    firstStoredAt: timestamp('first_stored_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ name: 'quotes_pkey', columns: [t.assetCode, t.quoteDate] }), index('quotes_date_idx').on(t.quoteDate)],
+  (t) => [
+    primaryKey({ name: 'quotes_pkey', columns: [t.assetCode, t.quoteDate] }),
+    index('quotes_date_idx').on(t.quoteDate),
+    index('quotes_run_idx').on(t.runId).where(sql`${t.runId} is not null`),
+  ],
 );
 
 export type Quote = typeof quotes.$inferSelect;

@@ -7,10 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_TOKEN, RESOURCES } from '../replicas/pennylane/index';
+import type { SyncStreamResult } from '../../activities/apisync/types';
 import { apisyncRun, type ApisyncRunResult } from '../../workflows/apisync';
 import { createApisyncWorld, loadedRows, servedRows, type ApisyncWorld } from './harness';
 
 let world: ApisyncWorld;
+/** customer_invoices as the uninterrupted run (the first test) reported it. */
+let clean: SyncStreamResult | undefined;
 
 before(async () => {
   world = await createApisyncWorld({ customer_invoices: 3000, supplier_invoices: 600, customers: 600, suppliers: 600, products: 600, transactions: 600 });
@@ -43,6 +46,7 @@ describe('apisync worker processes', () => {
     assert.equal(log.filter((r) => r.status === 429).length, 0, 'the source never had to refuse a request');
     assert.ok(world.replica.maxInWindow(DEFAULT_TOKEN, 5_000) <= 25, `at most 25 requests in any 5 s window, saw ${world.replica.maxInWindow(DEFAULT_TOKEN, 5_000)}`);
     for (const r of RESOURCES) await assertMirrors(r);
+    clean = result.streams.find((s) => s.stream === 'customer_invoices')?.result;
     await Promise.all([a.stop(), b.stop()]);
   });
 
@@ -96,5 +100,52 @@ describe('apisync worker processes', () => {
     assert.equal(afterKill[0]!.query.cursor, result.resumeAt, 'the replacement asked for the page after the committed cursor first');
     const served = world.replica.snapshot('customer_invoices').length;
     assert.ok(afterKill.length * 100 < served, `the replacement did not read everything again (${afterKill.length} pages for ${served} rows)`);
+
+    // The counts users read are what the table holds from the run, as the uninterrupted run reported them.
+    assert.ok(clean, 'the uninterrupted run came first');
+    assert.deepEqual(
+      [stream.counts.loaded, stream.counts.deleted, stream.rowCount],
+      [clean.counts.loaded, clean.counts.deleted, clean.rowCount],
+      `killed run ${JSON.stringify(stream.counts)} vs uninterrupted ${JSON.stringify(clean.counts)}`,
+    );
+    assert.equal(stream.counts.loaded, served);
+  });
+
+  test('a worker killed mid incremental sync: the run counts the changes the source made, once', async () => {
+    const env = { APISYNC_CHANGELOG_PAGE_SIZE: '50' };
+    const changed = world.replica.mutate('customer_invoices', { insert: 150, update: 400, delete: 40 });
+    const gone = new Set(changed.deleted);
+    const expectedLoaded = new Set([...changed.inserted, ...changed.updated].filter((id) => !gone.has(id))).size;
+    const first = await world.spawnActivityWorker('incremental-first', env);
+    const handle = await world.temporal.client.workflow.start(apisyncRun, {
+      taskQueue: world.taskQueue,
+      workflowId: 'apisync-pennylane-incremental-killed',
+      args: [{ source: 'pennylane', mode: 'incremental', streams: ['customer_invoices'] }],
+    });
+    const done = await world.withWorkflowWorker(async () => {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const [row] = await world.db.sql<{ loaded: number | null }[]>`
+          select (pending->'counts'->>'loaded')::int as loaded
+            from apisync.sync_state where source = 'pennylane' and stream = 'customer_invoices' and pending->>'mode' = 'incremental'`;
+        if (row?.loaded && row.loaded >= 100) break;
+        assert.ok(Date.now() < deadline, `the incremental never got going:\n${first.output()}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      first.child.kill('SIGKILL');
+      await new Promise((r) => first.child.once('exit', r));
+      const [left] = await world.db.sql<{ loaded: number }[]>`
+        select (pending->'counts'->>'loaded')::int as loaded from apisync.sync_state where source = 'pennylane' and stream = 'customer_invoices'`;
+      assert.ok(left && left.loaded < expectedLoaded, `killed mid-sync (${left?.loaded} of ${expectedLoaded} committed)`);
+      const second = await world.spawnActivityWorker('incremental-second', env);
+      const r = await handle.result();
+      await second.stop();
+      return r;
+    });
+    assert.equal(done.outcome, 'success', JSON.stringify(done, null, 2));
+    const stream = done.streams[0]!.result!;
+    assert.deepEqual([stream.mode, stream.resumed], ['incremental', true]);
+    assert.deepEqual([stream.counts.loaded, stream.counts.deleted], [expectedLoaded, gone.size], JSON.stringify(stream.counts));
+    await assertMirrors('customer_invoices');
   });
 });

@@ -5,15 +5,12 @@
  * Run: node --import tsx --test --test-reporter=spec tests/pmmp/durability.test.ts
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -23,8 +20,8 @@ import type { PmmpBackfillResult } from '../../workflows/pmmp/backfill';
 import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 import { pmmpActivities } from './worker';
+import { countRows, pmmpSnapshot, startPmmpWorkerProcess } from './worker-process';
 
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const BACKFILL = { from: '2026-04', to: '2026-05', concurrency: 2 };
 
 let replica: PortalReplica;
@@ -37,66 +34,11 @@ let fetcher: Fetcher;
 let referenceCounts: PmmpBackfillResult['counts'] | undefined;
 const children: ChildProcess[] = [];
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((ok, ko) => {
-      const s = createServer();
-      s.once('error', ko);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => ok(p));
-      });
-    });
-    // The worker serves its metrics on the port and the SDK's on the next one.
-    if (port < 65000) return port;
-  }
-}
-
-/** The worker as production runs it: its own process, its configuration from the environment. */
-async function startWorkerProcess(taskQueue: string, label: string): Promise<ChildProcess> {
-  const env = {
-    ...process.env,
-    DATABASE_URL: interrupted.url,
-    MONGO_URL: archive.url,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
-    MOISSON_TASK_QUEUE: taskQueue,
-    METRICS_PORT: String(await freePort()),
-    PMMP_PORTAL_URL: `${replica.url}/index.php`,
-    FETCH_POLITENESS: 'off',
-    FETCH_ROBOTS: 'ignore',
-    PROOF_STORE_DIR: join(proofDir, 'interrupted'),
-    LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(join(proofDir, `worker-${label}.log`));
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  children.push(child);
-  return child;
-}
-
-async function count(db: TestDatabase, table: string): Promise<number> {
-  const [row] = await db.sql.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table}`);
-  return row!.n;
-}
-
-/** What the pipeline stored, without the columns that say when or from which fetch (proof ids of pages with a fresh page state differ). */
-async function snapshot(db: TestDatabase): Promise<Record<string, unknown[]>> {
-  const q = (text: string) => db.sql.unsafe(text);
-  return {
-    consultations: await q(`select org_acronyme, ref_consultation, reference, object, buyer, procedure, category, market_kind, published_on::text,
-      deadline::text, estimation_ttc::text, allotted, lot_count, content_hash from pmmp.consultations order by 1, 2`),
-    lots: await q(`select org_acronyme, ref_consultation, lot_number, object, estimation_ttc::text from pmmp.lots order by 1, 2, 3`),
-    notices: await q(`select org_acronyme, ref_consultation, id_avis, kind, url, label, text_method, parser_version, award_reference,
-      (proof_id is not null) as downloaded, fetch_attempts from pmmp.notices order by 1, 2, 3`),
-    // Documents are stored by content (the proof id is their digest): the same bytes were kept.
-    noticeProofs: await q(`select org_acronyme, ref_consultation, id_avis, proof_id from pmmp.notices order by 1, 2, 3`),
-    attributions: await q(`select org_acronyme, ref_consultation, id_avis, lot_key, status, winner, amount::text from pmmp.attributions order by 1, 2, 3, 4`),
-    bids: await q(`select org_acronyme, ref_consultation, id_avis, lot_key, bidder_key, amount::text, retained from pmmp.bids order by 1, 2, 3, 4, 5`),
-    bdc: await q(`select bdc_id, reference, buyer, outcome, winner, amount_ttc::text from pmmp.bdc_results order by 1`),
-    rejected: await q(`select kind, natural_key, reason from etl.rejected_records order by 1, 2, 3`),
-  };
+function startWorkerProcess(taskQueue: string, label: string): Promise<ChildProcess> {
+  return startPmmpWorkerProcess({ db: interrupted, archive, temporal, taskQueue, portalUrl: `${replica.url}/index.php`, dir: proofDir, label }).then((child) => {
+    children.push(child);
+    return child;
+  });
 }
 
 before(async () => {
@@ -151,18 +93,18 @@ describe('pmmp backfill durability', () => {
     // Kill it once it is well into the backfill: some consultations stored, not everything. A window's
     // list page is committed at once (one transaction a page), so the kill may land between windows or
     // in the notice downloads that follow them.
-    const total = await count(reference, 'pmmp.consultations');
+    const total = await countRows(reference, 'pmmp.consultations');
     const downloaded = (db: TestDatabase) => db.sql<{ n: number }[]>`select count(*)::int as n from pmmp.notices where proof_id is not null`.then((r) => r[0]!.n);
     const totalDownloaded = await downloaded(reference);
     for (;;) {
       if (first.exitCode !== null) assert.fail(`the worker exited early (code ${first.exitCode}); see ${proofDir}/worker-first.log`);
-      const n = await count(interrupted, 'pmmp.consultations');
+      const n = await countRows(interrupted, 'pmmp.consultations');
       if (n >= Math.min(40, total / 4)) break;
       await sleep(200);
     }
     first.kill('SIGKILL');
     await new Promise((ok) => first.once('exit', ok));
-    const atKill = await count(interrupted, 'pmmp.consultations');
+    const atKill = await countRows(interrupted, 'pmmp.consultations');
     const downloadedAtKill = await downloaded(interrupted);
     assert.ok(atKill < total || downloadedAtKill < totalDownloaded, `killed mid-backfill (${atKill} of ${total} consultations, ${downloadedAtKill} of ${totalDownloaded} documents)`);
 
@@ -178,7 +120,7 @@ describe('pmmp backfill durability', () => {
       `counts after the kill equal the clean run's: ${JSON.stringify(r.counts)} vs ${JSON.stringify(referenceCounts)}`,
     );
 
-    const [want, got] = await Promise.all([snapshot(reference), snapshot(interrupted)]);
+    const [want, got] = await Promise.all([pmmpSnapshot(reference), pmmpSnapshot(interrupted)]);
     for (const table of Object.keys(want)) {
       assert.deepEqual(got[table], want[table], `${table}: the interrupted run stored exactly what the uninterrupted one did`);
     }

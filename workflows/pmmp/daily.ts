@@ -3,27 +3,33 @@
  * child workflows, then the notice documents they discovered, then the analysis step (statistics
  * views, the run's extraction log). A stream that fails fails alone: the run says "partial" and why.
  */
-import { defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { BdcCounts, PmmpBdcActivities } from '../../activities/pmmp/bdc';
 import type { CrawlCounts } from '../../activities/pmmp/consultations';
 import type { PortalPageSize } from '../../activities/pmmp/portal';
-import type { PmmpRunActivities, StreamOutcome } from '../../activities/pmmp/runs';
+import type { PmmpRunActivities, RecordedConsultations, StreamOutcome } from '../../activities/pmmp/runs';
+import { parseWorkflowInput } from '../contracts';
 import { describeFailure } from '../failures';
 import { pmmpConsultationsWindow } from './consultations';
 import { pmmpNoticeDocuments, type PmmpNoticeDocumentsResult } from './notices';
-import { BOOKKEEPING, PORTAL_CRAWL } from './options';
+import {
+  BOOKKEEPING,
+  pmmpBdcWindowContract,
+  pmmpDailyContract,
+  pmmpProgressQuery,
+  PORTAL_CRAWL,
+  type PmmpBdcWindowInput,
+  type PmmpDailyInput,
+} from './contract';
+
+export { pmmpProgressQuery, type PmmpBdcWindowInput, type PmmpDailyInput } from './contract';
 
 const bookkeeping = proxyActivities<PmmpRunActivities>(BOOKKEEPING);
 const bdc = proxyActivities<PmmpBdcActivities>({ ...PORTAL_CRAWL, startToCloseTimeout: '4 hours' });
 
-export interface PmmpBdcWindowInput {
-  from: string;
-  to: string;
-  runId?: string | null;
-}
-
 /** /bdc/ purchase-order results of a window, a day at a time inside one heartbeating activity. */
-export async function pmmpBdcWindow(input: PmmpBdcWindowInput): Promise<BdcCounts> {
+export async function pmmpBdcWindow(raw: PmmpBdcWindowInput): Promise<BdcCounts> {
+  const input = parseWorkflowInput(pmmpBdcWindowContract, raw);
   return bdc.crawlBdcWindow({ from: input.from, to: input.to, runId: input.runId ?? null });
 }
 
@@ -37,22 +43,6 @@ export interface PmmpProgress {
   streams: Partial<Record<PmmpStream, StreamState>>;
 }
 
-/** Every pmmp workflow that runs streams answers this query (the CLI, the API and the Web UI read it). */
-export const pmmpProgressQuery = defineQuery<PmmpProgress>('pmmpProgress');
-
-export interface PmmpDailyInput {
-  /** The day to extract (`YYYY-MM-DD`); yesterday in Casablanca when absent (a Schedule passes nothing). */
-  day?: string;
-  overlapDays?: number;
-  bdcDays?: number;
-  pageSize?: PortalPageSize;
-  /** Notice documents per download activity. */
-  noticeBatchSize?: number;
-  /** Stop downloading documents after this many in one run (the rest wait for the next run). */
-  maxDocuments?: number;
-  /** Streams to leave out of this run. */
-  skip?: PmmpStream[];
-}
 
 export interface PmmpDailyResult {
   runId: string;
@@ -62,6 +52,8 @@ export interface PmmpDailyResult {
   documents: PmmpNoticeDocumentsResult | null;
   noticesPending: number;
   rejected: Record<string, number>;
+  /** The consultations of the run's publication window as the database recorded them for the run. */
+  consultations?: RecordedConsultations;
 }
 
 const NOTICE_LISTS = [
@@ -74,7 +66,8 @@ function crawlStatus(c: { rejected: number; missing?: number }): StreamOutcome['
   return c.rejected > 0 || (c.missing ?? 0) > 0 ? 'partial' : 'success';
 }
 
-export async function pmmpDaily(input: PmmpDailyInput = {}): Promise<PmmpDailyResult> {
+export async function pmmpDaily(raw: PmmpDailyInput = {}): Promise<PmmpDailyResult> {
+  const input = parseWorkflowInput(pmmpDailyContract, raw);
   const info = workflowInfo();
   const progress: PmmpProgress = { phase: 'planning', streams: {} };
   setHandler(pmmpProgressQuery, () => progress);
@@ -147,13 +140,24 @@ export async function pmmpDaily(input: PmmpDailyInput = {}): Promise<PmmpDailyRe
   );
 
   progress.phase = 'analysis';
-  const analysis = await bookkeeping.finishPmmpRun({ runId: plan.runId, streams: outcomes, summary: { day: plan.day, streams: outcomes } });
+  const analysis = await bookkeeping.finishPmmpRun({
+    runId: plan.runId,
+    streams: outcomes,
+    summary: { day: plan.day, streams: outcomes },
+    window: skip.has('consultations') ? undefined : { from: plan.from, to: plan.to },
+  });
   progress.phase = 'done';
+  // The consultations stream says what the database recorded, not what the attempts that survived saw.
+  const recorded = analysis.consultations;
+  const streams = recorded
+    ? outcomes.map((o) => (o.stream === 'consultations' && o.counts ? { ...o, counts: { ...o.counts, ...recorded } } : o))
+    : outcomes;
   return {
     runId: plan.runId,
     day: plan.day,
     status: analysis.status,
-    streams: outcomes,
+    streams,
+    ...(recorded ? { consultations: recorded } : {}),
     documents,
     noticesPending: analysis.noticesPending,
     rejected: analysis.rejected,

@@ -1,0 +1,162 @@
+/**
+ * A daily prices run whose worker process (`workers/main.ts`) is SIGKILLed while its archive writes a
+ * long window to MongoDB, then started again: the run completes and reports the counts an uninterrupted
+ * run reports (the quotes' and the archive documents' own marks say which run wrote them, so the retried
+ * attempt that finds its killed attempt's documents identical still counts them as the run's), and both
+ * sides hold what the uninterrupted run stored.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ASSETS } from '../../schema/prices/assets';
+import { createMoissonWorker } from '../../workers/create';
+import { pricesDaily, type PricesDailyResult } from '../../workflows/prices';
+import { freePort } from '../pmmp/worker-process';
+import { startPricesReplica, type PricesReplica } from '../replicas/prices';
+import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const TODAY = new Date().toISOString().slice(0, 10);
+/** Days of quotes already stored before the run: the archive window the kill lands in. */
+const HISTORY_DAYS = 1_500;
+const DAILY = { date: TODAY, archiveDays: HISTORY_DAYS + 1 };
+
+let replica: PricesReplica;
+let temporal: TestWorkflowEnvironment;
+const sides: { clean?: { db: TestDatabase; archive: TestArchive }; killed?: { db: TestDatabase; archive: TestArchive } } = {};
+let dir: string;
+let clean: PricesDailyResult | undefined;
+const children: ChildProcess[] = [];
+
+function replicaEnv(): Record<string, string> {
+  return {
+    PRICES_ERAPI_URL: replica.baseUrls.erapi,
+    PRICES_FAWAZ_URL: replica.baseUrls.fawaz,
+    PRICES_COINGECKO_URL: replica.baseUrls.coingecko,
+    PRICES_METALPRICEAPI_URL: replica.baseUrls.metalpriceapi,
+    METALPRICEAPI_KEY: 'replica-metals-key',
+    PRICES_HTTP_TIMEOUT_MS: '2000',
+  };
+}
+
+/** The same stored history on both sides: a quote per asset per day before today, not archived yet. */
+async function seedHistory(db: TestDatabase): Promise<void> {
+  await db.sql`
+    insert into prices.quotes (asset_code, quote_date, asset_class, price_mru, unit, source, source_timestamp, direction, source_value, source_currency)
+    select a.code, d::date, a.class, (a.base + (d::date - ${TODAY}::date) * 0.001)::numeric(24, 8), a.unit, 'seed', d, 'direct',
+           (a.base + (d::date - ${TODAY}::date) * 0.001)::numeric, 'MRU'
+      from jsonb_to_recordset(${JSON.stringify(ASSETS.map((a, i) => ({ code: a.code, class: a.assetClass, unit: a.unit, base: 10 + i * 7 })))}::jsonb)
+             as a(code text, class text, unit text, base numeric),
+           generate_series(${TODAY}::date - ${HISTORY_DAYS}::int, ${TODAY}::date - 1, interval '1 day') as d`;
+}
+
+async function startWorkerProcess(taskQueue: string, label: string): Promise<ChildProcess> {
+  const env = {
+    ...process.env,
+    ...replicaEnv(),
+    DATABASE_URL: sides.killed!.db.url,
+    MONGO_URL: sides.killed!.archive.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
+    MOISSON_TASK_QUEUE: taskQueue,
+    METRICS_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(join(dir, `worker-${label}.log`));
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  children.push(child);
+  return child;
+}
+
+async function stored(side: { db: TestDatabase; archive: TestArchive }) {
+  const quotes = await side.db.sql`
+    select asset_code, quote_date::text, price_mru::text, source, direction from prices.quotes order by 1, 2`;
+  const docs = await side.archive.db
+    .collection('prices')
+    .find({}, { projection: { _id: 0, archived_at: 0, archived_by: 0, first_archived_by: 0 } })
+    .sort({ asset_code: 1, date: 1 })
+    .toArray();
+  return { quotes: [...quotes], docs };
+}
+
+before(async () => {
+  const [db1, db2, a1, a2] = await Promise.all([createTestDatabase(), createTestDatabase(), createTestArchive(), createTestArchive()]);
+  sides.clean = { db: db1, archive: a1 };
+  sides.killed = { db: db2, archive: a2 };
+  [replica, temporal, dir] = await Promise.all([startPricesReplica({ today: TODAY }), startTemporal(), mkdtemp(join(tmpdir(), 'moisson-prices-crash-'))]);
+  await Promise.all([seedHistory(db1), seedHistory(db2)]);
+});
+
+after(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await Promise.allSettled([
+    temporal?.teardown(),
+    replica?.close(),
+    ...[sides.clean, sides.killed].flatMap((s) => (s ? [s.db.drop(), s.archive.drop()] : [])),
+  ]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('prices daily after a crash', () => {
+  it('an uninterrupted daily run with a long archive window, for reference', async () => {
+    const side = sides.clean!;
+    const taskQueue = `prices-clean-${randomBytes(3).toString('hex')}`;
+    const worker = await createMoissonWorker({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace ?? 'default',
+      taskQueue,
+      deps: { sql: side.db.sql, db: side.db.db, mongo: side.archive.db, env: replicaEnv(), today: () => TODAY },
+      workflowBundle: await workflowBundle(),
+    });
+    clean = await worker.runUntil(temporal.client.workflow.execute(pricesDaily, { taskQueue, workflowId: `clean-${taskQueue}`, args: [DAILY] }));
+    assert.equal(clean.outcome, 'success', JSON.stringify(clean, null, 2));
+    assert.deepEqual(clean.counts, { requested: 7, saved: 7, inserted: 7, updated: 0, unchanged: 0, rejected: 0 });
+    const archived = clean.archive && 'counts' in clean.archive ? clean.archive.counts : undefined;
+    assert.deepEqual(archived, { pgRows: 7 * (HISTORY_DAYS + 1), inserted: 7 * (HISTORY_DAYS + 1), updated: 0, unchanged: 0, deleted: 0 });
+  });
+
+  it('the worker process SIGKILLed mid-archive and started again: the counts of the uninterrupted run, the same rows and documents', async () => {
+    assert.ok(clean, 'the reference ran first');
+    const side = sides.killed!;
+    const total = 7 * (HISTORY_DAYS + 1);
+    const taskQueue = `prices-killed-${randomBytes(3).toString('hex')}`;
+    const first = await startWorkerProcess(taskQueue, 'first');
+    const handle = await temporal.client.workflow.start(pricesDaily, { taskQueue, workflowId: `killed-${taskQueue}`, args: [DAILY] });
+    const docs = side.archive.db.collection('prices');
+    for (;;) {
+      if (first.exitCode !== null) assert.fail(`the worker exited early (code ${first.exitCode}); see ${dir}/worker-first.log`);
+      if ((await docs.estimatedDocumentCount()) > 0) break;
+      await sleep(20);
+    }
+    first.kill('SIGKILL');
+    await new Promise((ok) => first.once('exit', ok));
+    // Whether the kill cut a write short or came after it (before the attempt reported), the retry finds
+    // documents it did not write itself.
+    const atKill = await docs.countDocuments({});
+    assert.ok(atKill > 0, `killed once the archive had begun (${atKill} of ${total} documents)`);
+    assert.equal((await handle.describe()).status.name, 'RUNNING', 'killed before the run ended');
+
+    await startWorkerProcess(taskQueue, 'second');
+    const r = await handle.result();
+    assert.equal(r.outcome, 'success', JSON.stringify(r, null, 2));
+    assert.deepEqual(r.counts, clean.counts);
+    const counts = (x: PricesDailyResult) => (x.archive && 'counts' in x.archive ? x.archive.counts : undefined);
+    assert.deepEqual(counts(r), counts(clean), 'the archive counts what it recorded for the run, as the uninterrupted run does');
+    assert.ok(r.archive && 'verify' in r.archive && r.archive.verify?.ok, JSON.stringify(r.archive));
+
+    const [want, got] = await Promise.all([stored(sides.clean!), stored(side)]);
+    assert.deepEqual(got.quotes, want.quotes, 'prices.quotes equal the uninterrupted run');
+    assert.equal(got.docs.length, want.docs.length);
+    assert.deepEqual(got.docs, want.docs, 'the archive equals the uninterrupted run');
+  });
+});
