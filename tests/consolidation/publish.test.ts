@@ -146,7 +146,7 @@ describe('consolidation publishing', () => {
     assert.deepEqual([refashion!.acteurs, refashion!.affiches_carte, refashion!.affiches_opendata, refashion!.avec_siret], [6, 3, 3, 6]);
     await assert.rejects(withWorker(() => run('consolidationStats', 'consolidation-stats-bad', [{ semaine: '2026-49' }])), (e: unknown) => {
       assert.ok(e instanceof WorkflowFailedError);
-      assert.match((e.cause as { message?: string } | undefined)?.message ?? '', /semaine must be an ISO week/);
+      assert.match((e.cause as { message?: string } | undefined)?.message ?? '', /semaine: must be an ISO week/);
       return true;
     });
   });

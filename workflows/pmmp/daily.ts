@@ -6,7 +6,6 @@
 import { executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { BdcCounts, PmmpBdcActivities } from '../../activities/pmmp/bdc';
 import type { CrawlCounts } from '../../activities/pmmp/consultations';
-import type { PortalPageSize } from '../../activities/pmmp/portal';
 import type { PmmpRunActivities, RecordedConsultations, StreamOutcome } from '../../activities/pmmp/runs';
 import { parseWorkflowInput } from '../contracts';
 import { describeFailure } from '../failures';
