@@ -9,12 +9,13 @@ import { createServer } from 'node:http';
 import { connectPostgres } from '../../activities/engine/db';
 import { consultationDetail, listAttributions, listConsultations, listPv, searchableQuery, searchConsultations } from '../../api/pmmp/queries';
 import type { AttributionQuery, ConsultationListQuery, ConsultationSearchQuery, PvQuery } from '../../api/pmmp/schemas';
+import { API_SESSION } from '../../api/runtime';
 import { loadApiConfig } from '../../schema/config';
 
 const config = loadApiConfig();
 const db = connectPostgres(process.env.DATABASE_URL!, {
   max: config.dbPoolSize,
-  connection: { application_name: 'moisson-api-bare', TimeZone: 'Africa/Casablanca', statement_timeout: config.statementTimeoutMs, plan_cache_mode: 'force_custom_plan' },
+  connection: { application_name: 'moisson-api-bare', statement_timeout: config.statementTimeoutMs, ...API_SESSION },
 });
 const sql = db.sql;
 const NOW = process.env.BARE_NOW ?? new Date().toISOString();
