@@ -14,7 +14,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import { z } from 'zod';
 import { ReadKeys, SignatureVerifier } from './auth';
 import type { ApiContext, ZodApp } from './context';
-import { ErrorSchema, installErrorHandler } from './errors';
+import { clientErrorHandler, ErrorSchema, frameworkErrors, installErrorHandler } from './errors';
 import { pmmpRoutes } from './pmmp/routes';
 import { pricesRoutes } from './prices/routes';
 import { leadsRoutes } from './leads/routes';
@@ -45,6 +45,8 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
     // Bad input answers 400 naming the field, whichever validator met it first.
     ajv: { customOptions: { allErrors: true } },
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -3,7 +3,8 @@
  * problem (`{error, message, issues: [{in, field, problem}]}`), so a client can fix its request without
  * reading the server's logs; a 5xx is only ever a fault of ours or of a service we depend on.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
@@ -23,8 +24,11 @@ export const ErrorSchema = z
   .meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorSchema>;
 
-/** Responses every route may give, for the OpenAPI document. */
-export const commonErrors = { 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema, 500: ErrorSchema } as const;
+/**
+ * Responses every route may give, for the OpenAPI document: 414 when a path segment is longer than 200
+ * characters, 431 when the request line and headers pass 16 kB (Node's limit), both with the same body.
+ */
+export const commonErrors = { 400: ErrorSchema, 401: ErrorSchema, 414: ErrorSchema, 429: ErrorSchema, 431: ErrorSchema, 500: ErrorSchema } as const;
 
 export class ApiError extends Error {
   constructor(
@@ -101,7 +105,54 @@ export function installErrorHandler(app: FastifyInstance): void {
     req.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal error; the server log has the details' });
   });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}; the API is described at /docs` });
+  // Paths the API serves, to tell a method it does not accept (405, with Allow) from a path it does not know.
+  const routes: { pattern: RegExp; method: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]\w*/g, '[^/]+')}/?$`);
+    for (const method of [route.method].flat()) routes.push({ pattern, method });
   });
+  const allowedOn = (path: string) => [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+  const methodNotAllowed = (req: FastifyRequest, reply: FastifyReply, path: string, allowed: string[]) =>
+    reply
+      .code(405)
+      .header('allow', allowed.join(', '))
+      .send({ error: 'method_not_allowed', message: `${req.method} is not accepted on ${path}; allowed: ${allowed.join(', ')}` });
+  // Methods no route of the API declares (TRACE, QUERY…) are answered before anything reads a body.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST') return;
+    const path = req.url.split('?')[0]!;
+    const allowed = allowedOn(path);
+    if (allowed.length > 0 && !allowed.includes(req.method)) await methodNotAllowed(req, reply, path, allowed);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = allowedOn(path);
+    if (allowed.length > 0) return methodNotAllowed(req, reply, path, allowed);
+    return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}; the API is described at /docs` });
+  });
+}
+
+/** Errors met before a route is found (a path segment over the router's limit, a malformed URL): same body shape. */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void reply.code(414).send({ error: 'uri_too_long', message: 'a path segment is longer than 200 characters' });
+    return;
+  }
+  void reply.code(400).send({ error: 'bad_request', message: err.message });
+}
+
+/** Requests Node's HTTP parser refuses (headers over 16 kB, malformed): answered with the API's error body. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const [status, body]: [number, ErrorBody] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, { error: 'request_header_fields_too_large', message: 'the request line and headers exceed 16 kB; shorten the URL' }]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, { error: 'request_timeout', message: 'the request was not received in time' }]
+        : [400, { error: 'bad_request', message: 'malformed HTTP request' }];
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+      `Connection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
 }

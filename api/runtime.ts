@@ -21,9 +21,17 @@ export function createApiRuntime(env: Env = process.env, overrides: { config?: P
   const core = loadCoreConfig(env);
   const config = { ...loadApiConfig(env), ...overrides.config };
   const fetchConfig = loadFetchConfig(env);
+  // Every statement is planned for its own values: a generic plan (which PostgreSQL picks for a prepared
+  // statement after five runs) guesses the selectivity of a search or a buyer filter and gets it badly
+  // wrong for common words and rare names alike; planning these statements costs well under a millisecond.
   const db = connectPostgres(core.databaseUrl, {
-    max: 10,
-    connection: { application_name: 'moisson-api', TimeZone: 'Africa/Casablanca', statement_timeout: config.statementTimeoutMs },
+    max: config.dbPoolSize,
+    connection: {
+      application_name: 'moisson-api',
+      TimeZone: 'Africa/Casablanca',
+      statement_timeout: config.statementTimeoutMs,
+      plan_cache_mode: 'force_custom_plan',
+    },
   });
 
   let temporal: Promise<Client> | undefined;

@@ -378,6 +378,8 @@ const apiSchema = z.object({
   API_MAX_OFFSET: positiveInt.max(1_000_000).default(10_000),
   /** No query of the API runs longer than this (a guard, not a feature: every query is bounded). */
   API_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
+  /** PostgreSQL connections of the API: enough that a slow page never queues the quick ones behind it. */
+  API_DB_POOL_SIZE: positiveInt.max(500).default(24),
   /** Behind a reverse proxy: trust X-Forwarded-For for client addresses (rate limits, logs). */
   API_TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
@@ -392,6 +394,7 @@ export interface ApiConfig {
   maxPageSize: number;
   maxOffset: number;
   statementTimeoutMs: number;
+  dbPoolSize: number;
   trustProxy: boolean;
 }
 
@@ -407,6 +410,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     maxPageSize: c.API_MAX_PAGE_SIZE,
     maxOffset: c.API_MAX_OFFSET,
     statementTimeoutMs: c.API_STATEMENT_TIMEOUT_MS,
+    dbPoolSize: c.API_DB_POOL_SIZE,
     trustProxy: c.API_TRUST_PROXY,
   };
 }
@@ -666,6 +670,11 @@ const consolidationEnrichSchema = z.object({
   CONSOLIDATION_ENTREPRISES_URL: httpUrl.default('https://recherche-entreprises.api.gouv.fr'),
   /** The public limit is 7 requests per second. */
   CONSOLIDATION_ENTREPRISES_RATE_PER_SECOND: positiveInt.max(1000).default(7),
+  /** INSEE's monthly establishment stock (a zip holding one UTF-8 CSV, or the CSV itself). */
+  CONSOLIDATION_SIRENE_URL: httpUrl.default('https://files.data.gouv.fr/insee-sirene/StockEtablissement_utf8.zip'),
+  CONSOLIDATION_SIRENE_TIMEOUT_MS: positiveInt.default(3 * 3_600_000),
+  /** Actors per enrichment page (one activity, one BAN upload at most, one transaction). */
+  CONSOLIDATION_ENRICH_PAGE_SIZE: positiveInt.max(50_000).default(2_000),
   /** Answers of both services are reused this long. */
   CONSOLIDATION_ENRICH_CACHE_DAYS: positiveInt.max(365).default(30),
   CONSOLIDATION_ENRICH_HTTP_TIMEOUT_MS: positiveInt.default(30_000),
@@ -691,6 +700,8 @@ export interface ConsolidationEnrichConfig {
   s3: ConsolidationS3Config;
   ban: { baseUrl: string; ratePerSecond: number; minRatio: number; csvBatchRows: number };
   entreprises: { baseUrl: string; ratePerSecond: number };
+  sirene: { url: string; timeoutMs: number };
+  pageSize: number;
   cacheTtlMs: number;
   httpTimeoutMs: number;
   requestAttempts: number;
@@ -729,6 +740,8 @@ export function loadConsolidationEnrichConfig(env: Env = process.env): Consolida
       csvBatchRows: c.CONSOLIDATION_BAN_CSV_BATCH_ROWS,
     },
     entreprises: { baseUrl: c.CONSOLIDATION_ENTREPRISES_URL.replace(/\/+$/, ''), ratePerSecond: c.CONSOLIDATION_ENTREPRISES_RATE_PER_SECOND },
+    sirene: { url: c.CONSOLIDATION_SIRENE_URL, timeoutMs: c.CONSOLIDATION_SIRENE_TIMEOUT_MS },
+    pageSize: c.CONSOLIDATION_ENRICH_PAGE_SIZE,
     cacheTtlMs: c.CONSOLIDATION_ENRICH_CACHE_DAYS * 86_400_000,
     httpTimeoutMs: c.CONSOLIDATION_ENRICH_HTTP_TIMEOUT_MS,
     requestAttempts: c.CONSOLIDATION_ENRICH_REQUEST_ATTEMPTS,
@@ -736,7 +749,29 @@ export function loadConsolidationEnrichConfig(env: Env = process.env): Consolida
   };
 }
 
-const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig, consolidationIngest: loadConsolidationIngestConfig, consolidationEnrich: loadConsolidationEnrichConfig } as const;
+// ---------------------------------------------------------------- consolidation: publish, statistics, export, cleanup
+
+const consolidationPublishSchema = z.object({
+  /** Where the weekly open-data files go: `<dir>/<iso week>/acteurs.csv` and `acteurs.geojson`. */
+  CONSOLIDATION_EXPORT_DIR: z.string().trim().min(1).default('.data/exports/consolidation'),
+  /** Normalisation logs older than this are deleted by the cleanup. */
+  CONSOLIDATION_LOG_RETENTION_DAYS: positiveInt.default(90),
+  /** Suggestions done with (SUCCES, REJETEE) older than this are deleted, then their emptied cohorts. */
+  CONSOLIDATION_SUGGESTION_RETENTION_DAYS: positiveInt.default(180),
+});
+
+export interface ConsolidationPublishConfig {
+  exportDir: string;
+  logRetentionDays: number;
+  suggestionRetentionDays: number;
+}
+
+export function loadConsolidationPublishConfig(env: Env = process.env): ConsolidationPublishConfig {
+  const c = parseSection(consolidationPublishSchema, env, 'consolidation');
+  return { exportDir: c.CONSOLIDATION_EXPORT_DIR, logRetentionDays: c.CONSOLIDATION_LOG_RETENTION_DAYS, suggestionRetentionDays: c.CONSOLIDATION_SUGGESTION_RETENTION_DAYS };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig, consolidationIngest: loadConsolidationIngestConfig, consolidationEnrich: loadConsolidationEnrichConfig, consolidationPublish: loadConsolidationPublishConfig } as const;
 
 /** Checks every section and reports all problems of all sections together (for `moisson config check`). */
 export function checkAllConfig(env: Env = process.env): ConfigIssue[] {

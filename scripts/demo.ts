@@ -6,11 +6,12 @@
 import { Client, Connection } from '@temporalio/client';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
 import { loadCoreConfig } from '../schema/config';
-import type { PricesDailyResult } from '../workflows/prices';
+import { RunControl } from '../control/runs';
+import { pricesDailyContract } from '../workflows/prices/contract';
 import { exitCodeForDaily, main, printDaily } from './cli';
 import { demoApisync } from './demo/apisync';
 import { migrateDatabase } from './db/migrate';
-import { applySchedules } from './schedules';
+import { applySchedules } from '../control/schedules';
 import { apiService, browserWorkerService, readStackEnv, workerService } from './stack/services';
 
 Object.assign(process.env, { ...readStackEnv(), ...process.env });
@@ -29,10 +30,11 @@ const connection = await Connection.connect({ address: cfg.temporal.address });
 const client = new Client({ connection, namespace: cfg.temporal.namespace });
 for (const o of await applySchedules(client, cfg.temporal.taskQueue)) say(`demo: schedule ${o.scheduleId} ${o.change}`);
 
-const date = new Date().toISOString().slice(0, 10);
-const workflowId = `prices-daily-${date}`;
+const control = new RunControl(client, cfg.temporal.taskQueue);
+const pricesRun = await control.start(pricesDailyContract, {});
+const workflowId = pricesRun.workflowId;
 say(`demo: running ${workflowId} (prices from the local replicas of open.er-api, fawazahmed0, CoinGecko, MetalpriceAPI)`);
-const result = (await client.workflow.execute('pricesDaily', { taskQueue: cfg.temporal.taskQueue, workflowId, args: [{ date }] })) as PricesDailyResult;
+const result = await control.result(pricesRun.handle);
 say();
 printDaily(result);
 await connection.close();

@@ -4,6 +4,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { createActivities, type ActivityDeps } from '../activities';
 import { createBrowserActivities, type BrowserPool } from '../activities/engine/browser';
 import { createMapsBrowserActivities } from '../activities/leads/sources/maps';
+import { errorVocabularyInterceptor } from './errors';
 import { retryMetrics } from './retries';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -25,7 +26,7 @@ export function createMoissonWorker(opts: MoissonWorkerOptions): Promise<Worker>
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
     activities: createActivities(opts.deps),
-    interceptors: { activity: [retryMetrics] },
+    interceptors: { activity: [retryMetrics, errorVocabularyInterceptor] },
     plugins: opts.plugins,
     maxConcurrentActivityTaskExecutions: 20,
     // Long activities heartbeat: let the SDK batch them, but never hold them past this.
@@ -49,7 +50,7 @@ export function createBrowserWorker(opts: BrowserWorkerOptions): Promise<Worker>
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: { ...createBrowserActivities(opts.pool), ...createMapsBrowserActivities(opts.pool) },
-    interceptors: { activity: [retryMetrics] },
+    interceptors: { activity: [retryMetrics, errorVocabularyInterceptor] },
     plugins: opts.plugins,
     maxConcurrentActivityTaskExecutions: opts.concurrency,
   });

@@ -5,60 +5,20 @@
  * one runs collides; the lease also keeps the Schedule's runs (ids with a time suffix) and manual ones
  * from overlapping. The result says success / partial / failure / config_error / skipped per stream.
  */
-import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ApisyncActivities } from '../activities/apisync';
-import type { ApisyncMode, ApisyncOutcome, StreamOutcome, SyncStreamResult } from '../activities/apisync/types';
+import type { ApisyncOutcome, StreamOutcome, SyncStreamResult } from '../activities/apisync/types';
+import { parseWorkflowInput } from './contracts';
 import { describeFailure } from './failures';
+import { APISYNC_ACTIVITIES, apisyncProgressQuery, apisyncRunContract, type ApisyncProgress, type ApisyncRunInput, type ApisyncRunResult } from './apisync/contract';
 
-const bookkeeping = proxyActivities<ApisyncActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigurationError', 'InvalidInputError', 'AuthError'] },
-});
+export * from './apisync/contract';
 
-const syncing = proxyActivities<ApisyncActivities>({
-  // A million rows is ~10,000 requests at 5 req/s, about 35 minutes; the heartbeat detects a dead worker.
-  startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '30 seconds',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    maximumAttempts: 12,
-    // A 429 overrides the backoff with the server's retry-after (nextRetryDelay).
-    nonRetryableErrorTypes: ['ConfigurationError', 'AuthError', 'InvalidInputError', 'ResponseShapeError', 'NotAvailableError'],
-  },
-});
+const bookkeeping = proxyActivities<ApisyncActivities>(APISYNC_ACTIVITIES.bookkeeping);
+const syncing = proxyActivities<ApisyncActivities>(APISYNC_ACTIVITIES.syncing);
 
-export interface ApisyncRunInput {
-  source: string;
-  /** Default `incremental` (which falls back to full when it must, and says so). */
-  mode?: ApisyncMode;
-  /** Every stream of the source when absent. */
-  streams?: string[];
-}
-
-export interface ApisyncRunResult {
-  outcome: ApisyncOutcome;
-  source: string;
-  mode: ApisyncMode;
-  runId: string;
-  streams: StreamOutcome[];
-  error?: string;
-  configIssues?: { variable: string; message: string }[];
-}
-
-export interface ApisyncProgress {
-  phase: 'planning' | 'syncing' | 'finishing' | 'done';
-  streams: Record<string, { status: 'running' | 'success' | 'failure'; mode?: ApisyncMode; loaded?: number; error?: string }>;
-}
-
-export const apisyncProgressQuery = defineQuery<ApisyncProgress>('apisyncProgress');
-
-export function apisyncWorkflowId(source: string): string {
-  return `apisync-${source}`;
-}
-
-export async function apisyncRun(input: ApisyncRunInput): Promise<ApisyncRunResult> {
+export async function apisyncRun(raw: ApisyncRunInput): Promise<ApisyncRunResult> {
+  const input = parseWorkflowInput(apisyncRunContract, raw);
   const mode = input.mode ?? 'incremental';
   const info = workflowInfo();
   const progress: ApisyncProgress = { phase: 'planning', streams: {} };

@@ -11,8 +11,6 @@ import {
   ContinueAsNew,
   continueAsNew,
   isCancellation,
-  defineQuery,
-  defineSignal,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -20,25 +18,28 @@ import {
 import type { MapsBrowserActivities } from '../activities/leads/sources/maps';
 import type { JobCounts, LeadsActivities, SyncBatchResult, ValidateBatchResult } from '../activities/leads';
 import type { LeadsJobStatus, LeadsSourceType } from '../schema/leads/tables';
+import { parseWorkflowInput } from './contracts';
 import { describeFailure } from './failures';
+import {
+  cancelSignal,
+  LEADS_ACTIVITIES,
+  leadsJobContract,
+  leadsProgressQuery,
+  leadsSyncMailwizzContract,
+  leadsValidateContract,
+  leadsWhoisContract,
+  pauseSignal,
+  resumeSignal,
+  type LeadsJobInput,
+  type LeadsSyncInput,
+  type LeadsValidateInput,
+  type LeadsWhoisInput,
+} from './leads/contract';
 
-const STOP_TYPES = ['InvalidInputError', 'NotAvailableError', 'ConfigurationError', 'AuthError', 'ResponseShapeError'];
+export * from './leads/contract';
 
-const jobActs = proxyActivities<LeadsActivities>({
-  startToCloseTimeout: '30 minutes',
-  // A dead worker is noticed by its silence: the batch heartbeats every page and every 5 s.
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: STOP_TYPES },
-});
-
-const bookkeeping = proxyActivities<LeadsActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: STOP_TYPES },
-});
-
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');
+const jobActs = proxyActivities<LeadsActivities>(LEADS_ACTIVITIES.job);
+const bookkeeping = proxyActivities<LeadsActivities>(LEADS_ACTIVITIES.bookkeeping);
 
 export interface LeadsProgress {
   jobId: string;
@@ -50,7 +51,6 @@ export interface LeadsProgress {
   batches: number;
 }
 
-export const leadsProgressQuery = defineQuery<LeadsProgress>('leadsProgress');
 
 /** What survives a continue-as-new: flags and counts, never pages. */
 export interface LeadsJobState {
@@ -64,17 +64,6 @@ export interface LeadsJobState {
   counts: JobCounts;
 }
 
-export interface LeadsJobInput {
-  jobId: string;
-  /** The browser queue (the worker's MOISSON_BROWSER_TASK_QUEUE) for map listings. */
-  browserTaskQueue?: string;
-  /** Pages per batch (default: LEADS_BATCH_PAGES of the worker). */
-  batchPages?: number;
-  /** Batches before a continue-as-new, at the latest (Temporal also suggests it by history size). */
-  batchesPerRun?: number;
-  state?: LeadsJobState;
-}
-
 export interface LeadsJobResult {
   jobId: string;
   status: 'completed' | 'cancelled';
@@ -83,7 +72,8 @@ export interface LeadsJobResult {
 
 const ZERO: JobCounts = { pagesDone: 0, pagesQueued: 0, contactsFound: 0, errors: 0 };
 
-export async function leadsJob(input: LeadsJobInput): Promise<LeadsJobResult> {
+export async function leadsJob(raw: LeadsJobInput): Promise<LeadsJobResult> {
+  const input = parseWorkflowInput(leadsJobContract, raw);
   const { jobId } = input;
   const state: LeadsJobState = input.state ?? { seeded: false, sourceType: null, maxResults: 0, paused: false, cancelled: false, mapsQueued: 0, batches: 0, counts: ZERO };
   let status: LeadsJobStatus = state.paused ? 'paused' : 'running';
@@ -98,12 +88,7 @@ export async function leadsJob(input: LeadsJobInput): Promise<LeadsJobResult> {
   });
   setHandler(leadsProgressQuery, () => ({ jobId, status, batches: state.batches, ...state.counts }));
 
-  const browser = proxyActivities<MapsBrowserActivities>({
-    taskQueue: input.browserTaskQueue ?? 'moisson-browser',
-    startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '1 minute',
-    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: STOP_TYPES },
-  });
+  const browser = proxyActivities<MapsBrowserActivities>({ ...LEADS_ACTIVITIES.browser, taskQueue: input.browserTaskQueue ?? 'moisson-browser' });
 
   try {
     if (!state.seeded) {
@@ -170,11 +155,6 @@ export async function leadsJob(input: LeadsJobInput): Promise<LeadsJobResult> {
   }
 }
 
-export interface LeadsValidateInput {
-  limit?: number;
-  totals?: LeadsValidateResult;
-}
-
 export interface LeadsValidateResult {
   batches: number;
   claimed: number;
@@ -185,11 +165,7 @@ export interface LeadsValidateResult {
   reasons: Record<string, number>;
 }
 
-const validating = proxyActivities<LeadsActivities>({
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5, nonRetryableErrorTypes: STOP_TYPES },
-});
+const validating = proxyActivities<LeadsActivities>(LEADS_ACTIVITIES.validating);
 
 function addValidate(t: LeadsValidateResult, r: ValidateBatchResult): void {
   t.batches++;
@@ -202,7 +178,8 @@ function addValidate(t: LeadsValidateResult, r: ValidateBatchResult): void {
 }
 
 /** Validates every new contact, batch after batch, until none is left (or only ones the DNS cannot answer for). */
-export async function leadsValidate(input: LeadsValidateInput = {}): Promise<LeadsValidateResult> {
+export async function leadsValidate(raw: LeadsValidateInput = {}): Promise<LeadsValidateResult> {
+  const input = parseWorkflowInput(leadsValidateContract, raw);
   const totals: LeadsValidateResult = input.totals ?? { batches: 0, claimed: 0, valid: 0, invalid: 0, duplicate: 0, deferred: 0, reasons: {} };
   for (;;) {
     const r = await validating.validateLeadsBatch({ ...(input.limit ? { limit: input.limit } : {}) });
@@ -212,11 +189,6 @@ export async function leadsValidate(input: LeadsValidateInput = {}): Promise<Lea
     if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof leadsValidate>({ ...input, totals });
   }
   return totals;
-}
-
-export interface LeadsSyncInput {
-  limit?: number;
-  totals?: LeadsSyncResult;
 }
 
 export interface LeadsSyncResult {
@@ -229,15 +201,11 @@ export interface LeadsSyncResult {
   quotaLeft: number;
 }
 
-const syncing = proxyActivities<LeadsActivities>({
-  startToCloseTimeout: '30 minutes',
-  // A killed worker's batch is retried once its silence is noticed; the retry takes back its contacts.
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 3, nonRetryableErrorTypes: STOP_TYPES },
-});
+const syncing = proxyActivities<LeadsActivities>(LEADS_ACTIVITIES.syncing);
 
 /** Pushes validated contacts to MailWizz until none is due, the day's quota is used, or MailWizz fails every try. */
-export async function leadsSyncMailwizz(input: LeadsSyncInput = {}): Promise<LeadsSyncResult> {
+export async function leadsSyncMailwizz(raw: LeadsSyncInput = {}): Promise<LeadsSyncResult> {
+  const input = parseWorkflowInput(leadsSyncMailwizzContract, raw);
   const totals: LeadsSyncResult = input.totals ?? { batches: 0, created: 0, existing: 0, failed: 0, rejected: 0, quota: 0, quotaLeft: 0 };
   for (;;) {
     const r: SyncBatchResult = await syncing.syncMailwizzBatch({ ...(input.limit ? { limit: input.limit } : {}) });
@@ -256,6 +224,9 @@ export async function leadsSyncMailwizz(input: LeadsSyncInput = {}): Promise<Lea
 }
 
 /** The RDAP record of one domain, on demand (`moisson leads whois`), from the cache when it is fresh. */
-export async function leadsWhois(input: { domain: string }): Promise<Awaited<ReturnType<LeadsActivities['lookupDomainWhois']>>> {
+export type LeadsWhoisResult = Awaited<ReturnType<LeadsActivities['lookupDomainWhois']>>;
+
+export async function leadsWhois(raw: LeadsWhoisInput): Promise<LeadsWhoisResult> {
+  const input = parseWorkflowInput(leadsWhoisContract, raw);
   return bookkeeping.lookupDomainWhois({ domain: input.domain });
 }

@@ -4,7 +4,6 @@
  * success / partial / failure / config_error with what every source did.
  */
 import {
-  defineQuery,
   executeChild,
   proxyActivities,
   setHandler,
@@ -12,71 +11,33 @@ import {
 } from '@temporalio/workflow';
 import type { PricesActivities } from '../activities/prices';
 import { describeFailure } from './failures';
-import type { ConfigIssue, PriceSourceId } from '../schema/config';
+import type { PriceSourceId } from '../schema/config';
 import type { FetchPriceQuotesResult, PricesOutcome, PricesStep, PricesStreamLog } from '../activities/prices/types';
+import { parseWorkflowInput } from './contracts';
+import {
+  PRICES_ACTIVITIES,
+  pricesArchiveContract,
+  pricesDailyContract,
+  pricesProgressQuery,
+  type AssetOutcome,
+  type PricesArchiveInput,
+  type PricesArchiveResult,
+  type PricesDailyInput,
+  type PricesDailyResult,
+  type PricesProgress,
+  type SourceAttempt,
+} from './prices/contract';
 
-const bookkeeping = proxyActivities<PricesActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
-});
+export * from './prices/contract';
 
-// Few attempts per source: after them the next source in the chain is a better bet than waiting.
-const fetching = proxyActivities<PricesActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 3 },
-});
+const bookkeeping = proxyActivities<PricesActivities>(PRICES_ACTIVITIES.bookkeeping);
+const fetching = proxyActivities<PricesActivities>(PRICES_ACTIVITIES.fetching);
+const archiving = proxyActivities<PricesActivities>(PRICES_ACTIVITIES.archiving);
 
-const archiving = proxyActivities<PricesActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
-});
-
-export interface PricesDailyInput {
-  /** YYYY-MM-DD; today (UTC, Mauritania's time) when absent. */
-  date?: string;
-  /** Asset codes; every known asset when absent. */
-  assets?: string[];
-  /** Archive to MongoDB after loading (default true). */
-  archive?: boolean;
-  archiveDays?: number;
-}
-
-export interface AssetOutcome {
-  status: 'saved' | 'rejected' | 'missing';
-  source?: PriceSourceId;
-  reason?: string;
-}
-
-export interface SourceAttempt {
-  assetClass: string;
-  source: PriceSourceId;
-  status: 'ok' | 'partial' | 'failed';
-  saved: string[];
-  error?: string;
-}
-
-export interface PricesDailyResult {
-  outcome: PricesOutcome;
-  date: string;
-  runId: string;
-  assets: Record<string, AssetOutcome>;
-  sources: SourceAttempt[];
-  counts: { requested: number; saved: number; inserted: number; updated: number; unchanged: number; rejected: number };
-  configIssues?: ConfigIssue[];
-  archive?: PricesArchiveResult | { status: 'failure'; error: string };
-}
-
-export interface PricesProgress {
-  phase: 'planning' | 'fetching' | 'archiving' | 'done';
-  saved: number;
-  requested: number;
-}
-
-export const pricesProgressQuery = defineQuery<PricesProgress>('pricesProgress');
-
-export async function pricesDaily(input: PricesDailyInput = {}): Promise<PricesDailyResult> {
-  const date = input.date ?? new Date().toISOString().slice(0, 10);
+export async function pricesDaily(raw: PricesDailyInput = {}): Promise<PricesDailyResult> {
+  const input = parseWorkflowInput(pricesDailyContract, raw);
+  // Workflow time: the start's instant, the same on every replay.
+  const date = input.date ?? pricesDailyContract.withDefaults(input, new Date()).date!;
   const info = workflowInfo();
   const progress: PricesProgress = { phase: 'planning', saved: 0, requested: 0 };
   setHandler(pricesProgressQuery, () => progress);
@@ -178,26 +139,9 @@ export async function pricesDaily(input: PricesDailyInput = {}): Promise<PricesD
   return { outcome, date, runId: plan.runId, assets, sources, counts, archive };
 }
 
-export interface PricesArchiveInput {
-  /** Last day of the window (YYYY-MM-DD); today when absent. */
-  endDate?: string;
-  /** Window length in days; PRICES_ARCHIVE_DAYS (7) when absent. */
-  days?: number;
-  /** Compare both sides after writing (default true). */
-  verify?: boolean;
-  /** Only compare, write nothing. */
-  verifyOnly?: boolean;
-}
-
-export interface PricesArchiveResult {
-  status: 'success' | 'failure';
-  window: { from: string; to: string };
-  counts?: { pgRows: number; inserted: number; updated: number; unchanged: number; deleted: number };
-  verify?: { ok: boolean; pgCount: number; mongoCount: number; missing: number; extra: number; mismatched: number; samples: { asset: string; date: string; problem: string }[] };
-}
-
-export async function pricesArchive(input: PricesArchiveInput = {}): Promise<PricesArchiveResult> {
-  const endDate = input.endDate ?? new Date().toISOString().slice(0, 10);
+export async function pricesArchive(raw: PricesArchiveInput = {}): Promise<PricesArchiveResult> {
+  const input = parseWorkflowInput(pricesArchiveContract, raw);
+  const endDate = input.endDate ?? pricesArchiveContract.withDefaults(input, new Date()).endDate!;
   let window: PricesArchiveResult['window'] | undefined;
   let counts: PricesArchiveResult['counts'];
   if (!input.verifyOnly) {

@@ -15,7 +15,15 @@ export const EXECUTION_TIMEOUTS: Readonly<Record<string, string>> = {
   leadsSyncMailwizz: '6 hours',
   leadsWhois: '10 minutes',
   browserProbe: '3 minutes',
+  consolidationIngest: '6 hours',
+  consolidationApply: '6 hours',
+  consolidationEnrich: '20 hours',
+  consolidationSireneLoad: '20 hours',
   consolidationCluster: '2 hours',
+  consolidationPublish: '2 hours',
+  consolidationStats: '3 hours',
+  consolidationExport: '8 hours',
+  consolidationCleanup: '3 hours',
 };
 
 /** Start options for a workflow type: its execution timeout, when it has one. */

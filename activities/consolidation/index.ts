@@ -1,15 +1,20 @@
-/** Activities of the consolidation pipeline (ingestion, apply, clustering), built from the process's connections. */
+/** Activities of the consolidation pipeline (ingestion, enrichment, apply, clustering, publishing), built from the process's connections. */
 import type { Sql } from 'postgres';
-import { ConfigError, loadConsolidationIngestConfig, loadConsolidationS3Config } from '../../schema/config';
+import { ConfigError, loadConsolidationEnrichConfig, loadConsolidationIngestConfig, loadConsolidationS3Config } from '../../schema/config';
 import { activity, ConfigurationError } from '../engine/errors';
 import { createConsolidationApplyActivities } from './apply';
 import { createClusterActivities } from './cluster/activity';
 import { createPgClusterStore } from './cluster/store';
+import { createEnrichActivities } from './enrich/run';
+import { createConsolidationPublishActivities } from './publish';
 import { createConsolidationIngestActivities } from './ingest';
 
 export type { IngestInput, IngestResult } from './ingest';
 export type { ApplyBatchResult } from './apply';
+export type { EnrichKind, EnrichPageInput, EnrichPageResult } from './enrich/run';
+export type { SireneLoadResult } from './enrich/sirene';
 export type { ClusterActivityInput, ClusterActivityResult } from './cluster/activity';
+export type { CleanupResult, ExportFileResult, PublishResult, StatsResult } from './publish';
 
 export interface ConsolidationDeps {
   sql: Sql;
@@ -38,8 +43,10 @@ export function createConsolidationActivities(deps: ConsolidationDeps) {
       createConsolidationIngestActivities({ sql: deps.sql, config: config(), s3Config }).consolidationIngestSource(input),
   };
   const apply = createConsolidationApplyActivities({ sql: deps.sql, ...(deps.afterClaim ? { afterClaim: deps.afterClaim } : {}) });
+  const enrich = createEnrichActivities({ sql: deps.sql, config: configured(loadConsolidationEnrichConfig) });
   const cluster = createClusterActivities(createPgClusterStore(deps.sql));
-  const all = { ...ingest, ...apply, ...cluster };
+  const publish = createConsolidationPublishActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}) });
+  const all = { ...ingest, ...apply, ...enrich, ...cluster, ...publish };
   return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, activity(fn as (...a: unknown[]) => Promise<unknown>)])) as typeof all;
 }
 

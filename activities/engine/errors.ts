@@ -3,8 +3,9 @@
  * - retry: `TransientError` (network, timeout, 5xx, truncated body): Temporal retries with backoff;
  * - retry later: `RateLimitedError`: retried after the server's own delay;
  * - stop: `StopError` and its kinds: retrying cannot help, the activity fails non-retryably.
- * `toActivityFailure` turns them into Temporal's ApplicationFailure with the class name as its type,
- * which workflows match on (`failure.type`).
+ * `toActivityFailure` turns them into Temporal's ApplicationFailure with the class name as its type;
+ * the workers apply it to every activity (workers/errors.ts), so the error itself decides whether
+ * Temporal retries it: no workflow keeps a list of non-retryable type names.
  */
 import { ApplicationFailure } from '@temporalio/common';
 
@@ -59,15 +60,6 @@ export class ResponseShapeError extends StopError {}
 export class NotAvailableError extends StopError {}
 /** robots.txt forbids the URL. */
 export class RobotsDisallowedError extends StopError {}
-
-export const NON_RETRYABLE_TYPES = [
-  'ConfigurationError',
-  'AuthError',
-  'InvalidInputError',
-  'ResponseShapeError',
-  'NotAvailableError',
-  'RobotsDisallowedError',
-] as const;
 
 /**
  * For activities: our errors become ApplicationFailures Temporal understands; anything else is left

@@ -122,15 +122,22 @@ class FsProofStore implements ProofStore {
     const url = redactUrl(input.url);
     const kind = input.kind ?? null;
     const meta = input.meta ?? {};
-    const stored = await this.db.transaction(async (tx) => {
-      const inserted = await tx
-        .insert(proofs)
-        .values({ proofId: sha256, url, fetchedAt, contentType: input.contentType ?? null, kind, size: input.body.length, storedSize, compression: 'br', meta })
-        .onConflictDoNothing({ target: proofs.proofId })
-        .returning({ proofId: proofs.proofId });
-      await tx.insert(proofFetches).values({ proofId: sha256, url, fetchedAt, kind, meta }).onConflictDoNothing();
-      return inserted.length > 0;
-    });
+    // One statement (one round trip, atomic by itself): the proof's row unless it exists, and the fetch.
+    // The fetch's foreign key is checked at the end of the statement, when the proof's row is there.
+    const metaJson = JSON.stringify(meta);
+    const [row] = await this.db.execute<{ inserted: number }>(sql`
+      with p as (
+        insert into ${proofs} (proof_id, url, fetched_at, content_type, kind, size, stored_size, compression, meta)
+        values (${sha256}, ${url}, ${fetchedAt.toISOString()}::timestamptz, ${input.contentType ?? null}, ${kind}, ${input.body.length}, ${storedSize}, 'br', ${metaJson}::jsonb)
+        on conflict (proof_id) do nothing
+        returning 1
+      ), f as (
+        insert into ${proofFetches} (proof_id, url, fetched_at, kind, meta)
+        values (${sha256}, ${url}, ${fetchedAt.toISOString()}::timestamptz, ${kind}, ${metaJson}::jsonb)
+        on conflict do nothing
+      )
+      select count(*)::int as inserted from p`);
+    const stored = (row?.inserted ?? 0) > 0;
     if (stored) proofBytesWritten().add(storedSize, { pipeline: kind?.split('.')[0] || 'unknown' });
     return { proofId: sha256, sha256, size: input.body.length, storedSize, stored };
   }

@@ -76,7 +76,7 @@ export interface PmmpDeps {
   /** Retry-After waits up to this long are slept inside the activity, longer ones go to Temporal. */
   maxInlineWaitMs?: number;
   /**
-   * Detail pages (with their lots popups) fetched and parsed at once per list page, default 4. The
+   * Detail pages (with their lots popups) fetched and parsed at once per list page, default 8. The
    * fetcher's per-host politeness still decides how many really go to a host at once (1 on the portal).
    */
   detailConcurrency?: number;
@@ -121,13 +121,23 @@ const zero = (): CrawlCounts => ({ pages: 0, listed: 0, inserted: 0, updated: 0,
 const keyOf = (i: { orgAcronyme: string; refConsultation: string }) => `${i.orgAcronyme}/${i.refConsultation}`;
 
 
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A promise that never rejects, for work started ahead of the moment its result is needed. */
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+
+function unwrap<T>(s: Settled<T>): T {
+  if (!s.ok) throw s.error;
+  return s.value;
+}
+
 /** After this many detail pages in a row without the known shape, the portal changed, not a page. */
 const SHAPE_STREAK_LIMIT = 25;
 
 export function createPmmpActivities(deps: PmmpDeps) {
   const attempts = deps.pageAttempts ?? 5;
   const maxInlineWaitMs = deps.maxInlineWaitMs ?? 60_000;
-  const detailConcurrency = deps.detailConcurrency ?? 4;
+  const detailConcurrency = deps.detailConcurrency ?? 8;
 
   /**
    * Runs one portal step, retrying transient faults in place (a 5xx or a short body costs one page,
@@ -173,12 +183,9 @@ export function createPmmpActivities(deps: PmmpDeps) {
       const open = async (page: number) => {
         search = await client.openSearch(spec, page);
       };
-      let wanted = cursor.page + 1;
-
-      for (;;) {
-        await deps.onListPage?.(wanted);
-        const target = wanted;
-        const listPage: ListPage = await step(
+      /** List page `target` of the open search (a new search when none is open or the state was lost). */
+      const fetchList = (target: number): Promise<ListPage> =>
+        step(
           async () => {
             if (!search) await open(target);
             else if (search.current.list.pagination.currentPage !== target) await search.next();
@@ -196,52 +203,91 @@ export function createPmmpActivities(deps: PmmpDeps) {
           },
           signal,
         );
-        const { list } = listPage;
-        counts.pages++;
-        cursor.pageCount = list.pagination.pageCount;
-        await rejectProblems(list.problems, 'pmmp.list-row', listPage.proofId, runId, source);
 
-        // Detail pages (and lots popups) of the page's rows are fetched and parsed a few at a time:
-        // they do not touch the list's page state, and the waits on the portal overlap. They are stored
-        // in row order, so counts, rejections and the shape streak read as in a one-by-one crawl.
-        const rows: ConsultationListItem[] = [];
-        for (const row of list.items) {
-          // AllCons and the notice lists show every window; only this window's rows are this activity's to store.
-          if (row.publishedOn && row.publishedOn < input.from && newestFirst) pastWindow = true;
-          if (row.publishedOn && (row.publishedOn < input.from || row.publishedOn > input.to)) continue;
-          rows.push(row);
-        }
-        const reads = await inOrder(rows, detailConcurrency, (row) => readRow(client, details, row, listPage.proofId, source, signal, origin));
-        // The page's rows in one transaction (a savepoint per row): one commit a page instead of two a row.
+      /**
+       * Stores a list page's rows in one transaction (a savepoint per row), in row order, then moves the
+       * cursor past the page: counts, rejections and the shape streak read as in a one-by-one crawl.
+       */
+      const storePage = async (target: number, reads: RowRead[]): Promise<void> => {
         let portalChanged: ResponseShapeError | undefined;
+        const pageCounts = { ...counts };
+        let streak = shapeStreak;
+        // A cancellation does not interrupt it: the page is read already, committing it is a moment's work
+        // and saves the retry from reading it again; the next stage sees the cancellation.
         await deps.db.transaction(async (tx) => {
           for (const read of reads) {
-            if (signal.aborted) throw signal.reason;
-            counts.listed++;
+            pageCounts.listed++;
             const outcome = await storeRow(tx, read, runId, source);
             if (outcome === 'shape') {
-              counts.rejected++;
-              if (++shapeStreak >= SHAPE_STREAK_LIMIT) {
+              pageCounts.rejected++;
+              if (++streak >= SHAPE_STREAK_LIMIT) {
                 // Thrown once what was read is committed: the rejections keep their proofs.
-                portalChanged = new ResponseShapeError(`${shapeStreak} detail pages in a row have an unknown shape: the portal changed`, { source });
+                portalChanged = new ResponseShapeError(`${streak} detail pages in a row have an unknown shape: the portal changed`, { source });
                 break;
               }
               continue;
             }
-            shapeStreak = 0;
-            if (outcome === 'rejected') counts.rejected++;
-            else counts[outcome]++;
+            streak = 0;
+            if (outcome === 'rejected') pageCounts.rejected++;
+            else pageCounts[outcome]++;
           }
         });
+        // Counts move only once the page is committed: a transaction rolled back leaves them as they were.
+        Object.assign(counts, pageCounts);
+        shapeStreak = streak;
         if (portalChanged) throw portalChanged;
-        progress({ ...cursor, seen: counts.listed });
-
         cursor.page = target;
         cursor.seen = counts.listed;
         cursor.counts = { ...counts };
         progress({ ...cursor, counts: { ...counts } });
-        if (!list.pagination.hasNextPage || pastWindow) break;
-        wanted = target + 1;
+      };
+
+      // Three stages overlap: the next list page is fetched (and parsed) while this page's detail pages
+      // are read, and a page's rows are written while the next page's detail pages are read. The list
+      // postbacks stay one at a time in one session (PRADO's page state), the pages are stored in order,
+      // and nothing started here outlives the activity: on a failure the other stages are awaited first.
+      let prefetched: { target: number; page: Promise<Settled<ListPage>> } | undefined;
+      let storing: Promise<void> | undefined;
+      try {
+        let wanted = cursor.page + 1;
+        for (;;) {
+          await deps.onListPage?.(wanted);
+          const target = wanted;
+          const listPage: ListPage =
+            prefetched?.target === target ? unwrap(await prefetched.page) : await fetchList(target);
+          prefetched = undefined;
+          const { list } = listPage;
+          cursor.pageCount = list.pagination.pageCount;
+          await rejectProblems(list.problems, 'pmmp.list-row', listPage.proofId, runId, source);
+
+          const rows: ConsultationListItem[] = [];
+          for (const row of list.items) {
+            // AllCons and the notice lists show every window; only this window's rows are this activity's to store.
+            if (row.publishedOn && row.publishedOn < input.from && newestFirst) pastWindow = true;
+            if (row.publishedOn && (row.publishedOn < input.from || row.publishedOn > input.to)) continue;
+            rows.push(row);
+          }
+          const last = !list.pagination.hasNextPage || pastWindow;
+          if (!last) prefetched = { target: target + 1, page: settle(fetchList(target + 1)) };
+
+          // Detail pages (and lots popups) do not touch the list's page state: a few at a time.
+          const reads = await inOrder(rows, detailConcurrency, (row) => readRow(client, details, row, listPage.proofId, source, signal, origin));
+          if (storing) await storing;
+          storing = undefined;
+          counts.pages++;
+          const stored = storePage(target, reads);
+          // Awaited below or in `finally`; a failure must not count as unhandled while the next page is read.
+          stored.catch(() => undefined);
+          storing = stored;
+          if (last) {
+            await stored;
+            storing = undefined;
+            break;
+          }
+          wanted = target + 1;
+        }
+      } finally {
+        await Promise.allSettled([storing, prefetched?.page]);
       }
 
       if (runId) {

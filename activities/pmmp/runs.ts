@@ -92,6 +92,8 @@ export async function refreshStatsViews(db: PostgresJsDatabase): Promise<string[
       // nests loops over it: minutes at 100k consultations where hash joins take seconds.
       await tx.execute(sql`set local enable_nestloop = off`);
       await tx.execute(sql.raw(`refresh materialized view concurrently pmmp.${view}`));
+      // The API caches statistics until told (api/response-cache.ts); delivered when this commits.
+      await tx.execute(sql`select pg_notify('pmmp_stats_refreshed', ${view})`);
     });
   }
   return [...STATS_VIEWS];

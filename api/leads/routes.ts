@@ -18,7 +18,7 @@ import {
   pauseJob,
   resumeJob,
   type LeadsJobControlDeps,
-} from './jobs';
+} from '../../control/leads-jobs';
 
 const V1 = '/api/v1';
 

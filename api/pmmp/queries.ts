@@ -1,7 +1,7 @@
 /**
  * The SQL behind the procurement endpoints. Every value is a bound parameter (postgres.js tagged
  * templates); only constants of this file are ever spliced as SQL text. Every list is bounded by a
- * LIMIT, and every filter or sort has an index (drizzle/0004_pmmp_api_search.sql), so no request
+ * LIMIT, and every filter or sort has an index (drizzle/0006_pmmp_api_search.sql, 0015_pmmp_api_award_state.sql), so no request
  * scans without bound.
  */
 import type postgres from 'postgres';
@@ -22,28 +22,37 @@ export function containsPattern(text: string): string {
 const dayStart = (sql: Sql, day: string) => sql`(${day}::date::timestamp at time zone 'Africa/Casablanca')`;
 const dayEnd = (sql: Sql, day: string) => sql`((${day}::date + 1)::timestamp at time zone 'Africa/Casablanca')`;
 
-/** Per consultation, the latest word on each lot (view pmmp.lot_results), summed up. */
-export function outcomeJoin(sql: Sql): Fragment {
-  return sql`left join lateral (
-      select bool_or(r.status = 'attribue') as awarded,
-             bool_and(r.status in ('infructueux', 'offre_excessive')) as unsuccessful
-      from pmmp.lot_results r
-      where r.org_acronyme = c.org_acronyme and r.ref_consultation = c.ref_consultation
-    ) o on true`;
+/**
+ * A consultation's status. The outcome of its lots (an award on some lot, or every lot with a result
+ * unsuccessful, read from the latest word on each lot) is stored on the row, `award_outcome`, and kept
+ * by triggers on attributions and notices (drizzle/0015_pmmp_api_award_state.sql); only the deadline
+ * depends on the clock.
+ */
+export function statutExpr(sql: Sql, now: string): Fragment {
+  return sql`coalesce(c.award_outcome, case when c.deadline > ${now}::timestamptz then 'en_cours' else 'cloturee' end)`;
 }
 
-export function statutExpr(sql: Sql, now: string): Fragment {
-  return sql`case when o.awarded then 'attribuee'
-                  when o.unsuccessful then 'infructueux'
-                  when c.deadline > ${now}::timestamptz then 'en_cours'
-                  else 'cloturee' end`;
+/** An organisation: its acronym exactly, or part of its buyer's name (the stored fold, trigram-indexed). */
+function organisationMatch(sql: Sql, acronym: Fragment, organisme: string): Fragment {
+  return sql`(lower(${acronym}) = lower(${organisme}) or c.buyer_fold like pmmp.fold(${containsPattern(organisme)}))`;
+}
+
+/**
+ * The keys of an organisation's consultations, as a set the planner can build first through indexes (a
+ * few hundred rows) and then probe, where an `or` across two tables would make it walk every row of the
+ * list in sort order: the consultations matching by acronym or buyer name, and `byAcronym` (the rows of
+ * the listed table itself with that acronym, for rows whose consultation is not stored).
+ */
+function organisationConsultations(sql: Sql, organisme: string, byAcronym: Fragment): Fragment {
+  return sql`select c.org_acronyme, c.ref_consultation from pmmp.consultations c where ${organisationMatch(sql, sql`c.org_acronyme`, organisme)}
+    union ${byAcronym}`;
 }
 
 export function consultationWhere(sql: Sql, f: ConsultationFilters, now: string): Fragment[] {
   const where: Fragment[] = [];
   if (f.type_marche) where.push(sql`c.market_kind = ${f.type_marche}`);
   if (f.organisme) {
-    where.push(sql`(lower(c.org_acronyme) = lower(${f.organisme}) or pmmp.fold(c.buyer) like pmmp.fold(${containsPattern(f.organisme)}))`);
+    where.push(organisationMatch(sql, sql`c.org_acronyme`, f.organisme));
   }
   if (f.date_debut) where.push(sql`c.published_on >= ${f.date_debut}::date`);
   if (f.date_fin) where.push(sql`c.published_on <= ${f.date_fin}::date`);
@@ -53,16 +62,14 @@ export function consultationWhere(sql: Sql, f: ConsultationFilters, now: string)
   if (f.montant_max) where.push(sql`c.estimation_ttc <= ${f.montant_max}::numeric`);
   switch (f.statut) {
     case 'attribuee':
-      where.push(sql`o.awarded`);
-      break;
     case 'infructueux':
-      where.push(sql`o.awarded is not true and o.unsuccessful`);
+      where.push(sql`c.award_outcome = ${f.statut}`);
       break;
     case 'en_cours':
-      where.push(sql`o.awarded is not true and o.unsuccessful is not true and c.deadline > ${now}::timestamptz`);
+      where.push(sql`c.award_outcome is null and c.deadline > ${now}::timestamptz`);
       break;
     case 'cloturee':
-      where.push(sql`o.awarded is not true and o.unsuccessful is not true and (c.deadline <= ${now}::timestamptz or c.deadline is null)`);
+      where.push(sql`c.award_outcome is null and (c.deadline <= ${now}::timestamptz or c.deadline is null)`);
       break;
     default:
       break;
@@ -105,7 +112,7 @@ export function listConsultations(sql: Sql, q: ConsultationListQuery, now: strin
   return keysetPage<ConsultationRow & Record<string, unknown>>({
     sql,
     select: sql`select ${summaryColumns(sql, now)}`,
-    from: sql`pmmp.consultations c ${outcomeJoin(sql)}`,
+    from: sql`pmmp.consultations c`,
     where: consultationWhere(sql, q, now),
     sortName: q.sort,
     sort: column,
@@ -134,22 +141,24 @@ export async function searchConsultations(sql: Sql, q: ConsultationSearchQuery, 
   const where = consultationWhere(sql, q, now);
   const filters = where.reduce((acc, p) => sql`${acc} and ${p}`, sql`c.search @@ query`);
   const options = 'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
-  // Rank first (a cheap read of the stored tsvector), headlines only for the page's rows.
+  // Keys first: the ranking reads only the stored tsvector and the sort columns, and sorts narrow rows;
+  // the page's rows alone are then joined back for their columns, status and headlines.
   const rows = await sql<SearchRow[]>`
     with query as (select websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q.q}) as query),
     hits as (
-      select ${summaryColumns(sql, now)}, ts_rank_cd(c.search, query, 1) as rank, query
-      from pmmp.consultations c cross join query ${outcomeJoin(sql)}
+      select c.org_acronyme, c.ref_consultation, c.published_on, ts_rank_cd(c.search, query, 1) as rank
+      from pmmp.consultations c cross join query
       where ${filters}
       order by rank desc, c.published_on desc nulls last, c.org_acronyme, c.ref_consultation
       offset ${q.offset ?? 0} limit ${q.limit + 1}
     )
-    select h.org_acronyme, h.ref_consultation, h.reference, h.object, h.buyer, h.procedure, h.category, h.market_kind,
-           h.execution_place, h.published_on, h.deadline, h.estimation_ttc, h.lot_count, h.statut, h.rank::float8 as rank,
-           ts_headline(${SEARCH_CONFIG}::regconfig, h.object, h.query, ${options}) as hl_object,
-           ts_headline(${SEARCH_CONFIG}::regconfig, h.buyer, h.query, ${options}) as hl_buyer,
-           ts_headline(${SEARCH_CONFIG}::regconfig, h.reference, h.query, ${options}) as hl_reference
+    select ${summaryColumns(sql, now)}, h.rank::float8 as rank,
+           ts_headline(${SEARCH_CONFIG}::regconfig, c.object, query, ${options}) as hl_object,
+           ts_headline(${SEARCH_CONFIG}::regconfig, c.buyer, query, ${options}) as hl_buyer,
+           ts_headline(${SEARCH_CONFIG}::regconfig, c.reference, query, ${options}) as hl_reference
     from hits h
+    join pmmp.consultations c on c.org_acronyme = h.org_acronyme and c.ref_consultation = h.ref_consultation
+    cross join query
     order by h.rank desc, h.published_on desc nulls last, h.org_acronyme, h.ref_consultation`;
   return { rows: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
 }
@@ -160,7 +169,7 @@ export async function consultationDetail(sql: Sql, org: string, ref: string, now
            c.withdrawal_address, c.submission_address, c.variant_allowed, c.reserved_small_business, c.site_visits,
            c.qualifications, c.agrements, c.activity_domains, c.allotted, c.detail_url,
            to_json(c.first_seen_at) #>> '{}' as first_seen_at, to_json(c.updated_at) #>> '{}' as updated_at
-    from pmmp.consultations c ${outcomeJoin(sql)}
+    from pmmp.consultations c
     where c.org_acronyme = ${org} and c.ref_consultation = ${ref}`;
   if (!row) return undefined;
   const [lots, notices, attributions, bids] = await Promise.all([
@@ -171,11 +180,9 @@ export async function consultationDetail(sql: Sql, org: string, ref: string, now
         order by published_on nulls last, id_avis`,
     sql`select a.id_avis, a.lot_key, a.status, a.winner, a.winner_is_groupement, a.winner_members, a.amount, a.amount_min,
                a.bidder_count, a.opening_date, a.low_confidence, a.proof_id, n.kind as notice_kind, n.published_on as notice_published_on,
-               (r.id_avis is not null) as latest
+               a.latest
         from pmmp.attributions a
         join pmmp.notices n using (org_acronyme, ref_consultation, id_avis)
-        left join pmmp.lot_results r
-          on r.org_acronyme = a.org_acronyme and r.ref_consultation = a.ref_consultation and r.lot_key = a.lot_key and r.id_avis = a.id_avis
         where a.org_acronyme = ${org} and a.ref_consultation = ${ref}
         order by a.lot_key, n.published_on nulls last, a.id_avis`,
     sql`select id_avis, lot_key, bidder, is_groupement, members, amount, amount_verified, eliminated, elimination_reason, retained
@@ -203,7 +210,8 @@ export interface PvRow {
 export function listPv(sql: Sql, q: PvQuery): Promise<Page<PvRow>> {
   const where: Fragment[] = [sql`n.kind = 'extrait_pv'`];
   if (q.organisme) {
-    where.push(sql`(lower(n.org_acronyme) = lower(${q.organisme}) or pmmp.fold(c.buyer) like pmmp.fold(${containsPattern(q.organisme)}))`);
+    where.push(sql`(n.org_acronyme, n.ref_consultation) in (${organisationConsultations(sql, q.organisme, sql`
+      select n2.org_acronyme, n2.ref_consultation from pmmp.notices n2 where lower(n2.org_acronyme) = lower(${q.organisme})`)})`);
   }
   if (q.date_debut) where.push(sql`n.published_on >= ${q.date_debut}::date`);
   if (q.date_fin) where.push(sql`n.published_on <= ${q.date_fin}::date`);
@@ -246,48 +254,40 @@ export interface AttributionRow {
   notice_published_on: string | null;
 }
 
-/**
- * The latest word on a lot, as view pmmp.lot_results orders it (résultat définitif first, then the
- * newest notice, then the highest id_avis), written as "no better notice states this lot" so the
- * planner can walk an index in the requested order instead of computing the whole view.
- */
-function latestWord(sql: Sql): Fragment {
-  return sql`not exists (
-    select 1 from pmmp.attributions a2
-    join pmmp.notices n2 on n2.org_acronyme = a2.org_acronyme and n2.ref_consultation = a2.ref_consultation and n2.id_avis = a2.id_avis
-    where a2.org_acronyme = a.org_acronyme and a2.ref_consultation = a.ref_consultation and a2.lot_key = a.lot_key
-      and a2.id_avis <> a.id_avis
-      and ((n2.kind = 'resultat_definitif'), coalesce(n2.published_on, '-infinity'::date), a2.id_avis)
-        > ((n.kind = 'resultat_definitif'), coalesce(n.published_on, '-infinity'::date), a.id_avis))`;
-}
-
 export function attributionWhere(sql: Sql, q: Omit<AttributionQuery, 'sort' | 'limit' | 'cursor' | 'offset'>): Fragment[] {
-  const where: Fragment[] = [latestWord(sql)];
+  // The latest word on each lot only: the flag kept by triggers (drizzle/0015_pmmp_api_award_state.sql).
+  const where: Fragment[] = [sql`a.latest`];
   if (q.entreprise) where.push(sql`pmmp.fold(a.winner) like pmmp.fold(${containsPattern(q.entreprise)})`);
   if (q.montant_min) where.push(sql`a.amount >= ${q.montant_min}::numeric`);
   if (q.montant_max) where.push(sql`a.amount <= ${q.montant_max}::numeric`);
   if (q.organisme) {
-    where.push(sql`(lower(a.org_acronyme) = lower(${q.organisme}) or exists (
-      select 1 from pmmp.consultations c where c.org_acronyme = a.org_acronyme and c.ref_consultation = a.ref_consultation
-        and pmmp.fold(c.buyer) like pmmp.fold(${containsPattern(q.organisme)})))`);
+    where.push(sql`(a.org_acronyme, a.ref_consultation) in (${organisationConsultations(sql, q.organisme, sql`
+      select a2.org_acronyme, a2.ref_consultation from pmmp.attributions a2 where a2.latest and lower(a2.org_acronyme) = lower(${q.organisme})`)})`);
   }
-  if (q.date_debut) where.push(sql`n.published_on >= ${q.date_debut}::date`);
-  if (q.date_fin) where.push(sql`n.published_on <= ${q.date_fin}::date`);
+  if (q.date_debut) where.push(sql`a.notice_published_on >= ${q.date_debut}::date`);
+  if (q.date_fin) where.push(sql`a.notice_published_on <= ${q.date_fin}::date`);
   if (q.statut) where.push(sql`a.status = ${q.statut}`);
   return where;
 }
 
+/**
+ * The notice's kind is read for the page's rows only (a subquery on its key): joining notices on three
+ * columns makes the planner expect one row and sort every lot instead of walking the sort's index.
+ */
 export const ATTRIBUTION_COLUMNS = (sql: Sql) => sql`a.org_acronyme, a.ref_consultation, a.id_avis, a.lot_key, a.status, a.winner,
   a.winner_is_groupement, a.winner_members, a.amount, a.amount_min, a.bidder_count, a.opening_date, a.low_confidence, a.proof_id,
-  n.kind as notice_kind, n.published_on as notice_published_on`;
+  (select n.kind from pmmp.notices n
+    where n.org_acronyme = a.org_acronyme and n.ref_consultation = a.ref_consultation and n.id_avis = a.id_avis) as notice_kind,
+  a.notice_published_on`;
 
 export function listAttributions(sql: Sql, q: AttributionQuery): Promise<Page<AttributionRow>> {
   const desc = q.sort.startsWith('-');
-  const sort: SortColumn = q.sort.endsWith('montant') ? { expr: sql`a.amount`, type: 'numeric' } : { expr: sql`n.published_on`, type: 'date' };
+  // The notice's day is stored on the attribution (kept by the award-state triggers): one index per sort.
+  const sort: SortColumn = q.sort.endsWith('montant') ? { expr: sql`a.amount`, type: 'numeric' } : { expr: sql`a.notice_published_on`, type: 'date' };
   return keysetPage<AttributionRow & Record<string, unknown>>({
     sql,
     select: sql`select ${ATTRIBUTION_COLUMNS(sql)}`,
-    from: sql`pmmp.attributions a join pmmp.notices n using (org_acronyme, ref_consultation, id_avis)`,
+    from: sql`pmmp.attributions a`,
     where: attributionWhere(sql, q),
     sortName: q.sort,
     sort,
@@ -304,7 +304,7 @@ export function exportConsultations(sql: Sql, f: ConsultationFilters, now: strin
   const where = consultationWhere(sql, f, now).reduce((acc, p) => sql`${acc} and ${p}`, sql`true`);
   return sql<ConsultationRow[]>`
     select ${summaryColumns(sql, now)}, c.procedure_code, c.passation_mode, c.caution_provisoire, c.detail_url
-    from pmmp.consultations c ${outcomeJoin(sql)}
+    from pmmp.consultations c
     where ${where}
     order by c.org_acronyme, c.ref_consultation`.cursor(batch);
 }
@@ -313,7 +313,7 @@ export function exportAttributions(sql: Sql, f: Omit<AttributionQuery, 'sort' | 
   const where = attributionWhere(sql, f).reduce((acc, p) => sql`${acc} and ${p}`);
   return sql<AttributionRow[]>`
     select ${ATTRIBUTION_COLUMNS(sql)}
-    from pmmp.attributions a join pmmp.notices n using (org_acronyme, ref_consultation, id_avis)
+    from pmmp.attributions a
     where ${where}
     order by a.org_acronyme, a.ref_consultation, a.lot_key`.cursor(batch);
 }

@@ -1,10 +1,12 @@
 /** Procurement endpoints under /api/v1: consultations, search, PV, attributions, statistics, exports, proofs. */
 import { Readable } from 'node:stream';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type postgres from 'postgres';
 import { z } from 'zod';
 import { ProofCorruptedError, ProofNotFoundError } from '../../activities/engine/proofs';
 import { badRequest, commonErrors, ErrorSchema, notFound } from '../errors';
 import type { ApiContext, ZodApp } from '../context';
+import { ResponseCache, STATS_REFRESHED_CHANNEL } from '../response-cache';
 import {
   consultationDetail,
   exportAttributions,
@@ -38,6 +40,13 @@ import {
 } from './schemas';
 
 const V1 = '/api/v1';
+
+/** Rules across parameters (a schema per parameter cannot state them): each breach is a 400 naming the field. */
+const PAGE_RULES = 'Give `cursor` or `offset`, not both (400 on `offset`).';
+const RANGE_RULES =
+  'Ranges must not be inverted: `date_fin` not before `date_debut`, `date_limite_fin` not before `date_limite_debut`, ' +
+  '`montant_max` not below `montant_min` (400 naming the upper bound). Dates are from year 1 on; text parameters hold no NUL character.';
+const rules = (...parts: string[]) => `Rules across parameters: ${parts.join(' ')}`;
 const consultationLink = (org: string, ref: string) => `${V1}/consultations/${encodeURIComponent(org)}/${encodeURIComponent(ref)}`;
 const proofLink = (id: string | null) => (id ? `${V1}/proofs/${id}` : undefined);
 const links = (entries: Record<string, string | undefined>) =>
@@ -87,6 +96,7 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
     schema: {
       tags,
       summary: 'Consultations, filtered and sorted, a page at a time',
+      description: rules(RANGE_RULES, PAGE_RULES),
       querystring: consultationListQuery(limits),
       response: { 200: ConsultationListSchema, ...commonErrors },
     },
@@ -100,6 +110,7 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
     schema: {
       tags,
       summary: 'French full-text search over reference, object and buyer, ranked, with highlighted snippets',
+      description: rules(RANGE_RULES, '`q` must hold a searchable word (stop words alone are a 400 on `q`). Paging is by `offset` only.'),
       querystring: consultationSearchQuery(limits),
       response: { 200: SearchResultSchema, ...commonErrors },
     },
@@ -161,6 +172,7 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
     schema: {
       tags,
       summary: "Extraits de procès-verbal (notices of kind extrait_pv), newest first",
+      description: rules('`date_fin` not before `date_debut`.', PAGE_RULES),
       querystring: pvQuery(limits),
       response: { 200: PvListSchema, ...commonErrors },
     },
@@ -177,6 +189,7 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
     schema: {
       tags,
       summary: 'Lot results: the latest word on each lot (résultat définitif over extrait de PV)',
+      description: rules('`date_fin` not before `date_debut`, `montant_max` not below `montant_min`.', PAGE_RULES),
       querystring: attributionQuery(limits),
       response: { 200: AttributionListSchema, ...commonErrors },
     },
@@ -188,51 +201,79 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
 
   const statsNote = 'From the materialized views pmmp.stats_monthly, top_buyers and top_winners, refreshed after each pmmp run.';
 
+  // The views change only when a run refreshes them: each distinct query is built and serialized once.
+  const statsCache = new ResponseCache(sql, STATS_REFRESHED_CHANNEL);
+  const json = (reply: FastifyReply, body: string) => reply.type('application/json; charset=utf-8').send(body);
+
   app.get(`${V1}/stats`, {
-    schema: { tags, summary: 'Monthly statistics by kind of market', description: statsNote, querystring: statsQuery, response: { 200: StatsSchema, ...commonErrors } },
-    handler: async (req) => {
+    schema: {
+      tags,
+      summary: 'Monthly statistics by kind of market',
+      description: `${statsNote} ${rules('`mois_fin` not before `mois_debut`; months from year 1 on.')}`,
+      querystring: statsQuery, response: { 200: StatsSchema, ...commonErrors } },
+    handler: async (req, reply) => {
       const q = req.query;
-      const where = [
-        q.mois_debut ? sql`month >= ${`${q.mois_debut}-01`}::date` : sql`true`,
-        q.mois_fin ? sql`month <= ${`${q.mois_fin}-01`}::date` : sql`true`,
-        q.type_marche ? sql`market_kind = ${q.type_marche}` : sql`true`,
-      ].reduce((acc, p) => sql`${acc} and ${p}`);
-      const months = await sql<
-        { month: string; market_kind: string; consultations: number; estimation_ttc_total: string | null; lots_awarded: number; lots_unsuccessful: number; awarded_amount_total: string | null }[]
-      >`select to_char(month, 'YYYY-MM') as month, market_kind, consultations, estimation_ttc_total, lots_awarded, lots_unsuccessful, awarded_amount_total
-        from pmmp.stats_monthly where ${where} order by month desc, market_kind limit 1200`;
-      const [totals] = await sql<
-        { consultations: number; estimation_ttc_total: string | null; lots_awarded: number; lots_unsuccessful: number; awarded_amount_total: string | null }[]
-      >`select coalesce(sum(consultations), 0)::int as consultations, sum(estimation_ttc_total) as estimation_ttc_total,
-               coalesce(sum(lots_awarded), 0)::int as lots_awarded, coalesce(sum(lots_unsuccessful), 0)::int as lots_unsuccessful,
-               sum(awarded_amount_total) as awarded_amount_total
-        from pmmp.stats_monthly where ${where}`;
-      return { totals: totals!, months: [...months], note: statsNote };
+      const key = `stats ${q.mois_debut ?? ''} ${q.mois_fin ?? ''} ${q.type_marche ?? ''}`;
+      return json(reply, await statsCache.get(key, StatsSchema, () => monthlyStats(q)));
     },
   });
 
+  async function monthlyStats(q: z.infer<typeof statsQuery>): Promise<z.input<typeof StatsSchema>> {
+    const where = [
+      q.mois_debut ? sql`month >= ${`${q.mois_debut}-01`}::date` : sql`true`,
+      q.mois_fin ? sql`month <= ${`${q.mois_fin}-01`}::date` : sql`true`,
+      q.type_marche ? sql`market_kind = ${q.type_marche}` : sql`true`,
+    ].reduce((acc, p) => sql`${acc} and ${p}`);
+    const months = await sql<
+      { month: string; market_kind: string; consultations: number; estimation_ttc_total: string | null; lots_awarded: number; lots_unsuccessful: number; awarded_amount_total: string | null }[]
+    >`select to_char(month, 'YYYY-MM') as month, market_kind, consultations, estimation_ttc_total, lots_awarded, lots_unsuccessful, awarded_amount_total
+      from pmmp.stats_monthly where ${where} order by month desc, market_kind limit 1200`;
+    const [totals] = await sql<
+      { consultations: number; estimation_ttc_total: string | null; lots_awarded: number; lots_unsuccessful: number; awarded_amount_total: string | null }[]
+    >`select coalesce(sum(consultations), 0)::int as consultations, sum(estimation_ttc_total) as estimation_ttc_total,
+             coalesce(sum(lots_awarded), 0)::int as lots_awarded, coalesce(sum(lots_unsuccessful), 0)::int as lots_unsuccessful,
+             sum(awarded_amount_total) as awarded_amount_total
+      from pmmp.stats_monthly where ${where}`;
+    return { totals: totals!, months: [...months], note: statsNote };
+  }
+
   app.get(`${V1}/stats/organismes`, {
     schema: { tags, summary: 'Top buyers', description: statsNote, querystring: topQuery, response: { 200: TopBuyersSchema, ...commonErrors } },
-    handler: async (req) => {
-      const order = req.query.tri === 'montant' ? sql`awarded_amount_total desc nulls last, consultations desc` : sql`consultations desc, awarded_amount_total desc nulls last`;
-      const items = await sql`select buyer, consultations, estimation_ttc_total, lots_awarded, awarded_amount_total, last_published_on
-        from pmmp.top_buyers order by ${order}, buyer limit ${req.query.limit}`;
-      return { items: items as never };
+    handler: async (req, reply) => {
+      const { tri, limit } = req.query;
+      const body = await statsCache.get(`buyers ${tri} ${limit}`, TopBuyersSchema, async () => {
+        const order = tri === 'montant' ? sql`awarded_amount_total desc nulls last, consultations desc` : sql`consultations desc, awarded_amount_total desc nulls last`;
+        const items = await sql`select buyer, consultations, estimation_ttc_total, lots_awarded, awarded_amount_total, last_published_on
+          from pmmp.top_buyers order by ${order}, buyer limit ${limit}`;
+        return { items: items as never };
+      });
+      return json(reply, body);
     },
   });
 
   app.get(`${V1}/stats/attributaires`, {
     schema: { tags, summary: 'Top winners', description: statsNote, querystring: topQuery, response: { 200: TopWinnersSchema, ...commonErrors } },
-    handler: async (req) => {
-      const order = req.query.tri === 'montant' ? sql`awarded_amount_total desc nulls last, lots_won desc` : sql`lots_won desc, awarded_amount_total desc nulls last`;
-      const items = await sql`select winner, lots_won, consultations_won, awarded_amount_total, buyers, ever_in_groupement
-        from pmmp.top_winners order by ${order}, winner limit ${req.query.limit}`;
-      return { items: items as never };
+    handler: async (req, reply) => {
+      const { tri, limit } = req.query;
+      const body = await statsCache.get(`winners ${tri} ${limit}`, TopWinnersSchema, async () => {
+        const order = tri === 'montant' ? sql`awarded_amount_total desc nulls last, lots_won desc` : sql`lots_won desc, awarded_amount_total desc nulls last`;
+        const items = await sql`select winner, lots_won, consultations_won, awarded_amount_total, buyers, ever_in_groupement
+          from pmmp.top_winners order by ${order}, winner limit ${limit}`;
+        return { items: items as never };
+      });
+      return json(reply, body);
     },
   });
 
   const exportDescription =
     'Every matching row, streamed (a server-side cursor: memory stays flat whatever the size), in key order. ' +
+    'The first rows are read before the answer starts, so a refused query is a 4xx/5xx with a JSON body; a failure after that ends the ' +
+    'body with a last line `#EXPORT-FAILED …` (CSV) or `{"error": …}` (JSON Lines) and an unterminated chunked encoding. ' +
+    rules(
+      RANGE_RULES,
+      '`entreprise` applies to `dataset=attributions` only, `statut`, `type_marche`, `date_limite_debut` and `date_limite_fin` to `dataset=consultations` only (400 naming the field).',
+    ) +
+    ' ' +
     'CSV: RFC 4180, UTF-8, header row; a cell starting with = + - @ is prefixed with an apostrophe so spreadsheets never run it as a formula.';
   for (const format of ['csv', 'jsonl'] as const) {
     app.get(`${V1}/export/${format}`, {
@@ -248,11 +289,16 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
       },
       handler: async (req, reply) => {
         const rows = exportRows(ctx, req.query, now());
+        // The first batch is read before anything is sent: a query PostgreSQL refuses is still a proper
+        // error answer (its status and JSON body), not a 200 that stops after the header row.
+        const batches = rows.batches[Symbol.asyncIterator]();
+        const first = await batches.next();
         const stamp = ctx.now().toISOString().slice(0, 10);
         void reply
           .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
           .header('content-disposition', `attachment; filename="${req.query.dataset}-${stamp}.${format}"`);
-        return reply.send(Readable.from(format === 'csv' ? toCsv(rows.columns, rows.batches) : toJsonl(rows.batches)) as never);
+        const rest = afterFailure(req.log, format, first, batches);
+        return reply.send(Readable.from(format === 'csv' ? toCsv(rows.columns, rest) : toJsonl(rest)) as never);
       },
     });
   }
@@ -304,7 +350,7 @@ function exportRows(ctx: ApiContext, q: ExportQuery, now: string): ExportRows {
     if (wrong.length) throw badRequest(wrong.map((field) => ({ in: 'query' as const, field, problem: 'applies to dataset=consultations only' })));
     const filters = { entreprise: q.entreprise, montant_min: q.montant_min, montant_max: q.montant_max, organisme: q.organisme, date_debut: q.date_debut, date_fin: q.date_fin };
     return {
-      columns: ['org_acronyme', 'ref_consultation', 'id_avis', 'lot_key', 'status', 'winner', 'winner_is_groupement', 'amount', 'amount_min', 'bidder_count', 'opening_date', 'notice_kind', 'notice_published_on', 'proof_id'],
+      columns: ['org_acronyme', 'ref_consultation', 'id_avis', 'lot_key', 'status', 'winner', 'winner_is_groupement', 'amount', 'amount_min', 'bidder_count', 'opening_date', 'low_confidence', 'notice_kind', 'notice_published_on', 'proof_id'],
       batches: streamed(ctx, (sql) => exportAttributions(sql, filters) as AsyncIterable<Record<string, unknown>[]>),
     };
   }
@@ -331,6 +377,37 @@ async function* streamed(ctx: ApiContext, query: (sql: postgres.Sql) => AsyncIte
   }
 }
 
+/**
+ * The batches of an export, the first one already read. A failure after the headers are sent cannot
+ * change the status any more, so it is made impossible to miss: a last line says the export failed
+ * (`#EXPORT-FAILED …` in CSV, an `{"error": …}` object in JSON Lines), then the stream is destroyed, so
+ * the chunked encoding never gets its terminating chunk and HTTP clients report a truncated body.
+ */
+async function* afterFailure(
+  log: FastifyBaseLogger,
+  format: 'csv' | 'jsonl',
+  first: IteratorResult<Record<string, unknown>[]>,
+  rest: AsyncIterator<Record<string, unknown>[]>,
+): AsyncGenerator<Record<string, unknown>[] | ExportFailure> {
+  if (first.done) return;
+  yield first.value;
+  try {
+    for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+  } catch (err) {
+    log.error({ err }, 'export failed after its first rows were sent');
+    const message = 'the export failed part-way; the rows above are incomplete: retry, or narrow the filters';
+    yield new ExportFailure(format === 'csv' ? `#EXPORT-FAILED ${message}\r\n` : `${JSON.stringify({ error: 'internal', message })}\n`);
+    throw err;
+  } finally {
+    // A client that goes away stops the export here: the query's connection goes back to the pool.
+    await rest.return?.();
+  }
+}
+
+class ExportFailure {
+  constructor(readonly line: string) {}
+}
+
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 export function csvCell(value: unknown): string {
@@ -340,17 +417,25 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-async function* toCsv(columns: string[], batches: AsyncIterable<Record<string, unknown>[]>): AsyncGenerator<string> {
+async function* toCsv(columns: string[], batches: AsyncIterable<Record<string, unknown>[] | ExportFailure>): AsyncGenerator<string> {
   yield `${columns.join(',')}\r\n`;
   for await (const batch of batches) {
+    if (batch instanceof ExportFailure) {
+      yield batch.line;
+      continue;
+    }
     let chunk = '';
     for (const row of batch) chunk += `${columns.map((c) => csvCell(row[c])).join(',')}\r\n`;
     yield chunk;
   }
 }
 
-async function* toJsonl(batches: AsyncIterable<Record<string, unknown>[]>): AsyncGenerator<string> {
+async function* toJsonl(batches: AsyncIterable<Record<string, unknown>[] | ExportFailure>): AsyncGenerator<string> {
   for await (const batch of batches) {
+    if (batch instanceof ExportFailure) {
+      yield batch.line;
+      continue;
+    }
     let chunk = '';
     for (const row of batch) chunk += `${JSON.stringify(row)}\n`;
     yield chunk;

@@ -12,9 +12,20 @@ export const STATUT_DESCRIPTION =
   '`infructueux` when every lot with a result was declared unsuccessful (infructueux or offres jugées excessives); ' +
   '`en_cours` when the deadline for bids is still ahead; `cloturee` otherwise (deadline passed, no decisive result known yet).';
 
-const day = z.iso.date({ error: 'must be a date YYYY-MM-DD' });
+// Year 0 does not exist (PostgreSQL refuses it), and PostgreSQL text cannot hold a NUL character: both
+// are refused here, naming the field, rather than by the database half-way through an answer.
+const YEAR = '(?:000[1-9]|00[1-9]\\d|0[1-9]\\d\\d|[1-9]\\d{3})';
+const day = z.iso.date({ error: 'must be a date YYYY-MM-DD' }).regex(new RegExp(`^${YEAR}-`), 'must be a date from year 1 on');
+const month = z.string().regex(new RegExp(`^${YEAR}-(?:0[1-9]|1[0-2])$`), 'must be a month YYYY-MM, from year 1 on');
 const amount = z.string().regex(/^\d{1,15}(\.\d{1,2})?$/, 'must be an amount in MAD such as 150000 or 150000.50');
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    // eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
+    .regex(/^[^\u0000]*$/, 'must not contain a NUL character');
 
 export interface Limits {
   maxPageSize: number;
@@ -148,8 +159,8 @@ export type AttributionQuery = z.infer<ReturnType<typeof attributionQuery>>;
 
 export const statsQuery = z
   .strictObject({
-    mois_debut: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM').optional(),
-    mois_fin: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM').optional(),
+    mois_debut: month.optional(),
+    mois_fin: month.optional(),
     type_marche: consultationFilters.type_marche,
   })
   .superRefine(checkRanges([['mois_debut', 'mois_fin']]));

@@ -1,27 +1,23 @@
 /**
- * The pipelines the API can start: one entry per pipeline, naming its workflow type, its input (checked
- * here, so a bad request never reaches Temporal), its deterministic workflow id (a repeat collides with
- * the running one instead of duplicating it) and its progress query. Adding a pipeline is one entry.
- * No business logic: the workflows do the work; this only says how to ask for it.
+ * The pipelines the API can start: one entry per pipeline, naming its contract (workflows/<pipeline>/
+ * contract.ts: workflow type, run id, defaults, progress query) and the part of its input the API
+ * offers (documented in the OpenAPI; the contract checks it again). The workflow id is the contract's,
+ * the same as the CLI's and the Schedule's for the same run.
  */
-import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { apisyncRunContract } from '../../workflows/apisync/contract';
+import { calendarDay, calendarMonth, type WorkflowContract } from '../../workflows/contracts';
+import { pmmpBackfillContract, pmmpDailyContract } from '../../workflows/pmmp/contract';
+import { pricesDailyContract } from '../../workflows/prices/contract';
 
-/** The portal's "yesterday": the day a scheduled pmmpDaily run extracts. */
-const casablancaYesterday = (): string => DateTime.now().setZone('Africa/Casablanca').minus({ days: 1 }).toISODate()!;
-
-const day = z.iso.date({ error: 'must be a date YYYY-MM-DD' });
-const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM');
+const day = calendarDay;
+const month = calendarMonth;
 
 export interface PipelineSpec<I extends z.ZodType = z.ZodType> {
+  contract: WorkflowContract;
   workflowType: string;
   description: string;
   input: I;
-  /** The workflow id for this input; `today` is the API's UTC day. */
-  workflowId(input: z.infer<I>, today: string): string;
-  /** The input actually sent: defaults made explicit, so the id and the run agree on the day. */
-  normalize(input: z.infer<I>, today: string): unknown;
-  progressQuery: string;
 }
 
 function spec<I extends z.ZodType>(s: PipelineSpec<I>): PipelineSpec<I> {
@@ -30,6 +26,7 @@ function spec<I extends z.ZodType>(s: PipelineSpec<I>): PipelineSpec<I> {
 
 export const PIPELINES = {
   prices: spec({
+    contract: pricesDailyContract,
     workflowType: 'pricesDaily',
     description: 'daily FX, crypto and metal prices in MRU, then the MongoDB archive',
     input: z.strictObject({
@@ -37,22 +34,18 @@ export const PIPELINES = {
       assets: z.array(z.string().regex(/^[A-Z0-9]{2,12}$/, 'must be an asset code such as USD')).min(1).max(50).optional(),
       archive: z.boolean().optional().describe('archive to MongoDB afterwards (default true)'),
     }),
-    workflowId: (i, today) => `prices-daily-${i.date ?? today}`,
-    normalize: (i, today) => ({ ...i, date: i.date ?? today }),
-    progressQuery: 'pricesProgress',
   }),
   'pmmp-daily': spec({
+    contract: pmmpDailyContract,
     workflowType: 'pmmpDaily',
     description: 'one day of the procurement portal: consultations, notice lists, /bdc/ results, award documents, analysis',
     input: z.strictObject({
       day: day.optional().describe('the day to extract (default: yesterday in Africa/Casablanca, as the Schedule does)'),
       maxDocuments: z.number().int().min(0).max(100_000).optional().describe('download at most this many notice documents in this run'),
     }),
-    workflowId: (i) => `pmmp-daily-${i.day ?? casablancaYesterday()}`,
-    normalize: (i) => ({ ...i, day: i.day ?? casablancaYesterday() }),
-    progressQuery: 'pmmpProgress',
   }),
   'pmmp-backfill': spec({
+    contract: pmmpBackfillContract,
     workflowType: 'pmmpBackfill',
     description: 'months of the procurement portal, month windows as child workflows',
     input: z
@@ -62,11 +55,9 @@ export const PIPELINES = {
         concurrency: z.number().int().min(1).max(6).optional().describe('months crawled at once (the portal is one host)'),
       })
       .refine((i) => i.from <= i.to, { path: ['to'], message: 'must not be before from' }),
-    workflowId: (i) => `pmmp-backfill-${i.from}-${i.to}`,
-    normalize: (i) => i,
-    progressQuery: 'pmmpProgress',
   }),
   apisync: spec({
+    contract: apisyncRunContract,
     workflowType: 'apisyncRun',
     description: 'a SaaS API into PostgreSQL (Pennylane): full or incremental; one run per source at a time',
     input: z.strictObject({
@@ -74,9 +65,6 @@ export const PIPELINES = {
       mode: z.enum(['full', 'incremental']).optional().describe('default incremental (falls back to full when it must, and says so)'),
       streams: z.array(z.string().regex(/^[a-z_]+$/, 'must be a stream name such as customer_invoices')).min(1).max(20).optional(),
     }),
-    workflowId: (i) => `apisync-${i.source}`,
-    normalize: (i) => i,
-    progressQuery: 'apisyncProgress',
   }),
 } as const;
 

@@ -3,12 +3,12 @@
  * progress, describe one, cancel one. The API only asks Temporal; the workflows hold every rule.
  * Writes are signed (see auth.ts); only workflows of the known pipelines can be seen or cancelled here.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { RunControl, RunInputError } from '../../control/runs';
 import { z } from 'zod';
 import type { ApiContext, ZodApp } from '../context';
 import { badRequest, commonErrors, conflict, ErrorSchema, notFound, unavailable, type Issue } from '../errors';
 import { PIPELINE_NAMES, PIPELINES, pipelineOfType, type PipelineName } from './pipelines';
-import { executionTimeout } from '../../workflows/timeouts';
 
 const V1 = '/api/v1';
 const PROGRESS_QUERY_TIMEOUT_MS = 2_000;
@@ -74,9 +74,9 @@ export function runsRoutes(app: ZodApp, ctx: ApiContext, signed: { preValidation
     if (info.status.name !== 'RUNNING') return null;
     try {
       // No worker, no answer: a list must not hang on one silent workflow.
-      return await c.withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () =>
-        c.workflow.getHandle(info.workflowId, info.runId).query(PIPELINES[pipeline].progressQuery),
-      );
+      const query = PIPELINES[pipeline].contract.progress;
+      if (!query) return null;
+      return await c.withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () => c.workflow.getHandle(info.workflowId, info.runId).query(query));
     } catch {
       return null;
     }
@@ -114,18 +114,19 @@ export function runsRoutes(app: ZodApp, ctx: ApiContext, signed: { preValidation
       if (!parsed.success) {
         throw badRequest(parsed.error.issues.map((i): Issue => ({ in: 'body', field: ['input', ...i.path.map(String)].join('.'), problem: i.message })));
       }
-      const today = ctx.now().toISOString().slice(0, 10);
-      const input = parsed.data as never;
-      const workflowId = spec.workflowId(input, today);
-      const c = await client();
+      const control = new RunControl(await client(), ctx.temporalTaskQueue, () => ctx.now());
+      let run;
       try {
-        const handle = await c.workflow.start(spec.workflowType, { taskQueue: ctx.temporalTaskQueue, workflowId, args: [spec.normalize(input, today)], ...executionTimeout(spec.workflowType) });
-        req.log.info({ pipeline: body.pipeline, workflowId, runId: handle.firstExecutionRunId }, 'run started');
-        return reply.code(202).send({ pipeline: body.pipeline, workflow_id: workflowId, run_id: handle.firstExecutionRunId, links: links(workflowId) });
+        run = await control.start(spec.contract, parsed.data as never);
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`${workflowId} is already running; see ${links(workflowId).self}`);
+        if (err instanceof RunInputError) throw badRequest(err.issues.map((i): Issue => ({ in: 'body', field: `input.${i.field}`, problem: i.problem })));
         throw err;
       }
+      const workflowId = run.workflowId;
+      if (!run.started) throw conflict(`${workflowId} is already running; see ${links(workflowId).self}`);
+      const runId = run.runId ?? '';
+      req.log.info({ pipeline: body.pipeline, workflowId, runId }, 'run started');
+      return reply.code(202).send({ pipeline: body.pipeline, workflow_id: workflowId, run_id: runId, links: links(workflowId) });
     },
   });
 

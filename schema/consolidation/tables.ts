@@ -23,7 +23,7 @@ export const COHORTE_STATUTS = ['AVALIDER', 'ENCOURS', 'SUCCES'] as const;
 export type CohorteStatut = (typeof COHORTE_STATUTS)[number];
 
 /** `SOURCE_SUPRESSION` keeps QFDMOD's spelling: cohorts are compared across both systems by this name. */
-export const COHORTE_TYPES = ['SOURCE_AJOUT', 'SOURCE_MODIFICATION', 'SOURCE_SUPRESSION', 'CLUSTERING', 'ENRICH_ACTEURS_FERMES', 'ENRICH_ACTEURS_RGPD', 'ENRICH_ACTEURS_VILLES', 'ENRICH_ACTEURS_CP'] as const;
+export const COHORTE_TYPES = ['SOURCE_AJOUT', 'SOURCE_MODIFICATION', 'SOURCE_SUPRESSION', 'CLUSTERING', 'ENRICH_ACTEURS_FERMES', 'ENRICH_ACTEURS_RGPD', 'ENRICH_ACTEURS_VILLES', 'ENRICH_ACTEURS_CP', 'ENRICH_ACTEURS_COORDONNEES'] as const;
 export type CohorteType = (typeof COHORTE_TYPES)[number];
 
 /** INFO: a review decision (who accepted or rejected what); WARNING / ERROR: normalisation. */

@@ -3,20 +3,25 @@
  * default: the portal replica's model loaded through the pipeline's loaders, tests/api/dataset.ts, cloned
  * from its cached template). The API runs as `npm run api` does, in its own process; autocannon (from
  * this process) keeps CONNECTIONS requests in flight for DURATION_S per endpoint and reports requests/s
- * and latency percentiles. The export is measured apart: one full CSV of every consultation, rows/s and
- * the server's peak RSS while it streams.
+ * and latency percentiles. Side by side in the same run, the same requests go to a bare node:http +
+ * postgres.js server issuing the API's exact SQL (scripts/bench/api-bare.ts): `baseline` is its
+ * requests/s, `ratio` the API's over it, and `params.bare` its latencies. The machine's load average is
+ * recorded, since both share it. The export is measured apart: one full CSV of every consultation,
+ * rows/s and the server's peak RSS while it streams.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { cachedDatasetDatabase, DATASET_TODAY } from '../../tests/api/dataset';
+import { cachedDatasetDatabase, DATASET_NOW, DATASET_TODAY } from '../../tests/api/dataset';
 import { describePostgres, round, seededRandom, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
 
 const CONNECTIONS = 16;
-const DURATION_S = 15;
+const DURATION_S = 10;
 const PORT = 18_090;
+const BARE_PORT = 18_091;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 const SEARCHES = ['route', 'équipements médicaux', 'construction école', 'nettoyage des locaux', 'matériel informatique', 'assainissement', 'gardiennage', 'fournitures de bureau'];
@@ -30,14 +35,17 @@ function rssMb(pid: number): number {
   }
 }
 
-async function startServer(databaseUrl: string, proofDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
+async function startServer(databaseUrl: string, proofDir: string, bare = false): Promise<ChildProcess> {
+  const port = bare ? BARE_PORT : PORT;
+  const child = spawn(process.execPath, ['--import', 'tsx', bare ? 'scripts/bench/api-bare.ts' : 'api/server.ts'], {
     cwd: root,
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
       PROOF_STORE_DIR: proofDir,
       API_PORT: String(PORT),
+      BARE_PORT: String(BARE_PORT),
+      BARE_NOW: DATASET_NOW.toISOString(),
       API_HOST: '127.0.0.1',
       API_RATE_LIMIT_PER_MINUTE: '100000000',
       LOG_LEVEL: 'warn',
@@ -48,7 +56,7 @@ async function startServer(databaseUrl: string, proofDir: string): Promise<Child
     (async () => {
       for (;;) {
         try {
-          const res = await fetch(`http://127.0.0.1:${PORT}/docs/json`);
+          const res = await fetch(`http://127.0.0.1:${port}${bare ? '/api/v1/stats' : '/docs/json'}`);
           if (res.ok) return;
         } catch {
           // not up yet
@@ -67,10 +75,10 @@ interface Load {
   requests: { path: string }[];
 }
 
-async function hammer(name: string, load: Load): Promise<autocannon.Result> {
+async function hammer(name: string, load: Load, port = PORT): Promise<autocannon.Result> {
   let i = 0;
   const result = await autocannon({
-    url: `http://127.0.0.1:${PORT}`,
+    url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
     duration: DURATION_S,
     requests: [
@@ -84,23 +92,33 @@ async function hammer(name: string, load: Load): Promise<autocannon.Result> {
   return result;
 }
 
-function toResult(r: autocannon.Result, params: Record<string, unknown>): BenchResult {
+function toResult(r: autocannon.Result, bare: autocannon.Result | undefined, params: Record<string, unknown>): BenchResult {
+  const value = round(r.requests.average, 1);
   return {
-    value: round(r.requests.average, 1),
+    value,
     unit: 'requests/s',
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
-    params: { connections: CONNECTIONS, durationS: DURATION_S, requests: r.requests.total, ...params },
+    ...(bare ? { baseline: round(bare.requests.average, 1), baselineName: 'bare node:http + postgres.js, same SQL', ratio: round(value / bare.requests.average, 2) } : {}),
+    params: {
+      connections: CONNECTIONS,
+      durationS: DURATION_S,
+      requests: r.requests.total,
+      ...(bare ? { bare: { p50Ms: bare.latency.p50, p99Ms: bare.latency.p99, requests: bare.requests.total } } : {}),
+      loadAverage: loadavg().map((x) => round(x, 2)),
+      ...params,
+    },
   };
 }
 
 const apiScenario: Scenario = {
-  produces: ['api.list', 'api.detail', 'api.search', 'api.export'],
-  description: 'REST API under concurrent load (autocannon) on the consultations data set: list, detail, search, full CSV export',
+  produces: ['api.list', 'api.detail', 'api.search', 'api.stats', 'api.attributions', 'api.pv', 'api.export'],
+  description: 'REST API under concurrent load (autocannon) on the consultations data set, beside a bare handler issuing the same SQL: list, detail, search, stats, attributions, PV, full CSV export',
   async run(ctx: BenchContext) {
     const data = await cachedDatasetDatabase(ctx.databaseUrl, `${ctx.namePrefix}_api`, { consultations: ctx.rows, log: ctx.log });
     const unregister = ctx.onCleanup(() => data.drop());
     let server: ChildProcess | undefined;
+    let bareServer: ChildProcess | undefined;
     try {
       const random = seededRandom(7);
       const keys = await data.sql<{ org: string; ref: string }[]>`
@@ -109,6 +127,12 @@ const apiScenario: Scenario = {
       const backend = await describePostgres(data.sql);
       await data.close();
       server = await startServer(data.url, data.proofDir);
+      bareServer = ctx.skipBaseline ? undefined : await startServer(data.url, data.proofDir, true);
+      const both = async (name: string, load: Load) => {
+        const api = await hammer(name, load);
+        const bare = bareServer ? await hammer(`${name} (bare)`, load, BARE_PORT) : undefined;
+        return [api, bare] as const;
+      };
       const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
       const common = { consultations: ctx.rows, backend, today: DATASET_TODAY };
       const results: Record<string, BenchResult> = {};
@@ -121,7 +145,7 @@ const apiScenario: Scenario = {
           return { path: `/api/v1/consultations?${org}${f}&limit=50` };
         });
         ctx.log('  list…');
-        results['api.list'] = toResult(await hammer('list', { requests }), { ...common, mix: 'no filter, kind, statut, year, amount sort, deadline sort; 30% by organisation; 50 rows a page' });
+        results['api.list'] = toResult(...(await both('list', { requests })), { ...common, mix: 'no filter, kind, statut, year, amount sort, deadline sort; 30% by organisation; 50 rows a page' });
       }
       if (ctx.wants('api.detail')) {
         const requests = Array.from({ length: 2000 }, () => {
@@ -129,12 +153,37 @@ const apiScenario: Scenario = {
           return { path: `/api/v1/consultations/${k.org}/${k.ref}` };
         });
         ctx.log('  detail…');
-        results['api.detail'] = toResult(await hammer('detail', { requests }), { ...common, mix: '2,000 random consultations with lots, notices, attributions and bids' });
+        results['api.detail'] = toResult(...(await both('detail', { requests })), { ...common, mix: '2,000 random consultations with lots, notices, attributions and bids' });
       }
       if (ctx.wants('api.search')) {
         const requests = Array.from({ length: 200 }, () => ({ path: `/api/v1/consultations/search?q=${encodeURIComponent(pick(SEARCHES))}&limit=20` }));
         ctx.log('  search…');
-        results['api.search'] = toResult(await hammer('search', { requests }), { ...common, mix: `${SEARCHES.length} French queries, ranked, 20 hits with highlights` });
+        results['api.search'] = toResult(...(await both('search', { requests })), { ...common, mix: `${SEARCHES.length} French queries, ranked, 20 hits with highlights` });
+      }
+      if (ctx.wants('api.stats')) {
+        ctx.log('  stats…');
+        results['api.stats'] = toResult(...(await both('stats', { requests: [{ path: '/api/v1/stats' }] })), {
+          ...common,
+          mix: 'all months; the API serves it from its cache (emptied on each refresh of the views), the bare handler runs the SQL',
+        });
+      }
+      if (ctx.wants('api.attributions')) {
+        const filters = ['', 'sort=-montant', 'statut=infructueux', 'date_debut=2026-01-01&date_fin=2026-06-30', 'montant_min=1000000'];
+        const requests = Array.from({ length: 500 }, () => {
+          const org = random() < 0.3 ? `organisme=${pick(orgs).org}&` : '';
+          return { path: `/api/v1/attributions?${org}${pick(filters)}&limit=50` };
+        });
+        ctx.log('  attributions…');
+        results['api.attributions'] = toResult(...(await both('attributions', { requests })), { ...common, mix: 'no filter, amount sort, statut, half-year, amount floor; 30% by organisation; 50 rows a page' });
+      }
+      if (ctx.wants('api.pv')) {
+        const filters = ['', 'lu=true', 'lu=false', 'date_debut=2026-01-01&date_fin=2026-06-30'];
+        const requests = Array.from({ length: 500 }, () => {
+          const org = random() < 0.3 ? `organisme=${pick(orgs).org}&` : '';
+          return { path: `/api/v1/pv?${org}${pick(filters)}&limit=50` };
+        });
+        ctx.log('  pv…');
+        results['api.pv'] = toResult(...(await both('pv', { requests })), { ...common, mix: 'no filter, read, unread, half-year; 30% by organisation; 50 rows a page' });
       }
       if (ctx.wants('api.export')) {
         ctx.log('  export…');
@@ -166,9 +215,11 @@ const apiScenario: Scenario = {
       }
       return results;
     } finally {
-      if (server && server.exitCode === null) {
-        server.kill('SIGTERM');
-        await new Promise((r) => server!.once('exit', r));
+      for (const child of [server, bareServer]) {
+        if (child && child.exitCode === null) {
+          child.kill('SIGTERM');
+          await new Promise((r) => child.once('exit', r));
+        }
       }
       unregister();
       await data.drop();

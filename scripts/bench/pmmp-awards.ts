@@ -28,6 +28,7 @@ const SAMPLES = process.env.MOISSON_SAMPLES_DIR ?? join(root, 'tests/fixtures/sa
 const PORTAL_DIR = join(SAMPLES, 'pmmp/ocr-text-portal');
 const SPLIT_FILE = join(root, 'tests/pmmp/fixtures/awards/portal-split.json');
 const ANNOTATIONS_FILE = join(root, 'tests/pmmp/fixtures/awards/held-apart-annotations.json');
+const ANNOTATIONS_FILE_2 = join(root, 'tests/pmmp/fixtures/awards/held-apart-annotations-2.json');
 const TUNING_ANNOTATIONS_FILE = join(root, 'tests/pmmp/fixtures/awards/tuning-annotations.json');
 
 export interface PortalSplit {
@@ -121,22 +122,37 @@ export const awardsUnseenScenario: Scenario = {
     const flags = flagged(Object.values(unseen.parsed));
 
     // Winner, amount and status on the held-apart texts hand-annotated after the parser was frozen.
-    const annotations = JSON.parse(await readFile(ANNOTATIONS_FILE, 'utf8')) as GroundTruth;
-    const annotatedParsed: Record<string, AwardNotice> = {};
-    for (const prefix of Object.keys(annotations.documents)) {
-      const key = Object.keys(unseen.parsed).find((k) => k.startsWith(prefix));
-      if (!key) throw new Error(`held-apart-annotations.json: ${prefix} is not a never-seen held-apart text`);
-      annotatedParsed[prefix] = unseen.parsed[key]!;
-    }
-    const annotated = accuracyReport(annotations, annotatedParsed);
+    // Two batches, each labelled after the parser of its time was frozen: awards-3's (the first 12
+    // never-seen files) and awards-4's (the next 12). Scored apart and together.
+    const scoreHeldApart = async (file: string) => {
+      const annotations = JSON.parse(await readFile(file, 'utf8')) as GroundTruth;
+      const annotatedParsed: Record<string, AwardNotice> = {};
+      for (const prefix of Object.keys(annotations.documents)) {
+        const key = Object.keys(unseen.parsed).find((k) => k.startsWith(prefix));
+        if (!key) throw new Error(`${file}: ${prefix} is not a never-seen held-apart text`);
+        annotatedParsed[prefix] = unseen.parsed[key]!;
+      }
+      return { annotations, annotatedParsed };
+    };
+    const batch1 = await scoreHeldApart(ANNOTATIONS_FILE);
+    const batch2 = await scoreHeldApart(ANNOTATIONS_FILE_2);
+    const summarize = (report: ReturnType<typeof accuracyReport>, labelledBy: string) => ({
+      documents: report.documents,
+      status: cell(report.overall.status),
+      winner: cell(report.overall.winner),
+      amount: cell(report.overall.amount),
+      all: cell(report.total),
+      mismatches: report.mismatches.map((m) => `${m.document} ${m.field}${m.lot ? ` (${m.lot})` : ''}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`),
+      labelledBy,
+    });
+    const annotated = accuracyReport(
+      { labelledBy: 'both batches', documents: { ...batch1.annotations.documents, ...batch2.annotations.documents } },
+      { ...batch1.annotatedParsed, ...batch2.annotatedParsed },
+    );
     const annotatedSummary = {
-      documents: annotated.documents,
-      status: cell(annotated.overall.status),
-      winner: cell(annotated.overall.winner),
-      amount: cell(annotated.overall.amount),
-      all: cell(annotated.total),
-      mismatches: annotated.mismatches.map((m) => `${m.document} ${m.field}${m.lot ? ` (${m.lot})` : ''}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`),
-      labelledBy: annotations.labelledBy,
+      ...summarize(annotated, 'held-apart-annotations.json and held-apart-annotations-2.json'),
+      batch1: summarize(accuracyReport(batch1.annotations, batch1.annotatedParsed), batch1.annotations.labelledBy),
+      batch2: summarize(accuracyReport(batch2.annotations, batch2.annotatedParsed), batch2.annotations.labelledBy),
     };
 
     // The same fields on hand-annotated tuning texts: the development figure, tuned on (not an estimate).
@@ -183,7 +199,9 @@ export const awardsUnseenScenario: Scenario = {
         },
       };
       ctx.log(`  hand-annotated tuning texts, development figure (${dev.documents}): status ${pct(dev.overall.status.accuracy)}%, winner ${pct(dev.overall.winner.accuracy)}%, amount ${pct(dev.overall.amount.accuracy)}%`);
-      ctx.log(`  hand-annotated never-seen (${annotated.documents}): status ${pct(annotated.overall.status.accuracy)}%, winner ${pct(annotated.overall.winner.accuracy)}%, amount ${pct(annotated.overall.amount.accuracy)}%`);
+      for (const [label, b] of [['batch 1', annotatedSummary.batch1], ['batch 2', annotatedSummary.batch2], ['both', annotatedSummary]] as const) {
+        ctx.log(`  hand-annotated never-seen, ${label} (${b.documents}): status ${b.status.accuracy}% (${b.status.right}), winner ${b.winner.accuracy}% (${b.winner.right}), amount ${b.amount.accuracy}% (${b.amount.right}), all ${b.all.accuracy}% (${b.all.right})`);
+      }
       ctx.log(
         `  unseen (${unseenFiles.length}): reference names the consultation ${pct(unseenCheck.referenceSameConsultation.accuracy)}%, exact ${pct(unseenCheck.referenceExact.accuracy)}%, opening date plausible ${pct(unseenCheck.openingDatePlausible.accuracy)}%`,
       );
@@ -217,7 +235,7 @@ export const awardsUnseenScenario: Scenario = {
           lotsWithResult: `${lots.filter((l) => l.status !== 'inconnu').length}/${lots.length}`,
           statuses: Object.fromEntries(['attribue', 'infructueux', 'offre_excessive', 'annule', 'inconnu'].map((s) => [s, lots.filter((l) => l.status === s).length])),
           handAnnotated: annotatedSummary,
-          notScoredPerClass: 'winner, amount and status per lot are not in the portal record: they are scored only on the 9 hand-annotated held-apart texts (handAnnotated), too few to split by class',
+          notScoredPerClass: 'winner, amount and status per lot are not in the portal record: they are scored only on the hand-annotated held-apart texts (handAnnotated), too few to split by class',
           loadAvg: load,
         },
       };

@@ -2,8 +2,8 @@
 import { Option, type Command } from 'commander';
 import { SOURCE_NAMES } from '../../activities/apisync/sources/index';
 import { connectPostgres } from '../../activities/engine/db';
-import { apisyncStatus, type ApisyncStatus } from '../../api/apisync/status';
-import type { ApisyncRunResult } from '../../workflows/apisync';
+import { apisyncStatus, type ApisyncStatus } from '../../control/apisync-status';
+import { apisyncRunContract, type ApisyncRunResult } from '../../workflows/apisync/contract';
 import { CliError, config, EXIT, startOrAttach } from './common';
 
 export function exitCodeForApisync(result: ApisyncRunResult): number {
@@ -98,8 +98,8 @@ export function registerApisyncCommands(program: Command): void {
     .option('--streams <names>', 'comma-separated streams (default: all of the source)', (v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--sync', 'wait for the result and exit 0/1/2/3 for success/partial/failure/config error')
     .action(async (opts: { source: string; mode: 'full' | 'incremental'; streams?: string[]; sync?: boolean }) => {
-      const args = [{ source: opts.source, mode: opts.mode, ...(opts.streams ? { streams: opts.streams } : {}) }];
-      const result = await startOrAttach<ApisyncRunResult>('apisyncRun', `apisync-${opts.source}`, args, { sync: !!opts.sync, note: opts.mode });
+      const input = { source: opts.source, mode: opts.mode, ...(opts.streams ? { streams: opts.streams } : {}) };
+      const result = await startOrAttach(apisyncRunContract, input, { sync: !!opts.sync, note: opts.mode, flags: { source: '--source', mode: '--mode', streams: '--streams' } });
       if (!result) return;
       printApisync(result);
       process.exitCode = exitCodeForApisync(result);

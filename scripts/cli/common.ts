@@ -1,8 +1,9 @@
 /** What every `moisson` command shares: exit codes, typed failures, the Temporal connection. */
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
+import { RunControl, RunFailedError, RunInputError, rootCause, type RunHandle } from '../../control/runs';
 import { ConfigError, loadCoreConfig, type CoreConfig } from '../../schema/config';
-import { executionTimeout } from '../../workflows/timeouts';
+import { calendarDay, type RawInputOf, type ResultOf, type WorkflowContract } from '../../workflows/contracts';
 
 export const EXIT = { success: 0, partial: 1, failure: 2, config_error: 3 } as const;
 
@@ -16,7 +17,8 @@ export class CliError extends Error {
 }
 
 export function isoDate(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new InvalidArgumentError('expected a date as YYYY-MM-DD');
+  const r = calendarDay.safeParse(value);
+  if (!r.success) throw new InvalidArgumentError(`expected a day of the calendar as YYYY-MM-DD (${r.error.issues[0]!.message})`);
   return value;
 }
 
@@ -63,31 +65,44 @@ export async function waitForResult<T>(promise: Promise<T>): Promise<T> {
   try {
     return await promise;
   } catch (err) {
-    if (err instanceof WorkflowFailedError) throw new CliError(`the workflow failed: ${err.cause?.message ?? err.message}`, EXIT.failure);
+    if (err instanceof WorkflowFailedError) {
+      const cause = rootCause(err);
+      throw new CliError(`the workflow failed: ${cause.type}: ${cause.message}`, EXIT.failure);
+    }
+    if (err instanceof RunFailedError) throw new CliError(`${err.workflowId} failed: ${err.message}`, EXIT.failure);
     throw err;
   }
 }
 
 /**
- * Starts a workflow, or attaches to the run already going under that id (a second start is not an
- * error), prints where to see it, and with `sync` waits for its result.
+ * Starts a run through its contract (its input checked, its defaults explicit, its id the contract's),
+ * or attaches to the run already going under that id (a second start is not an error), prints where to
+ * see it, and with `sync` waits for its result. `flags` names the CLI flag of each input field, so a
+ * refused input names what the user typed.
  */
-export async function startOrAttach<T>(workflowType: string, workflowId: string, args: unknown[], opts: { sync: boolean; note?: string }): Promise<T | undefined> {
+export async function startOrAttach<C extends WorkflowContract>(
+  c: C,
+  input: RawInputOf<C>,
+  opts: { sync: boolean; note?: string; flags?: Record<string, string> },
+): Promise<ResultOf<C> | undefined> {
   const cfg = config();
   const client = await connect(cfg);
   try {
-    let handle;
+    const control = new RunControl(client, cfg.temporal.taskQueue);
+    let run;
     try {
-      handle = await client.workflow.start(workflowType, { taskQueue: cfg.temporal.taskQueue, workflowId, args, ...executionTimeout(workflowType) });
-      console.log(`started ${workflowId}${opts.note ? ` (${opts.note})` : ''}`);
+      run = await control.start(c, input);
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      handle = client.workflow.getHandle(workflowId);
-      console.log(`${workflowId} is already running; ${opts.sync ? 'waiting for it' : 'not starting another'}`);
+      if (err instanceof RunInputError) {
+        throw new CliError(err.issues.map((i) => `${opts.flags?.[i.field.split('.')[0]!] ?? i.field}: ${i.problem}`).join('; '), EXIT.config_error);
+      }
+      throw err;
     }
-    console.log(`  ${uiLink(cfg, workflowId)}`);
+    if (run.started) console.log(`started ${run.workflowId}${opts.note ? ` (${opts.note})` : ''}`);
+    else console.log(`${run.workflowId} is already running; ${opts.sync ? 'waiting for it' : 'not starting another'}`);
+    console.log(`  ${uiLink(cfg, run.workflowId)}`);
     if (!opts.sync) return undefined;
-    return (await waitForResult(handle.result())) as T;
+    return await waitForResult(control.result(run.handle as RunHandle<C>));
   } finally {
     await closeClient(client);
   }

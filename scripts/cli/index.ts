@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import type { ProbePageResult } from '../../activities/engine/browser';
 import { checkAllConfig } from '../../schema/config';
-import { applySchedules, SCHEDULES } from '../schedules';
+import { applySchedules, SCHEDULES } from '../../control/schedules';
 import { CliError, closeClient, config, connect, EXIT, waitForResult } from './common';
 import { registerApisyncCommands } from './apisync';
 import { registerLeadsCommands } from './leads';

@@ -14,12 +14,11 @@ import {
   resumeJob,
   type LeadsJobControlDeps,
   type LeadsJobView,
-} from '../../api/leads/jobs';
-import type { WhoisRecord } from '../../activities/leads/whois';
+} from '../../control/leads-jobs';
 import { LEADS_SOURCE_TYPES } from '../../schema/leads/tables';
-import type { LeadsJobResult, LeadsSyncResult, LeadsValidateResult } from '../../workflows/leads';
-import { CliError, closeClient, config, connect, EXIT, positiveInt, uiLink, waitForResult } from './common';
-import { executionTimeout } from '../../workflows/timeouts';
+import type { LeadsJobResult } from '../../workflows/leads';
+import { leadsSyncMailwizzContract, leadsValidateContract, leadsWhoisContract } from '../../workflows/leads/contract';
+import { CliError, closeClient, config, connect, EXIT, positiveInt, startOrAttach, uiLink, waitForResult } from './common';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -151,12 +150,8 @@ export function registerLeadsCommands(program: Command): void {
     .description("a domain's registration data over RDAP (registrar, dates, name servers), cached (workflow leadsWhois)")
     .action(async (domain: string) => {
       if (!/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(domain)) throw new CliError(`'${domain}' is not a domain name`, EXIT.config_error);
-      const cfg = config();
-      const client = await connect(cfg);
-      try {
-        const r = (await waitForResult(
-          client.workflow.execute('leadsWhois', { ...executionTimeout('leadsWhois'), taskQueue: cfg.temporal.taskQueue, workflowId: `leads-whois-${domain.toLowerCase()}-${Date.now()}`, args: [{ domain }] }),
-        )) as WhoisRecord;
+      {
+        const r = (await startOrAttach(leadsWhoisContract, { domain }, { sync: true }))!;
         if (!r.found) {
           console.log(`${r.domain}: not registered (RDAP 404)${r.cached ? ' (cached)' : ''}`);
           process.exitCode = EXIT.partial;
@@ -164,8 +159,6 @@ export function registerLeadsCommands(program: Command): void {
         }
         console.log(`${r.domain}${r.cached ? ' (cached)' : ''}\n  registrar ${r.registrar ?? '-'}\n  registered ${r.registeredAt ?? '-'}, expires ${r.expiresOn ?? '-'}`);
         console.log(`  name servers ${r.nameservers.join(', ') || '-'}\n  status ${r.status.join(', ') || '-'}`);
-      } finally {
-        await closeClient(client);
       }
     });
 
@@ -174,18 +167,9 @@ export function registerLeadsCommands(program: Command): void {
     .description('validate the new contacts now (workflow leadsValidate; the schedule runs it hourly)')
     .option('--sync', 'wait and print the counts')
     .action(async (opts: { sync?: boolean }) => {
-      const cfg = config();
-      const client = await connect(cfg);
-      try {
-        const workflowId = `leads-validate-manual-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        const handle = await client.workflow.start('leadsValidate', { ...executionTimeout('leadsValidate'), taskQueue: cfg.temporal.taskQueue, workflowId, args: [{}] });
-        console.log(`started ${workflowId}\n  ${uiLink(cfg, workflowId)}`);
-        if (!opts.sync) return;
-        const r = (await waitForResult(handle.result())) as LeadsValidateResult;
-        console.log(`claimed ${r.claimed}: valid ${r.valid}, invalid ${r.invalid} ${JSON.stringify(r.reasons)}, duplicate ${r.duplicate}, deferred ${r.deferred}`);
-      } finally {
-        await closeClient(client);
-      }
+      const r = await startOrAttach(leadsValidateContract, {}, { sync: !!opts.sync });
+      if (!r) return;
+      console.log(`claimed ${r.claimed}: valid ${r.valid}, invalid ${r.invalid} ${JSON.stringify(r.reasons)}, duplicate ${r.duplicate}, deferred ${r.deferred}`);
     });
 
   leads
@@ -193,18 +177,9 @@ export function registerLeadsCommands(program: Command): void {
     .description('push validated contacts to MailWizz now (workflow leadsSyncMailwizz; the schedule runs it hourly)')
     .option('--sync', 'wait and print the counts (exit 1 when some tries failed)')
     .action(async (opts: { sync?: boolean }) => {
-      const cfg = config();
-      const client = await connect(cfg);
-      try {
-        const workflowId = `leads-sync-mailwizz-manual-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        const handle = await client.workflow.start('leadsSyncMailwizz', { ...executionTimeout('leadsSyncMailwizz'), taskQueue: cfg.temporal.taskQueue, workflowId, args: [{}] });
-        console.log(`started ${workflowId}\n  ${uiLink(cfg, workflowId)}`);
-        if (!opts.sync) return;
-        const r = (await waitForResult(handle.result())) as LeadsSyncResult;
-        console.log(`created ${r.created}, already there ${r.existing}, failed ${r.failed}, refused ${r.rejected}; quota ${r.quota}, left today ${r.quotaLeft}`);
-        if (r.failed + r.rejected > 0) process.exitCode = EXIT.partial;
-      } finally {
-        await closeClient(client);
-      }
+      const r = await startOrAttach(leadsSyncMailwizzContract, {}, { sync: !!opts.sync });
+      if (!r) return;
+      console.log(`created ${r.created}, already there ${r.existing}, failed ${r.failed}, refused ${r.rejected}; quota ${r.quota}, left today ${r.quotaLeft}`);
+      if (r.failed + r.rejected > 0) process.exitCode = EXIT.partial;
     });
 }

@@ -5,11 +5,8 @@ import { extractNoticeText, parseAward } from '../../activities/pmmp/awards';
 import { PageShapeError, parsers, RequestRejectedError, type PmmpParserName } from '../../activities/pmmp/parse';
 import { MoissonError } from '../../activities/engine/errors';
 import { AWARD_PARSER_VERSION } from '../../activities/pmmp/notices';
-import type { PmmpBackfillResult } from '../../workflows/pmmp/backfill';
-import type { PmmpDailyResult } from '../../workflows/pmmp/daily';
-import type { PmmpReparseResult } from '../../workflows/pmmp/notices';
-import { CliError, closeClient, config, connect, EXIT, isoDate, positiveInt, startOrAttach, uiLink, waitForResult } from './common';
-import { executionTimeout } from '../../workflows/timeouts';
+import { pmmpConsultationsWindowContract, pmmpBackfillContract, pmmpDailyContract, pmmpReparseContract } from '../../workflows/pmmp/contract';
+import { CliError, EXIT, isoDate, positiveInt, startOrAttach } from './common';
 
 function isoMonth(value: string): string {
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError('expected a month YYYY-MM');
@@ -58,24 +55,11 @@ export function registerPmmpCommands(program: Command): void {
     .option('--sync', 'wait for the result (exit 0 when nothing was rejected, 1 otherwise)')
     .action(async (opts: { from: string; to: string; pageSize?: number; sync?: boolean }) => {
       if (opts.from > opts.to) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`, EXIT.config_error);
-      const cfg = config();
-      const client = await connect(cfg);
-      try {
-        const workflowId = `pmmp-consultations-${opts.from}-${opts.to}`;
-        const handle = await client.workflow.start('pmmpConsultationsWindow', {
-          ...executionTimeout('pmmpConsultationsWindow'),
-          taskQueue: cfg.temporal.taskQueue,
-          workflowId,
-          args: [{ from: opts.from, to: opts.to, pageSize: opts.pageSize }],
-        });
-        console.log(`started ${workflowId}\n  ${uiLink(cfg, workflowId)}`);
-        if (!opts.sync) return;
-        const r = (await waitForResult(handle.result())) as CrawlWindowResult;
-        console.log(`${r.listed} consultations listed on ${r.pages} pages: ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected`);
-        process.exitCode = r.rejected > 0 ? EXIT.partial : EXIT.success;
-      } finally {
-        await closeClient(client);
-      }
+      const input = { from: opts.from, to: opts.to, pageSize: opts.pageSize as 10 | 20 | 50 | 100 | 500 | undefined };
+      const r = await startOrAttach(pmmpConsultationsWindowContract, input, { sync: !!opts.sync, flags: { from: '--from', to: '--to', pageSize: '--page-size' } });
+      if (!r) return;
+      console.log(`${r.listed} consultations listed on ${r.pages} pages: ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected`);
+      process.exitCode = r.rejected > 0 ? EXIT.partial : EXIT.success;
     });
 
   pmmp
@@ -85,8 +69,7 @@ export function registerPmmpCommands(program: Command): void {
     .option('--max-documents <n>', 'download at most n notice documents in this run', positiveInt)
     .option('--sync', 'wait for the result (exit 0 success, 1 partial, 2 failure)')
     .action(async (opts: { day?: string; maxDocuments?: number; sync?: boolean }) => {
-      const workflowId = `pmmp-daily-${opts.day ?? 'manual'}`;
-      const r = await startOrAttach<PmmpDailyResult>('pmmpDaily', workflowId, [{ day: opts.day, maxDocuments: opts.maxDocuments }], { sync: !!opts.sync });
+      const r = await startOrAttach(pmmpDailyContract, { day: opts.day, maxDocuments: opts.maxDocuments }, { sync: !!opts.sync, flags: { day: '--day', maxDocuments: '--max-documents' } });
       if (!r) return;
       for (const s of r.streams) console.log(`  ${s.stream.padEnd(20)} ${s.status}${s.error ? `: ${s.error}` : ''}`);
       const c = r.consultations;
@@ -106,9 +89,9 @@ export function registerPmmpCommands(program: Command): void {
     .action(async (opts: { from: string; to: string; concurrency?: number; documents: boolean; sync?: boolean }) => {
       if (opts.from > opts.to) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`, EXIT.config_error);
       if (opts.concurrency !== undefined && opts.concurrency > 6) throw new CliError('--concurrency is at most 6: the portal is one host', EXIT.config_error);
-      const workflowId = `pmmp-backfill-${opts.from}-${opts.to}`;
-      const r = await startOrAttach<PmmpBackfillResult>('pmmpBackfill', workflowId, [{ from: opts.from, to: opts.to, concurrency: opts.concurrency, documents: opts.documents }], {
+      const r = await startOrAttach(pmmpBackfillContract, { from: opts.from, to: opts.to, concurrency: opts.concurrency, documents: opts.documents }, {
         sync: !!opts.sync,
+        flags: { from: '--from', to: '--to', concurrency: '--concurrency' },
       });
       if (!r) return;
       const c = r.counts;
@@ -135,9 +118,8 @@ export function registerPmmpCommands(program: Command): void {
       if (opts.from && opts.to && opts.from > opts.to) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`, EXIT.config_error);
       const parserVersion = opts.parserVersion ?? AWARD_PARSER_VERSION;
       const scope = opts.kind ?? ['consultations', 'bdc', 'notices'];
-      const workflowId = `pmmp-reparse-${scope.join('+')}-${opts.from ?? 'all'}-${opts.to ?? 'all'}-${parserVersion}`;
-      const args = [{ scope, parserVersion, batchSize: opts.batchSize, reextract: opts.reextract, from: opts.from ?? null, to: opts.to ?? null }];
-      const r = await startOrAttach<PmmpReparseResult>('pmmpReparse', workflowId, args, { sync: !!opts.sync });
+      const input = { scope: scope as ('consultations' | 'bdc' | 'notices')[], parserVersion, batchSize: opts.batchSize, reextract: opts.reextract as 'none' | 'text-layer' | 'all', from: opts.from ?? null, to: opts.to ?? null };
+      const r = await startOrAttach(pmmpReparseContract, input, { sync: !!opts.sync, flags: { from: '--from', to: '--to', scope: '--kind', batchSize: '--batch-size' } });
       if (!r) return;
       const c = r.consultations;
       console.log(`consultations: ${c.consultations} reparsed, ${c.updated} changed, ${c.unchanged} unchanged, ${c.rejected} rejected`);

@@ -1,9 +1,8 @@
 /** `moisson prices …`: the daily prices run and its MongoDB archive. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { ASSET_CODES } from '../../schema/prices/assets';
-import type { PricesArchiveResult, PricesDailyResult } from '../../workflows/prices';
-import { closeClient, config, connect, EXIT, isoDate, positiveInt, startOrAttach, todayUtc, uiLink, waitForResult } from './common';
-import { executionTimeout } from '../../workflows/timeouts';
+import { pricesArchiveContract, pricesDailyContract, type PricesArchiveResult, type PricesDailyResult } from '../../workflows/prices/contract';
+import { EXIT, isoDate, positiveInt, startOrAttach } from './common';
 
 export function assetList(value: string): string[] {
   const codes = value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
@@ -63,9 +62,8 @@ export function registerPricesCommands(program: Command): void {
     .option('--archive-days <n>', 'archive window in days (default: PRICES_ARCHIVE_DAYS, 7)', positiveInt)
     .option('--sync', 'wait for the result and exit 0/1/2/3 for success/partial/failure/config error')
     .action(async (opts: { date?: string; assets?: string[]; archive: boolean; archiveDays?: number; sync?: boolean }) => {
-      const date = opts.date ?? todayUtc();
-      const args = [{ date, assets: opts.assets, archive: opts.archive, archiveDays: opts.archiveDays }];
-      const result = await startOrAttach<PricesDailyResult>('pricesDaily', `prices-daily-${date}`, args, { sync: !!opts.sync });
+      const input = { date: opts.date, assets: opts.assets, archive: opts.archive, archiveDays: opts.archiveDays };
+      const result = await startOrAttach(pricesDailyContract, input, { sync: !!opts.sync, flags: { date: '--date', assets: '--assets', archiveDays: '--archive-days' } });
       if (!result) return;
       printDaily(result);
       process.exitCode = exitCodeForDaily(result);
@@ -79,23 +77,9 @@ export function registerPricesCommands(program: Command): void {
     .option('--verify', 'compare both sides after archiving')
     .option('--verify-only', 'only compare both sides; write nothing')
     .action(async (opts: { date?: string; days?: number; verify?: boolean; verifyOnly?: boolean }) => {
-      const cfg = config();
-      const client = await connect(cfg);
-      try {
-        const endDate = opts.date ?? todayUtc();
-        const workflowId = `prices-archive-${endDate}-${opts.verifyOnly ? 'verify' : 'manual'}-${Date.now()}`;
-        const handle = await client.workflow.start('pricesArchive', {
-          ...executionTimeout('pricesArchive'),
-          taskQueue: cfg.temporal.taskQueue,
-          workflowId,
-          args: [{ endDate, days: opts.days, verify: Boolean(opts.verify), verifyOnly: Boolean(opts.verifyOnly) }],
-        });
-        console.log(`started ${workflowId}\n  ${uiLink(cfg, workflowId)}`);
-        const result = await waitForResult(handle.result() as Promise<PricesArchiveResult>);
-        printArchive(result);
-        process.exitCode = result.status === 'success' ? EXIT.success : EXIT.failure;
-      } finally {
-        await closeClient(client);
-      }
+      const input = { endDate: opts.date, days: opts.days, verify: Boolean(opts.verify), verifyOnly: Boolean(opts.verifyOnly) };
+      const result = (await startOrAttach(pricesArchiveContract, input, { sync: true, flags: { endDate: '--date', days: '--days' } }))!;
+      printArchive(result);
+      process.exitCode = result.status === 'success' ? EXIT.success : EXIT.failure;
     });
 }

@@ -134,6 +134,15 @@ export function installFerretDb(log: (line: string) => void): void {
   }
 }
 
+/** Schemathesis (PyPI), for the API's fuzz test, into the same virtual environment. */
+export function installSchemathesis(log: (line: string) => void): void {
+  if (existsSync(paths.schemathesis) && run(paths.schemathesis, ['--version'], { quiet: true }).includes(`version ${versions.schemathesis}`)) return;
+  log(`installing Schemathesis ${versions.schemathesis} from PyPI into ${paths.venv}`);
+  if (!existsSync(join(paths.venv, 'bin', 'pip'))) run('python3', ['-m', 'venv', paths.venv], { quiet: true });
+  run(join(paths.venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `schemathesis==${versions.schemathesis}`], { quiet: true });
+  if (!existsSync(paths.schemathesis)) throw new StackError(`schemathesis installed, but ${paths.schemathesis} is missing`);
+}
+
 function seaweedFsVersionOk(binary: string, version: string): boolean {
   try {
     // `weed version` prints e.g. "version 8000GB 4.48 pypi linux amd64".
@@ -213,6 +222,7 @@ export interface InstallOptions {
 export function installAll(opts: InstallOptions, log: (line: string) => void): void {
   installSystemPackages(log);
   if (opts.temporal) installTemporal(log);
+  installSchemathesis(log);
   if (opts.ferretdb) installFerretDb(log);
   if (opts.seaweedfs) installSeaweedFs(log);
 }

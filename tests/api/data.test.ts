@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { gunzipSync } from 'node:zlib';
 import { buildApp } from '../../api/app';
 import type { ZodApp } from '../../api/context';
 import { createApiRuntime, type ApiRuntime } from '../../api/runtime';
@@ -223,6 +224,69 @@ describe('search', () => {
   });
 });
 
+describe('search ranking', () => {
+  // The search before issue 13, verbatim: every matching row with its status computed from view
+  // pmmp.lot_results, ranked and paged in one pass. The key-first search over stored award state must
+  // answer exactly what it answered: the same rows in the same order, ranks, statuses and headlines.
+  const options = 'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
+  const previous = (q: string, limit: number, offset: number, kind: string | null) => data.sql`
+    with query as (select websearch_to_tsquery('pmmp.moisson_fr'::regconfig, ${q}) as query),
+    hits as (
+      select c.org_acronyme, c.ref_consultation, c.published_on,
+             case when o.awarded then 'attribuee' when o.unsuccessful then 'infructueux'
+                  when c.deadline > ${DATASET_NOW.toISOString()}::timestamptz then 'en_cours' else 'cloturee' end as statut,
+             c.object, c.buyer, c.reference, ts_rank_cd(c.search, query, 1) as rank, query
+      from pmmp.consultations c cross join query
+      left join lateral (
+        select bool_or(r.status = 'attribue') as awarded, bool_and(r.status in ('infructueux', 'offre_excessive')) as unsuccessful
+        from pmmp.lot_results r where r.org_acronyme = c.org_acronyme and r.ref_consultation = c.ref_consultation
+      ) o on true
+      where c.search @@ query and (${kind}::text is null or c.market_kind = ${kind})
+      order by rank desc, c.published_on desc nulls last, c.org_acronyme, c.ref_consultation
+      offset ${offset} limit ${limit}
+    )
+    select h.org_acronyme, h.ref_consultation, h.statut, h.rank::float8 as rank,
+           ts_headline('pmmp.moisson_fr'::regconfig, h.object, h.query, ${options}) as hl_object,
+           ts_headline('pmmp.moisson_fr'::regconfig, h.buyer, h.query, ${options}) as hl_buyer,
+           ts_headline('pmmp.moisson_fr'::regconfig, h.reference, h.query, ${options}) as hl_reference
+    from hits h order by h.rank desc, h.published_on desc nulls last, h.org_acronyme, h.ref_consultation`;
+
+  test("answers exactly what the previous query answered: rows, order, rank, statut, headlines", async () => {
+    type Hit = { org_acronyme: string; ref_consultation: string; statut: string; rank: number; highlights: { object: string | null; buyer: string | null; reference: string | null } };
+    const cases: [q: string, limit: number, offset: number, kind: string | null][] = [
+      ['travaux', 50, 0, null],
+      ['travaux', 50, 450, null],
+      ['fourniture', 100, 0, null],
+      ['entretien', 40, 80, 'services'],
+      ['équipements médicaux', 50, 0, null],
+      ['"construction école" OR route', 60, 20, 'travaux'],
+    ];
+    for (const [q, limit, offset, kind] of cases) {
+      const url = `/api/v1/consultations/search?q=${encodeURIComponent(q)}&limit=${limit}&offset=${offset}${kind ? `&type_marche=${kind}` : ''}`;
+      const got = (await json<{ items: Hit[] }>(url)).items;
+      const want = await previous(q, limit, offset, kind);
+      assert.ok(want.length > 0, `${q}: the data set has hits`);
+      assert.deepEqual(
+        got.map((h) => [h.org_acronyme, h.ref_consultation, h.statut, h.rank, h.highlights.object, h.highlights.buyer, h.highlights.reference]),
+        want.map((h) => [h.org_acronyme, h.ref_consultation, h.statut, h.rank, h.hl_object, h.hl_buyer, h.hl_reference]),
+        url,
+      );
+    }
+  });
+
+  test('the stored award state equals what the view says, consultation by consultation and lot by lot', async () => {
+    const [row] = await data.sql<{ lots: number; outcomes: number }[]>`
+      select (select count(*)::int from pmmp.attributions a
+                left join pmmp.lot_results r using (org_acronyme, ref_consultation, lot_key, id_avis)
+               where a.latest <> (r.id_avis is not null)) as lots,
+             (select count(*)::int from pmmp.consultations c
+                left join lateral (select bool_or(r.status = 'attribue') as awarded, bool_and(r.status in ('infructueux', 'offre_excessive')) as unsuccessful
+                                   from pmmp.lot_results r where r.org_acronyme = c.org_acronyme and r.ref_consultation = c.ref_consultation) o on true
+               where c.award_outcome is distinct from (case when o.awarded then 'attribuee' when o.unsuccessful then 'infructueux' end)) as outcomes`;
+    assert.deepEqual(row, { lots: 0, outcomes: 0 });
+  });
+});
+
 describe('notices and awards', () => {
   test('PV: extraits de PV only, newest first; lu=false lists those waiting for their document', async () => {
     const body = await json<{ items: { published_on: string; proof_id: string | null; parsed_at: string | null; links: Record<string, string> }[]; page: { next_cursor: string } }>(
@@ -330,6 +394,9 @@ describe('exports', () => {
     assert.equal(gz.statusCode, 200);
     assert.equal(gz.headers['content-encoding'], 'gzip');
     contract.check('GET', '/api/v1/export/csv', { statusCode: gz.statusCode, headers: gz.headers, body: '' });
+    // A winner read with low confidence leaves the export flagged as it is in the API, not as plain fact.
+    const [header] = gunzipSync(gz.rawPayload).toString('utf8').split('\n');
+    assert.ok(header?.split(',').includes('low_confidence'), header);
   });
 });
 
@@ -380,6 +447,12 @@ describe('bad input', () => {
       ['/api/v1/consultations?statut=ouvert', 'statut'],
       ['/api/v1/consultations?type_marche=TRAVAUX%27%20OR%201=1', 'type_marche'],
       ['/api/v1/consultations?date_debut=2025-13-01', 'date_debut'],
+      ['/api/v1/consultations?date_debut=0000-01-01', 'date_debut'],
+      ['/api/v1/consultations?organisme=a%00b', 'organisme'],
+      ['/api/v1/export/csv?date_debut=0000-01-01', 'date_debut'],
+      ['/api/v1/export/jsonl?organisme=%00', 'organisme'],
+      ['/api/v1/export/csv?dataset=attributions&entreprise=x%00', 'entreprise'],
+      ['/api/v1/stats?mois_debut=0000-01', 'mois_debut'],
       ['/api/v1/consultations?date_debut=2025-06-01&date_fin=2025-01-01', 'date_fin'],
       ['/api/v1/consultations?date_limite_debut=2025-06-01&date_limite_fin=2025-01-01', 'date_limite_fin'],
       ['/api/v1/consultations?montant_min=5000&montant_max=10', 'montant_max'],

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ApisyncStatus } from '../../api/apisync/status';
+import type { ApisyncStatus } from '../../control/apisync-status';
 import { apisyncRun } from '../../workflows/apisync';
 import { createApisyncWorld, type ApisyncWorld } from './harness';
 import { runMoisson, type CliResult } from '../support/cli';

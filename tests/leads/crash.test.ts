@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createJob, getJob, workflowIdFor } from '../../api/leads/jobs';
+import { createJob, getJob, workflowIdFor } from '../../control/leads-jobs';
 import type { LeadsJobResult, LeadsSyncResult } from '../../workflows/leads';
 import { siteEmails, sitePageCount } from '../replicas/leads/index';
 import { createLeadsWorld, eventually, type LeadsWorld } from './harness';

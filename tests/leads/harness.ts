@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { BrowserPool } from '../../activities/engine/browser';
 import { createLeadsFetcher, type LeadsDeps } from '../../activities/leads';
-import type { LeadsJobControlDeps } from '../../api/leads/jobs';
+import type { LeadsJobControlDeps } from '../../control/leads-jobs';
 import { loadCoreConfig, loadFetchConfig, loadLeadsConfig, type LeadsConfig } from '../../schema/config';
 import { createBrowserWorker, createMoissonWorker } from '../../workers/create';
 import { startLeadsReplica, type LeadsReplica } from '../replicas/leads/index';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { cancelJob, createJob, getJob, listJobs, LeadsJobInputError, LeadsJobStateError, pauseJob, resumeJob, workflowIdFor } from '../../api/leads/jobs';
+import { cancelJob, createJob, getJob, listJobs, LeadsJobInputError, LeadsJobStateError, pauseJob, resumeJob, workflowIdFor } from '../../control/leads-jobs';
 import type { LeadsJobResult } from '../../workflows/leads';
 import { mapsMatches, siteEmails, sitePageCount } from '../replicas/leads/index';
 import { createLeadsWorld, eventually, type LeadsWorld } from './harness';

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { createJob, getJob, pauseJob, resumeJob, workflowIdFor } from '../../api/leads/jobs';
+import { createJob, getJob, pauseJob, resumeJob, workflowIdFor } from '../../control/leads-jobs';
 import type { LeadsJobResult } from '../../workflows/leads';
 import { siteEmails, sitePageCount } from '../replicas/leads/index';
 import { workflowBundle } from '../support/services';

@@ -133,6 +133,34 @@ describe('winner names as printed around them (awards-4)', () => {
     assert.equal(winnerOf(n)?.amount, '131600.00');
   });
 
+  it('does not let a heading without a colon swallow the retained heading below it, nor take OCR-damaged column headers for names', async () => {
+    const n = parseAward(await tuningText('13158996'));
+    assert.equal(winnerOf(n)?.name, 'Sté. ANKOURI GROUPE Sarl AU');
+    assert.equal(winnerOf(n)?.amount, '700224.00');
+  });
+
+  it('reads a retained row the layout printed after the signature, flagged as inferred', async () => {
+    const n = parseAward(await tuningText('10082bfe'));
+    assert.equal(winnerOf(n)?.name, 'TECH-LUX SARL');
+    assert.equal(winnerOf(n)?.amount, '637020.00');
+    assert.equal(winnerOf(n)?.nameSource?.rule, 'retained-overflow');
+    assert.ok(winnerOf(n)!.nameSource!.confidence < LOW_CONFIDENCE);
+  });
+
+  it('knows "Attributaire du marché :", "14 CONCURENT RETENU :" and "Concurrent retenu (Par tirage au sort)"', async () => {
+    assert.equal(winnerOf(parseAward(await tuningText('302135cb')))?.name, 'CMPF');
+    assert.equal(winnerOf(parseAward(await tuningText('37526643')))?.name, 'STEUNIVERSSYSTEME');
+    const drawn = parseAward(await tuningText('3b0ed7b9'));
+    assert.equal(winnerOf(drawn)?.name, 'SMD SERVICES');
+    assert.equal(winnerOf(drawn)?.amount, '275254.43');
+  });
+
+  it('a results table whose name column OCR lost does not hide the retained section', async () => {
+    const n = parseAward(await tuningText('635b68d8'));
+    assert.equal(winnerOf(n)?.name, 'SEMH');
+    assert.equal(winnerOf(n)?.amount, '251640.00');
+  });
+
   it('reads an award stated only in a sentence', () => {
     const n = parseAward(extrait('Le marché est attribué à la société « STE ATLAS BTP SARL » (offre la moins disante) pour un montant de : 1 245 300,00 DH TTC'));
     assert.equal(winnerOf(n)?.name, 'STE ATLAS BTP SARL');
@@ -160,6 +188,15 @@ describe('amounts (issue 14)', () => {
     assert.equal(winnerOf(n)?.amount, '1215300.00');
     assert.ok(winnerOf(n)!.amountSource!.confidence < LOW_CONFIDENCE);
     assert.ok(n.warnings.some((w) => w.code === 'inconsistent' && w.message.includes('differs from its bid')));
+  });
+});
+
+describe('amounts cut short (awards-4)', () => {
+  it('takes the one bid starting with what OCR left of the award amount ("1191 0")', async () => {
+    const n = parseAward(await tuningText('0a2bf0a2'));
+    assert.equal(winnerOf(n)?.name, 'STE MAROC BUREAU');
+    assert.equal(winnerOf(n)?.amount, '1191240.00');
+    assert.match(winnerOf(n)?.amountSource?.rule ?? '', /bids-table/);
   });
 });
 

@@ -255,7 +255,8 @@ describe('pmmp consultations crawl', () => {
       },
     });
     const wrapped: Fetcher = { ...fetcher, session: () => around(fetcher.session()) };
-    const { counts, error } = await attempt(WINDOW, deps({ fetcher: wrapped }));
+    // The knob is the replica's, not the request's: no other detail page may be in flight while it is on.
+    const { counts, error } = await attempt(WINDOW, deps({ fetcher: wrapped, detailConcurrency: 1 }));
     assert.equal(error, undefined, String(error));
     assert.equal(counts?.rejected, 1);
     assert.equal(counts?.inserted, expected.length - 1);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { applySchedules, SCHEDULES } from '../../scripts/schedules';
+import { applySchedules, SCHEDULES } from '../../control/schedules';
 import { createPricesWorld, type PricesWorld } from './harness';
 import { runMoisson, type CliResult } from '../support/cli';
 
@@ -61,7 +61,10 @@ describe('moisson prices', () => {
     assert.match(res.stdout, /PRICES_CRYPTO_SOURCES: unknown source 'coinmarketcap'/);
     const bad = await moisson(['prices', 'run', '--date', '2026-02-30x']);
     assert.equal(bad.code, 3);
-    assert.match(bad.stderr, /expected a date as YYYY-MM-DD/);
+    assert.match(bad.stderr, /--date <YYYY-MM-DD>' argument '2026-02-30x' is invalid\. expected a day of the calendar as YYYY-MM-DD/);
+    const notADay = await moisson(['prices', 'run', '--date', '2026-02-30']);
+    assert.equal(notADay.code, 3, 'refused at once, before anything starts');
+    assert.match(notADay.stderr, /--date <YYYY-MM-DD>' argument '2026-02-30' is invalid\. .*is not a day of the calendar/);
   });
 
   test('archive --verify-only exits 2 when the archive differs from PostgreSQL', async () => {
@@ -90,7 +93,7 @@ describe('schedules apply', () => {
     assert.equal(desc.spec.timezone, 'Africa/Nouakchott');
     assert.equal(desc.policies.overlap, 'SKIP');
     assert.equal(desc.policies.catchupWindow, 86_400_000);
-    assert.equal(desc.action.type === 'startWorkflow' && desc.action.workflowType, 'pricesDaily');
+    assert.equal(desc.action.type === 'startWorkflow' && desc.action.workflowType, 'scheduledRun');
     assert.equal(desc.action.type === 'startWorkflow' && desc.action.workflowExecutionTimeout, 6 * 3_600_000, 'a scheduled run ends by its bound');
   });
 

@@ -7,23 +7,17 @@
 import { continueAsNew, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { BdcCounts } from '../../activities/pmmp/bdc';
 import type { CrawlCounts } from '../../activities/pmmp/consultations';
-import type { PortalPageSize } from '../../activities/pmmp/portal';
 import type { PmmpRunActivities, StreamOutcome } from '../../activities/pmmp/runs';
+import { parseWorkflowInput } from '../contracts';
 import { describeFailure } from '../failures';
 import { pmmpConsultationsWindow } from './consultations';
-import { pmmpBdcWindow, pmmpProgressQuery, type PmmpProgress } from './daily';
+import { BOOKKEEPING, pmmpBackfillContract, pmmpMonthContract, pmmpProgressQuery, type PmmpBackfillInput, type PmmpMonthInput } from './contract';
+import { pmmpBdcWindow, type PmmpProgress } from './daily';
 import { pmmpNoticeDocuments, type PmmpNoticeDocumentsResult } from './notices';
-import { BOOKKEEPING } from './options';
+
+export type { PmmpBackfillInput, PmmpMonthInput } from './contract';
 
 const bookkeeping = proxyActivities<PmmpRunActivities>(BOOKKEEPING);
-
-export interface PmmpMonthInput {
-  /** `YYYY-MM`. */
-  month: string;
-  runId?: string | null;
-  pageSize?: PortalPageSize;
-  bdc?: boolean;
-}
 
 export interface PmmpMonthResult {
   month: string;
@@ -57,7 +51,8 @@ export function monthsBetween(from: string, to: string): string[] {
 }
 
 /** One month of the backfill. Consultations and /bdc/ results are independent: they run side by side. */
-export async function pmmpMonth(input: PmmpMonthInput): Promise<PmmpMonthResult> {
+export async function pmmpMonth(raw: PmmpMonthInput): Promise<PmmpMonthResult> {
+  const input = parseWorkflowInput(pmmpMonthContract, raw);
   const from = `${input.month}-01`;
   const to = lastDay(input.month);
   const id = workflowInfo().workflowId;
@@ -69,23 +64,6 @@ export async function pmmpMonth(input: PmmpMonthInput): Promise<PmmpMonthResult>
     input.bdc === false ? Promise.resolve(null) : executeChild(pmmpBdcWindow, { workflowId: `${id}/bdc`, args: [{ from, to, runId: input.runId ?? null }] }),
   ]);
   return { month: input.month, consultations, bdc };
-}
-
-export interface PmmpBackfillInput {
-  /** First and last month, `YYYY-MM`, both included. */
-  from: string;
-  to: string;
-  /** Months crawled at once (1–6); the portal's politeness is per host, so more months share one pace. */
-  concurrency?: number;
-  pageSize?: PortalPageSize;
-  bdc?: boolean;
-  /** Download and read the notice documents after the months (default true). */
-  documents?: boolean;
-  noticeBatchSize?: number;
-  /** Months started before the workflow continues as new (default 24). */
-  monthsPerRun?: number;
-  /** Carried over continue-as-new. */
-  state?: PmmpBackfillState;
 }
 
 export interface BackfillCounts {
@@ -127,7 +105,8 @@ export interface PmmpBackfillProgress extends PmmpProgress {
 /** Months started per workflow run before continuing as new (each costs a handful of history events). */
 const MONTHS_PER_RUN = 24;
 
-export async function pmmpBackfill(input: PmmpBackfillInput): Promise<PmmpBackfillResult> {
+export async function pmmpBackfill(raw: PmmpBackfillInput): Promise<PmmpBackfillResult> {
+  const input = parseWorkflowInput(pmmpBackfillContract, raw);
   const info = workflowInfo();
   const months = monthsBetween(input.from, input.to);
   const concurrency = Math.max(1, Math.min(input.concurrency ?? 2, 6));

@@ -4,21 +4,15 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { CrawlCounts, PmmpActivities } from '../../activities/pmmp/consultations';
-import type { ConsultationSearchKind, PortalPageSize } from '../../activities/pmmp/portal';
-import { PORTAL_CRAWL } from './options';
+import { parseWorkflowInput } from '../contracts';
+import { pmmpConsultationsWindowContract, PORTAL_CRAWL, type PmmpConsultationsWindowInput } from './contract';
 
-export interface PmmpConsultationsWindowInput {
-  /** Publication window, `YYYY-MM-DD`, both days included. */
-  from: string;
-  to: string;
-  kind?: ConsultationSearchKind;
-  pageSize?: PortalPageSize;
-  runId?: string | null;
-}
+export type { PmmpConsultationsWindowInput } from './contract';
 
 const { crawlConsultationWindow } = proxyActivities<PmmpActivities>(PORTAL_CRAWL);
 
-export async function pmmpConsultationsWindow(input: PmmpConsultationsWindowInput): Promise<CrawlCounts> {
+export async function pmmpConsultationsWindow(raw: PmmpConsultationsWindowInput): Promise<CrawlCounts> {
+  const input = parseWorkflowInput(pmmpConsultationsWindowContract, raw);
   return crawlConsultationWindow({
     from: input.from,
     to: input.to,

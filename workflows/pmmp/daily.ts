@@ -3,27 +3,32 @@
  * child workflows, then the notice documents they discovered, then the analysis step (statistics
  * views, the run's extraction log). A stream that fails fails alone: the run says "partial" and why.
  */
-import { defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { BdcCounts, PmmpBdcActivities } from '../../activities/pmmp/bdc';
 import type { CrawlCounts } from '../../activities/pmmp/consultations';
-import type { PortalPageSize } from '../../activities/pmmp/portal';
 import type { PmmpRunActivities, RecordedConsultations, StreamOutcome } from '../../activities/pmmp/runs';
+import { parseWorkflowInput } from '../contracts';
 import { describeFailure } from '../failures';
 import { pmmpConsultationsWindow } from './consultations';
 import { pmmpNoticeDocuments, type PmmpNoticeDocumentsResult } from './notices';
-import { BOOKKEEPING, PORTAL_CRAWL } from './options';
+import {
+  BOOKKEEPING,
+  pmmpBdcWindowContract,
+  pmmpDailyContract,
+  pmmpProgressQuery,
+  PORTAL_CRAWL,
+  type PmmpBdcWindowInput,
+  type PmmpDailyInput,
+} from './contract';
+
+export { pmmpProgressQuery, type PmmpBdcWindowInput, type PmmpDailyInput } from './contract';
 
 const bookkeeping = proxyActivities<PmmpRunActivities>(BOOKKEEPING);
 const bdc = proxyActivities<PmmpBdcActivities>({ ...PORTAL_CRAWL, startToCloseTimeout: '4 hours' });
 
-export interface PmmpBdcWindowInput {
-  from: string;
-  to: string;
-  runId?: string | null;
-}
-
 /** /bdc/ purchase-order results of a window, a day at a time inside one heartbeating activity. */
-export async function pmmpBdcWindow(input: PmmpBdcWindowInput): Promise<BdcCounts> {
+export async function pmmpBdcWindow(raw: PmmpBdcWindowInput): Promise<BdcCounts> {
+  const input = parseWorkflowInput(pmmpBdcWindowContract, raw);
   return bdc.crawlBdcWindow({ from: input.from, to: input.to, runId: input.runId ?? null });
 }
 
@@ -37,22 +42,6 @@ export interface PmmpProgress {
   streams: Partial<Record<PmmpStream, StreamState>>;
 }
 
-/** Every pmmp workflow that runs streams answers this query (the CLI, the API and the Web UI read it). */
-export const pmmpProgressQuery = defineQuery<PmmpProgress>('pmmpProgress');
-
-export interface PmmpDailyInput {
-  /** The day to extract (`YYYY-MM-DD`); yesterday in Casablanca when absent (a Schedule passes nothing). */
-  day?: string;
-  overlapDays?: number;
-  bdcDays?: number;
-  pageSize?: PortalPageSize;
-  /** Notice documents per download activity. */
-  noticeBatchSize?: number;
-  /** Stop downloading documents after this many in one run (the rest wait for the next run). */
-  maxDocuments?: number;
-  /** Streams to leave out of this run. */
-  skip?: PmmpStream[];
-}
 
 export interface PmmpDailyResult {
   runId: string;
@@ -76,7 +65,8 @@ function crawlStatus(c: { rejected: number; missing?: number }): StreamOutcome['
   return c.rejected > 0 || (c.missing ?? 0) > 0 ? 'partial' : 'success';
 }
 
-export async function pmmpDaily(input: PmmpDailyInput = {}): Promise<PmmpDailyResult> {
+export async function pmmpDaily(raw: PmmpDailyInput = {}): Promise<PmmpDailyResult> {
+  const input = parseWorkflowInput(pmmpDailyContract, raw);
   const info = workflowInfo();
   const progress: PmmpProgress = { phase: 'planning', streams: {} };
   setHandler(pmmpProgressQuery, () => progress);

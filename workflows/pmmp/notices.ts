@@ -4,50 +4,30 @@
  * continuing as new before the history grows large.
  */
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { NoticeBatchCounts, NoticeDocumentRef, NoticeKey, PmmpNoticeActivities, ReparseCounts } from '../../activities/pmmp/notices';
+import type { NoticeBatchCounts, NoticeKey, PmmpNoticeActivities, ReparseCounts } from '../../activities/pmmp/notices';
 import type { ConsultationKey, PmmpReparseActivities } from '../../activities/pmmp/reparse';
+import { parseWorkflowInput } from '../contracts';
+import {
+  NOTICE_DOCUMENTS,
+  NOTICE_QUEUE,
+  pmmpNoticeBatchContract,
+  pmmpNoticeDocumentsContract,
+  pmmpReparseContract,
+  REPARSING,
+  type PmmpNoticeBatchInput,
+  type PmmpNoticeDocumentsInput,
+  type PmmpReparseInput,
+} from './contract';
 
-// One scanned page takes 5-25 s of tesseract on 2 cores and a batch may hold dozens of scans: a long
-// start-to-close, and a heartbeat timeout well above the activity's 5 s heartbeat timer. The portal is
-// slow and rate-limits: retries back off to minutes; the activity resumes after its last document.
-const documents = proxyActivities<PmmpNoticeActivities>({
-  startToCloseTimeout: '2 hours',
-  // The activity heartbeats every few seconds from a timer (OCR runs in child processes): a worker
-  // that died is noticed within 30 s and the batch resumes after its last finished document.
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '15 minutes', maximumAttempts: 8 },
-});
+export type { PmmpNoticeBatchInput, PmmpNoticeDocumentsInput, PmmpReparseInput } from './contract';
 
-const queue = proxyActivities<PmmpNoticeActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
-});
+const documents = proxyActivities<PmmpNoticeActivities>(NOTICE_DOCUMENTS);
+const queue = proxyActivities<PmmpNoticeActivities>(NOTICE_QUEUE);
+const reparsing = proxyActivities<PmmpNoticeActivities & PmmpReparseActivities>(REPARSING);
 
-// No portal request: failures are the database or the disk, retried sooner.
-const reparsing = proxyActivities<PmmpNoticeActivities & PmmpReparseActivities>({
-  startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
-});
-
-export interface PmmpNoticeBatchInput {
-  notices: NoticeDocumentRef[];
-  runId?: string | null;
-}
-
-export async function pmmpNoticeBatch(input: PmmpNoticeBatchInput): Promise<NoticeBatchCounts> {
+export async function pmmpNoticeBatch(raw: PmmpNoticeBatchInput): Promise<NoticeBatchCounts> {
+  const input = parseWorkflowInput(pmmpNoticeBatchContract, raw) as PmmpNoticeBatchInput;
   return documents.processNoticeDocuments({ notices: input.notices, runId: input.runId ?? null });
-}
-
-export interface PmmpNoticeDocumentsInput {
-  runId?: string | null;
-  /** Documents per download activity (a scan can take a minute of OCR). */
-  batchSize?: number;
-  /** Stop after this many documents; the rest of the queue waits for the next run. */
-  maxDocuments?: number;
-  /** Carried over continue-as-new. */
-  after?: NoticeKey | null;
-  totals?: PmmpNoticeDocumentsResult;
 }
 
 export interface PmmpNoticeDocumentsResult extends NoticeBatchCounts {
@@ -59,7 +39,8 @@ export interface PmmpNoticeDocumentsResult extends NoticeBatchCounts {
  * keyset cursor only moves forward, so a document that failed waits for the next run instead of
  * being retried in a loop here; after three failed runs it leaves the queue.
  */
-export async function pmmpNoticeDocuments(input: PmmpNoticeDocumentsInput = {}): Promise<PmmpNoticeDocumentsResult> {
+export async function pmmpNoticeDocuments(raw: PmmpNoticeDocumentsInput = {}): Promise<PmmpNoticeDocumentsResult> {
+  const input = parseWorkflowInput(pmmpNoticeDocumentsContract, raw);
   const totals: PmmpNoticeDocumentsResult = { documents: 0, textLayer: 0, ocr: 0, attributions: 0, bids: 0, rejected: 0, batches: 0, ...input.totals };
   const batchSize = Math.max(1, Math.min(input.batchSize ?? 20, 200));
   let after = input.after ?? null;
@@ -82,23 +63,6 @@ export async function pmmpNoticeDocuments(input: PmmpNoticeDocumentsInput = {}):
 
 export type ReparseScope = 'consultations' | 'bdc' | 'notices';
 
-export interface PmmpReparseInput {
-  /** What to reparse, in this order; all three when absent. */
-  scope?: ReparseScope[];
-  /** Notices: rewrite those read by any other parser version (the current one by default). */
-  parserVersion: string;
-  batchSize: number;
-  reextract?: 'none' | 'text-layer' | 'all';
-  /** Consultations: publication days, both included (every consultation when absent). */
-  from?: string | null;
-  to?: string | null;
-  runId?: string | null;
-  /** Carried over continue-as-new: the stage in progress and its cursor. */
-  stage?: ReparseScope;
-  after?: NoticeKey | ConsultationKey | string | null;
-  totals?: PmmpReparseResult;
-}
-
 export interface PmmpReparseResult extends ReparseCounts {
   batches: number;
   consultations: { consultations: number; updated: number; unchanged: number; rejected: number };
@@ -112,7 +76,8 @@ const STAGES: ReparseScope[] = ['consultations', 'bdc', 'notices'];
  * lots pages, /bdc/ results from their pages, notices from their documents (reusing the stored text
  * unless asked to extract again). A batch per activity, continuing as new before the history grows.
  */
-export async function pmmpReparse(input: PmmpReparseInput): Promise<PmmpReparseResult> {
+export async function pmmpReparse(raw: PmmpReparseInput): Promise<PmmpReparseResult> {
+  const input = parseWorkflowInput(pmmpReparseContract, raw);
   const totals: PmmpReparseResult = input.totals ?? {
     notices: 0,
     reparsed: 0,

@@ -2,8 +2,8 @@
  * Enrichment results as proposals, never as edits: `{ identifiantUnique, changes, reason, evidence }` with
  * changes in the suggestion change models (`acteur_update_data` for corrected postcode / city / coordinates
  * or a replaced SIRET, `acteur_update_statut` for a closed establishment). They are kept in
- * `consolidation.enrich_proposals` (idempotently: the same proposal twice is one row) for the ingest side to
- * turn into suggestion cohorts that a person accepts or rejects.
+ * `consolidation.enrich_proposals` (idempotently: the same proposal twice is one row), and the new ones
+ * become suggestion cohorts that a person accepts or rejects (./run.ts).
  */
 import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
@@ -101,7 +101,8 @@ export function geocodeProposals(actors: ActorLocation[], geocoded: Geocoded[], 
   return out;
 }
 
-function fingerprint(p: EnrichmentProposal): string {
+/** What makes two proposals the same: their changes (with the actor and kind, the table's key). */
+export function proposalFingerprint(p: EnrichmentProposal): string {
   return createHash('sha256').update(JSON.stringify(p.changes)).digest('hex').slice(0, 32);
 }
 
@@ -111,7 +112,7 @@ export async function saveProposals(sql: Sql, proposals: EnrichmentProposal[]): 
   const res = await sql`
     insert into consolidation.enrich_proposals (kind, identifiant_unique, fingerprint, changes, reason, evidence)
     select * from unnest(
-      ${proposals.map((p) => p.kind)}::text[], ${proposals.map((p) => p.identifiantUnique)}::text[], ${proposals.map(fingerprint)}::text[],
+      ${proposals.map((p) => p.kind)}::text[], ${proposals.map((p) => p.identifiantUnique)}::text[], ${proposals.map(proposalFingerprint)}::text[],
       ${proposals.map((p) => JSON.stringify(p.changes))}::jsonb[], ${proposals.map((p) => p.reason)}::text[], ${proposals.map((p) => JSON.stringify(p.evidence))}::jsonb[]
     )
     on conflict (kind, identifiant_unique, fingerprint) do nothing`;

@@ -92,7 +92,12 @@ export interface SireneLoadResult {
  * `consolidation.sirene_etablissements`: COPY into a staging table, then one upsert by SIRET, all in one
  * transaction (a file that fails half-way leaves the previous load untouched).
  */
-export async function loadSireneStock(sql: Sql, input: Readable | AsyncIterable<Buffer | string>, where = 'StockEtablissement'): Promise<SireneLoadResult> {
+export async function loadSireneStock(
+  sql: Sql,
+  input: Readable | AsyncIterable<Buffer | Uint8Array | string>,
+  where = 'StockEtablissement',
+  onProgress?: (counts: SireneLoadResult) => void,
+): Promise<SireneLoadResult> {
   const counts: SireneLoadResult = { rows: 0, active: 0, closed: 0 };
   await sql.begin(async (tx) => {
     await tx`create temp table sirene_load (like consolidation.sirene_etablissements including defaults) on commit drop`;
@@ -141,6 +146,7 @@ export async function loadSireneStock(sql: Sql, input: Readable | AsyncIterable<
         if (buffer.length > 1 << 16) {
           yield buffer;
           buffer = '';
+          onProgress?.(counts);
         }
       }
       if (buffer) yield buffer;

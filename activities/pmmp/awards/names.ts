@@ -33,6 +33,10 @@ export function cleanBidderName(raw: string): string {
     .replace(/\s*,\s*(?:r[ée]sidence|r[ée]s\.|av\.?|avenue|bd\.?|boulevard|rue|immeuble|imm\.|angle|quartier|hay|km|n°)\s.*$/i, '')
     .replace(/\s+extrait\s+d[eu]\s+(?:pv|proc[eè]s).*$/i, '')
     .replace(/\s*[>»]*\s+pour\s*$/i, '')
+    // A garbled amount run into the row ("STEUNIVERSSYSTEME. …. ; -95836800. .1 L-", portal 37526643)
+    // and a table border read as a letter ("CMPF L", 302135cb).
+    .replace(/[\s.…;:-]+-?\d{5,}.*$/, '')
+    .replace(/(?<=\p{L}{2,})\s+[A-Za-z|]$/u, '')
     // The town after the name ("STE ... DIVERS (S.A.R.L) à MEKNES", portal 205f8760).
     .replace(/\s+à\s+\p{Lu}[\p{L}-]+$/u, '')
     // A wrapped row drags the amount and the delay into the name cell (ocr-text/pv-06:
@@ -41,7 +45,7 @@ export function cleanBidderName(raw: string): string {
     // The amount in words run into the name cell ("STE JUPITER FOX neuf mille ... Dirhams").
     .replace(/\s+\(?(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|mille)\b(?=.*\b(?:dirhams?|centimes?|mille|cents?)\b).*$/i, '')
     .replace(/\s*\((?:lots?\s*n?\s*°?\s*[\d\s,et]+)\)\s*;?$/i, '')
-    .replace(/\s*[;,.]+$/, '');
+    .replace(/[\s;,.…]+$/, '');
   s = cleanValue(s);
   return s;
 }
@@ -157,6 +161,8 @@ export function bestNameMatch<T>(name: string, candidates: readonly T[], key: (c
  * Whether a text looks like a company / person name cell rather than a date, an amount, a
  * column header or a fragment of the object.
  */
+const HEADER_WORDS = ['concurrent', 'concurrents', 'soumissionnaire', 'soumissionnaires', 'attributaire', 'engagement', 'montant', 'montants', 'retenus'];
+
 export function looksLikeName(s: string): boolean {
   const t = cleanValue(s);
   if (t.length < 2) return false;
@@ -180,6 +186,8 @@ export function looksLikeName(s: string): boolean {
   // conformément à l'article 43 du décret", 4f7bf979; "ur une durée max. de 3", 3d563ec2).
   if (/^(?:pour|par|avec|dont|de|des|du|la|les|et|aux|sur|un|une|soit|en)$/.test(f)) return false;
   if (/\b(?:conformement|article|decret|agissant|honoraires?|dur\S?e\s+max)/.test(f)) return false;
+  // Column headers OCR damaged ("CONCARRENT RETENU", portal 13158996; "Cencurrents", "retéru").
+  if (f.split(/[^a-z]+/).some((w) => w.length >= 6 && HEADER_WORDS.some((h) => Math.abs(h.length - w.length) <= 2 && levenshtein(w, h) <= 2))) return false;
   const lower = (t.match(/\p{Ll}/gu) ?? []).length;
   if (/^\p{Ll}/u.test(t) && lower / letters > 0.7) return false;
   return true;

@@ -293,7 +293,7 @@ const LABEL_START =
 function stripMarkers(folded: string): string {
   // Numbered headings too: "1) Concurrent retenu :", "2°/ Offres retenues", "b- Attributaire" (issue 14).
   // Bullets OCR read as a letter: "e Le concurrent retenu :", "e Justification ..." (portal 52e35dfc, 116e922f).
-  return folded.replace(/^[\s\-–•·▪>®©*+~°"«=_.,;:|!➢✓✔■●◆❖►⮚▶➤❑\uE000-\uF8FF]+/, '').replace(/^[eo]\s+(?=[a-z]{2})/, '').replace(/^(?:\d{1,2}|[a-e]|[ivx]{1,4})\s*(?:[).]|°\s*\/?|-)\s+(?=[a-z])/, '');
+  return folded.replace(/^[\s\-–•·▪>®©*+~°"«=_.,;:|!➢✓✔■●◆❖►⮚▶➤❑\uE000-\uF8FF]+/, '').replace(/^[eo]\s+(?=[a-z]{2})/, '').replace(/^(?:\d{1,2}|[a-e]|[ivx]{1,4})\s*(?:[).]|°\s*\/?|-)\s+(?=[a-z])/, '').replace(/^\d{1,2}\s+(?=(?:concurr?ents?|soumissionnaires?|attributaires?|justification|date)\b)/, '');
 }
 
 function tidyBuyer(raw: string): string | null {
@@ -519,7 +519,7 @@ interface Section {
 const HEADINGS: Array<[SectionKind, RegExp]> = [
   ['verification', /^(?:la\s+)?verification\s+des\s+montants/],
   ['amounts', /^(?:examen\s+des\s+offres\s+financieres\s*:?\s*)?montants?\s+(?:~+\s*|des?\s+|d'\s*)?(?:actes?|offres?)\s*(?:~+\s*)?d?\s*'?\s*engagements?|^montant\s+d'acte|^liste\s+des\s+(?:concurrents|soumissionnaires)\s+dont\s+les\s+offres\s+financieres/],
-  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurrents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\(|montant))|attributaires?\s*:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$)/],
+  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurr?ents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\((?!par\s+tirage)|montant))|attributaires?\s*(?:du\s+marche\s*)?:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$)/],
   ['justification', /^(?:justification\s+(?:du|~+)\s+choix|critere\s+du\s+choix)/],
   ['ranking', /^(?:le\s+)?classement\s+des\s+offres/],
   ['deposit', /^(?:la\s+)?(?:liste|listes|les)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ayant|avant)\s+(?:depose|deposes|remis|presente)|^(?:liste\s+des\s+)?concurrents\s+ayant\s+depose|^liste\s+des\s+(?:concurrents|soumissionnaires)\s*[.:]?\s*$/],
@@ -548,7 +548,10 @@ function sectionsOf(doc: Doc): Section[] {
       // A heading wrapped over two lines ("... dossiers administratifs et" / "techniques :").
       const next = doc.nextNonBlank(line.index, 2);
       const nextColon = next ? next.latin.indexOf(':') : -1;
-      if (next && kind !== 'other' && nextColon >= 0 && nextColon < 70 && !/^\s*[-•▪>®o]\s/.test(next.latin) && !findAmounts(next.latin).length) {
+      // ...unless that next line is a heading itself ("LISTE DES CONCURRENTS ÉLIMINÉS" / "Concurrent
+      // retenu :", portal 13158996).
+      const nextIsHeading = !!next && HEADINGS.some(([k, re]) => k !== 'other' && re.test(stripMarkers(next.folded)));
+      if (next && kind !== 'other' && !nextIsHeading && nextColon >= 0 && nextColon < 70 && !/^\s*[-•▪>®o]\s/.test(next.latin) && !findAmounts(next.latin).length) {
         found.push({ kind, headStart: line.index, start: next.index, headTail: next.latin.slice(nextColon + 1), headTailStart: nextColon + 1, end: doc.lines.length, lot: null });
         break;
       }
@@ -672,6 +675,10 @@ function readLots(doc: Doc): AwardLotItem[] {
   // retained bidder's samples are rejected and "la commission décide de retenir" the next).
   const retainedGroups = new Map<string | null, Section[]>();
   for (const s of sections) if (s.kind === 'retained') retainedGroups.set(s.lot, [...(retainedGroups.get(s.lot) ?? []), s]);
+  // A results table whose name column OCR lost (the ONEE summary page of portal 635b68d8) does not
+  // hide the retained section that names the winner.
+  const namelessTable = winnersFound.length > 0 && winnersFound.every((w) => !w.winner.name && w.winner.amount !== null);
+  const fromTable = namelessTable ? winnersFound.splice(0) : [];
   for (const [blockLot, retainedSections] of winnersFound.length === 0 ? retainedGroups : []) {
     // A later retained heading that yields a name without an amount (a letterhead under "Résultat
     // définitif de l'appel d'offres" on the next page, portal 3ed76aa6) does not supersede an earlier
@@ -696,8 +703,10 @@ function readLots(doc: Doc): AwardLotItem[] {
     }
   }
   // "Justification du choix de l'attributaire du lot 2 : ZAHIR ABDELLAH" (ocr-text/pv-14).
+  if (winnersFound.length === 0) winnersFound.push(...fromTable);
   const justified = justificationWinners(doc);
   if (winnersFound.length === 0) winnersFound.push(...awardSentenceWinners(doc));
+  if (winnersFound.length === 0) winnersFound.push(...retainedOverflowWinners(doc, sections, lots));
 
   assignWinners(doc, winnersFound, justified, declared, lots, lotOf);
   applyStatuses(doc, declared, blocks, lots, lotOf);
@@ -1318,6 +1327,36 @@ function awardSentenceWinners(doc: Doc): FoundWinner[] {
   return out;
 }
 
+/**
+ * An empty retained section whose row the layout printed further down, after the signature ("-
+ * Concurrent attributaire :" / ... / "Pour le président de la commission" / "TECH-LUX SARL - Offre de
+ * base" / "637.020,00 MAD", portal 10082bfe, an ONEE layout). Only after the last section that lists
+ * bidders, only a name the notice listed as a bidder, and flagged: inferred from the layout.
+ */
+function retainedOverflowWinners(doc: Doc, sections: Section[], lots: Map<string, LotDraft>): FoundWinner[] {
+  const retained = sections.filter((s) => s.kind === 'retained');
+  if (retained.length === 0 || lots.size > 1) return [];
+  const lastListing = Math.max(...sections.filter((s) => s.kind !== 'other' && s.kind !== 'retained' && s.kind !== 'justification').map((s) => s.end), retained[retained.length - 1]!.start);
+  const listed = [...lots.values()].flatMap((l) => [...l.deposited, ...l.bids.map((b) => b.bidder)]);
+  if (listed.length === 0) return [];
+  for (let i = lastListing; i < doc.lines.length; i++) {
+    const line = doc.lines[i]!;
+    const amounts = findAmounts(line.latin);
+    const name = cleanBidderName(amounts.length > 0 ? line.latin.slice(0, amounts[0]!.start) : line.latin);
+    if (!looksLikeName(name)) continue;
+    // A listed spelling, or the name printed inside a list entry OCR ran together with others.
+    const match = bestNameMatch(name, listed, (x) => x, 0.85) ?? (nameKey(name).length >= 6 && listed.some((l) => ` ${nameKey(l)} `.includes(` ${nameKey(name)} `)) ? name : undefined);
+    if (!match) continue;
+    let amount = amounts.length > 0 ? ttcAmount(line.latin, amounts).value : null;
+    for (let k = i + 1; amount === null && k < Math.min(doc.lines.length, i + 6); k++) {
+      const next = findAmounts(doc.lines[k]!.latin);
+      if (next.length > 0) amount = ttcAmount(doc.lines[k]!.latin, next).value;
+    }
+    return [{ winner: makeWinner(match, amount), lot: null, reference: null, openingDate: null, inferred: true, rule: 'retained-overflow' }];
+  }
+  return [];
+}
+
 function justificationWinners(doc: Doc): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of doc.lines) {
@@ -1430,6 +1469,18 @@ function assignWinners(
       amountRule = 'bids-table';
       amountConfidence = 0.8;
       if (winner.amount) doc.warn('lots', 'inferred', `amount of ${winner.name} taken from its bid`);
+    }
+    if (winner.amount === null) {
+      // The award amount cut by OCR so short it is no amount ("STE MAROC BUREAU 1191 0", portal
+      // 0a2bf0a2): the one bid of the lot whose digits start with its first group is the amount.
+      const cut = /(\d{3,4})(?:[ .,]\d{1,3})?\s*$/.exec(w.winner.name);
+      const starting = cut ? [...new Set(lot.bids.flatMap((b) => [b.amountVerified, b.amount]).filter((x): x is string => !!x && amountDigits(x).startsWith(cut[1]!) && amountDigits(x).length > cut[1]!.length))] : [];
+      if (starting.length === 1) {
+        winner.amount = starting[0]!;
+        amountRule = `${rule}+bids-table`;
+        amountConfidence = 0.7;
+        doc.warn('lots', 'ocr_correction', `${winner.name}: award amount cut to "${cut![0].trim()}" read as the bid ${winner.amount}`);
+      }
     }
     const bidAmounts = matchedBid ? [matchedBid.amountVerified, matchedBid.amount].filter((x): x is string => !!x) : [];
     if (winner.amount && bidAmounts.length > 0 && !bidAmounts.includes(winner.amount)) {

@@ -8,11 +8,12 @@
  * The "Contact administratif" block (a person's name, email, phone, fax) is never read.
  */
 import type { Cheerio, CheerioAPI } from 'cheerio';
-import type { AnyNode, Element } from 'domhandler';
+import type { AnyNode, Document, Element } from 'domhandler';
 
 import { ConsultationDetailItemSchema, type ConsultationDetailItem } from '../../../schema/pmmp/items';
 import {
   PORTAL_BASE_URL,
+  isElement,
   isInlineHidden,
   isRequestRejectedPage,
   keyFromUrl,
@@ -127,13 +128,37 @@ class DetailReader {
   }
 }
 
-function pageKey($: CheerioAPI, baseUrl: string): ConsultationKey | null {
-  const candidates: (string | undefined)[] = [
-    $('form').first().attr('action'),
-    ...$('a[href*="refConsultation="]')
-      .toArray()
-      .map((a) => $(a).attr('href')),
-  ];
+/**
+ * What the parser needs from the whole page, found in one walk instead of a selector scan each:
+ * `#recap-consultation`, the first form, and the links that carry a key or a notice.
+ */
+interface PageLandmarks {
+  recap: Element | undefined;
+  form: Element | undefined;
+  keyLinks: Element[];
+  noticeLinks: Element[];
+}
+
+function landmarks(root: Document): PageLandmarks {
+  const found: PageLandmarks = { recap: undefined, form: undefined, keyLinks: [], noticeLinks: [] };
+  const stack: AnyNode[] = [];
+  for (let i = root.children.length - 1; i >= 0; i--) stack.push(root.children[i]!);
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (!isElement(node)) continue;
+    if (node.name === 'a') {
+      const href = node.attribs['href'];
+      if (href?.includes('refConsultation=')) found.keyLinks.push(node);
+      if (href?.includes('EntrepriseDownloadAvisJAL')) found.noticeLinks.push(node);
+    } else if (node.name === 'form') found.form ??= node;
+    if (found.recap === undefined && node.attribs['id'] === 'recap-consultation') found.recap = node;
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
+  }
+  return found;
+}
+
+function pageKey(page: PageLandmarks, baseUrl: string): ConsultationKey | null {
+  const candidates: (string | undefined)[] = [page.form?.attribs['action'], ...page.keyLinks.map((a) => a.attribs['href'])];
   for (const href of candidates) {
     const key = keyFromUrl(resolvePortalUrl(href, baseUrl), baseUrl);
     if (key) return key;
@@ -145,8 +170,9 @@ export function parseConsultationDetail(html: string, ctx: DetailContext = {}): 
   if (isRequestRejectedPage(html)) throw new RequestRejectedError('detail', rejectedSupportId(html));
   const baseUrl = ctx.baseUrl ?? PORTAL_BASE_URL;
   const $ = loadHtmlFast(html);
-  const recap = $('#recap-consultation').first();
-  if (!recap.length) throw new PageShapeError('detail', ['#recap-consultation']);
+  const page = landmarks($.root()[0]!);
+  if (!page.recap) throw new PageShapeError('detail', ['#recap-consultation']);
+  const recap = $(page.recap);
 
   const r = new DetailReader($, recap);
   const log = new ProblemLog();
@@ -158,7 +184,7 @@ export function parseConsultationDetail(html: string, ctx: DetailContext = {}): 
   if (!r.element('objet', ['objet'])) missing.push(`${SUMMARY}objet`);
   if (missing.length) throw new PageShapeError('detail', missing);
 
-  const found = pageKey($, baseUrl);
+  const found = pageKey(page, baseUrl);
   const key = found ?? ctx.key ?? null;
   if (!key) throw new PageShapeError('detail', ['consultation key (refConsultation/orgAcronyme in the form action or links)']);
   const where = { row: null, ref: `${key.orgAcronyme}/${key.refConsultation}` };
@@ -242,7 +268,7 @@ export function parseConsultationDetail(html: string, ctx: DetailContext = {}): 
     allotted,
     lotCount,
     lotsUrl,
-    noticeDocuments: readNoticeDocuments($, baseUrl),
+    noticeDocuments: readNoticeDocuments(page.noticeLinks, baseUrl),
   };
 
   const item = validateRow(ConsultationDetailItemSchema, candidate, where, log);
@@ -291,15 +317,15 @@ function readVisits(
 }
 
 /** Links to published notices; an empty `idAvis=` means "none yet" and is skipped. */
-function readNoticeDocuments($: CheerioAPI, baseUrl: string): { idAvis: string; url: string; label: string | null }[] {
+function readNoticeDocuments(links: Element[], baseUrl: string): { idAvis: string; url: string; label: string | null }[] {
   const docs = new Map<string, { idAvis: string; url: string; label: string | null }>();
-  $('a[href*="EntrepriseDownloadAvisJAL"]').each((_, a) => {
-    const url = resolvePortalUrl($(a).attr('href'), baseUrl);
-    if (!url) return;
+  for (const a of links) {
+    const url = resolvePortalUrl(a.attribs['href'], baseUrl);
+    if (!url) continue;
     const idAvis = new URL(url).searchParams.get('idAvis') ?? '';
-    if (!/^\d+$/.test(idAvis) || docs.has(idAvis)) return;
-    const label = cleanValue($(a).attr('title')) ?? cleanValue(textOf([a]));
+    if (!/^\d+$/.test(idAvis) || docs.has(idAvis)) continue;
+    const label = cleanValue(a.attribs['title']) ?? cleanValue(textOf([a]));
     docs.set(idAvis, { idAvis, url, label });
-  });
+  }
   return [...docs.values()];
 }

@@ -78,7 +78,7 @@ export interface TextOptions {
   skip?: (el: Element) => boolean;
 }
 
-function isElement(node: AnyNode): node is Element {
+export function isElement(node: AnyNode): node is Element {
   const type = node.type as string;
   return type === 'tag' || type === 'script' || type === 'style';
 }

@@ -4,16 +4,21 @@
  * establishments, multi-establishment SIRENs) plus the saved real "carrefour" answer, answered in the shape
  * of that saved answer (`results[]` with `siege`, `matching_etablissements`, `complements`…,
  * `total_results`, `page`, `per_page` ≤ 25, `total_pages`), and the public limit of 7 requests per second
- * answered with 429. README.md says which behaviour is documented and which inferred.
+ * answered with 429. It also serves the SIRENE stock file (files.data.gouv.fr's
+ * `/insee-sirene/StockEtablissement_utf8.zip`, a zip of the UTF-8 CSV) built from the same rows. README.md
+ * says which behaviour is documented and which inferred.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { zipSync } from 'fflate';
 
 const SAMPLES = fileURLToPath(new URL('./samples/', import.meta.url));
 export const SIRENE_SAMPLE = `${SAMPLES}sirene.StockEtablissement.slice-99-rows.csv`;
+/** Where the replica serves the stock file, as files.data.gouv.fr lays it out. */
+export const SIRENE_STOCK_PATH = '/insee-sirene/StockEtablissement_utf8.zip';
 const CARREFOUR = `${SAMPLES}recherche-entreprises.search.q-carrefour.per_page-1.json`;
 
 type Json = Record<string, unknown>;
@@ -153,6 +158,7 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 export async function startEntreprisesReplica(options: EntreprisesReplicaOptions = {}): Promise<EntreprisesReplica> {
   const rate = options.ratePerSecond ?? 7;
   const all = companies(options.sireneCsv ?? SIRENE_SAMPLE);
+  const stockZip = zipSync({ 'StockEtablissement_utf8.csv': readFileSync(options.sireneCsv ?? SIRENE_SAMPLE) });
   const log: EntreprisesRequestRecord[] = [];
   const arrivals = new Map<string, number[]>();
 
@@ -193,7 +199,7 @@ export async function startEntreprisesReplica(options: EntreprisesReplicaOptions
     log.push(record);
     req.resume();
     const client = req.socket.remoteAddress ?? '?';
-    if (rate > 0) {
+    if (rate > 0 && url.pathname !== SIRENE_STOCK_PATH) {
       const list = (arrivals.get(client) ?? []).filter((t) => t > at - 1000);
       list.push(at);
       arrivals.set(client, list);
@@ -201,6 +207,12 @@ export async function startEntreprisesReplica(options: EntreprisesReplicaOptions
         record.status = 429;
         return json(res, 429, { erreur: 'Vous avez dépassé la limite de 7 requêtes par seconde.' }, { 'retry-after': '1' });
       }
+    }
+    if (req.method === 'GET' && url.pathname === SIRENE_STOCK_PATH) {
+      // files.data.gouv.fr's monthly stock: a zip holding StockEtablissement_utf8.csv (not rate-limited there).
+      record.status = 200;
+      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': stockZip.length });
+      return res.end(stockZip);
     }
     if (req.method === 'GET' && url.pathname.replace(/\/+$/, '') === '/search') {
       const { status, body } = search(url.searchParams);

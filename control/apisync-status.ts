@@ -6,8 +6,8 @@
  * it; a REST route can serve the same object.
  */
 import type { Sql } from 'postgres';
-import { SOURCES } from '../../activities/apisync/sources/index';
-import type { StreamCounts } from '../../activities/apisync/types';
+import { SOURCES } from '../activities/apisync/sources/index';
+import type { StreamCounts } from '../activities/apisync/types';
 
 export interface ApisyncPendingView {
   /** The etl.runs id of the run whose cursor this is. */

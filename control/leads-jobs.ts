@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
-import { LeadsJobSpecSchema } from '../../schema/leads/items';
-import { LEADS_SOURCE_TYPES, type LeadsJobStatus, type LeadsSourceType } from '../../schema/leads/tables';
-import type { LeadsProgress } from '../../workflows/leads';
+import { LeadsJobSpecSchema } from '../schema/leads/items';
+import { LEADS_SOURCE_TYPES, type LeadsJobStatus, type LeadsSourceType } from '../schema/leads/tables';
+import type { LeadsProgress } from '../workflows/leads';
 
 export const CreateLeadsJobInputSchema = LeadsJobSpecSchema.and(
   z.object({
