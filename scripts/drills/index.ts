@@ -60,7 +60,7 @@ export const DRILLS: Drill[] = [
   },
   {
     name: 'worker-kill-prices-archive',
-    what: 'workers/main.ts SIGKILLed while a daily prices run archives 10,507 documents, restarted: daily and archive counts, rows and documents equal to an uninterrupted run',
+    what: 'workers/main.ts SIGKILLed while a daily prices run archives 13,512 documents, restarted: daily and archive counts, rows and documents equal to an uninterrupted run',
     file: 'tests/prices/crash.test.ts',
     fast: false,
   },
