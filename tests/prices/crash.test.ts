@@ -25,8 +25,17 @@ import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, t
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const TODAY = new Date().toISOString().slice(0, 10);
-/** Days of quotes already stored before the run: the archive window the kill lands in. */
-const HISTORY_DAYS = 1_500;
+/** Days of quotes already stored before the run (the archive window is at most 366 days). */
+const HISTORY_DAYS = 365;
+/**
+ * Rows per stored day: the seven assets and thirty archive-only series, so that the window is long enough
+ * (13,512 documents) for the kill to land while it is written.
+ */
+const SERIES = [
+  ...ASSETS.map((a, i) => ({ code: a.code, class: a.assetClass, unit: a.unit, base: 10 + i * 7 })),
+  ...Array.from({ length: 30 }, (_, i) => ({ code: `SERIES${String(i).padStart(2, '0')}`, class: 'fx', unit: '1 unit', base: 100 + i })),
+];
+const ARCHIVED = SERIES.length * HISTORY_DAYS + ASSETS.length;
 const DAILY = { date: TODAY, archiveDays: HISTORY_DAYS + 1 };
 
 let replica: PricesReplica;
@@ -47,13 +56,13 @@ function replicaEnv(): Record<string, string> {
   };
 }
 
-/** The same stored history on both sides: a quote per asset per day before today, not archived yet. */
+/** The same stored history on both sides: a quote per series per day before today, not archived yet. */
 async function seedHistory(db: TestDatabase): Promise<void> {
   await db.sql`
     insert into prices.quotes (asset_code, quote_date, asset_class, price_mru, unit, source, source_timestamp, direction, source_value, source_currency)
     select a.code, d::date, a.class, (a.base + (d::date - ${TODAY}::date) * 0.001)::numeric(24, 8), a.unit, 'seed', d, 'direct',
            (a.base + (d::date - ${TODAY}::date) * 0.001)::numeric, 'MRU'
-      from jsonb_to_recordset(${JSON.stringify(ASSETS.map((a, i) => ({ code: a.code, class: a.assetClass, unit: a.unit, base: 10 + i * 7 })))}::jsonb)
+      from jsonb_to_recordset(${JSON.stringify(SERIES)}::jsonb)
              as a(code text, class text, unit text, base numeric),
            generate_series(${TODAY}::date - ${HISTORY_DAYS}::int, ${TODAY}::date - 1, interval '1 day') as d`;
 }
@@ -122,13 +131,13 @@ describe('prices daily after a crash', () => {
     assert.equal(clean.outcome, 'success', JSON.stringify(clean, null, 2));
     assert.deepEqual(clean.counts, { requested: 7, saved: 7, inserted: 7, updated: 0, unchanged: 0, rejected: 0 });
     const archived = clean.archive && 'counts' in clean.archive ? clean.archive.counts : undefined;
-    assert.deepEqual(archived, { pgRows: 7 * (HISTORY_DAYS + 1), inserted: 7 * (HISTORY_DAYS + 1), updated: 0, unchanged: 0, deleted: 0 });
+    assert.deepEqual(archived, { pgRows: ARCHIVED, inserted: ARCHIVED, updated: 0, unchanged: 0, deleted: 0 });
   });
 
   it('the worker process SIGKILLed mid-archive and started again: the counts of the uninterrupted run, the same rows and documents', async () => {
     assert.ok(clean, 'the reference ran first');
     const side = sides.killed!;
-    const total = 7 * (HISTORY_DAYS + 1);
+    const total = ARCHIVED;
     const taskQueue = `prices-killed-${randomBytes(3).toString('hex')}`;
     const first = await startWorkerProcess(taskQueue, 'first');
     const handle = await temporal.client.workflow.start(pricesDaily, { taskQueue, workflowId: `killed-${taskQueue}`, args: [DAILY] });
