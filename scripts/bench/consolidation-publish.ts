@@ -8,8 +8,8 @@
  *   ingestion just wrote, all accepted;
  * - `consolidation.export`: rows/s of the open-data export (CSV then GeoJSON, cursor-streamed, read back
  *   and counted) over `--rows` displayed acteurs, against, in the same run, the naive way: every row
- *   read into memory, the whole file built as one string, then written. Peak RSS is the point of the
- *   comparison: the streamed export's memory does not grow with the rows.
+ *   read into memory, the whole file built as one string, then written. Peak RSS is compared too: the
+ *   naive export holds every row and the whole file at once, the streamed one a cursor batch.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -123,6 +123,7 @@ const exportScenario: Scenario = {
     try {
       await seedDisplayed(db.sql, n);
       const loadBefore = load();
+      const rssBeforeMb = round(process.memoryUsage.rss() / 2 ** 20, 1);
       const streamed = await measure(async () => {
         const csv = await exportOpenData(db.sql, { dir, semaine: '2026-W49', format: 'csv' });
         const geojson = await exportOpenData(db.sql, { dir, semaine: '2026-W49', format: 'geojson' });
@@ -149,6 +150,7 @@ const exportScenario: Scenario = {
             geojsonBytes: streamed.result.geojson.bytes,
             wallMs: round(streamed.ms, 0),
             cursorBatchRows: 2000,
+            rssBeforeMb,
             ...(naive ? { baselinePeakRssMb: naive.peakRssMb, baselineWallMs: round(naive.ms, 0), peakRssRatio: round(streamed.peakRssMb / naive.peakRssMb, 3) } : {}),
             loadAverageBefore: loadBefore,
             loadAverageAfter: load(),

@@ -68,9 +68,16 @@ export const EXPORT_SELECT = `select uuid as identifiant, array_to_string(source
 
 /** Writes `text`, waiting for the file to drain when its buffer is full (never buffers the whole export). */
 async function write(out: WriteStream, text: string): Promise<void> {
-  if (!out.write(text)) await new Promise<void>((resolve, reject) => {
-    out.once('drain', resolve);
-    out.once('error', reject);
+  if (out.write(text)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      out.off('drain', done);
+      out.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    out.on('drain', done);
+    out.on('error', done);
   });
 }
 
