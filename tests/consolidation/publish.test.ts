@@ -187,6 +187,23 @@ describe('consolidation publishing', () => {
     const small = await exportOpenData(db.sql, { dir: exportDir, semaine: '2026-W50', format: 'geojson', batchRows: 1 });
     assert.equal(small.rows, 3);
     assert.equal((JSON.parse(readFileSync(small.path, 'utf8')) as { features: unknown[] }).features.length, 3);
+
+    // An export that fails half-way publishes nothing: the week's previous file stays as it was.
+    const before = readFileSync(small.path, 'utf8');
+    await assert.rejects(
+      exportOpenData(db.sql, {
+        dir: exportDir,
+        semaine: '2026-W50',
+        format: 'geojson',
+        batchRows: 1,
+        onProgress: (rows) => {
+          if (rows === 2) throw new Error('disk gone');
+        },
+      }),
+      /disk gone/,
+    );
+    assert.equal(readFileSync(small.path, 'utf8'), before);
+    assert.deepEqual(readdirSync(join(exportDir, '2026-W50')), ['acteurs.geojson'], 'the partial file is removed');
     assert.match(isoWeek(new Date('2026-12-05T12:00:00Z')), /^2026-W49$/);
     assert.equal(isoWeek(new Date('2027-01-01T12:00:00Z')), '2026-W53');
   });
