@@ -18,13 +18,14 @@ import { apisyncScenarios } from './apisync';
 import { apiScenarios } from './api';
 import { consolidationScenarios } from './consolidation';
 import { consolidationGeocodeScenarios } from './consolidation-geocode';
+import { consolidationPublishScenarios } from './consolidation-publish';
 import { leadsScenarios } from './leads';
 import { pmmpScenarios } from './pmmp';
 import { pricesScenarios } from './prices';
 import { redact, round, type BenchContext, type BenchResult, type Scenario } from './support';
 
 /** Every pipeline adds its scenarios here. */
-const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios, ...consolidationScenarios, ...consolidationGeocodeScenarios];
+const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios, ...consolidationScenarios, ...consolidationGeocodeScenarios, ...consolidationPublishScenarios];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -55,7 +55,7 @@ before(async () => {
   for (const s of SEEDS) {
     await db.sql`insert into consolidation.acteurs (identifiant_unique, source_code, identifiant_externe, nom, adresse, code_postal, ville, latitude, longitude, siret,
         public_accueilli, lieu_prestation, statut, proposition_service_codes, acteur_type_code)
-      values (${s.id}, ${s.source}, ${s.id.split('_')[1]!}, ${`Acteur ${s.id}`}, '1 rue, "quoted"', '75001', 'Paris', ${s.lat ?? null}, ${s.lat ? 2.35 : null},
+      values (${s.id}, ${s.source}, ${s.id.split('_')[1]!}, ${`Acteur ${s.id}`}, ${'1 rue, "quoted"\nbâtiment B'}, '75001', 'Paris', ${s.lat ?? null}, ${s.lat ? 2.35 : null},
         ${s.source === 'refashion' ? '12345678901234' : null}, ${s.publicAccueilli ?? 'Particuliers'}, ${s.lieu ?? null}, ${s.statut ?? 'ACTIF'},
         ${JSON.stringify(s.services ?? [])}::jsonb, 'commerce')`;
   }
@@ -165,7 +165,7 @@ describe('consolidation publishing', () => {
     assert.equal(csv.length, 3);
     assert.deepEqual(csv.map((r) => r.identifiant).sort(), [PARENT, 'refashion_1', 'refashion_6'].map(displayedUuid).sort());
     const r1 = csv.find((r) => r.identifiant === displayedUuid('refashion_1'))!;
-    assert.equal(r1.adresse, '1 rue, "quoted"', 'commas and quotes survive');
+    assert.equal(r1.adresse, '1 rue, "quoted"\nbâtiment B', 'commas, quotes and line breaks survive (and records, not lines, are counted)');
     assert.equal(r1.paternite, 'refashion');
     assert.ok(!('email' in r1), 'emails are never published');
 
@@ -187,6 +187,23 @@ describe('consolidation publishing', () => {
     const small = await exportOpenData(db.sql, { dir: exportDir, semaine: '2026-W50', format: 'geojson', batchRows: 1 });
     assert.equal(small.rows, 3);
     assert.equal((JSON.parse(readFileSync(small.path, 'utf8')) as { features: unknown[] }).features.length, 3);
+
+    // An export that fails half-way publishes nothing: the week's previous file stays as it was.
+    const before = readFileSync(small.path, 'utf8');
+    await assert.rejects(
+      exportOpenData(db.sql, {
+        dir: exportDir,
+        semaine: '2026-W50',
+        format: 'geojson',
+        batchRows: 1,
+        onProgress: (rows) => {
+          if (rows === 2) throw new Error('disk gone');
+        },
+      }),
+      /disk gone/,
+    );
+    assert.equal(readFileSync(small.path, 'utf8'), before);
+    assert.deepEqual(readdirSync(join(exportDir, '2026-W50')), ['acteurs.geojson'], 'the partial file is removed');
     assert.match(isoWeek(new Date('2026-12-05T12:00:00Z')), /^2026-W49$/);
     assert.equal(isoWeek(new Date('2027-01-01T12:00:00Z')), '2026-W53');
   });

@@ -57,9 +57,9 @@ export const EXPORT_COLUMNS = [
   'lieu_prestation',
   'date_derniere_modification',
 ] as const;
-type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | null>;
+export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | null>;
 
-const SELECT = `select uuid as identifiant, array_to_string(source_codes, '|') as paternite, nom, nom_commercial, siren, siret, description,
+export const EXPORT_SELECT = `select uuid as identifiant, array_to_string(source_codes, '|') as paternite, nom, nom_commercial, siren, siret, description,
   acteur_type_code as type_dacteur, url as site_web, telephone, adresse, adresse_complement as complement_dadresse, code_postal, ville,
   latitude, longitude, array_to_string(label_codes, '|') as qualites_et_labels, public_accueilli, reprise, exclusivite_de_reprisereparation,
   uniquement_sur_rdv, array_to_string(acteur_service_codes, '|') as type_de_services, proposition_service_codes::text as propositions_de_services,
@@ -68,9 +68,16 @@ const SELECT = `select uuid as identifiant, array_to_string(source_codes, '|') a
 
 /** Writes `text`, waiting for the file to drain when its buffer is full (never buffers the whole export). */
 async function write(out: WriteStream, text: string): Promise<void> {
-  if (!out.write(text)) await new Promise<void>((resolve, reject) => {
-    out.once('drain', resolve);
-    out.once('error', reject);
+  if (out.write(text)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      out.off('drain', done);
+      out.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    out.on('drain', done);
+    out.on('error', done);
   });
 }
 
@@ -78,7 +85,7 @@ async function close(out: WriteStream): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
-function feature(row: ExportRow): string {
+export function feature(row: ExportRow): string {
   const { latitude, longitude, ...properties } = row;
   const geometry = typeof latitude === 'number' && typeof longitude === 'number' ? { type: 'Point', coordinates: [longitude, latitude] } : null;
   return JSON.stringify({ type: 'Feature', geometry, properties });
@@ -126,7 +133,7 @@ export async function exportOpenData(
       database = count!.n;
       if (options.format === 'csv') await write(out, stringify([], { header: true, columns: [...EXPORT_COLUMNS] }));
       else await write(out, '{"type":"FeatureCollection","features":[\n');
-      for await (const batch of tx.unsafe<ExportRow[]>(SELECT).cursor(options.batchRows ?? 2_000)) {
+      for await (const batch of tx.unsafe<ExportRow[]>(EXPORT_SELECT).cursor(options.batchRows ?? 2_000)) {
         if (options.format === 'csv') {
           await write(out, stringify(batch, { columns: [...EXPORT_COLUMNS], cast: { boolean: (b) => (b ? 'true' : 'false') } }));
         } else {
