@@ -49,15 +49,23 @@ describe('pmmpBackfill', () => {
     assert.equal(progress.phase, 'done');
   });
 
-  it('a range that is not months ends the run as a failure saying why', async () => {
-    const r = (await world.temporal.client.workflow.execute('pmmpBackfill', {
-      taskQueue: world.taskQueue,
-      workflowId: `pmmp-backfill-bad-${randomBytes(2).toString('hex')}`,
-      args: [{ from: '2026-07', to: '2026-05' }],
-    })) as PmmpBackfillResult;
-    assert.equal(r.status, 'failure');
-    const [log] = await world.db.sql`select error from etl.etl_logs where run_id = ${r.runId} and stream = 'months'`;
-    assert.match(String(log?.['error']), /not a range of months/);
+  it('a range that ends before it starts is refused at the boundary, naming the field, before any request', async () => {
+    const before = world.replica.stats().requests;
+    await assert.rejects(
+      world.temporal.client.workflow.execute('pmmpBackfill', {
+        taskQueue: world.taskQueue,
+        workflowId: `pmmp-backfill-bad-${randomBytes(2).toString('hex')}`,
+        args: [{ from: '2026-07', to: '2026-05' }],
+      }),
+      (err: unknown) => {
+        const cause = (err as Error).cause as { type?: string; nonRetryable?: boolean; message?: string } | undefined;
+        assert.equal(cause?.type, 'InvalidInputError');
+        assert.equal(cause?.nonRetryable, true);
+        assert.match(String(cause?.message), /pmmpBackfill input refused: to: must not be before from/);
+        return true;
+      },
+    );
+    assert.equal(world.replica.stats().requests, before);
   });
 });
 

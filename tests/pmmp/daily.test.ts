@@ -154,10 +154,10 @@ describe('pmmpDaily', () => {
   it('a day that is not a date is refused before any request', async () => {
     const before = world.replica.stats().requests;
     await assert.rejects(daily('2026-02-30'), (err: unknown) => {
-      // The workflow fails with the activity's own words, at the end of the cause chain.
+      // The contract refuses the input at the boundary, naming the field.
       let e: unknown = err;
       while (e instanceof Error && e.cause) e = e.cause;
-      assert.match(String((e as Error).message), /day '2026-02-30' is not a YYYY-MM-DD date/);
+      assert.match(String((e as Error).message), /pmmpDaily input refused: day: is not a day of the calendar/);
       return true;
     });
     assert.equal(world.replica.stats().requests, before);
