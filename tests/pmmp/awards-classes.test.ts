@@ -65,6 +65,18 @@ describe('section labels (issue 14)', () => {
     assert.equal(parseAward('Extrait du PV de la séance de l’AO n° TC4130613.').reference, 'TC4130613');
   });
 
+  it('repairs separators OCR misread right after the label', async () => {
+    // "N° 04:1G/2024", "N"6212O25/CMR", "NO22I2O24", "N° AAC 007/2025", "N° de l'AOO ‏…‎ : 28/2024/CT".
+    assert.equal(parseAward(await tuningText('069f76a5')).reference, '04/IG/2024');
+    assert.equal(parseAward(await tuningText('4a7c73d0')).reference, '62/2025/CMR');
+    assert.equal(parseAward(await tuningText('592f09b1')).reference, '22/2024');
+    assert.equal(parseAward(await tuningText('332db692')).reference, 'AAC/007/2025');
+    assert.equal(parseAward(await tuningText('23bc8756')).reference, '28/2024/CT');
+    // A plain number and year are left as printed.
+    assert.equal(parseAward("Appel d'offres ouvert N° 121/2024/CM").reference, '121/2024/CM');
+    assert.equal(parseAward("Appel d'offres ouvert N° 10002535").reference, '10002535');
+  });
+
   it('folds a zero inside a letter code ("2460/L0G/2024")', async () => {
     assert.equal(parseAward(await tuningText('6a9e0d81')).reference, '2460/LOG/2024');
   });

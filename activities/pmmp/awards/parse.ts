@@ -158,7 +158,23 @@ interface RefCandidate {
 const REF_KEY =
   /(?:\b[nN]\s?[°º"“”'*]|\b[nN][oO]\.?(?=\s*(?:AO[ON]?\s*)?[:.]?\s*\d)|\b[nN][uU][mM][eéEÉ][rR][oO]|\b[rR][eéEÉ][fF][eéEÉ][rR][eE][nN][cC][eE](?=\s*[:.]?\s*[A-Z]{0,4}\d|\s*:\s*$)|\b[lL]'\s?A\.?O[ON]?\.?(?=\s+\d)|(?<=offres?\s+(?:ouvert\s+)?)N(?=\s\d{1,4}\/))\s*(?:A\.?\s?O\.?\s?O?\.?\s?(?:N(?!\s?[°º"“”'*]))?\s*)?[:.]?\s*/g;
 const REF_TOKEN =
-  /^([A-Za-z0-9][A-Za-z0-9.-]*(?:\s?\/\s?[A-Za-z0-9][A-Za-z0-9.-]*(?:\s[A-Z][A-Z0-9.-]*(?=\/))?)+|\d{6,}|[A-Z]{1,3}\d{6,})/;
+  /^((?:[A-Z]{2,4}\s(?=\d{1,4}\/))?[A-Za-z0-9][A-Za-z0-9.-]*(?:\s?\/\s?[A-Za-z0-9][A-Za-z0-9.-]*(?:\s[A-Z][A-Z0-9.-]*(?=\/))?)+|\d{6,}|[A-Z]{1,3}\d{6,})/;
+/** After the label, a colon and a number/year reference further on the same line. */
+const LABEL_THEN_REF = /^[^:\d]{0,8}\d{0,2}[^:\d/]{1,60}:\s*(\d{1,4}\/\d{2,4}(?:\/[A-Za-z0-9.-]+)*)/;
+
+/**
+ * Separators OCR read as something else, right after a reference label: "04:1G/2024" (04/1G/2024),
+ * "22I2O24" (22/2024), "6212O25/CMR" (62/2025/CMR: the slash read as a 1 and the year's 0 as an O).
+ */
+function repairReferenceSeparators(after: string): string {
+  const year = (y: string): string => y.replace(/O/g, '0');
+  return after
+    .replace(/^(\s*\d{1,4})\s?[:;]\s?(?=[0-9A-Z]{1,6}\/)/, '$1/')
+    .replace(/^(\s*\d{1,4})[Il|](2[0O][0-9O]{2})(?![0-9A-Za-z])/, (_, n: string, y: string) => `${n}/${year(y)}`)
+    .replace(/^(\s*\d{1,3})1(2[0O][0-9O]{2})(?=\/)/, (all: string, n: string, y: string) => (y.includes('O') ? `${n}/${year(y)}` : all))
+    .replace(/^(\s*\d{1,4}\/)(2O[0-9O]{2})(?![0-9A-Za-z])/, (_, n: string, y: string) => `${n}${year(y)}`);
+}
+
 const AO_CONTEXT = /appel\s*d'?\s*'?offres?|\bao[on]?\b|a\.o|consultation|\bmarche\b|\bpv\b|\bavis\b|\baoo\b/;
 const NOT_A_REF_CONTEXT = /decision|arrete|journal|matin|opinion|quotidien|bulletin|decret|article|\bloi\b|registre|\br\.?c\b|\bice\b|\btel\b|fax|portail|bureau|page/;
 
@@ -169,9 +185,13 @@ function readReference(doc: Doc): RefCandidate | undefined {
       let after = line.latin.slice(key.index + key[0].length);
       // "Référence :" / "38/2026/SAPP": the label and its value on different lines (issue 14).
       if (!after.trim() && /[:.]\s*$/.test(key[0])) after = doc.nextNonBlank(i, 2)?.latin.trim() ?? '';
-      const m = REF_TOKEN.exec(after);
+      after = repairReferenceSeparators(after);
+      let m = REF_TOKEN.exec(after);
+      // "N° de l'AOO ‏…‎ : 28/2024/CT": the label's words (OCR-damaged, Arabic between) before the colon.
+      if (!m) m = LABEL_THEN_REF.exec(after.slice(0, 80));
       if (!m) continue;
       const printed = m[1]!
+        .replace(/^([A-Z]{2,4})\s(?=\d)/, '$1/')
         .replace(/\s*\/\s*/g, '/')
         .replace(/[.-]+$/, '')
         .trim();
