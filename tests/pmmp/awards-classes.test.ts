@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { awardRows } from '../../activities/pmmp/awards-store';
-import { parseAward, type AwardNotice } from '../../activities/pmmp/awards';
+import { findAmounts, parseAmount, parseAward, type AwardNotice } from '../../activities/pmmp/awards';
 import { referenceIdentifier, sameConsultationReference } from '../../activities/pmmp/awards/accuracy';
 import { rejoinWordPerLine } from '../../activities/pmmp/awards/parse';
 import { LOW_CONFIDENCE } from '../../activities/pmmp/awards/schema';
@@ -200,6 +200,32 @@ describe('amounts (issue 14)', () => {
     assert.equal(winnerOf(n)?.amount, '1215300.00');
     assert.ok(winnerOf(n)!.amountSource!.confidence < LOW_CONFIDENCE);
     assert.ok(n.warnings.some((w) => w.code === 'inconsistent' && w.message.includes('differs from its bid')));
+  });
+});
+
+describe('amounts OCR printed without their separators (awards-5)', () => {
+  it('reads ungrouped amounts, a lost decimal comma before the currency and L for 1', () => {
+    assert.equal(parseAmount('Maximum 576504,00'), '576504.00');
+    assert.equal(parseAmount('Minimum 34L827,2O'), '341827.20');
+    assert.equal(parseAmount('BOLIGAM - Offre de base 933. 491 28 MAD'), '933491.28');
+    assert.deepEqual(findAmounts('BOLIGAM 933. 491 28 MAD')[0]?.notes, ['decimal separator lost']);
+    // Not amounts: a journal number, a date, a bare four-digit number with decimals-like tail.
+    assert.deepEqual(findAmounts('Le Matin n° 18113 du 22/11/2024').map((a) => a.value), []);
+    assert.deepEqual(findAmounts('le 12.12.2024 à 10h00').map((a) => a.value), []);
+  });
+
+  it('reads a framework agreement\'s "Minimum" / "Maximum" lines as one winner with both amounts', async () => {
+    const w = winnerOf(parseAward(await tuningText('4a7c73d0')));
+    assert.equal(w?.name, 'X OFTICE SYSTEMS');
+    assert.equal(w?.amount, '576504.00');
+    assert.equal(w?.amountMin, '341827.20');
+  });
+
+  it('reads the winner designated by drawing lots', async () => {
+    const n = parseAward(await tuningText('0eb5b69d'));
+    assert.equal(n.lots[0]?.status, 'attribue');
+    assert.equal(winnerOf(n)?.name, 'CHEMAOU NEGOCE');
+    assert.equal(winnerOf(n)?.nameSource?.rule, 'drawing-lots-sentence');
   });
 });
 

@@ -31,8 +31,13 @@ const WITH_DECIMALS = new RegExp(
 // Whole amounts are only taken with a currency after them: a bare "18 340" is a journal number.
 const WHOLE_WITH_CURRENCY = /(?<![\d.,/])(\d{1,3})((?:[ .]\d{3})+)(?= ?(?:dhs?|mad|dirhams?)\b)/gi;
 
-/** Digit look-alikes OCR puts inside numbers. */
-const LOOKALIKE: Record<string, string> = { O: '0', o: '0', I: '1', l: '1' };
+// "576504,00": no group separators at all (an amount of 10 000 or more with its decimals).
+const UNGROUPED = /(?<![\p{L}\d.,/])(\d{5,9})(?: ?[.,] ?)(\d{2})(?!\d|[.,/]\d)/gu;
+// "933. 491 28 MAD": the decimal comma lost, the decimals still printed before the currency.
+const DECIMALS_WITHOUT_COMMA = /(?<![\d.,/])(\d{1,3})((?:(?: ?[.,] ?| )\d{3})+) (\d{2})(?= ?(?:dhs?|mad|dirhams?)\b)/gi;
+
+/** Digit look-alikes OCR puts inside numbers ("34L827,2O"). */
+const LOOKALIKE: Record<string, string> = { O: '0', o: '0', I: '1', l: '1', L: '1' };
 
 /**
  * Replaces digit look-alikes inside number-like runs, keeping the string length so offsets stay
@@ -40,12 +45,12 @@ const LOOKALIKE: Record<string, string> = { O: '0', o: '0', I: '1', l: '1' };
  */
 export function fixDigitLookalikes(s: string): { text: string; changed: boolean } {
   let changed = false;
-  const text = s.replace(/(?<![\p{L}\d])[0-9OoIl][0-9OoIl .,']*[.,] ?[0-9OoIl]{2}(?![\p{L}\d])/gu, (run) => {
+  const text = s.replace(/(?<![\p{L}\d])[0-9OoIlL][0-9OoIlL .,']*[.,] ?[0-9OoIl]{2}(?![\p{L}\d])/gu, (run) => {
     const digits = (run.match(/\d/g) ?? []).length;
-    const lookalikes = (run.match(/[OoIl]/g) ?? []).length;
+    const lookalikes = (run.match(/[OoIlL]/g) ?? []).length;
     if (lookalikes === 0 || digits < 2 || digits + lookalikes < 5) return run;
     changed = true;
-    return run.replace(/[OoIl]/g, (c) => LOOKALIKE[c] ?? c);
+    return run.replace(/[OoIlL]/g, (c) => LOOKALIKE[c] ?? c);
   });
   return { text, changed };
 }
@@ -68,6 +73,27 @@ export function findAmounts(input: string): AmountMatch[] {
       raw: line.slice(m.index, m.index + m[0].length),
       value: toDecimal(lead + groups, m[3]!),
       notes,
+    });
+  }
+  const overlaps = (start: number, end: number): boolean => out.some((a) => start < a.end && a.start < end);
+  for (const m of text.matchAll(UNGROUPED)) {
+    if (overlaps(m.index, m.index + m[0].length)) continue;
+    out.push({
+      start: m.index,
+      end: m.index + m[0].length,
+      raw: line.slice(m.index, m.index + m[0].length),
+      value: toDecimal(m[1]!, m[2]!),
+      notes: ['no digit grouping', ...(changed && /[OoIlL]/.test(line.slice(m.index, m.index + m[0].length)) ? ['OCR look-alike digits read as digits'] : [])],
+    });
+  }
+  for (const m of text.matchAll(DECIMALS_WITHOUT_COMMA)) {
+    if (overlaps(m.index, m.index + m[0].length)) continue;
+    out.push({
+      start: m.index,
+      end: m.index + m[0].length,
+      raw: line.slice(m.index, m.index + m[0].length),
+      value: toDecimal(m[1]! + m[2]!.replace(/[^\d]/g, ''), m[3]!),
+      notes: ['decimal separator lost'],
     });
   }
   for (const m of text.matchAll(WHOLE_WITH_CURRENCY)) {

@@ -172,7 +172,7 @@ export function looksLikeName(s: string): boolean {
   const withoutCurrency = t.replace(/\b(?:dhs?|mad|ttc|ht|dirhams?)\b/gi, ' ');
   if (!/(?=[\p{L}\p{N}]*\p{L}[\p{L}\p{N}]*\p{L})[\p{L}\p{N}]{3,}/u.test(withoutCurrency)) return false;
   const f = fold(t);
-  if (/^(?:a|le|du|au|lot|lot unique|unique|n°?|page|dh|dhs|mad|ttc|ht|neant|aucun|min|max|tf|tc)$/.test(f)) return false;
+  if (/^(?:a|le|du|au|lot|lot unique|unique|n°?|page|dh|dhs|mad|ttc|ht|neant|aucun|min|max|minimum|maximum|tf|tc)$/.test(f)) return false;
   if (/infructu|inferctu|infrectu|\bannul|appel\s+d'?\s*offres?|\bdeclar|\bprocedure\b|\bvice\b|\bmotif|\bpays\b/.test(f) && !/\b(?:ste|societe|sarl)\b/.test(f)) return false;
   if (/\b(?:montant|concurrent|retenu|attributaire|date|ouverture|achevement|commission|objet|offre retenue|verification|delai|justification|resultat|soumissionnaire|observation|classement|rectification|engagement|heure|duree|reconductible|mois|jours?)\b/.test(f)) return false;
   if (/\bsoumissions?\s+(?:physiques?|electroniques?)|\bvoie\s+electronique|\bdepot\s+des\s+plis/.test(f)) return false;

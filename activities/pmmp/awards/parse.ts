@@ -1231,6 +1231,15 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
     // "... avec un montant de Neuf millions ... (9 262 904,40 dh TTC)" (ocr-text/pv-24): the
     // amount in digits may be on the next line.
     let joined = line.latin;
+    // "Minimum 341 827,20" / "Maximum 576 504,00": a framework agreement's two amounts on two lines.
+    if (amounts.length === 1 && /^\W*minimum\b/.test(f)) {
+      const next = lines[k + 1];
+      if (next && /^\W*maximum\b/.test(next.folded) && findAmounts(next.latin).length === 1) {
+        joined = `${line.latin} ${next.latin}`;
+        amounts = findAmounts(joined);
+        k++;
+      }
+    }
     if (amounts.length === 0 && /montant\s+de/.test(f)) {
       const next = lines[k + 1];
       if (next) {
@@ -1259,11 +1268,12 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
       }
       continue;
     }
-    const min = /\bmin\s*:/.test(fold(joined));
+    // "MIN : x MAX : y" (pv-c1d8f75a) or "Minimum x" / "Maximum y" on two lines (portal 4a7c73d0).
+    const min = /\bmin\s*:|\bminimum\b[\s\S]*\bmaximum\b/.test(fold(joined));
     let left = joined.slice(0, amounts[0]!.start);
     left = left.replace(/[,(]?\s*avec\s+un\s+montant\s+de.*$/i, '').replace(/\s+(?:~+\s*)*un\s+montant\s+(?:de|~+).*$/i, '');
     left = left.replace(WINNER_PREFIX, '');
-    let name = cleanBidderName(left.replace(/^\s*\d{1,2}\s+(?=\S)/, '').replace(/\b(?:tf|min|max)\s*:?\s*$/i, ''));
+    let name = cleanBidderName(left.replace(/^\s*\d{1,2}\s+(?=\S)/, '').replace(/\b(?:tf|min|max|minimum|maximum)\s*:?\s*$/i, ''));
     if (!looksLikeName(name)) name = '';
     let inferred = false;
     if (!name && pending.length > 0) {
@@ -1330,8 +1340,25 @@ function ttcAmount(line: string, amounts: AmountMatch[]): AmountMatch {
 const AWARD_SENTENCE =
   /(?:attribu[eé]e?|adjug[eé]e?)\s+(?:d[eé]finitivement\s+)?(?:[aà]|au)\s+(?:la\s+soci[eé]t[eé]|l'entreprise|la\s+st[eé]|st[eé]\.?|soci[eé]t[eé]|groupement)?\s*[«<"“]*\s*(.+?)\s*[»>"”]*\s*(?:\([^)]*\)\s*)?[,;]?\s*(?:pour|avec|moyennant)\s+(?:un|le)\s+montant\b/i;
 
+/**
+ * Equal offers decided by drawing lots, the winner named only in that sentence: "Le tirage au sort
+ * réalisé pour départager les concurrents ... a fait ressortir la société CHEMAOU NEGOCE." (portal
+ * 0eb5b69d). The amount is then the winner's bid.
+ */
+const DRAW_SENTENCE =
+  /tirage\s+au\s+sort\b.{0,240}?\b(?:a\s+fait\s+ressortir|a\s+d[eé]sign[eé]|a\s+d[eé]sign[eé]\s+comme\s+attributaire|en\s+faveur\s+de|au\s+profit\s+de)\s+(?:la\s+soci[eé]t[eé]|l'entreprise|le\s+concurrent|la\s+st[eé]|st[eé]\.?|soci[eé]t[eé])?\s*[«<"“]*\s*([^.;«»"”<>]+?)\s*[»>"”]*\s*(?:[.;]|$)/i;
+
 function awardSentenceWinners(doc: Doc): FoundWinner[] {
   const out: FoundWinner[] = [];
+  for (let i = 0; i < doc.lines.length; i++) {
+    if (!/tirage\s+au\s+sort/i.test(doc.lines[i]!.latin)) continue;
+    const m = DRAW_SENTENCE.exec(doc.lines.slice(i, i + 3).map((l) => l.latin).join(' '));
+    if (!m) continue;
+    const name = cleanBidderName(m[1]!);
+    if (!looksLikeName(name)) continue;
+    out.push({ winner: makeWinner(name, null), lot: null, reference: null, openingDate: null, rule: 'drawing-lots-sentence' });
+    return out;
+  }
   for (let i = 0; i < doc.lines.length; i++) {
     const window = doc.lines.slice(i, i + 3).map((l) => l.latin).join(' ');
     const m = AWARD_SENTENCE.exec(doc.lines[i]!.latin) ?? AWARD_SENTENCE.exec(window);
