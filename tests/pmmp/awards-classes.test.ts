@@ -221,6 +221,14 @@ describe('amounts OCR printed without their separators (awards-5)', () => {
     assert.equal(w?.amountMin, '341827.20');
   });
 
+  it('reads a retained row\'s whole amount printed without decimals or currency', async () => {
+    const n = parseAward(await tuningText('53b0229e'));
+    assert.deepEqual(
+      n.lots.map((l) => [l.lotNumber, l.winners[0]?.amount]),
+      [['1', '974880.00'], ['2', '815400.00'], ['3', '646800.00']],
+    );
+  });
+
   it('reads the winner designated by drawing lots', async () => {
     const n = parseAward(await tuningText('0eb5b69d'));
     assert.equal(n.lots[0]?.status, 'attribue');

@@ -1251,6 +1251,14 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
         }
       }
     }
+    // "LOT N°1 Le laboratoire LPEE 974 880": in a retained row after a name, a whole amount printed
+    // with its groups but without decimals or currency (portal 53b0229e).
+    const wholeAtEnd = amounts.length === 0 ? /^(.*\p{L}.*?)\s+(\d{1,3}(?:[ .]\d{3})+)\s*$/u.exec(line.latin) : null;
+    if (wholeAtEnd && looksLikeName(cleanBidderName(wholeAtEnd[1]!.replace(/^\s*lot\s*n?\s*[°o®º]?\s*\d{1,2}\s*:?/i, '')))) {
+      const start = wholeAtEnd.index + wholeAtEnd[1]!.length + 1;
+      const raw = wholeAtEnd[2]!;
+      amounts = [{ start, end: start + raw.length, raw, value: `${raw.replace(/\D/g, '')}.00`, notes: ['whole amount without currency'] }];
+    }
     if (amounts.length === 0) {
       const name = cleanBidderName(line.latin.replace(WINNER_PREFIX, ''));
       // "Mr. Kamal Amernis pour une proposition d'honoraire de 4.2 %" (ocr-text/pv-11).
