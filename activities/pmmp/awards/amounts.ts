@@ -76,25 +76,18 @@ export function findAmounts(input: string): AmountMatch[] {
     });
   }
   const overlaps = (start: number, end: number): boolean => out.some((a) => start < a.end && a.start < end);
+  // Looser forms only where no stricter form already read the same characters.
+  const pushLoose = (m: RegExpExecArray, value: ReturnType<typeof toDecimal>, notes: string[]): void => {
+    const end = m.index + m[0].length;
+    if (overlaps(m.index, end)) return;
+    out.push({ start: m.index, end, raw: line.slice(m.index, end), value, notes });
+  };
   for (const m of text.matchAll(UNGROUPED)) {
-    if (overlaps(m.index, m.index + m[0].length)) continue;
-    out.push({
-      start: m.index,
-      end: m.index + m[0].length,
-      raw: line.slice(m.index, m.index + m[0].length),
-      value: toDecimal(m[1]!, m[2]!),
-      notes: ['no digit grouping', ...(changed && /[OoIlL]/.test(line.slice(m.index, m.index + m[0].length)) ? ['OCR look-alike digits read as digits'] : [])],
-    });
+    const raw = line.slice(m.index, m.index + m[0].length);
+    pushLoose(m, toDecimal(m[1]!, m[2]!), ['no digit grouping', ...(changed && /[OoIlL]/.test(raw) ? ['OCR look-alike digits read as digits'] : [])]);
   }
   for (const m of text.matchAll(DECIMALS_WITHOUT_COMMA)) {
-    if (overlaps(m.index, m.index + m[0].length)) continue;
-    out.push({
-      start: m.index,
-      end: m.index + m[0].length,
-      raw: line.slice(m.index, m.index + m[0].length),
-      value: toDecimal(m[1]! + m[2]!.replace(/[^\d]/g, ''), m[3]!),
-      notes: ['decimal separator lost'],
-    });
+    pushLoose(m, toDecimal(m[1]! + m[2]!.replace(/[^\d]/g, ''), m[3]!), ['decimal separator lost']);
   }
   for (const m of text.matchAll(WHOLE_WITH_CURRENCY)) {
     if (out.some((a) => m.index < a.end && a.start < m.index + m[0].length)) continue;
