@@ -75,11 +75,10 @@ export function findAmounts(input: string): AmountMatch[] {
       notes,
     });
   }
-  const overlaps = (start: number, end: number): boolean => out.some((a) => start < a.end && a.start < end);
   // Looser forms only where no stricter form already read the same characters.
   const pushLoose = (m: RegExpExecArray, value: ReturnType<typeof toDecimal>, notes: string[]): void => {
     const end = m.index + m[0].length;
-    if (overlaps(m.index, end)) return;
+    if (out.some((a) => m.index < a.end && a.start < end)) return;
     out.push({ start: m.index, end, raw: line.slice(m.index, end), value, notes });
   };
   for (const m of text.matchAll(UNGROUPED)) {
@@ -90,14 +89,7 @@ export function findAmounts(input: string): AmountMatch[] {
     pushLoose(m, toDecimal(m[1]! + m[2]!.replace(/[^\d]/g, ''), m[3]!), ['decimal separator lost']);
   }
   for (const m of text.matchAll(WHOLE_WITH_CURRENCY)) {
-    if (out.some((a) => m.index < a.end && a.start < m.index + m[0].length)) continue;
-    out.push({
-      start: m.index,
-      end: m.index + m[0].length,
-      raw: line.slice(m.index, m.index + m[0].length),
-      value: toDecimal(m[1]! + m[2]!.replace(/[^\d]/g, ''), '00'),
-      notes: [],
-    });
+    pushLoose(m, toDecimal(m[1]! + m[2]!.replace(/[^\d]/g, ''), '00'), []);
   }
   return out.sort((a, b) => a.start - b.start);
 }
