@@ -3,5 +3,5 @@ import { loadCoreConfig, redactConfig } from '../schema/config';
 import { migrateDatabase } from './db/migrate';
 
 const { databaseUrl } = loadCoreConfig();
-await migrateDatabase(databaseUrl);
-console.log(`migrations applied to ${String(redactConfig(databaseUrl))}`);
+const { applied, alreadyRecorded } = await migrateDatabase(databaseUrl);
+console.log(`migrations on ${String(redactConfig(databaseUrl))}: ${alreadyRecorded} already applied, ${applied.length} applied now${applied.length ? ` (${applied.join(', ')})` : ''}`);
