@@ -839,11 +839,22 @@ export interface PayloadCodecConfig {
   token: string | undefined;
 }
 
+/** The Web UI's origin; on loopback both names, since the origin is whichever one the browser was given. */
+function uiOriginsOf(uiUrl: string): string[] {
+  const url = new URL(uiUrl);
+  const origins = [url.origin];
+  if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') {
+    url.hostname = url.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+    origins.push(url.origin);
+  }
+  return origins;
+}
+
 export function loadPayloadCodecConfig(env: Env = process.env): PayloadCodecConfig {
   const c = parseSection(payloadCodecSchema, env, 'payload codec');
   return {
     keys: c.MOISSON_PAYLOAD_KEYS ?? [],
-    uiOrigins: c.MOISSON_CODEC_ORIGINS ?? [new URL(c.TEMPORAL_UI_URL).origin],
+    uiOrigins: c.MOISSON_CODEC_ORIGINS ?? uiOriginsOf(c.TEMPORAL_UI_URL),
     token: c.MOISSON_CODEC_TOKEN,
   };
 }

@@ -119,6 +119,7 @@ describe('payload codec', () => {
     assert.deepEqual(c.keys.map((k) => k.id), ['2026-b', '2026-a']);
     assert.deepEqual(c.uiOrigins, ['http://ui.example:8233']);
     assert.equal(loadPayloadCodecConfig({}).keys.length, 0, 'no keys: no codec');
+    assert.deepEqual(loadPayloadCodecConfig({}).uiOrigins, ['http://127.0.0.1:8233', 'http://localhost:8233'], 'a loopback UI by either name');
     const shown = JSON.stringify(redactConfig(c));
     assert.ok(!shown.includes(keyA.key.toString('base64')));
     assert.match(shown, /"key":"\*\*\*"/);
