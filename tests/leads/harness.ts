@@ -36,7 +36,7 @@ export interface LeadsWorld {
   config(overrides?: Record<string, string>): LeadsConfig;
   jobControl(): LeadsJobControlDeps;
   /** Runs `fn` while a worker with these settings polls the world's queue (and the browser queue if asked). */
-  withWorker<T>(fn: () => Promise<T>, opts?: { env?: Record<string, string>; browser?: boolean; deps?: Partial<LeadsDeps>; dataConverter?: WorkerOptions['dataConverter'] }): Promise<T>;
+  withWorker<T>(fn: () => Promise<T>, opts?: { env?: Record<string, string>; browser?: boolean; deps?: Partial<LeadsDeps>; dataConverter?: WorkerOptions['dataConverter']; plugins?: WorkerOptions['plugins'] }): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -86,6 +86,7 @@ export async function createLeadsWorld(): Promise<LeadsWorld> {
           deps: { sql: db.sql, db: db.db, mongo: undefined as never, leads: { fetcher, config, ...opts.deps } },
           workflowBundle: await workflowBundle(),
           dataConverter: opts.dataConverter,
+          plugins: opts.plugins,
         }),
       ];
       const pool = opts.browser ? new BrowserPool(loadCoreConfig({}).browser.chromiumPath) : undefined;
