@@ -20,6 +20,7 @@ import { pricesRoutes } from './prices/routes';
 import { leadsRoutes } from './leads/routes';
 import { runsRoutes } from './runs/routes';
 import { consolidationRoutes } from './consolidation/routes';
+import { codecRoutes } from './codec/routes';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -181,6 +182,7 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
   runsRoutes(app, ctx, { preValidation: signed });
   leadsRoutes(app, ctx, { preValidation: signed });
   consolidationRoutes(app, ctx, { preValidation: signed });
+  codecRoutes(app, ctx);
   return app;
 }
 

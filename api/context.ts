@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Database } from '../activities/engine/db';
+import type { PayloadEncryptionCodec } from '../control/payload-codec';
 import type { ProofStore } from '../activities/engine/proofs';
 import type { ApiConfig } from '../schema/config';
 
@@ -25,4 +26,15 @@ export interface ApiContext {
   /** PostgreSQL, MongoDB, Temporal. */
   health: Record<string, HealthCheck>;
   now(): Date;
+  /** The codec endpoint for the Temporal Web UI and CLI (api/codec); absent: it answers 503. */
+  codec?: CodecServerSettings;
+}
+
+export interface CodecServerSettings {
+  /** Undefined when no payload key is configured. */
+  codec: PayloadEncryptionCodec | undefined;
+  /** Browser origins allowed by CORS. */
+  uiOrigins: string[];
+  /** Bearer token of callers without an Origin. */
+  token: string | undefined;
 }

@@ -6,7 +6,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { connectMongo, connectPostgres, type Archive } from '../activities/engine/db';
 import { createProofStore } from '../activities/engine/proofs';
-import { loadApiConfig, loadCoreConfig, loadFetchConfig, type ApiConfig, type CoreConfig } from '../schema/config';
+import { payloadCodecFor, temporalDataConverter } from '../control/payload-codec';
+import { loadApiConfig, loadCoreConfig, loadFetchConfig, loadPayloadCodecConfig, type ApiConfig, type CoreConfig } from '../schema/config';
 import type { ApiContext } from './context';
 
 export interface ApiRuntime {
@@ -38,6 +39,8 @@ export function createApiRuntime(env: Env = process.env, overrides: { config?: P
   const core = loadCoreConfig(env);
   const config = { ...loadApiConfig(env), ...overrides.config };
   const fetchConfig = loadFetchConfig(env);
+  const codecConfig = loadPayloadCodecConfig(env);
+  const codec = payloadCodecFor(codecConfig);
   const db = connectPostgres(core.databaseUrl, {
     max: config.dbPoolSize,
     connection: { application_name: 'moisson-api', statement_timeout: config.statementTimeoutMs, ...API_SESSION },
@@ -46,7 +49,7 @@ export function createApiRuntime(env: Env = process.env, overrides: { config?: P
   let temporal: Promise<Client> | undefined;
   const connectTemporal = () => {
     temporal ??= Connection.connect({ address: core.temporal.address, connectTimeout: '3s' })
-      .then((connection) => new Client({ connection, namespace: core.temporal.namespace }))
+      .then((connection) => new Client({ connection, namespace: core.temporal.namespace, dataConverter: temporalDataConverter(codecConfig) }))
       .catch((err: unknown) => {
         temporal = undefined; // the next request tries again
         throw err;
@@ -71,6 +74,7 @@ export function createApiRuntime(env: Env = process.env, overrides: { config?: P
     temporalBrowserTaskQueue: core.temporal.browserTaskQueue,
     temporalUiUrl: core.temporal.uiUrl,
     temporalNamespace: core.temporal.namespace,
+    codec: { codec, uiOrigins: codecConfig.uiOrigins, token: codecConfig.token },
     now: overrides.now ?? (() => new Date()),
     health: {
       postgresql: async () => {

@@ -771,7 +771,95 @@ export function loadConsolidationPublishConfig(env: Env = process.env): Consolid
   return { exportDir: c.CONSOLIDATION_EXPORT_DIR, logRetentionDays: c.CONSOLIDATION_LOG_RETENTION_DAYS, suggestionRetentionDays: c.CONSOLIDATION_SUGGESTION_RETENTION_DAYS };
 }
 
-const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig, consolidationIngest: loadConsolidationIngestConfig, consolidationEnrich: loadConsolidationEnrichConfig, consolidationPublish: loadConsolidationPublishConfig } as const;
+// ---------------------------------------------------------------- payload codec (encryption of Temporal payloads)
+
+/** One AES-256 key of the payload codec, named by the id written in each payload it encrypts. */
+export interface PayloadKey {
+  id: string;
+  key: Buffer;
+}
+
+export const PAYLOAD_KEY_BYTES = 32;
+const PAYLOAD_KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** `id1:base64,id2:base64`: the first encrypts, every one decrypts (so an old key stays listed until its histories are gone). */
+const payloadKeys = z.string().transform((s, ctx) => {
+  const keys: PayloadKey[] = [];
+  for (const entry of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const colon = entry.indexOf(':');
+    const id = colon > 0 ? entry.slice(0, colon) : '';
+    if (!PAYLOAD_KEY_ID.test(id)) {
+      ctx.addIssue({ code: 'custom', message: `each key must be id:base64 with an id of letters, digits, '.', '_' or '-' (entry ${keys.length + 1})` });
+      continue;
+    }
+    const b64 = entry.slice(colon + 1);
+    const key = Buffer.from(b64, 'base64');
+    // Buffer.from drops what is not base64: a round trip tells a typo from a real key.
+    if (key.toString('base64').replace(/=+$/, '') !== b64.replace(/=+$/, '') || key.length !== PAYLOAD_KEY_BYTES) {
+      ctx.addIssue({ code: 'custom', message: `key '${id}' must be ${PAYLOAD_KEY_BYTES} bytes in base64 (openssl rand -base64 32), got ${key.length} bytes` });
+      continue;
+    }
+    if (keys.some((k) => k.id === id)) ctx.addIssue({ code: 'custom', message: `key id '${id}' is listed twice` });
+    keys.push({ id, key });
+  }
+  return keys;
+});
+
+const origins = z.string().transform((s, ctx) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map((o) => {
+      try {
+        const u = new URL(o);
+        if (u.origin === o.replace(/\/$/, '') && /^https?:$/.test(u.protocol)) return u.origin;
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: 'custom', message: `'${o}' is not an origin (scheme://host[:port], no path)` });
+      return o;
+    }),
+);
+
+const payloadCodecSchema = z.object({
+  MOISSON_PAYLOAD_KEYS: payloadKeys.optional(),
+  /** Web UI origins the codec endpoint answers from a browser; default: the origin of TEMPORAL_UI_URL. */
+  MOISSON_CODEC_ORIGINS: origins.optional(),
+  TEMPORAL_UI_URL: httpUrl.default(LOCAL_STACK.temporalUiUrl),
+  /** Bearer token for codec callers without an Origin (`temporal --codec-endpoint … --codec-auth 'Bearer …'`); unset: they get 403. */
+  MOISSON_CODEC_TOKEN: optionalSecret.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+});
+
+export interface PayloadCodecConfig {
+  /** Empty: payloads travel unencrypted (no codec). */
+  keys: PayloadKey[];
+  /** Origins allowed to call the codec endpoint from a browser (CORS). */
+  uiOrigins: string[];
+  token: string | undefined;
+}
+
+/** The Web UI's origin; on loopback both names, since the origin is whichever one the browser was given. */
+function uiOriginsOf(uiUrl: string): string[] {
+  const url = new URL(uiUrl);
+  const origins = [url.origin];
+  if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') {
+    url.hostname = url.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+    origins.push(url.origin);
+  }
+  return origins;
+}
+
+export function loadPayloadCodecConfig(env: Env = process.env): PayloadCodecConfig {
+  const c = parseSection(payloadCodecSchema, env, 'payload codec');
+  return {
+    keys: c.MOISSON_PAYLOAD_KEYS ?? [],
+    uiOrigins: c.MOISSON_CODEC_ORIGINS ?? uiOriginsOf(c.TEMPORAL_UI_URL),
+    token: c.MOISSON_CODEC_TOKEN,
+  };
+}
+
+const sections = { core: loadCoreConfig, prices: loadPricesConfig, fetch: loadFetchConfig, pmmp: loadPmmpConfig, apisync: loadApisyncConfig, api: loadApiConfig, leads: loadLeadsConfig, consolidationIngest: loadConsolidationIngestConfig, consolidationEnrich: loadConsolidationEnrichConfig, consolidationPublish: loadConsolidationPublishConfig, payloadCodec: loadPayloadCodecConfig } as const;
 
 /** Checks every section and reports all problems of all sections together (for `moisson config check`). */
 export function checkAllConfig(env: Env = process.env): ConfigIssue[] {
@@ -791,6 +879,8 @@ const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD/i;
 
 /** What may be logged: secrets masked, and passwords inside URLs too. */
 export function redactConfig(value: unknown, key = ''): unknown {
+  // Raw key bytes (the payload codec's) are never shown, whatever their field is called.
+  if (value instanceof Uint8Array) return '***';
   if (typeof value === 'string') {
     if (SECRET_NAME.test(key)) return value ? '***' : value;
     return value.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');

@@ -6,7 +6,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
-import { loadCoreConfig } from '../schema/config';
+import { loadCoreConfig, loadPayloadCodecConfig } from '../schema/config';
+import { temporalDataConverter } from '../control/payload-codec';
 import { RunControl } from '../control/runs';
 import { pricesDailyContract } from '../workflows/prices/contract';
 import { exitCodeForDaily, main, printDaily } from './cli';
@@ -29,7 +30,7 @@ for (const worker of [workerService(), browserWorkerService(), apiService()]) {
 }
 
 const connection = await Connection.connect({ address: cfg.temporal.address });
-const client = new Client({ connection, namespace: cfg.temporal.namespace });
+const client = new Client({ connection, namespace: cfg.temporal.namespace, dataConverter: temporalDataConverter(loadPayloadCodecConfig()) });
 for (const o of await applySchedules(client, cfg.temporal.taskQueue)) say(`demo: schedule ${o.scheduleId} ${o.change}`);
 
 const control = new RunControl(client, cfg.temporal.taskQueue);

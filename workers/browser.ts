@@ -4,7 +4,8 @@
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { BrowserPool } from '../activities/engine/browser';
-import { loadCoreConfig } from '../schema/config';
+import { temporalDataConverter } from '../control/payload-codec';
+import { loadCoreConfig, loadPayloadCodecConfig } from '../schema/config';
 import { createBrowserWorker } from './create';
 import { createLogger, temporalLogging } from './logging';
 import { configOrExit } from './startup';
@@ -14,6 +15,7 @@ const log = createLogger('moisson-browser-worker', { level: process.env.LOG_LEVE
 
 async function main(): Promise<void> {
   const config = configOrExit(log, () => loadCoreConfig());
+  const codecConfig = configOrExit(log, () => loadPayloadCodecConfig());
   Runtime.install(temporalLogging(log));
   const telemetry = setupTelemetry({ serviceName: `${config.otel.serviceName}-browser`, otlpEndpoint: config.otel.otlpEndpoint });
   const metricsServer = await startMetricsServer(telemetry, config.browserMetricsPort, undefined, config.metricsHost);
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
       pool,
       concurrency: config.browser.concurrency,
       plugins: telemetry.plugins,
+      dataConverter: temporalDataConverter(codecConfig),
     });
     log.info(`polling task queue '${config.temporal.browserTaskQueue}' with ${config.browser.concurrency} browser slot(s), Chromium ${config.browser.chromiumPath}`);
     await worker.run();

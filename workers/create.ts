@@ -15,6 +15,8 @@ export interface MoissonWorkerOptions {
   taskQueue: string;
   deps: ActivityDeps;
   plugins?: WorkerOptions['plugins'];
+  /** The payload codec's converter (control/payload-codec.ts); the SDK default when absent. */
+  dataConverter?: WorkerOptions['dataConverter'];
   /** Reuse an already built workflow bundle (tests build it once). */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -28,6 +30,7 @@ export function createMoissonWorker(opts: MoissonWorkerOptions): Promise<Worker>
     activities: createActivities(opts.deps),
     interceptors: { activity: [retryMetrics, errorVocabularyInterceptor] },
     plugins: opts.plugins,
+    dataConverter: opts.dataConverter,
     maxConcurrentActivityTaskExecutions: 20,
     // Long activities heartbeat: let the SDK batch them, but never hold them past this.
     maxHeartbeatThrottleInterval: '10 seconds',
@@ -41,6 +44,7 @@ export interface BrowserWorkerOptions {
   pool: BrowserPool;
   concurrency: number;
   plugins?: WorkerOptions['plugins'];
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 /** The `moisson-browser` queue: activities only, few at a time (a browser is heavy on 2 cores). */
@@ -52,6 +56,7 @@ export function createBrowserWorker(opts: BrowserWorkerOptions): Promise<Worker>
     activities: { ...createBrowserActivities(opts.pool), ...createMapsBrowserActivities(opts.pool) },
     interceptors: { activity: [retryMetrics, errorVocabularyInterceptor] },
     plugins: opts.plugins,
+    dataConverter: opts.dataConverter,
     maxConcurrentActivityTaskExecutions: opts.concurrency,
   });
 }

@@ -7,7 +7,8 @@ import { connectMongo, connectPostgres } from '../activities/engine/db';
 import { createFetcher } from '../activities/engine/fetcher';
 import { createProofStore } from '../activities/engine/proofs';
 import { createLeadsFetcher } from '../activities/leads';
-import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadLeadsConfig, loadPmmpConfig, loadPricesConfig, redactConfig } from '../schema/config';
+import { temporalDataConverter } from '../control/payload-codec';
+import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadLeadsConfig, loadPayloadCodecConfig, loadPmmpConfig, loadPricesConfig, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
 import { createLogger, temporalLogging } from './logging';
 import { configOrExit } from './startup';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   const fetchConfig = configOrExit(log, () => loadFetchConfig());
   const pmmpConfig = configOrExit(log, () => loadPmmpConfig());
   const leadsConfig = configOrExit(log, () => loadLeadsConfig());
+  const codecConfig = configOrExit(log, () => loadPayloadCodecConfig());
   const pg = connectPostgres(config.databaseUrl);
   const mongo = await connectMongo(config.mongoUrl);
   const fetcher = createFetcher(fetchConfig);
@@ -61,7 +63,11 @@ async function main(): Promise<void> {
         leads: { fetcher: leadsFetcher, config: leadsConfig },
       },
       plugins: telemetry.plugins,
+      dataConverter: temporalDataConverter(codecConfig),
     });
+    log.info(
+      codecConfig.keys.length > 0 ? `payloads encrypted with key '${codecConfig.keys[0]!.id}' (${codecConfig.keys.length} key(s) for decryption)` : 'payloads unencrypted (no MOISSON_PAYLOAD_KEYS)',
+    );
     log.info(`polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address} (namespace ${config.temporal.namespace})`);
     // run() resolves after SIGINT/SIGTERM once in-flight tasks are done.
     await worker.run();

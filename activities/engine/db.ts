@@ -2,6 +2,7 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { MongoClient, type Db } from 'mongodb';
 import postgres, { type Sql } from 'postgres';
+import { tracedSql } from './tracing';
 
 export interface Database {
   sql: Sql;
@@ -11,13 +12,13 @@ export interface Database {
 
 /** `connection`: server settings for every session (the API sets its time zone and a statement timeout). */
 export function connectPostgres(url: string, opts: { max?: number; connection?: Record<string, string | number> } = {}): Database {
-  const sql = postgres(url, {
+  const sql = tracedSql(postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},
     // numeric stays a string (exact); dates stay strings: no float, no time-zone surprise.
     types: { date: { to: 1082, from: [1082], serialize: (x: string) => x, parse: (x: string) => x } },
     connection: { application_name: 'moisson', ...opts.connection },
-  });
+  }));
   return { sql, db: drizzle(sql), close: () => sql.end({ timeout: 5 }) };
 }
 

@@ -6,6 +6,7 @@
  * same treatment (cookies set on a 302, robots and politeness of the host redirected to).
  */
 import type { LookupFunction } from 'node:net';
+import type { Span } from '@opentelemetry/api';
 import { CookieJar } from 'tough-cookie';
 import { AuthError, InvalidInputError, NotAvailableError, RateLimitedError, ResponseShapeError, RobotsDisallowedError, TransientError } from './errors';
 import { decodeBody } from './fetcher-charset';
@@ -14,6 +15,7 @@ import { DEFAULT_ROBOTS, productToken, ROBOTS_MAX_BYTES, RobotsCache, type Robot
 import { createProxyRotation, createTransport } from './fetcher-transport';
 import { parseRetryAfter, redactUrl } from './http';
 import { httpRequests, rateLimitWait } from './metrics';
+import { httpSpan } from './tracing';
 import {
   type BreakerSettings,
   type Clock,
@@ -158,42 +160,49 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
     const timeout = AbortSignal.timeout(req.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     try {
-      let res: Response;
-      const route = proxies?.next();
-      const dispatcher = route?.dispatcher ?? transport.dispatcher;
-      try {
-        res = await (route?.fetch ?? fetch)(req.url, {
-          method: req.method,
-          headers: req.headers,
-          body: req.body,
-          redirect: 'manual',
-          signal,
-          ...(dispatcher ? { dispatcher } : {}),
-        } as RequestInit);
-      } catch (err) {
-        throw failure(err, 'request', { host, safeUrl, req, timeout });
-      }
-      let body: Buffer;
-      try {
-        body = await readBody(res, req.maxBytes, req.overflow, safeUrl);
-      } catch (err) {
-        if (err instanceof ResponseTooLargeError) {
-          httpRequests().add(1, { host, status: 'too_large' });
-          throw err;
-        }
-        throw failure(err, 'body', { host, safeUrl, req, timeout });
-      }
-      const declared = Number(res.headers.get('content-length') ?? NaN);
-      // fetch decodes gzip/br itself, and then Content-Length counts the encoded bytes, not ours.
-      if (!res.headers.has('content-encoding') && Number.isFinite(declared) && req.overflow === 'throw' && body.length !== declared) {
-        httpRequests().add(1, { host, status: 'truncated' });
-        throw new TransientError('truncated', `${safeUrl} sent ${body.length} bytes of the ${declared} announced`, { url: safeUrl, host });
-      }
-      httpRequests().add(1, { host, status: String(res.status) });
-      return { status: res.status, headers: res.headers, body };
+      // The span covers the wire only: the politeness wait above is the limiter's, not the site's.
+      return await httpSpan(req.method, req.url, safeUrl, (span) => send(req, { host, safeUrl, timeout, signal }, span));
     } finally {
       release();
     }
+  }
+
+  async function send(req: HopRequest, ctx: { host: string; safeUrl: string; timeout: AbortSignal; signal: AbortSignal }, span: Span): Promise<Hop> {
+    const { host, safeUrl, timeout, signal } = ctx;
+    let res: Response;
+    const route = proxies?.next();
+    const dispatcher = route?.dispatcher ?? transport.dispatcher;
+    try {
+      res = await (route?.fetch ?? fetch)(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        redirect: 'manual',
+        signal,
+        ...(dispatcher ? { dispatcher } : {}),
+      } as RequestInit);
+    } catch (err) {
+      throw failure(err, 'request', { host, safeUrl, req, timeout });
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(res, req.maxBytes, req.overflow, safeUrl);
+    } catch (err) {
+      if (err instanceof ResponseTooLargeError) {
+        httpRequests().add(1, { host, status: 'too_large' });
+        throw err;
+      }
+      throw failure(err, 'body', { host, safeUrl, req, timeout });
+    }
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    // fetch decodes gzip/br itself, and then Content-Length counts the encoded bytes, not ours.
+    if (!res.headers.has('content-encoding') && Number.isFinite(declared) && req.overflow === 'throw' && body.length !== declared) {
+      httpRequests().add(1, { host, status: 'truncated' });
+      throw new TransientError('truncated', `${safeUrl} sent ${body.length} bytes of the ${declared} announced`, { url: safeUrl, host });
+    }
+    httpRequests().add(1, { host, status: String(res.status) });
+    span.setAttribute('http.response.status_code', res.status);
+    return { status: res.status, headers: res.headers, body };
   }
 
   function failure(err: unknown, phase: 'request' | 'body', ctx: { host: string; safeUrl: string; req: HopRequest; timeout: AbortSignal }): unknown {

@@ -4,7 +4,8 @@ import { parseEnv } from 'node:util';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
 import { RunControl, RunFailedError, RunInputError, rootCause, type RunHandle } from '../../control/runs';
-import { ConfigError, loadCoreConfig, type CoreConfig } from '../../schema/config';
+import { temporalDataConverter } from '../../control/payload-codec';
+import { ConfigError, loadCoreConfig, loadPayloadCodecConfig, type CoreConfig, type PayloadCodecConfig } from '../../schema/config';
 import { calendarDay, type RawInputOf, type ResultOf, type WorkflowContract } from '../../workflows/contracts';
 import { formatCounts, formatSeconds, showProgressUntil } from './progress';
 
@@ -98,19 +99,28 @@ export function positiveInt(value: string): number {
 
 export const todayUtc = () => new Date().toISOString().slice(0, 10);
 
-export function config(): CoreConfig {
+function configured<T>(load: () => T): T {
   try {
-    return loadCoreConfig();
+    return load();
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, EXIT.config_error);
     throw err;
   }
 }
 
+export function config(): CoreConfig {
+  return configured(() => loadCoreConfig());
+}
+
+/** The keys of the payload codec: a client without them could not read what the workers encrypt. */
+function codecConfig(): PayloadCodecConfig {
+  return configured(() => loadPayloadCodecConfig());
+}
+
 export async function connect(cfg: CoreConfig): Promise<Client> {
   try {
     const connection = await Connection.connect({ address: cfg.temporal.address, connectTimeout: '5s' });
-    return new Client({ connection, namespace: cfg.temporal.namespace });
+    return new Client({ connection, namespace: cfg.temporal.namespace, dataConverter: temporalDataConverter(codecConfig()) });
   } catch (err) {
     throw new ServiceUnreachableError('Temporal', cfg.temporal.address, (err as Error).message, 'TEMPORAL_ADDRESS');
   }

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
 import { BrowserPool } from '../../activities/engine/browser';
 import { createLeadsFetcher, type LeadsDeps } from '../../activities/leads';
 import type { LeadsJobControlDeps } from '../../control/leads-jobs';
@@ -36,7 +36,7 @@ export interface LeadsWorld {
   config(overrides?: Record<string, string>): LeadsConfig;
   jobControl(): LeadsJobControlDeps;
   /** Runs `fn` while a worker with these settings polls the world's queue (and the browser queue if asked). */
-  withWorker<T>(fn: () => Promise<T>, opts?: { env?: Record<string, string>; browser?: boolean; deps?: Partial<LeadsDeps> }): Promise<T>;
+  withWorker<T>(fn: () => Promise<T>, opts?: { env?: Record<string, string>; browser?: boolean; deps?: Partial<LeadsDeps>; dataConverter?: WorkerOptions['dataConverter']; plugins?: WorkerOptions['plugins'] }): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -85,6 +85,8 @@ export async function createLeadsWorld(): Promise<LeadsWorld> {
           taskQueue: world.taskQueue,
           deps: { sql: db.sql, db: db.db, mongo: undefined as never, leads: { fetcher, config, ...opts.deps } },
           workflowBundle: await workflowBundle(),
+          dataConverter: opts.dataConverter,
+          plugins: opts.plugins,
         }),
       ];
       const pool = opts.browser ? new BrowserPool(loadCoreConfig({}).browser.chromiumPath) : undefined;
