@@ -187,29 +187,20 @@ export function registerConsolidationCommands(program: Command): void {
       await run('enrich', { kind, ...(o.pageSize ? { pageSize: o.pageSize } : {}) }, Boolean(o.sync));
     });
 
-  cons
-    .command('sirene-load')
-    .description("load INSEE's SIRENE establishment stock into PostgreSQL (workflow consolidationSireneLoad), for enrich sirene-closed")
-    .option('--sync', 'wait for the run')
-    .action(async (o: { sync?: boolean }) => {
-      await run('sirene-load', {}, Boolean(o.sync));
-    });
-
-  cons
-    .command('publish')
-    .description('rebuild the displayed acteurs (map and open-data perimeters) now (workflow consolidationPublish)')
-    .option('--sync', 'wait for the run')
-    .action(async (o: { sync?: boolean }) => {
-      await run('publish', {}, Boolean(o.sync));
-    });
-
-  cons
-    .command('cleanup')
-    .description('delete logs and finished suggestions past their retention now (workflow consolidationCleanup)')
-    .option('--sync', 'wait for the run')
-    .action(async (o: { sync?: boolean }) => {
-      await run('cleanup', {}, Boolean(o.sync));
-    });
+  const plainRuns: [ConsolidationRunKind, string][] = [
+    ['sirene-load', "load INSEE's SIRENE establishment stock into PostgreSQL (workflow consolidationSireneLoad), for enrich sirene-closed"],
+    ['publish', 'rebuild the displayed acteurs (map and open-data perimeters) now (workflow consolidationPublish)'],
+    ['cleanup', 'delete logs and finished suggestions past their retention now (workflow consolidationCleanup)'],
+  ];
+  for (const [kind, description] of plainRuns) {
+    cons
+      .command(kind)
+      .description(description)
+      .option('--sync', 'wait for the run')
+      .action(async (o: { sync?: boolean }) => {
+        await run(kind, {}, Boolean(o.sync));
+      });
+  }
 
   cons
     .command('stats')

@@ -19,7 +19,8 @@ import type { ApiContext, ZodApp } from '../../api/context';
 import { loadApiConfig } from '../../schema/config';
 import { createMoissonWorker } from '../../workers/create';
 import { startConsolidationReplica, type ConsolidationReplica } from '../replicas/consolidation';
-import { SIRENE_STOCK_PATH, startEntreprisesReplica, type EntreprisesReplica } from '../replicas/consolidation/entreprises/index';
+import { startEntreprisesReplica, type EntreprisesReplica } from '../replicas/consolidation/entreprises/index';
+import { consolidationWorkerEnv } from '../replicas/consolidation/worker-env';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 import { Contract } from './contract';
 
@@ -76,18 +77,7 @@ before(async () => {
     connection: temporal.nativeConnection,
     namespace: temporal.namespace ?? 'default',
     taskQueue,
-    deps: {
-      sql: db.sql,
-      db: db.db,
-      mongo: archive.db,
-      env: {
-        CONSOLIDATION_ENDPOINT_REWRITES: replica.rewrites,
-        CONSOLIDATION_HTTP_TIMEOUT_MS: '5000',
-        CONSOLIDATION_ENTREPRISES_URL: registry.url,
-        CONSOLIDATION_SIRENE_URL: `${registry.url}${SIRENE_STOCK_PATH}`,
-        CONSOLIDATION_EXPORT_DIR: exportDir,
-      },
-    },
+    deps: { sql: db.sql, db: db.db, mongo: archive.db, env: consolidationWorkerEnv(replica, registry, exportDir) },
     workflowBundle: await workflowBundle(),
   });
   running = worker.run();

@@ -14,7 +14,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createMoissonWorker } from '../../workers/create';
 import { startConsolidationReplica, type ConsolidationReplica } from '../replicas/consolidation';
-import { SIRENE_STOCK_PATH, startEntreprisesReplica, type EntreprisesReplica } from '../replicas/consolidation/entreprises/index';
+import { startEntreprisesReplica, type EntreprisesReplica } from '../replicas/consolidation/entreprises/index';
+import { consolidationWorkerEnv } from '../replicas/consolidation/worker-env';
 import { runMoisson, type CliResult } from '../support/cli';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 
@@ -41,18 +42,7 @@ before(async () => {
     connection: temporal.nativeConnection,
     namespace: temporal.namespace ?? 'default',
     taskQueue,
-    deps: {
-      sql: db.sql,
-      db: db.db,
-      mongo: archive.db,
-      env: {
-        CONSOLIDATION_ENDPOINT_REWRITES: replica.rewrites,
-        CONSOLIDATION_HTTP_TIMEOUT_MS: '5000',
-        CONSOLIDATION_ENTREPRISES_URL: registry.url,
-        CONSOLIDATION_SIRENE_URL: `${registry.url}${SIRENE_STOCK_PATH}`,
-        CONSOLIDATION_EXPORT_DIR: join(dir, 'exports'),
-      },
-    },
+    deps: { sql: db.sql, db: db.db, mongo: archive.db, env: consolidationWorkerEnv(replica, registry, join(dir, 'exports')) },
     workflowBundle: await workflowBundle(),
   });
   running = worker.run();

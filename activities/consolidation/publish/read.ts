@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
 import { EXPORT_FORMATS, type ExportFormat } from './export';
+import type { StatsRow } from './index';
 
 /** Asked for something that was not published (no statistics for that week, no such export, its file gone). */
 export class PublishedNotFoundError extends Error {
@@ -36,19 +37,7 @@ const semaine = z.string().regex(/^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$/, 'must be an
 export const StatsQuerySchema = z.strictObject({ semaine: semaine.optional().describe('an ISO week (the latest computed when absent)') });
 export type StatsQuery = z.input<typeof StatsQuerySchema>;
 
-export interface SourceStats {
-  source_code: string;
-  acteurs: number;
-  acteurs_actifs: number;
-  revisions: number;
-  parents: number;
-  enfants: number;
-  affiches_carte: number;
-  affiches_opendata: number;
-  avec_siret: number;
-  avec_siren: number;
-  suggestions_en_attente: number;
-}
+export type SourceStats = StatsRow;
 
 export interface WeeklyStats {
   semaine: string;
