@@ -52,13 +52,30 @@ export interface StartedRun<C extends WorkflowContract> {
   handle: RunHandle<C>;
 }
 
+/** What a failed run died of: the innermost error, and the activity that raised it (absent: the workflow's own). */
+export interface RootCause {
+  type: string;
+  message: string;
+  activity?: string;
+}
+
 /** The deepest failure of a chain (workflow → child → activity → the activity's error). */
-export function rootCause(err: unknown): { type: string; message: string } {
+export function rootCause(err: unknown): RootCause {
   let cause: unknown = err instanceof WorkflowFailedError ? (err.cause ?? err) : err;
-  while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause) cause = (cause as TemporalFailure).cause;
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
-  if (cause instanceof Error) return { type: cause.name, message: cause.message };
-  return { type: 'Error', message: String(cause) };
+  let activity: string | undefined;
+  while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause) {
+    if (cause instanceof ActivityFailure) activity = cause.activityType;
+    cause = (cause as TemporalFailure).cause;
+  }
+  const where = activity ? { activity } : {};
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message, ...where };
+  if (cause instanceof Error) return { type: cause.name, message: cause.message, ...where };
+  return { type: 'Error', message: String(cause), ...where };
+}
+
+/** A root cause as one line: `NotAvailableError: no stock (in activity consolidationEnrichCheck)`. */
+export function describeCause(cause: RootCause): string {
+  return `${cause.type}: ${cause.message}${cause.activity ? ` (in activity ${cause.activity})` : ''}`;
 }
 
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'continued_as_new', 'timed_out'] as const;
@@ -136,7 +153,7 @@ export class RunControl {
     } catch (err) {
       if (!(err instanceof WorkflowFailedError)) throw err;
       const cause = rootCause(err);
-      throw new RunFailedError(handle.workflowId, cause.type, `${cause.type}: ${cause.message}`);
+      throw new RunFailedError(handle.workflowId, cause.type, describeCause(cause));
     }
   }
 

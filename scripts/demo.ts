@@ -81,7 +81,8 @@ Where to look
   Temporal Web UI      ${ui}/${workflowId}   (and ${workflowId}-archive, the archive child)
                        ${ui}/pmmp-daily-${pmmpDay}   (its children: /consultations, /notices-*, /bdc, /documents)
                        ${ui}/apisync-pennylane   (the last apisync run: one activity per stream)
-                       ${ui}/consolidation-ingest-refashion   (and -ecosystem, -cma_reparacteur; ${ui}/consolidation-cluster-${clusterLabel})
+                       ${ui}/consolidation-ingest-refashion   (and -ecosystem, -cma_reparacteur; ${ui}/consolidation-cluster-${clusterLabel},
+                       ${ui}/consolidation-enrich-ban, ${ui}/consolidation-export-${consolidation.round.export[0]?.semaine ?? 'current'})
   Schedules            ${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/schedules
   PostgreSQL           ${counts!.quotes} rows in prices.quotes, ${counts!.runs} runs in etl.runs, ${counts!.rejected} rejected records
                        ${counts!.consultations} consultations, ${counts!.notices} notice documents read, ${counts!.attributions} attributions,
@@ -91,11 +92,11 @@ Where to look
                        ${consolidation.acteurs.ACTIF ?? 0} active acteurs in consolidation.acteurs, ${consolidation.revisions} in consolidation.revision_acteurs (clusters),
                        suggestions ${Object.entries(consolidation.suggestions).map(([k, n]) => `${k} ${n}`).join(', ')} in consolidation.suggestions (decisions in suggestion_logs)
                        psql postgres://moisson:moisson@127.0.0.1:55432/moisson
-  Open-data export     ${process.env.CONSOLIDATION_EXPORT_DIR ?? '.data/exports/consolidation'}/   (CSV and GeoJSON of the week; rows in consolidation.exports_opendata)
+  Open-data export     ${process.env.CONSOLIDATION_EXPORT_DIR ?? '.data/exports/consolidation'}/   (${consolidation.round.export.map((e) => `${e.format} ${e.lignes} rows`).join(', ') || 'not written'}; npx moisson consolidation exports | download latest csv)
   MongoDB (FerretDB)   ${archived} documents in moisson.prices   (${cfg.mongoUrl})
   Worker metrics       http://127.0.0.1:${cfg.metricsPort}/metrics
   REST API             http://127.0.0.1:${process.env.API_PORT ?? 8090}/docs   (curl http://127.0.0.1:${process.env.API_PORT ?? 8090}/api/v1/consultations?limit=5)
-                       http://127.0.0.1:${process.env.API_PORT ?? 8090}/api/v1/consolidation/cohorts   (…/cohorts/{id}/suggestions, /api/v1/consolidation/status, /api/v1/consolidation/runs)
+                       http://127.0.0.1:${process.env.API_PORT ?? 8090}/api/v1/consolidation/cohorts   (…/cohorts/{id}/suggestions, …/status, …/runs, …/stats, …/exports/latest/csv)
 Next
   npx moisson prices run --sync          run again (changes nothing the same day)
   npx moisson prices archive --verify    re-archive the window and compare both sides
@@ -109,6 +110,7 @@ Next
   npx moisson consolidation suggestions list [--cohort ID]   cohorts with their MODIF/SUP/AJOUT counts, or one cohort's suggestions
   npx moisson consolidation suggestions accept|reject IDS | --all --cohort ID [--except IDS]   review (the apply Schedule runs every 5 min)
   npx moisson consolidation ingest SOURCE --sync | cluster --sync | apply --sync | status
+  npx moisson consolidation enrich ban|sirene-closed --sync | sirene-load --sync | stats --compute --sync | run ID   (a failed run: its root cause)
   npm run stack:status | npm run stack:down`);
 // The worst of the steps: the doctor and the pmmp run set their own exit codes through main().
 process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCodeForDaily(result));

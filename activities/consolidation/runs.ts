@@ -4,18 +4,27 @@
  * input here (a bad request never reaches Temporal) and has a deterministic workflow id, so a second
  * start of the same run collides with the one going instead of doubling it:
  * `consolidation-ingest-<source>`, `consolidation-cluster-<label>`, `consolidation-apply` (the same id
- * as the Schedule's run: one apply at a time), `consolidation-export-<ISO week>`. The kinds, ids and
+ * as the Schedule's run: one apply at a time), `consolidation-enrich-<kind>`, `consolidation-sirene-load`,
+ * `consolidation-publish`, `consolidation-stats-<ISO week>`, `consolidation-export-<ISO week>`,
+ * `consolidation-cleanup`. The kinds, ids and
  * defaults are the workflows' contracts (workflows/consolidation/contract.ts), started through control/.
  */
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
-import { RunControl, RunInputError as ControlInputError } from '../../control/runs';
+import { RunControl, RunInputError as ControlInputError, rootCause, describeCause, type RootCause } from '../../control/runs';
+import { CONTRACTS } from '../../workflows/catalog';
 import {
+  ConsolidationEnrichInputSchema,
   consolidationApplyContract,
+  consolidationCleanupContract,
   consolidationClusterContract,
+  consolidationEnrichContract,
   consolidationExportContract,
   consolidationIngestContract,
+  consolidationPublishContract,
+  consolidationSireneLoadContract,
+  consolidationStatsContract,
 } from '../../workflows/consolidation/contract';
 import type { WorkflowContract } from '../../workflows/contracts';
 import { clusterConfigSchema } from './cluster/config';
@@ -29,7 +38,8 @@ interface RunKind {
   input: z.ZodType;
 }
 
-export const CONSOLIDATION_RUNS: Record<'ingest' | 'cluster' | 'apply' | 'export', RunKind> = {
+/** Run kinds as the CLI and the API name them; inputs a run carries over continue-as-new are not the caller's to give. */
+export const CONSOLIDATION_RUNS = {
   ingest: { contract: consolidationIngestContract, input: consolidationIngestContract.input },
   cluster: {
     contract: consolidationClusterContract,
@@ -47,22 +57,20 @@ export const CONSOLIDATION_RUNS: Record<'ingest' | 'cluster' | 'apply' | 'export
     }),
   },
   apply: { contract: consolidationApplyContract, input: z.strictObject({ batchSize: z.number().int().min(1).max(1000).optional() }) },
+  enrich: { contract: consolidationEnrichContract, input: ConsolidationEnrichInputSchema.omit({ state: true }) },
+  'sirene-load': { contract: consolidationSireneLoadContract, input: consolidationSireneLoadContract.input },
+  publish: { contract: consolidationPublishContract, input: consolidationPublishContract.input },
+  stats: { contract: consolidationStatsContract, input: consolidationStatsContract.input },
   export: { contract: consolidationExportContract, input: consolidationExportContract.input },
-};
+  cleanup: { contract: consolidationCleanupContract, input: consolidationCleanupContract.input },
+} satisfies Record<string, RunKind>;
 
 export type ConsolidationRunKind = keyof typeof CONSOLIDATION_RUNS;
 export const CONSOLIDATION_RUN_KINDS = Object.keys(CONSOLIDATION_RUNS) as ConsolidationRunKind[];
-/** Every workflow type of the pipeline, for listing its runs (the Schedules' ones included). */
-export const CONSOLIDATION_WORKFLOW_TYPES = [
-  'consolidationIngest',
-  'consolidationCluster',
-  'consolidationApply',
-  'consolidationExport',
-  'consolidationEnrich',
-  'consolidationPublish',
-  'consolidationStats',
-  'consolidationCleanup',
-] as const;
+/** Every workflow type of the pipeline (its contracts in workflows/catalog.ts), for listing its runs, the Schedules' ones included. */
+export const CONSOLIDATION_WORKFLOW_TYPES: readonly string[] = Object.values(CONTRACTS)
+  .filter((c) => c.pipeline === 'consolidation')
+  .map((c) => c.workflowType);
 
 export class RunInputError extends Error {
   override readonly name = 'RunInputError';
@@ -95,7 +103,7 @@ const issuesOf = (error: z.ZodError) => error.issues.map((i) => ({ field: i.path
 
 /** The checked input and the id of the run it asks for (the contract's), without starting anything. */
 export function planRun(kindName: ConsolidationRunKind, raw: unknown, now: Date): { workflowType: string; workflowId: string; input: Record<string, unknown> } {
-  const k = CONSOLIDATION_RUNS[kindName];
+  const k: RunKind = CONSOLIDATION_RUNS[kindName];
   const parsed = k.input.safeParse(raw ?? {});
   if (!parsed.success) throw new RunInputError(issuesOf(parsed.error));
   try {
@@ -150,20 +158,27 @@ export async function listRuns(client: Client, limit = 20): Promise<RunView[]> {
   return found.sort((a, b) => (b.started_at ?? '').localeCompare(a.started_at ?? ''));
 }
 
-/** One run (its latest execution), with its result or failure once closed. */
-export async function describeRun(client: Client, workflowId: string): Promise<RunView & { result?: unknown; failure?: string }> {
+export interface RunDetail extends RunView {
+  result?: unknown;
+  /** A failed run's root cause as one line (the innermost error, and the activity that raised it). */
+  failure?: string;
+  root_cause?: RootCause;
+}
+
+/** One run (its latest execution), with its result or, once failed, its root cause. */
+export async function describeRun(client: Client, workflowId: string): Promise<RunDetail> {
   try {
     const handle = client.workflow.getHandle(workflowId);
     const info = await handle.describe();
-    if (!(CONSOLIDATION_WORKFLOW_TYPES as readonly string[]).includes(info.type)) throw new RunNotFoundError(`${workflowId} is not a consolidation run`);
+    if (!CONSOLIDATION_WORKFLOW_TYPES.includes(info.type)) throw new RunNotFoundError(`${workflowId} is not a consolidation run`);
     const view = toRunView(info);
     if (view.status === 'completed') return { ...view, result: await handle.result() };
     if (view.status === 'failed') {
-      const failure = await handle.result().then(
+      const cause = await handle.result().then(
         () => undefined,
-        (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
+        (e: unknown) => (e instanceof WorkflowFailedError ? rootCause(e) : { type: (e as Error).name, message: (e as Error).message }),
       );
-      return { ...view, ...(failure ? { failure } : {}) };
+      return { ...view, ...(cause ? { failure: describeCause(cause), root_cause: cause } : {}) };
     }
     return view;
   } catch (err) {

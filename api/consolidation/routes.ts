@@ -36,6 +36,7 @@ import {
   startRun,
   type ConsolidationRunKind,
 } from '../../activities/consolidation/runs';
+import { EXPORT_CONTENT_TYPES, exportFile, ExportFileSchema, ExportListSchema, listExports, PublishedInputError, PublishedNotFoundError, StatsQuerySchema, weeklyStats } from '../../activities/consolidation/publish/read';
 import { SUGGESTION_STATUTS } from '../../schema/consolidation/tables';
 import type { ApiContext, ZodApp } from '../context';
 import { badRequest, commonErrors, conflict, ErrorSchema, notFound, unavailable, type Issue } from '../errors';
@@ -108,18 +109,48 @@ const RunViewSchema = z
     started_at: z.string().nullable(),
     closed_at: z.string().nullable(),
     result: z.unknown().optional(),
-    failure: z.string().optional(),
+    failure: z.string().optional().describe("a failed run's root cause as one line"),
+    root_cause: z
+      .object({ type: z.string(), message: z.string(), activity: z.string().optional().describe('the activity that raised it (absent: the workflow itself)') })
+      .optional()
+      .describe('the innermost failure of a failed run'),
     links: z.record(z.string(), z.string()),
   })
   .meta({ id: 'ConsolidationRun' });
+
+const StatsRowSchema = z.object({
+  source_code: z.string().describe("a source, or '*' for all of them"),
+  acteurs: z.number().int(),
+  acteurs_actifs: z.number().int(),
+  revisions: z.number().int(),
+  parents: z.number().int(),
+  enfants: z.number().int(),
+  affiches_carte: z.number().int(),
+  affiches_opendata: z.number().int(),
+  avec_siret: z.number().int(),
+  avec_siren: z.number().int(),
+  suggestions_en_attente: z.number().int(),
+});
+
+const ExportSchema = z
+  .object({
+    semaine: z.string(),
+    format: z.enum(['csv', 'geojson']),
+    lignes: z.number().int().describe('rows, counted back from the file when it was written'),
+    octets: z.number().int(),
+    sha256: z.string(),
+    exporte_le: z.string(),
+    links: z.record(z.string(), z.string()),
+  })
+  .meta({ id: 'ConsolidationExport' });
 
 /** The review module's and run module's errors as HTTP answers. */
 async function answer<T>(where: Issue['in'], run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof ReviewInputError || err instanceof RunInputError) throw badRequest(err.issues.map((i) => ({ in: where, field: i.field, problem: i.problem })));
-    if (err instanceof ReviewNotFoundError || err instanceof RunNotFoundError) throw notFound(err.message);
+    if (err instanceof ReviewInputError || err instanceof RunInputError || err instanceof PublishedInputError) throw badRequest(err.issues.map((i) => ({ in: where, field: i.field, problem: i.problem })));
+    if (err instanceof ReviewNotFoundError || err instanceof RunNotFoundError || err instanceof PublishedNotFoundError) throw notFound(err.message);
     if (err instanceof ReviewStateError) throw conflict(err.message);
     if (err instanceof RunAlreadyRunningError) throw conflict(`${err.message}; see ${V1}/runs/${encodeURIComponent(err.workflowId)}`);
     throw err;
@@ -268,7 +299,7 @@ export function consolidationRoutes(app: ZodApp, ctx: ApiContext, signed: { preV
   app.get(`${V1}/runs`, {
     schema: {
       tags,
-      summary: "The pipeline's recent runs (ingest, cluster, apply, export, the Schedules'), newest first",
+      summary: "The pipeline's recent runs (every kind, the Schedules' included), newest first",
       querystring: z.strictObject({ limit: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20) }),
       response: { 200: z.object({ items: z.array(RunViewSchema) }), 503: ErrorSchema, ...commonErrors },
     },
@@ -281,7 +312,7 @@ export function consolidationRoutes(app: ZodApp, ctx: ApiContext, signed: { preV
   app.get(`${V1}/runs/:workflowId`, {
     schema: {
       tags,
-      summary: 'One run: status, and its result or failure once closed',
+      summary: 'One run: status, and its result or, once failed, its root cause (the innermost error and the activity that raised it)',
       params: z.strictObject({ workflowId: z.string().min(1).max(200).regex(/^[\w.:-]+$/, 'must be a workflow id such as consolidation-ingest-refashion') }),
       response: { 200: RunViewSchema, 404: ErrorSchema, 503: ErrorSchema, ...commonErrors },
     },
@@ -289,6 +320,60 @@ export function consolidationRoutes(app: ZodApp, ctx: ApiContext, signed: { preV
       const c = await client();
       const run = await answer('path', () => describeRun(c, req.params.workflowId));
       return { ...run, links: runLinks(run.workflow_id) };
+    },
+  });
+
+  app.get(`${V1}/stats`, {
+    schema: {
+      tags,
+      summary: "A week's statistics per source (the latest week computed by default)",
+      description: 'Written by the consolidationStats run (its Schedule on Monday mornings, or `POST /runs {kind: "stats"}`). 404 when that week has none.',
+      querystring: StatsQuerySchema,
+      response: {
+        200: z.object({ semaine: z.string(), calcule_le: z.string(), sources: z.array(StatsRowSchema), semaines: z.array(z.string()).describe('weeks with statistics, newest first') }),
+        404: ErrorSchema,
+        ...commonErrors,
+      },
+    },
+    handler: async (req) => answer('query', () => weeklyStats(ctx.db.sql, req.query)),
+  });
+
+  const exportLinks = (semaine: string, format: string) => ({ download: `${V1}/exports/${semaine}/${format}` });
+
+  app.get(`${V1}/exports`, {
+    schema: {
+      tags,
+      summary: 'The weekly open-data exports recorded (CSV and GeoJSON, openly licensed sources only), newest week first',
+      querystring: ExportListSchema,
+      response: { 200: z.object({ items: z.array(ExportSchema) }), ...commonErrors },
+    },
+    handler: async (req) => answer('query', async () => ({ items: (await listExports(ctx.db.sql, req.query)).map((e) => ({ ...e, links: exportLinks(e.semaine, e.format) })) })),
+  });
+
+  app.get(`${V1}/exports/:semaine/:format`, {
+    schema: {
+      tags,
+      summary: "One week's open-data export file (or the latest week's), as it was written and checked",
+      description:
+        'Headers: X-Export-Week, X-Row-Count (rows counted back from the file when it was written), X-Sha256 (of the file), Content-Length. ' +
+        '404 when there is no such export, or when its file is gone or no longer the size it was written.',
+      params: ExportFileSchema,
+      response: {
+        200: { description: 'the file', content: { [EXPORT_CONTENT_TYPES.csv]: { schema: z.string() }, [EXPORT_CONTENT_TYPES.geojson]: { schema: z.string() } } },
+        404: ErrorSchema,
+        ...commonErrors,
+      },
+    },
+    handler: async (req, reply) => {
+      const file = await answer('path', () => exportFile(ctx.db.sql, req.params));
+      void reply
+        .header('content-type', `${EXPORT_CONTENT_TYPES[file.format]}; charset=utf-8`)
+        .header('content-length', String(file.octets))
+        .header('content-disposition', `attachment; filename="${file.filename}"`)
+        .header('x-export-week', file.semaine)
+        .header('x-row-count', String(file.lignes))
+        .header('x-sha256', file.sha256);
+      return reply.send(file.open() as never);
     },
   });
 

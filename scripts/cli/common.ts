@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
-import { RunControl, RunFailedError, RunInputError, rootCause, type RunHandle } from '../../control/runs';
+import { describeCause, RunControl, RunFailedError, RunInputError, rootCause, type RunHandle } from '../../control/runs';
 import { temporalDataConverter } from '../../control/payload-codec';
 import { ConfigError, loadCoreConfig, loadPayloadCodecConfig, type CoreConfig, type PayloadCodecConfig } from '../../schema/config';
 import { calendarDay, type RawInputOf, type ResultOf, type WorkflowContract } from '../../workflows/contracts';
@@ -140,8 +140,7 @@ export async function waitForResult<T>(promise: Promise<T>): Promise<T> {
     return await promise;
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
-      const cause = rootCause(err);
-      throw new CliError(`the workflow failed: ${cause.type}: ${cause.message}`, EXIT.failure);
+      throw new CliError(`the workflow failed: ${describeCause(rootCause(err))}`, EXIT.failure);
     }
     if (err instanceof RunFailedError) throw new CliError(`${err.workflowId} failed: ${err.message}`, EXIT.failure);
     throw err;

@@ -1,9 +1,13 @@
 /**
- * `moisson consolidation …`: runs of the consolidation pipeline (ingest, cluster, apply, export) through
- * Temporal, and the review of its suggestions on the database. The rules are in
- * activities/consolidation/{runs,review} (shared with the API): this file reads arguments and prints.
+ * `moisson consolidation …`: runs of the consolidation pipeline (ingest, cluster, apply, enrich,
+ * sirene-load, publish, stats, export, cleanup) through Temporal, the review of its suggestions, and what
+ * publishing wrote (statistics, export files) on the database. The rules are in
+ * activities/consolidation/{runs,review,publish/read} (shared with the API): this file reads arguments and prints.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { userInfo } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { connectPostgres, type Database } from '../../activities/engine/db';
@@ -17,12 +21,15 @@ import {
   type Decision,
   type SuggestionFilter,
 } from '../../activities/consolidation/review';
+import { exportFile, listExports, PublishedInputError, PublishedNotFoundError, weeklyStats, type WeeklyStats } from '../../activities/consolidation/publish/read';
 import {
   databaseStatus,
+  describeRun,
   defaultClusterConfig,
   listRuns,
   RunAlreadyRunningError,
   RunInputError,
+  RunNotFoundError,
   runResult,
   startRun,
   type ConsolidationRunKind,
@@ -34,8 +41,8 @@ async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   try {
     return await fn(db);
   } catch (err) {
-    if (err instanceof ReviewInputError) throw new CliError(err.message, EXIT.config_error);
-    if (err instanceof ReviewNotFoundError) throw new CliError(err.message, EXIT.failure);
+    if (err instanceof ReviewInputError || err instanceof PublishedInputError) throw new CliError(err.message, EXIT.config_error);
+    if (err instanceof ReviewNotFoundError || err instanceof PublishedNotFoundError) throw new CliError(err.message, EXIT.failure);
     throw err;
   } finally {
     await db.close();
@@ -118,8 +125,19 @@ function filterOf(o: FilterOptions): SuggestionFilter {
 
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
 
+function printStats(stats: WeeklyStats): void {
+  console.log(`statistics of ${stats.semaine} (computed ${stats.calcule_le})`);
+  console.log(`${pad('source', 24)} ${pad('acteurs', 8)} ${pad('actifs', 8)} ${pad('revisions', 10)} ${pad('carte', 7)} ${pad('opendata', 9)} ${pad('siret', 7)} ${pad('siren', 7)} en attente`);
+  for (const r of stats.sources) {
+    const name = r.source_code === '*' ? 'all sources' : r.source_code;
+    console.log(
+      `${pad(name, 24)} ${pad(r.acteurs, 8)} ${pad(r.acteurs_actifs, 8)} ${pad(r.revisions, 10)} ${pad(r.affiches_carte, 7)} ${pad(r.affiches_opendata, 9)} ${pad(r.avec_siret, 7)} ${pad(r.avec_siren, 7)} ${r.suggestions_en_attente}`,
+    );
+  }
+}
+
 export function registerConsolidationCommands(program: Command): void {
-  const cons = program.command('consolidation').description('open-data acteurs: ingest sources, review suggestions, apply, cluster, export');
+  const cons = program.command('consolidation').description('open-data acteurs: ingest sources, review suggestions, apply, cluster, enrich, publish, export');
 
   cons
     .command('ingest <source>')
@@ -158,6 +176,111 @@ export function registerConsolidationCommands(program: Command): void {
     .option('--sync', 'wait for the run')
     .action(async (o: { week?: string; sync?: boolean }) => {
       await run('export', o.week ? { semaine: o.week } : {}, Boolean(o.sync));
+    });
+
+  cons
+    .command('enrich <kind>')
+    .description('one enrichment kind over the active acteurs, as suggestions (workflow consolidationEnrich, id consolidation-enrich-<kind>): ban, sirene-closed')
+    .option('--page-size <n>', 'acteurs per page (default: CONSOLIDATION_ENRICH_PAGE_SIZE)', positiveInt)
+    .option('--sync', 'wait for the run and print its counts')
+    .action(async (kind: string, o: { pageSize?: number; sync?: boolean }) => {
+      await run('enrich', { kind, ...(o.pageSize ? { pageSize: o.pageSize } : {}) }, Boolean(o.sync));
+    });
+
+  const plainRuns: [ConsolidationRunKind, string][] = [
+    ['sirene-load', "load INSEE's SIRENE establishment stock into PostgreSQL (workflow consolidationSireneLoad), for enrich sirene-closed"],
+    ['publish', 'rebuild the displayed acteurs (map and open-data perimeters) now (workflow consolidationPublish)'],
+    ['cleanup', 'delete logs and finished suggestions past their retention now (workflow consolidationCleanup)'],
+  ];
+  for (const [kind, description] of plainRuns) {
+    cons
+      .command(kind)
+      .description(description)
+      .option('--sync', 'wait for the run')
+      .action(async (o: { sync?: boolean }) => {
+        await run(kind, {}, Boolean(o.sync));
+      });
+  }
+
+  cons
+    .command('stats')
+    .description("a week's statistics per source (the latest computed); --compute starts the run that computes them (workflow consolidationStats)")
+    .option('--week <week>', 'ISO week such as 2026-W49')
+    .option('--compute', 'compute the week (this week by default) instead of reading it')
+    .option('--sync', 'with --compute: wait for the run, then print the statistics')
+    .option('--json', 'print JSON')
+    .action(async (o: { week?: string; compute?: boolean; sync?: boolean; json?: boolean }) => {
+      let week = o.week;
+      if (o.compute) {
+        const result = (await run('stats', o.week ? { semaine: o.week } : {}, Boolean(o.sync))) as { semaine: string } | undefined;
+        if (!result) return;
+        week = result.semaine;
+      } else if (o.sync) {
+        throw new CliError('--sync goes with --compute', EXIT.config_error);
+      }
+      const stats = await withDb((db) => weeklyStats(db.sql, week ? { semaine: week } : {}));
+      if (o.json) return void console.log(JSON.stringify(stats, null, 2));
+      printStats(stats);
+    });
+
+  cons
+    .command('exports')
+    .description('the weekly open-data exports recorded, newest first')
+    .option('--limit <n>', 'rows', positiveInt)
+    .option('--json', 'print JSON')
+    .action(async (o: { limit?: number; json?: boolean }) => {
+      const items = await withDb((db) => listExports(db.sql, o.limit ? { limit: o.limit } : {}));
+      if (o.json) return void console.log(JSON.stringify(items, null, 2));
+      if (items.length === 0) console.log('no export yet: moisson consolidation export --sync');
+      for (const e of items) console.log(`${pad(e.semaine, 9)} ${pad(e.format, 8)} ${pad(`${e.lignes} rows`, 12)} ${pad(`${e.octets} bytes`, 16)} sha256 ${e.sha256}  ${e.exporte_le}`);
+    });
+
+  cons
+    .command('download <week> <format>')
+    .description("one week's export file (week: 2026-W49 or latest; format: csv or geojson), its sha256 checked against the one recorded")
+    .option('--out <file>', 'where to write it (default: acteurs-<week>.<format> here)')
+    .action(async (week: string, format: string, o: { out?: string }) => {
+      await withDb(async (db) => {
+        const file = await exportFile(db.sql, { semaine: week, format: format as 'csv' });
+        const out = o.out ?? file.filename;
+        const part = `${out}.part`;
+        const hash = createHash('sha256');
+        const source = file.open();
+        source.on('data', (chunk) => hash.update(chunk));
+        await pipeline(source, createWriteStream(part));
+        const sha256 = hash.digest('hex');
+        if (sha256 !== file.sha256) {
+          await rm(part, { force: true });
+          throw new CliError(`the ${file.format} export of ${file.semaine} does not hash to what was recorded (${sha256}, recorded ${file.sha256}): not written`, EXIT.failure);
+        }
+        await rename(part, out);
+        console.log(`${out}: ${file.semaine} ${file.format}, ${file.lignes} rows, ${file.octets} bytes, sha256 ${sha256} (as recorded)`);
+      });
+    });
+
+  cons
+    .command('run <workflowId>')
+    .description('one run: its status, and its result or, once failed, its root cause (the innermost error and its activity)')
+    .option('--json', 'print JSON')
+    .action(async (workflowId: string, o: { json?: boolean }) => {
+      const cfg = config();
+      const client = await connect(cfg);
+      try {
+        const view = await describeRun(client, workflowId).catch((err: unknown) => {
+          if (err instanceof RunNotFoundError) throw new CliError(err.message, EXIT.failure);
+          throw err;
+        });
+        if (o.json) console.log(JSON.stringify(view, null, 2));
+        else {
+          console.log(`${view.workflow_id} (${view.workflow_type}) ${view.status}, started ${view.started_at ?? '-'}${view.closed_at ? `, closed ${view.closed_at}` : ''}`);
+          if (view.failure) console.log(`failed: ${view.failure}`);
+          if (view.result !== undefined) console.log(JSON.stringify(view.result, null, 2));
+          console.log(`  ${uiLink(cfg, view.workflow_id)}`);
+        }
+        if (view.status === 'failed' || view.status === 'terminated' || view.status === 'timed_out') process.exitCode = EXIT.failure;
+      } finally {
+        await closeClient(client);
+      }
     });
 
   cons

@@ -2,7 +2,8 @@
  * The demo's consolidation round, through `moisson consolidation …` as a user would type it: three
  * sources ingested from the local replica (two eco-organisme data-fair datasets and the CMA paged API),
  * their suggestions accepted and applied, the acteurs clustered across sources, the cluster suggestions
- * accepted and applied, the open-data export written; then the counts and where to look.
+ * accepted and applied, the addresses checked against the BAN replica (batch geocoding) with its
+ * corrections accepted and applied, the open-data export written; then what the round did, in numbers.
  */
 import { connectPostgres } from '../../activities/engine/db';
 import { listCohorts } from '../../activities/consolidation/review';
@@ -32,7 +33,31 @@ async function acceptWaiting(opts: ConsolidationDemoOptions, types: string[]): P
   return cohorts.length;
 }
 
+/** What one round did, read back from the database (the cohorts it wrote and the export it recorded). */
+export interface ConsolidationRound {
+  /** Suggestions per cohort type written since the round started, and how many of them were applied. */
+  cohorts: Record<string, { suggestions: number; applied: number; failed: number }>;
+  export: { semaine: string; format: string; lignes: number; sha256: string }[];
+}
+
+async function roundSince(databaseUrl: string, since: Date): Promise<ConsolidationRound> {
+  const db = connectPostgres(databaseUrl, { max: 1 });
+  try {
+    const rows = await db.sql<{ type_action: string; suggestions: number; applied: number; failed: number }[]>`
+      select c.type_action, count(s.id)::int as suggestions, (count(s.id) filter (where s.statut = 'SUCCES'))::int as applied,
+             (count(s.id) filter (where s.statut = 'ERREUR'))::int as failed
+        from consolidation.suggestion_cohortes c left join consolidation.suggestions s on s.cohorte_id = c.id
+       where c.created_at >= ${since.toISOString()}::timestamptz group by c.type_action order by c.type_action`;
+    const exported = await db.sql<{ semaine: string; format: string; lignes: number; sha256: string }[]>`
+      select semaine, format, lignes, sha256 from consolidation.exports_opendata where exporte_le >= ${since.toISOString()}::timestamptz order by semaine desc, format`;
+    return { cohorts: Object.fromEntries(rows.map(({ type_action, ...r }) => [type_action, r])), export: exported.map((e) => ({ ...e })) };
+  } finally {
+    await db.close();
+  }
+}
+
 export async function demoConsolidation(opts: ConsolidationDemoOptions, say: (line?: string) => void) {
+  const since = new Date();
   say(`demo: consolidation — ingesting ${DEMO_SOURCES.join(', ')} from the local replica of data.pointsapport.ademe.fr and artisanat.fr`);
   for (const source of DEMO_SOURCES) await opts.moisson(['consolidation', 'ingest', source, '--sync']);
   await opts.moisson(['consolidation', 'suggestions', 'list', '--limit', '10']);
@@ -44,12 +69,27 @@ export async function demoConsolidation(opts: ConsolidationDemoOptions, say: (li
   const clusterCohorts = await acceptWaiting(opts, ['CLUSTERING']);
   say(`demo: accepted the cluster suggestions of ${clusterCohorts} cohort(s); applying them`);
   await opts.moisson(['consolidation', 'apply', '--sync']);
+  say('demo: enrichment: every active acteur\'s address through the BAN replica (batch /search/csv/); corrections of postcode and city become suggestions');
+  await opts.moisson(['consolidation', 'enrich', 'ban', '--sync']);
+  const enrichCohorts = await acceptWaiting(opts, ['ENRICH_ACTEURS_CP', 'ENRICH_ACTEURS_VILLES', 'ENRICH_ACTEURS_COORDONNEES']);
+  say(`demo: accepted the enrichment suggestions of ${enrichCohorts} cohort(s); applying them`);
+  if (enrichCohorts > 0) await opts.moisson(['consolidation', 'apply', '--sync']);
   say('demo: the weekly open-data export (displayed acteurs refreshed, then CSV and GeoJSON of the openly licensed sources)');
   await opts.moisson(['consolidation', 'export', '--sync']);
+  await opts.moisson(['consolidation', 'exports', '--limit', '2']);
   await opts.moisson(['consolidation', 'status']);
+  const round = await roundSince(opts.databaseUrl, since);
+  const of = (types: string[]) =>
+    types.reduce((a, t) => ({ s: a.s + (round.cohorts[t]?.suggestions ?? 0), ok: a.ok + (round.cohorts[t]?.applied ?? 0), ko: a.ko + (round.cohorts[t]?.failed ?? 0) }), { s: 0, ok: 0, ko: 0 });
+  const sources = of(['SOURCE_AJOUT', 'SOURCE_MODIFICATION', 'SOURCE_SUPRESSION']);
+  const clusters = of(['CLUSTERING']);
+  const enrich = of(Object.keys(round.cohorts).filter((t) => t.startsWith('ENRICH_')));
+  say(`demo: consolidation round done: ${DEMO_SOURCES.length} sources ingested → ${sources.s} source suggestions, ${sources.ok} applied (${sources.ko} failed);`);
+  say(`      ${clusters.s} duplicate clusters across sources, ${clusters.ok} applied (${clusters.ko} failed); ${enrich.s} BAN corrections, ${enrich.ok} applied (${enrich.ko} failed);`);
+  say(`      open-data export ${round.export.map((e) => `${e.semaine} ${e.format} ${e.lignes} rows`).join(', ') || 'not written'}`);
   const db = connectPostgres(opts.databaseUrl, { max: 1 });
   try {
-    return await databaseStatus(db.sql);
+    return { ...(await databaseStatus(db.sql)), round };
   } finally {
     await db.close();
   }

@@ -5,6 +5,10 @@
  * bad input named, a duplicate run as 409. Every response is checked against the OpenAPI document.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -15,6 +19,8 @@ import type { ApiContext, ZodApp } from '../../api/context';
 import { loadApiConfig } from '../../schema/config';
 import { createMoissonWorker } from '../../workers/create';
 import { startConsolidationReplica, type ConsolidationReplica } from '../replicas/consolidation';
+import { startEntreprisesReplica, type EntreprisesReplica } from '../replicas/consolidation/entreprises/index';
+import { consolidationWorkerEnv } from '../replicas/consolidation/worker-env';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 import { Contract } from './contract';
 
@@ -24,6 +30,8 @@ let db: TestDatabase;
 let archive: TestArchive;
 let temporal: TestWorkflowEnvironment;
 let replica: ConsolidationReplica;
+let registry: EntreprisesReplica;
+let exportDir: string;
 let worker: Worker;
 let running: Promise<void>;
 let app: ZodApp;
@@ -38,11 +46,18 @@ function signed(body: unknown, secret = SECRET) {
 const post = (url: string, body: unknown, s = signed(body)) => contract.inject(app, { method: 'POST', url, payload: s.payload, headers: s.headers });
 const get = (url: string) => contract.inject(app, { method: 'GET', url });
 
-async function finished(workflowId: string): Promise<{ status: string; result?: unknown; failure?: string }> {
+interface RunStatus {
+  status: string;
+  result?: unknown;
+  failure?: string;
+  root_cause?: { type: string; message: string; activity?: string };
+}
+
+async function finished(workflowId: string): Promise<RunStatus> {
   for (let i = 0; i < 600; i++) {
     const res = await get(`/api/v1/consolidation/runs/${workflowId}`);
     assert.equal(res.statusCode, 200, res.body);
-    const run = res.json<{ status: string; result?: unknown; failure?: string }>();
+    const run = res.json<RunStatus>();
     if (run.status !== 'running') return run;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -50,12 +65,19 @@ async function finished(workflowId: string): Promise<{ status: string; result?: 
 }
 
 before(async () => {
-  [db, archive, temporal, replica] = await Promise.all([createTestDatabase(), createTestArchive(), startTemporal(), startConsolidationReplica({ worldSize: 200 })]);
+  [db, archive, temporal, replica, registry, exportDir] = await Promise.all([
+    createTestDatabase(),
+    createTestArchive(),
+    startTemporal(),
+    startConsolidationReplica({ worldSize: 200 }),
+    startEntreprisesReplica({ ratePerSecond: 0 }),
+    mkdtemp(join(tmpdir(), 'moisson-cons-api-exports-')),
+  ]);
   worker = await createMoissonWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace ?? 'default',
     taskQueue,
-    deps: { sql: db.sql, db: db.db, mongo: archive.db, env: { CONSOLIDATION_ENDPOINT_REWRITES: replica.rewrites, CONSOLIDATION_HTTP_TIMEOUT_MS: '5000' } },
+    deps: { sql: db.sql, db: db.db, mongo: archive.db, env: consolidationWorkerEnv(replica, registry, exportDir) },
     workflowBundle: await workflowBundle(),
   });
   running = worker.run();
@@ -78,12 +100,14 @@ after(async () => {
   await app?.close();
   worker?.shutdown();
   await running?.catch(() => undefined);
-  await Promise.allSettled([replica?.close(), temporal?.teardown(), db?.drop(), archive?.drop()]);
+  await Promise.allSettled([replica?.close(), registry?.close(), temporal?.teardown(), db?.drop(), archive?.drop(), exportDir ? rm(exportDir, { recursive: true, force: true }) : undefined]);
 });
 
 interface Cohort {
   id: number;
   type_action: string;
+  statut: string;
+  metadata: Record<string, unknown>;
   total: number;
   suggestions: Record<string, number>;
   links: Record<string, string>;
@@ -174,6 +198,15 @@ describe('consolidation over HTTP', () => {
     assert.deepEqual(s.suggestions, { AVALIDER: 1, REJETEE: 2, SUCCES: ajout!.total - 3 });
     assert.deepEqual(s.sources.find((x) => x.code === 'refashion')?.acteurs, ajout!.total - 3);
 
+    // The cohort follows its suggestions: one still waits for a decision, so it is not closed; rejecting it closes it.
+    const cohortOf = async () => (await get(ajout!.links.self!)).json<Cohort>();
+    assert.equal((await cohortOf()).statut, 'AVALIDER');
+    const last = await post(`/api/v1/consolidation/suggestions/${third!.id}/reject`, { par: 'alice' });
+    assert.equal(last.statusCode, 200, last.body);
+    const closed = await cohortOf();
+    assert.equal(closed.statut, 'SUCCES');
+    assert.deepEqual(closed.metadata.bilan, { succes: ajout!.total - 3, erreur: 0, rejetee: 3 });
+
     // Cluster: a bad config is refused naming the field; without one, every imported acteur type with the defaults.
     const badConfig = await post('/api/v1/consolidation/runs', { kind: 'cluster', input: { label: 'bad', config: { selection: {} } } });
     assert.equal(badConfig.statusCode, 400, badConfig.body);
@@ -210,9 +243,92 @@ describe('consolidation over HTTP', () => {
     assert.equal(notOurs.statusCode, 404, notOurs.body);
   });
 
+  test('enrich, sirene-load, publish, stats, export and cleanup runs; a failed run names its root cause; statistics; exports listed and downloaded', async () => {
+    // Before any SIRENE stock: the run fails at once, and its status says why and where.
+    const early = await post('/api/v1/consolidation/runs', { kind: 'enrich', input: { kind: 'sirene-closed' } });
+    assert.equal(early.statusCode, 202, early.body);
+    assert.equal(early.json<{ workflow_id: string }>().workflow_id, 'consolidation-enrich-sirene-closed');
+    const failed = await finished('consolidation-enrich-sirene-closed');
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.root_cause?.type, 'NotAvailableError');
+    assert.equal(failed.root_cause?.activity, 'consolidationEnrichCheck');
+    assert.match(failed.root_cause?.message ?? '', /no SIRENE stock loaded yet/);
+    assert.match(failed.failure ?? '', /^NotAvailableError: no SIRENE stock loaded yet.* \(in activity consolidationEnrichCheck\)$/);
+
+    const badKind = await post('/api/v1/consolidation/runs', { kind: 'enrich', input: { kind: 'moon' } });
+    assert.equal(badKind.statusCode, 400, badKind.body);
+    assert.deepEqual(badKind.json<{ issues: { field: string }[] }>().issues.map((i) => i.field), ['input.kind']);
+    const carried = await post('/api/v1/consolidation/runs', { kind: 'enrich', input: { kind: 'ban', state: { after: '' } } });
+    assert.equal(carried.statusCode, 400, carried.body);
+    const badWeek = await post('/api/v1/consolidation/runs', { kind: 'stats', input: { semaine: '2026-49' } });
+    assert.equal(badWeek.statusCode, 400, badWeek.body);
+    assert.deepEqual(badWeek.json<{ issues: { field: string }[] }>().issues.map((i) => i.field), ['input.semaine']);
+
+    const runTo = async (kind: string, input: Record<string, unknown>, workflowId: string) => {
+      const res = await post('/api/v1/consolidation/runs', { kind, input });
+      assert.equal(res.statusCode, 202, res.body);
+      assert.equal(res.json<{ workflow_id: string }>().workflow_id, workflowId);
+      const run = await finished(workflowId);
+      assert.equal(run.status, 'completed', run.failure);
+      return run.result as Record<string, unknown>;
+    };
+    const load = await runTo('sirene-load', {}, 'consolidation-sirene-load');
+    assert.equal(load.rows, 99);
+    const enriched = await runTo('enrich', { kind: 'sirene-closed', pageSize: 50 }, 'consolidation-enrich-sirene-closed');
+    assert.equal(enriched.kind, 'sirene-closed');
+    assert.ok((enriched.actors as number) > 0, JSON.stringify(enriched));
+    const published = await runTo('publish', {}, 'consolidation-publish');
+    assert.ok(typeof published === 'object');
+
+    const none = await get('/api/v1/consolidation/stats');
+    assert.equal(none.statusCode, 404, none.body);
+    const stats = await runTo('stats', {}, 'consolidation-stats-2026-W49');
+    assert.equal(stats.semaine, '2026-W49');
+    const read = await get('/api/v1/consolidation/stats');
+    assert.equal(read.statusCode, 200, read.body);
+    const r = read.json<{ semaine: string; semaines: string[]; sources: { source_code: string; acteurs: number; affiches_opendata: number }[] }>();
+    assert.equal(r.semaine, '2026-W49');
+    assert.deepEqual(r.semaines, ['2026-W49']);
+    assert.equal(r.sources.at(-1)!.source_code, '*');
+    assert.equal(r.sources.at(-1)!.acteurs, stats.acteurs);
+    assert.ok(r.sources.some((x) => x.source_code === 'refashion'));
+    assert.equal((await get('/api/v1/consolidation/stats?semaine=2026-W48')).statusCode, 404);
+    const badStats = await get('/api/v1/consolidation/stats?semaine=49');
+    assert.equal(badStats.statusCode, 400, badStats.body);
+    assert.deepEqual(badStats.json<{ issues: { field: string }[] }>().issues.map((i) => i.field), ['semaine']);
+
+    const exported = await runTo('export', { semaine: '2026-W49' }, 'consolidation-export-2026-W49');
+    const files = exported.files as { format: string; rows: number; sha256: string }[];
+    const listed = await get('/api/v1/consolidation/exports');
+    assert.equal(listed.statusCode, 200, listed.body);
+    const items = listed.json<{ items: { semaine: string; format: string; lignes: number; sha256: string; links: { download: string } }[] }>().items;
+    assert.deepEqual(items.map((e) => [e.semaine, e.format, e.lignes, e.sha256]), files.map((f) => ['2026-W49', f.format, f.rows, f.sha256]));
+    assert.ok(items[0]!.lignes > 0, 'the openly licensed sources have displayed acteurs');
+
+    const csv = await get('/api/v1/consolidation/exports/latest/csv');
+    assert.equal(csv.statusCode, 200, csv.body);
+    assert.match(String(csv.headers['content-type']), /^text\/csv/);
+    assert.equal(csv.headers['x-export-week'], '2026-W49');
+    assert.equal(Number(csv.headers['x-row-count']), items[0]!.lignes);
+    assert.equal(csv.headers['x-sha256'], createHash('sha256').update(csv.rawPayload).digest('hex'));
+    assert.equal(csv.body.trimEnd().split('\n').length, items[0]!.lignes + 1, 'header and one line per row');
+    const geojson = await get(items[1]!.links.download);
+    assert.equal(geojson.statusCode, 200, geojson.body);
+    assert.match(String(geojson.headers['content-type']), /^application\/geo\+json/);
+    assert.equal(geojson.headers['x-sha256'], items[1]!.sha256);
+    assert.equal(geojson.json<{ features: unknown[] }>().features.length, Number(geojson.headers['x-row-count']));
+    assert.equal((await get('/api/v1/consolidation/exports/2026-W01/csv')).statusCode, 404);
+    const badFormat = await get('/api/v1/consolidation/exports/latest/xml');
+    assert.equal(badFormat.statusCode, 400, badFormat.body);
+    assert.deepEqual(badFormat.json<{ issues: { field: string }[] }>().issues.map((i) => i.field), ['format']);
+
+    const cleaned = await runTo('cleanup', {}, 'consolidation-cleanup');
+    assert.deepEqual(Object.keys(cleaned).sort(), ['cohortes', 'logs', 'suggestions']);
+  });
+
   test('contract: every consolidation operation was exercised', () => {
     const ops = contract.operations().filter((op) => op.includes('/consolidation/'));
-    assert.equal(ops.length, 12);
+    assert.equal(ops.length, 15);
     assert.deepEqual(ops.filter((op) => !contract.seen.has(op)), []);
   });
 });

@@ -5,11 +5,17 @@
  * and bad invocations (exit 3).
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createMoissonWorker } from '../../workers/create';
 import { startConsolidationReplica, type ConsolidationReplica } from '../replicas/consolidation';
+import { startEntreprisesReplica, type EntreprisesReplica } from '../replicas/consolidation/entreprises/index';
+import { consolidationWorkerEnv } from '../replicas/consolidation/worker-env';
 import { runMoisson, type CliResult } from '../support/cli';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 
@@ -18,16 +24,25 @@ let db: TestDatabase;
 let archive: TestArchive;
 let temporal: TestWorkflowEnvironment;
 let replica: ConsolidationReplica;
+let registry: EntreprisesReplica;
+let dir: string;
 let worker: Worker;
 let running: Promise<void>;
 
 before(async () => {
-  [db, archive, temporal, replica] = await Promise.all([createTestDatabase(), createTestArchive(), startTemporal(), startConsolidationReplica({ worldSize: 150 })]);
+  [db, archive, temporal, replica, registry, dir] = await Promise.all([
+    createTestDatabase(),
+    createTestArchive(),
+    startTemporal(),
+    startConsolidationReplica({ worldSize: 150 }),
+    startEntreprisesReplica({ ratePerSecond: 0 }),
+    mkdtemp(join(tmpdir(), 'moisson-cons-cli-')),
+  ]);
   worker = await createMoissonWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace ?? 'default',
     taskQueue,
-    deps: { sql: db.sql, db: db.db, mongo: archive.db, env: { CONSOLIDATION_ENDPOINT_REWRITES: replica.rewrites, CONSOLIDATION_HTTP_TIMEOUT_MS: '5000' } },
+    deps: { sql: db.sql, db: db.db, mongo: archive.db, env: consolidationWorkerEnv(replica, registry, join(dir, 'exports')) },
     workflowBundle: await workflowBundle(),
   });
   running = worker.run();
@@ -35,7 +50,7 @@ before(async () => {
 after(async () => {
   worker?.shutdown();
   await running?.catch(() => undefined);
-  await Promise.allSettled([replica?.close(), temporal?.teardown(), db?.drop(), archive?.drop()]);
+  await Promise.allSettled([replica?.close(), registry?.close(), temporal?.teardown(), db?.drop(), archive?.drop(), dir ? rm(dir, { recursive: true, force: true }) : undefined]);
 });
 
 const moisson = (args: string[]): Promise<CliResult> =>
@@ -89,6 +104,71 @@ describe('moisson consolidation', () => {
     assert.match(status.stdout, new RegExp(`acteurs\\s+ACTIF ${cohort.suggestions - 1}`));
     assert.match(status.stdout, /suggestions\s+AVALIDER 1, SUCCES/);
     assert.match(status.stdout, /run consolidation-(ingest-ecosystem|apply)/);
+  });
+
+  test('enrich before any stock fails naming its root cause; sirene-load, enrich, publish, stats, export, cleanup; exports listed and downloaded', async () => {
+    const early = await moisson(['enrich', 'sirene-closed', '--sync']);
+    assert.equal(early.code, 2, early.stdout + early.stderr);
+    assert.match(early.stderr, /NotAvailableError: no SIRENE stock loaded yet.*\(in activity consolidationEnrichCheck\)/);
+    const shown = await moisson(['run', 'consolidation-enrich-sirene-closed']);
+    assert.equal(shown.code, 2, shown.stdout + shown.stderr);
+    assert.match(shown.stdout, /consolidation-enrich-sirene-closed \(consolidationEnrich\) failed/);
+    assert.match(shown.stdout, /failed: NotAvailableError: no SIRENE stock loaded yet.*\(in activity consolidationEnrichCheck\)/);
+
+    const load = await moisson(['sirene-load', '--sync']);
+    assert.equal(load.code, 0, load.stdout + load.stderr);
+    assert.match(load.stdout, /started consolidation-sirene-load/);
+    assert.match(load.stdout, /"rows": 99/);
+    const enrich = await moisson(['enrich', 'sirene-closed', '--page-size', '50', '--sync']);
+    assert.equal(enrich.code, 0, enrich.stdout + enrich.stderr);
+    assert.match(enrich.stdout, /started consolidation-enrich-sirene-closed/);
+    const publish = await moisson(['publish', '--sync']);
+    assert.equal(publish.code, 0, publish.stdout + publish.stderr);
+
+    const none = await moisson(['stats']);
+    assert.equal(none.code, 2, none.stdout + none.stderr);
+    assert.match(none.stderr, /no statistics computed yet/);
+    const stats = await moisson(['stats', '--compute', '--week', '2026-W10', '--sync']);
+    assert.equal(stats.code, 0, stats.stdout + stats.stderr);
+    assert.match(stats.stdout, /started consolidation-stats-2026-W10/);
+    assert.match(stats.stdout, /statistics of 2026-W10/);
+    assert.match(stats.stdout, /\nall sources\s+\d+/);
+    const json = await moisson(['stats', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal((JSON.parse(json.stdout) as { semaine: string }).semaine, '2026-W10');
+
+    const noneYet = await moisson(['exports']);
+    assert.equal(noneYet.code, 0, noneYet.stderr);
+    assert.match(noneYet.stdout, /no export yet/);
+    const exported = await moisson(['export', '--week', '2026-W10', '--sync']);
+    assert.equal(exported.code, 0, exported.stdout + exported.stderr);
+    const listed = await moisson(['exports', '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const items = JSON.parse(listed.stdout) as { semaine: string; format: string; lignes: number; sha256: string }[];
+    assert.deepEqual(items.map((e) => [e.semaine, e.format]), [['2026-W10', 'csv'], ['2026-W10', 'geojson']]);
+    const table = await moisson(['exports']);
+    assert.match(table.stdout, new RegExp(`2026-W10\\s+csv\\s+${items[0]!.lignes} rows`));
+
+    const out = join(dir, 'latest.geojson');
+    const download = await moisson(['download', 'latest', 'geojson', '--out', out]);
+    assert.equal(download.code, 0, download.stdout + download.stderr);
+    assert.match(download.stdout, new RegExp(`${items[1]!.lignes} rows.*sha256 ${items[1]!.sha256} \\(as recorded\\)`));
+    const body = await readFile(out);
+    assert.equal(createHash('sha256').update(body).digest('hex'), items[1]!.sha256);
+    assert.equal((JSON.parse(body.toString('utf8')) as { features: unknown[] }).features.length, items[1]!.lignes);
+    const missing = await moisson(['download', '2026-W01', 'csv', '--out', join(dir, 'nope.csv')]);
+    assert.equal(missing.code, 2, missing.stdout + missing.stderr);
+    assert.match(missing.stderr, /no csv export for 2026-W01/);
+    const badFormat = await moisson(['download', 'latest', 'xml']);
+    assert.equal(badFormat.code, 3, badFormat.stdout + badFormat.stderr);
+    assert.match(badFormat.stderr, /format: must be one of csv, geojson/);
+
+    const cleanup = await moisson(['cleanup', '--sync']);
+    assert.equal(cleanup.code, 0, cleanup.stdout + cleanup.stderr);
+    assert.match(cleanup.stdout, /started consolidation-cleanup/);
+    const badKind = await moisson(['enrich', 'moon']);
+    assert.equal(badKind.code, 3, badKind.stdout + badKind.stderr);
+    assert.match(badKind.stderr, /kind: must be one of ban, sirene-closed/);
   });
 
   test('bad invocations exit 3 naming the problem', async () => {

@@ -1,7 +1,8 @@
 /**
  * The demo's consolidation round (scripts/demo/consolidation.ts) end to end, as `npm run demo` runs it
  * but against a test Temporal server, a database of its own and the sources replica: three sources
- * ingested, accepted, applied, clustered, accepted and applied again.
+ * ingested, accepted, applied, clustered, accepted and applied again, checked against the BAN replica,
+ * exported; and the round says what it did.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { DEMO_SOURCES, demoConsolidation } from '../../scripts/demo/consolidatio
 import { main } from '../../scripts/cli';
 import { createMoissonWorker } from '../../workers/create';
 import { startConsolidationReplica, type ConsolidationReplica } from '../replicas/consolidation';
+import { startBanReplica, type BanReplica } from '../replicas/consolidation/ban/index';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 
 const taskQueue = `consolidation-demo-${process.pid}`;
@@ -22,16 +24,17 @@ let db: TestDatabase;
 let archive: TestArchive;
 let temporal: TestWorkflowEnvironment;
 let replica: ConsolidationReplica;
+let ban: BanReplica;
 let worker: Worker;
 let running: Promise<void>;
 
 before(async () => {
-  [db, archive, temporal, replica] = await Promise.all([createTestDatabase(), createTestArchive(), startTemporal(), startConsolidationReplica({ worldSize: 200 })]);
+  [db, archive, temporal, replica, ban] = await Promise.all([createTestDatabase(), createTestArchive(), startTemporal(), startConsolidationReplica({ worldSize: 200 }), startBanReplica()]);
   worker = await createMoissonWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace ?? 'default',
     taskQueue,
-    deps: { sql: db.sql, db: db.db, mongo: archive.db, env: { CONSOLIDATION_ENDPOINT_REWRITES: replica.rewrites, CONSOLIDATION_HTTP_TIMEOUT_MS: '5000', CONSOLIDATION_EXPORT_DIR: exportDir } },
+    deps: { sql: db.sql, db: db.db, mongo: archive.db, env: { CONSOLIDATION_ENDPOINT_REWRITES: replica.rewrites, CONSOLIDATION_HTTP_TIMEOUT_MS: '5000', CONSOLIDATION_EXPORT_DIR: exportDir, CONSOLIDATION_BAN_URL: ban.url } },
     workflowBundle: await workflowBundle(),
   });
   running = worker.run();
@@ -41,12 +44,12 @@ before(async () => {
 after(async () => {
   worker?.shutdown();
   await running?.catch(() => undefined);
-  await Promise.allSettled([replica?.close(), temporal?.teardown(), db?.drop(), archive?.drop()]);
+  await Promise.allSettled([replica?.close(), ban?.close(), temporal?.teardown(), db?.drop(), archive?.drop()]);
   rmSync(exportDir, { recursive: true, force: true });
 });
 
 describe('the demo consolidation round', () => {
-  test('ingest three sources, accept, apply, cluster across sources, accept, apply, export', async () => {
+  test('ingest three sources, accept, apply, cluster across sources, accept, apply, enrich through the BAN, export; says what it did', async () => {
     const lines: string[] = [];
     const status = await demoConsolidation({ databaseUrl: db.url, label: 'demo-test', moisson: (args) => main(['node', 'moisson', ...args]) }, (l = '') => lines.push(l));
     assert.equal(process.exitCode ?? 0, 0);
@@ -63,5 +66,21 @@ describe('the demo consolidation round', () => {
     assert.ok(lines.some((l) => /accepted the cluster suggestions of 1 cohort/.test(l)), lines.join('\n'));
     const exported = await db.sql<{ format: string; lignes: number }[]>`select format, lignes from consolidation.exports_opendata order by format`;
     assert.deepEqual(exported.map((e) => e.format), ['csv', 'geojson']);
+
+    // The BAN was asked (the batch path), and what it proposed went through review and apply too.
+    assert.ok(ban.requests().some((r) => r.path.startsWith('/search/csv')), 'batch geocoding');
+    const [enrichRun] = await db.sql<{ n: number }[]>`select count(*)::int as n from consolidation.suggestion_cohortes where identifiant_action like 'enrich_%'`;
+    const round = status.round;
+    const enrichSuggestions = Object.entries(round.cohorts).filter(([t]) => t.startsWith('ENRICH_')).reduce((a, [, c]) => a + c.suggestions, 0);
+    assert.equal(enrichRun!.n > 0, enrichSuggestions > 0);
+    assert.ok(round.cohorts.SOURCE_AJOUT!.applied > 0 && round.cohorts.CLUSTERING!.applied > 0, JSON.stringify(round));
+    assert.deepEqual(round.export.map((e) => e.format), ['csv', 'geojson']);
+    // Every cohort of the round was reviewed and applied whole: each is closed.
+    const [open] = await db.sql<{ n: number }[]>`select count(*)::int as n from consolidation.suggestion_cohortes c where c.statut <> 'SUCCES' and exists (select 1 from consolidation.suggestions s where s.cohorte_id = c.id)`;
+    assert.equal(open!.n, 0);
+    const done = lines.find((l) => /^demo: consolidation round done: 3 sources ingested → \d+ source suggestions, \d+ applied \(0 failed\);/.test(l));
+    assert.ok(done, lines.join('\n'));
+    assert.ok(lines.some((l) => /duplicate clusters across sources, \d+ applied .* BAN corrections, \d+ applied/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => new RegExp(`open-data export \\d{4}-W\\d{2} csv ${exported[0]!.lignes} rows, \\d{4}-W\\d{2} geojson ${exported[1]!.lignes} rows`).test(l)), lines.join('\n'));
   });
 });

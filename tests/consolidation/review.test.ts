@@ -210,3 +210,62 @@ describe('decisions', () => {
     assert.equal(await applySuggestion(db.sql, ids[0]!), 'skipped');
   });
 });
+
+describe('a cohort follows its suggestions', () => {
+  const statutOf = async (cohortId: number) => {
+    const c = await getCohort(db, cohortId);
+    return { statut: c.statut, bilan: c.metadata.bilan };
+  };
+
+  test('AVALIDER until every suggestion is decided, ENCOURS while some are to apply, SUCCES once all applied, failed or rejected; failures counted', async () => {
+    const c = await cohort('SOURCE_AJOUT', {}, 'zeta');
+    const [a, b, dup, rej] = await creations(c, 4, 'h');
+    // A second creation of an acteur that the first one creates: its precondition fails when applied.
+    const [failing] = await db.sql<{ id: string }[]>`
+      insert into consolidation.suggestions (cohorte_id, cle, changes)
+      select ${c}, 'src_h1_bis', changes from consolidation.suggestions where id = ${a!} returning id`;
+    const bad = Number(failing!.id);
+
+    await decide(db, { decision: 'accept', par: 'alice', ids: [a!, b!] });
+    assert.deepEqual(await statutOf(c), { statut: 'AVALIDER', bilan: undefined }, 'two still wait for a decision');
+    assert.equal(await applySuggestion(db.sql, a!), 'SUCCES');
+    assert.equal((await statutOf(c)).statut, 'AVALIDER', 'applying one does not close a cohort still under review');
+
+    await decide(db, { decision: 'accept', par: 'alice', filter: { cohorte_id: c, statut: ['AVALIDER'] }, except: [rej!] });
+    await decideOne(db, { id: rej!, decision: 'reject', par: 'bob' });
+    assert.equal((await statutOf(c)).statut, 'ENCOURS', 'every suggestion decided, some still to apply');
+
+    assert.equal(await applySuggestion(db.sql, b!), 'SUCCES');
+    assert.equal(await applySuggestion(db.sql, bad), 'ERREUR');
+    assert.equal((await statutOf(c)).statut, 'ENCOURS', 'one accepted suggestion is still to apply');
+    assert.equal(await applySuggestion(db.sql, dup!), 'SUCCES');
+    assert.deepEqual(await statutOf(c), { statut: 'SUCCES', bilan: { succes: 3, erreur: 1, rejetee: 1 } });
+    assert.deepEqual((await listCohorts(db, { source_code: 'zeta', statut: 'SUCCES' })).items.map((x) => x.id), [c]);
+
+    // A rejected one accepted again reopens the cohort until it is applied.
+    await decideOne(db, { id: rej!, decision: 'accept', par: 'bob' });
+    assert.deepEqual(await statutOf(c), { statut: 'ENCOURS', bilan: undefined });
+    assert.equal(await applySuggestion(db.sql, rej!), 'SUCCES');
+    assert.deepEqual(await statutOf(c), { statut: 'SUCCES', bilan: { succes: 4, erreur: 1, rejetee: 0 } });
+  });
+
+  test('a cohort rejected whole is closed at once; its neighbours are untouched', async () => {
+    const c = await cohort('SOURCE_AJOUT', {}, 'eta');
+    const other = await cohort('SOURCE_AJOUT', {}, 'eta');
+    await creations(c, 20, 'i');
+    await creations(other, 3, 'j');
+    await decide(db, { decision: 'reject', par: 'alice', filter: { cohorte_id: c } });
+    assert.deepEqual(await statutOf(c), { statut: 'SUCCES', bilan: { succes: 0, erreur: 0, rejetee: 20 } });
+    assert.equal((await statutOf(other)).statut, 'AVALIDER');
+  });
+
+  test('the last two suggestions applied concurrently still close the cohort', async () => {
+    const c = await cohort('SOURCE_AJOUT', {}, 'theta');
+    const ids = await creations(c, 40, 'k');
+    await decide(db, { decision: 'accept', par: 'alice', filter: { cohorte_id: c } });
+    // Two appliers over interleaved halves, each suggestion in its own transaction.
+    const half = (r: number) => ids.filter((_, i) => i % 2 === r);
+    await Promise.all([0, 1].map(async (r) => { for (const id of half(r)) assert.equal(await applySuggestion(db.sql, id), 'SUCCES'); }));
+    assert.deepEqual(await statutOf(c), { statut: 'SUCCES', bilan: { succes: 40, erreur: 0, rejetee: 0 } });
+  });
+});

@@ -3,11 +3,13 @@
  * then its changes run in `order` in their own transaction that also sets SUCCES; a failure rolls the
  * changes back and sets ERREUR with `metadata.error`. A suggestion left ENCOURS by a crash is never
  * picked up again by itself (a person looks at it): its changes were either committed with SUCCES or
- * not at all, so nothing is ever applied twice.
+ * not at all, so nothing is ever applied twice. The suggestion's cohort follows it in the same
+ * transaction (suggestions/cohorts.ts): the last one applied or failed closes the cohort.
  */
 import { Context } from '@temporalio/activity';
 import type { Sql, TransactionSql } from 'postgres';
 import { ACTEUR_FIELDS, ChangesSchema, type Change } from '../../../schema/consolidation/items';
+import { followCohorts } from '../suggestions/cohorts';
 
 /** A change whose precondition does not hold (the message says which). */
 export class ChangePreconditionError extends Error {
@@ -127,19 +129,24 @@ export type ApplyOutcome = 'SUCCES' | 'ERREUR' | 'skipped';
 
 /** Applies one suggestion if it is ATRAITER; anything else is left as it is. */
 export async function applySuggestion(sql: Sql, id: number, hooks: { afterClaim?: (id: number) => Promise<void> } = {}): Promise<ApplyOutcome> {
-  const claimed = await sql<{ changes: unknown }[]>`update consolidation.suggestions set statut = 'ENCOURS', updated_at = now() where id = ${id} and statut = 'ATRAITER' returning changes`;
+  const claimed = await sql<{ changes: unknown; cohorte_id: string }[]>`update consolidation.suggestions set statut = 'ENCOURS', updated_at = now() where id = ${id} and statut = 'ATRAITER' returning changes, cohorte_id`;
   if (claimed.length === 0) return 'skipped';
+  const { changes: raw, cohorte_id: cohortId } = claimed[0]!;
   await hooks.afterClaim?.(id);
   try {
     await sql.begin(async (tx) => {
-      const changes = [...ChangesSchema.parse(claimed[0]!.changes)].sort((a, b) => a.order - b.order);
+      const changes = [...ChangesSchema.parse(raw)].sort((a, b) => a.order - b.order);
       for (const change of changes) await applyChange(tx, change);
       await tx`update consolidation.suggestions set statut = 'SUCCES', updated_at = now() where id = ${id}`;
+      await followCohorts(tx, [cohortId]);
     });
     return 'SUCCES';
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    await sql`update consolidation.suggestions set statut = 'ERREUR', updated_at = now(), metadata = metadata || ${JSON.stringify({ error: message })}::jsonb where id = ${id}`;
+    await sql.begin(async (tx) => {
+      await tx`update consolidation.suggestions set statut = 'ERREUR', updated_at = now(), metadata = metadata || ${JSON.stringify({ error: message })}::jsonb where id = ${id}`;
+      await followCohorts(tx, [cohortId]);
+    });
     return 'ERREUR';
   }
 }

@@ -23,6 +23,7 @@ import type { ConsolidationEnrichConfig } from '../../../schema/config';
 import type { CohorteType } from '../../../schema/consolidation/tables';
 import { InvalidInputError, NotAvailableError, TransientError } from '../../engine/errors';
 import { buildSuggestion } from '../suggestions';
+import { followCohorts } from '../suggestions/cohorts';
 import { BanClient } from './ban';
 import { proposalFingerprint, geocodeProposals, type ActorLocation, type EnrichmentProposal } from './proposals';
 import { loadSireneStock, proposeClosedActors, type SireneLoadResult } from './sirene';
@@ -164,6 +165,8 @@ async function writeSuggestions(sql: Sql, kind: EnrichKind, execution: string, p
       const metadata = { ...current!.metadata, nombre: (current!.metadata.nombre ?? 0) + inserted.count, par_type: parType };
       await tx`update consolidation.suggestion_cohortes set metadata = ${JSON.stringify(metadata)}::jsonb, updated_at = now() where id = ${cohortId}`;
       written[type] = (written[type] ?? 0) + inserted.count;
+      // A cohort of this run already reviewed whole while later pages ran is open again for the new ones.
+      if (inserted.count > 0) await followCohorts(tx, [cohortId]);
     }
   });
   return written;

@@ -34,7 +34,8 @@ export interface StatsResult {
   affichesOpendata: number;
 }
 
-interface StatsRow {
+/** One source's row of a week's statistics (`source_code` '*': all sources). */
+export interface StatsRow {
   source_code: string;
   acteurs: number;
   acteurs_actifs: number;

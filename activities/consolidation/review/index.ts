@@ -10,12 +10,14 @@
  * one (AVALIDER), a rejected one back to accepted, or an accepted one to rejected before the apply
  * claims it. ENCOURS, SUCCES and ERREUR are never touched (the apply's claim and the decision lock the
  * same row, so one of them wins cleanly). Every moved suggestion gets an INFO log naming who decided,
- * and all logs of one decision share its `identifiant_execution` (`revue-<uuid>`).
+ * and all logs of one decision share its `identifiant_execution` (`revue-<uuid>`). The cohorts of the
+ * moved suggestions follow them in the same transaction (suggestions/cohorts.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Fragment, Sql } from 'postgres';
 import { z } from 'zod';
 import { CHANGE_MODEL_NAMES } from '../../../schema/consolidation/items';
+import { followCohorts } from '../suggestions/cohorts';
 import { COHORTE_STATUTS, COHORTE_TYPES, SUGGESTION_STATUTS, type SuggestionStatut } from '../../../schema/consolidation/tables';
 
 export interface ReviewDb {
@@ -144,6 +146,7 @@ export interface CohortView {
   /** Suggestions per status. */
   suggestions: Partial<Record<SuggestionStatut, number>>;
   total: number;
+  /** `bilan` ({succes, erreur, rejetee}) once the cohort is SUCCES: a partly failed cohort says so. */
   metadata: Record<string, unknown>;
   created_at: string;
   updated_at: string;
@@ -367,7 +370,10 @@ export async function decide(db: ReviewDb, input: DecisionInput): Promise<Decisi
   const message = `${d.decision === 'accept' ? 'acceptée' : 'rejetée'} par ${d.par}${d.raison ? ` : ${d.raison}` : ''}`;
   const decidedAt = new Date().toISOString();
   const named = 'ids' in d;
-  const [result] = await sql<{ changed: number; refused_total: number; refused: { id: number; statut: SuggestionStatut }[] | null; found: string[] | null }[]>`
+  type Row = { changed: number; refused_total: number; refused: { id: number; statut: SuggestionStatut }[] | null; found: string[] | null; cohorts: string[] | null };
+  // The decision and the cohorts it moves (suggestions/cohorts.ts) commit together.
+  const result = await sql.begin(async (tx) => {
+    const [row] = await tx<Row[]>`
     with target as (
       select s.id, s.statut from consolidation.suggestions s where ${selector} for update
     ), changed as (
@@ -389,14 +395,18 @@ export async function decide(db: ReviewDb, input: DecisionInput): Promise<Decisi
            (select count(*)::int from target where not (statut = any(${from}::text[]))) as refused_total,
            (select jsonb_agg(jsonb_build_object('id', t.id, 'statut', t.statut) order by t.id)
               from (select id, statut from target where not (statut = any(${from}::text[])) order by id limit 100) t) as refused,
-           case when ${named}::boolean then (select array_agg(id::text) from target) end as found`;
-  const refused = (result!.refused ?? []).map((r) => ({ id: Number(r.id), statut: r.statut }));
+           case when ${named}::boolean then (select array_agg(id::text) from target) end as found,
+           (select array_agg(distinct cohorte_id::text) from changed) as cohorts`;
+    await followCohorts(tx, row!.cohorts ?? []);
+    return row!;
+  });
+  const refused = (result.refused ?? []).map((r) => ({ id: Number(r.id), statut: r.statut }));
   let missing: number[] = [];
   if ('ids' in d) {
-    const found = new Set((result!.found ?? []).map(Number));
+    const found = new Set((result.found ?? []).map(Number));
     missing = [...new Set(d.ids)].filter((i) => !found.has(i));
   }
-  return { decision_id: decisionId, decision: d.decision, statut: to, changed: result!.changed, refused_total: result!.refused_total, refused, missing };
+  return { decision_id: decisionId, decision: d.decision, statut: to, changed: result.changed, refused_total: result.refused_total, refused, missing };
 }
 
 /** One suggestion: a state it cannot be moved from is an error (409 in the API), not a silent no-op. */
