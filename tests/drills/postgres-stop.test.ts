@@ -15,7 +15,7 @@ import { startPrivatePostgres, type PrivatePostgres } from '../support/private-p
 import { createTestDatabase } from '../support/services';
 import { assertExactlyOnce, waitForCommitted } from './apisync-checks';
 
-const ROWS = 6000;
+const ROWS = 4000;
 const DOWN_MS = 25_000;
 let telemetry: Telemetry;
 let pg: PrivatePostgres;
@@ -48,7 +48,7 @@ test(`PostgreSQL stopped ${DOWN_MS / 1000} s mid apisync full sync: the retried 
   });
   const { result, committedAtStop, pid } = await world.withWorker(
     async () => {
-      const committedAtStop = await waitForCommitted(world, 'customer_invoices', 1500);
+      const committedAtStop = await waitForCommitted(world, 'customer_invoices', 1000);
       const pid = pg.pid();
       await pg.stop();
       assert.equal(pg.pid(), undefined, 'the cluster is down');
