@@ -1,7 +1,26 @@
 /** What the apisync drills wait for and check: a stream caught mid-run, and its table against the source. */
 import assert from 'node:assert/strict';
-import type { ApisyncRunResult } from '../../workflows/apisync';
+import { apisyncRun, type ApisyncRunResult } from '../../workflows/apisync';
 import { loadedRows, servedRows, type ApisyncWorld } from '../apisync/harness';
+
+/**
+ * Starts a full sync of customer_invoices and runs `during` (the fault) while an in-process worker polls,
+ * 200 rows to a committed batch so the cursor moves often; returns what `during` returns and the result.
+ */
+export async function fullSyncThrough<T>(world: ApisyncWorld, workflowId: string, during: () => Promise<T>): Promise<T & { result: ApisyncRunResult }> {
+  const handle = await world.temporal.client.workflow.start(apisyncRun, {
+    taskQueue: world.taskQueue,
+    workflowId,
+    args: [{ source: 'pennylane', mode: 'full', streams: ['customer_invoices'] }],
+  });
+  return world.withWorker(
+    async () => {
+      const observed = await during();
+      return { ...observed, result: await handle.result() };
+    },
+    { APISYNC_LOAD_BATCH_ROWS: '200' },
+  );
+}
 
 /** Waits until the run has committed at least `rows` rows of `stream` (its saved cursor's count). */
 export async function waitForCommitted(world: ApisyncWorld, stream: string, rows: number, timeoutMs = 60_000): Promise<number> {

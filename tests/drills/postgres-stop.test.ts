@@ -8,12 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { apisyncRun, type ApisyncRunResult } from '../../workflows/apisync';
 import { setupTelemetry, type Telemetry } from '../../workers/telemetry';
 import { createApisyncWorld, type ApisyncWorld } from '../apisync/harness';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres';
 import { createTestDatabase } from '../support/services';
-import { assertExactlyOnce, waitForCommitted } from './apisync-checks';
+import { assertExactlyOnce, fullSyncThrough, waitForCommitted } from './apisync-checks';
 
 const ROWS = 4000;
 const DOWN_MS = 25_000;
@@ -41,24 +40,15 @@ function retriedSucceeded(metrics: string): number {
 }
 
 test(`PostgreSQL stopped ${DOWN_MS / 1000} s mid apisync full sync: the retried stream completes, every row once`, async () => {
-  const handle = await world.temporal.client.workflow.start(apisyncRun, {
-    taskQueue: world.taskQueue,
-    workflowId: 'drill-postgres-stop',
-    args: [{ source: 'pennylane', mode: 'full', streams: ['customer_invoices'] }],
+  const { result, committedAtStop, pid } = await fullSyncThrough(world, 'drill-postgres-stop', async () => {
+    const committedAtStop = await waitForCommitted(world, 'customer_invoices', 1000);
+    const pid = pg.pid();
+    await pg.stop();
+    assert.equal(pg.pid(), undefined, 'the cluster is down');
+    await new Promise((r) => setTimeout(r, DOWN_MS));
+    await pg.start();
+    return { committedAtStop, pid };
   });
-  const { result, committedAtStop, pid } = await world.withWorker(
-    async () => {
-      const committedAtStop = await waitForCommitted(world, 'customer_invoices', 1000);
-      const pid = pg.pid();
-      await pg.stop();
-      assert.equal(pg.pid(), undefined, 'the cluster is down');
-      await new Promise((r) => setTimeout(r, DOWN_MS));
-      await pg.start();
-      const result: ApisyncRunResult = await handle.result();
-      return { result, committedAtStop, pid };
-    },
-    { APISYNC_LOAD_BATCH_ROWS: '200' },
-  );
   assert.ok(committedAtStop < ROWS, `stopped mid-stream (${committedAtStop} of ${ROWS} rows committed)`);
   assert.notEqual(pg.pid(), pid, 'a new postmaster');
   assert.match(pg.log(), /received fast shutdown request/);

@@ -7,10 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { apisyncRun, type ApisyncRunResult } from '../../workflows/apisync';
 import { createApisyncWorld, type ApisyncWorld } from '../apisync/harness';
 import { startPrivateTemporal, type PrivateTemporal } from '../support/private-temporal';
-import { assertExactlyOnce, waitForCommitted } from './apisync-checks';
+import { assertExactlyOnce, fullSyncThrough, waitForCommitted } from './apisync-checks';
 
 const ROWS = 6000;
 const DEAD_MS = 5_000;
@@ -28,29 +27,20 @@ after(async () => {
 });
 
 test('Temporal server SIGKILLed mid apisync full sync and restarted on its database: the run completes, every row once', async () => {
-  const handle = await world.temporal.client.workflow.start(apisyncRun, {
-    taskQueue: world.taskQueue,
-    workflowId: 'drill-temporal-kill',
-    args: [{ source: 'pennylane', mode: 'full', streams: ['customer_invoices'] }],
+  const { result, committedAtKill, committedWhileDead } = await fullSyncThrough(world, 'drill-temporal-kill', async () => {
+    const committedAtKill = await waitForCommitted(world, 'customer_invoices', 1500);
+    const pid = temporal.pid();
+    await temporal.kill();
+    assert.equal(temporal.pid(), undefined, `server ${pid} is gone`);
+    await new Promise((r) => setTimeout(r, DEAD_MS));
+    const [row] = await world.db.sql<{ loaded: number | null }[]>`
+      select (pending->'counts'->>'loaded')::int as loaded from apisync.sync_state where source = 'pennylane' and stream = 'customer_invoices'`;
+    await temporal.restart();
+    return { committedAtKill, committedWhileDead: row?.loaded ?? null };
   });
-  const { result, committedAtKill, committedWhileDead } = await world.withWorker(
-    async () => {
-      const committedAtKill = await waitForCommitted(world, 'customer_invoices', 1500);
-      const pid = temporal.pid();
-      await temporal.kill();
-      assert.equal(temporal.pid(), undefined, `server ${pid} is gone`);
-      await new Promise((r) => setTimeout(r, DEAD_MS));
-      const [row] = await world.db.sql<{ loaded: number | null }[]>`
-        select (pending->'counts'->>'loaded')::int as loaded from apisync.sync_state where source = 'pennylane' and stream = 'customer_invoices'`;
-      await temporal.restart();
-      const result: ApisyncRunResult = await handle.result();
-      return { result, committedAtKill, committedWhileDead: row?.loaded ?? null };
-    },
-    { APISYNC_LOAD_BATCH_ROWS: '200' },
-  );
   assert.ok(committedAtKill < ROWS, `killed mid-stream (${committedAtKill} of ${ROWS} rows committed)`);
   await assertExactlyOnce(world, result, 'customer_invoices');
-  const description = await handle.describe();
+  const description = await world.temporal.client.workflow.getHandle('drill-temporal-kill').describe();
   assert.equal(description.status.name, 'COMPLETED');
   console.log(`drill temporal-kill: ${committedAtKill} rows committed at the kill, ${committedWhileDead ?? 'all'} when the server came back; stream finished on attempt ${result.streams[0]!.result!.attempt}`);
 });
