@@ -120,7 +120,7 @@ export function createApisyncActivities(deps: ApisyncDeps) {
         durationMs: s.durationMs,
         error: s.error ?? null,
         details: s.result
-          ? { mode: s.result.mode, requestedMode: s.result.requestedMode, fallbackReason: s.result.fallbackReason ?? null, resumed: s.result.resumed, counts: c, rateLimited: s.result.rateLimited, columnsAdded: s.result.columnsAdded, watermark: s.result.watermark, rowCount: s.result.rowCount }
+          ? { mode: s.result.mode, requestedMode: s.result.requestedMode, fallbackReason: s.result.fallbackReason ?? null, resumed: s.result.resumed, attempt: s.result.attempt, counts: c, rateLimited: s.result.rateLimited, columnsAdded: s.result.columnsAdded, watermark: s.result.watermark, rowCount: s.result.rowCount }
           : { errorType: s.errorType ?? null },
       });
       await deps.sql`

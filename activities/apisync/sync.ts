@@ -79,8 +79,10 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
   const { sql, config } = deps;
   const { source, stream } = resolve(input.source, input.stream);
   let signal: AbortSignal | undefined;
+  let attempt = 1;
   try {
     signal = Context.current().cancellationSignal;
+    attempt = Context.current().info.attempt;
   } catch {
     signal = undefined; // called outside an activity (bench, tools)
   }
@@ -299,6 +301,7 @@ export async function syncStream(deps: StreamSyncDeps, input: SyncStreamInput): 
       mode,
       ...(fallbackReason ? { fallbackReason } : {}),
       resumed: resumed !== undefined,
+      attempt,
       counts,
       rateLimited: client.stats.rateLimited,
       columnsAdded,

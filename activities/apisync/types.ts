@@ -48,6 +48,8 @@ export interface SyncStreamResult {
   fallbackReason?: string;
   /** Whether this attempt continued from a cursor an earlier attempt committed. */
   resumed: boolean;
+  /** The activity attempt that finished the stream: above 1, earlier ones failed (database down, worker killed…). */
+  attempt: number;
   counts: StreamCounts;
   rateLimited: number;
   columnsAdded: string[];

@@ -24,7 +24,7 @@ export function printApisync(result: ApisyncRunResult): void {
     const c = r.counts;
     console.log(
       `  ${s.stream.padEnd(18)} ${r.mode.padEnd(11)} ${String(c.loaded).padStart(8)} loaded ${String(c.deleted).padStart(5)} deleted ${String(c.rejected).padStart(4)} rejected` +
-        `  ${c.requests} requests in ${(r.durationMs / 1000).toFixed(1)} s${r.rateLimited ? `, ${r.rateLimited} × 429` : ''}${r.resumed ? ', resumed' : ''}`,
+        `  ${c.requests} requests in ${(r.durationMs / 1000).toFixed(1)} s${r.rateLimited ? `, ${r.rateLimited} × 429` : ''}${r.resumed ? ', resumed' : ''}${r.attempt > 1 ? `, on attempt ${r.attempt}` : ''}`,
     );
     if (r.fallbackReason) console.log(`  ${''.padEnd(18)} (${r.fallbackReason})`);
     if (r.columnsAdded.length) console.log(`  ${''.padEnd(18)} new columns: ${r.columnsAdded.join(', ')}`);

@@ -37,8 +37,18 @@ export interface ActivityWorkerProcess {
 
 const workerEntry = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
-export async function createApisyncWorld(sizes: Partial<Record<Resource, number>>, replicaOptions: Omit<PennylaneReplicaOptions, 'sizes' | 'now'> = {}): Promise<ApisyncWorld> {
-  const [db, archive, temporal] = await Promise.all([createTestDatabase(), createTestArchive(), startTemporal()]);
+/** Where a world's database and Temporal come from: the stack's PostgreSQL and a dev server by default, a drill's own instances otherwise. */
+export interface ApisyncServices {
+  database?: () => Promise<TestDatabase>;
+  temporal?: () => Promise<TestWorkflowEnvironment>;
+}
+
+export async function createApisyncWorld(
+  sizes: Partial<Record<Resource, number>>,
+  replicaOptions: Omit<PennylaneReplicaOptions, 'sizes' | 'now'> = {},
+  services: ApisyncServices = {},
+): Promise<ApisyncWorld> {
+  const [db, archive, temporal] = await Promise.all([(services.database ?? createTestDatabase)(), createTestArchive(), (services.temporal ?? startTemporal)()]);
   // postgres.js learns type ids with its first query; do it before anything builds parameters.
   await db.sql`select 1`;
   const children = new Set<ActivityWorkerProcess>();
@@ -125,7 +135,7 @@ export async function createApisyncWorld(sizes: Partial<Record<Resource, number>
 }
 
 /** The loaded table's rows as comparable tuples, ascending id. */
-export async function loadedRows(world: ApisyncWorld, resource: Resource): Promise<{ id: string; updated_at: string; amount?: string; label?: string; name?: string }[]> {
+export async function loadedRows(world: Pick<ApisyncWorld, 'db'>, resource: Resource): Promise<{ id: string; updated_at: string; amount?: string; label?: string; name?: string }[]> {
   const amountCol = ['customer_invoices', 'supplier_invoices', 'transactions'].includes(resource) ? ', amount::text as amount' : resource === 'products' ? ', price::text as amount' : '';
   const textCol = ['customers', 'suppliers'].includes(resource) ? ', name as label' : ', label';
   return world.db.sql.unsafe(
@@ -134,7 +144,7 @@ export async function loadedRows(world: ApisyncWorld, resource: Resource): Promi
 }
 
 /** What the replica serves, in the same form: amounts as sent, text trimmed (the loader's promise). */
-export function servedRows(world: ApisyncWorld, resource: Resource) {
+export function servedRows(world: Pick<ApisyncWorld, 'replica'>, resource: Resource) {
   return world.replica.snapshot(resource).map((r) => {
     const amount = (['customer_invoices', 'supplier_invoices', 'transactions'].includes(resource) ? r.amount : resource === 'products' ? r.price : undefined) as string | undefined;
     const label = String(['customers', 'suppliers'].includes(resource) ? r.name : r.label).trim();

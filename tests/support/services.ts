@@ -30,9 +30,9 @@ export interface TestDatabase extends Database {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database on the stack's PostgreSQL. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const base = new URL(serviceUrl('DATABASE_URL', LOCAL_STACK.databaseUrl));
+/** A fresh, migrated database on the stack's PostgreSQL (or on the server `serverUrl` names: a drill's own). */
+export async function createTestDatabase(serverUrl: string = serviceUrl('DATABASE_URL', LOCAL_STACK.databaseUrl)): Promise<TestDatabase> {
+  const base = new URL(serverUrl);
   const name = uniqueName('moisson_test');
   const url = new URL(base);
   url.pathname = `/${name}`;
@@ -90,7 +90,7 @@ export function installTestRuntime(options: RuntimeOptions): void {
 /** Where test files note the pids of the Temporal servers they start; `npm test` stops whatever is left. */
 export const testServerPids = join(paths.run, 'test-servers');
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -101,20 +101,24 @@ function freePort(): Promise<number> {
   });
 }
 
+export interface TemporalServerProcess {
+  pid: number | undefined;
+  running(): boolean;
+  /** SIGTERM, SIGKILL after 10 s; resolves once it has exited. */
+  stop(): Promise<void>;
+  /** SIGKILL at once: what a crash of the server looks like. Resolves once it has exited. */
+  kill(): Promise<void>;
+  stderr(): string;
+}
+
 /**
  * A real Temporal dev server from the installed CLI (never a download), started here rather than by the
  * SDK so that its pid is ours: a test file killed on a timeout would otherwise leave its server running.
- * The pid is noted in `testServerPids`; teardown, a normal exit or SIGTERM stop it, and `npm test` stops
- * any left after a SIGKILL.
+ * The pid is noted in `testServerPids`; stop(), kill(), a normal exit or SIGTERM stop it, and `npm test`
+ * stops any left after a SIGKILL. `args` adds flags (a drill's `--db-filename`).
  */
-export async function startTemporal(): Promise<TestWorkflowEnvironment> {
-  if (!runtimeInstalled) {
-    // Expected activity failures (faults the tests inject) would otherwise flood the output.
-    Runtime.install({ logger: new DefaultLogger(process.env.TEMPORAL_TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'ERROR') });
-    runtimeInstalled = true;
-  }
-  const port = await freePort();
-  const child = spawn(temporalCliPath(), ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'], {
+export function spawnTemporalServer(port: number, args: string[] = []): TemporalServerProcess {
+  const child = spawn(temporalCliPath(), ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -122,8 +126,9 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   const pidFile = join(testServerPids, `temporal-${child.pid}.pid`);
   mkdirSync(testServerPids, { recursive: true });
   writeFileSync(pidFile, `${child.pid}\n`);
+  const running = () => child.exitCode === null && child.signalCode === null;
   const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (running()) child.kill('SIGKILL');
     rmSync(pidFile, { force: true });
   };
   process.once('exit', kill);
@@ -132,38 +137,71 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
     process.exit(143);
   };
   process.once('SIGTERM', onTerm);
-  const stop = async () => {
+  const forget = () => {
     process.removeListener('exit', kill);
     process.removeListener('SIGTERM', onTerm);
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    }
-    kill();
   };
-  try {
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error(`the Temporal dev server exited at start (${child.exitCode}): ${stderr}`);
-      let env: TestWorkflowEnvironment | undefined;
-      try {
-        env = await TestWorkflowEnvironment.createFromExistingServer({ address: `127.0.0.1:${port}` });
-        // Answers only once the server is up and its default namespace registered.
-        await env.client.workflowService.describeNamespace({ namespace: env.namespace ?? 'default' });
-        const teardown = env.teardown.bind(env);
-        env.teardown = async () => {
-          await teardown();
-          await stop();
-        };
-        return env;
-      } catch (err) {
-        await env?.teardown().catch(() => undefined);
-        if (i >= 300) throw err;
-        await new Promise((r) => setTimeout(r, 100));
+  return {
+    pid: child.pid,
+    running,
+    stderr: () => stderr,
+    async stop() {
+      forget();
+      if (running()) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
       }
+      kill();
+    },
+    async kill() {
+      forget();
+      const exited = running() ? once(child, 'exit') : Promise.resolve();
+      kill();
+      await exited;
+    },
+  };
+}
+
+/** Connects to a dev server being started; resolves once it answers and its default namespace exists. */
+export async function connectTemporal(address: string, server: TemporalServerProcess): Promise<TestWorkflowEnvironment> {
+  for (let i = 0; ; i++) {
+    if (!server.running()) throw new Error(`the Temporal dev server exited at start: ${server.stderr()}`);
+    let env: TestWorkflowEnvironment | undefined;
+    try {
+      env = await TestWorkflowEnvironment.createFromExistingServer({ address });
+      await env.client.workflowService.describeNamespace({ namespace: env.namespace ?? 'default' });
+      return env;
+    } catch (err) {
+      await env?.teardown().catch(() => undefined);
+      if (i >= 300) throw err;
+      await new Promise((r) => setTimeout(r, 100));
     }
+  }
+}
+
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  // Expected activity failures (faults the tests inject) would otherwise flood the output.
+  Runtime.install({ logger: new DefaultLogger(process.env.TEMPORAL_TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'ERROR') });
+  runtimeInstalled = true;
+}
+
+/** A dev server of this test file's own, in memory; its teardown stops the server too. */
+export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  const port = await freePort();
+  const server = spawnTemporalServer(port);
+  try {
+    const env = await connectTemporal(`127.0.0.1:${port}`, server);
+    const teardown = env.teardown.bind(env);
+    env.teardown = async () => {
+      await teardown();
+      await server.stop();
+    };
+    return env;
   } catch (err) {
-    await stop();
+    await server.stop();
     throw err;
   }
 }
