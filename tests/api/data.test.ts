@@ -13,6 +13,7 @@ import { runInNewContext } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import { buildApp } from '../../api/app';
 import type { ZodApp } from '../../api/context';
+import { organisationScope } from '../../api/pmmp/queries';
 import { createApiRuntime, type ApiRuntime } from '../../api/runtime';
 import { upsertQuotes } from '../../activities/prices/store';
 import { LOCAL_STACK } from '../../schema/config';
@@ -333,6 +334,43 @@ describe('notices and awards', () => {
     const byAmount = await json<Rows>('/api/v1/attributions?sort=-montant&limit=50');
     const amounts = byAmount.items.map((a) => Number(a.amount));
     assert.deepEqual(amounts, [...amounts].sort((x, y) => y - x));
+  });
+
+  test('attributions and PV of an organisation: by acronym through its index, by buyer name through its consultations, the same rows', async () => {
+    // The organisation's rows as the lists defined them before the acronym walk: its consultations (by
+    // acronym or buyer name) and the listed table's own rows with that acronym.
+    const expected = async (organisme: string, list: 'attributions' | 'pv', amount: boolean) => {
+      const keys = data.sql`
+        select c.org_acronyme, c.ref_consultation from pmmp.consultations c
+        where lower(c.org_acronyme) = lower(${organisme}) or c.buyer_fold like pmmp.fold(${`%${organisme}%`})
+        union select org_acronyme, ref_consultation from pmmp.notices where lower(org_acronyme) = lower(${organisme})`;
+      const rows = list === 'attributions'
+        ? await data.sql<{ key: string }[]>`
+            select concat_ws('/', org_acronyme, ref_consultation, lot_key) as key from pmmp.attributions
+            where latest and (org_acronyme, ref_consultation) in (${keys})
+            order by ${amount ? data.sql`amount` : data.sql`notice_published_on`} desc nulls last, org_acronyme desc, ref_consultation desc, lot_key desc limit 500`
+        : await data.sql<{ key: string }[]>`
+            select concat_ws('/', org_acronyme, ref_consultation, id_avis) as key from pmmp.notices
+            where kind = 'extrait_pv' and (org_acronyme, ref_consultation) in (${keys})
+            order by published_on desc nulls last, org_acronyme desc, ref_consultation desc, id_avis desc limit 500`;
+      return rows.map((r) => r.key);
+    };
+    type Row = { org_acronyme: string; ref_consultation: string; lot_key?: string; id_avis: string };
+    const [large] = await data.sql<{ org: string }[]>`select org_acronyme as org from pmmp.attributions where latest group by 1 order by count(*) desc limit 1`;
+    const [word] = await data.sql<{ word: string }[]>`
+      select w as word from pmmp.consultations, regexp_split_to_table(buyer_fold, '[^a-z]+') w where length(w) >= 6 group by w order by count(*) desc limit 1`;
+    assert.equal(await organisationScope(data.sql, large!.org.toUpperCase()), 'acronym');
+    assert.equal(await organisationScope(data.sql, word!.word), 'buyers');
+    for (const organisme of [large!.org.toUpperCase(), word!.word]) {
+      for (const sort of ['-date', '-montant']) {
+        const got = await json<{ items: Row[] }>(`/api/v1/attributions?organisme=${encodeURIComponent(organisme)}&sort=${sort}&limit=500`);
+        const want = await expected(organisme, 'attributions', sort === '-montant');
+        assert.ok(want.length === 500, `${organisme}: a full page`);
+        assert.deepEqual(got.items.map((a) => `${a.org_acronyme}/${a.ref_consultation}/${a.lot_key}`), want, `attributions of ${organisme}, ${sort}`);
+      }
+      const pv = await json<{ items: Row[] }>(`/api/v1/pv?organisme=${encodeURIComponent(organisme)}&limit=500`);
+      assert.deepEqual(pv.items.map((n) => `${n.org_acronyme}/${n.ref_consultation}/${n.id_avis}`), await expected(organisme, 'pv', false), `PV of ${organisme}`);
+    }
   });
 
   test('statistics from the materialized views', async () => {
