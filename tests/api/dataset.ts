@@ -288,15 +288,17 @@ export async function cachedDatasetDatabase(baseUrl: string, name: string, opts:
         // Older templates of this size are stale, and so are builds of this size left by a crashed run
         // (the lock is ours): drop them (and their proofs) before building. Names are compared by prefix,
         // not with LIKE, whose `_` matches any character: `moisson_apidata_100_%` also matched the
-        // templates of 1,000 and 100,000 consultations, so building one size dropped another's.
-        const prefixes = [`moisson_apidata_${opts.consultations}_`, `moisson_apidata_build_${opts.consultations}_`];
+        // templates of 1,000 and 100,000 consultations, so building one size dropped another's. Builds
+        // are not named `moisson_apidata_build_…`: code before the per-size lock drops every such name
+        // as stale, a build of another size in progress included.
+        const prefixes = [`moisson_apidata_${opts.consultations}_`, `moisson_apibuild_${opts.consultations}_`];
         const stale = await admin.sql<{ datname: string }[]>`
           select datname from pg_database where starts_with(datname, ${prefixes[0]!}) or starts_with(datname, ${prefixes[1]!})`;
         for (const s of stale) {
           await admin.sql.unsafe(`drop database if exists "${s.datname}" with (force)`);
           await rm(join(tmpdir(), 'moisson-api-dataset', s.datname), { recursive: true, force: true });
         }
-        const building = `moisson_apidata_build_${opts.consultations}_${process.pid}`;
+        const building = `moisson_apibuild_${opts.consultations}_${process.pid}`;
         await rm(proofDir, { recursive: true, force: true });
         await mkdir(proofDir, { recursive: true });
         await migrateDatabase(urlOf(building));
