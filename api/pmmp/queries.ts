@@ -157,17 +157,22 @@ export async function searchableQuery(sql: Sql, q: string): Promise<boolean> {
 
 export async function searchConsultations(sql: Sql, q: ConsultationSearchQuery, now: string): Promise<{ rows: SearchRow[]; hasMore: boolean }> {
   const where = consultationWhere(sql, q, now);
-  const filters = where.reduce((acc, p) => sql`${acc} and ${p}`, sql`c.search @@ query`);
   const options = 'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
-  // Keys first: the ranking reads only the stored tsvector and the sort columns, and sorts narrow rows;
-  // the page's rows alone are then joined back for their columns, status and headlines.
+  // Keys first, on the narrow side table (key, day, tsvector: drizzle/0026_pmmp_api_org_search.sql):
+  // ranking a common word reads every match, and its pages there are a fraction of the consultations'.
+  // Filters, when asked, read their columns on the consultation of each match. The page's rows alone
+  // are then joined back for their columns, status and headlines.
+  const filtered = where.length
+    ? sql`join pmmp.consultations c on c.org_acronyme = s.org_acronyme and c.ref_consultation = s.ref_consultation
+          where s.search @@ query and ${where.reduce((acc, p) => sql`${acc} and ${p}`)}`
+    : sql`where s.search @@ query`;
   const rows = await sql<SearchRow[]>`
     with query as (select websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q.q}) as query),
     hits as (
-      select c.org_acronyme, c.ref_consultation, c.published_on, ts_rank_cd(c.search, query, 1) as rank
-      from pmmp.consultations c cross join query
-      where ${filters}
-      order by rank desc, c.published_on desc nulls last, c.org_acronyme, c.ref_consultation
+      select s.org_acronyme, s.ref_consultation, s.published_on, ts_rank_cd(s.search, query, 1) as rank
+      from pmmp.consultation_search s cross join query
+      ${filtered}
+      order by rank desc, s.published_on desc nulls last, s.org_acronyme, s.ref_consultation
       offset ${q.offset ?? 0} limit ${q.limit + 1}
     )
     select ${summaryColumns(sql, now)}, h.rank::float8 as rank,

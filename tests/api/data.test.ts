@@ -18,6 +18,7 @@ import { createApiRuntime, type ApiRuntime } from '../../api/runtime';
 import { upsertQuotes } from '../../activities/prices/store';
 import { LOCAL_STACK } from '../../schema/config';
 import { uniqueName } from '../support/services';
+import { consultations as consultationsTable } from '../../schema/pmmp/tables';
 import { Contract } from './contract';
 import { cachedDatasetDatabase, DATASET_NOW, type DatasetDatabase } from './dataset';
 
@@ -273,6 +274,34 @@ describe('search ranking', () => {
         url,
       );
     }
+  });
+
+  test('the search side table follows every write to the consultations: insert, update, key change, delete', async () => {
+    const out = await data.sql<{ n: number }[]>`
+      select count(*)::int as n from pmmp.consultations c full join pmmp.consultation_search s using (org_acronyme, ref_consultation)
+      where s.search is distinct from c.search or s.published_on is distinct from c.published_on`;
+    assert.equal(out[0]!.n, 0, 'the loaded data set is in step');
+    type Hits = { items: { org_acronyme: string; ref_consultation: string }[] };
+    const refs = async (q: string) => (await json<Hits>(`/api/v1/consultations/search?q=${encodeURIComponent(q)}&limit=10`)).items.map((i) => i.ref_consultation);
+    const [model] = await data.db.select().from(consultationsTable).limit(1);
+    await data.db.insert(consultationsTable).values({ ...model!, refConsultation: 'apiperf-1', object: 'Travaux de quetzalcoatl' });
+    assert.deepEqual(await refs('quetzalcoatl'), ['apiperf-1']);
+    await data.sql`update pmmp.consultations set object = 'Fourniture de tlaloc', published_on = '2026-11-19' where ref_consultation = 'apiperf-1'`;
+    assert.deepEqual(await refs('quetzalcoatl'), []);
+    assert.deepEqual(await refs('tlaloc'), ['apiperf-1']);
+    const [side] = await data.sql<{ published_on: string; xmin: string }[]>`
+      select published_on, xmin::text from pmmp.consultation_search where ref_consultation = 'apiperf-1'`;
+    assert.equal(side!.published_on, '2026-11-19');
+    // A write that changes neither the text nor the day (a recrawl) leaves the side row as it was.
+    await data.sql`update pmmp.consultations set updated_at = now() where ref_consultation = 'apiperf-1'`;
+    const [same] = await data.sql<{ xmin: string }[]>`select xmin::text from pmmp.consultation_search where ref_consultation = 'apiperf-1'`;
+    assert.equal(same!.xmin, side!.xmin);
+    await data.sql`update pmmp.consultations set ref_consultation = 'apiperf-2' where ref_consultation = 'apiperf-1'`;
+    assert.deepEqual(await refs('tlaloc'), ['apiperf-2']);
+    await data.sql`delete from pmmp.consultations where ref_consultation = 'apiperf-2'`;
+    assert.deepEqual(await refs('tlaloc'), []);
+    const [left] = await data.sql<{ n: number }[]>`select count(*)::int as n from pmmp.consultation_search where ref_consultation like 'apiperf-%'`;
+    assert.equal(left!.n, 0);
   });
 
   test('the stored award state equals what the view says, consultation by consultation and lot by lot', async () => {
