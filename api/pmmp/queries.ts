@@ -1,8 +1,8 @@
 /**
  * The SQL behind the procurement endpoints. Every value is a bound parameter (postgres.js tagged
  * templates); only constants of this file are ever spliced as SQL text. Every list is bounded by a
- * LIMIT, and every filter or sort has an index (drizzle/0006_pmmp_api_search.sql, 0015_pmmp_api_award_state.sql), so no request
- * scans without bound.
+ * LIMIT, and every filter or sort has an index (drizzle/0006_pmmp_api_search.sql,
+ * 0015_pmmp_api_award_state.sql, 0026_pmmp_api_org_search.sql), so no request scans without bound.
  */
 import type postgres from 'postgres';
 import { keysetPage, type Page, type SortColumn } from '../pagination';
@@ -46,6 +46,24 @@ function organisationMatch(sql: Sql, acronym: Fragment, organisme: string): Frag
 function organisationConsultations(sql: Sql, organisme: string, byAcronym: Fragment): Fragment {
   return sql`select c.org_acronyme, c.ref_consultation from pmmp.consultations c where ${organisationMatch(sql, sql`c.org_acronyme`, organisme)}
     union ${byAcronym}`;
+}
+
+/**
+ * How a list finds an organisation's rows. An organisation is its acronym or part of a buyer's name; when
+ * the text names no buyer outside that acronym (an acronym, the usual case), its rows are exactly those
+ * of the acronym, and `acronym` lets a list walk its (lower(acronym), sort column, key) index in order:
+ * a page costs its 50 rows whether the organisation has 10 or 13,000 (drizzle/0026_pmmp_api_org_search.sql).
+ * Otherwise (`buyers`), the key set of its consultations is built and probed. Deciding in the query
+ * instead (`acronym = … or key in (…)`) leaves the planner guessing half the rows match: it walks
+ * the whole sort index for a rare or unknown organisation.
+ */
+export type OrganisationScope = 'acronym' | 'buyers';
+
+export async function organisationScope(sql: Sql, organisme: string): Promise<OrganisationScope> {
+  const [row] = await sql<{ other: boolean }[]>`
+    select exists (select 1 from pmmp.consultations c
+                   where c.buyer_fold like pmmp.fold(${containsPattern(organisme)}) and lower(c.org_acronyme) <> lower(${organisme})) as other`;
+  return row?.other ? 'buyers' : 'acronym';
 }
 
 export function consultationWhere(sql: Sql, f: ConsultationFilters, now: string): Fragment[] {
@@ -139,17 +157,22 @@ export async function searchableQuery(sql: Sql, q: string): Promise<boolean> {
 
 export async function searchConsultations(sql: Sql, q: ConsultationSearchQuery, now: string): Promise<{ rows: SearchRow[]; hasMore: boolean }> {
   const where = consultationWhere(sql, q, now);
-  const filters = where.reduce((acc, p) => sql`${acc} and ${p}`, sql`c.search @@ query`);
   const options = 'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
-  // Keys first: the ranking reads only the stored tsvector and the sort columns, and sorts narrow rows;
-  // the page's rows alone are then joined back for their columns, status and headlines.
+  // Keys first, on the narrow side table (key, day, tsvector: drizzle/0026_pmmp_api_org_search.sql):
+  // ranking a common word reads every match, and its pages there are a fraction of the consultations'.
+  // Filters, when asked, read their columns on the consultation of each match. The page's rows alone
+  // are then joined back for their columns, status and headlines.
+  const filtered = where.length
+    ? sql`join pmmp.consultations c on c.org_acronyme = s.org_acronyme and c.ref_consultation = s.ref_consultation
+          where s.search @@ query and ${where.reduce((acc, p) => sql`${acc} and ${p}`)}`
+    : sql`where s.search @@ query`;
   const rows = await sql<SearchRow[]>`
     with query as (select websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q.q}) as query),
     hits as (
-      select c.org_acronyme, c.ref_consultation, c.published_on, ts_rank_cd(c.search, query, 1) as rank
-      from pmmp.consultations c cross join query
-      where ${filters}
-      order by rank desc, c.published_on desc nulls last, c.org_acronyme, c.ref_consultation
+      select s.org_acronyme, s.ref_consultation, s.published_on, ts_rank_cd(s.search, query, 1) as rank
+      from pmmp.consultation_search s cross join query
+      ${filtered}
+      order by rank desc, s.published_on desc nulls last, s.org_acronyme, s.ref_consultation
       offset ${q.offset ?? 0} limit ${q.limit + 1}
     )
     select ${summaryColumns(sql, now)}, h.rank::float8 as rank,
@@ -207,9 +230,11 @@ export interface PvRow {
   lots_with_result: number;
 }
 
-export function listPv(sql: Sql, q: PvQuery): Promise<Page<PvRow>> {
+export async function listPv(sql: Sql, q: PvQuery): Promise<Page<PvRow>> {
   const where: Fragment[] = [sql`n.kind = 'extrait_pv'`];
-  if (q.organisme) {
+  if (q.organisme && (await organisationScope(sql, q.organisme)) === 'acronym') {
+    where.push(sql`lower(n.org_acronyme) = lower(${q.organisme})`);
+  } else if (q.organisme) {
     where.push(sql`(n.org_acronyme, n.ref_consultation) in (${organisationConsultations(sql, q.organisme, sql`
       select n2.org_acronyme, n2.ref_consultation from pmmp.notices n2 where lower(n2.org_acronyme) = lower(${q.organisme})`)})`);
   }
@@ -254,13 +279,15 @@ export interface AttributionRow {
   notice_published_on: string | null;
 }
 
-export function attributionWhere(sql: Sql, q: Omit<AttributionQuery, 'sort' | 'limit' | 'cursor' | 'offset'>): Fragment[] {
+export function attributionWhere(sql: Sql, q: Omit<AttributionQuery, 'sort' | 'limit' | 'cursor' | 'offset'>, scope: OrganisationScope = 'buyers'): Fragment[] {
   // The latest word on each lot only: the flag kept by triggers (drizzle/0015_pmmp_api_award_state.sql).
   const where: Fragment[] = [sql`a.latest`];
   if (q.entreprise) where.push(sql`pmmp.fold(a.winner) like pmmp.fold(${containsPattern(q.entreprise)})`);
   if (q.montant_min) where.push(sql`a.amount >= ${q.montant_min}::numeric`);
   if (q.montant_max) where.push(sql`a.amount <= ${q.montant_max}::numeric`);
-  if (q.organisme) {
+  if (q.organisme && scope === 'acronym') {
+    where.push(sql`lower(a.org_acronyme) = lower(${q.organisme})`);
+  } else if (q.organisme) {
     where.push(sql`(a.org_acronyme, a.ref_consultation) in (${organisationConsultations(sql, q.organisme, sql`
       select a2.org_acronyme, a2.ref_consultation from pmmp.attributions a2 where a2.latest and lower(a2.org_acronyme) = lower(${q.organisme})`)})`);
   }
@@ -280,15 +307,16 @@ export const ATTRIBUTION_COLUMNS = (sql: Sql) => sql`a.org_acronyme, a.ref_consu
     where n.org_acronyme = a.org_acronyme and n.ref_consultation = a.ref_consultation and n.id_avis = a.id_avis) as notice_kind,
   a.notice_published_on`;
 
-export function listAttributions(sql: Sql, q: AttributionQuery): Promise<Page<AttributionRow>> {
+export async function listAttributions(sql: Sql, q: AttributionQuery): Promise<Page<AttributionRow>> {
   const desc = q.sort.startsWith('-');
+  const scope = q.organisme ? await organisationScope(sql, q.organisme) : 'buyers';
   // The notice's day is stored on the attribution (kept by the award-state triggers): one index per sort.
   const sort: SortColumn = q.sort.endsWith('montant') ? { expr: sql`a.amount`, type: 'numeric' } : { expr: sql`a.notice_published_on`, type: 'date' };
   return keysetPage<AttributionRow & Record<string, unknown>>({
     sql,
     select: sql`select ${ATTRIBUTION_COLUMNS(sql)}`,
     from: sql`pmmp.attributions a`,
-    where: attributionWhere(sql, q),
+    where: attributionWhere(sql, q, scope),
     sortName: q.sort,
     sort,
     dir: desc ? 'desc' : 'asc',

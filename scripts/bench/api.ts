@@ -24,6 +24,8 @@ const PORT = 18_090;
 const BARE_PORT = 18_091;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** Words of most objects, the search's worst case: each ranks tens of thousands of matches for a page of 20. */
+const COMMON_SEARCHES = ['travaux', 'fourniture', 'entretien'];
 const SEARCHES = ['route', 'équipements médicaux', 'construction école', 'nettoyage des locaux', 'matériel informatique', 'assainissement', 'gardiennage', 'fournitures de bureau'];
 
 function rssMb(pid: number): number {
@@ -112,8 +114,8 @@ function toResult(r: autocannon.Result, bare: autocannon.Result | undefined, par
 }
 
 const apiScenario: Scenario = {
-  produces: ['api.list', 'api.detail', 'api.search', 'api.stats', 'api.attributions', 'api.pv', 'api.export'],
-  description: 'REST API under concurrent load (autocannon) on the consultations data set, beside a bare handler issuing the same SQL: list, detail, search, stats, attributions, PV, full CSV export',
+  produces: ['api.list', 'api.detail', 'api.search', 'api.search_common', 'api.stats', 'api.attributions', 'api.pv', 'api.export'],
+  description: 'REST API under concurrent load (autocannon) on the consultations data set, beside a bare handler issuing the same SQL: list, detail, search, search for common words, stats, attributions, PV, full CSV export',
   async run(ctx: BenchContext) {
     const data = await cachedDatasetDatabase(ctx.databaseUrl, `${ctx.namePrefix}_api`, { consultations: ctx.rows, log: ctx.log });
     const unregister = ctx.onCleanup(() => data.drop());
@@ -125,6 +127,12 @@ const apiScenario: Scenario = {
         select org_acronyme as org, ref_consultation as ref from pmmp.consultations tablesample bernoulli (2) repeatable (7) limit 2000`;
       const orgs = await data.sql<{ org: string }[]>`select distinct org_acronyme as org from pmmp.consultations limit 200`;
       const backend = await describePostgres(data.sql);
+      const commonMatches: Record<string, number> = {};
+      for (const q of COMMON_SEARCHES) {
+        const [m] = await data.sql<{ n: number }[]>`
+          select count(*)::int as n from pmmp.consultations where search @@ websearch_to_tsquery('pmmp.moisson_fr'::regconfig, ${q})`;
+        commonMatches[q] = m!.n;
+      }
       await data.close();
       server = await startServer(data.url, data.proofDir);
       bareServer = ctx.skipBaseline ? undefined : await startServer(data.url, data.proofDir, true);
@@ -159,6 +167,16 @@ const apiScenario: Scenario = {
         const requests = Array.from({ length: 200 }, () => ({ path: `/api/v1/consultations/search?q=${encodeURIComponent(pick(SEARCHES))}&limit=20` }));
         ctx.log('  search…');
         results['api.search'] = toResult(...(await both('search', { requests })), { ...common, mix: `${SEARCHES.length} French queries, ranked, 20 hits with highlights` });
+      }
+      if (ctx.wants('api.search_common')) {
+        // `wants` matches by prefix: `--only api.search` runs both searches.
+        const requests = COMMON_SEARCHES.map((q) => ({ path: `/api/v1/consultations/search?q=${encodeURIComponent(q)}&limit=20` }));
+        ctx.log('  search (common words)…');
+        results['api.search_common'] = toResult(...(await both('search_common', { requests })), {
+          ...common,
+          matches: commonMatches,
+          mix: `${COMMON_SEARCHES.join(', ')}: each ranks every match for 20 hits with highlights`,
+        });
       }
       if (ctx.wants('api.stats')) {
         ctx.log('  stats…');

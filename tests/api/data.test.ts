@@ -13,10 +13,12 @@ import { runInNewContext } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import { buildApp } from '../../api/app';
 import type { ZodApp } from '../../api/context';
+import { organisationScope } from '../../api/pmmp/queries';
 import { createApiRuntime, type ApiRuntime } from '../../api/runtime';
 import { upsertQuotes } from '../../activities/prices/store';
 import { LOCAL_STACK } from '../../schema/config';
 import { uniqueName } from '../support/services';
+import { consultations as consultationsTable } from '../../schema/pmmp/tables';
 import { Contract } from './contract';
 import { cachedDatasetDatabase, DATASET_NOW, type DatasetDatabase } from './dataset';
 
@@ -274,6 +276,34 @@ describe('search ranking', () => {
     }
   });
 
+  test('the search side table follows every write to the consultations: insert, update, key change, delete', async () => {
+    const out = await data.sql<{ n: number }[]>`
+      select count(*)::int as n from pmmp.consultations c full join pmmp.consultation_search s using (org_acronyme, ref_consultation)
+      where s.search is distinct from c.search or s.published_on is distinct from c.published_on`;
+    assert.equal(out[0]!.n, 0, 'the loaded data set is in step');
+    type Hits = { items: { org_acronyme: string; ref_consultation: string }[] };
+    const refs = async (q: string) => (await json<Hits>(`/api/v1/consultations/search?q=${encodeURIComponent(q)}&limit=10`)).items.map((i) => i.ref_consultation);
+    const [model] = await data.db.select().from(consultationsTable).limit(1);
+    await data.db.insert(consultationsTable).values({ ...model!, refConsultation: 'apiperf-1', object: 'Travaux de quetzalcoatl' });
+    assert.deepEqual(await refs('quetzalcoatl'), ['apiperf-1']);
+    await data.sql`update pmmp.consultations set object = 'Fourniture de tlaloc', published_on = '2026-11-19' where ref_consultation = 'apiperf-1'`;
+    assert.deepEqual(await refs('quetzalcoatl'), []);
+    assert.deepEqual(await refs('tlaloc'), ['apiperf-1']);
+    const [side] = await data.sql<{ published_on: string; xmin: string }[]>`
+      select published_on, xmin::text from pmmp.consultation_search where ref_consultation = 'apiperf-1'`;
+    assert.equal(side!.published_on, '2026-11-19');
+    // A write that changes neither the text nor the day (a recrawl) leaves the side row as it was.
+    await data.sql`update pmmp.consultations set updated_at = now() where ref_consultation = 'apiperf-1'`;
+    const [same] = await data.sql<{ xmin: string }[]>`select xmin::text from pmmp.consultation_search where ref_consultation = 'apiperf-1'`;
+    assert.equal(same!.xmin, side!.xmin);
+    await data.sql`update pmmp.consultations set ref_consultation = 'apiperf-2' where ref_consultation = 'apiperf-1'`;
+    assert.deepEqual(await refs('tlaloc'), ['apiperf-2']);
+    await data.sql`delete from pmmp.consultations where ref_consultation = 'apiperf-2'`;
+    assert.deepEqual(await refs('tlaloc'), []);
+    const [left] = await data.sql<{ n: number }[]>`select count(*)::int as n from pmmp.consultation_search where ref_consultation like 'apiperf-%'`;
+    assert.equal(left!.n, 0);
+  });
+
   test('the stored award state equals what the view says, consultation by consultation and lot by lot', async () => {
     const [row] = await data.sql<{ lots: number; outcomes: number }[]>`
       select (select count(*)::int from pmmp.attributions a
@@ -333,6 +363,43 @@ describe('notices and awards', () => {
     const byAmount = await json<Rows>('/api/v1/attributions?sort=-montant&limit=50');
     const amounts = byAmount.items.map((a) => Number(a.amount));
     assert.deepEqual(amounts, [...amounts].sort((x, y) => y - x));
+  });
+
+  test('attributions and PV of an organisation: by acronym through its index, by buyer name through its consultations, the same rows', async () => {
+    // The organisation's rows as the lists defined them before the acronym walk: its consultations (by
+    // acronym or buyer name) and the listed table's own rows with that acronym.
+    const expected = async (organisme: string, list: 'attributions' | 'pv', amount: boolean) => {
+      const keys = data.sql`
+        select c.org_acronyme, c.ref_consultation from pmmp.consultations c
+        where lower(c.org_acronyme) = lower(${organisme}) or c.buyer_fold like pmmp.fold(${`%${organisme}%`})
+        union select org_acronyme, ref_consultation from pmmp.notices where lower(org_acronyme) = lower(${organisme})`;
+      const rows = list === 'attributions'
+        ? await data.sql<{ key: string }[]>`
+            select concat_ws('/', org_acronyme, ref_consultation, lot_key) as key from pmmp.attributions
+            where latest and (org_acronyme, ref_consultation) in (${keys})
+            order by ${amount ? data.sql`amount` : data.sql`notice_published_on`} desc nulls last, org_acronyme desc, ref_consultation desc, lot_key desc limit 500`
+        : await data.sql<{ key: string }[]>`
+            select concat_ws('/', org_acronyme, ref_consultation, id_avis) as key from pmmp.notices
+            where kind = 'extrait_pv' and (org_acronyme, ref_consultation) in (${keys})
+            order by published_on desc nulls last, org_acronyme desc, ref_consultation desc, id_avis desc limit 500`;
+      return rows.map((r) => r.key);
+    };
+    type Row = { org_acronyme: string; ref_consultation: string; lot_key?: string; id_avis: string };
+    const [large] = await data.sql<{ org: string }[]>`select org_acronyme as org from pmmp.attributions where latest group by 1 order by count(*) desc limit 1`;
+    const [word] = await data.sql<{ word: string }[]>`
+      select w as word from pmmp.consultations, regexp_split_to_table(buyer_fold, '[^a-z]+') w where length(w) >= 6 group by w order by count(*) desc limit 1`;
+    assert.equal(await organisationScope(data.sql, large!.org.toUpperCase()), 'acronym');
+    assert.equal(await organisationScope(data.sql, word!.word), 'buyers');
+    for (const organisme of [large!.org.toUpperCase(), word!.word]) {
+      for (const sort of ['-date', '-montant']) {
+        const got = await json<{ items: Row[] }>(`/api/v1/attributions?organisme=${encodeURIComponent(organisme)}&sort=${sort}&limit=500`);
+        const want = await expected(organisme, 'attributions', sort === '-montant');
+        assert.ok(want.length === 500, `${organisme}: a full page`);
+        assert.deepEqual(got.items.map((a) => `${a.org_acronyme}/${a.ref_consultation}/${a.lot_key}`), want, `attributions of ${organisme}, ${sort}`);
+      }
+      const pv = await json<{ items: Row[] }>(`/api/v1/pv?organisme=${encodeURIComponent(organisme)}&limit=500`);
+      assert.deepEqual(pv.items.map((n) => `${n.org_acronyme}/${n.ref_consultation}/${n.id_avis}`), await expected(organisme, 'pv', false), `PV of ${organisme}`);
+    }
   });
 
   test('statistics from the materialized views', async () => {

@@ -275,21 +275,30 @@ export async function cachedDatasetDatabase(baseUrl: string, name: string, opts:
   const urlOf = (db: string) => new URL(`/${db}`, baseUrl).toString();
   let summary: DatasetSummary;
   try {
-    // One builder at a time on this server; the others wait and then clone.
-    await admin.sql`select pg_advisory_lock(hashtext('moisson api dataset template'))`;
+    // One builder per size at a time on this server; the others of that size wait and then clone. A lock
+    // per size: a long build of one size (1M: over an hour) does not hold up the clones of another.
+    const lock = `moisson api dataset template ${opts.consultations}`;
+    await admin.sql`select pg_advisory_lock(hashtext(${lock}))`;
     try {
       const [existing] = await admin.sql<{ comment: string | null }[]>`
         select shobj_description(oid, 'pg_database') as comment from pg_database where datname = ${template}`;
       if (existing?.comment && existsSync(proofDir)) {
         summary = JSON.parse(existing.comment) as DatasetSummary;
       } else {
-        // Older templates of this data set are stale: drop them (and their proofs) before building.
-        const stale = await admin.sql<{ datname: string }[]>`select datname from pg_database where datname like ${`moisson_apidata_${opts.consultations}_%`} or datname like 'moisson_apidata_build_%'`;
+        // Older templates of this size are stale, and so are builds of this size left by a crashed run
+        // (the lock is ours): drop them (and their proofs) before building. Names are compared by prefix,
+        // not with LIKE, whose `_` matches any character: `moisson_apidata_100_%` also matched the
+        // templates of 1,000 and 100,000 consultations, so building one size dropped another's. Builds
+        // are not named `moisson_apidata_build_…`: code before the per-size lock drops every such name
+        // as stale, a build of another size in progress included.
+        const prefixes = [`moisson_apidata_${opts.consultations}_`, `moisson_apibuild_${opts.consultations}_`];
+        const stale = await admin.sql<{ datname: string }[]>`
+          select datname from pg_database where starts_with(datname, ${prefixes[0]!}) or starts_with(datname, ${prefixes[1]!})`;
         for (const s of stale) {
           await admin.sql.unsafe(`drop database if exists "${s.datname}" with (force)`);
           await rm(join(tmpdir(), 'moisson-api-dataset', s.datname), { recursive: true, force: true });
         }
-        const building = `moisson_apidata_build_${process.pid}`;
+        const building = `moisson_apibuild_${opts.consultations}_${process.pid}`;
         await rm(proofDir, { recursive: true, force: true });
         await mkdir(proofDir, { recursive: true });
         await migrateDatabase(urlOf(building));
@@ -307,7 +316,7 @@ export async function cachedDatasetDatabase(baseUrl: string, name: string, opts:
       await admin.sql.unsafe(`drop database if exists "${name}" with (force)`);
       await admin.sql.unsafe(`create database "${name}" template "${template}"`);
     } finally {
-      await admin.sql`select pg_advisory_unlock(hashtext('moisson api dataset template'))`;
+      await admin.sql`select pg_advisory_unlock(hashtext(${lock}))`;
     }
   } finally {
     await admin.close();

@@ -55,7 +55,7 @@ async function attempt(input: CrawlConsultationWindowInput, d: PmmpDeps, heartbe
 }
 
 async function clearTables(): Promise<void> {
-  await db.sql`truncate pmmp.lots, pmmp.consultations, etl.rejected_records`;
+  await db.sql`truncate pmmp.lots, pmmp.consultation_search, pmmp.consultations, etl.rejected_records`;
 }
 
 // Failed attempts are what these tests provoke; the mock environment would log each one.
