@@ -9,18 +9,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { createProofStore } from '../activities/engine/proofs';
 import { buildApp } from '../api/app';
 import { signRequest } from '../api/auth';
 import type { ZodApp } from '../api/context';
 import { RunControl, RunFilterError, visibilityClause } from '../control/runs';
 import { applySchedules, SCHEDULES } from '../control/schedules';
 import { registerSearchAttributes } from '../control/search-attributes';
-import { loadApiConfig } from '../schema/config';
 import { dayIn } from '../workflows/contracts';
 import { PRICES_TIME_ZONE } from '../workflows/prices/contract';
 import type { ScheduledRunResult } from '../workflows/scheduled';
 import { Contract } from './api/contract';
+import { apiContextOf } from './api/prices-world';
 import { createPricesWorld, type PricesWorld } from './prices/harness';
 import { runMoisson, type CliResult } from './support/cli';
 import { temporalCliPath } from './support/services';
@@ -36,20 +35,8 @@ const runId = `prices-daily-${today}`;
 before(async () => {
   world = await createPricesWorld();
   world.today = today;
-  app = await buildApp(
-    {
-      config: loadApiConfig({ API_HMAC_SECRET: SECRET, API_RATE_LIMIT_PER_MINUTE: '100000' }),
-      db: world.db,
-      proofs: createProofStore({ db: world.db.db, dir: '/nonexistent-proof-store' }),
-      temporal: () => Promise.resolve(world.temporal.client),
-      temporalTaskQueue: world.taskQueue,
-      temporalUiUrl: 'http://127.0.0.1:8233',
-      temporalNamespace: world.temporal.namespace ?? 'default',
-      now: () => new Date(),
-      health: {},
-    },
-    { logger: false },
-  );
+  // The API's clock is the real one, as the Schedule's: a run of today is the same run from both.
+  app = await buildApp(apiContextOf(world, { secret: SECRET, now: () => new Date(), health: {} }), { logger: false });
   contract = await Contract.of(app);
 });
 after(async () => {
