@@ -35,7 +35,8 @@ export const API_SESSION = {
   random_page_cost: '1.1',
 } as const;
 
-export function createApiRuntime(env: Env = process.env, overrides: { config?: Partial<ApiConfig>; now?: () => Date } = {}): ApiRuntime {
+/** `env` absent: the process's own environment, read by the config module's loaders. */
+export function createApiRuntime(env?: Env, overrides: { config?: Partial<ApiConfig>; now?: () => Date } = {}): ApiRuntime {
   const core = loadCoreConfig(env);
   const config = { ...loadApiConfig(env), ...overrides.config };
   const fetchConfig = loadFetchConfig(env);

@@ -10,7 +10,9 @@ import type { Sql } from 'postgres';
 import { z } from 'zod';
 import { LeadsJobSpecSchema } from '../schema/leads/items';
 import { LEADS_SOURCE_TYPES, type LeadsJobStatus, type LeadsSourceType } from '../schema/leads/tables';
+import { runSearchAttributes } from '../workflows/contracts';
 import type { LeadsProgress } from '../workflows/leads';
+import { leadsJobContract } from '../workflows/leads/contract';
 
 export const CreateLeadsJobInputSchema = LeadsJobSpecSchema.and(
   z.object({
@@ -150,6 +152,7 @@ export async function createJob(deps: LeadsJobControlDeps, raw: unknown): Promis
       taskQueue: deps.taskQueue,
       workflowId,
       args: [{ jobId: id, browserTaskQueue: deps.browserTaskQueue }],
+      typedSearchAttributes: runSearchAttributes(leadsJobContract, { jobId: id }),
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
   } catch (err) {

@@ -15,7 +15,7 @@ import {
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, type TemporalFailure } from '@temporalio/common';
 import { contractOf, CONTRACTS } from '../workflows/catalog';
 import { executionTimeout } from '../workflows/timeouts';
-import { inputIssues, type InputIssue, type InputOf, type Pipeline, type RawInputOf, type ResultOf, type WorkflowContract } from '../workflows/contracts';
+import { inputIssues, runSearchAttributes, SEARCH_ATTRIBUTES, type InputIssue, type InputOf, type Pipeline, type RawInputOf, type ResultOf, type WorkflowContract } from '../workflows/contracts';
 
 /** The input does not satisfy the contract: nothing was started. */
 export class RunInputError extends Error {
@@ -26,6 +26,40 @@ export class RunInputError extends Error {
   ) {
     super(`${workflowType}: ${issues.map((i) => `${i.field}: ${i.problem}`).join('; ')}`);
   }
+}
+
+/** A list filter's value that cannot be a period, source or job id: refused before any query is built. */
+export class RunFilterError extends Error {
+  override readonly name = 'RunFilterError';
+  constructor(
+    readonly filter: RunFilterName,
+    readonly value: string,
+  ) {
+    super(`${filter}: '${value}' is not a value runs are labelled with (letters, digits and . _ - : @ only, at most 200)`);
+  }
+}
+
+/** The labels runs can be listed by, and the search attribute each one is. */
+export const RUN_FILTERS = { period: SEARCH_ATTRIBUTES.period, source: SEARCH_ATTRIBUTES.source, jobId: SEARCH_ATTRIBUTES.jobId } as const;
+export type RunFilterName = keyof typeof RUN_FILTERS;
+export type RunFilters = Partial<Record<RunFilterName, string>>;
+
+/** Every label value moisson sets fits this (days, windows, ISO weeks, source codes, domains, uuids). */
+export const RUN_LABEL_PATTERN = /^[\w.:@-]{1,200}$/;
+
+/** The value, if runs can be labelled with it; a RunFilterError otherwise (for clients that check early). */
+export function checkRunFilter(filter: RunFilterName, value: string): string {
+  if (!RUN_LABEL_PATTERN.test(value)) throw new RunFilterError(filter, value);
+  return value;
+}
+
+/**
+ * `Attribute = 'value'` for a visibility query. The value is checked against what labels can be, so no
+ * quote, backslash or space can reach the query; it is escaped as well, should that check ever be widened.
+ */
+export function visibilityClause(filter: RunFilterName, value: string): string {
+  checkRunFilter(filter, value);
+  return `${RUN_FILTERS[filter].name} = '${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /** A run ended in failure: `cause` is its root cause (the activity's own error), not "Activity task failed". */
@@ -133,6 +167,8 @@ export class RunControl {
         taskQueue: this.taskQueue,
         workflowId,
         args: [input],
+        // What the Web UI and `temporal workflow list --query` filter runs by (registered by the stack).
+        typedSearchAttributes: runSearchAttributes(c, input),
         ...executionTimeout(c.workflowType),
       });
       return { workflowId, input, started: true, runId: handle.firstExecutionRunId, handle };
@@ -186,12 +222,16 @@ export class RunControl {
   }
 
   /** Recent runs of the pipelines, newest first. */
-  async list(opts: { pipeline?: Pipeline; workflowTypes?: string[]; status?: (typeof RUN_STATUSES)[number]; limit?: number } = {}): Promise<RunView[]> {
+  async list(opts: { pipeline?: Pipeline; workflowTypes?: string[]; status?: (typeof RUN_STATUSES)[number]; limit?: number } & RunFilters = {}): Promise<RunView[]> {
     const limit = opts.limit ?? 20;
     const types = (opts.workflowTypes ?? Object.values(CONTRACTS).filter((c) => !opts.pipeline || c.pipeline === opts.pipeline).map((c) => c.workflowType)).map((t) => `'${t}'`);
-    // A constant vocabulary: nothing of the caller is spliced into the query but known names.
+    // A constant vocabulary: nothing of the caller is spliced into the query but known names and checked labels.
     const clauses = [`WorkflowType IN (${types.join(', ')})`];
     if (opts.status) clauses.push(`ExecutionStatus = '${VISIBILITY_STATUS[opts.status]}'`);
+    for (const filter of Object.keys(RUN_FILTERS) as RunFilterName[]) {
+      const value = opts[filter];
+      if (value !== undefined) clauses.push(visibilityClause(filter, value));
+    }
     const found: WorkflowExecutionInfo[] = [];
     for await (const info of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
       found.push(info);

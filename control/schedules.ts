@@ -3,8 +3,9 @@
  * creates what is missing, updates what differs, leaves the rest alone. Running it twice changes nothing.
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
-import { SCHEDULES } from '../workflows/catalog';
-import type { RunSchedule } from '../workflows/contracts';
+import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
+import { contractOf, SCHEDULES } from '../workflows/catalog';
+import { searchAttributePairs, type RunSchedule } from '../workflows/contracts';
 import type { ScheduledRunInput } from '../workflows/scheduled';
 import { executionTimeout } from '../workflows/timeouts';
 
@@ -40,10 +41,25 @@ function toOptions(def: RunSchedule, taskQueue: string): ScheduleOptions {
     },
     // The trigger's id; Temporal appends the scheduled time. The run's own id comes from its contract.
     // The trigger waits for its run, so it is bounded as the run is (workflows/timeouts.ts).
-    action: { type: 'startWorkflow', workflowType: SCHEDULED_RUN_WORKFLOW, workflowId: `schedule-${def.scheduleId}`, taskQueue, args, ...executionTimeout(def.workflowType) },
+    // The trigger carries its pipeline (the Web UI filters a Schedule's triggers with their runs); the
+    // run's day is known only at the scheduled time: scheduledRun sets the run's own attributes.
+    action: {
+      type: 'startWorkflow',
+      workflowType: SCHEDULED_RUN_WORKFLOW,
+      workflowId: `schedule-${def.scheduleId}`,
+      taskQueue,
+      args,
+      typedSearchAttributes: searchAttributePairs(contractOf(def.workflowType)!.pipeline, {}),
+      ...executionTimeout(def.workflowType),
+    },
     policies: { catchupWindow: def.catchupWindow, overlap: OVERLAP[def.overlap] },
     memo: { description: def.description },
   };
+}
+
+function attributePairs(attributes: SearchAttributePair[] | TypedSearchAttributes | undefined): SearchAttributePair[] {
+  if (!attributes) return [];
+  return Array.isArray(attributes) ? attributes : attributes.getAll();
 }
 
 /** What we control of a schedule, in a form two descriptions can be compared by. */
@@ -57,6 +73,7 @@ function fingerprint(desc: ScheduleDescription): string {
     workflowId: action?.workflowId,
     taskQueue: action?.taskQueue,
     args: action?.args,
+    searchAttributes: attributePairs(action?.typedSearchAttributes).map((p) => [p.key.name, p.value]),
     workflowExecutionTimeout: action?.workflowExecutionTimeout,
     catchupWindow: desc.policies.catchupWindow,
     overlap: desc.policies.overlap,

@@ -139,6 +139,14 @@ export type PricesConfig = {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * The environment a child program runs in: this process's, with `extra` set (e.g. OMP_THREAD_LIMIT for
+ * tesseract). Passed through whole, not read as settings: the tools read their own variables (PATH, TESSDATA_PREFIX).
+ */
+export function toolEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
+}
+
 /** Empty strings count as unset: `FOO= cmd` is how people clear a variable in a shell. */
 function cleanEnv(env: Env): Env {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));

@@ -8,14 +8,17 @@
  * `withDefaults(input, now)` before the id is computed, so a run is named by what it does and the same
  * day gets the same id whether the CLI, the API or a Schedule starts it.
  */
-import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair, type TypedSearchAttributes } from '@temporalio/common';
 import type { QueryDefinition } from '@temporalio/common';
 import { z } from 'zod';
 
 export const PIPELINES = ['pmmp', 'leads', 'apisync', 'prices', 'consolidation'] as const;
 export type Pipeline = (typeof PIPELINES)[number];
 
-/** Custom search attributes every moisson workflow sets: the stack registers them (scripts/stack). */
+/**
+ * Custom search attributes every moisson run is started with (control/runs.ts, scheduledRun, children from
+ * their parent): `stack:up` and the test servers register them (control/search-attributes.ts).
+ */
 export const SEARCH_ATTRIBUTES = {
   pipeline: defineSearchAttributeKey('MoissonPipeline', SearchAttributeType.KEYWORD),
   /** The day a run is about (`YYYY-MM-DD`), or its window (`2026-01..2026-03`, `2026-11-01..2026-11-07`). */
@@ -35,6 +38,23 @@ export function searchAttributePairs(pipeline: Pipeline, labels: RunLabels): Sea
   if (labels.source) pairs.push({ key: SEARCH_ATTRIBUTES.source, value: labels.source });
   if (labels.jobId) pairs.push({ key: SEARCH_ATTRIBUTES.jobId, value: labels.jobId });
   return pairs;
+}
+
+/** The search attributes a run of contract `c` with this (defaulted) input is started with. */
+export function runSearchAttributes<S extends z.ZodType>(c: Pick<WorkflowContract<S>, 'pipeline' | 'labels'>, input: z.output<S>): SearchAttributePair[] {
+  return searchAttributePairs(c.pipeline, c.labels(input));
+}
+
+/**
+ * What a child workflow is started with: its parent's moisson attributes, so filtering by a run's day
+ * or source finds the children that did its work too (the Web UI lists them under the same filter).
+ * Read from the parent's start, so replay sees the same value.
+ */
+export function inheritedSearchAttributes(parent: TypedSearchAttributes): SearchAttributePair[] {
+  return Object.values(SEARCH_ATTRIBUTES).flatMap((key) => {
+    const value = parent.get(key);
+    return value === undefined ? [] : [{ key, value }];
+  });
 }
 
 function isCalendarDay(value: string): boolean {

@@ -13,7 +13,7 @@ import type { PricesActivities } from '../activities/prices';
 import { describeFailure } from './failures';
 import type { PriceSourceId } from '../schema/config';
 import type { FetchPriceQuotesResult, PricesOutcome, PricesStep, PricesStreamLog } from '../activities/prices/types';
-import { parseWorkflowInput } from './contracts';
+import { inheritedSearchAttributes, parseWorkflowInput } from './contracts';
 import {
   PRICES_ACTIVITIES,
   pricesArchiveContract,
@@ -118,6 +118,7 @@ export async function pricesDaily(raw: PricesDailyInput = {}): Promise<PricesDai
     try {
       archive = await executeChild(pricesArchive, {
         workflowId: `${info.workflowId}-archive`,
+        typedSearchAttributes: inheritedSearchAttributes(info.typedSearchAttributes),
         args: [{ endDate: date, days: input.archiveDays, verify: true }],
       });
     } catch (err) {

@@ -11,7 +11,7 @@ import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlready
 import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import { contractOf, WORKFLOW_TYPES, type WorkflowType } from './catalog';
-import { parseWorkflowInput } from './contracts';
+import { parseWorkflowInput, runSearchAttributes } from './contracts';
 import { executionTimeout } from './timeouts';
 
 /** Set by Temporal on every workflow a Schedule starts. */
@@ -43,6 +43,8 @@ export async function scheduledRun(raw: ScheduledRunInput): Promise<ScheduledRun
       workflowId,
       args: [input],
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      // The run's own attributes (its day, its source), as the CLI and the API set them.
+      typedSearchAttributes: runSearchAttributes(c, input),
       ...executionTimeout(c.workflowType),
     });
     await run.result();

@@ -30,7 +30,7 @@ const LEASE_MS = 10 * 60_000;
 export function createApisyncActivities(deps: ApisyncDeps) {
   function config(): ApisyncConfig {
     try {
-      return loadApisyncConfig(deps.env ?? process.env);
+      return loadApisyncConfig(deps.env);
     } catch (err) {
       if (err instanceof ConfigError) throw new ConfigurationError(err.message, { issues: err.issues });
       throw err;
@@ -48,7 +48,7 @@ export function createApisyncActivities(deps: ApisyncDeps) {
     const issues: { variable: string; message: string }[] = [];
     let cfg: ApisyncConfig | undefined;
     try {
-      cfg = loadApisyncConfig(deps.env ?? process.env);
+      cfg = loadApisyncConfig(deps.env);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       issues.push(...err.issues);

@@ -26,9 +26,9 @@ export interface ConsolidationDeps {
 
 export function createConsolidationActivities(deps: ConsolidationDeps) {
   // Read per call: a bad consolidation setting fails this pipeline's runs, not the worker.
-  const configured = <T>(load: (env: Record<string, string | undefined>) => T) => (): T => {
+  const configured = <T>(load: (env?: Record<string, string | undefined>) => T) => (): T => {
     try {
-      return load(deps.env ?? process.env);
+      return load(deps.env);
     } catch (e) {
       if (e instanceof ConfigError) throw new ConfigurationError(e.message, { issues: e.issues });
       throw e;

@@ -51,7 +51,7 @@ export function createPricesActivities(deps: PricesDeps) {
   // outcome, not stop a worker that serves every other pipeline too.
   function pricesConfig(): PricesConfig {
     try {
-      return loadPricesConfig(deps.env ?? process.env);
+      return loadPricesConfig(deps.env);
     } catch (err) {
       if (err instanceof ConfigError) throw new ConfigurationError(err.message, { issues: err.issues });
       throw err;
@@ -62,7 +62,7 @@ export function createPricesActivities(deps: PricesDeps) {
     const issues: ConfigIssue[] = [];
     let config: PricesConfig | undefined;
     try {
-      config = loadPricesConfig(deps.env ?? process.env);
+      config = loadPricesConfig(deps.env);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       issues.push(...err.issues);

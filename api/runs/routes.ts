@@ -4,7 +4,7 @@
  * Writes are signed (see auth.ts); only workflows of the known pipelines can be seen or cancelled here.
  */
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
-import { RunControl, RunInputError } from '../../control/runs';
+import { RUN_LABEL_PATTERN, RunControl, RunFilterError, RunInputError, type RunView } from '../../control/runs';
 import { z } from 'zod';
 import type { ApiContext, ZodApp } from '../context';
 import { badRequest, commonErrors, conflict, ErrorSchema, notFound, unavailable, type Issue } from '../errors';
@@ -45,8 +45,8 @@ const signedHeaders = z.object({
   'x-signature': z.string().optional().describe('hex HMAC-SHA256 of "<X-Timestamp>.<raw body>" with the shared secret'),
 });
 
-/** Visibility's spelling of each status (a constant table: nothing of the request is spliced into the query). */
-const VISIBILITY_STATUS = { running: 'Running', completed: 'Completed', failed: 'Failed', cancelled: 'Canceled', terminated: 'Terminated', timed_out: 'TimedOut' } as const;
+/** A label value as runs carry it (checked again by the control layer before it reaches a visibility query). */
+const label = z.string().regex(RUN_LABEL_PATTERN, 'must be letters, digits and . _ - : @ only (at most 200)');
 
 type RunInfo = Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'type' | 'status' | 'startTime' | 'closeTime'>;
 
@@ -97,6 +97,21 @@ export function runsRoutes(app: ZodApp, ctx: ApiContext, signed: { preValidation
     };
   }
 
+  /** A run as the list shows it (the control layer read it and its progress). */
+  function fromView(run: RunView) {
+    return {
+      pipeline: pipelineOfType(run.workflowType)!,
+      workflow_type: run.workflowType,
+      workflow_id: run.workflowId,
+      run_id: run.runId,
+      status: run.status,
+      started_at: run.startedAt,
+      closed_at: run.closedAt,
+      progress: run.progress,
+      links: links(run.workflowId),
+    };
+  }
+
   app.post(`${V1}/runs`, {
     preValidation: signed.preValidation,
     schema: {
@@ -137,22 +152,30 @@ export function runsRoutes(app: ZodApp, ctx: ApiContext, signed: { preValidation
       querystring: z.strictObject({
         pipeline: z.enum(PIPELINE_NAMES as [PipelineName, ...PipelineName[]]).optional(),
         statut: z.enum(['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out']).optional(),
+        period: label.optional().describe('runs about this day or window (2026-11-20, 2026-01..2026-03): the MoissonPeriod search attribute'),
+        source: label.optional().describe('runs reading this source (pennylane, marchespublics): MoissonSource'),
+        job: label.optional().describe('runs of this leads job: MoissonJobId'),
         limit: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
       }),
       response: { 200: z.object({ items: z.array(RunSchema) }), 503: ErrorSchema, ...commonErrors },
     },
     handler: async (req) => {
-      const types = (req.query.pipeline ? [req.query.pipeline] : PIPELINE_NAMES).map((p) => `'${PIPELINES[p].workflowType}'`);
-      const clauses = [`WorkflowType IN (${types.join(', ')})`];
-      if (req.query.statut) clauses.push(`ExecutionStatus = '${VISIBILITY_STATUS[req.query.statut]}'`);
-      const c = await client();
-      const found: WorkflowExecutionInfo[] = [];
-      for await (const info of c.workflow.list({ query: clauses.join(' AND '), pageSize: req.query.limit })) {
-        found.push(info);
-        if (found.length >= req.query.limit) break;
+      const q = req.query;
+      const control = new RunControl(await client(), ctx.temporalTaskQueue, () => ctx.now(), PROGRESS_QUERY_TIMEOUT_MS);
+      try {
+        const found = await control.list({
+          workflowTypes: (q.pipeline ? [q.pipeline] : PIPELINE_NAMES).map((p) => PIPELINES[p].workflowType),
+          status: q.statut,
+          period: q.period,
+          source: q.source,
+          jobId: q.job,
+          limit: q.limit,
+        });
+        return { items: found.map(fromView) };
+      } catch (err) {
+        if (err instanceof RunFilterError) throw badRequest([{ in: 'query', field: err.filter === 'jobId' ? 'job' : err.filter, problem: err.message }]);
+        throw err;
       }
-      found.sort((a, b) => (b.startTime?.getTime() ?? 0) - (a.startTime?.getTime() ?? 0));
-      return { items: await Promise.all(found.map((info) => toRun(c, info))) };
     },
   });
 

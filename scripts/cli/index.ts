@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import type { ProbePageResult } from '../../activities/engine/browser';
 import { checkAllConfig } from '../../schema/config';
 import { applySchedules, SCHEDULES } from '../../control/schedules';
+import { registerSearchAttributes } from '../../control/search-attributes';
 import { CliError, closeClient, config, connect, EXIT, loadStackEnv, unreachableService, waitForResult } from './common';
 import { registerRunsCommands } from './runs';
 import { registerApisyncCommands } from './apisync';
@@ -30,12 +31,17 @@ export function buildProgram(): Command {
   const schedules = program.command('schedules').description('Temporal Schedules of the pipelines');
   schedules
     .command('apply')
-    .description('create or update every schedule so the server matches the code (safe to repeat)')
+    .description("create or update every schedule so the server matches the code, after registering the runs' search attributes (safe to repeat)")
     .option('--dry-run', 'say what would change, change nothing')
     .action(async (opts: { dryRun?: boolean }) => {
       const cfg = config();
       const client = await connect(cfg);
       try {
+        // A deployment's setup step (docker-compose.temporal.yml): the Schedules' runs set these attributes.
+        if (!opts.dryRun) {
+          const added = await registerSearchAttributes(client.connection, cfg.temporal.namespace);
+          console.log(`search attributes: ${added.length ? `registered ${added.join(', ')}` : 'already registered'}`);
+        }
         for (const o of await applySchedules(client, cfg.temporal.taskQueue, SCHEDULES, { dryRun: opts.dryRun })) {
           console.log(`${o.scheduleId}: ${opts.dryRun && o.change !== 'created' ? 'would be updated if it differs' : o.change}`);
         }

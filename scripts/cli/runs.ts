@@ -5,7 +5,7 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { RUN_STATUSES, RunControl, RunFailedError, RunNotControlledError, RunNotRunningError, type RunView } from '../../control/runs';
+import { checkRunFilter, RUN_STATUSES, RunControl, RunFilterError, type RunFilterName, RunFailedError, RunNotControlledError, RunNotRunningError, type RunView } from '../../control/runs';
 import { contractOf } from '../../workflows/catalog';
 import { meterOf, PIPELINES, type Pipeline } from '../../workflows/contracts';
 import { CliError, closeClient, config, connect, EXIT, positiveInt, printSummary, uiLink } from './common';
@@ -59,6 +59,18 @@ async function printOutcome(control: RunControl, run: RunView): Promise<number> 
   return run.status === 'cancelled' ? EXIT.partial : EXIT.failure;
 }
 
+/** A label filter checked as it is parsed: a value no run can carry is refused naming its flag. */
+function filterValue(filter: RunFilterName): (value: string) => string {
+  return (value) => {
+    try {
+      return checkRunFilter(filter, value);
+    } catch (err) {
+      if (err instanceof RunFilterError) throw new InvalidArgumentError('expected letters, digits and . _ - : @ only (at most 200), as runs are labelled');
+      throw err;
+    }
+  };
+}
+
 export function registerRunsCommands(program: Command): void {
   const runs = program.command('runs').description('runs of every pipeline, however they were started: list, status, watch, cancel');
 
@@ -67,15 +79,18 @@ export function registerRunsCommands(program: Command): void {
     .description('recent runs, newest first')
     .addOption(new Option('--pipeline <pipeline>', 'one pipeline').choices([...PIPELINES]))
     .addOption(new Option('--status <status>', 'one status').choices([...RUN_STATUSES]))
+    .option('--period <period>', 'runs about this day or window (2026-11-20, 2026-01..2026-03, 2026-W49)', filterValue('period'))
+    .option('--source <source>', 'runs reading this source (pennylane, marchespublics, a consolidation source code)', filterValue('source'))
+    .option('--job <job-id>', 'runs of this leads job', filterValue('jobId'))
     .option('--limit <n>', 'how many (at most 1000)', (v) => {
       const n = positiveInt(v);
       if (n > 1000) throw new InvalidArgumentError('expected at most 1000');
       return n;
     }, 20)
     .option('--json', 'print the runs as JSON')
-    .action(async (opts: { pipeline?: Pipeline; status?: (typeof RUN_STATUSES)[number]; limit: number; json?: boolean }) => {
+    .action(async (opts: { pipeline?: Pipeline; status?: (typeof RUN_STATUSES)[number]; period?: string; source?: string; job?: string; limit: number; json?: boolean }) => {
       await withRuns(async (control) => {
-        const found = await control.list({ pipeline: opts.pipeline, status: opts.status, limit: opts.limit });
+        const found = await control.list({ pipeline: opts.pipeline, status: opts.status, period: opts.period, source: opts.source, jobId: opts.job, limit: opts.limit });
         if (opts.json) {
           console.log(JSON.stringify(found, null, 2));
           return;

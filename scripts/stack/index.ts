@@ -2,10 +2,13 @@
  * `npm run stack:up | stack:down | stack:status | stack:install`: the local stack without Docker.
  * A second `up` is a no-op; `down` stops only what `up` started, by pid file.
  */
+import { Connection } from '@temporalio/client';
+import { loadCoreConfig } from '../../schema/config';
+import { registerSearchAttributes } from '../../control/search-attributes';
 import { installAll } from './install';
 import { paths } from './paths';
 import { StackError } from './process';
-import { apiService, browserWorkerService, services, workerService, writeStackEnv } from './services';
+import { apiService, browserWorkerService, services, stackEnvironment, workerService, writeStackEnv } from './services';
 
 const log = (line: string) => console.log(`stack: ${line}`);
 
@@ -20,9 +23,22 @@ async function up(): Promise<void> {
     }
     await service.start(log);
   }
+  await registerRunAttributes();
   writeStackEnv();
   status();
   log(`environment for this stack: ${paths.stackEnv}`);
+}
+
+/** Moisson's search attributes on the stack's Temporal (its own or the one TEMPORAL_ADDRESS names): every start sets them. */
+async function registerRunAttributes(): Promise<void> {
+  const { temporal } = loadCoreConfig({ ...process.env, ...stackEnvironment() });
+  const connection = await Connection.connect({ address: temporal.address, connectTimeout: '10s' });
+  try {
+    const added = await registerSearchAttributes(connection, temporal.namespace);
+    log(`temporal: search attributes ${added.length ? `registered (${added.join(', ')})` : 'already registered'} on namespace ${temporal.namespace}`);
+  } finally {
+    await connection.close();
+  }
 }
 
 async function down(): Promise<void> {

@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createProofStore } from '../../activities/engine/proofs';
 import { buildApp } from '../../api/app';
 import { signRequest } from '../../api/auth';
 import type { ApiContext, ZodApp } from '../../api/context';
-import { loadApiConfig, type ApiConfig } from '../../schema/config';
+import type { ApiConfig } from '../../schema/config';
 import { createPricesWorld, type PricesWorld } from '../prices/harness';
 import { Contract } from './contract';
+import { apiContextOf } from './prices-world';
 
 const SECRET = 'test-secret-0123456789abcdef';
 let world: PricesWorld;
@@ -21,27 +21,7 @@ let contract: Contract;
 let clock = Date.now();
 
 function context(overrides: Partial<ApiConfig> = {}, health?: ApiContext['health']): ApiContext {
-  return {
-    config: { ...loadApiConfig({ API_HMAC_SECRET: SECRET, API_RATE_LIMIT_PER_MINUTE: '100000' }), ...overrides },
-    db: world.db,
-    proofs: createProofStore({ db: world.db.db, dir: '/nonexistent-proof-store' }),
-    temporal: () => Promise.resolve(world.temporal.client),
-    temporalTaskQueue: world.taskQueue,
-    temporalUiUrl: 'http://127.0.0.1:8233',
-    temporalNamespace: world.temporal.namespace ?? 'default',
-    now: () => new Date('2026-03-10T10:00:00Z'),
-    health: health ?? {
-      postgresql: async () => {
-        await world.db.sql`select 1`;
-      },
-      mongodb: async () => {
-        await world.archive.db.command({ ping: 1 });
-      },
-      temporal: async () => {
-        await world.temporal.client.workflowService.getSystemInfo({});
-      },
-    },
-  };
+  return apiContextOf(world, { secret: SECRET, now: () => new Date('2026-03-10T10:00:00Z'), config: overrides, health });
 }
 
 /** A fresh signature each time: the verifier's clock (shared) moves a second per signed request. */

@@ -1,7 +1,7 @@
 /**
  * What tests run against: the real PostgreSQL and FerretDB of the local stack (or whatever
  * DATABASE_URL / MONGO_URL name), and a real Temporal dev server started from the project's own
- * binary. Each test file gets its own database names, so files never see each other's rows.
+ * binary, with moisson's search attributes registered. Each test file gets its own database names, so files never see each other's rows.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type RuntimeOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { connectMongo, connectPostgres, type Archive, type Database } from '../../activities/engine/db';
+import { registerSearchAttributes } from '../../control/search-attributes';
 import { LOCAL_STACK } from '../../schema/config';
 import { migrateDatabase } from '../../scripts/db/migrate';
 import { paths } from '../../scripts/stack/paths';
@@ -171,6 +172,8 @@ export async function connectTemporal(address: string, server: TemporalServerPro
     try {
       env = await TestWorkflowEnvironment.createFromExistingServer({ address });
       await env.client.workflowService.describeNamespace({ namespace: env.namespace ?? 'default' });
+      // As `stack:up` does: every start sets moisson's search attributes, which the server must know.
+      await registerSearchAttributes(env.connection, env.namespace ?? 'default');
       return env;
     } catch (err) {
       await env?.teardown().catch(() => undefined);

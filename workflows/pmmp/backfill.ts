@@ -8,7 +8,7 @@ import { continueAsNew, executeChild, proxyActivities, setHandler, workflowInfo 
 import type { BdcCounts } from '../../activities/pmmp/bdc';
 import type { CrawlCounts } from '../../activities/pmmp/consultations';
 import type { PmmpRunActivities, StreamOutcome } from '../../activities/pmmp/runs';
-import { parseWorkflowInput } from '../contracts';
+import { inheritedSearchAttributes, parseWorkflowInput } from '../contracts';
 import { describeFailure } from '../failures';
 import { pmmpConsultationsWindow } from './consultations';
 import { BOOKKEEPING, pmmpBackfillContract, pmmpMonthContract, pmmpProgressQuery, type PmmpBackfillInput, type PmmpMonthInput } from './contract';
@@ -56,12 +56,14 @@ export async function pmmpMonth(raw: PmmpMonthInput): Promise<PmmpMonthResult> {
   const from = `${input.month}-01`;
   const to = lastDay(input.month);
   const id = workflowInfo().workflowId;
+  const typedSearchAttributes = inheritedSearchAttributes(workflowInfo().typedSearchAttributes);
   const [consultations, bdc] = await Promise.all([
     executeChild(pmmpConsultationsWindow, {
       workflowId: `${id}/consultations`,
+      typedSearchAttributes,
       args: [{ from, to, kind: 'searchAnnCons', runId: input.runId ?? null, ...(input.pageSize ? { pageSize: input.pageSize } : {}) }],
     }),
-    input.bdc === false ? Promise.resolve(null) : executeChild(pmmpBdcWindow, { workflowId: `${id}/bdc`, args: [{ from, to, runId: input.runId ?? null }] }),
+    input.bdc === false ? Promise.resolve(null) : executeChild(pmmpBdcWindow, { workflowId: `${id}/bdc`, typedSearchAttributes, args: [{ from, to, runId: input.runId ?? null }] }),
   ]);
   return { month: input.month, consultations, bdc };
 }
@@ -152,6 +154,7 @@ export async function pmmpBackfill(raw: PmmpBackfillInput): Promise<PmmpBackfill
   const launch = (month: string) => {
     const p = executeChild(pmmpMonth, {
       workflowId: `${info.workflowId}/month-${month}`,
+      typedSearchAttributes: inheritedSearchAttributes(info.typedSearchAttributes),
       args: [{ month, runId: state.runId, ...(input.pageSize ? { pageSize: input.pageSize } : {}), bdc: input.bdc !== false }],
     }).then(
       (r) => {
@@ -203,6 +206,7 @@ export async function pmmpBackfill(raw: PmmpBackfillInput): Promise<PmmpBackfill
     try {
       documents = await executeChild(pmmpNoticeDocuments, {
         workflowId: `${info.workflowId}/documents`,
+        typedSearchAttributes: inheritedSearchAttributes(info.typedSearchAttributes),
         args: [{ runId: state.runId, batchSize: input.noticeBatchSize }],
       });
       outcomes.push({ stream: 'documents', status: documents.rejected > 0 ? 'partial' : 'success', counts: { ...documents } });

@@ -7,7 +7,7 @@ import { executeChild, proxyActivities, setHandler, workflowInfo } from '@tempor
 import type { BdcCounts, PmmpBdcActivities } from '../../activities/pmmp/bdc';
 import type { CrawlCounts } from '../../activities/pmmp/consultations';
 import type { PmmpRunActivities, RecordedConsultations, StreamOutcome } from '../../activities/pmmp/runs';
-import { parseWorkflowInput } from '../contracts';
+import { inheritedSearchAttributes, parseWorkflowInput } from '../contracts';
 import { describeFailure } from '../failures';
 import { pmmpConsultationsWindow } from './consultations';
 import { pmmpNoticeDocuments, type PmmpNoticeDocumentsResult } from './notices';
@@ -110,21 +110,22 @@ export async function pmmpDaily(raw: PmmpDailyInput = {}): Promise<PmmpDailyResu
   }
 
   const child = (suffix: string) => `${info.workflowId}/${suffix}`;
+  const typedSearchAttributes = inheritedSearchAttributes(info.typedSearchAttributes);
   const pageSize = input.pageSize ? { pageSize: input.pageSize } : {};
   await Promise.all([
     stream<CrawlCounts>(
       'consultations',
-      () => executeChild(pmmpConsultationsWindow, { workflowId: child('consultations'), args: [{ from: plan.from, to: plan.to, kind: 'searchAnnCons', runId: plan.runId, ...pageSize }] }),
+      () => executeChild(pmmpConsultationsWindow, { workflowId: child('consultations'), typedSearchAttributes, args: [{ from: plan.from, to: plan.to, kind: 'searchAnnCons', runId: plan.runId, ...pageSize }] }),
       crawlStatus,
     ),
     ...NOTICE_LISTS.map(([name, kind]) =>
       stream<CrawlCounts>(
         name,
-        () => executeChild(pmmpConsultationsWindow, { workflowId: child(name), args: [{ from: plan.from, to: plan.to, kind, runId: plan.runId, ...pageSize }] }),
+        () => executeChild(pmmpConsultationsWindow, { workflowId: child(name), typedSearchAttributes, args: [{ from: plan.from, to: plan.to, kind, runId: plan.runId, ...pageSize }] }),
         crawlStatus,
       ),
     ),
-    stream<BdcCounts>('bdc', () => executeChild(pmmpBdcWindow, { workflowId: child('bdc'), args: [{ from: plan.bdcFrom, to: plan.to, runId: plan.runId }] }), crawlStatus),
+    stream<BdcCounts>('bdc', () => executeChild(pmmpBdcWindow, { workflowId: child('bdc'), typedSearchAttributes, args: [{ from: plan.bdcFrom, to: plan.to, runId: plan.runId }] }), crawlStatus),
   ]);
 
   progress.phase = 'documents';
@@ -134,6 +135,7 @@ export async function pmmpDaily(raw: PmmpDailyInput = {}): Promise<PmmpDailyResu
     async () => {
       documents = await executeChild(pmmpNoticeDocuments, {
         workflowId: child('documents'),
+        typedSearchAttributes,
         args: [{ runId: plan.runId, batchSize: input.noticeBatchSize, maxDocuments: input.maxDocuments }],
       });
       return documents;

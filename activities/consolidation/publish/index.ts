@@ -137,7 +137,7 @@ export function createConsolidationPublishActivities(deps: PublishDeps) {
   // Read per call: a bad setting fails this pipeline's runs, not the worker.
   const config = (): ConsolidationPublishConfig => {
     try {
-      return loadConsolidationPublishConfig(deps.env ?? process.env);
+      return loadConsolidationPublishConfig(deps.env);
     } catch (e) {
       if (e instanceof ConfigError) throw new ConfigurationError(e.message, { issues: e.issues });
       throw e;

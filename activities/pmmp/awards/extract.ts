@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { toolEnvironment } from '../../../schema/config';
 import { InvalidInputError } from '../../engine/errors';
 import { ExtractionAbortedError, NotAPdfError } from './errors';
 import { encodePgm, parsePgm, rotateClockwise } from './pgm';
@@ -339,7 +340,7 @@ async function tesseract(
       signal,
       // tesseract's OpenMP threads spin on 2 cores and more than double the sys time when several
       // pages run at once; page-level parallelism is what we control.
-      env: { ...process.env, OMP_THREAD_LIMIT: '1' },
+      env: toolEnvironment({ OMP_THREAD_LIMIT: '1' }),
     },
   );
   const [text, tsv] = await Promise.all([readFile(`${outBase}.txt`, 'utf8'), readFile(`${outBase}.tsv`, 'utf8')]);
@@ -357,7 +358,7 @@ async function detectRotation(
     const { stdout, stderr } = await runTool('tesseract', [image, '-', '--psm', '0'], {
       timeoutMs: opts.timeouts.tesseract ?? EXTRACTION_DEFAULTS.timeouts.tesseract,
       signal,
-      env: { ...process.env, OMP_THREAD_LIMIT: '1' },
+      env: toolEnvironment({ OMP_THREAD_LIMIT: '1' }),
     });
     const rotate = /Rotate:\s*(\d+)/.exec(`${stdout}\n${stderr}`);
     return rotate ? Number(rotate[1]) : 0;

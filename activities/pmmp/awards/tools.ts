@@ -38,7 +38,8 @@ export function runTool(binary: string, args: readonly string[], opts: RunToolOp
         killSignal: 'SIGKILL',
         maxBuffer: opts.maxBufferBytes ?? 64 * 1024 * 1024,
         encoding: 'utf8',
-        env: opts.env ?? process.env,
+        // Absent: the child inherits this process's environment (child_process's own default).
+        env: opts.env,
         signal: opts.signal,
         windowsHide: true,
       },
