@@ -366,7 +366,7 @@ const crawlScenario: Scenario = {
           memoryNote: 'heapPeakMb is mostly garbage V8 had not collected yet (parsed pages, page states): after a full collection the heap is back to heapAfterGcMb',
           loadAvg: { before: loadBefore, after: load() },
           verified: 'counts and the stored consultations and lots equal the replica oracle',
-          note: 'as in the product: list pages one after the other, each page\'s detail pages and lots popups fetched and parsed 4 at a time (detailConcurrency), its rows stored in one transaction; the replica (another process) shares the same 2 cores, as does PostgreSQL. peakRssMb: the bench process, i.e. the worker-equivalent',
+          note: 'as in the product: list pages one after the other, each page\'s detail pages and lots popups fetched and parsed 8 at a time (detailConcurrency), its rows stored in one transaction of set-based statements; the replica (another process) shares the same 2 cores, as does PostgreSQL. peakRssMb: the bench process, i.e. the worker-equivalent',
         },
       };
       ctx.log(`  crawl: ${results['pmmp.details'].value} consultations/s, ${round(detailPages / seconds, 1)} detail pages/s`);

@@ -63,6 +63,19 @@ const quiet = new DefaultLogger('ERROR');
 
 const key = (c: { orgAcronyme: string; refConsultation: string }) => `${c.orgAcronyme}/${c.refConsultation}`;
 
+/** The crawl ended with every consultation inserted but `victim`, the one rejection, for `reason`; its row. */
+async function assertOnlyRejected(run: { counts?: CrawlCounts; error: unknown }, victim: OracleConsultation, reason: RegExp): Promise<Record<string, unknown>> {
+  assert.equal(run.error, undefined, String(run.error));
+  assert.equal(run.counts?.rejected, 1);
+  assert.equal(run.counts?.inserted, expected.length - 1);
+  const rejected = await db.sql<Record<string, unknown>[]>`select natural_key, reason, proof_id, kind from etl.rejected_records where pipeline = 'pmmp'`;
+  assert.equal(rejected.length, 1);
+  assert.equal(rejected[0]?.['natural_key'], key(victim));
+  assert.equal(rejected[0]?.['kind'], 'pmmp.consultation');
+  assert.match(String(rejected[0]?.['reason']), reason);
+  return rejected[0]!;
+}
+
 /** The window in the database, field by field against the oracle; `except` are expected missing. */
 async function assertDatabaseEqualsOracle(except: string[] = []): Promise<void> {
   const rows = await db.sql<Record<string, unknown>[]>`
@@ -256,16 +269,8 @@ describe('pmmp consultations crawl', () => {
     });
     const wrapped: Fetcher = { ...fetcher, session: () => around(fetcher.session()) };
     // The knob is the replica's, not the request's: no other detail page may be in flight while it is on.
-    const { counts, error } = await attempt(WINDOW, deps({ fetcher: wrapped, detailConcurrency: 1 }));
-    assert.equal(error, undefined, String(error));
-    assert.equal(counts?.rejected, 1);
-    assert.equal(counts?.inserted, expected.length - 1);
-    const rejected = await db.sql`select natural_key, reason, proof_id, kind from etl.rejected_records where pipeline = 'pmmp'`;
-    assert.equal(rejected.length, 1);
-    assert.equal(rejected[0]?.['natural_key'], key(victim));
-    assert.equal(rejected[0]?.['kind'], 'pmmp.consultation');
-    assert.match(String(rejected[0]?.['reason']), /shape/);
-    const proof = await proofs.get(String(rejected[0]?.['proof_id']));
+    const rejected = await assertOnlyRejected(await attempt(WINDOW, deps({ fetcher: wrapped, detailConcurrency: 1 })), victim, /shape/);
+    const proof = await proofs.get(String(rejected['proof_id']));
     assert.equal(proof.kind, 'pmmp.detail');
     assert.doesNotMatch(proof.body.toString('utf8'), /id="recap-consultation"/);
     await assertDatabaseEqualsOracle([key(victim)]);
@@ -291,16 +296,8 @@ describe('pmmp consultations crawl', () => {
     await db.sql`truncate pmmp.lots, pmmp.notices, pmmp.consultations, etl.rejected_records`;
     await db.sql.unsafe(`alter table pmmp.consultations add constraint test_refused check (ref_consultation <> '${victim.refConsultation}' or org_acronyme <> '${victim.orgAcronyme}')`);
     try {
-      const { counts, error } = await attempt(WINDOW, deps());
-      assert.equal(error, undefined, String(error));
-      assert.equal(counts?.rejected, 1);
-      assert.equal(counts?.inserted, expected.length - 1);
-      const rejected = await db.sql`select natural_key, reason, proof_id, kind from etl.rejected_records where pipeline = 'pmmp'`;
-      assert.equal(rejected.length, 1);
-      assert.equal(rejected[0]?.['natural_key'], key(victim));
-      assert.equal(rejected[0]?.['kind'], 'pmmp.consultation');
-      assert.match(String(rejected[0]?.['reason']), /database refused the row: .*test_refused.*\(23514\)/);
-      assert.equal((await proofs.get(String(rejected[0]?.['proof_id']))).kind, 'pmmp.detail');
+      const rejected = await assertOnlyRejected(await attempt(WINDOW, deps()), victim, /database refused the row: .*test_refused.*\(23514\)/);
+      assert.equal((await proofs.get(String(rejected['proof_id']))).kind, 'pmmp.detail');
       await assertDatabaseEqualsOracle([key(victim)]);
       const victimRow = (r: Record<string, unknown>) => {
         const c = r['c'] as { org_acronyme: string; ref_consultation: string };
