@@ -88,3 +88,23 @@ export function activity<A extends unknown[], R>(fn: (...args: A) => Promise<R>)
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * The PostgreSQL error under a failed statement (drizzle wraps it in a DrizzleQueryError whose message
+ * carries the whole query and its parameters), or undefined when the failure is not the database's.
+ */
+export function databaseError(err: unknown): (Error & { code: string }) | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e.name === 'PostgresError' && 'code' in e && typeof e.code === 'string') return e as Error & { code: string };
+  }
+  return undefined;
+}
+
+/**
+ * A value the database refuses (SQLSTATE class 22 data exception, 23 integrity constraint): the row is
+ * at fault, not the connection or the statement, so it is reported and the others are kept.
+ */
+export function refusedValue(err: unknown): (Error & { code: string }) | undefined {
+  const e = databaseError(err);
+  return e && /^2[23]/.test(e.code) ? e : undefined;
+}

@@ -214,10 +214,14 @@ class FsProofStore implements ProofStore {
         [zlib.BROTLI_PARAM_SIZE_HINT]: body.length,
       },
     });
-    await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      const handle = await open(tmp, 'wx');
+      // The directory is made only when it is missing: a mkdir per proof was a syscall per page for nothing.
+      const handle = await open(tmp, 'wx').catch(async (err: unknown) => {
+        if (!isNotFound(err)) throw err;
+        await mkdir(dirname(path), { recursive: true });
+        return open(tmp, 'wx');
+      });
       try {
         await handle.writeFile(compressed);
         // Durable before it becomes visible under its name: a crash never leaves a short file there.

@@ -5,7 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { activity, errorMessage, MoissonError, ResponseShapeError } from '../engine/errors';
+import { activity, ResponseShapeError } from '../engine/errors';
 import type { FetchSession, Fetcher } from '../engine/fetcher';
 import { withHeartbeat } from '../engine/heartbeat';
 import { withInlineRetries } from '../engine/retry';
@@ -32,7 +32,7 @@ import {
   type PortalPageSize,
   type PortalSearch,
 } from './portal';
-import { buildConsultationRecord, upsertConsultation, type ConsultationRecord, type ListOrigin } from './store';
+import { buildConsultationRecord, storeConsultations, type ConsultationRecord, type ListOrigin } from './store';
 
 const PIPELINE = 'pmmp';
 
@@ -205,32 +205,44 @@ export function createPmmpActivities(deps: PmmpDeps) {
         );
 
       /**
-       * Stores a list page's rows in one transaction (a savepoint per row), in row order, then moves the
+       * Stores a list page's rows in one transaction, set-based (see `storeConsultations`), then moves the
        * cursor past the page: counts, rejections and the shape streak read as in a one-by-one crawl.
        */
       const storePage = async (target: number, reads: RowRead[]): Promise<void> => {
+        // The shape streak decides how much of the page is stored: up to the read that shows the portal changed.
         let portalChanged: ResponseShapeError | undefined;
-        const pageCounts = { ...counts };
         let streak = shapeStreak;
+        const taken: RowRead[] = [];
+        for (const read of reads) {
+          taken.push(read);
+          if (read.kind !== 'shape') {
+            streak = 0;
+          } else if (++streak >= SHAPE_STREAK_LIMIT) {
+            // Thrown once what was read is committed: the rejections keep their proofs.
+            portalChanged = new ResponseShapeError(`${streak} detail pages in a row have an unknown shape: the portal changed`, { source });
+            break;
+          }
+        }
+        const records = taken.filter((r) => r.kind === 'record');
+        const pageCounts = { ...counts };
+        pageCounts.listed += taken.length;
+        pageCounts.rejected += taken.length - records.length;
         // A cancellation does not interrupt it: the page is read already, committing it is a moment's work
         // and saves the retry from reading it again; the next stage sees the cancellation.
         await deps.db.transaction(async (tx) => {
-          for (const read of reads) {
-            pageCounts.listed++;
-            const outcome = await storeRow(tx, read, runId, source);
-            if (outcome === 'shape') {
-              pageCounts.rejected++;
-              if (++streak >= SHAPE_STREAK_LIMIT) {
-                // Thrown once what was read is committed: the rejections keep their proofs.
-                portalChanged = new ResponseShapeError(`${streak} detail pages in a row have an unknown shape: the portal changed`, { source });
-                break;
-              }
-              continue;
+          const outcomes = await storeConsultations(tx, records.map((r) => r.record));
+          const rejections = taken.flatMap((r) => (r.kind === 'shape' ? [r.rejection] : r.problems));
+          outcomes.forEach((outcome, i) => {
+            if (typeof outcome === 'string') {
+              pageCounts[outcome]++;
+              return;
             }
-            streak = 0;
-            if (outcome === 'rejected') pageCounts.rejected++;
-            else pageCounts[outcome]++;
-          }
+            // A database refusal of one row (a constraint, a value out of range) must not stop the window.
+            pageCounts.rejected++;
+            const read = records[i]!;
+            rejections.push({ kind: 'pmmp.consultation', naturalKey: read.naturalKey, reason: `database refused the row: ${outcome.refused.message} (${outcome.refused.code})`, source, proofId: read.detailProofId });
+          });
+          await recordRejections(tx, PIPELINE, runId, rejections);
         });
         // Counts move only once the page is committed: a transaction rolled back leaves them as they were.
         Object.assign(counts, pageCounts);
@@ -357,25 +369,6 @@ export function createPmmpActivities(deps: PmmpDeps) {
     problems.push(...asRejections(detail.problems, 'pmmp.consultation-field', detailPage.proofId, source));
     const record = buildConsultationRecord(row, detail.item, lotItems, { list: listProofId, detail: detailPage.proofId, lots: lotsProofId }, origin);
     return { kind: 'record', naturalKey, record, problems, detailProofId: detailPage.proofId };
-  }
-
-  /** The upsert of one row read, with its field problems. */
-  async function storeRow(db: Pick<PostgresJsDatabase, 'transaction' | 'insert'>, read: RowRead, runId: string | null, source: string): Promise<'inserted' | 'updated' | 'unchanged' | 'rejected' | 'shape'> {
-    if (read.kind === 'shape') {
-      await recordRejections(db, PIPELINE, runId, [read.rejection]);
-      return 'shape';
-    }
-    if (read.problems.length) await recordRejections(db, PIPELINE, runId, read.problems);
-    try {
-      return await upsertConsultation(db, read.record);
-    } catch (err) {
-      // A database refusal of one row (a constraint, a value out of range) must not stop the window.
-      if (err instanceof MoissonError || !(err instanceof Error) || !('code' in err) || !/^(22|23)/.test(String((err as { code: unknown }).code))) throw err;
-      await recordRejections(db, PIPELINE, runId, [
-        { kind: 'pmmp.consultation', naturalKey: read.naturalKey, reason: `database refused the row: ${errorMessage(err)}`, source, proofId: read.detailProofId },
-      ]);
-      return 'rejected';
-    }
   }
 
   return {

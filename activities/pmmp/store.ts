@@ -4,9 +4,10 @@
  * page state) decides whether a row is rewritten, so `updated_at` means "the portal changed it".
  */
 import { createHash } from 'node:crypto';
-import { and, eq, getTableColumns, notInArray, sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { fromExcluded, jsonRecordset } from '../engine/bulk';
+import { anyChanged, jsonRecordset } from '../engine/bulk';
+import { refusedValue } from '../engine/errors';
 import { consultations, lots, notices, type MarketKind, type NewConsultation, type NewLot, type NewNotice, type NoticeKind } from '../../schema/pmmp/tables';
 import type { ConsultationDetailItem, ConsultationListItem, LotItem } from './parse/index';
 
@@ -118,75 +119,23 @@ export function buildConsultationRecord(
 }
 
 /**
- * Upserts one consultation and, when it is new or changed, replaces its lots, in one transaction
- * so a reader never sees a consultation with half of its lots.
- */
-export async function upsertConsultation(db: Pick<PostgresJsDatabase, 'transaction'>, record: ConsultationRecord): Promise<UpsertOutcome> {
-  return db.transaction(async (tx) => {
-    const { orgAcronyme: _o, refConsultation: _r, firstSeenAt: _f, ...changes } = record.row;
-    const written = await tx
-      .insert(consultations)
-      .values(record.row)
-      .onConflictDoUpdate({
-        target: [consultations.orgAcronyme, consultations.refConsultation],
-        set: {
-          ...changes,
-          publishedOn: sql`coalesce(excluded.published_on, ${consultations.publishedOn})`,
-          updatedAt: sql`now()`,
-        },
-        setWhere: sql`${consultations.contentHash} is distinct from excluded.content_hash
-          or (${consultations.publishedOn} is null and excluded.published_on is not null)`,
-      })
-      .returning({ inserted: sql<boolean>`(xmax = 0)` });
-    await upsertDiscoveredNotices(tx, record.notices);
-    const first = written[0];
-    if (!first) return 'unchanged';
-
-    const key = and(eq(lots.orgAcronyme, record.row.orgAcronyme), eq(lots.refConsultation, record.row.refConsultation));
-    const numbers = record.lots.map((l) => l.lotNumber);
-    await tx.delete(lots).where(numbers.length ? and(key, notInArray(lots.lotNumber, numbers)) : key);
-    if (record.lots.length) {
-      await tx
-        .insert(lots)
-        .values(record.lots)
-        .onConflictDoUpdate({
-          target: [lots.orgAcronyme, lots.refConsultation, lots.lotNumber],
-          set: {
-            ...fromExcluded(lots, ['object', 'category', 'description', 'estimationTtc', 'cautionProvisoire', 'qualifications', 'agrements', 'proofId']),
-            updatedAt: sql`now()`,
-          },
-        });
-    }
-    return first.inserted ? 'inserted' : 'updated';
-  });
-}
-
-/**
  * Queues the notices a detail page links to. What the download and the award reading wrote (proof,
  * text, parse) is never touched here; the list's date and type only fill what is still unknown.
  */
-export async function upsertDiscoveredNotices(db: Pick<PostgresJsDatabase, 'insert'>, rows: NewNotice[]): Promise<void> {
+export async function upsertDiscoveredNotices(db: Pick<PostgresJsDatabase, 'execute'>, rows: NewNotice[]): Promise<void> {
   if (rows.length === 0) return;
-  await db
-    .insert(notices)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: [notices.orgAcronyme, notices.refConsultation, notices.idAvis],
-      set: {
-        label: sql`coalesce(excluded.label, ${notices.label})`,
-        annonceType: sql`coalesce(${notices.annonceType}, excluded.annonce_type)`,
-        publishedOn: sql`coalesce(${notices.publishedOn}, excluded.published_on)`,
-        // Once read, the document's own title decided the kind; before, the newest label does.
-        kind: sql`case when ${notices.parsedAt} is null then excluded.kind else ${notices.kind} end`,
-      },
-      setWhere: sql`${notices.label} is distinct from excluded.label
-        or (${notices.annonceType} is null and excluded.annonce_type is not null)
-        or (${notices.publishedOn} is null and excluded.published_on is not null)`,
-    });
+  await db.execute(sql`
+    insert into ${notices} ${jsonRecordset(notices, rows, NOTICE_PROPS)}
+    on conflict (org_acronyme, ref_consultation, id_avis) do update set
+      label = coalesce(excluded.label, ${notices.label}),
+      annonce_type = coalesce(${notices.annonceType}, excluded.annonce_type),
+      published_on = coalesce(${notices.publishedOn}, excluded.published_on),
+      -- Once read, the document's own title decided the kind; before, the newest label does.
+      kind = case when ${notices.parsedAt} is null then excluded.kind else ${notices.kind} end
+    where ${notices.label} is distinct from excluded.label
+      or (${notices.annonceType} is null and excluded.annonce_type is not null)
+      or (${notices.publishedOn} is null and excluded.published_on is not null)`);
 }
-
-/** Consultations per statement and transaction of the bulk loader. */
-export const BULK_CHUNK = 1_000;
 
 const CONSULTATION_PROPS = [
   'orgAcronyme', 'refConsultation', 'reference', 'object', 'buyer', 'procedure', 'procedureCode', 'passationMode', 'category',
@@ -194,59 +143,137 @@ const CONSULTATION_PROPS = [
   'withdrawalAddress', 'submissionAddress', 'variantAllowed', 'reservedForSmallBusiness', 'siteVisits', 'qualifications',
   'agrements', 'activityDomains', 'allotted', 'lotCount', 'detailUrl', 'listProofId', 'detailProofId', 'contentHash',
 ] as const satisfies readonly (keyof NewConsultation)[];
-const LOT_PROPS = [
-  'orgAcronyme', 'refConsultation', 'lotNumber', 'object', 'category', 'description', 'estimationTtc', 'cautionProvisoire',
-  'qualifications', 'agrements', 'proofId',
+/** What a lot says (its key and proof apart): a lot rewritten with none of these changed keeps its updated_at. */
+const LOT_CONTENT = [
+  'object', 'category', 'description', 'estimationTtc', 'cautionProvisoire', 'qualifications', 'agrements',
 ] as const satisfies readonly (keyof NewLot)[];
+const LOT_PROPS = ['orgAcronyme', 'refConsultation', 'lotNumber', ...LOT_CONTENT, 'proofId'] as const satisfies readonly (keyof NewLot)[];
+const NOTICE_PROPS = [
+  'orgAcronyme', 'refConsultation', 'idAvis', 'kind', 'annonceType', 'label', 'url', 'publishedOn',
+] as const satisfies readonly (keyof NewNotice)[];
+
+const consultationColumns = getTableColumns(consultations);
+/** Every column the reading sets, the key and the publication day apart (that one is only ever filled). */
+const CONSULTATION_ASSIGNMENTS = sql.raw(
+  CONSULTATION_PROPS.filter((p) => p !== 'orgAcronyme' && p !== 'refConsultation' && p !== 'publishedOn')
+    .map((p) => `"${consultationColumns[p].name}" = excluded."${consultationColumns[p].name}"`)
+    .join(', '),
+);
+const lotColumns = getTableColumns(lots);
+const LOT_ASSIGNMENTS = sql.raw([...LOT_CONTENT, 'proofId' as const].map((p) => `"${lotColumns[p].name}" = excluded."${lotColumns[p].name}"`).join(', '));
+
+const keyOf = (r: { orgAcronyme: string; refConsultation: string }) => `${r.orgAcronyme}\u0000${r.refConsultation}`;
 
 /**
- * The bulk variant of `upsertConsultation`, for backfills and large loads: the same rows (built by
- * `buildConsultationRecord`), the same rule (an unchanged content hash rewrites nothing, a changed one
- * replaces the lots), one statement per table and chunk (rows as one JSON value), one transaction per chunk.
+ * The records' indexes in rounds whose keys are distinct (ON CONFLICT refuses a statement that touches
+ * one row twice): a key's second reading goes to the next round, so it is written after the first, as it came.
+ */
+function distinctRounds(records: readonly ConsultationRecord[]): number[][] {
+  const rounds: { keys: Set<string>; indexes: number[] }[] = [];
+  const seen = new Map<string, number>();
+  records.forEach((r, i) => {
+    const key = keyOf(r.row);
+    const round = seen.get(key) ?? 0;
+    seen.set(key, round + 1);
+    rounds[round] ??= { keys: new Set(), indexes: [] };
+    rounds[round].keys.add(key);
+    rounds[round].indexes.push(i);
+  });
+  return rounds.map((r) => r.indexes);
+}
+
+/**
+ * Records of distinct keys in four statements whatever their number: the consultations upserted (an
+ * unchanged content hash rewrites nothing, so `updated_at` means "the portal changed it"; the list's
+ * publication day only fills a missing one), their notices queued, and for the new or changed ones the
+ * lots the new version no longer lists deleted and the others upserted (a lot that says the same is not
+ * rewritten). Rows travel as one JSON value per statement (see engine/bulk.ts).
+ */
+async function writeRound(db: Pick<PostgresJsDatabase, 'execute'>, records: readonly ConsultationRecord[]): Promise<UpsertOutcome[]> {
+  const written = await db.execute<{ org: string; ref: string; inserted: boolean }>(sql`
+    insert into ${consultations} ${jsonRecordset(consultations, records.map((r) => r.row), CONSULTATION_PROPS)}
+    on conflict (org_acronyme, ref_consultation) do update set ${CONSULTATION_ASSIGNMENTS},
+      published_on = coalesce(excluded.published_on, ${consultations.publishedOn}), updated_at = now()
+    where ${consultations.contentHash} is distinct from excluded.content_hash
+      or (${consultations.publishedOn} is null and excluded.published_on is not null)
+    returning org_acronyme as org, ref_consultation as ref, (xmax = 0) as inserted`);
+  await upsertDiscoveredNotices(db, records.flatMap((r) => r.notices));
+  const outcome = new Map<string, UpsertOutcome>(written.map((w) => [keyOf({ orgAcronyme: w.org, refConsultation: w.ref }), w.inserted ? 'inserted' : 'updated']));
+  if (outcome.size > 0) {
+    const changed = records.filter((r) => outcome.has(keyOf(r.row)));
+    const keep = JSON.stringify(changed.map((r) => ({ org: r.row.orgAcronyme, ref: r.row.refConsultation, keep: r.lots.map((l) => l.lotNumber) })));
+    await db.execute(sql`
+      delete from ${lots} l using jsonb_to_recordset(${keep}::jsonb) as k(org text, ref text, keep int[])
+      where l.org_acronyme = k.org and l.ref_consultation = k.ref and l.lot_number <> all(k.keep)`);
+    const lotRows = changed.flatMap((r) => r.lots);
+    if (lotRows.length) {
+      await db.execute(sql`
+        insert into ${lots} ${jsonRecordset(lots, lotRows, LOT_PROPS)}
+        on conflict (org_acronyme, ref_consultation, lot_number) do update set ${LOT_ASSIGNMENTS}, updated_at = now()
+        where ${anyChanged(lots, [...LOT_CONTENT, 'proofId'])}`);
+    }
+  }
+  return records.map((r) => outcome.get(keyOf(r.row)) ?? 'unchanged');
+}
+
+/** Records in rounds of distinct keys (see `distinctRounds`), outcomes in the records' order. */
+async function writeRecords(db: Pick<PostgresJsDatabase, 'execute'>, records: readonly ConsultationRecord[]): Promise<UpsertOutcome[]> {
+  const outcomes = new Array<UpsertOutcome>(records.length);
+  for (const round of distinctRounds(records)) {
+    const written = await writeRound(db, round.map((i) => records[i]!));
+    round.forEach((i, j) => (outcomes[i] = written[j]!));
+  }
+  return outcomes;
+}
+
+/** One consultation with its lots and notices, in one transaction: a reader never sees half of its lots. */
+export async function upsertConsultation(db: Pick<PostgresJsDatabase, 'transaction'>, record: ConsultationRecord): Promise<UpsertOutcome> {
+  const [outcome] = await db.transaction((tx) => writeRound(tx, [record]));
+  return outcome!;
+}
+
+/** A record's outcome, or the database's refusal of one of its values (the refused row is not written). */
+export type StoreOutcome = UpsertOutcome | { refused: Error & { code: string } };
+
+/**
+ * A list page's records in the caller's transaction, set-based (a few statements per page, not per row).
+ * When the database refuses a value (SQLSTATE class 22/23: a NUL byte, an amount out of range), the
+ * page's statements are rolled back to a savepoint and the records written one by one, each in its own
+ * savepoint, so that the refused one is reported with its key and none of the others is lost.
+ */
+export async function storeConsultations(db: Pick<PostgresJsDatabase, 'transaction'>, records: readonly ConsultationRecord[]): Promise<StoreOutcome[]> {
+  if (records.length === 0) return [];
+  try {
+    return await db.transaction((sp) => writeRecords(sp, records));
+  } catch (err) {
+    if (!refusedValue(err)) throw err;
+  }
+  const outcomes: StoreOutcome[] = [];
+  for (const record of records) {
+    try {
+      const [outcome] = await db.transaction((sp) => writeRound(sp, [record]));
+      outcomes.push(outcome!);
+    } catch (err) {
+      const refused = refusedValue(err);
+      if (!refused) throw err;
+      outcomes.push({ refused });
+    }
+  }
+  return outcomes;
+}
+
+/** Consultations per statement and transaction of the bulk loader. */
+export const BULK_CHUNK = 1_000;
+
+/**
+ * The bulk variant for backfills and large loads (the API's test datasets): the same rows and rules as a
+ * crawl, `BULK_CHUNK` records per transaction; a refused value fails the load.
  */
 export async function upsertConsultations(db: PostgresJsDatabase, records: ConsultationRecord[]): Promise<Record<UpsertOutcome, number>> {
   const counts: Record<UpsertOutcome, number> = { inserted: 0, updated: 0, unchanged: 0 };
-  const columns = getTableColumns(consultations);
-  const assignments = sql.raw(
-    CONSULTATION_PROPS.filter((p) => p !== 'orgAcronyme' && p !== 'refConsultation')
-      .map((p) => `"${columns[p].name}" = excluded."${columns[p].name}"`)
-      .join(', '),
-  );
   for (let i = 0; i < records.length; i += BULK_CHUNK) {
-    const slice = records.slice(i, i + BULK_CHUNK);
-    // One row per key (the latest): ON CONFLICT refuses a statement touching the same row twice.
-    const chunk = [...new Map(slice.map((r) => [`${r.row.orgAcronyme}\u0000${r.row.refConsultation}`, r])).values()];
-    counts.unchanged += slice.length - chunk.length;
-    await db.transaction(async (tx) => {
-      const written = await tx.execute<{ org: string; ref: string; inserted: boolean }>(sql`
-        insert into ${consultations} ${jsonRecordset(consultations, chunk.map((r) => r.row), CONSULTATION_PROPS)}
-        on conflict (org_acronyme, ref_consultation) do update set ${assignments}, updated_at = now()
-        where ${consultations.contentHash} is distinct from excluded.content_hash
-        returning org_acronyme as org, ref_consultation as ref, (xmax = 0) as inserted`);
-      counts.unchanged += chunk.length - written.length;
-      for (const w of written) counts[w.inserted ? 'inserted' : 'updated'] += 1;
-      await upsertDiscoveredNotices(tx, chunk.flatMap((r) => r.notices));
-      if (written.length === 0) return;
-      const writtenKeys = new Set(written.map((w) => `${w.org}\u0000${w.ref}`));
-      const lotRows = chunk.filter((r) => writtenKeys.has(`${r.row.orgAcronyme}\u0000${r.row.refConsultation}`)).flatMap((r) => r.lots);
-      const keep = JSON.stringify(lotRows.map((l) => [l.orgAcronyme, l.refConsultation, l.lotNumber]));
-      const keys = JSON.stringify(written.map((w) => [w.org, w.ref]));
-      // Lots the new version no longer lists go; the others are upserted below.
-      await tx.execute(sql`
-        delete from ${lots} l
-        using jsonb_array_elements(${keys}::jsonb) k
-        where l.org_acronyme = k->>0 and l.ref_consultation = k->>1
-          and not exists (select 1 from jsonb_array_elements(${keep}::jsonb) e
-                          where e->>0 = l.org_acronyme and e->>1 = l.ref_consultation and (e->>2)::int = l.lot_number)`);
-      if (lotRows.length === 0) return;
-      await tx.execute(sql`
-        insert into ${lots} ${jsonRecordset(lots, lotRows, LOT_PROPS)}
-        on conflict (org_acronyme, ref_consultation, lot_number) do update set
-          object = excluded.object, category = excluded.category, description = excluded.description,
-          estimation_ttc = excluded.estimation_ttc, caution_provisoire = excluded.caution_provisoire,
-          qualifications = excluded.qualifications, agrements = excluded.agrements, proof_id = excluded.proof_id,
-          updated_at = now()`);
-    });
+    const chunk = records.slice(i, i + BULK_CHUNK);
+    for (const outcome of await db.transaction((tx) => writeRecords(tx, chunk))) counts[outcome]++;
   }
   return counts;
 }

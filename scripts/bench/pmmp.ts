@@ -18,7 +18,8 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -201,6 +202,29 @@ async function timed<T>(exclude: ReadonlySet<number>, fn: () => Promise<T>, othe
 
 const load = () => loadavg().map((x) => round(x, 2));
 
+/**
+ * `fn` under V8's sampling profiler when BENCH_CPU_PROF names a directory (`<name>.cpuprofile` there, for
+ * Chrome DevTools or speedscope): only the measured step, not the replica's start or the other steps.
+ */
+async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return fn();
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((ok, fail) => session.post(method, params ?? {}, (err, res) => (err ? fail(err) : ok(res))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    session.disconnect();
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The replica as its own process.
 
@@ -298,7 +322,7 @@ const crawlScenario: Scenario = {
       const loadBefore = load();
       const beats = { count: 0 };
       const acts = createPmmpActivities({ db: pg.db, fetcher, proofs, portalUrl: `${replica.url}/index.php`, requestTimeoutMs: 120_000 });
-      const crawled = await timed(exclude, () => inActivity(() => acts.crawlConsultationWindow({ from: WINDOW.from, to: WINDOW.to }), beats), replica.pid);
+      const crawled = await timed(exclude, () => profiled('pmmp.details', () => inActivity(() => acts.crawlConsultationWindow({ from: WINDOW.from, to: WINDOW.to }), beats)), replica.pid);
       const counts = crawled.result;
       const stats = await replica.json<PortalStats>('/__replica/stats');
       if (counts.listed !== expected.length || counts.inserted !== expected.length || counts.rejected !== 0) {
@@ -342,7 +366,7 @@ const crawlScenario: Scenario = {
           memoryNote: 'heapPeakMb is mostly garbage V8 had not collected yet (parsed pages, page states): after a full collection the heap is back to heapAfterGcMb',
           loadAvg: { before: loadBefore, after: load() },
           verified: 'counts and the stored consultations and lots equal the replica oracle',
-          note: 'as in the product: list pages one after the other, each page\'s detail pages and lots popups fetched and parsed 4 at a time (detailConcurrency), its rows stored in one transaction; the replica (another process) shares the same 2 cores, as does PostgreSQL. peakRssMb: the bench process, i.e. the worker-equivalent',
+          note: 'as in the product: list pages one after the other, each page\'s detail pages and lots popups fetched and parsed 8 at a time (detailConcurrency), its rows stored in one transaction of set-based statements; the replica (another process) shares the same 2 cores, as does PostgreSQL. peakRssMb: the bench process, i.e. the worker-equivalent',
         },
       };
       ctx.log(`  crawl: ${results['pmmp.details'].value} consultations/s, ${round(detailPages / seconds, 1)} detail pages/s`);

@@ -63,6 +63,19 @@ const quiet = new DefaultLogger('ERROR');
 
 const key = (c: { orgAcronyme: string; refConsultation: string }) => `${c.orgAcronyme}/${c.refConsultation}`;
 
+/** The crawl ended with every consultation inserted but `victim`, the one rejection, for `reason`; its row. */
+async function assertOnlyRejected(run: { counts?: CrawlCounts; error: unknown }, victim: OracleConsultation, reason: RegExp): Promise<Record<string, unknown>> {
+  assert.equal(run.error, undefined, String(run.error));
+  assert.equal(run.counts?.rejected, 1);
+  assert.equal(run.counts?.inserted, expected.length - 1);
+  const rejected = await db.sql<Record<string, unknown>[]>`select natural_key, reason, proof_id, kind from etl.rejected_records where pipeline = 'pmmp'`;
+  assert.equal(rejected.length, 1);
+  assert.equal(rejected[0]?.['natural_key'], key(victim));
+  assert.equal(rejected[0]?.['kind'], 'pmmp.consultation');
+  assert.match(String(rejected[0]?.['reason']), reason);
+  return rejected[0]!;
+}
+
 /** The window in the database, field by field against the oracle; `except` are expected missing. */
 async function assertDatabaseEqualsOracle(except: string[] = []): Promise<void> {
   const rows = await db.sql<Record<string, unknown>[]>`
@@ -256,19 +269,47 @@ describe('pmmp consultations crawl', () => {
     });
     const wrapped: Fetcher = { ...fetcher, session: () => around(fetcher.session()) };
     // The knob is the replica's, not the request's: no other detail page may be in flight while it is on.
-    const { counts, error } = await attempt(WINDOW, deps({ fetcher: wrapped, detailConcurrency: 1 }));
-    assert.equal(error, undefined, String(error));
-    assert.equal(counts?.rejected, 1);
-    assert.equal(counts?.inserted, expected.length - 1);
-    const rejected = await db.sql`select natural_key, reason, proof_id, kind from etl.rejected_records where pipeline = 'pmmp'`;
-    assert.equal(rejected.length, 1);
-    assert.equal(rejected[0]?.['natural_key'], key(victim));
-    assert.equal(rejected[0]?.['kind'], 'pmmp.consultation');
-    assert.match(String(rejected[0]?.['reason']), /shape/);
-    const proof = await proofs.get(String(rejected[0]?.['proof_id']));
+    const rejected = await assertOnlyRejected(await attempt(WINDOW, deps({ fetcher: wrapped, detailConcurrency: 1 })), victim, /shape/);
+    const proof = await proofs.get(String(rejected['proof_id']));
     assert.equal(proof.kind, 'pmmp.detail');
     assert.doesNotMatch(proof.body.toString('utf8'), /id="recap-consultation"/);
     await assertDatabaseEqualsOracle([key(victim)]);
+  });
+
+  it('a row the database refuses: its page falls back to row by row, the row is rejected with its key, the others are stored as in a batch', async () => {
+    // Everything a reading stores, proofs and times apart (a new crawl has new proofs and times).
+    const snapshot = () =>
+      db.sql`select to_jsonb(c) - 'first_seen_at' - 'updated_at' - 'list_proof_id' - 'detail_proof_id' as c,
+               coalesce((select jsonb_agg(to_jsonb(l) - 'first_seen_at' - 'updated_at' - 'proof_id' order by l.lot_number) from pmmp.lots l
+                 where l.org_acronyme = c.org_acronyme and l.ref_consultation = c.ref_consultation), '[]'::jsonb) as lots,
+               coalesce((select jsonb_agg(to_jsonb(n) - 'first_seen_at' - 'updated_at' order by n.id_avis) from pmmp.notices n
+                 where n.org_acronyme = c.org_acronyme and n.ref_consultation = c.ref_consultation), '[]'::jsonb) as notices
+             from pmmp.consultations c order by c.org_acronyme, c.ref_consultation`;
+    await db.sql`truncate pmmp.lots, pmmp.notices, pmmp.consultations, etl.rejected_records`;
+    const batch = await attempt(WINDOW, deps());
+    assert.equal(batch.error, undefined, String(batch.error));
+    const batched = await snapshot();
+
+    // An allotted consultation, so that the fallback writes lots too; the refusal is PostgreSQL's own.
+    const victim = expected.find((c) => c.lots.length > 1 && c !== expected[0]);
+    assert.ok(victim);
+    await db.sql`truncate pmmp.lots, pmmp.notices, pmmp.consultations, etl.rejected_records`;
+    await db.sql.unsafe(`alter table pmmp.consultations add constraint test_refused check (ref_consultation <> '${victim.refConsultation}' or org_acronyme <> '${victim.orgAcronyme}')`);
+    try {
+      const rejected = await assertOnlyRejected(await attempt(WINDOW, deps()), victim, /database refused the row: .*test_refused.*\(23514\)/);
+      assert.equal((await proofs.get(String(rejected['proof_id']))).kind, 'pmmp.detail');
+      await assertDatabaseEqualsOracle([key(victim)]);
+      const victimRow = (r: Record<string, unknown>) => {
+        const c = r['c'] as { org_acronyme: string; ref_consultation: string };
+        return c.org_acronyme === victim.orgAcronyme && c.ref_consultation === victim.refConsultation;
+      };
+      const fallback = [...(await snapshot())];
+      assert.equal(fallback.length, expected.length - 1);
+      assert.deepEqual(fallback, batched.filter((r) => !victimRow(r)), 'row by row stores what the batch stores');
+      assert.equal((await db.sql`select 1 from pmmp.lots where ref_consultation = ${victim.refConsultation} and org_acronyme = ${victim.orgAcronyme}`).length, 0);
+    } finally {
+      await db.sql`alter table pmmp.consultations drop constraint test_refused`;
+    }
   });
 
   it('a crawl killed at page K resumes there from its heartbeat: earlier pages are not fetched again', async () => {

@@ -3,12 +3,12 @@
  * notice lists (annonceType 4/5/6), which render the same `table.table-results` template.
  * Reference page: samples/pmmp/html/legacy-results-list.html (page 2 of 317, 10 rows).
  */
-import type { CheerioAPI } from 'cheerio';
 import type { AnyNode, Element } from 'domhandler';
 
 import { ConsultationListItemSchema, type ConsultationListItem } from '../../../schema/pmmp/items';
 import {
   PORTAL_BASE_URL,
+  isElement,
   isInlineHidden,
   isRequestRejectedPage,
   keyFromUrl,
@@ -66,86 +66,110 @@ function shownWithin(el: Element, stop: Element): boolean {
   return true;
 }
 
-function parseRow($: CheerioAPI, tr: Element, index: number, baseUrl: string, log: ProblemLog): ConsultationListItem | null {
-  const $tr = $(tr);
-  const cell = (headers: string) => {
-    const td = $tr.children(`td[headers="${headers}"]`).first();
-    return td.length ? td : $tr;
-  };
-  const refCell = cell('cons_ref');
-  const titleCell = cell('cons_intitule');
-  const placeCell = cell('cons_lieuExe');
-  const dateCell = cell('cons_dateEnd');
+/** The elements under `root` (not `root` itself) in document order: one walk, then plain filters per field. */
+function descendants(root: { children: AnyNode[] }): Element[] {
+  const out: Element[] = [];
+  const stack: AnyNode[] = [];
+  for (let i = root.children.length - 1; i >= 0; i--) stack.push(root.children[i]!);
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (!isElement(node)) continue;
+    out.push(node);
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
+  }
+  return out;
+}
+
+const hasClass = (el: Element, name: string): boolean => (el.attribs['class'] ?? '').split(/\s+/).includes(name);
+const idEndsWith = (el: Element, suffix: string): boolean => el.attribs['id']?.endsWith(suffix) ?? false;
+/** The first element (in document order) whose id ends with `suffix`, as a node list for the text helpers. */
+const byIdSuffix = (els: readonly Element[], suffix: string): Element[] => {
+  const el = els.find((e) => idEndsWith(e, suffix));
+  return el ? [el] : [];
+};
+
+/**
+ * One row, read from one walk of each of its cells (a 100-row page is 1.5 MB: a selector engine's
+ * subtree scan per field cost more than parsing the row). The lookups keep the selectors' rules: a
+ * field is the first match in document order within its cell, the whole row when the cell is missing.
+ */
+function parseRow(tr: Element, index: number, baseUrl: string, log: ProblemLog): ConsultationListItem | null {
+  const cellOf = (headers: string): Element => tr.children.find((c): c is Element => isElement(c) && c.name === 'td' && c.attribs['headers'] === headers) ?? tr;
+  const rowEls = descendants(tr);
+  const refCell = cellOf('cons_ref');
+  const titleCell = cellOf('cons_intitule');
+  const placeCell = cellOf('cons_lieuExe');
+  const dateCell = cellOf('cons_dateEnd');
+  const refEls = refCell === tr ? rowEls : descendants(refCell);
+  const titleEls = titleCell === tr ? rowEls : descendants(titleCell);
+  const placeEls = placeCell === tr ? rowEls : descendants(placeCell);
+  const dateEls = dateCell === tr ? rowEls : descendants(dateCell);
+  const link = (part: string) => rowEls.find((e) => e.name === 'a' && (e.attribs['href']?.includes(part) ?? false));
 
   const detailLink =
-    $tr.find('a[href*="page=entreprise.EntrepriseDetailConsultation"]').first().attr('href') ??
-    $tr.find('a[href*="EntrepriseDetailsConsultation"]').first().attr('href') ??
-    null;
+    link('page=entreprise.EntrepriseDetailConsultation')?.attribs['href'] ?? link('EntrepriseDetailsConsultation')?.attribs['href'] ?? null;
   const detailHref = resolvePortalUrl(detailLink, baseUrl);
 
   // The hidden inputs carry the natural key; the buyer's reference is not unique.
-  const refCons = cleanValue($tr.find('input[name$="$refCons"], input[id$="_refCons"]').first().attr('value'));
-  const orgCons = cleanValue($tr.find('input[name$="$orgCons"], input[id$="_orgCons"]').first().attr('value'));
+  const hidden = (field: string) =>
+    rowEls.find((e) => e.name === 'input' && ((e.attribs['name']?.endsWith(`$${field}`) ?? false) || idEndsWith(e, `_${field}`)))?.attribs['value'];
+  const refCons = cleanValue(hidden('refCons'));
+  const orgCons = cleanValue(hidden('orgCons'));
   const fromLink = keyFromUrl(detailHref, baseUrl);
   const orgAcronyme = orgCons ?? fromLink?.orgAcronyme ?? null;
   const refConsultation = refCons ?? fromLink?.refConsultation ?? null;
 
-  const reference = cleanValue(textOf(titleCell.find('[id$="_reference"], span.ref').first()));
+  const referenceEl = titleEls.find((e) => idEndsWith(e, '_reference') || (e.name === 'span' && hasClass(e, 'ref')));
+  const reference = cleanValue(textOf(referenceEl ? [referenceEl] : []));
   const where = {
     row: index,
     ref: orgAcronyme && refConsultation ? `${orgAcronyme}/${refConsultation}` : reference,
   };
 
-  const procedureCode = cleanValue(ownText(refCell.find('.line-info-bulle').first()));
-  const procedure = cleanValue(textOf(refCell.find('[id$="_panelBlocTypesProc"]').first()));
-  const categoryEl = refCell.find('[id$="_panelBlocCategorie"]').first();
-  const category = cleanValue(textOf(categoryEl));
+  const procedureCodeEl = refEls.find((e) => hasClass(e, 'line-info-bulle'));
+  const procedureCode = cleanValue(ownText(procedureCodeEl ? [procedureCodeEl] : []));
+  const procedure = cleanValue(textOf(byIdSuffix(refEls, '_panelBlocTypesProc')));
+  const category = cleanValue(textOf(byIdSuffix(refEls, '_panelBlocCategorie')));
 
   // "Publié le" has no id: it is the bare dd/mm/yyyy div under the category.
   const publishedRaw =
-    refCell
-      .find('div')
-      .toArray()
+    refEls
+      .filter((e) => e.name === 'div')
       .map((d) => cleanValue(ownText([d])))
       .find((t) => t !== null && /^\d{1,2}\/\d{1,2}\/\d{4}$/.test(t)) ?? null;
   const publishedOn = readField(publishedRaw, parseCasablancaDay, 'publishedOn', 'a dd/mm/yyyy date', where, log);
 
   // The tooltip holds the whole object; the visible line may be cut with "...".
-  const objectBubble = titleCell.find('[id$="_infosBullesObjet"]').first();
   const object =
-    cleanValue(textOf(objectBubble)) ??
-    cleanValue(textOf(titleCell.find('[id$="_panelBlocObjet"]').first(), { skip: isBubble }));
-  const buyer = cleanValue(textOf(titleCell.find('[id$="_panelBlocDenomination"]').first(), { skip: isBubble }));
+    cleanValue(textOf(byIdSuffix(titleEls, '_infosBullesObjet'))) ??
+    cleanValue(textOf(byIdSuffix(titleEls, '_panelBlocObjet'), { skip: isBubble }));
+  const buyer = cleanValue(textOf(byIdSuffix(titleEls, '_panelBlocDenomination'), { skip: isBubble }));
 
   // Same for places: the visible block shows the first ones, the bubble lists them all.
-  const placesBubble = placeCell.find('[id$="_infosLieuExecution"]').first();
   const executionPlace =
-    cleanValue(textOf(placesBubble)) ??
+    cleanValue(textOf(byIdSuffix(placeEls, '_infosLieuExecution'))) ??
     cleanValue(
-      linesOf(placeCell.find('[id$="_panelBlocLieuxExec"]').first(), {
+      linesOf(byIdSuffix(placeEls, '_panelBlocLieuxExec'), {
         skip: (el) => /\bbloc-info-bulle\b/.test(el.attribs['class'] ?? ''),
       }).join(', '),
     );
 
   // Notice lists show the kind of notice in the first span of this cell (hidden and empty on
   // consultation lists, as in legacy-results-list.html).
-  const annonceType = cleanValue(textOf(placeCell.find('[id$="_lieuxExecution"] > span').first()));
+  const kindEl = placeEls.find((e) => e.name === 'span' && e.parent !== null && isElement(e.parent) && idEndsWith(e.parent, '_lieuxExecution'));
+  const annonceType = cleanValue(textOf(kindEl ? [kindEl] : []));
 
   let lotsUrl: string | null = null;
-  const lotsLink = $tr.find('a[href*="PopUpDetailLots"]').first();
-  if (lotsLink.length) {
-    const link = lotsLink[0];
-    const imgs = lotsLink.find('img').toArray();
+  const lotsLink = link('PopUpDetailLots');
+  if (lotsLink) {
+    const imgs = descendants(lotsLink).filter((e) => e.name === 'img');
     // The link exists on every row; its picto is only displayed when the consultation has lots.
-    const visible = link !== undefined && shownWithin(link, tr) && (imgs.length === 0 || imgs.some((i) => !isInlineHidden(i)));
-    if (visible) lotsUrl = resolvePortalUrl(lotsLink.attr('href'), baseUrl);
+    const visible = shownWithin(lotsLink, tr) && (imgs.length === 0 || imgs.some((i) => !isInlineHidden(i)));
+    if (visible) lotsUrl = resolvePortalUrl(lotsLink.attribs['href'], baseUrl);
   }
 
   // Two `.cloture-line` blocks exist; the one in the `display:none` wrapper is the notice variant.
-  const deadlineEl = dateCell
-    .find('.cloture-line')
-    .toArray()
-    .find((el) => shownWithin(el, dateCell[0] ?? tr));
+  const deadlineEl = dateEls.find((el) => hasClass(el, 'cloture-line') && shownWithin(el, dateCell));
   const deadlineRaw = deadlineEl ? cleanValue(textOf([deadlineEl], { skip: isBubble })) : null;
   const deadline = readField(deadlineRaw, parseCasablancaDate, 'deadline', 'a dd/mm/yyyy HH:MM date', where, log);
 
@@ -186,25 +210,27 @@ export function parseResultList(html: string, ctx: ParseContext = {}): ResultLis
   const $ = loadHtml(html);
 
   const form = readPostbackForm($, baseUrl);
-  const table = $('table.table-results').first();
-  const totalEl = $('[id$="_nombreElement"]').first();
+  // One walk of the page for its landmarks, instead of a whole-page selector scan each.
+  const page = descendants($.root()[0]!);
+  const table = page.find((e) => e.name === 'table' && hasClass(e, 'table-results'));
+  const totalEl = byIdSuffix(page, '_nombreElement');
   const total = totalEl.length ? parseInteger(textOf(totalEl)) : null;
   // Reading the whole body is only worth it when there is no row to show.
   const saysEmpty = (): boolean => total === 0 || /Aucun r[ée]sultat/i.test(textOf($('body'), { skipHidden: true }));
 
   const missing: string[] = [];
   if (!form) missing.push('PRADO_PAGESTATE');
-  if (!table.length && !saysEmpty()) missing.push('table.table-results');
+  if (!table && !saysEmpty()) missing.push('table.table-results');
   if (missing.length || !form) throw new PageShapeError('list', missing);
 
-  const rows = table.length ? table.find('tr').filter((_, tr) => $(tr).children('td').length > 0).toArray() : [];
+  const rows = table ? descendants(table).filter((tr) => tr.name === 'tr' && tr.children.some((c) => isElement(c) && c.name === 'td')) : [];
 
   if (rows.length === 0) {
     if (!saysEmpty()) throw new PageShapeError('list', ['table.table-results rows'], `the page announces ${total ?? '?'} results`);
     return {
       items: [],
       problems: [],
-      pagination: { totalResults: 0, currentPage: 1, pageCount: 0, pageSize: readPageSize($), hasNextPage: false },
+      pagination: { totalResults: 0, currentPage: 1, pageCount: 0, pageSize: readPageSize(page), hasNextPage: false },
       form,
     };
   }
@@ -213,12 +239,13 @@ export function parseResultList(html: string, ctx: ParseContext = {}): ResultLis
   const log = new ProblemLog();
   const items: ConsultationListItem[] = [];
   rows.forEach((tr, i) => {
-    const item = parseRow($, tr, i, baseUrl, log);
+    const item = parseRow(tr, i, baseUrl, log);
     if (item) items.push(item);
   });
 
-  let currentPage = parseInteger($('input[name$="$numPageTop"], input[id$="_numPageTop"]').first().attr('value'));
-  let pageCount = parseInteger(textOf($('[id$="_nombrePageTop"]').first()));
+  const pageInput = page.find((e) => e.name === 'input' && ((e.attribs['name']?.endsWith('$numPageTop') ?? false) || idEndsWith(e, '_numPageTop')));
+  let currentPage = parseInteger(pageInput?.attribs['value']);
+  let pageCount = parseInteger(textOf(byIdSuffix(page, '_nombrePageTop')));
   if (currentPage === null || pageCount === null) {
     // Without the pager a page is only complete when it shows every result.
     if (rows.length < total) throw new PageShapeError('list', ['numPageTop', 'nombrePageTop']);
@@ -229,15 +256,16 @@ export function parseResultList(html: string, ctx: ParseContext = {}): ResultLis
   return {
     items,
     problems: log.problems,
-    pagination: { totalResults: total, currentPage, pageCount, pageSize: readPageSize($), hasNextPage: currentPage < pageCount },
+    pagination: { totalResults: total, currentPage, pageCount, pageSize: readPageSize(page), hasNextPage: currentPage < pageCount },
     form,
   };
 }
 
-function readPageSize($: CheerioAPI): number | null {
-  const select = $('select[name$="$listePageSizeTop"], select[id$="_listePageSizeTop"]').first();
-  if (!select.length) return null;
-  const selected = select.find('option[selected]').last();
-  const option = selected.length ? selected : select.find('option').first();
-  return parseInteger(option.attr('value') ?? option.text());
+function readPageSize(page: readonly Element[]): number | null {
+  const select = page.find((e) => e.name === 'select' && ((e.attribs['name']?.endsWith('$listePageSizeTop') ?? false) || idEndsWith(e, '_listePageSizeTop')));
+  if (!select) return null;
+  const options = descendants(select).filter((e) => e.name === 'option');
+  const option = options.findLast((o) => o.attribs['selected'] !== undefined) ?? options[0];
+  if (!option) return null;
+  return parseInteger(option.attribs['value'] ?? ownText([option]));
 }
