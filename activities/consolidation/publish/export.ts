@@ -85,6 +85,20 @@ async function close(out: WriteStream): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
+/**
+ * Stops writing a file that will be removed. A write still in flight then reports the destroy as an
+ * 'error' event: it has nothing left to tell, and unheard it would crash the worker (seen when the export
+ * failed half-way under load).
+ */
+async function abandon(out: WriteStream): Promise<void> {
+  out.on('error', () => undefined);
+  if (out.closed) return;
+  await new Promise<void>((resolve) => {
+    out.once('close', () => resolve());
+    out.destroy();
+  });
+}
+
 export function feature(row: ExportRow): string {
   const { latitude, longitude, ...properties } = row;
   const geometry = typeof latitude === 'number' && typeof longitude === 'number' ? { type: 'Point', coordinates: [longitude, latitude] } : null;
@@ -153,7 +167,7 @@ export async function exportOpenData(
       on conflict (semaine, format) do update set chemin = excluded.chemin, lignes = excluded.lignes, octets = excluded.octets, sha256 = excluded.sha256, exporte_le = now()`;
     return { format: options.format, path, ...back };
   } catch (err) {
-    out.destroy();
+    await abandon(out);
     await rm(part, { force: true });
     throw err;
   }
