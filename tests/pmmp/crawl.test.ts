@@ -285,7 +285,7 @@ describe('pmmp consultations crawl', () => {
                coalesce((select jsonb_agg(to_jsonb(n) - 'first_seen_at' - 'updated_at' order by n.id_avis) from pmmp.notices n
                  where n.org_acronyme = c.org_acronyme and n.ref_consultation = c.ref_consultation), '[]'::jsonb) as notices
              from pmmp.consultations c order by c.org_acronyme, c.ref_consultation`;
-    await db.sql`truncate pmmp.lots, pmmp.notices, pmmp.consultations, etl.rejected_records`;
+    await db.sql`truncate pmmp.lots, pmmp.notices, pmmp.consultation_search, pmmp.consultations, etl.rejected_records`;
     const batch = await attempt(WINDOW, deps());
     assert.equal(batch.error, undefined, String(batch.error));
     const batched = await snapshot();
@@ -293,7 +293,7 @@ describe('pmmp consultations crawl', () => {
     // An allotted consultation, so that the fallback writes lots too; the refusal is PostgreSQL's own.
     const victim = expected.find((c) => c.lots.length > 1 && c !== expected[0]);
     assert.ok(victim);
-    await db.sql`truncate pmmp.lots, pmmp.notices, pmmp.consultations, etl.rejected_records`;
+    await db.sql`truncate pmmp.lots, pmmp.notices, pmmp.consultation_search, pmmp.consultations, etl.rejected_records`;
     await db.sql.unsafe(`alter table pmmp.consultations add constraint test_refused check (ref_consultation <> '${victim.refConsultation}' or org_acronyme <> '${victim.orgAcronyme}')`);
     try {
       const rejected = await assertOnlyRejected(await attempt(WINDOW, deps()), victim, /database refused the row: .*test_refused.*\(23514\)/);

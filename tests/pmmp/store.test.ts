@@ -19,7 +19,7 @@ after(async () => {
   await db?.drop();
 });
 beforeEach(async () => {
-  await db.sql`truncate pmmp.lots, pmmp.notices, pmmp.consultations`;
+  await db.sql`truncate pmmp.lots, pmmp.notices, pmmp.consultation_search, pmmp.consultations`;
 });
 
 const KEY = { orgAcronyme: 'org', refConsultation: '1' };
