@@ -10,7 +10,6 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions, type preValidationHookHandler } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
 import { ReadKeys, SignatureVerifier } from './auth';
 import type { ApiContext, ZodApp } from './context';
@@ -21,6 +20,7 @@ import { leadsRoutes } from './leads/routes';
 import { runsRoutes } from './runs/routes';
 import { consolidationRoutes } from './consolidation/routes';
 import { codecRoutes } from './codec/routes';
+import { API_METRICS_CONTENT_TYPE, createApiMetrics } from './metrics';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -66,26 +66,11 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
   });
 
   // ---- metrics
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'moisson_api_' });
-  const duration = new Histogram({
-    name: 'moisson_api_request_duration_seconds',
-    help: 'API request duration by route and status',
-    labelNames: ['method', 'route', 'status'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
-  const rejected = new Counter({
-    name: 'moisson_api_rejected_requests_total',
-    help: 'Requests answered 4xx, by route and status',
-    labelNames: ['route', 'status'],
-    registers: [registry],
-  });
+  const apiMetrics = createApiMetrics();
   app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    duration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    if (reply.statusCode >= 400 && reply.statusCode < 500) rejected.inc({ route, status: String(reply.statusCode) });
+    apiMetrics.answered({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
   });
+  app.addHook('onClose', async () => apiMetrics.shutdown());
 
   await app.register(compress, { threshold: 1024 });
   await app.register(rateLimit, {
@@ -174,7 +159,7 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
   app.get('/metrics', {
     schema: { tags: ['system'], summary: 'Prometheus metrics', response: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } } },
     config: { rateLimit: false },
-    handler: async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()),
+    handler: async (_req, reply) => reply.header('content-type', API_METRICS_CONTENT_TYPE).send(await apiMetrics.scrape()),
   });
 
   pmmpRoutes(app, ctx);

@@ -24,6 +24,23 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
+/**
+ * The one metrics pipeline of moisson's processes: an OpenTelemetry meter provider read by the Prometheus
+ * exporter, its text served by the process's own `/metrics` (the exporter's server is not started).
+ */
+export function prometheusMeterProvider(resource: Resource): { meterProvider: MeterProvider; scrape(): Promise<string> } {
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+  const serializer = new PrometheusSerializer();
+  return {
+    meterProvider,
+    async scrape() {
+      const { resourceMetrics } = await prometheus.collect();
+      return serializer.serialize(resourceMetrics);
+    },
+  };
+}
+
 export function setupTelemetry(opts: { serviceName: string; otlpEndpoint?: string; spanExporter?: SpanExporter }): Telemetry {
   const resource = new Resource({ [ATTR_SERVICE_NAME]: opts.serviceName });
   const exporter = opts.spanExporter ?? (opts.otlpEndpoint ? new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }) : undefined);
@@ -32,19 +49,14 @@ export function setupTelemetry(opts: { serviceName: string; otlpEndpoint?: strin
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: spanProcessor ? [spanProcessor] : [] });
   tracerProvider.register();
 
-  const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+  const { meterProvider, scrape } = prometheusMeterProvider(resource);
   metrics.setGlobalMeterProvider(meterProvider);
-  const serializer = new PrometheusSerializer();
 
   return {
     resource,
     spanProcessor,
     plugins: spanProcessor ? [new OpenTelemetryPlugin({ resource, spanProcessor })] : [],
-    async scrape() {
-      const { resourceMetrics } = await prometheus.collect();
-      return serializer.serialize(resourceMetrics);
-    },
+    scrape,
     async shutdown() {
       await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
     },

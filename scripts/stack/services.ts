@@ -7,6 +7,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { MongoClient } from 'mongodb';
+import { loadPayloadCodecConfig } from '../../schema/config';
 import { pgBin } from './install';
 import { paths, ports, projectRoot, seaweedFsBinary } from './paths';
 import { LOCAL_S3, seaweedFsCommand, seaweedFsReady } from './seaweedfs';
@@ -223,6 +224,14 @@ function redactUrl(url: string): string {
 
 // ---------------------------------------------------------------- the others
 
+/**
+ * With payload keys the histories hold ciphertext: the Web UI is pointed at the API's codec endpoint
+ * (api/codec) so an operator sees decoded payloads. Without keys there is nothing to decode.
+ */
+export function uiCodecArgs(env: NodeJS.ProcessEnv, apiPort: number): string[] {
+  return loadPayloadCodecConfig(env).keys.length > 0 ? ['--ui-codec-endpoint', `http://127.0.0.1:${apiPort}/codec`] : [];
+}
+
 function temporalService(): Service {
   const external = externalUrl('TEMPORAL_ADDRESS', ownUrls().temporalAddress);
   return daemon({
@@ -243,6 +252,7 @@ function temporalService(): Service {
         '--http-port', String(ports.temporalHttp),
         '--metrics-port', String(ports.temporalMetrics),
         '--log-level', 'warn',
+        ...uiCodecArgs(process.env, Number(process.env.API_PORT ?? 8090)),
       ],
     }),
     ready: async () => (await portOpen(ports.temporal)) && (await portOpen(ports.temporalUi)),

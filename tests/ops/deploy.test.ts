@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as engineMetrics from '../../activities/engine/metrics';
+import { createApiMetrics } from '../../api/metrics';
 import { DEBIAN_PACKAGE_OF } from '../../activities/pmmp/awards/errors';
 import { dashboardFiles } from '../../scripts/ops/dashboards';
 import { setupTelemetry } from '../../workers/telemetry';
@@ -114,6 +115,7 @@ test('alert rules pass promtool check and their unit tests', async () => {
 /** Metric names our code exports, read off a real scrape after recording every engine instrument once. */
 async function exportedMetricNames(): Promise<Set<string>> {
   const telemetry = setupTelemetry({ serviceName: 'moisson-deploy-test' });
+  const api = createApiMetrics();
   try {
     for (const make of Object.values(engineMetrics)) {
       if (typeof make !== 'function') continue;
@@ -122,11 +124,11 @@ async function exportedMetricNames(): Promise<Set<string>> {
       if (typeof instrument.add === 'function') (instrument.add as (v: number, a: object) => void)(1, attrs);
       else if (typeof instrument.record === 'function') (instrument.record as (v: number, a: object) => void)(1, attrs);
     }
-    const text = await telemetry.scrape();
+    // The API's metrics (its own meter provider): one answered and one rejected request.
+    api.answered({ method: 'GET', route: '/health', status: 200, seconds: 0.01 });
+    api.answered({ method: 'GET', route: '/api/v1/consultations', status: 404, seconds: 0.01 });
+    const text = `${await telemetry.scrape()}\n${await api.scrape()}`;
     const names = new Set<string>();
-    // The API's own registry (prom-client): the names it declares, with their histogram series.
-    const api = readFileSync(join(root, 'api', 'app.ts'), 'utf8');
-    for (const m of api.matchAll(/name: '(moisson_[a-z0-9_]+)'/g)) if (m[1]) names.add(m[1]);
     for (const line of text.split('\n')) {
       const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/.exec(line);
       if (m?.[1]) names.add(m[1]);
@@ -134,6 +136,7 @@ async function exportedMetricNames(): Promise<Set<string>> {
     return names;
   } finally {
     await telemetry.shutdown();
+    await api.shutdown();
   }
 }
 
