@@ -22,6 +22,7 @@ import { Contract } from './api/contract';
 import { apiContextOf } from './api/prices-world';
 import { createPricesWorld, type PricesWorld } from './prices/harness';
 import { runMoisson, type CliResult } from './support/cli';
+import { recordHistories } from './support/histories';
 import { temporalCliPath } from './support/services';
 
 const SECRET = 'test-secret-0123456789abcdef';
@@ -90,6 +91,8 @@ describe('one run, one workflow id', () => {
       const trigger = await eventually('the Schedule started its trigger', async () => (await temporalList("WorkflowType = 'scheduledRun'"))[0]);
       const result = (await world.temporal.client.workflow.getHandle(trigger.workflowId).result()) as ScheduledRunResult;
       await world.temporal.client.workflow.getHandle(result.workflowId).result();
+      // The trigger's own history (its run is the prices run the prices histories already cover).
+      await recordHistories(world.temporal.client, new URL('./prices/histories/', import.meta.url), 'prices-daily', trigger.workflowId, undefined, { children: false });
       return result;
     });
     assert.deepEqual(scheduled, { workflowId: runId, started: true });

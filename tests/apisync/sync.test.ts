@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { RESOURCES } from '../replicas/pennylane/index';
 import { apisyncProgressQuery, apisyncRun, type ApisyncRunInput, type ApisyncRunResult } from '../../workflows/apisync';
+import { recordHistories } from '../support/histories';
 import { seriesValue, testTelemetry } from '../support/metrics';
 import { createApisyncWorld, loadedRows, servedRows, type ApisyncWorld } from './harness';
 
@@ -15,6 +16,7 @@ import { createApisyncWorld, loadedRows, servedRows, type ApisyncWorld } from '.
 testTelemetry();
 
 let world: ApisyncWorld;
+const histories = new URL('./histories/', import.meta.url);
 const SIZES = { customer_invoices: 260, supplier_invoices: 140, customers: 120, suppliers: 60, products: 50, transactions: 150 };
 
 before(async () => {
@@ -46,6 +48,7 @@ describe('apisyncRun', () => {
   test('a first run (incremental asked, no watermark) loads every stream in full, exactly', async () => {
     const result = await run({ mode: 'incremental' });
     assert.equal(result.outcome, 'success', JSON.stringify(result, null, 2));
+    await recordHistories(world.temporal.client, histories, 'full', `apisync-pennylane-test-${seq}`);
     assert.equal(result.streams.length, 6);
     for (const s of result.streams) {
       assert.equal(s.result?.mode, 'full');
@@ -95,6 +98,7 @@ describe('apisyncRun', () => {
 
     const result = await run({ mode: 'incremental' });
     assert.equal(result.outcome, 'success', JSON.stringify(result, null, 2));
+    await recordHistories(world.temporal.client, histories, 'incremental', `apisync-pennylane-test-${seq}`);
     for (const s of result.streams) assert.equal(s.result?.mode, 'incremental', `${s.stream} ran incrementally`);
     const ci = result.streams.find((s) => s.stream === 'customer_invoices')!.result!;
     assert.equal(ci.counts.changes, 24);

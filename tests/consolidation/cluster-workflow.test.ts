@@ -12,12 +12,14 @@ import { v5 as uuidv5 } from 'uuid';
 import type { ConsolidationClusterResult } from '../../workflows/consolidation';
 import { consolidationClusterWorkflowId } from '../../workflows/consolidation';
 import { createMoissonWorker } from '../../workers/create';
+import { recordHistories } from '../support/histories';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 
 let db: TestDatabase;
 let archive: TestArchive;
 let temporal: TestWorkflowEnvironment;
 const taskQueue = `consolidation-cluster-test-${process.pid}`;
+const histories = new URL('./histories/', import.meta.url);
 
 interface Seed {
   id: string;
@@ -133,6 +135,7 @@ describe('consolidationCluster on PostgreSQL and Temporal', () => {
   test('a cohort of cluster suggestions: parent created or kept, orders 1/2/3, then applied by consolidationApply', async () => {
     await withWorker(async () => {
       const run = await cluster('paris-lyon', { selection, distanceInCluster: 1000, parentData: { prioritySources: ['ecosystem'] } });
+      await recordHistories(temporal.client, histories, 'paris-lyon', consolidationClusterWorkflowId('paris-lyon'));
       assert.equal(run.dryRun, false);
       assert.equal(run.suggestions, 2);
       const [cohort] = await db.sql<{ type_action: string; statut: string; metadata: { label: string; stats: { suggestions: number } } }[]>`

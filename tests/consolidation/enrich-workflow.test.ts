@@ -13,6 +13,7 @@ import { consolidationEnrichWorkflowId, type ConsolidationEnrichResult } from '.
 import { createMoissonWorker } from '../../workers/create';
 import { startBanReplica, type BanReplica } from '../replicas/consolidation/ban/index';
 import { SIRENE_STOCK_PATH, startEntreprisesReplica, type EntreprisesReplica } from '../replicas/consolidation/entreprises/index';
+import { recordHistories } from '../support/histories';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 
 let db: TestDatabase;
@@ -21,6 +22,7 @@ let temporal: TestWorkflowEnvironment;
 let ban: BanReplica;
 let registry: EntreprisesReplica;
 const taskQueue = `consolidation-enrich-test-${process.pid}`;
+const histories = new URL('./histories/', import.meta.url);
 
 // Real streets and towns the BAN answers carry (see tests/replicas/consolidation/ban/model.ts).
 const PLACES = [
@@ -102,6 +104,7 @@ describe('consolidationEnrich', () => {
   test('ban: corrections become CP / VILLES / COORDONNEES cohorts through the batch path; actors are not edited', async () => {
     const before = await db.sql`select identifiant_unique, code_postal, ville, latitude from consolidation.acteurs order by 1`;
     const result = await withWorker(() => enrich('ban'));
+    await recordHistories(temporal.client, histories, 'ban', consolidationEnrichWorkflowId('ban'));
     assert.equal(result.actors, 25, 'active actors with an address, the inactive one left out');
     assert.equal(result.pages, 3);
     const made = await suggestions('enrich_ban');
@@ -177,11 +180,13 @@ describe('consolidationEnrich', () => {
 
       const load = (await temporal.client.workflow.execute('consolidationSireneLoad', { taskQueue, workflowId: 'consolidation-sirene-load', args: [] })) as { rows: number; active: number; closed: number };
       assert.deepEqual({ rows: load.rows, active: load.active, closed: load.closed }, { rows: 99, active: 7, closed: 92 });
+      await recordHistories(temporal.client, histories, 'stock', 'consolidation-sirene-load');
       assert.ok(registry.requests().some((r) => r.path === SIRENE_STOCK_PATH));
       const [stock] = await db.sql<{ n: number }[]>`select count(*)::int as n from consolidation.sirene_etablissements`;
       assert.equal(stock!.n, 99, 'the stock rows are in PostgreSQL');
 
       const result = await enrich('sirene-closed');
+      await recordHistories(temporal.client, histories, 'sirene-closed', consolidationEnrichWorkflowId('sirene-closed'));
       assert.equal(result.actors, 2, 'only 14-digit SIRETs');
       assert.deepEqual(result.suggestions, { ENRICH_ACTEURS_FERMES: 2 });
     });

@@ -13,6 +13,7 @@ import { BUILT_IN_DECLARATIONS_DIR } from '../../activities/consolidation/source
 import { consolidationIngestWorkflowId } from '../../workflows/consolidation';
 import { createMoissonWorker } from '../../workers/create';
 import { startConsolidationReplica, type ConsolidationReplica } from '../replicas/consolidation';
+import { recordHistories } from '../support/histories';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 
 let db: TestDatabase;
@@ -20,6 +21,7 @@ let archive: TestArchive;
 let temporal: TestWorkflowEnvironment;
 let replica: ConsolidationReplica;
 const taskQueue = `consolidation-test-${process.pid}`;
+const histories = new URL('./histories/', import.meta.url);
 
 before(async () => {
   [db, archive, temporal, replica] = await Promise.all([createTestDatabase(), createTestArchive(), startTemporal(), startConsolidationReplica({ worldSize: 300 })]);
@@ -45,7 +47,12 @@ const ingest = (source: string) =>
     rows: number;
     cohorts: { type: string; id: number; suggestions: number }[];
   }>;
-const applyAll = () => temporal.client.workflow.execute('consolidationApply', { taskQueue, workflowId: `consolidation-apply-test-${Date.now()}`, args: [{ batchSize: 50 }] });
+const applyAll = async (history?: string) => {
+  const workflowId = `consolidation-apply-test-${Date.now()}`;
+  const result = await temporal.client.workflow.execute('consolidationApply', { taskQueue, workflowId, args: [{ batchSize: 50 }] });
+  if (history) await recordHistories(temporal.client, histories, history, workflowId);
+  return result;
+};
 
 async function acceptCohort(id: number) {
   await db.sql`update consolidation.suggestions set statut = 'ATRAITER' where cohorte_id = ${id} and statut = 'AVALIDER'`;
@@ -57,6 +64,7 @@ describe('consolidation ingestion through the replica', () => {
       for (const source of ['refashion', 'cma_reparacteur', 'ordredespharmaciens']) {
         const result = await ingest(source);
         assert.ok(result.rows > 20, `${source} read rows`);
+        await recordHistories(temporal.client, histories, source, consolidationIngestWorkflowId(source));
         assert.ok(result.acteurs > 20 && result.acteurs <= result.rows, `${source} acteurs`);
         assert.deepEqual(
           result.cohorts.map((c) => c.type),
@@ -82,7 +90,7 @@ describe('consolidation ingestion through the replica', () => {
     await withWorker(async () => {
       const cohorts = await db.sql<{ id: number }[]>`select id from consolidation.suggestion_cohortes where type_action = 'SOURCE_AJOUT' and source_code = 'refashion'`;
       for (const c of cohorts) await acceptCohort(Number(c.id));
-      const applied = (await applyAll()) as { succes: number; erreur: number };
+      const applied = (await applyAll('refashion')) as { succes: number; erreur: number };
       assert.equal(applied.erreur, 0);
       const [storedCount] = await db.sql<{ n: number }[]>`select count(*)::int n from consolidation.acteurs where source_code = 'refashion'`;
       const stored = storedCount!.n;

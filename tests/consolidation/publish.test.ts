@@ -17,12 +17,14 @@ import { displayedUuid } from '../../activities/consolidation/normalize/identity
 import { applySchedules, SCHEDULES } from '../../control/schedules';
 import { consolidationExportWorkflowId, isoWeek, type ConsolidationExportResult } from '../../workflows/consolidation';
 import { createMoissonWorker } from '../../workers/create';
+import { recordHistories } from '../support/histories';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 
 let db: TestDatabase;
 let archive: TestArchive;
 let temporal: TestWorkflowEnvironment;
 const taskQueue = `consolidation-publish-test-${process.pid}`;
+const histories = new URL('./histories/', import.meta.url);
 const exportDir = mkdtempSync(join(tmpdir(), 'moisson-export-'));
 const PARENT = 'parent-p';
 const INACTIVE_PARENT = 'parent-q';
@@ -80,7 +82,11 @@ async function withWorker<T>(fn: () => Promise<T>): Promise<T> {
   return worker.runUntil(fn);
 }
 
-const run = <T>(type: string, workflowId: string, args: unknown[] = []) => temporal.client.workflow.execute(type, { taskQueue, workflowId, args, workflowIdReusePolicy: 'ALLOW_DUPLICATE' }) as Promise<T>;
+async function run<T>(type: string, workflowId: string, args: unknown[] = []): Promise<T> {
+  const result = (await temporal.client.workflow.execute(type, { taskQueue, workflowId, args, workflowIdReusePolicy: 'ALLOW_DUPLICATE' })) as T;
+  await recordHistories(temporal.client, histories, 'test', workflowId);
+  return result;
+}
 
 interface Displayed {
   perimetre: string;

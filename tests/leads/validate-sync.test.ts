@@ -12,10 +12,12 @@ import { createLeadsValidateActivities, type ValidateBatchResult } from '../../a
 import type { LeadsConfig } from '../../schema/config';
 import { leadsSyncMailwizz, leadsValidate, type LeadsSyncResult } from '../../workflows/leads';
 import { DEFAULT_MAILWIZZ_KEYS } from '../replicas/mailwizz/index';
+import { recordHistories } from '../support/histories';
 import { seriesValue, testTelemetry } from '../support/metrics';
 import { createLeadsWorld, type LeadsWorld } from './harness';
 
 let world: LeadsWorld;
+const histories = new URL('./histories/', import.meta.url);
 
 before(async () => {
   world = await createLeadsWorld();
@@ -76,6 +78,7 @@ describe('leadsValidate', () => {
     const totals = await world.withWorker(() =>
       world.temporal.client.workflow.execute(leadsValidate, { taskQueue: world.taskQueue, workflowId: 'validate-1', args: [{}] }),
     );
+    await recordHistories(world.temporal.client, histories, 'contacts', 'validate-1');
     assert.deepEqual(
       { claimed: totals.claimed, valid: totals.valid, invalid: totals.invalid, duplicate: totals.duplicate, deferred: totals.deferred },
       { claimed: 10, valid: 3, invalid: 6, duplicate: 1, deferred: 0 },
@@ -176,6 +179,7 @@ describe('leadsSyncMailwizz', () => {
     const r: LeadsSyncResult = await world.withWorker(() =>
       world.temporal.client.workflow.execute(leadsSyncMailwizz, { taskQueue: world.taskQueue, workflowId: 'sync-1', args: [{}] }),
     );
+    await recordHistories(world.temporal.client, histories, 'validated', 'sync-1');
     const synced = await world.db.sql<{ email: string; subscriber_uid: string; list_uid: string }[]>`select email, subscriber_uid, list_uid from leads.validated_contacts where sync_status = 'synced'`;
     assert.ok(r.created >= 3, JSON.stringify(r));
     assert.equal(r.created + r.existing, synced.length);

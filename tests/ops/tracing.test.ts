@@ -12,6 +12,7 @@ import { sql as drizzleSql } from 'drizzle-orm';
 import { setupTelemetry, type Telemetry } from '../../workers/telemetry';
 import type { LeadsWhoisResult } from '../../workflows/leads';
 import { createLeadsWorld, type LeadsWorld } from '../leads/harness';
+import { recordHistories } from '../support/histories';
 
 let world: LeadsWorld;
 let telemetry: Telemetry;
@@ -37,6 +38,7 @@ test("an activity's HTTP requests and SQL statements are spans under the activit
     { plugins: telemetry.plugins },
   )) as LeadsWhoisResult;
   assert.equal(result.registrar, 'OVH SAS');
+  await recordHistories(world.temporal.client, new URL('../leads/histories/', import.meta.url), 'domain', workflowId);
   await telemetry.spanProcessor?.forceFlush();
 
   const activity = finished().find((s) => s.name === 'RunActivity:lookupDomainWhois');

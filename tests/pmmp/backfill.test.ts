@@ -9,9 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { PmmpBackfillProgress, PmmpBackfillResult } from '../../workflows/pmmp/backfill';
 import type { PmmpReparseResult } from '../../workflows/pmmp/notices';
+import { recordHistories } from '../support/histories';
 import { startPmmpWorld, storedConsultations as stored, type PmmpWorld } from './worker';
 
 let world: PmmpWorld;
+const histories = new URL('./histories/', import.meta.url);
 const key = (c: { orgAcronyme: string; refConsultation: string }) => `${c.orgAcronyme}/${c.refConsultation}`;
 const storedConsultations = (from: string, to: string) => stored(world.db, from, to);
 
@@ -47,6 +49,8 @@ describe('pmmpBackfill', () => {
     const progress = await world.temporal.client.workflow.getHandle(workflowId).query<PmmpBackfillProgress>('pmmpProgress');
     assert.equal(progress.monthsDone, 3);
     assert.equal(progress.phase, 'done');
+    await recordHistories(world.temporal.client, histories, 'run1', workflowId, handle.firstExecutionRunId);
+    await recordHistories(world.temporal.client, histories, 'last-run', workflowId);
   });
 
   it('a range that ends before it starts is refused at the boundary, naming the field, before any request', async () => {
@@ -83,14 +87,16 @@ describe('pmmpReparse from stored pages', () => {
         where published_on between '2026-06-01' and '2026-06-30' order by 1, 2 limit 10)`;
     await world.db.sql`update pmmp.bdc_results set winner = 'mal lu' where bdc_id in (select bdc_id from pmmp.bdc_results order by 1 limit 5)`;
     const requests = world.replica.stats().requests;
+    const reparseId = (suffix: string) => `pmmp-reparse-${suffix}-${world.taskQueue}`;
     const reparse = (suffix: string) =>
       world.temporal.client.workflow.execute('pmmpReparse', {
         taskQueue: world.taskQueue,
-        workflowId: `pmmp-reparse-${suffix}-${randomBytes(2).toString('hex')}`,
+        workflowId: reparseId(suffix),
         // One month of the three: the window is the reparse's own filter, and it keeps the test short.
         args: [{ scope: ['consultations', 'bdc'], parserVersion: 'unused', batchSize: 100, from: '2026-06-01', to: '2026-06-30' }],
       }) as Promise<PmmpReparseResult>;
     const first = await reparse('first');
+    await recordHistories(world.temporal.client, histories, 'pages', reparseId('first'));
     const [june] = await world.db.sql<{ n: number }[]>`select count(*)::int as n from pmmp.consultations where published_on between '2026-06-01' and '2026-06-30'`;
     assert.equal(first.consultations.consultations, june!.n);
     assert.equal(first.consultations.updated, 10);

@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { PmmpDailyResult, PmmpProgress } from '../../workflows/pmmp/daily';
 import { DEFAULT_KNOBS } from '../replicas/pmmp/index';
+import { recordHistories } from '../support/histories';
 import { startPmmpWorld, storedConsultations as stored, type PmmpWorld } from './worker';
 
 let world: PmmpWorld;
+const histories = new URL('./histories/', import.meta.url);
 const key = (c: { orgAcronyme: string; refConsultation: string }) => `${c.orgAcronyme}/${c.refConsultation}`;
 const NOTICE_KIND = { pv: 'extrait_pv', resultat: 'resultat_definitif', achevement: 'achevement' } as const;
 
@@ -44,6 +46,7 @@ describe('pmmpDaily', () => {
   it('extracts the day: consultations, the three notice lists, /bdc/, documents; the database equals the oracle', async () => {
     const r = await daily(DAY);
     assert.equal(r.status, 'success', JSON.stringify(r.streams));
+    await recordHistories(world.temporal.client, histories, 'day', `pmmp-daily-${DAY}`);
     assert.equal(r.day, DAY);
     assert.deepEqual(r.streams.map((s) => s.stream).sort(), ['bdc', 'consultations', 'documents', 'notices-achevements', 'notices-pv', 'notices-resultats']);
 

@@ -28,8 +28,10 @@ import type { OracleConsultation, OracleNotice } from '../replicas/pmmp/index';
 import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
 import { PortalModel } from '../replicas/pmmp/model';
 import { noticePdf } from '../replicas/pmmp/notices';
+import { recordHistories } from '../support/histories';
 import { createTestDatabase, startTemporal, type TestDatabase } from '../support/services';
 
+const histories = new URL('./histories/', import.meta.url);
 const NOTICE_KIND = { pv: 'extrait_pv', resultat: 'resultat_definitif', achevement: 'achevement' } as const;
 
 /** Warnings by which parseAward says it is unsure of the lots it read. */
@@ -354,6 +356,7 @@ describe('workflows on the Temporal dev server', () => {
       const notices = cons.map((c) => ref(c, c.notices.find((n) => n.type === 'pv')!));
       const batch = await client.workflow.execute('pmmpNoticeBatch', { taskQueue, workflowId: `pmmp-notices-${taskQueue}`, args: [{ notices }] });
       assert.equal((batch as { documents: number }).documents, 2);
+      await recordHistories(client, histories, 'two', `pmmp-notices-${taskQueue}`);
 
       const before = (await snapshot()) as { n: { parser_version: string }[]; a: unknown[]; b: unknown[] };
       replica.resetStats();
@@ -364,6 +367,7 @@ describe('workflows on the Temporal dev server', () => {
         args: [{ scope: ['notices'], parserVersion: bumped, batchSize: 7 }],
       })) as { notices: number; reparsed: number; reextracted: number; batches: number };
       assert.equal(first.notices, before.n.length);
+      await recordHistories(client, histories, 'notices', `pmmp-reparse-1-${taskQueue}`);
       assert.equal(first.reparsed, before.n.length);
       assert.equal(first.reextracted, 0, 'stored text reused: no OCR again');
       assert.ok(first.batches >= Math.ceil(before.n.length / 7));

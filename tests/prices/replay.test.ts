@@ -2,6 +2,7 @@
  * Determinism guard: recorded histories of pricesDaily and pricesArchive must replay against the
  * current workflow code. A change that would break running workflows fails here, not in production.
  * `RECORD_HISTORIES=1 npm test -- tests/prices/replay.test.ts` records them anew (on purpose only).
+ * scheduledRun-*.json, the trigger a Schedule starts, is recorded by tests/run-identity.test.ts the same way.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
