@@ -20,7 +20,10 @@ export interface Drill {
   /** The test file that runs it, and the test's name when the file holds others. */
   file?: string;
   pattern?: string;
-  /** Runs in CI (a minute or two at most). */
+  /**
+   * Runs in CI (a minute or two at most). A slow drill that is not also an ordinary test lives in a
+   * `*.drill.ts` file: `npm test` (and so CI) runs only the `*.test.ts` files under tests/.
+   */
   fast: boolean;
 }
 
@@ -78,7 +81,12 @@ export const DRILLS: Drill[] = [
     file: 'tests/drills/temporal-kill.test.ts',
     fast: true,
   },
-  { name: 'ferretdb-kill-archive', what: 'a drill-owned FerretDB killed mid prices archive', fast: false },
+  {
+    name: 'ferretdb-kill-archive',
+    what: "a FerretDB of the drill's own SIGKILLed while a daily prices run archives 13,512 documents, down 5 s, restarted on its SQLite folder and port: the run completes on a retry, its consistency check passes, no duplicate documents, rows and documents equal to an uninterrupted run",
+    file: 'tests/drills/ferretdb-kill.drill.ts',
+    fast: false,
+  },
   { name: 'portal-chaos', what: 'portal replica with 429/5xx/truncated pages: tables equal to the replica oracle', fast: false },
   { name: 'browser-worker-kill-maps', what: 'the browser worker SIGKILLed mid maps job', fast: false },
 ];
