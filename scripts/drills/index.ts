@@ -68,7 +68,12 @@ export const DRILLS: Drill[] = [
     fast: false,
   },
   { name: 'leads-job-pause-resume-kill', what: 'worker SIGKILLed during a leads job while paused and resumed', fast: false },
-  { name: 'postgres-stop-pmmp-daily', what: 'a drill-owned PostgreSQL cluster stopped mid pmmp daily, started again', fast: false },
+  {
+    name: 'postgres-stop-pmmp-daily',
+    what: "a PostgreSQL cluster of the drill's own stopped 25 s mid pmmp daily (a month-long window on the portal replica), started again: the run completes on retries, consultation counts and every pmmp table equal to an uninterrupted run",
+    file: 'tests/drills/postgres-stop-pmmp.drill.ts',
+    fast: false,
+  },
   {
     name: 'postgres-stop-apisync-full',
     what: "a PostgreSQL cluster of the drill's own stopped 25 s mid apisync full sync (4,000 rows), started again: the stream finishes on a retry (attempt in its result and log, moisson_activity_retried) from its committed cursor, every row once",
