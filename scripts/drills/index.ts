@@ -67,7 +67,13 @@ export const DRILLS: Drill[] = [
     file: 'tests/prices/crash.test.ts',
     fast: false,
   },
-  { name: 'leads-job-pause-resume-kill', what: 'worker SIGKILLed during a leads job while paused and resumed', fast: false },
+  {
+    name: 'leads-job-pause-resume-kill',
+    what: 'a leads job paused, its worker SIGKILLed while paused, another worker started: the job stays paused (no page crawled) until resumed, then completes with every page once and every email once',
+    file: 'tests/leads/crash.test.ts',
+    pattern: 'paused job whose worker is killed',
+    fast: false,
+  },
   {
     name: 'postgres-stop-pmmp-daily',
     what: "a PostgreSQL cluster of the drill's own stopped 25 s mid pmmp daily (a month-long window on the portal replica), started again: the run completes on retries, consultation counts and every pmmp table equal to an uninterrupted run",
