@@ -98,7 +98,12 @@ export const DRILLS: Drill[] = [
     file: 'tests/drills/ferretdb-kill.drill.ts',
     fast: false,
   },
-  { name: 'portal-chaos', what: 'portal replica with 429/5xx/truncated pages: tables equal to the replica oracle', fast: false },
+  {
+    name: 'portal-chaos',
+    what: "a two-month pmmp backfill against the portal replica serving 429s (4 %), 500/502/503s (6 %) and truncated pages (6 %, short bodies and resets): consultations, lots and /bdc/ results equal the replica's oracle",
+    file: 'tests/drills/portal-chaos.drill.ts',
+    fast: false,
+  },
   { name: 'browser-worker-kill-maps', what: 'the browser worker SIGKILLed mid maps job', fast: false },
 ];
 
