@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createJob, getJob, workflowIdFor } from '../../control/leads-jobs';
+import { createJob, getJob, pauseJob, resumeJob, workflowIdFor } from '../../control/leads-jobs';
 import type { LeadsJobResult, LeadsSyncResult } from '../../workflows/leads';
 import { siteEmails, sitePageCount } from '../replicas/leads/index';
 import { createLeadsWorld, eventually, type LeadsWorld } from './harness';
@@ -69,6 +69,49 @@ test('a worker killed mid-job: another one finishes it, nothing lost, nothing tw
     const history = await world.temporal.client.workflow.getHandle(workflowIdFor('crash')).fetchHistory();
     const retried = history.events?.some((e) => e.activityTaskStartedEventAttributes && Number(e.activityTaskStartedEventAttributes.attempt) > 1);
     assert.ok(retried, 'the batch of the killed worker was retried');
+  } finally {
+    first.kill('SIGKILL');
+    second?.kill('SIGTERM');
+    if (second && second.exitCode === null) await once(second, 'exit');
+  }
+});
+
+test('a paused job whose worker is killed: another worker keeps it paused, resumes it, every page once', async () => {
+  const sites = world.replica.businesses.slice(8, 14);
+  const control = world.jobControl();
+  const first = await spawnWorker();
+  let second: ChildProcess | undefined;
+  try {
+    await createJob(control, { id: 'paused-crash', sourceType: 'custom_urls', config: { urls: sites.map((b) => world.replica.siteUrl(b)), maxDepth: 2 } });
+    await eventually(async () => (await getJob(control, 'paused-crash')).pagesDone >= 6);
+    await pauseJob(control, 'paused-crash');
+    // The batch in flight finishes first: the job says paused once the workflow waits.
+    const paused = await eventually(async () => {
+      const j = await getJob(control, 'paused-crash');
+      return j.status === 'paused' && j;
+    });
+    assert.ok(paused.pagesQueued > 0, 'paused before the end');
+    first.kill('SIGKILL');
+    await once(first, 'exit');
+
+    second = await spawnWorker();
+    // The new worker replays the job into its pause: nothing is crawled until it is resumed.
+    await new Promise((r) => setTimeout(r, 3000));
+    const still = await getJob(control, 'paused-crash');
+    assert.equal(still.status, 'paused', 'still paused on the new worker');
+    assert.equal(still.pagesDone, paused.pagesDone, 'no page crawled while paused');
+
+    await resumeJob(control, 'paused-crash');
+    const r = (await world.temporal.client.workflow.getHandle(workflowIdFor('paused-crash')).result()) as LeadsJobResult;
+    assert.equal(r.status, 'completed');
+    assert.equal(r.counts.pagesDone, sites.length * sitePageCount(2));
+    assert.equal(r.counts.errors, 0);
+    const pages = await world.db.sql<{ n: number; distinct_urls: number }[]>`
+      select count(*)::int as n, count(distinct url)::int as distinct_urls from leads.frontier where job_id = 'paused-crash' and state = 'done'`;
+    assert.equal(pages[0]!.n, sites.length * sitePageCount(2), 'every page done');
+    assert.equal(pages[0]!.n, pages[0]!.distinct_urls, 'every page once');
+    const emails = await world.db.sql<{ email: string }[]>`select email from leads.scraped_contacts where job_id = 'paused-crash' and email is not null order by email`;
+    assert.deepEqual(emails.map((e) => e.email), sites.flatMap((b) => siteEmails(b, 2)).sort(), 'every email once');
   } finally {
     first.kill('SIGKILL');
     second?.kill('SIGTERM');

@@ -16,27 +16,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ASSETS } from '../../schema/prices/assets';
 import { createMoissonWorker } from '../../workers/create';
 import { pricesDaily, type PricesDailyResult } from '../../workflows/prices';
 import { freePort } from '../pmmp/worker-process';
 import { startPricesReplica, type PricesReplica } from '../replicas/prices';
+import { ARCHIVED, DAILY, TODAY, replicaEnv, seedHistory, stored } from './long-window';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const TODAY = new Date().toISOString().slice(0, 10);
-/** Days of quotes already stored before the run (the archive window is at most 366 days). */
-const HISTORY_DAYS = 365;
-/**
- * Rows per stored day: the seven assets and thirty archive-only series, so that the window is long enough
- * (13,512 documents) for the kill to land while it is written.
- */
-const SERIES = [
-  ...ASSETS.map((a, i) => ({ code: a.code, class: a.assetClass, unit: a.unit, base: 10 + i * 7 })),
-  ...Array.from({ length: 30 }, (_, i) => ({ code: `SERIES${String(i).padStart(2, '0')}`, class: 'fx', unit: '1 unit', base: 100 + i })),
-];
-const ARCHIVED = SERIES.length * HISTORY_DAYS + ASSETS.length;
-const DAILY = { date: TODAY, archiveDays: HISTORY_DAYS + 1 };
 
 let replica: PricesReplica;
 let temporal: TestWorkflowEnvironment;
@@ -45,32 +32,10 @@ let dir: string;
 let clean: PricesDailyResult | undefined;
 const children: ChildProcess[] = [];
 
-function replicaEnv(): Record<string, string> {
-  return {
-    PRICES_ERAPI_URL: replica.baseUrls.erapi,
-    PRICES_FAWAZ_URL: replica.baseUrls.fawaz,
-    PRICES_COINGECKO_URL: replica.baseUrls.coingecko,
-    PRICES_METALPRICEAPI_URL: replica.baseUrls.metalpriceapi,
-    METALPRICEAPI_KEY: 'replica-metals-key',
-    PRICES_HTTP_TIMEOUT_MS: '2000',
-  };
-}
-
-/** The same stored history on both sides: a quote per series per day before today, not archived yet. */
-async function seedHistory(db: TestDatabase): Promise<void> {
-  await db.sql`
-    insert into prices.quotes (asset_code, quote_date, asset_class, price_mru, unit, source, source_timestamp, direction, source_value, source_currency)
-    select a.code, d::date, a.class, (a.base + (d::date - ${TODAY}::date) * 0.001)::numeric(24, 8), a.unit, 'seed', d, 'direct',
-           (a.base + (d::date - ${TODAY}::date) * 0.001)::numeric, 'MRU'
-      from jsonb_to_recordset(${JSON.stringify(SERIES)}::jsonb)
-             as a(code text, class text, unit text, base numeric),
-           generate_series(${TODAY}::date - ${HISTORY_DAYS}::int, ${TODAY}::date - 1, interval '1 day') as d`;
-}
-
 async function startWorkerProcess(taskQueue: string, label: string): Promise<ChildProcess> {
   const env = {
     ...process.env,
-    ...replicaEnv(),
+    ...replicaEnv(replica),
     DATABASE_URL: sides.killed!.db.url,
     MONGO_URL: sides.killed!.archive.url,
     TEMPORAL_ADDRESS: temporal.address,
@@ -85,17 +50,6 @@ async function startWorkerProcess(taskQueue: string, label: string): Promise<Chi
   child.stderr?.pipe(log);
   children.push(child);
   return child;
-}
-
-async function stored(side: { db: TestDatabase; archive: TestArchive }) {
-  const quotes = await side.db.sql`
-    select asset_code, quote_date::text, price_mru::text, source, direction from prices.quotes order by 1, 2`;
-  const docs = await side.archive.db
-    .collection('prices')
-    .find({}, { projection: { _id: 0, archived_at: 0, archived_by: 0, first_archived_by: 0 } })
-    .sort({ asset_code: 1, date: 1 })
-    .toArray();
-  return { quotes: [...quotes], docs };
 }
 
 before(async () => {
@@ -124,7 +78,7 @@ describe('prices daily after a crash', () => {
       connection: temporal.nativeConnection,
       namespace: temporal.namespace ?? 'default',
       taskQueue,
-      deps: { sql: side.db.sql, db: side.db.db, mongo: side.archive.db, env: replicaEnv(), today: () => TODAY },
+      deps: { sql: side.db.sql, db: side.db.db, mongo: side.archive.db, env: replicaEnv(replica), today: () => TODAY },
       workflowBundle: await workflowBundle(),
     });
     clean = await worker.runUntil(temporal.client.workflow.execute(pricesDaily, { taskQueue, workflowId: `clean-${taskQueue}`, args: [DAILY] }));
