@@ -1,7 +1,8 @@
 /**
  * The guides cannot go stale silently: every repository path a doc under docs/ names (in backquotes or as a
  * link) must exist. A `<name>` segment stands for any name, and at least one must match
- * (`workflows/<pipeline>/contract.ts` is satisfied by the prices pipeline's).
+ * (`workflows/<pipeline>/contract.ts` is satisfied by the prices pipeline's), as does a `*`. The README is held to
+ * the same, and its links to its own headings must name one.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -21,17 +22,17 @@ function pathsNamed(markdown: string): string[] {
   return [...new Set(candidates.filter((c) => !/^[a-z]+:/.test(c) && c.includes('/') && topLevel.has(c.split('/')[0]!)))];
 }
 
-/** Whether the path exists, `<x>` segments matching any name. */
+/** Whether the path exists, `<x>` and `*` in a segment matching any name. */
 function exists(path: string): boolean {
   const segments = path.replace(/\/$/, '').split('/');
   const walk = (dir: string, i: number): boolean => {
     if (i === segments.length) return true;
     const seg = segments[i]!;
-    if (!seg.includes('<')) {
+    if (!seg.includes('<') && !seg.includes('*')) {
       const next = join(dir, seg);
       return existsSync(next) && (i === segments.length - 1 || statSync(next).isDirectory()) && walk(next, i + 1);
     }
-    const pattern = new RegExp(`^${seg.split(/<[^>]+>/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+    const pattern = new RegExp(`^${seg.split(/<[^>]+>|\*/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) return false;
     return readdirSync(dir).some((name) => pattern.test(name) && walk(join(dir, name), i + 1));
   };
@@ -48,9 +49,29 @@ test('every path the docs name exists', () => {
   }
 });
 
+/** GitHub's anchor for a heading: lower case, backquotes and punctuation dropped, spaces as hyphens. */
+function anchor(heading: string): string {
+  return heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+}
+
+test('every path the README names exists, and every link to one of its headings finds it', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const named = pathsNamed(readme);
+  assert.ok(named.length >= 50, `README.md names paths (found ${named.length})`);
+  assert.deepEqual(named.filter((p) => !exists(p)), [], 'README.md names paths that do not exist');
+  const headings = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map((m) => anchor(m[1]!)));
+  const links = [...readme.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
+  assert.ok(links.length >= 5, `README.md links to its headings (found ${links.length})`);
+  assert.deepEqual(links.filter((l) => !headings.has(l)), [], 'README.md links to headings it does not have');
+});
+
 test('the check finds what is missing', () => {
   const named = pathsNamed('See `workflows/nowhere/contract.ts`, `workflows/<pipeline>/contract.ts`, [x](control/runs.ts) and `https://example.org/a`.');
   assert.deepEqual(named, ['workflows/nowhere/contract.ts', 'workflows/<pipeline>/contract.ts', 'control/runs.ts']);
   assert.deepEqual(named.filter((p) => !exists(p)), ['workflows/nowhere/contract.ts']);
   assert.equal(exists('workflows/<pipeline>/nothing.ts'), false);
+  assert.equal(exists('tests/drills/*.drill.ts'), true);
+  assert.equal(exists('tests/drills/*.nothing.ts'), false);
+  assert.equal(anchor('The `moisson` command'), 'the-moisson-command');
+  assert.equal(anchor('API performance (issue 13)'), 'api-performance-issue-13');
 });
