@@ -12,12 +12,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { connectMongo, type Archive } from '../../activities/engine/db';
-import { createMoissonWorker } from '../../workers/create';
 import { pricesDaily, type PricesDailyResult } from '../../workflows/prices';
-import { ARCHIVED, DAILY, TODAY, replicaEnv, seedHistory, stored } from '../prices/long-window';
+import { ARCHIVED, DAILY, TODAY, longWindowWorker, seedHistory, stored } from '../prices/long-window';
 import { startPricesReplica, type PricesReplica } from '../replicas/prices';
 import { startPrivateFerretDb, type PrivateFerretDb } from '../support/private-ferretdb';
-import { createTestDatabase, startTemporal, uniqueName, workflowBundle, type TestDatabase } from '../support/services';
+import { createTestDatabase, startTemporal, uniqueName, type TestDatabase } from '../support/services';
 
 const DOWN_MS = 5_000;
 let replica: PricesReplica;
@@ -30,13 +29,7 @@ const archiveCounts = (x: PricesDailyResult) => (x.archive && 'counts' in x.arch
 
 async function runDaily(side: { db: TestDatabase; archive: Archive }, label: string, during?: (done: Promise<unknown>) => Promise<void>) {
   const taskQueue = `drill-ferretdb-${label}-${randomBytes(3).toString('hex')}`;
-  const worker = await createMoissonWorker({
-    connection: temporal.nativeConnection,
-    namespace: temporal.namespace ?? 'default',
-    taskQueue,
-    deps: { sql: side.db.sql, db: side.db.db, mongo: side.archive.db, env: replicaEnv(replica), today: () => TODAY },
-    workflowBundle: await workflowBundle(),
-  });
+  const worker = await longWindowWorker(temporal, side, replica, taskQueue);
   const workflowId = `${label}-${taskQueue}`;
   return worker.runUntil(async () => {
     const handle = await temporal.client.workflow.start(pricesDaily, { taskQueue, workflowId, args: [DAILY] });

@@ -16,12 +16,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createMoissonWorker } from '../../workers/create';
 import { pricesDaily, type PricesDailyResult } from '../../workflows/prices';
 import { freePort } from '../pmmp/worker-process';
 import { startPricesReplica, type PricesReplica } from '../replicas/prices';
-import { ARCHIVED, DAILY, TODAY, replicaEnv, seedHistory, stored } from './long-window';
-import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
+import { ARCHIVED, DAILY, TODAY, longWindowWorker, replicaEnv, seedHistory, stored } from './long-window';
+import { createTestArchive, createTestDatabase, startTemporal, type TestArchive, type TestDatabase } from '../support/services';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -74,13 +73,7 @@ describe('prices daily after a crash', () => {
   it('an uninterrupted daily run with a long archive window, for reference', async () => {
     const side = sides.clean!;
     const taskQueue = `prices-clean-${randomBytes(3).toString('hex')}`;
-    const worker = await createMoissonWorker({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace ?? 'default',
-      taskQueue,
-      deps: { sql: side.db.sql, db: side.db.db, mongo: side.archive.db, env: replicaEnv(replica), today: () => TODAY },
-      workflowBundle: await workflowBundle(),
-    });
+    const worker = await longWindowWorker(temporal, side, replica, taskQueue);
     clean = await worker.runUntil(temporal.client.workflow.execute(pricesDaily, { taskQueue, workflowId: `clean-${taskQueue}`, args: [DAILY] }));
     assert.equal(clean.outcome, 'success', JSON.stringify(clean, null, 2));
     assert.deepEqual(clean.counts, { requested: 7, saved: 7, inserted: 7, updated: 0, unchanged: 0, rejected: 0 });

@@ -3,9 +3,12 @@
  * stored quotes for the seven assets and thirty archive-only series, so the archive writes 13,512
  * documents and a kill lands while it writes.
  */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Db } from 'mongodb';
 import { ASSETS } from '../../schema/prices/assets';
+import { createMoissonWorker } from '../../workers/create';
 import type { PricesReplica } from '../replicas/prices';
-import type { TestArchive, TestDatabase } from '../support/services';
+import { workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 
 export const TODAY = new Date().toISOString().slice(0, 10);
 /** Days of quotes already stored before the run (the archive window is at most 366 days). */
@@ -49,4 +52,15 @@ export async function stored(side: { db: TestDatabase; archive: Pick<TestArchive
     .sort({ asset_code: 1, date: 1 })
     .toArray();
   return { quotes: [...quotes], docs };
+}
+
+/** An in-process worker on the long window's deps (its database, its archive, the replica, TODAY). */
+export async function longWindowWorker(temporal: TestWorkflowEnvironment, side: { db: TestDatabase; archive: { db: Db } }, replica: PricesReplica, taskQueue: string) {
+  return createMoissonWorker({
+    connection: temporal.nativeConnection,
+    namespace: temporal.namespace ?? 'default',
+    taskQueue,
+    deps: { sql: side.db.sql, db: side.db.db, mongo: side.archive.db, env: replicaEnv(replica), today: () => TODAY },
+    workflowBundle: await workflowBundle(),
+  });
 }
