@@ -69,12 +69,13 @@ function traceQuery<Q extends PromiseLike<unknown>>(query: Q, strings: readonly 
     writable: true,
     value(onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) {
       if (!settled) {
-        const statement = statementOf(strings);
-        const operation = /^\s*([a-z]+)/i.exec(statement)?.[1]?.toUpperCase() ?? 'QUERY';
+        const operation = /^\s*([a-z]+)/i.exec(strings[0] ?? '')?.[1]?.toUpperCase() ?? 'QUERY';
         const span = tracer().startSpan(operation, {
           kind: SpanKind.CLIENT,
-          attributes: { 'db.system.name': 'postgresql', 'db.operation.name': operation, 'db.query.text': statement },
+          attributes: { 'db.system.name': 'postgresql', 'db.operation.name': operation },
         });
+        // Every statement passes here: its text is only built when a tracer records it.
+        if (span.isRecording()) span.setAttribute('db.query.text', statementOf(strings));
         settled = Promise.resolve(
           run(
             (rows) => {
