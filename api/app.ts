@@ -21,6 +21,11 @@ import { runsRoutes } from './runs/routes';
 import { consolidationRoutes } from './consolidation/routes';
 import { codecRoutes } from './codec/routes';
 import { API_METRICS_CONTENT_TYPE, createApiMetrics } from './metrics';
+import { checkDependencies } from './health/checks';
+import { healthRoutes } from './health/routes';
+import { apisyncRoutes } from './apisync/routes';
+import { statsRoutes } from './stats/routes';
+import { leadsStatsRoutes } from './leads/stats-routes';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -104,7 +109,8 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
         { name: 'prices', description: 'daily prices in MRU' },
         { name: 'runs', description: 'pipeline runs through Temporal' },
         { name: 'consolidation', description: 'open-data acteurs: suggestion cohorts, review decisions, consolidation runs' },
-        { name: 'system', description: 'health and metrics' },
+        { name: 'apisync', description: 'the SaaS API sync: streams, watermarks, runs, rate limits' },
+        { name: 'system', description: 'health, dependencies, daily volumes and metrics' },
       ],
       components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
     },
@@ -140,17 +146,7 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
     },
     config: { rateLimit: false },
     handler: async (_req, reply) => {
-      const entries = await Promise.all(
-        Object.entries(ctx.health).map(async ([name, check]) => {
-          const started = performance.now();
-          try {
-            await withTimeout(check(), 3_000, `${name} did not answer within 3 s`);
-            return [name, { status: 'up' as const, latency_ms: Math.round(performance.now() - started) }] as const;
-          } catch (err) {
-            return [name, { status: 'down' as const, latency_ms: Math.round(performance.now() - started), error: (err as Error).message }] as const;
-          }
-        }),
-      );
+      const entries = await checkDependencies(ctx.health);
       const checks = Object.fromEntries(entries);
       const down = entries.filter(([, c]) => c.status === 'down').map(([n]) => n);
       return reply.code(down.length ? 503 : 200).send({ status: down.length ? 'degraded' : 'ok', down, checks });
@@ -168,6 +164,10 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
   leadsRoutes(app, ctx, { preValidation: signed });
   consolidationRoutes(app, ctx, { preValidation: signed });
   codecRoutes(app, ctx);
+  healthRoutes(app, ctx);
+  apisyncRoutes(app, ctx);
+  statsRoutes(app, ctx);
+  leadsStatsRoutes(app, ctx);
   return app;
 }
 
@@ -180,13 +180,3 @@ const HealthSchema = z
   .meta({ id: 'Health' });
 
 export { ErrorSchema };
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}

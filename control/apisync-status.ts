@@ -199,3 +199,90 @@ export async function apisyncStatus(sql: Sql, source: string): Promise<ApisyncSt
     streams,
   };
 }
+
+/** One apisync run with the totals of its streams' log lines. */
+export interface ApisyncRecentRun extends ApisyncRunView {
+  source: string | null;
+  extracted: number;
+  loaded: number;
+  rejected: number;
+  /** Streams whose log line says `failure`. */
+  failedStreams: number;
+}
+
+/** The newest apisync runs of every source (`etl.runs`), each with what its streams logged. */
+export async function apisyncRecentRuns(sql: Sql, limit = 20): Promise<ApisyncRecentRun[]> {
+  const rows = await sql<
+    { id: string; workflow_id: string; kind: string; status: string; source: string | null; started_at: string; finished_at: string | null; extracted: number; loaded: number; rejected: number; failed: number }[]
+  >`
+    select r.id::text as id, r.workflow_id, r.kind, r.status, r.params->>'source' as source,
+           ${sql.unsafe(iso('r.started_at'))} as started_at, ${sql.unsafe(iso('r.finished_at'))} as finished_at,
+           coalesce(sum(l.extracted), 0)::int as extracted, coalesce(sum(l.loaded), 0)::int as loaded, coalesce(sum(l.rejected), 0)::int as rejected,
+           count(l.id) filter (where l.status = 'failure')::int as failed
+      from (select * from etl.runs where pipeline = 'apisync' order by started_at desc limit ${limit}) r
+      left join etl.etl_logs l on l.run_id = r.id
+     group by r.id, r.workflow_id, r.kind, r.status, r.params, r.started_at, r.finished_at
+     order by r.started_at desc`;
+  return rows.map((r) => ({
+    runId: r.id,
+    workflowId: r.workflow_id,
+    mode: r.kind,
+    status: r.status,
+    source: r.source,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    extracted: r.extracted,
+    loaded: r.loaded,
+    rejected: r.rejected,
+    failedStreams: r.failed,
+  }));
+}
+
+/** A request budget's use (`apisync.rate_limits`): requests sent lately and what the source last said. */
+export interface ApisyncRateLimitView {
+  /** `<api host>:<token hash>`: the token itself never reaches the database. */
+  bucket: string;
+  host: string;
+  sentLastMinute: number;
+  sentLastHour: number;
+  /** The earliest time the next request may leave (in the past: it may leave now). */
+  nextSlot: string;
+  lastRemaining: number | null;
+  lastResetAt: string | null;
+  /** Set by the source's last 429: nobody sends before it. */
+  throttledUntil: string | null;
+  throttles: number;
+  updatedAt: string;
+}
+
+export async function apisyncRateLimits(sql: Sql): Promise<ApisyncRateLimitView[]> {
+  const rows = await sql<
+    { bucket: string; minute: number; hour: number; next_slot: string; last_remaining: number | null; last_reset_at: string | null; throttled_until: string | null; throttles: string | number; updated_at: string }[]
+  >`
+    select b.bucket,
+           (select count(*)::int from apisync.rate_limit_sends s where s.bucket = b.bucket and s.sent_at > now() - interval '1 minute') as minute,
+           (select count(*)::int from apisync.rate_limit_sends s where s.bucket = b.bucket and s.sent_at > now() - interval '1 hour') as hour,
+           ${sql.unsafe(iso('b.next_slot'))} as next_slot, b.last_remaining, ${sql.unsafe(iso('b.last_reset_at'))} as last_reset_at,
+           ${sql.unsafe(iso('b.throttled_until'))} as throttled_until, b.throttles, ${sql.unsafe(iso('b.updated_at'))} as updated_at
+      from apisync.rate_limits b
+     order by b.bucket`;
+  return rows.map((r) => ({
+    bucket: r.bucket,
+    host: r.bucket.split(':')[0] ?? r.bucket,
+    sentLastMinute: r.minute,
+    sentLastHour: r.hour,
+    nextSlot: r.next_slot,
+    lastRemaining: r.last_remaining,
+    lastResetAt: r.last_reset_at,
+    throttledUntil: r.throttled_until,
+    throttles: Number(r.throttles),
+    updatedAt: r.updated_at,
+  }));
+}
+
+/** The sources to show: those declared, then any with state in the database that no definition declares any more. */
+export async function apisyncSourceNames(sql: Sql): Promise<string[]> {
+  const rows = await sql<{ source: string }[]>`select distinct source from apisync.sync_state order by source`;
+  const declared = Object.keys(SOURCES);
+  return [...declared, ...rows.map((r) => r.source).filter((s) => !declared.includes(s))];
+}
