@@ -21,7 +21,7 @@ const workflowForbiddenImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', '.tools/**', 'drizzle/**', 'bench/**'] },
+  { ignores: ['node_modules/**', '.data/**', '.tools/**', 'drizzle/**', 'bench/**', 'console/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -20,6 +20,8 @@ import { leadsRoutes } from './leads/routes';
 import { runsRoutes } from './runs/routes';
 import { consolidationRoutes } from './consolidation/routes';
 import { codecRoutes } from './codec/routes';
+import { consoleRoutes } from './console/routes';
+import { ConsoleSessions, cookieValue, SESSION_COOKIE } from './console/sessions';
 import { API_METRICS_CONTENT_TYPE, createApiMetrics } from './metrics';
 import { checkDependencies } from './health/checks';
 import { healthRoutes } from './health/routes';
@@ -42,6 +44,10 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
   /** The signature verifier's clock (tests move it). */
   signatureClock?: () => number;
+  /** The console sessions' clock (tests expire sessions with it). */
+  consoleClock?: () => number;
+  /** Where the built console is (default console/dist). */
+  consoleDir?: string;
 }
 
 export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promise<ZodApp> {
@@ -110,6 +116,7 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
         { name: 'runs', description: 'pipeline runs through Temporal' },
         { name: 'consolidation', description: 'open-data acteurs: suggestion cohorts, review decisions, consolidation runs' },
         { name: 'apisync', description: 'the SaaS API sync: streams, watermarks, runs, rate limits' },
+        { name: 'console', description: 'the operator console (/console/): sign-in, sign-out, its settings' },
         { name: 'system', description: 'health, dependencies, daily volumes and metrics' },
       ],
       components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
@@ -122,12 +129,21 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
   // ---- authentication
   const readKeys = new ReadKeys(ctx.config.readKeys);
   const signatures = new SignatureVerifier({ secret: ctx.config.hmacSecret, windowMs: ctx.config.signatureWindowMs, now: opts.signatureClock });
+  const consoleSessions = new ConsoleSessions({ password: ctx.config.consolePassword, ttlMs: ctx.config.consoleSessionTtlMs, now: opts.consoleClock });
   app.addHook('onRequest', async (req) => {
-    if (req.method === 'GET' && req.url.startsWith('/api/')) readKeys.verify(req.headers);
+    if (req.method !== 'GET' || !req.url.startsWith('/api/')) return;
+    // The console asks whether it is signed in before it has anything else to show.
+    if (req.url.split('?')[0] === '/api/v1/console/session') return;
+    // A console session is as good as a read key: the operator proved the console password.
+    if (readKeys.enabled && consoleSessions.of(req)) return;
+    readKeys.verify(req.headers);
   });
+  // A write is authenticated by its HMAC signature or, from the console, by the session cookie plus the
+  // session's CSRF token (api/auth.ts says why both keep the signed-writes rule).
   const signed: preValidationHookHandler = (req, _reply, done) => {
     try {
-      signatures.verify(req.headers, req.rawBody ?? '');
+      if (req.headers['x-signature'] === undefined && cookieValue(req.headers.cookie, SESSION_COOKIE) !== undefined) consoleSessions.verifyWrite(req);
+      else signatures.verify(req.headers, req.rawBody ?? '');
       done();
     } catch (err) {
       done(err as Error);
@@ -168,6 +184,7 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
   apisyncRoutes(app, ctx);
   statsRoutes(app, ctx);
   leadsStatsRoutes(app, ctx);
+  await consoleRoutes(app, ctx, consoleSessions, opts.consoleDir);
   return app;
 }
 

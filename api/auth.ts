@@ -9,6 +9,18 @@
  * One instance, or sticky routing by client, keeps the guarantee.
  *
  * Read requests are open unless API_READ_KEYS lists keys; then `X-API-Key` must be one of them.
+ *
+ * The operator console (/console/, api/console/) writes without the HMAC secret, which must never reach a
+ * browser. Its writes carry instead the console session cookie AND `X-CSRF-Token` equal to that session's
+ * token. This keeps the signed-writes rule (no write without a credential the caller proved it holds):
+ * - the session is the credential: it exists only after the console password (MOISSON_CONSOLE_PASSWORD) was
+ *   given, is random (256 bits), HttpOnly (no script reads it), and expires (MOISSON_CONSOLE_SESSION_TTL_S);
+ * - the CSRF token blocks cross-site writes: a browser attaches the cookie to any request to this origin
+ *   (SameSite=Strict already stops other sites from sending it), but only the console's own page can read
+ *   the token (from /api/v1/console/session, same origin, no CORS) and put it in a header;
+ * - replay needs the cookie itself, which only the signed-in browser holds (and HTTPS in production).
+ * A request that carries `X-Signature` is always checked as a signed request; one with a session cookie and
+ * no signature is checked as a console write. With API_READ_KEYS set, a console session also satisfies reads.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';

@@ -390,6 +390,10 @@ const apiSchema = z.object({
   API_DB_POOL_SIZE: positiveInt.max(500).default(24),
   /** Behind a reverse proxy: trust X-Forwarded-For for client addresses (rate limits, logs). */
   API_TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** The operator console's sign-in password (/console/); unset: the console cannot be signed in to. */
+  MOISSON_CONSOLE_PASSWORD: optionalSecret.pipe(z.string().min(12, 'must be at least 12 characters').optional()),
+  /** How long a console session lasts after sign-in (it is not extended by use). */
+  MOISSON_CONSOLE_SESSION_TTL_S: positiveInt.max(7 * 86_400).default(8 * 3600),
 });
 
 export interface ApiConfig {
@@ -404,6 +408,9 @@ export interface ApiConfig {
   statementTimeoutMs: number;
   dbPoolSize: number;
   trustProxy: boolean;
+  /** Console sign-in password; undefined: sign-in disabled. */
+  consolePassword: string | undefined;
+  consoleSessionTtlMs: number;
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -420,6 +427,8 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     statementTimeoutMs: c.API_STATEMENT_TIMEOUT_MS,
     dbPoolSize: c.API_DB_POOL_SIZE,
     trustProxy: c.API_TRUST_PROXY,
+    consolePassword: c.MOISSON_CONSOLE_PASSWORD,
+    consoleSessionTtlMs: c.MOISSON_CONSOLE_SESSION_TTL_S * 1000,
   };
 }
 

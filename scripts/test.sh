@@ -9,6 +9,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund
 fi
 node --import tsx scripts/stack/index.ts up
+# The API serves the operator console (console/dist) and tests/console drives it: build it when missing or stale.
+node --import tsx scripts/console/build.ts
 # Tests use the services the stack says it runs (ports may have been moved with MOISSON_*_PORT).
 set -a
 # shellcheck disable=SC1091

@@ -5,6 +5,7 @@
 import { Connection } from '@temporalio/client';
 import { loadCoreConfig } from '../../schema/config';
 import { registerSearchAttributes } from '../../control/search-attributes';
+import { ensureConsoleBuilt } from '../console/build';
 import { installAll } from './install';
 import { paths } from './paths';
 import { StackError } from './process';
@@ -24,6 +25,8 @@ async function up(): Promise<void> {
     await service.start(log);
   }
   await registerRunAttributes();
+  // The API (started by the demo) serves the console's built page at /console/.
+  await ensureConsoleBuilt(log);
   writeStackEnv();
   status();
   log(`environment for this stack: ${paths.stackEnv}`);

@@ -519,6 +519,9 @@ export function stackEnvironment(): Record<string, string> {
     CONSOLIDATION_BAN_URL: `http://127.0.0.1:${ports.banReplica}`,
     CONSOLIDATION_ENTREPRISES_URL: `http://127.0.0.1:${ports.entreprisesReplica}`,
     CONSOLIDATION_SIRENE_URL: `http://127.0.0.1:${ports.entreprisesReplica}/insee-sirene/StockEtablissement_utf8.zip`,
+    // The console of this local stack (http://127.0.0.1:8090/console/): a fixed password, like the replicas'
+    // keys it opens nothing beyond this machine's stack; a real deployment sets its own.
+    MOISSON_CONSOLE_PASSWORD: process.env.MOISSON_CONSOLE_PASSWORD ?? 'moisson-local-console',
     // Politeness protects real sites; against our own replicas it would only slow the demo down.
     FETCH_POLITENESS: 'off',
     FETCH_ROBOTS: 'ignore',

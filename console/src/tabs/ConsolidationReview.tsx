@@ -1,0 +1,300 @@
+import { Alert, Badge, Box, Button, Checkbox, Group, Loader, MultiSelect, ScrollArea, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { apiGet, apiWrite, errorMessage } from '../api';
+
+const STATUTS = ['AVALIDER', 'ATRAITER', 'REJETEE', 'ENCOURS', 'SUCCES', 'ERREUR'];
+const STATUT_COLORS: Record<string, string> = { AVALIDER: 'blue', ATRAITER: 'teal', REJETEE: 'gray', ENCOURS: 'yellow', SUCCES: 'green', ERREUR: 'red' };
+const PAGE = 1000;
+const ROW_HEIGHT = 36;
+
+interface Cohort {
+  id: number;
+  identifiant_action: string;
+  type_action: string;
+  statut: string;
+  source_code: string | null;
+  colonnes: Record<string, [number, number, number]>;
+  suggestions: Record<string, number>;
+  total: number;
+  created_at: string;
+}
+interface CohortDetail extends Cohort {
+  champs: Record<string, number>;
+}
+interface Suggestion {
+  id: number;
+  cle: string;
+  statut: string;
+  changes: { model_name?: string; model_params?: { data?: Record<string, unknown> } }[];
+}
+interface SuggestionPage {
+  items: Suggestion[];
+  next_cursor: string | null;
+  total: number;
+}
+interface Decision {
+  decision: string;
+  changed: number;
+  refused_total: number;
+  missing: number[];
+}
+type Verdict = 'accept' | 'reject';
+
+/** The fields a suggestion's changes set, with the values proposed. */
+function proposed(s: Suggestion): string {
+  const parts: string[] = [];
+  for (const ch of s.changes) for (const [k, v] of Object.entries(ch.model_params?.data ?? {})) parts.push(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return parts.join(' · ') || (s.changes.map((c) => c.model_name).join(', ') ?? '');
+}
+
+function Cohorts({ selected, onSelect }: { selected: number | null; onSelect: (id: number) => void }) {
+  const q = useQuery({ queryKey: ['cohorts'], queryFn: () => apiGet<{ items: Cohort[] }>('/api/v1/consolidation/cohorts', { limit: 100 }) });
+  if (q.isError) return <Alert color="red">{errorMessage(q.error)}</Alert>;
+  return (
+    <Table highlightOnHover withTableBorder data-testid="cohorts">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>Cohort</Table.Th>
+          <Table.Th>Type</Table.Th>
+          <Table.Th>Status</Table.Th>
+          <Table.Th>Suggestions per status</Table.Th>
+          <Table.Th>Total</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {q.data?.items.map((c) => (
+          <Table.Tr key={c.id} onClick={() => onSelect(c.id)} style={{ cursor: 'pointer' }} bg={c.id === selected ? 'var(--mantine-color-teal-light)' : undefined} data-testid={`cohort-${c.id}`}>
+            <Table.Td>
+              #{c.id} {c.identifiant_action}
+            </Table.Td>
+            <Table.Td>{c.type_action}</Table.Td>
+            <Table.Td>
+              <Badge variant="light">{c.statut}</Badge>
+            </Table.Td>
+            <Table.Td>
+              <Group gap={4}>
+                {Object.entries(c.suggestions).map(([s, n]) => (
+                  <Badge key={s} color={STATUT_COLORS[s] ?? 'gray'} variant="outline">
+                    {s} {n}
+                  </Badge>
+                ))}
+              </Group>
+            </Table.Td>
+            <Table.Td>{c.total}</Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
+function FieldCounts({ cohort }: { cohort: CohortDetail }) {
+  const columns = Object.entries(cohort.colonnes);
+  return (
+    <SimpleGrid cols={{ base: 1, md: 2 }}>
+      <Table withTableBorder data-testid="cohort-fields">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Field</Table.Th>
+            <Table.Th>Suggestions setting it</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {Object.entries(cohort.champs).map(([f, n]) => (
+            <Table.Tr key={f}>
+              <Table.Td>{f}</Table.Td>
+              <Table.Td>{n}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      {columns.length > 0 && (
+        <Table withTableBorder>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Column</Table.Th>
+              <Table.Th>Modified</Table.Th>
+              <Table.Th>Removed</Table.Th>
+              <Table.Th>Added</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {columns.map(([col, [m, s, a]]) => (
+              <Table.Tr key={col}>
+                <Table.Td>{col}</Table.Td>
+                <Table.Td>{m}</Table.Td>
+                <Table.Td>{s}</Table.Td>
+                <Table.Td>{a}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </SimpleGrid>
+  );
+}
+
+function Grid({ cohort }: { cohort: CohortDetail }) {
+  const client = useQueryClient();
+  const [statut, setStatut] = useState<string[]>(['AVALIDER']);
+  const [champ, setChamp] = useState<string | null>(null);
+  const [cle, setCle] = useState('');
+  const [par, setPar] = useState('console');
+  const [except, setExcept] = useState<Set<number>>(new Set());
+  const [result, setResult] = useState<Decision | null>(null);
+  const filter = useMemo(() => ({ cohorte_id: cohort.id, ...(statut.length ? { statut } : {}), ...(champ ? { champ } : {}), ...(cle.trim() ? { cle: cle.trim() } : {}) }), [cohort.id, statut, champ, cle]);
+  useEffect(() => setExcept(new Set()), [filter]);
+
+  const pages = useInfiniteQuery({
+    queryKey: ['suggestions', filter],
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) =>
+      apiGet<SuggestionPage>(`/api/v1/consolidation/cohorts/${cohort.id}/suggestions`, { statut: statut.join(',') || undefined, champ: champ ?? undefined, cle: cle.trim() || undefined, limit: PAGE, cursor: pageParam }, { signal }),
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+  const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.items) ?? [], [pages.data]);
+  const total = pages.data?.pages[0]?.total ?? 0;
+
+  const viewport = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({ count: total, getScrollElement: () => viewport.current, estimateSize: () => ROW_HEIGHT, overscan: 20 });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.at(-1)?.index ?? 0;
+  useEffect(() => {
+    if (lastIndex >= rows.length - 1 - PAGE / 5 && pages.hasNextPage && !pages.isFetchingNextPage) void pages.fetchNextPage();
+  }, [lastIndex, rows.length, pages]);
+
+  const refresh = async () => {
+    await Promise.all([client.invalidateQueries({ queryKey: ['suggestions'] }), client.invalidateQueries({ queryKey: ['cohorts'] }), client.invalidateQueries({ queryKey: ['cohort', cohort.id] })]);
+  };
+  const one = useMutation({
+    mutationFn: ({ id, decision }: { id: number; decision: Verdict }) => apiWrite<Decision>('POST', `/api/v1/consolidation/suggestions/${id}/${decision}`, { par }),
+    onSuccess: async (r) => {
+      setResult(r);
+      await refresh();
+    },
+  });
+  const all = useMutation({
+    mutationFn: (decision: Verdict) => apiWrite<Decision>('POST', `/api/v1/consolidation/suggestions/${decision}`, { par, filter, except: [...except] }),
+    onSuccess: async (r) => {
+      setResult(r);
+      setExcept(new Set());
+      await refresh();
+    },
+  });
+  const error = pages.error ?? one.error ?? all.error;
+  const toggle = (id: number) =>
+    setExcept((prev) => {
+      const next = new Set(prev);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+
+  return (
+    <Stack data-testid="review-grid">
+      <Group align="end">
+        <MultiSelect label="Status" data={STATUTS} value={statut} onChange={setStatut} w={280} clearable data-testid="review-statut" />
+        <Select label="Field" data={Object.keys(cohort.champs)} value={champ} onChange={setChamp} clearable w={200} data-testid="review-champ" />
+        <TextInput label="Key starts with" value={cle} onChange={(e) => setCle(e.currentTarget.value)} w={200} data-testid="review-cle" />
+        <TextInput label="Reviewer" value={par} onChange={(e) => setPar(e.currentTarget.value)} w={160} data-testid="review-par" />
+      </Group>
+      <Group>
+        <Text data-testid="review-total">
+          {total} suggestions match{except.size ? `, ${except.size} excluded` : ''}
+        </Text>
+        <Button color="teal" disabled={!total || !par.trim()} loading={all.isPending} onClick={() => all.mutate('accept')} data-testid="accept-all">
+          Accept all filtered{except.size ? ` except ${except.size}` : ''}
+        </Button>
+        <Button color="red" variant="light" disabled={!total || !par.trim()} loading={all.isPending} onClick={() => all.mutate('reject')} data-testid="reject-all">
+          Reject all filtered{except.size ? ` except ${except.size}` : ''}
+        </Button>
+        {pages.isFetching && <Loader size="sm" />}
+      </Group>
+      {error && <Alert color="red">{errorMessage(error)}</Alert>}
+      {result && (
+        <Alert color="teal" withCloseButton onClose={() => setResult(null)} data-testid="review-result">
+          {result.decision}: {result.changed} changed{result.refused_total ? `, ${result.refused_total} left as they were (status)` : ''}
+        </Alert>
+      )}
+      <Group px="xs" gap="sm" wrap="nowrap">
+        <Text size="xs" fw={700} w={60}>
+          except
+        </Text>
+        <Text size="xs" fw={700} w={80}>
+          id
+        </Text>
+        <Text size="xs" fw={700} w={200}>
+          key
+        </Text>
+        <Text size="xs" fw={700} w={100}>
+          status
+        </Text>
+        <Text size="xs" fw={700} style={{ flex: 1 }}>
+          proposed
+        </Text>
+      </Group>
+      <ScrollArea h={520} viewportRef={viewport} type="auto" data-testid="review-scroll">
+        <Box style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {items.map((v) => {
+            const s = rows[v.index];
+            return (
+              <Box key={v.key} style={{ position: 'absolute', top: 0, left: 0, right: 0, height: v.size, transform: `translateY(${v.start}px)` }}>
+                {s ? (
+                  <Group px="xs" gap="sm" wrap="nowrap" h={ROW_HEIGHT} data-testid="review-row" data-id={s.id}>
+                    <Checkbox w={60} checked={except.has(s.id)} onChange={() => toggle(s.id)} aria-label={`except ${s.id}`} />
+                    <Text size="sm" w={80}>
+                      {s.id}
+                    </Text>
+                    <Text size="sm" w={200} truncate>
+                      {s.cle}
+                    </Text>
+                    <Badge w={100} color={STATUT_COLORS[s.statut] ?? 'gray'} variant="light">
+                      {s.statut}
+                    </Badge>
+                    <Text size="sm" truncate style={{ flex: 1 }}>
+                      {proposed(s)}
+                    </Text>
+                    <Button size="compact-xs" color="teal" variant="light" onClick={() => one.mutate({ id: s.id, decision: 'accept' })} aria-label={`accept ${s.id}`}>
+                      accept
+                    </Button>
+                    <Button size="compact-xs" color="red" variant="subtle" onClick={() => one.mutate({ id: s.id, decision: 'reject' })} aria-label={`reject ${s.id}`}>
+                      reject
+                    </Button>
+                  </Group>
+                ) : (
+                  <Text size="sm" c="dimmed" px="xs" h={ROW_HEIGHT}>
+                    loading…
+                  </Text>
+                )}
+              </Box>
+            );
+          })}
+        </Box>
+      </ScrollArea>
+    </Stack>
+  );
+}
+
+/** Cohorts with their per-field counts; a virtual-scrolled grid of a cohort's suggestions with per-row and "all filtered except these" decisions. */
+export default function ConsolidationReview() {
+  const [selected, setSelected] = useState<number | null>(null);
+  const cohort = useQuery({ queryKey: ['cohort', selected], enabled: selected !== null, queryFn: () => apiGet<CohortDetail>(`/api/v1/consolidation/cohorts/${selected}`) });
+  return (
+    <Stack data-testid="review-tab">
+      <Title order={3}>Consolidation review</Title>
+      <Cohorts selected={selected} onSelect={setSelected} />
+      {cohort.isError && <Alert color="red">{errorMessage(cohort.error)}</Alert>}
+      {cohort.data && (
+        <>
+          <Title order={4}>
+            Cohort #{cohort.data.id} · {cohort.data.identifiant_action}
+          </Title>
+          <FieldCounts cohort={cohort.data} />
+          <Grid key={cohort.data.id} cohort={cohort.data} />
+        </>
+      )}
+    </Stack>
+  );
+}

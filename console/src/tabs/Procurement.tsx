@@ -1,0 +1,311 @@
+import { BarChart } from '@mantine/charts';
+import { Alert, Anchor, Badge, Button, Drawer, Group, Loader, Mark, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { Fragment, useState, type FormEvent } from 'react';
+import { apiGet, errorMessage } from '../api';
+
+type Links = Record<string, string>;
+interface Summary {
+  org_acronyme: string;
+  ref_consultation: string;
+  reference: string | null;
+  object: string | null;
+  buyer: string | null;
+  market_kind: string | null;
+  published_on: string | null;
+  deadline: string | null;
+  estimation_ttc: string | null;
+  lot_count: number | null;
+  statut: string;
+  links: Links;
+  highlights?: { object: string | null; buyer: string | null; reference: string | null };
+}
+interface Page {
+  items: Summary[];
+  page: { has_more: boolean; next_cursor: string | null };
+}
+interface Detail extends Summary {
+  procedure: string | null;
+  passation_mode: string | null;
+  execution_place: string | null;
+  detail_url: string | null;
+  lots: { lot_number: number; object: string | null; category: string | null; estimation_ttc: string | null; caution_provisoire: string | null }[];
+  notices: { id_avis: string; kind: string; label: string | null; url: string; published_on: string | null; proof_id: string | null; parsed_at: string | null; links: Links }[];
+  attributions: {
+    id_avis: string;
+    lot_key: string;
+    status: string;
+    winner: string | null;
+    winner_members: string[];
+    amount: string | null;
+    bidder_count: number | null;
+    low_confidence: boolean;
+    latest: boolean;
+    notice_kind: string;
+    links: Links;
+  }[];
+  bids: { id_avis: string; lot_key: string; bidder: string; amount: string | null; eliminated: boolean; retained: boolean }[];
+}
+interface Buyers {
+  items: { buyer: string; consultations: number; estimation_ttc_total: string | null; lots_awarded: number; awarded_amount_total: string | null }[];
+}
+interface Winners {
+  items: { winner: string; lots_won: number; consultations_won: number; awarded_amount_total: string | null; buyers: number }[];
+}
+
+const STATUTS = ['en_cours', 'cloturee', 'attribuee', 'infructueux'];
+const KINDS = ['travaux', 'fournitures', 'services'];
+const mad = (v: string | null) => (v === null ? '—' : `${Number(v).toLocaleString('fr-FR')} MAD`);
+
+/** `<mark>` segments of a highlight as Mantine marks (the text itself is never parsed as HTML). */
+function Highlighted({ text }: { text: string | null }) {
+  if (!text) return <>—</>;
+  const parts = text.split(/<mark>|<\/mark>/);
+  return (
+    <>
+      {parts.map((p, i) => (
+        <Fragment key={i}>{i % 2 === 1 ? <Mark>{p}</Mark> : p}</Fragment>
+      ))}
+    </>
+  );
+}
+
+function ProofLinks({ links }: { links: Links }) {
+  const proofs = Object.entries(links).filter(([k]) => k.includes('proof'));
+  if (!proofs.length) return <Text c="dimmed">not archived</Text>;
+  return (
+    <Group gap={6}>
+      {proofs.map(([k, href]) => (
+        <Anchor key={k} href={href} target="_blank" size="sm">
+          {k.replace(/_/g, ' ')}
+        </Anchor>
+      ))}
+    </Group>
+  );
+}
+
+function ConsultationDetail({ org, refc }: { org: string; refc: string }) {
+  const q = useQuery({ queryKey: ['consultation', org, refc], queryFn: () => apiGet<Detail>(`/api/v1/consultations/${encodeURIComponent(org)}/${encodeURIComponent(refc)}`) });
+  if (q.isPending) return <Loader />;
+  if (q.isError) return <Alert color="red">{errorMessage(q.error)}</Alert>;
+  const c = q.data;
+  return (
+    <Stack data-testid="consultation-detail">
+      <Title order={4}>{c.object}</Title>
+      <Text size="sm">
+        {c.buyer} · {c.reference ?? c.ref_consultation} · <Badge>{c.statut}</Badge>
+      </Text>
+      <SimpleGrid cols={3}>
+        <Text size="sm">Published: {c.published_on ?? '—'}</Text>
+        <Text size="sm">Deadline: {c.deadline ? new Date(c.deadline).toLocaleString('fr-FR') : '—'}</Text>
+        <Text size="sm">Estimation: {mad(c.estimation_ttc)}</Text>
+        <Text size="sm">Procedure: {c.procedure ?? '—'}</Text>
+        <Text size="sm">Kind: {c.market_kind ?? '—'}</Text>
+        <Text size="sm">Place: {c.execution_place ?? '—'}</Text>
+      </SimpleGrid>
+      <Group gap="xs">
+        <Text size="sm" fw={500}>
+          Proof pages:
+        </Text>
+        <ProofLinks links={c.links} />
+        {c.detail_url && (
+          <Anchor href={c.detail_url} target="_blank" size="sm">
+            on the portal
+          </Anchor>
+        )}
+      </Group>
+      <Title order={5}>Lots ({c.lots.length})</Title>
+      <Table withTableBorder data-testid="consultation-lots">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Lot</Table.Th>
+            <Table.Th>Object</Table.Th>
+            <Table.Th>Estimation</Table.Th>
+            <Table.Th>Caution</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {c.lots.map((l) => (
+            <Table.Tr key={l.lot_number}>
+              <Table.Td>{l.lot_number}</Table.Td>
+              <Table.Td>{l.object ?? '—'}</Table.Td>
+              <Table.Td>{mad(l.estimation_ttc)}</Table.Td>
+              <Table.Td>{mad(l.caution_provisoire)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      <Title order={5}>Notices ({c.notices.length})</Title>
+      <Table withTableBorder data-testid="consultation-notices">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Kind</Table.Th>
+            <Table.Th>Published</Table.Th>
+            <Table.Th>Read</Table.Th>
+            <Table.Th>Proof</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {c.notices.map((n) => (
+            <Table.Tr key={n.id_avis}>
+              <Table.Td>{n.label ?? n.kind}</Table.Td>
+              <Table.Td>{n.published_on ?? '—'}</Table.Td>
+              <Table.Td>{n.parsed_at ? <Badge color="teal">read</Badge> : <Badge color="gray">not yet</Badge>}</Table.Td>
+              <Table.Td>
+                <ProofLinks links={n.links} />
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      <Title order={5}>Awards ({c.attributions.length})</Title>
+      <Table withTableBorder data-testid="consultation-awards">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Lot</Table.Th>
+            <Table.Th>Result</Table.Th>
+            <Table.Th>Winner</Table.Th>
+            <Table.Th>Amount</Table.Th>
+            <Table.Th>Bidders</Table.Th>
+            <Table.Th>Confidence</Table.Th>
+            <Table.Th>Proof</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {c.attributions.map((a) => (
+            <Table.Tr key={`${a.id_avis}/${a.lot_key}`} opacity={a.latest ? 1 : 0.6}>
+              <Table.Td>{a.lot_key || '—'}</Table.Td>
+              <Table.Td>
+                {a.status} <Text size="xs" c="dimmed">{a.notice_kind}{a.latest ? '' : ' (superseded)'}</Text>
+              </Table.Td>
+              <Table.Td>{a.winner ?? '—'}</Table.Td>
+              <Table.Td>{mad(a.amount)}</Table.Td>
+              <Table.Td>{a.bidder_count ?? '—'}</Table.Td>
+              <Table.Td>{a.low_confidence ? <Badge color="orange">low: check the proof</Badge> : <Badge color="teal">read with confidence</Badge>}</Table.Td>
+              <Table.Td>
+                <ProofLinks links={a.links} />
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Stack>
+  );
+}
+
+function Charts() {
+  const [tri, setTri] = useState('nombre');
+  const buyers = useQuery({ queryKey: ['stats-organismes', tri], queryFn: () => apiGet<Buyers>('/api/v1/stats/organismes', { limit: 10, tri }) });
+  const winners = useQuery({ queryKey: ['stats-attributaires', tri], queryFn: () => apiGet<Winners>('/api/v1/stats/attributaires', { limit: 10, tri }) });
+  const error = buyers.error ?? winners.error;
+  const short = (s: string) => (s.length > 28 ? `${s.slice(0, 27)}…` : s);
+  return (
+    <Stack>
+      <Group>
+        <Title order={4}>Buyers and winners</Title>
+        <SegmentedControl value={tri} onChange={setTri} data={[{ value: 'nombre', label: 'by count' }, { value: 'montant', label: 'by amount' }]} />
+      </Group>
+      {error && <Alert color="red">{errorMessage(error)}</Alert>}
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <BarChart
+          h={320}
+          data-testid="buyers-chart"
+          orientation="vertical"
+          data={(buyers.data?.items ?? []).map((b) => ({ buyer: short(b.buyer), consultations: b.consultations, lots: b.lots_awarded, montant: Number(b.awarded_amount_total ?? 0) }))}
+          dataKey="buyer"
+          yAxisProps={{ width: 180 }}
+          series={tri === 'montant' ? [{ name: 'montant', label: 'awarded (MAD)', color: 'teal.6' }] : [{ name: 'consultations', color: 'teal.6' }, { name: 'lots', label: 'lots awarded', color: 'blue.6' }]}
+        />
+        <BarChart
+          h={320}
+          data-testid="winners-chart"
+          orientation="vertical"
+          data={(winners.data?.items ?? []).map((w) => ({ winner: short(w.winner), lots: w.lots_won, montant: Number(w.awarded_amount_total ?? 0) }))}
+          dataKey="winner"
+          yAxisProps={{ width: 180 }}
+          series={tri === 'montant' ? [{ name: 'montant', label: 'won (MAD)', color: 'grape.6' }] : [{ name: 'lots', label: 'lots won', color: 'grape.6' }]}
+        />
+      </SimpleGrid>
+    </Stack>
+  );
+}
+
+/** Consultations by French full text and filters, one with its lots, notices, awards and proofs; buyer and winner charts. */
+export default function Procurement() {
+  const [draft, setDraft] = useState({ q: '', statut: null as string | null, type_marche: null as string | null, organisme: '' });
+  const [filters, setFilters] = useState(draft);
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [open, setOpen] = useState<{ org: string; ref: string } | null>(null);
+  const query = { statut: filters.statut, type_marche: filters.type_marche, organisme: filters.organisme, limit: 50 };
+  const list = useQuery({
+    queryKey: ['consultations', filters, cursors],
+    queryFn: () =>
+      filters.q.trim()
+        ? apiGet<Page>('/api/v1/consultations/search', { ...query, q: filters.q.trim() })
+        : apiGet<Page>('/api/v1/consultations', { ...query, cursor: cursors.at(-1) }),
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setCursors([]);
+    setFilters(draft);
+  };
+  return (
+    <Stack data-testid="procurement-tab">
+      <Title order={3}>Procurement</Title>
+      <form onSubmit={submit}>
+        <Group align="end">
+          <TextInput label="Search (French)" placeholder="travaux, fourniture, « route rurale »…" value={draft.q} onChange={(e) => setDraft({ ...draft, q: e.currentTarget.value })} w={320} data-testid="procurement-q" />
+          <Select label="Status" data={STATUTS} value={draft.statut} onChange={(v) => setDraft({ ...draft, statut: v })} clearable w={150} />
+          <Select label="Kind" data={KINDS} value={draft.type_marche} onChange={(v) => setDraft({ ...draft, type_marche: v })} clearable w={150} />
+          <TextInput label="Buyer" placeholder="acronym or name" value={draft.organisme} onChange={(e) => setDraft({ ...draft, organisme: e.currentTarget.value })} w={200} />
+          <Button type="submit" data-testid="procurement-search">
+            Search
+          </Button>
+        </Group>
+      </form>
+      {list.isError && <Alert color="red">{errorMessage(list.error)}</Alert>}
+      <Table striped highlightOnHover withTableBorder data-testid="consultations">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Published</Table.Th>
+            <Table.Th>Reference</Table.Th>
+            <Table.Th>Object</Table.Th>
+            <Table.Th>Buyer</Table.Th>
+            <Table.Th>Estimation</Table.Th>
+            <Table.Th>Status</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {list.data?.items.map((c) => (
+            <Table.Tr key={`${c.org_acronyme}/${c.ref_consultation}`} onClick={() => setOpen({ org: c.org_acronyme, ref: c.ref_consultation })} style={{ cursor: 'pointer' }}>
+              <Table.Td>{c.published_on ?? '—'}</Table.Td>
+              <Table.Td>{c.highlights ? <Highlighted text={c.highlights.reference ?? c.reference} /> : (c.reference ?? c.ref_consultation)}</Table.Td>
+              <Table.Td>{c.highlights ? <Highlighted text={c.highlights.object ?? c.object} /> : c.object}</Table.Td>
+              <Table.Td>{c.highlights ? <Highlighted text={c.highlights.buyer ?? c.buyer} /> : c.buyer}</Table.Td>
+              <Table.Td>{mad(c.estimation_ttc)}</Table.Td>
+              <Table.Td>
+                <Badge variant="light">{c.statut}</Badge>
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      {list.isPending && <Loader />}
+      {list.data && list.data.items.length === 0 && <Text c="dimmed">No consultation matches.</Text>}
+      {!filters.q.trim() && (
+        <Group>
+          <Button variant="default" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+            Previous
+          </Button>
+          <Button variant="default" disabled={!list.data?.page.next_cursor} onClick={() => list.data?.page.next_cursor && setCursors([...cursors, list.data.page.next_cursor])}>
+            Next
+          </Button>
+        </Group>
+      )}
+      <Charts />
+      <Drawer opened={open !== null} onClose={() => setOpen(null)} position="right" size="xl" title="Consultation">
+        {open && <ConsultationDetail org={open.org} refc={open.ref} />}
+      </Drawer>
+    </Stack>
+  );
+}

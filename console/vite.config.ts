@@ -1,0 +1,26 @@
+/**
+ * The operator console's build (`npm run console:build` → console/dist, served by the API at /console/)
+ * and dev server (`npm run console:dev`: http://127.0.0.1:5173/console/, API calls proxied to the API on
+ * API_PORT, 8090 by default, so the session cookie stays same-origin).
+ */
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+const api = `http://127.0.0.1:${process.env.API_PORT ?? '8090'}`;
+
+export default defineConfig({
+  root: import.meta.dirname,
+  base: '/console/',
+  plugins: [react()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    // Mantine and recharts are large; one chunk per library family keeps the page's first load cacheable.
+    chunkSizeWarningLimit: 1500,
+  },
+  server: {
+    host: '127.0.0.1',
+    port: 5173,
+    proxy: { '/api': api, '/health': api },
+  },
+});
