@@ -16,6 +16,7 @@ import type { ApiContext, ZodApp } from './context';
 import { clientErrorHandler, ErrorSchema, frameworkErrors, installErrorHandler } from './errors';
 import { pmmpRoutes } from './pmmp/routes';
 import { pricesRoutes } from './prices/routes';
+import { leadsDataRoutes } from './leads/data';
 import { leadsRoutes } from './leads/routes';
 import { runsRoutes } from './runs/routes';
 import { consolidationRoutes } from './consolidation/routes';
@@ -116,6 +117,7 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
         { name: 'runs', description: 'pipeline runs through Temporal' },
         { name: 'consolidation', description: 'open-data acteurs: suggestion cohorts, review decisions, consolidation runs' },
         { name: 'apisync', description: 'the SaaS API sync: streams, watermarks, runs, rate limits' },
+        { name: 'leads data', description: 'what the leads jobs collected: contacts (with validation and MailWizz state) and articles' },
         { name: 'console', description: 'the operator console (/console/): sign-in, sign-out, its settings' },
         { name: 'system', description: 'health, dependencies, daily volumes and metrics' },
       ],
@@ -178,6 +180,7 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
   pricesRoutes(app, ctx);
   runsRoutes(app, ctx, { preValidation: signed });
   leadsRoutes(app, ctx, { preValidation: signed });
+  leadsDataRoutes(app, ctx);
   consolidationRoutes(app, ctx, { preValidation: signed });
   codecRoutes(app, ctx);
   healthRoutes(app, ctx);

@@ -1,11 +1,10 @@
 /** Procurement endpoints under /api/v1: consultations, search, PV, attributions, statistics, exports, proofs. */
-import { Readable } from 'node:stream';
-import type { FastifyBaseLogger, FastifyReply } from 'fastify';
-import type postgres from 'postgres';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ProofCorruptedError, ProofNotFoundError } from '../../activities/engine/proofs';
 import { badRequest, commonErrors, ErrorSchema, notFound } from '../errors';
 import type { ApiContext, ZodApp } from '../context';
+import { sendExport, streamed } from '../export';
 import { ResponseCache, STATS_REFRESHED_CHANNEL } from '../response-cache';
 import {
   consultationDetail,
@@ -289,16 +288,7 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
       },
       handler: async (req, reply) => {
         const rows = exportRows(ctx, req.query, now());
-        // The first batch is read before anything is sent: a query PostgreSQL refuses is still a proper
-        // error answer (its status and JSON body), not a 200 that stops after the header row.
-        const batches = rows.batches[Symbol.asyncIterator]();
-        const first = await batches.next();
-        const stamp = ctx.now().toISOString().slice(0, 10);
-        void reply
-          .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
-          .header('content-disposition', `attachment; filename="${req.query.dataset}-${stamp}.${format}"`);
-        const rest = afterFailure(req.log, format, first, batches);
-        return reply.send(Readable.from(format === 'csv' ? toCsv(rows.columns, rest) : toJsonl(rest)) as never);
+        return sendExport(req, reply, { format, name: `${req.query.dataset}-${ctx.now().toISOString().slice(0, 10)}`, ...rows });
       },
     });
   }
@@ -359,85 +349,4 @@ function exportRows(ctx: ApiContext, q: ExportQuery, now: string): ExportRows {
     columns: ['org_acronyme', 'ref_consultation', 'reference', 'object', 'buyer', 'procedure', 'procedure_code', 'passation_mode', 'category', 'market_kind', 'execution_place', 'published_on', 'deadline', 'estimation_ttc', 'caution_provisoire', 'lot_count', 'statut', 'detail_url'],
     batches: streamed(ctx, (sql) => exportConsultations(sql, q, now) as AsyncIterable<Record<string, unknown>[]>),
   };
-}
-
-/**
- * An export holds one connection for as long as the client reads: the statement timeout (a guard for
- * page queries) would cut a large export mid-way, so that connection runs without it. The connection
- * goes back to the pool when the export ends or the client goes away (the stream's return()).
- */
-async function* streamed(ctx: ApiContext, query: (sql: postgres.Sql) => AsyncIterable<Record<string, unknown>[]>): AsyncGenerator<Record<string, unknown>[]> {
-  const reserved = await ctx.db.sql.reserve();
-  try {
-    await reserved`select set_config('statement_timeout', '0', false)`;
-    yield* query(reserved);
-  } finally {
-    await reserved`select set_config('statement_timeout', ${String(ctx.config.statementTimeoutMs)}, false)`.catch(() => undefined);
-    reserved.release();
-  }
-}
-
-/**
- * The batches of an export, the first one already read. A failure after the headers are sent cannot
- * change the status any more, so it is made impossible to miss: a last line says the export failed
- * (`#EXPORT-FAILED …` in CSV, an `{"error": …}` object in JSON Lines), then the stream is destroyed, so
- * the chunked encoding never gets its terminating chunk and HTTP clients report a truncated body.
- */
-async function* afterFailure(
-  log: FastifyBaseLogger,
-  format: 'csv' | 'jsonl',
-  first: IteratorResult<Record<string, unknown>[]>,
-  rest: AsyncIterator<Record<string, unknown>[]>,
-): AsyncGenerator<Record<string, unknown>[] | ExportFailure> {
-  if (first.done) return;
-  yield first.value;
-  try {
-    for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
-  } catch (err) {
-    log.error({ err }, 'export failed after its first rows were sent');
-    const message = 'the export failed part-way; the rows above are incomplete: retry, or narrow the filters';
-    yield new ExportFailure(format === 'csv' ? `#EXPORT-FAILED ${message}\r\n` : `${JSON.stringify({ error: 'internal', message })}\n`);
-    throw err;
-  } finally {
-    // A client that goes away stops the export here: the query's connection goes back to the pool.
-    await rest.return?.();
-  }
-}
-
-class ExportFailure {
-  constructor(readonly line: string) {}
-}
-
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value as number | boolean);
-  if (typeof value === 'string' && FORMULA_START.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-async function* toCsv(columns: string[], batches: AsyncIterable<Record<string, unknown>[] | ExportFailure>): AsyncGenerator<string> {
-  yield `${columns.join(',')}\r\n`;
-  for await (const batch of batches) {
-    if (batch instanceof ExportFailure) {
-      yield batch.line;
-      continue;
-    }
-    let chunk = '';
-    for (const row of batch) chunk += `${columns.map((c) => csvCell(row[c])).join(',')}\r\n`;
-    yield chunk;
-  }
-}
-
-async function* toJsonl(batches: AsyncIterable<Record<string, unknown>[] | ExportFailure>): AsyncGenerator<string> {
-  for await (const batch of batches) {
-    if (batch instanceof ExportFailure) {
-      yield batch.line;
-      continue;
-    }
-    let chunk = '';
-    for (const row of batch) chunk += `${JSON.stringify(row)}\n`;
-    yield chunk;
-  }
 }

@@ -49,7 +49,8 @@ function SignIn({ enabled, message }: { enabled: boolean; message?: string }) {
   const mutation = useMutation({
     mutationFn: () => signIn(password),
     onSuccess: (s) => {
-      queryClient.clear();
+      // Another session's data must not show (the session query itself is observed: it is updated, not removed).
+      queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
       queryClient.setQueryData(['session'], s);
     },
   });
@@ -96,7 +97,7 @@ function Shell() {
   const out = useMutation({
     mutationFn: signOut,
     onSettled: () => {
-      queryClient.clear();
+      queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
       void queryClient.invalidateQueries({ queryKey: ['session'] });
     },
   });

@@ -19,8 +19,9 @@ import { LOCAL_STACK, loadApiConfig, loadCoreConfig } from '../../schema/config'
 import { cachedDatasetDatabase, DATASET_NOW, DATASET_TODAY, type DatasetDatabase } from '../api/dataset';
 import { startTemporal, uniqueName } from '../support/services';
 import { seedConsoleData, type Seeded } from './data-seed';
+import { CONSOLE_PASSWORD as PASSWORD } from './world';
 
-const PASSWORD = 'console-data-test-password';
+// The password the console's other tests sign in with (tests/console/world.ts).
 const taskQueue = `console-data-ui-${process.pid}`;
 let data: DatasetDatabase;
 let seeded: Seeded;
