@@ -1,27 +1,15 @@
 import { Alert, Badge, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
+import type { ApisyncRateLimitView, ApisyncRecentRun, ApisyncStatus } from '../../../control/apisync-status';
 import { apiGet, errorMessage } from '../api';
 
-interface Stream {
-  stream: string;
-  declared: boolean;
-  synced: boolean;
-  watermark: string | null;
-  lastMode: string | null;
-  lastFullAt: string | null;
-  lastSuccessAt: string | null;
-  rowCount: number | null;
-  lastStatus: string | null;
-  lastError: string | null;
-  pending: { runId: string; mode: string; position: string | null; runRunning: boolean } | null;
-  lastLog: { status: string; mode: string | null; extracted: number; loaded: number; rejected: number; durationMs: number | null; error: string | null; at: string } | null;
-}
-interface Streams {
+// The route serves control/apisync-status.ts's objects as they are: the page reads the same types.
+type Streams = {
   at: string;
-  sources: { source: string; lease: { state: string; workflowId: string; expiresAt: string } | null; newestRun: { status: string; startedAt: string } | null; streams: Stream[] }[];
-  runs: { runId: string; workflowId: string; source: string | null; mode: string; status: string; startedAt: string; finishedAt: string | null; extracted: number; loaded: number; rejected: number; failedStreams: number }[];
-  rateLimits: { bucket: string; host: string; sentLastMinute: number; sentLastHour: number; nextSlot: string; lastRemaining: number | null; throttledUntil: string | null; throttles: number }[];
-}
+  sources: Pick<ApisyncStatus, 'source' | 'lease' | 'newestRun' | 'streams'>[];
+  runs: ApisyncRecentRun[];
+  rateLimits: ApisyncRateLimitView[];
+};
 
 const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
 const STATUS_COLORS: Record<string, string> = { success: 'teal', partial: 'yellow', failure: 'red', failed: 'red', running: 'blue', skipped: 'gray' };
