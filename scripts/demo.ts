@@ -15,7 +15,7 @@ import { demoApisync } from './demo/apisync';
 import { demoConsolidation } from './demo/consolidation';
 import { migrateDatabase } from './db/migrate';
 import { applySchedules } from '../control/schedules';
-import { apiService, browserWorkerService, readStackEnv, workerService } from './stack/services';
+import { apiService, browserWorkerService, readStackEnv, stackEnvironment, workerService } from './stack/services';
 
 Object.assign(process.env, { ...readStackEnv(), ...process.env });
 const cfg = loadCoreConfig();
@@ -95,6 +95,7 @@ Where to look
   Open-data export     ${process.env.CONSOLIDATION_EXPORT_DIR ?? '.data/exports/consolidation'}/   (${consolidation.round.export.map((e) => `${e.format} ${e.lignes} rows`).join(', ') || 'not written'}; npx moisson consolidation exports | download latest csv)
   MongoDB (FerretDB)   ${archived} documents in moisson.prices   (${cfg.mongoUrl})
   Worker metrics       http://127.0.0.1:${cfg.metricsPort}/metrics
+  Console              http://127.0.0.1:${process.env.API_PORT ?? 8090}/console/   (sign in with MOISSON_CONSOLE_PASSWORD; this stack's: ${stackEnvironment().MOISSON_CONSOLE_PASSWORD})
   REST API             http://127.0.0.1:${process.env.API_PORT ?? 8090}/docs   (curl http://127.0.0.1:${process.env.API_PORT ?? 8090}/api/v1/consultations?limit=5)
                        http://127.0.0.1:${process.env.API_PORT ?? 8090}/api/v1/consolidation/cohorts   (…/cohorts/{id}/suggestions, …/status, …/runs, …/stats, …/exports/latest/csv)
 Next
@@ -111,6 +112,7 @@ Next
   npx moisson consolidation suggestions accept|reject IDS | --all --cohort ID [--except IDS]   review (the apply Schedule runs every 5 min)
   npx moisson consolidation ingest SOURCE --sync | cluster --sync | apply --sync | status
   npx moisson consolidation enrich ban|sirene-closed --sync | sirene-load --sync | stats --compute --sync | run ID   (a failed run: its root cause)
+  npm run console:screenshots            one PNG per console tab in docs/console/
   npm run stack:status | npm run stack:down`);
 // The worst of the steps: the doctor and the pmmp run set their own exit codes through main().
 process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCodeForDaily(result));

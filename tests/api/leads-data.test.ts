@@ -269,3 +269,9 @@ describe('console sign-in', () => {
     }
   });
 });
+
+test('contract: every leads data and console operation was exercised, every response matched it', () => {
+  const ops = contract.operations().filter((op) => op.includes('/leads/') || op.includes('/console/'));
+  assert.ok(ops.length >= 12, ops.join(', '));
+  assert.deepEqual(ops.filter((op) => !contract.seen.has(op)), []);
+});
