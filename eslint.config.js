@@ -52,6 +52,28 @@ export default tseslint.config(
     },
   },
   {
+    // Whether retrying can help is the error's own business (activities/engine/errors.ts, applied by the
+    // workers' interceptor): a list of type names in a workflow would drift from the errors it names.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "Property[key.name='nonRetryableErrorTypes']", message: 'Errors say whether retrying helps (activities/engine/errors.ts): no list of type names in workflows.' }],
+    },
+  },
+  {
+    // The CLI and the API are two clients of control/: neither is the other's service layer.
+    files: ['scripts/cli/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/api', '**/api/*'], message: 'The CLI starts and reads runs through control/, not through api/.' }] }],
+    },
+  },
+  {
+    files: ['api/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/scripts/*'], message: 'The API starts and reads runs through control/, not through the scripts or the CLI.' }] }],
+    },
+  },
+  {
     // Settings come from the one zod config module (schema/config.ts), which alone reads the environment:
     // a variable read here would escape its checks, its defaults and `moisson config check`.
     files: ['activities/**/*.ts', 'workflows/**/*.ts', 'api/**/*.ts'],

@@ -11,8 +11,7 @@ import { z } from 'zod';
 import { LeadsJobSpecSchema } from '../schema/leads/items';
 import { LEADS_SOURCE_TYPES, type LeadsJobStatus, type LeadsSourceType } from '../schema/leads/tables';
 import { runSearchAttributes } from '../workflows/contracts';
-import type { LeadsProgress } from '../workflows/leads';
-import { leadsJobContract } from '../workflows/leads/contract';
+import { LEADS_JOB_SIGNALS, leadsJobContract, leadsJobWorkflowId, leadsProgressQuery } from '../workflows/leads/contract';
 
 export const CreateLeadsJobInputSchema = LeadsJobSpecSchema.and(
   z.object({
@@ -77,9 +76,7 @@ export class LeadsJobStateError extends Error {
   override readonly name = 'LeadsJobStateError';
 }
 
-export function workflowIdFor(jobId: string): string {
-  return `leads-job-${jobId}`;
-}
+export const workflowIdFor = leadsJobWorkflowId;
 
 function parse<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
   const r = schema.safeParse(raw);
@@ -147,12 +144,15 @@ export async function createJob(deps: LeadsJobControlDeps, raw: unknown): Promis
       throw new LeadsJobStateError(`job ${id} already exists with other settings`);
     }
   }
+  // Labelled as every run (MoissonPipeline=leads, MoissonJobId, MoissonSource = the source type);
+  // continue-as-new keeps the labels, so every run of a long job is found by them.
+  const args = leadsJobContract.input.parse({ jobId: id, browserTaskQueue: deps.browserTaskQueue, sourceType: input.sourceType });
   try {
-    await deps.client.workflow.start('leadsJob', {
+    await deps.client.workflow.start(leadsJobContract.workflowType, {
       taskQueue: deps.taskQueue,
       workflowId,
-      args: [{ jobId: id, browserTaskQueue: deps.browserTaskQueue }],
-      typedSearchAttributes: runSearchAttributes(leadsJobContract, { jobId: id }),
+      args: [args],
+      typedSearchAttributes: runSearchAttributes(leadsJobContract, args),
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
   } catch (err) {
@@ -182,7 +182,7 @@ export async function getJob(deps: LeadsJobControlDeps, rawId: unknown): Promise
   const r = view(await row(deps.sql, id));
   if (r.status !== 'running' && r.status !== 'paused' && r.status !== 'queued') return { ...r, live: false };
   try {
-    const p = await deps.client.workflow.getHandle(r.workflowId).query<LeadsProgress>('leadsProgress');
+    const p = await deps.client.workflow.getHandle(r.workflowId).query(leadsProgressQuery);
     return { ...r, status: p.status, pagesDone: p.pagesDone, pagesQueued: p.pagesQueued, contactsFound: p.contactsFound, errors: p.errors, live: true };
   } catch {
     // No worker to answer right now: the row's figures are the last committed ones.
@@ -195,7 +195,7 @@ async function signal(deps: LeadsJobControlDeps, rawId: unknown, name: 'pause' |
   const r = await row(deps.sql, id);
   if (!allowed.includes(r.status)) throw new LeadsJobStateError(`job ${id} is ${r.status}: it cannot be ${name === 'pause' ? 'paused' : name === 'resume' ? 'resumed' : 'cancelled'}`);
   try {
-    await deps.client.workflow.getHandle(r.workflow_id).signal(name);
+    await deps.client.workflow.getHandle(r.workflow_id).signal(LEADS_JOB_SIGNALS[name]);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new LeadsJobStateError(`job ${id} has no running workflow (${r.workflow_id})`);
     throw err;

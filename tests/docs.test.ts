@@ -75,3 +75,10 @@ test('the check finds what is missing', () => {
   assert.equal(anchor('The `moisson` command'), 'the-moisson-command');
   assert.equal(anchor('API performance (issue 13)'), 'api-performance-issue-13');
 });
+
+test('the install notes name every Debian package stack:install installs', async () => {
+  const { SYSTEM_PACKAGES } = await import('../scripts/stack/install');
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  assert.ok(SYSTEM_PACKAGES.length > 0);
+  assert.deepEqual(SYSTEM_PACKAGES.map((p) => p.pkg).filter((pkg) => !readme.includes(`\`${pkg}\``)), []);
+});

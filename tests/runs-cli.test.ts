@@ -128,6 +128,9 @@ describe('what the CLI refuses or cannot do', () => {
   test('every outage reads the same, on one line, with one exit code', async () => {
     const temporal = await moisson(['runs', 'list'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     const postgres = await moisson(['leads', 'job', 'list'], { DATABASE_URL: 'postgres://moisson:secret@127.0.0.1:1/moisson' });
+    // `apisync status` always printed a clean message: `leads job list` now prints the very same.
+    const apisync = await moisson(['apisync', 'status'], { DATABASE_URL: 'postgres://moisson:secret@127.0.0.1:1/moisson' });
+    assert.deepEqual([apisync.code, apisync.stderr], [postgres.code, postgres.stderr]);
     for (const [res, service, where, variable] of [
       [temporal, 'Temporal', '127\\.0\\.0\\.1:1', 'TEMPORAL_ADDRESS'],
       [postgres, 'PostgreSQL', 'postgres://127\\.0\\.0\\.1:1/moisson', 'DATABASE_URL'],
@@ -145,5 +148,15 @@ describe('what the CLI refuses or cannot do', () => {
     assert.match(fromFile.stderr, /cannot reach Temporal at 127\.0\.0\.1:9/);
     const explicit = await moisson(['runs', 'list'], { MOISSON_ENV_FILE: file, TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.match(explicit.stderr, /cannot reach Temporal at 127\.0\.0\.1:1/);
+
+    // `config check` after `npm run demo`: a setting the stack's file gives is not missing.
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'moisson-env-')), 'stack.env');
+    writeFileSync(keyFile, 'METALPRICEAPI_KEY=from-the-stack-file\n');
+    const metals = { METALPRICEAPI_KEY: undefined, PRICES_METALS_SOURCES: 'metalpriceapi,fawaz' };
+    const withFile = await moisson(['config', 'check'], { ...metals, MOISSON_ENV_FILE: keyFile });
+    assert.deepEqual([withFile.code, withFile.stdout], [0, 'configuration ok\n'], withFile.stderr);
+    const withoutFile = await moisson(['config', 'check'], { ...metals, MOISSON_ENV_FILE: '' });
+    assert.equal(withoutFile.code, 3, withoutFile.stdout + withoutFile.stderr);
+    assert.match(withoutFile.stdout, /^METALPRICEAPI_KEY: required while PRICES_METALS_SOURCES lists metalpriceapi/m);
   });
 });

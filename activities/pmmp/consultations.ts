@@ -5,7 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { activity, ResponseShapeError } from '../engine/errors';
+import { activity, InvalidInputError, ResponseShapeError } from '../engine/errors';
 import type { FetchSession, Fetcher } from '../engine/fetcher';
 import { withHeartbeat } from '../engine/heartbeat';
 import { withInlineRetries } from '../engine/retry';
@@ -151,9 +151,9 @@ export function createPmmpActivities(deps: PmmpDeps) {
     const kind = input.kind ?? 'searchAnnCons';
     const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
     if (!isDay(input.from) || !isDay(input.to) || input.from > input.to) {
-      throw new ResponseShapeError(`bad window ${input.from}..${input.to}`);
+      throw new InvalidInputError(`bad window ${input.from}..${input.to}`);
     }
-    if (!PAGE_SIZES.includes(pageSize)) throw new ResponseShapeError(`page size ${pageSize} is not one of ${PAGE_SIZES.join('/')}`);
+    if (!PAGE_SIZES.includes(pageSize)) throw new InvalidInputError(`page size ${pageSize} is not one of ${PAGE_SIZES.join('/')}`);
     const started = Date.now();
     const ctx = Context.current();
     const signal = ctx.cancellationSignal;

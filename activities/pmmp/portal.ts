@@ -8,7 +8,7 @@
  * the bytes it was read from, including pages that failed to parse.
  */
 import type { FetchResponse, FetchSession, Fetcher } from '../engine/fetcher';
-import { MoissonError, RateLimitedError, ResponseShapeError, TransientError } from '../engine/errors';
+import { InvalidInputError, MoissonError, RateLimitedError, ResponseShapeError, TransientError } from '../engine/errors';
 import type { ProofStore } from '../engine/proofs';
 import {
   PageShapeError,
@@ -211,7 +211,7 @@ export class PortalClient {
       const response = await session.get(`${this.opts.baseUrl}?page=entreprise.EntrepriseAdvancedSearch&${spec.kind}`, this.request());
       first = await this.readList(response);
     } else {
-      if (!spec.from || !spec.to) throw new ResponseShapeError('the advanced search needs a publication window (from, to)');
+      if (!spec.from || !spec.to) throw new InvalidInputError('the advanced search needs a publication window (from, to)');
       first = await this.launchAdvancedSearch(session, spec.from, spec.to);
     }
     const search = new PortalSearch(this, session, first);

@@ -9,11 +9,13 @@ import { ensureConsoleBuilt } from '../console/build';
 import { installAll } from './install';
 import { paths } from './paths';
 import { StackError } from './process';
-import { apiService, browserWorkerService, services, stackEnvironment, workerService, writeStackEnv } from './services';
+import { apiService, AWS_SDK_NODE_WARNING_OFF, browserWorkerService, services, stackEnvironment, workerService, writeStackEnv } from './services';
 
 const log = (line: string) => console.log(`stack: ${line}`);
 
 async function up(): Promise<void> {
+  // The stack's own S3 client (the local SeaweedFS's bucket) would print the SDK's Node version notice.
+  Object.assign(process.env, AWS_SDK_NODE_WARNING_OFF);
   const all = services();
   const own = (name: string) => all.some((s) => s.name === name && !s.external);
   installAll({ postgres: own('postgres'), temporal: true, ferretdb: own('ferretdb'), seaweedfs: own('seaweedfs') }, log);

@@ -11,7 +11,7 @@ import { commandExists, isRoot, run, StackError } from './process';
 import { paths, versions } from './paths';
 
 /** Debian packages, each with a file that shows it is installed. */
-const SYSTEM_PACKAGES: { pkg: string; provides: string; why: string }[] = [
+export const SYSTEM_PACKAGES: { pkg: string; provides: string; why: string }[] = [
   { pkg: 'postgresql', provides: 'initdb', why: 'the PostgreSQL cluster' },
   { pkg: 'python3-venv', provides: 'python3-venv', why: 'the Temporal CLI from PyPI' },
   { pkg: 'chromium', provides: 'chromium', why: 'the browser worker (Playwright drives it; browsers are never downloaded)' },

@@ -477,6 +477,15 @@ const LEADS_REPLICA_ROUTING = {
   },
 };
 
+/**
+ * The AWS SDK's own switch for its NodeVersionSupportWarning (its releases after January 2027 will need
+ * Node >= 22; the release package-lock.json pins runs on Node 20, which the README supports). It silences
+ * that one warning: every other warning is still printed. Set for `stack:up` itself and every process
+ * of the stack (workers, API, the CLI and tests through the stack's environment file); a value set
+ * explicitly (`false` to see it) wins.
+ */
+export const AWS_SDK_NODE_WARNING_OFF = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true' };
+
 /** The environment that points moisson at this stack and its replicas (read by the demo and `moisson`). */
 export function stackEnvironment(): Record<string, string> {
   const replica = `http://127.0.0.1:${ports.pricesReplica}`;
@@ -526,6 +535,7 @@ export function stackEnvironment(): Record<string, string> {
     FETCH_POLITENESS: 'off',
     FETCH_ROBOTS: 'ignore',
     PROOF_STORE_DIR: join(paths.data, 'proofs'),
+    ...AWS_SDK_NODE_WARNING_OFF,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The browser queue end to end: a workflow on the main queue calls a Playwright activity on the
- * browser queue, which renders a local page in Debian's Chromium.
+ * browser queue, which renders a local page in Debian's Chromium. Its runs are browserProbe's
+ * recorded histories (tests/engine/histories/, RECORD_HISTORIES=1).
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -11,7 +12,11 @@ import { BrowserPool } from '../../activities/engine/browser';
 import { loadCoreConfig } from '../../schema/config';
 import { browserProbe } from '../../workflows/engine';
 import { createBrowserWorker, createMoissonWorker } from '../../workers/create';
+import { recordHistories } from '../support/histories';
 import { startTemporal, workflowBundle } from '../support/services';
+
+/** `RECORD_HISTORIES=1` records the probe's histories there for tests/engine/replay.test.ts (on purpose only). */
+const historiesDir = new URL('./histories/', import.meta.url);
 
 let temporal: TestWorkflowEnvironment;
 let server: Server;
@@ -50,9 +55,11 @@ async function withWorkers<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 test('a page is rendered by Chromium on the browser queue', async () => {
+  const workflowId = `probe-${Date.now()}`;
   const result = await withWorkers(() =>
-    temporal.client.workflow.execute(browserProbe, { taskQueue: 'browser-test-main', workflowId: `probe-${Date.now()}`, args: [{ url: pageUrl, taskQueue: 'browser-test-browser' }] }),
+    temporal.client.workflow.execute(browserProbe, { taskQueue: 'browser-test-main', workflowId, args: [{ url: pageUrl, taskQueue: 'browser-test-browser' }] }),
   );
+  await recordHistories(temporal.client, historiesDir, 'page', workflowId, undefined, { children: false });
   assert.equal(result.status, 200);
   assert.equal(result.title, 'rendered by moisson/0.1', 'the script ran and saw our identifiable User-Agent');
   assert.equal(result.links, 2);
@@ -60,9 +67,10 @@ test('a page is rendered by Chromium on the browser queue', async () => {
 });
 
 test('a URL the browser must not open is refused at once, without retries', async () => {
+  const workflowId = `probe-bad-${Date.now()}`;
   await assert.rejects(
     withWorkers(() =>
-      temporal.client.workflow.execute(browserProbe, { taskQueue: 'browser-test-main', workflowId: `probe-bad-${Date.now()}`, args: [{ url: 'file:///etc/passwd', taskQueue: 'browser-test-browser' }] }),
+      temporal.client.workflow.execute(browserProbe, { taskQueue: 'browser-test-main', workflowId, args: [{ url: 'file:///etc/passwd', taskQueue: 'browser-test-browser' }] }),
     ),
     (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
@@ -72,4 +80,5 @@ test('a URL the browser must not open is refused at once, without retries', asyn
       return true;
     },
   );
+  await recordHistories(temporal.client, historiesDir, 'refused', workflowId, undefined, { children: false });
 });

@@ -6,10 +6,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import type { WorkflowStartOptions } from '@temporalio/client';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { createJob, getJob, pauseJob, resumeJob, workflowIdFor } from '../../control/leads-jobs';
-import type { LeadsJobResult } from '../../workflows/leads';
+import { SEARCH_ATTRIBUTES } from '../../workflows/contracts';
+import type { LeadsJobInput, LeadsJobResult } from '../../workflows/leads';
 import { siteEmails, sitePageCount } from '../replicas/leads/index';
 import { workflowBundle } from '../support/services';
 import { createLeadsWorld, eventually, type LeadsWorld } from './harness';
@@ -31,18 +33,25 @@ test('a long job continues as new with its state, and is paused and resumed acro
   try {
     const r = await world.withWorker(
       async () => {
-        // The job row as createJob writes it, the workflow started with a small run length.
-        await createJob({ ...control, client: { workflow: { start: async () => undefined } } as never }, {
+        // The job as createJob creates it (its row, its workflow id and search attributes), the workflow
+        // started with a small run length so it continues as new every 3 batches.
+        let firstRunId = '';
+        const shortRuns = {
+          workflow: {
+            start: async (type: string, opts: WorkflowStartOptions) => {
+              const h = await world.temporal.client.workflow.start(type, { ...opts, args: [{ ...(opts.args![0] as LeadsJobInput), batchPages: 2, batchesPerRun: 3 }] });
+              firstRunId = h.firstExecutionRunId;
+              return h;
+            },
+          },
+        };
+        await createJob({ ...control, client: shortRuns as never }, {
           id: 'long',
           sourceType: 'custom_urls',
           config: { urls: sites.map((b) => world.replica.siteUrl(b)), maxDepth: 2 },
         });
-        const handle = await world.temporal.client.workflow.start('leadsJob', {
-          taskQueue: world.taskQueue,
-          workflowId: workflowIdFor('long'),
-          args: [{ jobId: 'long', batchPages: 2, batchesPerRun: 3 }],
-        });
-        await eventually(async () => (await handle.describe()).runId !== handle.firstExecutionRunId);
+        const handle = world.temporal.client.workflow.getHandle(workflowIdFor('long'));
+        await eventually(async () => (await handle.describe()).runId !== firstRunId || undefined);
         await pauseJob(control, 'long');
         await eventually(async () => (await getJob(control, 'long')).status === 'paused' || undefined);
         await resumeJob(control, 'long');
@@ -58,6 +67,19 @@ test('a long job continues as new with its state, and is paused and resumed acro
     const runs: string[] = [];
     for await (const w of world.temporal.client.workflow.list({ query: `WorkflowId = '${workflowIdFor('long')}'` })) runs.push(w.runId);
     assert.ok(runs.length >= 4, `${runs.length} runs`);
+    // Continue-as-new keeps the run's search attributes: every run of the chain, not only the first, is
+    // found by the pipeline, the job and its source type, as the Web UI and `temporal workflow list` filter.
+    const labelled = await eventually(async () => {
+      const found: { runId: string; status: string; labels: (string | undefined)[] }[] = [];
+      for await (const w of world.temporal.client.workflow.list({ query: "MoissonPipeline = 'leads' AND MoissonJobId = 'long' AND MoissonSource = 'custom_urls'" })) {
+        const labels = [SEARCH_ATTRIBUTES.pipeline, SEARCH_ATTRIBUTES.jobId, SEARCH_ATTRIBUTES.source].map((k) => w.typedSearchAttributes.get(k));
+        found.push({ runId: w.runId, status: w.status.name, labels });
+      }
+      return found.length === runs.length ? found : undefined;
+    }, 250);
+    assert.deepEqual(labelled.map((w) => w.runId).sort(), [...runs].sort());
+    assert.deepEqual(new Set(labelled.map((w) => w.labels.join(' '))), new Set(['leads long custom_urls']));
+    assert.deepEqual(new Set(labelled.map((w) => w.status)), new Set(['CONTINUED_AS_NEW', 'COMPLETED']));
 
     // Every run of the chain replays: the first (continued as new), the paused and resumed ones, the last.
     const bundle = await workflowBundle();

@@ -30,6 +30,11 @@ export const LeadsJobInputSchema = z.strictObject({
   batchPages: z.number().int().min(1).max(500).optional(),
   /** Batches before a continue-as-new, at the latest (Temporal also suggests it by history size). */
   batchesPerRun: z.number().int().min(1).optional(),
+  /**
+   * The job's source type (its row's `source_type`), given by whoever starts it so the run is labelled
+   * with it (MoissonSource): a label only, the workflow reads the job from its row.
+   */
+  sourceType: z.string().regex(/^[a-z_]{1,40}$/, 'must be a source type such as custom_urls').optional(),
   state: carried<LeadsJobState>().optional(),
 });
 export type LeadsJobInput = z.input<typeof LeadsJobInputSchema>;
@@ -45,7 +50,7 @@ export const leadsJobContract = contract<LeadsJobResult, LeadsProgress>()({
   input: LeadsJobInputSchema,
   withDefaults: (i) => i,
   workflowId: (i) => leadsJobWorkflowId(i.jobId),
-  labels: (i) => ({ jobId: i.jobId }),
+  labels: (i) => ({ jobId: i.jobId, ...(i.sourceType ? { source: i.sourceType } : {}) }),
   progress: leadsProgressQuery,
   // Pages are discovered as the job goes: the total grows, so the ETA is a lower bound.
   meter: (p) => ({
