@@ -150,15 +150,31 @@ test('concurrent runs on one database apply each entry once', async () => {
   }
 });
 
+/** The journal's newest entry: the one a database "behind" lacks. */
+function newestTag(): string {
+  const journal = readJournal();
+  return journal[journal.length - 1]!.tag;
+}
+
+/** Every entry but `tag` applied to the database at `url`. */
+async function migrateWithout(url: string, tag: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await applyMigrations(sql, folderWithout(tag));
+  } finally {
+    await sql.end();
+  }
+}
+
 test('the entries a database has not recorded: all on a new one, the ones left out, none once migrated', async () => {
   const journal = readJournal();
-  const last = journal[journal.length - 1]!.tag;
+  const last = newestTag();
   const url = await freshDatabase();
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     assert.deepEqual(await pendingMigrations(sql), journal.map((m) => m.tag), 'a database never migrated lacks every entry');
     await assert.rejects(assertMigrated(url), (err: unknown) => err instanceof MissingMigrationsError && /has none of the \d+ migrations/.test(err.message));
-    await applyMigrations(sql, folderWithout(last));
+    await migrateWithout(url, last);
     assert.deepEqual(await pendingMigrations(sql), [last]);
     await assert.rejects(assertMigrated(url), (err: unknown) => {
       assert.ok(err instanceof MissingMigrationsError);
@@ -205,15 +221,9 @@ async function startOn(entry: string, databaseUrl: string, ready: RegExp): Promi
 }
 
 test('a worker or the API started on a database that lacks a migration names it and exits 3; on a migrated one they start', async () => {
-  const journal = readJournal();
-  const last = journal[journal.length - 1]!.tag;
+  const last = newestTag();
   const behind = await freshDatabase();
-  const sql = postgres(behind, { max: 1, onnotice: () => {} });
-  try {
-    await applyMigrations(sql, folderWithout(last));
-  } finally {
-    await sql.end();
-  }
+  await migrateWithout(behind, last);
   const gone = new URL(behind);
   gone.pathname = `/${uniqueName('moisson_never_created')}`;
   const migrated = await freshDatabase();
