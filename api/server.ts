@@ -1,8 +1,10 @@
 /**
  * `npm run api`: the REST API on API_HOST:API_PORT (default 127.0.0.1:8090), Swagger UI at /docs.
- * A configuration error exits with code 3 and lists every bad variable; SIGINT/SIGTERM close cleanly.
+ * A configuration error exits with code 3 and lists every bad variable, a database that lacks migrations
+ * exits 3 naming them; SIGINT/SIGTERM close cleanly.
  */
 import { ConfigError } from '../schema/config';
+import { migrationsOrExit } from '../workers/startup';
 import { buildApp } from './app';
 import { createApiRuntime } from './runtime';
 
@@ -17,6 +19,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  await migrationsOrExit({ fatal: (m) => console.error(m), warn: (m) => console.warn(m) }, runtime.core.databaseUrl);
   const app = await buildApp(runtime.ctx, {
     logger: { level: runtime.core.logLevel, redact: ['req.headers["x-api-key"]', 'req.headers["x-signature"]'] },
   });

@@ -1,6 +1,7 @@
 /**
  * The worker process (`npm run worker`): the `moisson` task queue (workflows, HTTP, databases).
- * Configuration problems are reported all at once and stop the process before it connects anywhere.
+ * Configuration problems are reported all at once and stop the process before it connects anywhere; so
+ * does a database that lacks migrations (exit 3, with the missing ones and the command that applies them).
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
@@ -11,7 +12,7 @@ import { temporalDataConverter } from '../control/payload-codec';
 import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadLeadsConfig, loadPayloadCodecConfig, loadPmmpConfig, loadPricesConfig, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
 import { createLogger, temporalLogging } from './logging';
-import { configOrExit } from './startup';
+import { configOrExit, migrationsOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
 
 const log = createLogger('moisson-worker', { level: process.env.LOG_LEVEL });
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     }
   }
   log.info({ config: redactConfig(config) }, 'starting');
+  await migrationsOrExit(log, config.databaseUrl);
 
   const coreMetricsAddress = `127.0.0.1:${config.metricsPort + 1}`;
   const logging = temporalLogging(log);

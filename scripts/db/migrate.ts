@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres, { type Sql } from 'postgres';
 import { z } from 'zod';
+import { redactConfig } from '../../schema/config';
 
 export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
@@ -54,6 +55,18 @@ export function readJournal(folder: string = migrationsFolder): JournalMigration
   });
 }
 
+interface RecordedRow {
+  hash: string;
+  created_at: string | null;
+}
+
+/** An entry counts as recorded when its hash is in drizzle's table, or its `when` (what drizzle itself compares). */
+function recordedTest(recorded: RecordedRow[]): (migration: JournalMigration) => boolean {
+  const hashes = new Set(recorded.map((r) => r.hash));
+  const whens = new Set(recorded.map((r) => (r.created_at === null ? undefined : Number(r.created_at))));
+  return (migration) => hashes.has(migration.hash) || whens.has(migration.when);
+}
+
 export interface MigrationReport {
   /** Tags applied by this run, in the order they ran. */
   applied: string[];
@@ -84,8 +97,8 @@ export async function ensureDatabase(url: string): Promise<void> {
 
 /**
  * Applies every journal entry not recorded in drizzle's table, in journal order, each in its own
- * transaction with its record, under the advisory lock. An entry counts as recorded when its hash is in
- * the table, or its `when` (what drizzle itself compares): a file reformatted after it ran is not rerun.
+ * transaction with its record, under the advisory lock. A file reformatted after it ran is not rerun
+ * (its `when` is recorded).
  */
 export async function applyMigrations(sql: Sql, folder: string = migrationsFolder): Promise<MigrationReport> {
   const migrations = readJournal(folder);
@@ -96,12 +109,10 @@ export async function applyMigrations(sql: Sql, folder: string = migrationsFolde
     try {
       await connection.unsafe(`create schema if not exists "${MIGRATIONS_SCHEMA}"`);
       await connection.unsafe(`create table if not exists ${table} (id serial primary key, hash text not null, created_at bigint)`);
-      const recorded = await connection.unsafe<{ hash: string; created_at: string | null }[]>(`select hash, created_at from ${table}`);
-      const hashes = new Set(recorded.map((r) => r.hash));
-      const whens = new Set(recorded.map((r) => (r.created_at === null ? undefined : Number(r.created_at))));
+      const isRecorded = recordedTest(await connection.unsafe<RecordedRow[]>(`select hash, created_at from ${table}`));
       const report: MigrationReport = { applied: [], alreadyRecorded: 0 };
       for (const migration of migrations) {
-        if (hashes.has(migration.hash) || whens.has(migration.when)) {
+        if (isRecorded(migration)) {
           report.alreadyRecorded++;
           continue;
         }
@@ -133,5 +144,60 @@ export async function migrateDatabase(url: string): Promise<MigrationReport> {
     return await applyMigrations(sql);
   } finally {
     await sql.end();
+  }
+}
+
+/** The journal entries a database has not recorded, in journal order (all of them on a database never migrated). */
+export async function pendingMigrations(sql: Sql, folder: string = migrationsFolder): Promise<string[]> {
+  const [{ table }] = (await sql`select to_regclass(${`"${MIGRATIONS_SCHEMA}"."${MIGRATIONS_TABLE}"`})::text as table`) as unknown as [{ table: string | null }];
+  const isRecorded = recordedTest(table ? await sql.unsafe<RecordedRow[]>(`select hash, created_at from ${table}`) : []);
+  return readJournal(folder)
+    .filter((m) => !isRecorded(m))
+    .map((m) => m.tag);
+}
+
+/** The command that applies the migrations, as an operator types it. */
+export const MIGRATE_COMMAND = '`npm run db:migrate` (in the image: `node --import tsx scripts/migrate.ts`, the compose file\'s `migrate` service)';
+
+/** A database this release's code must not run on: it lacks committed migrations (or does not exist). */
+export class MissingMigrationsError extends Error {
+  constructor(
+    readonly where: string,
+    readonly missing: string[],
+    readonly total: number,
+    readonly databaseMissing = false,
+  ) {
+    const what = databaseMissing
+      ? `database ${where} does not exist: create it and apply the ${total} migrations`
+      : missing.length === total
+        ? `database ${where} has none of the ${total} migrations (${missing[0]} to ${missing[missing.length - 1]}): apply them`
+        : `database ${where} lacks ${missing.length === 1 ? 'migration' : `${missing.length} migrations`} ${missing.join(', ')}: apply ${missing.length === 1 ? 'it' : 'them'}`;
+    super(`${what} with ${MIGRATE_COMMAND}, then start again`);
+    this.name = 'MissingMigrationsError';
+  }
+}
+
+/**
+ * Refuses, before a process does anything with it, a database that lacks committed migrations: without
+ * this, a worker or the API started on it runs until a statement meets a relation or column that does not
+ * exist. Throws MissingMigrationsError; a server that cannot be reached throws its own error (the caller
+ * decides what that means for it).
+ */
+export async function assertMigrated(url: string, folder: string = migrationsFolder): Promise<void> {
+  const where = String(redactConfig(url));
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    let missing: string[];
+    try {
+      missing = await pendingMigrations(sql, folder);
+    } catch (err) {
+      // 3D000 invalid_catalog_name: the database itself is missing (db:migrate creates it).
+      if ((err as { code?: string }).code !== '3D000') throw err;
+      const tags = readJournal(folder).map((m) => m.tag);
+      throw new MissingMigrationsError(where, tags, tags.length, true);
+    }
+    if (missing.length > 0) throw new MissingMigrationsError(where, missing, readJournal(folder).length);
+  } finally {
+    await sql.end({ timeout: 5 });
   }
 }

@@ -104,7 +104,12 @@ export const DRILLS: Drill[] = [
     file: 'tests/drills/portal-chaos.drill.ts',
     fast: false,
   },
-  { name: 'browser-worker-kill-maps', what: 'the browser worker SIGKILLed mid maps job', fast: false },
+  {
+    name: 'browser-worker-kill-maps',
+    what: 'a maps job of three listing pages on the leads replica; the browser worker process (workers/browser.ts, Chromium) SIGKILLed mid-render and another started: the render is retried once, the job completes, every listing page, listing and website email once, no error',
+    file: 'tests/drills/browser-worker-kill.drill.ts',
+    fast: false,
+  },
 ];
 
 export interface DrillResult {

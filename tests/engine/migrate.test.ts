@@ -1,19 +1,22 @@
 /**
  * The migration step applies every journal entry that is not recorded yet, whatever its `when`: a
  * migration merged after a higher-numbered one had run (0017 after 0020) reaches existing databases,
- * where drizzle's own migrator skips it. Each test uses a fresh database of its own.
+ * where drizzle's own migrator skips it. Each test uses a fresh database of its own. A worker or the API
+ * started on a database that lacks migrations names them and exits 3 before starting anything.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate as drizzleMigrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { LOCAL_STACK } from '../../schema/config';
-import { applyMigrations, ensureDatabase, migrateDatabase, migrationsFolder, readJournal } from '../../scripts/db/migrate';
-import { uniqueName } from '../support/services';
+import { LOCAL_STACK, redactConfig } from '../../schema/config';
+import { applyMigrations, assertMigrated, ensureDatabase, migrateDatabase, migrationsFolder, MissingMigrationsError, pendingMigrations, readJournal } from '../../scripts/db/migrate';
+import { freePort, uniqueName } from '../support/services';
 
 const base = process.env.DATABASE_URL ?? LOCAL_STACK.databaseUrl;
 const created: string[] = [];
@@ -144,5 +147,103 @@ test('concurrent runs on one database apply each entry once', async () => {
     assert.deepEqual(await recordedCount(sql), { rows: journal.length, hashes: journal.length });
   } finally {
     await sql.end();
+  }
+});
+
+/** The journal's newest entry: the one a database "behind" lacks. */
+function newestTag(): string {
+  const journal = readJournal();
+  return journal[journal.length - 1]!.tag;
+}
+
+/** Every entry but `tag` applied to the database at `url`. */
+async function migrateWithout(url: string, tag: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await applyMigrations(sql, folderWithout(tag));
+  } finally {
+    await sql.end();
+  }
+}
+
+test('the entries a database has not recorded: all on a new one, the ones left out, none once migrated', async () => {
+  const journal = readJournal();
+  const last = newestTag();
+  const url = await freshDatabase();
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    assert.deepEqual(await pendingMigrations(sql), journal.map((m) => m.tag), 'a database never migrated lacks every entry');
+    await assert.rejects(assertMigrated(url), (err: unknown) => err instanceof MissingMigrationsError && /has none of the \d+ migrations/.test(err.message));
+    await migrateWithout(url, last);
+    assert.deepEqual(await pendingMigrations(sql), [last]);
+    await assert.rejects(assertMigrated(url), (err: unknown) => {
+      assert.ok(err instanceof MissingMigrationsError);
+      assert.equal(err.message, `database ${String(redactConfig(url))} lacks migration ${last}: apply it with \`npm run db:migrate\` (in the image: \`node --import tsx scripts/migrate.ts\`, the compose file's \`migrate\` service), then start again`);
+      return true;
+    });
+    await applyMigrations(sql);
+    assert.deepEqual(await pendingMigrations(sql), []);
+    await assertMigrated(url);
+  } finally {
+    await sql.end();
+  }
+});
+
+interface Started {
+  code: number | null;
+  output: string;
+}
+
+/**
+ * Runs a process entry point on `databaseUrl` until it exits or prints `ready` (then SIGKILLed). Its
+ * Temporal address is a closed port and its task queue its own: it can reach no shared worker's queue.
+ */
+async function startOn(entry: string, databaseUrl: string, ready: RegExp): Promise<Started> {
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+    MOISSON_TASK_QUEUE: uniqueName('migrate-check'),
+    METRICS_PORT: String(await freePort()),
+    API_PORT: String(await freePort()),
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`../../${entry}`, import.meta.url))], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve) => {
+    const read = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (ready.test(output)) child.kill('SIGKILL');
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
+
+test('a worker or the API started on a database that lacks a migration names it and exits 3; on a migrated one they start', async () => {
+  const last = newestTag();
+  const behind = await freshDatabase();
+  await migrateWithout(behind, last);
+  const gone = new URL(behind);
+  gone.pathname = `/${uniqueName('moisson_never_created')}`;
+  const migrated = await freshDatabase();
+  await migrateDatabase(migrated);
+
+  for (const [entry, ready] of [
+    ['workers/main.ts', /metrics on http/],
+    ['api/server.ts', /moisson API listening/],
+  ] as const) {
+    const refused = await startOn(entry, behind, ready);
+    assert.equal(refused.code, 3, `${entry}: ${refused.output}`);
+    assert.match(refused.output, new RegExp(`lacks migration ${last}: apply it with \`npm run db:migrate\``), entry);
+    assert.doesNotMatch(refused.output, /does not exist|at .*\.ts:\d+|metrics on|listening/, `${entry}: no stack trace, nothing started`);
+
+    const none = await startOn(entry, gone.toString(), ready);
+    assert.equal(none.code, 3, `${entry}: ${none.output}`);
+    assert.match(none.output, /database .* does not exist: create it and apply the \d+ migrations with `npm run db:migrate`/, entry);
+
+    const started = await startOn(entry, migrated, ready);
+    assert.match(started.output, ready, `${entry} starts on a migrated database: ${started.output}`);
+    assert.doesNotMatch(started.output, /migration/, entry);
   }
 });

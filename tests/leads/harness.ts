@@ -10,7 +10,7 @@ import { createLeadsFetcher, type LeadsDeps } from '../../activities/leads';
 import type { LeadsJobControlDeps } from '../../control/leads-jobs';
 import { loadCoreConfig, loadFetchConfig, loadLeadsConfig, type LeadsConfig } from '../../schema/config';
 import { createBrowserWorker, createMoissonWorker } from '../../workers/create';
-import { startLeadsReplica, type LeadsReplica } from '../replicas/leads/index';
+import { startLeadsReplica, type LeadsReplica, type LeadsReplicaOptions } from '../replicas/leads/index';
 import { DEFAULT_MAILWIZZ_KEYS, startMailwizzReplica, type MailwizzReplica } from '../replicas/mailwizz/index';
 import { createTestDatabase, startTemporal, workflowBundle, type TestDatabase } from '../support/services';
 
@@ -40,8 +40,8 @@ export interface LeadsWorld {
   close(): Promise<void>;
 }
 
-export async function createLeadsWorld(): Promise<LeadsWorld> {
-  const [db, temporal, replica, mailwizz] = await Promise.all([createTestDatabase(), startTemporal(), startLeadsReplica(), startMailwizzReplica()]);
+export async function createLeadsWorld(replicaOptions: LeadsReplicaOptions = {}): Promise<LeadsWorld> {
+  const [db, temporal, replica, mailwizz] = await Promise.all([createTestDatabase(), startTemporal(), startLeadsReplica(replicaOptions), startMailwizzReplica()]);
   const suffix = randomBytes(3).toString('hex');
   const world: LeadsWorld = {
     db,
