@@ -9,7 +9,7 @@ import type { ApiContext, ZodApp } from '../context';
 import { commonErrors, ErrorSchema, notFound } from '../errors';
 import { sendExport, streamed } from '../export';
 import { keysetPage } from '../pagination';
-import { PageInfoSchema } from '../pmmp/schemas';
+import { PageInfoSchema, text } from '../pmmp/schemas';
 import { JobIdSchema } from '../../control/leads-jobs';
 
 type Sql = postgres.Sql;
@@ -20,15 +20,6 @@ const EXPORT_BATCH = 500;
 const SCRAPED_STATUSES = ['new', 'validating', 'valid', 'invalid', 'duplicate', 'no_email'] as const;
 const SYNC_STATUSES = ['pending', 'syncing', 'synced', 'failed'] as const;
 const STAGES = ['scraped', 'validated', 'sent'] as const;
-
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    // eslint-disable-next-line no-control-regex -- PostgreSQL text cannot hold NUL: refused here, naming the field
-    .regex(/^[^\u0000]*$/, 'must not contain a NUL character');
 
 const contactFilters = {
   q: text(200).optional().describe('part of the email, name, company or domain (case ignored)'),
@@ -232,19 +223,7 @@ export function leadsDataRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     handler: async (req) => {
       const { limit, cursor, ...filters } = req.query;
-      const p = await keysetPage<Row>({
-        sql,
-        select: sql`select ${contactColumns(sql)}`,
-        from: contactFrom(sql),
-        where: contactWhere(sql, filters),
-        sortName: '-id',
-        sort: { expr: sql`s.id`, type: 'numeric' },
-        dir: 'desc',
-        keys: [sql`s.id`],
-        limit,
-        cursor,
-      });
-      return { items: p.rows.map((r) => withIsoDates(r, ['createdAt'])) as never, page: { limit, has_more: p.hasMore, next_cursor: p.nextCursor } };
+      return newestFirst(sql, { select: contactColumns(sql), from: contactFrom(sql), where: contactWhere(sql, filters), id: sql`s.id`, dates: ['createdAt'] }, limit, cursor);
     },
   });
 
@@ -335,19 +314,7 @@ export function leadsDataRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     handler: async (req) => {
       const { limit, cursor, ...filters } = req.query;
-      const p = await keysetPage<Row>({
-        sql,
-        select: sql`select ${articleColumns(sql)}`,
-        from: sql`leads.articles a`,
-        where: articleWhere(sql, filters),
-        sortName: '-id',
-        sort: { expr: sql`a.id`, type: 'numeric' },
-        dir: 'desc',
-        keys: [sql`a.id`],
-        limit,
-        cursor,
-      });
-      return { items: p.rows.map((r) => withIsoDates(r, ['createdAt', 'publishedAt'])) as never, page: { limit, has_more: p.hasMore, next_cursor: p.nextCursor } };
+      return newestFirst(sql, { select: articleColumns(sql), from: sql`leads.articles a`, where: articleWhere(sql, filters), id: sql`a.id`, dates: ['createdAt', 'publishedAt'] }, limit, cursor);
     },
   });
 
@@ -377,6 +344,12 @@ export function leadsDataRoutes(app: ZodApp, ctx: ApiContext): void {
       return withIsoDates(row, ['createdAt', 'publishedAt']) as never;
     },
   });
+}
+
+/** A page of a list by id, newest first (keyset on the id: any depth costs what the first page costs). */
+async function newestFirst(sql: Sql, list: { select: Fragment; from: Fragment; where: Fragment[]; id: Fragment; dates: string[] }, limit: number, cursor: string | undefined) {
+  const p = await keysetPage<Row>({ sql, select: sql`select ${list.select}`, from: list.from, where: list.where, sortName: '-id', sort: { expr: list.id, type: 'numeric' }, dir: 'desc', keys: [list.id], limit, cursor });
+  return { items: p.rows.map((r) => withIsoDates(r, list.dates)) as never, page: { limit, has_more: p.hasMore, next_cursor: p.nextCursor } };
 }
 
 async function* isoBatches(batches: AsyncIterable<Row[]>, keys: string[]): AsyncGenerator<Row[]> {

@@ -18,7 +18,8 @@ const YEAR = '(?:000[1-9]|00[1-9]\\d|0[1-9]\\d\\d|[1-9]\\d{3})';
 const day = z.iso.date({ error: 'must be a date YYYY-MM-DD' }).regex(new RegExp(`^${YEAR}-`), 'must be a date from year 1 on');
 const month = z.string().regex(new RegExp(`^${YEAR}-(?:0[1-9]|1[0-2])$`), 'must be a month YYYY-MM, from year 1 on');
 const amount = z.string().regex(/^\d{1,15}(\.\d{1,2})?$/, 'must be an amount in MAD such as 150000 or 150000.50');
-const text = (max: number) =>
+/** A non-empty trimmed text parameter PostgreSQL can hold (no NUL), at most `max` characters. */
+export const text = (max: number) =>
   z
     .string()
     .trim()

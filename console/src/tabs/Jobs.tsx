@@ -21,28 +21,14 @@ import {
 import { useDisclosure } from '@mantine/hooks';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import type { LeadsJobView } from '../../../control/leads-jobs';
 import { apiGet, apiWrite, errorMessage } from '../api';
 import { temporalRunUrl, useConsoleConfig } from '../config';
 
-export interface Job {
-  id: string;
-  name: string;
-  sourceType: SourceType;
-  config: Record<string, unknown>;
-  status: string;
-  workflowId: string;
-  pagesDone: number;
-  pagesQueued: number;
-  contactsFound: number;
-  errors: number;
-  lastError: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  live?: boolean;
-}
+// The API's own view of a job (erased at build: a type, not code from the server).
+export type Job = LeadsJobView & { live?: boolean };
 
-type SourceType = 'search' | 'maps' | 'custom_urls' | 'blog';
+type SourceType = Job['sourceType'];
 const ACTIVE = new Set(['queued', 'running', 'paused']);
 const STATUS_COLOR: Record<string, string> = { queued: 'gray', running: 'blue', paused: 'yellow', completed: 'green', cancelled: 'orange', failed: 'red' };
 
