@@ -13,6 +13,7 @@ import { BatchSpanProcessor, type SpanExporter, type SpanProcessor, SimpleSpanPr
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import { traceUndiciRequests } from '../activities/engine/tracing';
 
 export interface Telemetry {
   resource: Resource;
@@ -48,6 +49,7 @@ export function setupTelemetry(opts: { serviceName: string; otlpEndpoint?: strin
   const spanProcessor = exporter ? (opts.spanExporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)) : undefined;
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: spanProcessor ? [spanProcessor] : [] });
   tracerProvider.register();
+  traceUndiciRequests();
 
   const { meterProvider, scrape } = prometheusMeterProvider(resource);
   metrics.setGlobalMeterProvider(meterProvider);
