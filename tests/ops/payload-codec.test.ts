@@ -34,6 +34,7 @@ import { ConfigError, loadPayloadCodecConfig, redactConfig, type PayloadKey } fr
 import type { LeadsWhoisResult } from '../../workflows/leads';
 import { freePort } from '../pmmp/worker-process';
 import { createLeadsWorld, type LeadsWorld } from '../leads/harness';
+import { seriesValue } from '../support/metrics';
 import { temporalCliPath } from '../support/services';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -161,6 +162,7 @@ describe('payload codec', () => {
     // Its own queues: the control run's keyless workers must not share work with them.
     const keyedQueue = () => `${world.taskQueue}-keyed`;
     const keyedBrowserQueue = () => `${world.taskQueue}-keyed-browser`;
+    let browserMetricsPort = 0;
     const spawnWorker = async (entry: string) => {
       const worker = spawn(process.execPath, ['--import', 'tsx', entry], {
         cwd: root,
@@ -173,7 +175,7 @@ describe('payload codec', () => {
           MOISSON_TASK_QUEUE: keyedQueue(),
           MOISSON_BROWSER_TASK_QUEUE: keyedBrowserQueue(),
           METRICS_PORT: String(await freePort()),
-          BROWSER_METRICS_PORT: String(await freePort()),
+          BROWSER_METRICS_PORT: String(browserMetricsPort),
           MOISSON_PAYLOAD_KEYS: keysEnv(keyA),
           LOG_LEVEL: 'info',
         },
@@ -193,6 +195,7 @@ describe('payload codec', () => {
         ),
       );
     before(async () => {
+      browserMetricsPort = await freePort();
       await spawnWorker('workers/main.ts');
       await spawnWorker('workers/browser.ts');
       // A page only a browser reads fully: its title is written by script, and names a business.
@@ -294,6 +297,10 @@ describe('payload codec', () => {
         assert.ok(encryptedWithA(f?.encodedAttributes), 'message and stack trace are in an encrypted payload');
       }
       assert.ok(!textOf(await rawHistory('codec-failure')).includes(contactEmail), 'the email is nowhere in the stored history');
+      // The browser worker counted the failed attempt, by pipeline (the probe belongs to none) and type.
+      const scrape = await (await fetch(`http://127.0.0.1:${browserMetricsPort}/metrics`)).text();
+      assert.equal(seriesValue(scrape, 'moisson_errors_total', { pipeline: 'none', type: 'InvalidInputError' }), 1, scrape);
+      assert.match(scrape, /^process_resident_memory_bytes \d+/m, "the browser worker's process metrics");
 
       // Control: keyless workers store the failure message in clear (so the check above can fail).
       await world.withWorker(
