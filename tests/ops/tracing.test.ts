@@ -17,6 +17,7 @@ import { setupTelemetry, type Telemetry } from '../../workers/telemetry';
 import type { LeadsWhoisResult } from '../../workflows/leads';
 import { createLeadsWorld, type LeadsWorld } from '../leads/harness';
 import { recordHistories } from '../support/histories';
+import { seriesValue } from '../support/metrics';
 import { createTestArchive, type TestArchive } from '../support/services';
 
 let world: LeadsWorld;
@@ -113,17 +114,19 @@ async function underParent(fn: () => Promise<unknown>): Promise<ReadableSpan> {
   return finished().find((s) => s.name === 'test-parent')!;
 }
 
-test("a client's own fetch calls (MailWizz) are HTTP spans under the caller's; a refusal (MailWizz answers 400) is a failed span; secrets are masked", async () => {
+test("a client's own fetch calls (MailWizz) are HTTP spans under the caller's and counted; a refusal (MailWizz answers 400) is a failed span; secrets are masked", async () => {
   const email = 'mariem.sidi@exemple-nouakchott.mr';
   const good = new MailwizzClient(world.config().mailwizz);
   const bad = new MailwizzClient({ ...world.config().mailwizz, apiKey: 'wrong-key-0123456789' });
+  const mailwizz = new URL(world.mailwizz.apiUrl);
+  const counted = async (status: string) => seriesValue(await telemetry.scrape(), 'moisson_http_requests_total', { host: mailwizz.host, status });
+  const [found404, refused400] = [await counted('404'), await counted('400')];
   const parent = await underParent(async () => {
     assert.equal(await good.searchByEmail('restaurants-list', email), undefined);
     await assert.rejects(bad.searchByEmail('restaurants-list', email));
   });
   const http = childrenOf(parent).filter((s) => s.attributes['http.request.method'] === 'GET');
   assert.equal(http.length, 2, `two requests, two spans: ${finished().map((s) => `${s.name} ${JSON.stringify(s.attributes)}`).join('; ')}`);
-  const mailwizz = new URL(world.mailwizz.apiUrl);
   for (const s of http) {
     assert.equal(s.name, 'GET');
     assert.equal(s.attributes['server.address'], mailwizz.hostname);
@@ -135,6 +138,9 @@ test("a client's own fetch calls (MailWizz) are HTTP spans under the caller's; a
   assert.equal(refused!.attributes['http.response.status_code'], 400, 'MailWizz refuses a wrong key with a 400');
   assert.equal(refused!.status.code, SpanStatusCode.ERROR);
   assert.ok(!JSON.stringify(http.map((s) => s.attributes)).includes('wrong-key'), 'the API key (a header) is in no attribute');
+  // Counted with the sources' requests too (the 429 and error-rate alerts read them).
+  assert.equal((await counted('404')) - found404, 1);
+  assert.equal((await counted('400')) - refused400, 1);
 });
 
 test("the archive's MongoDB commands are spans under the caller's, named by command and collection, without their documents", async () => {
