@@ -11,6 +11,7 @@
  * loader, where named imports of CommonJS packages such as `@temporalio/proto` fail at start-up.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { PAYLOAD_KEY_BYTES, type PayloadCodecConfig, type PayloadKey } from '../schema/config';
 
@@ -158,8 +159,14 @@ export function payloadCodecFor(config: PayloadCodecConfig): PayloadEncryptionCo
   return config.keys.length > 0 ? new PayloadEncryptionCodec(config.keys) : undefined;
 }
 
-/** What every Worker and Client of moisson is given as `dataConverter`. */
+/** Loaded by path by the SDK (client, worker, workflow bundle): failure messages and stacks become payloads. */
+export const failureConverterPath = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
+
+/**
+ * What every Worker and Client of moisson is given as `dataConverter`. With keys, failures' messages
+ * and stack traces are encoded too (they carry contact data: an address MailWizz refused, a URL).
+ */
 export function temporalDataConverter(config: PayloadCodecConfig): DataConverter {
   const codec = payloadCodecFor(config);
-  return codec ? { payloadCodecs: [codec] } : {};
+  return codec ? { payloadCodecs: [codec], failureConverterPath } : {};
 }

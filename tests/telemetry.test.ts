@@ -1,6 +1,6 @@
 /**
  * The worker's OpenTelemetry wiring, on a real run: spans for the workflow and its activities (through
- * the SDK's interceptors), and our counters on the Prometheus endpoint.
+ * the SDK's interceptors), and our counters and the process's own metrics on the Prometheus endpoint.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -9,6 +9,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { pricesDaily } from '../workflows/prices';
 import { setupTelemetry, startMetricsServer, type Telemetry } from '../workers/telemetry';
 import { createPricesWorld, type PricesWorld } from './prices/harness';
+import { assertProcessMetrics } from './support/metrics';
 
 let world: PricesWorld;
 let telemetry: Telemetry;
@@ -48,4 +49,5 @@ test('a run is traced from workflow to activities and counted on /metrics', asyn
   assert.match(body, /moisson_items_total\{pipeline="prices",kind="quote",result="saved"\} 7/);
   assert.match(body, /moisson_http_requests_total\{host="127\.0\.0\.1:\d+",status="200"\} \d+/);
   assert.match(body, /moisson_run_duration_seconds_count\{pipeline="prices",outcome="success"\} 1/);
+  assertProcessMetrics(body);
 });

@@ -2,11 +2,21 @@
  * Retries where operators look: every activity attempt after the first is counted in
  * `moisson_activity_retried` (activity, workflow, outcome), so an activity that only succeeded on its
  * third try shows on the metrics endpoint and not just in the worker log. Activities in flight are
- * `moisson_activities_running`, which the stuck-spider alert reads next to the request rate.
+ * `moisson_activities_running`, which the stuck-spider alert reads next to the request rate. Every failed
+ * attempt is `moisson_errors` (pipeline, type): the pipeline is the run's (its workflow's contract), the
+ * type the error vocabulary's class name (the failure's type once workers/errors.ts converted it).
  */
 import type { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
-import { activitiesRunning, activityRetries } from '../activities/engine/metrics';
+import { activitiesRunning, activityRetries, pipelineErrors } from '../activities/engine/metrics';
+import { contractOf } from '../workflows/catalog';
+
+/** An ApplicationFailure's type (our error's class name), else the error's own name. */
+function errorType(err: unknown): string {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && type) return type;
+  return err instanceof Error ? err.name : typeof err;
+}
 
 class RetryMetrics implements ActivityInboundCallsInterceptor {
   constructor(private readonly ctx: Context) {}
@@ -17,6 +27,11 @@ class RetryMetrics implements ActivityInboundCallsInterceptor {
     activitiesRunning().add(1, running);
     try {
       return await this.countRetries(input, next);
+    } catch (err) {
+      const { workflowType } = this.ctx.info;
+      // A cancelled attempt (its run cancelled, the worker shutting down) is no error of the pipeline's.
+      if (!(err instanceof Error && err.name === 'CancelledFailure')) pipelineErrors().add(1, { pipeline: (workflowType && contractOf(workflowType)?.pipeline) || 'none', type: errorType(err) });
+      throw err;
     } finally {
       activitiesRunning().add(-1, running);
     }

@@ -13,6 +13,8 @@ import { BatchSpanProcessor, type SpanExporter, type SpanProcessor, SimpleSpanPr
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import { traceUndiciRequests } from '../activities/engine/tracing';
+import { registerProcessMetrics } from './process-metrics';
 
 export interface Telemetry {
   resource: Resource;
@@ -26,11 +28,13 @@ export interface Telemetry {
 
 /**
  * The one metrics pipeline of moisson's processes: an OpenTelemetry meter provider read by the Prometheus
- * exporter, its text served by the process's own `/metrics` (the exporter's server is not started).
+ * exporter, its text served by the process's own `/metrics` (the exporter's server is not started),
+ * with the process's CPU, memory and event loop (process-metrics.ts).
  */
 export function prometheusMeterProvider(resource: Resource): { meterProvider: MeterProvider; scrape(): Promise<string> } {
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+  registerProcessMetrics(meterProvider);
   const serializer = new PrometheusSerializer();
   return {
     meterProvider,
@@ -48,6 +52,7 @@ export function setupTelemetry(opts: { serviceName: string; otlpEndpoint?: strin
   const spanProcessor = exporter ? (opts.spanExporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)) : undefined;
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: spanProcessor ? [spanProcessor] : [] });
   tracerProvider.register();
+  traceUndiciRequests();
 
   const { meterProvider, scrape } = prometheusMeterProvider(resource);
   metrics.setGlobalMeterProvider(meterProvider);

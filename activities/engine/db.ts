@@ -2,7 +2,7 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { MongoClient, type Db } from 'mongodb';
 import postgres, { type Sql } from 'postgres';
-import { tracedSql } from './tracing';
+import { tracedSql, traceMongoCommands } from './tracing';
 
 export interface Database {
   sql: Sql;
@@ -30,7 +30,9 @@ export interface Archive {
 
 /** The database is the URL's path (`mongodb://host/moisson`), `moisson` when it has none. */
 export async function connectMongo(url: string, opts: { dbName?: string } = {}): Promise<Archive> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, appName: 'moisson' });
+  // Command monitoring feeds the archive's trace spans (tracing.ts).
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, appName: 'moisson', monitorCommands: true });
+  traceMongoCommands(client);
   await client.connect();
   const path = new URL(url.replace(/^mongodb(\+srv)?:/, 'http:')).pathname.replace(/^\//, '');
   const db = client.db(opts.dbName ?? (path || 'moisson'));

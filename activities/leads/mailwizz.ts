@@ -29,7 +29,7 @@ import {
 } from '../engine/errors';
 import { parseRetryAfter } from '../engine/http';
 import { withHeartbeat } from '../engine/heartbeat';
-import { items, mailwizzQuotaExhausted } from '../engine/metrics';
+import { httpRequests, items, mailwizzQuotaExhausted } from '../engine/metrics';
 
 const PIPELINE = 'leads';
 const STALE_SYNC = '10 minutes';
@@ -86,8 +86,12 @@ export class MailwizzClient {
       res = await fetch(url, { method, headers, body: method === 'POST' ? phpQuery(form) : undefined, signal: AbortSignal.timeout(this.config.timeoutMs) });
       text = await res.text();
     } catch (err) {
+      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      httpRequests().add(1, { host: url.host, status: timedOut ? 'timeout' : 'network_error' });
       throw new TransientError('network', `MailWizz ${method} ${path} failed: ${errorMessage(err)}${(err as { cause?: Error }).cause ? ` (${(err as { cause: Error }).cause.message})` : ''}`);
     }
+    // Counted with the sources' requests: MailWizz's 429s and 5xx feed the same panels and alerts.
+    httpRequests().add(1, { host: url.host, status: String(res.status) });
     let body: MailwizzAnswer['body'];
     try {
       body = text ? (JSON.parse(text) as MailwizzAnswer['body']) : {};

@@ -8,6 +8,7 @@ import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { activity, InvalidInputError, ResponseShapeError } from '../engine/errors';
 import type { FetchSession, Fetcher } from '../engine/fetcher';
 import { withHeartbeat } from '../engine/heartbeat';
+import { items as pipelineItems } from '../engine/metrics';
 import { withInlineRetries } from '../engine/retry';
 import type { ProofStore } from '../engine/proofs';
 import { recordRejections, writeEtlLog, type Rejection } from '../engine/runs';
@@ -315,6 +316,10 @@ export function createPmmpActivities(deps: PmmpDeps) {
           details: { ...counts },
         });
       }
+      // Once per window (the counts of resumed attempts are carried by the heartbeat): what the dashboards
+      // and the "no consultations for 3 days" alert read. Saved is stored or confirmed, the ETL log's `loaded`.
+      pipelineItems().add(counts.listed, { pipeline: PIPELINE, kind: 'consultation', result: 'scraped' });
+      pipelineItems().add(counts.inserted + counts.updated + counts.unchanged, { pipeline: PIPELINE, kind: 'consultation', result: 'saved' });
       return { ...counts };
     });
   }

@@ -161,6 +161,16 @@ export function buildDashboards(): Record<string, unknown> {
           { title: 'Targets up', unit: 'short', kind: 'stat', queries: [{ expr: 'sum by (job) (up)', legend: '{{job}}' }] },
         ],
       },
+      {
+        // Every moisson process (worker, browser worker, API) exports its own (workers/process-metrics.ts).
+        title: 'Processes',
+        panels: [
+          { title: 'CPU by process', unit: 'percentunit', queries: [{ expr: 'sum by (job) (rate(process_cpu_seconds_total{job=~"moisson.*"}[$__rate_interval]))', legend: '{{job}}' }] },
+          { title: 'Resident memory by process', unit: 'bytes', queries: [{ expr: 'sum by (job) (process_resident_memory_bytes{job=~"moisson.*"})', legend: '{{job}}' }] },
+          { title: 'Event loop delay (p99)', unit: 's', queries: [{ expr: 'max by (job) (nodejs_eventloop_lag_p99_seconds{job=~"moisson.*"})', legend: '{{job}}' }] },
+          { title: 'V8 heap in use', unit: 'bytes', queries: [{ expr: 'sum by (job) (nodejs_heap_size_used_bytes{job=~"moisson.*"})', legend: '{{job}}' }] },
+        ],
+      },
     ]),
     pmmp: dashboard('moisson-pmmp', 'moisson — procurement (pmmp)', [...pipelineRows('pmmp', 'Consultations, lots, notices and awards'), requestsRow()]),
     leads: dashboard('moisson-leads', 'moisson — leads', [

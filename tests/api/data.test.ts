@@ -21,6 +21,7 @@ import { uniqueName } from '../support/services';
 import { consultations as consultationsTable } from '../../schema/pmmp/tables';
 import { Contract } from './contract';
 import { cachedDatasetDatabase, DATASET_NOW, type DatasetDatabase } from './dataset';
+import { assertProcessMetrics } from '../support/metrics';
 
 const CONSULTATIONS = Number(process.env.API_TEST_CONSULTATIONS ?? 100_000);
 
@@ -579,6 +580,8 @@ describe('system', () => {
     assert.equal(metrics.statusCode, 200);
     assert.match(metrics.body, /moisson_api_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/consultations"/);
     assert.match(metrics.body, /moisson_api_rejected_requests_total/);
+    // The process's CPU, memory and event loop, as prom-client's defaults gave them before.
+    assertProcessMetrics(metrics.body);
     const ui = await app.inject({ url: '/docs/' });
     assert.equal(ui.statusCode, 200);
     assert.match(ui.body, /swagger/i);

@@ -153,7 +153,7 @@ function metricNamesIn(expr: string): string[] {
   const withoutStrings = expr.replace(/"[^"]*"/g, '""');
   return [...withoutStrings.matchAll(/\b([a-z_][a-z0-9_]*_[a-z0-9_]+|up)\b(?!\s*\()/g)]
     .map((m) => m[1] ?? '')
-    .filter((n) => /^(moisson_|temporal_|schedule_|up$)/.test(n));
+    .filter((n) => /^(moisson_|temporal_|schedule_|process_|nodejs_|up$)/.test(n));
 }
 
 test('dashboards are generated from code, and every query and rule names a metric that exists', async () => {

@@ -1,19 +1,21 @@
 /**
  * The payload codec on the real Temporal dev server: what a run carries (here a domain's RDAP record,
  * contact data of the leads pipeline) is stored encrypted, readable with the key, unreadable without;
- * keys rotate by id; the real worker process (`workers/main.ts`) encrypts when given keys; the codec
- * endpoint of the API serves the Web UI's origin and the `temporal` CLI with its token, and nobody else.
+ * keys rotate by id; the real worker processes (`workers/main.ts`, `workers/browser.ts`) encrypt when
+ * given keys, failure messages included; the codec endpoint of the API serves the Web UI's origin and
+ * the `temporal` CLI with its token, and nobody else.
  */
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { buildApp } from '../../api/app';
 import type { ZodApp } from '../../api/context';
@@ -32,6 +34,7 @@ import { ConfigError, loadPayloadCodecConfig, redactConfig, type PayloadKey } fr
 import type { LeadsWhoisResult } from '../../workflows/leads';
 import { freePort } from '../pmmp/worker-process';
 import { createLeadsWorld, type LeadsWorld } from '../leads/harness';
+import { seriesValue } from '../support/metrics';
 import { temporalCliPath } from '../support/services';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -151,13 +154,17 @@ describe('payload codec', () => {
     await assert.rejects(clientWith(keyB).workflow.getHandle('codec-rotation-1').result(), (e: unknown) => e instanceof UnknownPayloadKeyError && e.keyId === '2026-a');
   });
 
-  describe('the real worker process with keys, against a control run without', () => {
-    let worker: ChildProcess | undefined;
+  describe('the real worker processes with keys, against a control run without', () => {
+    const workers: ChildProcess[] = [];
     let workerLog = '';
-    // Its own queue: the control run's keyless worker must not share work with it.
+    let page: Server;
+    let pageUrl = '';
+    // Its own queues: the control run's keyless workers must not share work with them.
     const keyedQueue = () => `${world.taskQueue}-keyed`;
-    before(async () => {
-      worker = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    const keyedBrowserQueue = () => `${world.taskQueue}-keyed-browser`;
+    let browserMetricsPort = 0;
+    const spawnWorker = async (entry: string) => {
+      const worker = spawn(process.execPath, ['--import', 'tsx', entry], {
         cwd: root,
         env: {
           ...process.env,
@@ -166,7 +173,9 @@ describe('payload codec', () => {
           TEMPORAL_ADDRESS: world.temporal.address,
           TEMPORAL_NAMESPACE: world.temporal.namespace ?? 'default',
           MOISSON_TASK_QUEUE: keyedQueue(),
+          MOISSON_BROWSER_TASK_QUEUE: keyedBrowserQueue(),
           METRICS_PORT: String(await freePort()),
+          BROWSER_METRICS_PORT: String(browserMetricsPort),
           MOISSON_PAYLOAD_KEYS: keysEnv(keyA),
           LOG_LEVEL: 'info',
         },
@@ -174,9 +183,33 @@ describe('payload codec', () => {
       });
       worker.stdout?.on('data', (d: Buffer) => void (workerLog = (workerLog + d.toString()).slice(-20_000)));
       worker.stderr?.on('data', (d: Buffer) => void (workerLog = (workerLog + d.toString()).slice(-20_000)));
+      workers.push(worker);
+    };
+    /** Rejects when a worker process exits: a start-up crash fails the test at once, not by a timeout. */
+    const workerExit = () =>
+      Promise.race(
+        workers.map((w) =>
+          once(w, 'exit').then(([code]) => {
+            throw new Error(`a worker process exited (${String(code)}):\n${workerLog}`);
+          }),
+        ),
+      );
+    before(async () => {
+      browserMetricsPort = await freePort();
+      await spawnWorker('workers/main.ts');
+      await spawnWorker('workers/browser.ts');
+      // A page only a browser reads fully: its title is written by script, and names a business.
+      page = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('<html><head><title>-</title></head><body><script>document.title = "Cabinet " + "Ould Ahmed"</script></body></html>');
+      });
+      await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
+      pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}/cabinet-ould-ahmed/`;
     });
     after(async () => {
-      if (worker && worker.exitCode === null && worker.signalCode === null) {
+      page?.close();
+      for (const worker of workers) {
+        if (worker.exitCode !== null || worker.signalCode !== null) continue;
         const exited = once(worker, 'exit');
         worker.kill('SIGTERM');
         await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
@@ -191,10 +224,7 @@ describe('payload codec', () => {
 
     test('a run on the worker process: its raw history holds ciphertext only; the control run holds the plaintext', async () => {
       // The worker process must stay up: a start-up crash (as an ESM import of a CommonJS package once caused) fails here, not by a timeout.
-      const exited = once(worker!, 'exit').then(([code]) => {
-        throw new Error(`the worker process exited (${String(code)}):\n${workerLog}`);
-      });
-      const result = await Promise.race([whois(clientWith(keyA), 'codec-secret', secretDomain(), keyedQueue()), exited]);
+      const result = await Promise.race([whois(clientWith(keyA), 'codec-secret', secretDomain(), keyedQueue()), workerExit()]);
       assert.equal(result.domain, secretDomain());
       assert.equal(result.registrar, 'OVH SAS');
       assert.match(workerLog, /payloads encrypted with key '2026-a'/);
@@ -216,6 +246,75 @@ describe('payload codec', () => {
       assert.ok(plain.includes('OVH SAS'));
     });
 
+    const eventsOf = async (workflowId: string) => (await rawHistory(workflowId)).events ?? [];
+    const encryptedWithA = (p: Payload | null | undefined) => text(p?.metadata?.encoding) === ENCRYPTED_ENCODING && text(p?.metadata?.[KEY_ID_METADATA]) === '2026-a';
+
+    test("the browser worker process: a browser activity's input and result are ciphertext in the history", async () => {
+      const result = (await Promise.race([
+        clientWith(keyA).workflow.execute('browserProbe', { taskQueue: keyedQueue(), workflowId: 'codec-browser', args: [{ url: pageUrl, taskQueue: keyedBrowserQueue() }] }),
+        workerExit(),
+      ])) as { title: string; finalUrl: string };
+      assert.equal(result.title, 'Cabinet Ould Ahmed', 'Chromium ran the page, the keyed client reads the result');
+      assert.match(workerLog, /polling task queue '.*-keyed-browser'/);
+
+      const events = await eventsOf('codec-browser');
+      const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes;
+      const completed = events.find((e) => e.activityTaskCompletedEventAttributes)?.activityTaskCompletedEventAttributes;
+      assert.equal(scheduled?.activityType?.name, 'probePage');
+      assert.equal(scheduled?.taskQueue?.name, keyedBrowserQueue());
+      // The browser worker decoded the input (else the activity fails) and encrypted its result with the key.
+      assert.ok(scheduled?.input?.payloads?.every(encryptedWithA), 'the activity input is encrypted');
+      assert.ok(completed?.result?.payloads?.length && completed.result.payloads.every(encryptedWithA), 'the activity result is encrypted by the browser worker');
+      const stored = textOf(await rawHistory('codec-browser'));
+      assert.ok(!stored.includes('cabinet-ould-ahmed') && !stored.includes('Ould Ahmed'), 'neither the URL nor the title is in the stored history');
+    });
+
+    const contactEmail = 'fatima.mint.ahmed@cabinet-nouakchott.mr';
+
+    test("a failed activity: its message (a contact's email) is ciphertext in the history, the keyed client reads it; the control run holds it in clear", async () => {
+      // A browser activity refuses a non-URL, echoing it in its (non-retryable) error: here, an email address.
+      await assert.rejects(
+        Promise.race([
+          clientWith(keyA).workflow.execute('browserProbe', { taskQueue: keyedQueue(), workflowId: 'codec-failure', args: [{ url: contactEmail, taskQueue: keyedBrowserQueue() }] }),
+          workerExit(),
+        ]),
+        (err: unknown) => {
+          assert.ok(err instanceof WorkflowFailedError, String(err));
+          const messages: string[] = [];
+          for (let e: unknown = err; e instanceof Error; e = e.cause) messages.push(e.message);
+          assert.ok(messages.includes(`not a URL: ${contactEmail}`), messages.join(' | '));
+          return true;
+        },
+      );
+      const events = await eventsOf('codec-failure');
+      const activityFailure = events.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure;
+      const workflowFailure = events.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes?.failure;
+      assert.ok(activityFailure && workflowFailure);
+      // Both the activity's failure (written by the browser worker) and the workflow's (by the workflow bundle, the activity's as its cause).
+      for (const f of [activityFailure, workflowFailure, workflowFailure.cause]) {
+        assert.equal(f?.message, 'Encoded failure');
+        assert.equal(f?.stackTrace, '');
+        assert.ok(encryptedWithA(f?.encodedAttributes), 'message and stack trace are in an encrypted payload');
+      }
+      assert.ok(!textOf(await rawHistory('codec-failure')).includes(contactEmail), 'the email is nowhere in the stored history');
+      // The browser worker counted the failed attempt, by pipeline (the probe belongs to none) and type.
+      const scrape = await (await fetch(`http://127.0.0.1:${browserMetricsPort}/metrics`)).text();
+      assert.equal(seriesValue(scrape, 'moisson_errors_total', { pipeline: 'none', type: 'InvalidInputError' }), 1, scrape);
+      assert.match(scrape, /^process_resident_memory_bytes \d+/m, "the browser worker's process metrics");
+
+      // Control: keyless workers store the failure message in clear (so the check above can fail).
+      await world.withWorker(
+        () =>
+          assert.rejects(
+            world.temporal.client.workflow.execute('browserProbe', { taskQueue: world.taskQueue, workflowId: 'codec-failure-control', args: [{ url: contactEmail, taskQueue: world.browserTaskQueue }] }),
+            WorkflowFailedError,
+          ),
+        { browser: true },
+      );
+      const control = (await eventsOf('codec-failure-control')).find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure;
+      assert.equal(control?.message, `not a URL: ${contactEmail}`);
+    });
+
     describe('the codec endpoint', () => {
       const UI = 'http://127.0.0.1:8233';
       const TOKEN = 'codec-token-0123456789abcdef';
@@ -231,8 +330,8 @@ describe('payload codec', () => {
         await runtime?.close();
       });
 
-      const storedPayloads = async () =>
-        payloadsOf(await rawHistory('codec-secret')).map((p) => ({
+      const storedPayloads = async (workflowId = 'codec-secret') =>
+        payloadsOf(await rawHistory(workflowId)).map((p) => ({
           metadata: Object.fromEntries(Object.entries(p.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
           data: Buffer.from(p.data!).toString('base64'),
         }));
@@ -270,6 +369,19 @@ describe('payload codec', () => {
         const tampered = await app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI }, payload: { payloads: [{ ...encPayloads[0]!, data: bad.toString('base64') }] } });
         assert.equal(tampered.statusCode, 400);
         assert.match(tampered.body, /does not authenticate/);
+      });
+
+      test("a failure's message: ciphertext in the stored history, the contact's email in the decoded view", async () => {
+        const stored = await storedPayloads('codec-failure');
+        assert.ok(!stored.map((p) => Buffer.from(p.data, 'base64').toString('utf8')).join('\n').includes(contactEmail));
+        const res = await app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI, 'x-namespace': 'default' }, payload: { payloads: stored } });
+        assert.equal(res.statusCode, 200, res.body);
+        const decoded = (res.json() as { payloads: { data: string }[] }).payloads.map((p) => Buffer.from(p.data, 'base64').toString('utf8'));
+        // The failure's encoded attributes, as the Web UI shows them once decoded.
+        const attributes = decoded.map((d) => JSON.parse(d) as unknown).find((d): d is { message: string; stack_trace: string } => typeof d === 'object' && d !== null && 'stack_trace' in d);
+        assert.equal(attributes?.message, `not a URL: ${contactEmail}`);
+        // The stack trace repeats the message: it was in clear before failures were encoded, too.
+        assert.ok(attributes.stack_trace.includes(contactEmail) && /activities\/engine\/errors\.ts/.test(attributes.stack_trace), attributes.stack_trace);
       });
 
       test('another origin gets 403, preflight and request alike, with no CORS grant', async () => {

@@ -21,7 +21,12 @@ import { createFetcher, type FetchSession, type Fetcher } from '../../activities
 import { createProofStore, type ProofStore } from '../../activities/engine/proofs';
 import { pmmpConsultationsWindow } from '../../workflows/pmmp/consultations';
 import { DEFAULT_KNOBS, startPortalReplica, type OracleConsultation, type PortalReplica } from '../replicas/pmmp/index';
+import { seriesValue, testTelemetry } from '../support/metrics';
 import { createTestDatabase, startTemporal, type TestDatabase } from '../support/services';
+
+// Installed before the activities make their instruments: the crawl's counts are read off its scrape.
+const telemetry = testTelemetry();
+const consultationItems = async (result: string) => seriesValue(await telemetry.scrape(), 'moisson_items_total', { pipeline: 'pmmp', kind: 'consultation', result });
 
 const FROM = '2026-09-01';
 const TO = '2026-09-30';
@@ -211,9 +216,13 @@ describe('pmmp consultations crawl', () => {
     const before = await db.sql`select org_acronyme, ref_consultation, updated_at::text, content_hash from pmmp.consultations order by 1, 2`;
     const lotsBefore = await db.sql`select org_acronyme, ref_consultation, lot_number, updated_at::text from pmmp.lots order by 1, 2, 3`;
     assert.equal(before.length, expected.length);
+    const [scraped, saved] = [await consultationItems('scraped'), await consultationItems('saved')];
     const { counts, error } = await attempt(WINDOW, deps());
     assert.equal(error, undefined);
     assert.deepEqual(counts, { pages: Math.ceil(expected.length / 20), listed: expected.length, inserted: 0, updated: 0, unchanged: expected.length, rejected: 0 });
+    // The alert on consultations (deploy/prometheus/rules) reads these: listed, and stored or confirmed unchanged.
+    assert.equal((await consultationItems('scraped')) - scraped, expected.length);
+    assert.equal((await consultationItems('saved')) - saved, expected.length);
     assert.deepEqual(await db.sql`select org_acronyme, ref_consultation, updated_at::text, content_hash from pmmp.consultations order by 1, 2`, before);
     assert.deepEqual(await db.sql`select org_acronyme, ref_consultation, lot_number, updated_at::text from pmmp.lots order by 1, 2, 3`, lotsBefore);
   });
