@@ -171,6 +171,7 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
     const timeout = AbortSignal.timeout(req.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     let holdOffMs: number | undefined;
+    const startedAt = clock.now();
     try {
       // The span covers the wire only: the politeness wait above is the limiter's, not the site's.
       const res = await httpSpan(req.method, req.url, safeUrl, (span) => send(req, { host, safeUrl, timeout, signal }, span));
@@ -178,7 +179,7 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
       return res;
     } finally {
       // A Retry-After goes with the release: a shared budget must not hand the next turn out before it.
-      await release(holdOffMs === undefined ? {} : { holdOffMs });
+      await release(holdOffMs === undefined ? { startedAt } : { holdOffMs, startedAt });
     }
   }
 

@@ -27,6 +27,8 @@ interface LocalHost {
   /** One round trip for the host at a time, so that granted starts are handed out in their order. */
   gate: Promise<void>;
   floorIntervalMs: number;
+  /** When this process last started a request to the host (its clock). */
+  lastStart: number;
 }
 
 export class FleetHostLimiter implements HostTurns {
@@ -65,7 +67,10 @@ export class FleetHostLimiter implements HostTurns {
         const [min, max] = settings.delayMs;
         const pauseMs = outcome.sent === false ? 0 : min + (max - min) * this.clock.random();
         const holdOffMs = outcome.holdOffMs ?? 0;
-        if (lease !== undefined || pauseMs > 0 || holdOffMs > 0) await this.release(host, lease ?? '', pauseMs, holdOffMs);
+        // The next start is due an interval after this request really left, not after its turn was granted.
+        const sentAgoMs = outcome.startedAt === undefined ? undefined : Math.max(0, this.clock.now() - outcome.startedAt);
+        const restartInMs = sentAgoMs === undefined || intervalMs === 0 ? 0 : intervalMs - sentAgoMs;
+        if (lease !== undefined || pauseMs > 0 || holdOffMs > 0) await this.release(host, lease ?? '', Math.max(pauseMs, restartInMs), holdOffMs);
       } finally {
         await releaseLocal(outcome);
       }
@@ -92,16 +97,20 @@ export class FleetHostLimiter implements HostTurns {
     const lease = limited ? randomUUID() : undefined;
     const mine = state.gate.then(async () => {
       for (;;) {
-        const start = state.granted.shift();
-        if (start !== undefined) {
+        const granted = state.granted.shift();
+        if (granted !== undefined) {
+          // A start handed out late (a busy event loop) pushes the next ones back: never two within an interval.
+          const start = Math.max(granted, state.lastStart + intervalMs);
           const wait = start - this.clock.now();
           if (wait > 0) await this.clock.sleep(wait, signal);
+          state.lastStart = this.clock.now();
           return;
         }
         const [row] = await this.sql<{ granted: number; wait_ms: number }[]>`
           select granted, wait_ms from etl.host_turn(${key}, ${lease ?? ''}, ${settings.maxConcurrent}, ${intervalMs}::float8, ${leaseMs}::float8, ${tokens})`;
         if (row && row.granted > 0) {
           const now = this.clock.now();
+          state.lastStart = now;
           // The first start is now; the others follow at the interval, on this process's clock from here on.
           for (let i = 1; i < row.granted; i++) state.granted.push(now + i * intervalMs);
           return;
@@ -132,7 +141,7 @@ export class FleetHostLimiter implements HostTurns {
     const key = host.toLowerCase();
     let s = this.hosts.get(key);
     if (!s) {
-      s = { granted: [], gate: Promise.resolve(), floorIntervalMs: 0 };
+      s = { granted: [], gate: Promise.resolve(), floorIntervalMs: 0, lastStart: -Infinity };
       this.hosts.set(key, s);
     }
     return s;

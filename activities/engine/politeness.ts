@@ -85,6 +85,11 @@ export interface TurnOutcome {
   sent?: boolean;
   /** A 429's Retry-After (or a 503's): nobody sharing the budget starts a request to the host before it has passed. */
   holdOffMs?: number;
+  /**
+   * When the request really left (this process's clock): a busy event loop may send it well after its
+   * turn was granted, and the next turn is then counted from the send.
+   */
+  startedAt?: number;
 }
 
 export type Release = (outcome?: TurnOutcome) => void | Promise<void>;
