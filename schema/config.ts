@@ -209,6 +209,11 @@ export interface FetchConfig {
   userAgent: string;
   politeness: false | { maxConcurrent: number; ratePerSecond: number; delayMs: [number, number] };
   hosts: Record<string, { maxConcurrent?: number; ratePerSecond?: number; delayMs?: [number, number] }>;
+  /**
+   * `fleet`: every worker process shares one budget per host through PostgreSQL (etl.host_budgets), so
+   * a backfill spread over several workers sends what one would; `process`: each process has its own.
+   */
+  politenessScope: 'fleet' | 'process';
   robots: false | { ttlMs: number };
   timeouts: { connectMs: number; totalMs: number };
   maxBodyBytes: number;
@@ -254,6 +259,7 @@ const fetcherSchema = z.object({
   FETCH_DELAY_MIN_MS: nonNegativeInt.default(2000),
   FETCH_DELAY_MAX_MS: nonNegativeInt.default(5000),
   FETCH_HOSTS: hostsJson.optional(),
+  FETCH_POLITENESS_SCOPE: z.enum(['fleet', 'process']).default('fleet'),
   FETCH_ROBOTS: z.enum(['obey', 'ignore']).default('obey'),
   FETCH_ROBOTS_TTL_S: positiveInt.max(86_400).default(86_400),
   FETCH_CONNECT_TIMEOUT_MS: positiveInt.default(15_000),
@@ -277,6 +283,7 @@ export function loadFetchConfig(env: Env = process.env): FetchConfig {
         ? false
         : { maxConcurrent: c.FETCH_MAX_CONCURRENT_PER_HOST, ratePerSecond: c.FETCH_RATE_PER_SECOND, delayMs: [c.FETCH_DELAY_MIN_MS, c.FETCH_DELAY_MAX_MS] },
     hosts: c.FETCH_HOSTS ?? {},
+    politenessScope: c.FETCH_POLITENESS_SCOPE,
     robots: c.FETCH_ROBOTS === 'ignore' ? false : { ttlMs: c.FETCH_ROBOTS_TTL_S * 1000 },
     timeouts: { connectMs: c.FETCH_CONNECT_TIMEOUT_MS, totalMs: c.FETCH_TIMEOUT_MS },
     maxBodyBytes: Math.round(c.FETCH_MAX_BODY_MB * 1024 * 1024),

@@ -41,14 +41,16 @@ async function main(): Promise<void> {
   const metricsServer = await startMetricsServer(telemetry, config.metricsPort, `http://${coreMetricsAddress}/metrics`, config.metricsHost);
   log.info(`metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`);
 
-  // Crawl settings are read at start-up: the fetcher's per-host politeness must be one per process.
+  // Crawl settings are read at start-up: the fetcher's per-host politeness must be one per process (and,
+  // with FETCH_POLITENESS_SCOPE=fleet, one for all processes through the database).
   const fetchConfig = configOrExit(log, () => loadFetchConfig());
   const pmmpConfig = configOrExit(log, () => loadPmmpConfig());
   const leadsConfig = configOrExit(log, () => loadLeadsConfig());
   const codecConfig = configOrExit(log, () => loadPayloadCodecConfig());
   const pg = connectPostgres(config.databaseUrl);
   const mongo = await connectMongo(config.mongoUrl);
-  const fetcher = createFetcher(fetchConfig);
+  // One politeness budget per host for every worker process (FETCH_POLITENESS_SCOPE=fleet, the default).
+  const fetcher = createFetcher({ ...fetchConfig, ...(fetchConfig.politenessScope === 'fleet' ? { fleetBudget: pg.sql } : {}) });
   const leadsFetcher = createLeadsFetcher(fetchConfig, leadsConfig);
   const proofs = createProofStore({ db: pg.db, dir: fetchConfig.proofStoreDir });
   const connection = await NativeConnection.connect({ address: config.temporal.address });

@@ -7,6 +7,7 @@
  */
 import type { LookupFunction } from 'node:net';
 import type { Span } from '@opentelemetry/api';
+import type { Sql } from 'postgres';
 import { CookieJar } from 'tough-cookie';
 import { AuthError, InvalidInputError, NotAvailableError, RateLimitedError, ResponseShapeError, RobotsDisallowedError, TransientError } from './errors';
 import { decodeBody } from './fetcher-charset';
@@ -15,6 +16,7 @@ import { DEFAULT_ROBOTS, productToken, ROBOTS_MAX_BYTES, RobotsCache, type Robot
 import { createProxyRotation, createTransport } from './fetcher-transport';
 import { parseRetryAfter, redactUrl } from './http';
 import { httpRequests, rateLimitWait } from './metrics';
+import { FleetHostLimiter } from './host-budget';
 import { httpSpan } from './tracing';
 import {
   type BreakerSettings,
@@ -23,6 +25,7 @@ import {
   HostGuard,
   HostLimiter,
   type HostPoliteness,
+  type HostTurns,
   politenessResolver,
   systemClock,
 } from './politeness';
@@ -61,6 +64,12 @@ export interface FetcherOptions {
   politeness?: false | Partial<HostPoliteness>;
   /** Per-host overrides of the politeness, keyed by host (`www.marchespublics.gov.ma`). */
   hosts?: Record<string, Partial<HostPoliteness>>;
+  /**
+   * The database through which every worker process shares one politeness budget per host (rate,
+   * concurrency, pauses, Crawl-delay, cool-downs after a 429 or a block): `etl.host_budgets`. Without
+   * it the budget is this process's own.
+   */
+  fleetBudget?: Sql;
   /** `false` ignores robots.txt (only for our own replicas). */
   robots?: false | Partial<RobotsSettings>;
   timeouts?: { connectMs?: number; totalMs?: number };
@@ -145,8 +154,10 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxRedirects = options.maxRedirects ?? 10;
   const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 60_000;
-  const limiter = new HostLimiter(politenessResolver(options.politeness, options.hosts), clock);
-  const guard = new HostGuard(options.breaker === false ? { threshold: 0, coolDownMs: 0 } : { ...DEFAULT_BREAKER, ...options.breaker }, clock);
+  const settingsFor = politenessResolver(options.politeness, options.hosts);
+  const limiter: HostTurns = options.fleetBudget ? new FleetHostLimiter(options.fleetBudget, settingsFor, clock) : new HostLimiter(settingsFor, clock);
+  const breaker = options.breaker === false ? { threshold: 0, coolDownMs: 0 } : { ...DEFAULT_BREAKER, ...options.breaker };
+  const guard = new HostGuard(breaker, clock);
   const transport = createTransport({ connectMs: timeouts.connectMs, lookup: options.lookup });
   const proxies = createProxyRotation(options.proxies ?? [], { connectMs: timeouts.connectMs, lookup: options.lookup });
   const userAgents = options.userAgents?.length ? options.userAgents : undefined;
@@ -156,15 +167,26 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
   async function hop(req: HopRequest): Promise<Hop> {
     const host = req.url.host;
     const safeUrl = redactUrl(req.url.toString());
-    const release = await limiter.acquire(host, req.signal);
+    const release = await limiter.acquire(host, req.signal, req.timeoutMs);
     const timeout = AbortSignal.timeout(req.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    let holdOffMs: number | undefined;
+    const startedAt = clock.now();
     try {
       // The span covers the wire only: the politeness wait above is the limiter's, not the site's.
-      return await httpSpan(req.method, req.url, safeUrl, (span) => send(req, { host, safeUrl, timeout, signal }, span));
+      const res = await httpSpan(req.method, req.url, safeUrl, (span) => send(req, { host, safeUrl, timeout, signal }, span));
+      holdOffMs = retryAfterOf(res.status, res.headers);
+      return res;
     } finally {
-      release();
+      // A Retry-After goes with the release: a shared budget must not hand the next turn out before it.
+      await release(holdOffMs === undefined ? { startedAt } : { holdOffMs, startedAt });
     }
+  }
+
+  /** The wait a 429 (or a 503 with Retry-After) asks for; undefined for any other answer. */
+  function retryAfterOf(status: number, headers: Headers): number | undefined {
+    if (status !== 429 && !(status === 503 && headers.has('retry-after'))) return undefined;
+    return parseRetryAfter(headers.get('retry-after'), clock.now()) ?? defaultRetryAfterMs;
   }
 
   async function send(req: HopRequest, ctx: { host: string; safeUrl: string; timeout: AbortSignal; signal: AbortSignal }, span: Span): Promise<Hop> {
@@ -276,8 +298,18 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
     throw new RobotsUnavailableError(`${verdict.why}: treating ${host} as disallowed for now (RFC 9309)`, verdict.retryAfterMs, { url: safeUrl, host });
   }
 
-  function blocked(host: string): { breakerOpened: boolean } {
-    return { breakerOpened: guard.blocked(host) };
+  /**
+   * A 403 or a block page: counts towards this process's breaker, and with a shared budget slows every
+   * worker too (doubling per consecutive block, up to the breaker's cool-down once it opens). A 429's
+   * own Retry-After was already shared with its release (`shared: false`).
+   */
+  async function blocked(host: string, shared = true): Promise<{ breakerOpened: boolean }> {
+    const breakerOpened = guard.blocked(host);
+    if (limiter.holdOff && (breakerOpened || shared)) {
+      const ms = breakerOpened ? breaker.coolDownMs : Math.min(breaker.coolDownMs, 1000 * 2 ** Math.min(20, guard.blocks(host) - 1));
+      await limiter.holdOff(host, ms);
+    }
+    return { breakerOpened };
   }
 
   async function request(jar: CookieJar, method: 'GET' | 'POST', url: string, form: string | undefined, opts: RequestOptions): Promise<FetchResponse> {
@@ -339,10 +371,10 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
         text: () => (text ??= decodeBody(res.body, contentType)),
       };
       const classify = opts.classify === false ? undefined : (opts.classify ?? options.classify);
-      checkStatus(response, host, safeUrl, opts.accept ?? []);
+      await checkStatus(response, host, safeUrl, opts.accept ?? []);
       const verdict = classify?.(response);
       if (verdict) {
-        if (verdict instanceof BlockedError) Object.assign(verdict.details, { host, ...blocked(host) });
+        if (verdict instanceof BlockedError) Object.assign(verdict.details, { host, ...(await blocked(host)) });
         else guard.answered(host);
         throw verdict;
       }
@@ -352,21 +384,21 @@ export function createFetcher(options: FetcherOptions = {}): Fetcher {
   }
 
   /** Throws for the statuses that have a meaning in the vocabulary; returns for 2xx and accepted ones. */
-  function checkStatus(res: FetchResponse, host: string, safeUrl: string, accept: readonly number[]): void {
+  async function checkStatus(res: FetchResponse, host: string, safeUrl: string, accept: readonly number[]): Promise<void> {
     const { status } = res;
     const details = { url: safeUrl, host, status };
-    if (status === 429 || (status === 503 && res.headers.has('retry-after'))) {
-      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), clock.now()) ?? defaultRetryAfterMs;
+    const retryAfterMs = retryAfterOf(status, res.headers);
+    if (retryAfterMs !== undefined) {
       rateLimitWait().record(retryAfterMs / 1000, { host });
       guard.holdOff(host, retryAfterMs);
-      const breaker = status === 429 ? blocked(host) : (guard.answered(host), { breakerOpened: false });
+      const breaker = status === 429 ? await blocked(host, false) : (guard.answered(host), { breakerOpened: false });
       throw new RateLimitedError(`${host} answered ${status} to ${safeUrl}; it asks to wait ${Math.ceil(retryAfterMs / 1000)} s`, retryAfterMs, {
         ...details,
         ...breaker,
       });
     }
     if (status === 403) {
-      const breaker = blocked(host);
+      const breaker = await blocked(host);
       if (accept.includes(403)) return;
       throw new BlockedError(`${host} refused ${safeUrl} (403${titleOf(res)})${breaker.breakerOpened ? '; too many refusals: pausing this host' : ''}`, {
         ...details,

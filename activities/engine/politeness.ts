@@ -4,8 +4,8 @@
  * All of it is shared by every session of a fetcher, since a site sees our sessions as one visitor.
  *
  * Time comes from an injectable `Clock` so the spacing rules can be tested without real waiting.
- * This limiter holds within one process only: a limit that must hold across workers belongs on a
- * task queue (`maxTaskQueueActivitiesPerSecond`), see DESIGN §5.
+ * This limiter holds within one process only; `FleetHostLimiter` (host-budget.ts) makes the same
+ * budget one for every worker process, through PostgreSQL.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 
@@ -80,9 +80,30 @@ interface HostState {
   floorIntervalMs: number;
 }
 
-export type Release = () => void;
+/** How a turn ended: `sent: false` when no request left (the pause is not owed); a cool-down the answer asked for. */
+export interface TurnOutcome {
+  sent?: boolean;
+  /** A 429's Retry-After (or a 503's): nobody sharing the budget starts a request to the host before it has passed. */
+  holdOffMs?: number;
+  /**
+   * When the request really left (this process's clock): a busy event loop may send it well after its
+   * turn was granted, and the next turn is then counted from the send.
+   */
+  startedAt?: number;
+}
 
-export class HostLimiter {
+export type Release = (outcome?: TurnOutcome) => void | Promise<void>;
+
+/** What the fetcher takes its turns from: this process's `HostLimiter`, or the fleet's (host-budget.ts). */
+export interface HostTurns {
+  /** `leaseMs`: how long the request may take at most (a shared budget lets a dead holder's turn lapse after it). */
+  acquire(host: string, signal?: AbortSignal, leaseMs?: number): Promise<Release>;
+  setFloorInterval(host: string, ms: number): void;
+  /** A cool-down for everyone sharing the budget (a block seen outside a turn's release). */
+  holdOff?(host: string, ms: number): Promise<void>;
+}
+
+export class HostLimiter implements HostTurns {
   private readonly hosts = new Map<string, HostState>();
   private acquisitions = 0;
 
@@ -101,10 +122,10 @@ export class HostLimiter {
     if (++this.acquisitions % 1000 === 0) this.sweep();
     await this.takeSlot(state, settings, signal);
     let released = false;
-    const release = (sent = true) => {
+    const release = (outcome: TurnOutcome = {}) => {
       if (released) return;
       released = true;
-      if (sent) state.lastEnd = this.clock.now();
+      if (outcome.sent !== false) state.lastEnd = this.clock.now();
       const next = state.waiting.shift();
       // The slot passes straight to the next waiter: were `active` to dip first, a newcomer could jump the queue.
       if (next) next.grant();
@@ -115,10 +136,10 @@ export class HostLimiter {
     try {
       await turn;
     } catch (err) {
-      release(false);
+      release({ sent: false });
       throw err;
     }
-    return () => release();
+    return release;
   }
 
   setFloorInterval(host: string, ms: number): void {
@@ -236,6 +257,11 @@ export class HostGuard {
       return true;
     }
     return false;
+  }
+
+  /** Consecutive blocks from the host so far. */
+  blocks(host: string): number {
+    return this.hosts.get(host.toLowerCase())?.consecutiveBlocks ?? 0;
   }
 
   answered(host: string): void {

@@ -3,7 +3,7 @@
  * error: it lands here with its reason and proof, so nothing is ever dropped silently.
  */
 import { sql } from 'drizzle-orm';
-import { bigserial, index, integer, jsonb, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, integer, jsonb, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 
 export const etl = pgSchema('etl');
 
@@ -84,3 +84,18 @@ export type EtlLog = typeof etlLogs.$inferSelect;
 export type NewEtlLog = typeof etlLogs.$inferInsert;
 export type RejectedRecord = typeof rejectedRecords.$inferSelect;
 export type NewRejectedRecord = typeof rejectedRecords.$inferInsert;
+
+/**
+ * One politeness budget per host shared by every worker process (migration 0025, etl.host_turn):
+ * the next allowed start, a fleet-wide cool-down after a 429 or a block, and the requests in flight.
+ */
+export const hostBudgets = etl.table('host_budgets', {
+  host: text('host').primaryKey(),
+  nextStart: timestamp('next_start', { withTimezone: true }).notNull().default(sql`'-infinity'`),
+  cooldownUntil: timestamp('cooldown_until', { withTimezone: true }).notNull().default(sql`'-infinity'`),
+  /** Lease id -> expiry (epoch ms) of each request in flight; a killed process's leases lapse. */
+  leases: jsonb('leases').$type<Record<string, number>>().notNull().default({}),
+  grants: bigint('grants', { mode: 'number' }).notNull().default(0),
+  cooldowns: bigint('cooldowns', { mode: 'number' }).notNull().default(0),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

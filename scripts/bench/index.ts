@@ -21,11 +21,12 @@ import { consolidationGeocodeScenarios } from './consolidation-geocode';
 import { consolidationPublishScenarios } from './consolidation-publish';
 import { leadsScenarios } from './leads';
 import { pmmpScenarios } from './pmmp';
+import { pmmpPolitenessScenarios } from './pmmp-politeness';
 import { pricesScenarios } from './prices';
 import { redact, round, type BenchContext, type BenchResult, type Scenario } from './support';
 
 /** Every pipeline adds its scenarios here. */
-const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios, ...consolidationScenarios, ...consolidationGeocodeScenarios, ...consolidationPublishScenarios];
+const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios, ...pmmpPolitenessScenarios, ...consolidationScenarios, ...consolidationGeocodeScenarios, ...consolidationPublishScenarios];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

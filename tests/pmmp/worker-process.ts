@@ -37,6 +37,8 @@ export interface PmmpWorkerProcessOptions {
   /** Proof files and the process's log go here. */
   dir: string;
   label: string;
+  /** Overrides of the environment above (politeness on, a User-Agent per worker…). */
+  env?: Record<string, string>;
 }
 
 export async function startPmmpWorkerProcess(o: PmmpWorkerProcessOptions): Promise<ChildProcess> {
@@ -53,6 +55,7 @@ export async function startPmmpWorkerProcess(o: PmmpWorkerProcessOptions): Promi
     FETCH_ROBOTS: 'ignore',
     PROOF_STORE_DIR: join(o.dir, 'interrupted'),
     LOG_LEVEL: 'warn',
+    ...o.env,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(join(o.dir, `worker-${o.label}.log`));

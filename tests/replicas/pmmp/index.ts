@@ -78,6 +78,8 @@ export const KnobsSchema = z.strictObject({
   wafPattern: z.string().nullable(),
   /** User-Agents answered 403 (some sites reject non-browser agents); null: none. */
   blockUserAgents: z.string().nullable(),
+  /** User-Agents answered 429 with Retry-After (one worker of a fleet being throttled); null: none. */
+  rateLimitUserAgents: z.string().nullable(),
   /** /bdc/ drift: results published between two page requests, and unstable order within a day. */
   bdcDrift: z.strictObject({ newPerRequest: z.number().int().min(0), shuffleTies: z.boolean() }),
   /** How many past page states of a session stay valid (1: only the latest). */
@@ -104,6 +106,7 @@ export const DEFAULT_KNOBS: PortalKnobs = {
   shapeChanged: [],
   wafPattern: DEFAULT_WAF_PATTERN,
   blockUserAgents: null,
+  rateLimitUserAgents: null,
   bdcDrift: { newPerRequest: 0, shuffleTies: true },
   pageStateHistory: 1,
   pageStateBytes: 16_384,
@@ -130,6 +133,10 @@ export interface KindStats {
 
 export interface RequestLogEntry {
   at: string;
+  /** When the request arrived (epoch ms), before its body was read: what a rate limit is measured on. */
+  receivedAt: number;
+  /** Its User-Agent (which worker of a fleet sent it). */
+  agent: string;
   method: string;
   path: string;
   kind: PageKind;
@@ -216,6 +223,7 @@ function normalizeKnobs(input: PortalKnobsInput, base: PortalKnobs): PortalKnobs
   const parsed = KnobsSchema.parse(merged);
   if (parsed.wafPattern !== null) new RegExp(parsed.wafPattern, 'i');
   if (parsed.blockUserAgents !== null) new RegExp(parsed.blockUserAgents, 'i');
+  if (parsed.rateLimitUserAgents !== null) new RegExp(parsed.rateLimitUserAgents, 'i');
   return parsed;
 }
 
@@ -689,7 +697,7 @@ export async function startPortalReplica(opts: PortalReplicaOptions = {}): Promi
       reply = { status: 200, body: wafPage(supportId(n)), fault: 'waf' };
     } else if (knobs.blockUserAgents !== null && new RegExp(knobs.blockUserAgents, 'i').test(ua)) {
       reply = { status: 403, body: plainErrorPage(403, 'Forbidden').replace(/<p>[\s\S]*<\/p>/, "<p>You don't have permission to access this resource.</p>"), fault: 'blocked-agent' };
-    } else if (draw.r429 < knobs.rate429) {
+    } else if (draw.r429 < knobs.rate429 || (knobs.rateLimitUserAgents !== null && new RegExp(knobs.rateLimitUserAgents, 'i').test(ua))) {
       reply = {
         status: 429,
         body: plainErrorPage(429, 'Too Many Requests'),
@@ -763,6 +771,8 @@ export async function startPortalReplica(opts: PortalReplicaOptions = {}): Promi
     stats.requests += 1;
     stats.log.push({
       at: new Date().toISOString(),
+      receivedAt: started,
+      agent: ua,
       method: req.method ?? 'GET',
       path: `${url.pathname}${url.search}`.slice(0, 300),
       kind,
