@@ -14,7 +14,7 @@ import {
   listAttributions,
   listConsultations,
   listPv,
-  searchableQuery,
+  searchShape,
   searchConsultations,
   type AttributionRow,
   type ConsultationRow,
@@ -115,10 +115,11 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
       response: { 200: SearchResultSchema, ...commonErrors },
     },
     handler: async (req) => {
-      if (!(await searchableQuery(sql, req.query.q))) {
+      const shape = await searchShape(sql, req.query.q);
+      if (shape === 'none') {
         throw badRequest([{ in: 'query', field: 'q', problem: 'has no searchable word (only stop words or punctuation)' }]);
       }
-      const { rows, hasMore } = await searchConsultations(sql, req.query, now());
+      const { rows, hasMore } = await searchConsultations(sql, req.query, now(), shape);
       return {
         query: req.query.q,
         items: rows.map((r) => ({ ...summary(r), rank: r.rank, highlights: { object: r.hl_object, buyer: r.hl_buyer, reference: r.hl_reference } })),
