@@ -149,41 +149,108 @@ export interface SearchRow extends ConsultationRow {
   hl_reference: string | null;
 }
 
-/** Whether the words give PostgreSQL anything to search for (stop words alone do not). */
-export async function searchableQuery(sql: Sql, q: string): Promise<boolean> {
-  const [row] = await sql<{ n: number }[]>`select numnode(websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q})) as n`;
-  return (row?.n ?? 0) > 0;
+/**
+ * What the words give PostgreSQL to search for: `none` (stop words alone), `common_word` (one lexeme
+ * that the planner's statistics expect in at least COMMON_WORD_MATCHES consultations: the bounded
+ * ranking below answers it), `words` otherwise (ranking every match costs little for a rarer word).
+ */
+export type SearchShape = 'none' | 'common_word' | 'words';
+
+/**
+ * Below this many matches, ranking them all (a few milliseconds) beats walking the consultations
+ * shortest first, whose matches for a rarer word are far apart ("route", 1.8% of them: 15k rows read
+ * for 142 matches).
+ */
+const COMMON_WORD_MATCHES = 5_000;
+
+export async function searchShape(sql: Sql, q: string): Promise<SearchShape> {
+  // The estimate is the planner's own (the side table's most common lexemes and their frequencies).
+  const [row] = await sql<{ n: number; matches: number | null }[]>`
+    with q as (select websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q}) as q)
+    select numnode(q.q) as n,
+           case when numnode(q.q) = 1 then (
+             select (f.freq * greatest(c.reltuples, 0))::float8
+             from pg_stats st
+             cross join lateral unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) as f(elem, freq)
+             join pg_class c on c.oid = 'pmmp.consultation_search'::regclass
+             where st.schemaname = 'pmmp' and st.tablename = 'consultation_search' and st.attname = 'search'
+               and f.elem = (tsvector_to_array(querytree(q.q)::tsvector))[1]) end as matches
+    from q`;
+  if (!row || row.n === 0) return 'none';
+  return row.n === 1 && (row.matches ?? 0) >= COMMON_WORD_MATCHES ? 'common_word' : 'words';
 }
 
-export async function searchConsultations(sql: Sql, q: ConsultationSearchQuery, now: string): Promise<{ rows: SearchRow[]; hasMore: boolean }> {
+/**
+ * Pages deeper than this rank every match: the shortest-first candidate set would have to be as deep
+ * as the page, for little gain over ranking all.
+ */
+const BOUNDED_MAX_DEPTH = 2_000;
+
+export async function searchConsultations(sql: Sql, q: ConsultationSearchQuery, now: string, shape: SearchShape = 'words'): Promise<{ rows: SearchRow[]; hasMore: boolean }> {
   const where = consultationWhere(sql, q, now);
-  const options = 'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
+  const offset = q.offset ?? 0;
+  const tsquery = sql`websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q.q})`;
+  // Filters, when asked, read their columns on the consultation of each match.
+  const filtered = (match: Fragment) =>
+    where.length
+      ? sql`join pmmp.consultations c on c.org_acronyme = s.org_acronyme and c.ref_consultation = s.ref_consultation
+            where ${match} and ${where.reduce((acc, p) => sql`${acc} and ${p}`)}`
+      : sql`where ${match}`;
+  const page = (hits: Fragment, extra: Fragment = sql``) => {
+    const options = 'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
+    // The page's rows alone are joined back for their columns, status and headlines.
+    return sql<(SearchRow & { shortest_count?: number; shortest_edge?: number | null })[]>`
+      with ${hits}
+      select ${summaryColumns(sql, now)}, h.rank::float8 as rank,
+             ts_headline(${SEARCH_CONFIG}::regconfig, c.object, ${tsquery}, ${options}) as hl_object,
+             ts_headline(${SEARCH_CONFIG}::regconfig, c.buyer, ${tsquery}, ${options}) as hl_buyer,
+             ts_headline(${SEARCH_CONFIG}::regconfig, c.reference, ${tsquery}, ${options}) as hl_reference
+             ${extra}
+      from hits h
+      join pmmp.consultations c on c.org_acronyme = h.org_acronyme and c.ref_consultation = h.ref_consultation
+      order by h.rank desc, h.published_on desc nulls last, h.org_acronyme, h.ref_consultation`;
+  };
+  const done = (rows: SearchRow[]) => ({ rows: rows.slice(0, q.limit), hasMore: rows.length > q.limit });
+
+  const depth = offset + q.limit + 1;
+  if (shape === 'common_word' && where.length === 0 && depth <= BOUNDED_MAX_DEPTH) {
+    // One word: its rank is at most 0.4 / ln(1 + length) on every consultation but those of
+    // `search_strong` (drizzle/0028_pmmp_api_search_bound.sql). Rank those and the `n` shortest matches
+    // (walking the bound's index); when the n-th shortest's bound is below the page's last rank, no
+    // other match can rank as high, so the page is exactly the full ranking's. Otherwise, fall through
+    // to ranking every match. Not with filters: the matches they keep are rarer along the bound's
+    // index ("entretien" among services: 33k rows walked for 342), and fewer to rank all.
+    const n = 2 * depth + 100;
+    const rows = await page(
+      sql`shortest as (
+        select s.org_acronyme, s.ref_consultation, s.published_on, s.search, s.length_bound
+        from pmmp.consultation_search s ${filtered(sql`s.search @@ ${tsquery}`)}
+        order by s.length_bound desc limit ${n}
+      ),
+      hits as (
+        select h.org_acronyme, h.ref_consultation, h.published_on, ts_rank_cd(h.search, ${tsquery}, 1) as rank from shortest h
+        union
+        select s.org_acronyme, s.ref_consultation, s.published_on, ts_rank_cd(s.search, ${tsquery}, 1)
+        from pmmp.consultation_search s ${filtered(sql`s.search_strong @@ ${tsquery}`)}
+        order by rank desc, published_on desc nulls last, org_acronyme, ref_consultation
+        offset ${offset} limit ${q.limit + 1}
+      )`,
+      sql`, (select count(*)::int from shortest) as shortest_count, (select min(length_bound) from shortest) as shortest_edge`,
+    );
+    const last = rows.at(-1);
+    const exact = rows.length === 0 || rows[0]!.shortest_count! < n || (last !== undefined && rows.length === q.limit + 1 && rows[0]!.shortest_edge! < last.rank);
+    if (exact) return done(rows.map(({ shortest_count: _c, shortest_edge: _e, ...r }) => r));
+  }
   // Keys first, on the narrow side table (key, day, tsvector: drizzle/0026_pmmp_api_org_search.sql):
   // ranking a common word reads every match, and its pages there are a fraction of the consultations'.
-  // Filters, when asked, read their columns on the consultation of each match. The page's rows alone
-  // are then joined back for their columns, status and headlines.
-  const filtered = where.length
-    ? sql`join pmmp.consultations c on c.org_acronyme = s.org_acronyme and c.ref_consultation = s.ref_consultation
-          where s.search @@ query and ${where.reduce((acc, p) => sql`${acc} and ${p}`)}`
-    : sql`where s.search @@ query`;
-  const rows = await sql<SearchRow[]>`
-    with query as (select websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q.q}) as query),
-    hits as (
-      select s.org_acronyme, s.ref_consultation, s.published_on, ts_rank_cd(s.search, query, 1) as rank
-      from pmmp.consultation_search s cross join query
-      ${filtered}
+  return done(
+    await page(sql`hits as (
+      select s.org_acronyme, s.ref_consultation, s.published_on, ts_rank_cd(s.search, ${tsquery}, 1) as rank
+      from pmmp.consultation_search s ${filtered(sql`s.search @@ ${tsquery}`)}
       order by rank desc, s.published_on desc nulls last, s.org_acronyme, s.ref_consultation
-      offset ${q.offset ?? 0} limit ${q.limit + 1}
-    )
-    select ${summaryColumns(sql, now)}, h.rank::float8 as rank,
-           ts_headline(${SEARCH_CONFIG}::regconfig, c.object, query, ${options}) as hl_object,
-           ts_headline(${SEARCH_CONFIG}::regconfig, c.buyer, query, ${options}) as hl_buyer,
-           ts_headline(${SEARCH_CONFIG}::regconfig, c.reference, query, ${options}) as hl_reference
-    from hits h
-    join pmmp.consultations c on c.org_acronyme = h.org_acronyme and c.ref_consultation = h.ref_consultation
-    cross join query
-    order by h.rank desc, h.published_on desc nulls last, h.org_acronyme, h.ref_consultation`;
-  return { rows: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
+      offset ${offset} limit ${q.limit + 1}
+    )`),
+  );
 }
 
 export async function consultationDetail(sql: Sql, org: string, ref: string, now: string) {

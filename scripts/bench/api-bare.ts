@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:http';
 import { connectPostgres } from '../../activities/engine/db';
-import { consultationDetail, listAttributions, listConsultations, listPv, searchableQuery, searchConsultations } from '../../api/pmmp/queries';
+import { consultationDetail, listAttributions, listConsultations, listPv, searchConsultations, searchShape } from '../../api/pmmp/queries';
 import type { AttributionQuery, ConsultationListQuery, ConsultationSearchQuery, PvQuery } from '../../api/pmmp/schemas';
 import { API_SESSION } from '../../api/runtime';
 import { loadApiConfig } from '../../schema/config';
@@ -32,8 +32,9 @@ async function answer(url: URL): Promise<unknown> {
   if (path === '/api/v1/consultations') return listConsultations(sql, params(url, { sort: '-date_publication', limit: '50' }) as ConsultationListQuery, NOW);
   if (path === '/api/v1/consultations/search') {
     const q = params(url, { limit: '20' }) as ConsultationSearchQuery;
-    if (!(await searchableQuery(sql, q.q))) return { error: 'bad_request' };
-    return searchConsultations(sql, q, NOW);
+    const shape = await searchShape(sql, q.q);
+    if (shape === 'none') return { error: 'bad_request' };
+    return searchConsultations(sql, q, NOW, shape);
   }
   if (path === '/api/v1/attributions') return listAttributions(sql, params(url, { sort: '-date', limit: '50' }) as AttributionQuery);
   if (path === '/api/v1/pv') return listPv(sql, params(url, { limit: '50' }) as PvQuery);

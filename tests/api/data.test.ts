@@ -13,7 +13,7 @@ import { runInNewContext } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import { buildApp } from '../../api/app';
 import type { ZodApp } from '../../api/context';
-import { organisationScope } from '../../api/pmmp/queries';
+import { organisationScope, searchShape } from '../../api/pmmp/queries';
 import { createApiRuntime, type ApiRuntime } from '../../api/runtime';
 import { upsertQuotes } from '../../activities/prices/store';
 import { LOCAL_STACK } from '../../schema/config';
@@ -263,7 +263,15 @@ describe('search ranking', () => {
       ['entretien', 40, 80, 'services'],
       ['équipements médicaux', 50, 0, null],
       ['"construction école" OR route', 60, 20, 'travaux'],
+      // One common word without filters: ranked shortest first within a bounded candidate set.
+      ['entretien', 20, 0, null],
+      ['commune', 30, 0, null],
+      ['travaux', 20, 1500, null],
     ];
+    // Those words take the bounded path (the planner's statistics count them as common); a rare one does not.
+    for (const q of ['travaux', 'fourniture', 'entretien', 'commune']) assert.equal(await searchShape(data.sql, q), 'common_word', q);
+    assert.equal(await searchShape(data.sql, 'gardiennage'), 'words');
+    assert.equal(await searchShape(data.sql, 'le la des'), 'none');
     for (const [q, limit, offset, kind] of cases) {
       const url = `/api/v1/consultations/search?q=${encodeURIComponent(q)}&limit=${limit}&offset=${offset}${kind ? `&type_marche=${kind}` : ''}`;
       const got = (await json<{ items: Hit[] }>(url)).items;
@@ -275,6 +283,26 @@ describe('search ranking', () => {
         url,
       );
     }
+  });
+
+  test("one word ranks at most 0.4 / ln(1 + length) wherever it is not among the row's strong words", async () => {
+    // What the bounded search relies on (drizzle/0028_pmmp_api_search_bound.sql), checked for the 150
+    // most frequent words against PostgreSQL's own ts_rank_cd: no match outside `search_strong` ranks
+    // above its row's `length_bound`.
+    const [row] = await data.sql<{ words: number; pairs: number; strong_above: number; weak_above: number }[]>`
+      with words as (
+        select q from (select to_tsquery('simple', quote_literal(word)) as q
+                       from ts_stat('select search from pmmp.consultation_search') order by ndoc desc limit 200) w
+        where numnode(q) = 1 limit 150)
+      select count(distinct w.q)::int as words, count(*)::int as pairs,
+             count(*) filter (where s.search_strong @@ w.q and ts_rank_cd(s.search, w.q, 1) > s.length_bound)::int as strong_above,
+             count(*) filter (where not s.search_strong @@ w.q and ts_rank_cd(s.search, w.q, 1) > s.length_bound)::int as weak_above
+      from words w join pmmp.consultation_search s on s.search @@ w.q`;
+    assert.equal(row!.words, 150);
+    assert.ok(row!.pairs > 100_000, JSON.stringify(row));
+    assert.equal(row!.weak_above, 0, JSON.stringify(row));
+    // The strong words are the ones that need setting apart: they do rank above the bound.
+    assert.ok(row!.strong_above > 0, JSON.stringify(row));
   });
 
   test('the search side table follows every write to the consultations: insert, update, key change, delete', async () => {
