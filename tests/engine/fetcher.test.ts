@@ -235,11 +235,11 @@ describe('politeness', () => {
     const release1 = await limiter.acquire('h');
     assert.equal(now, 0, 'the first request goes at once');
     now = 100; // its response took 100 ms
-    release1();
+    await release1();
     const release2 = await limiter.acquire('h');
     assert.equal(now, 100 + 3500, 'the pause (2000 + 0.5 × 3000) runs from the end of the response, beyond the 2 s of the rate');
     now += 60_000; // a 60 s postback
-    release2();
+    await release2();
     draw = 0;
     const start3 = now;
     await limiter.acquire('h');
