@@ -11,6 +11,15 @@ import type postgres from 'postgres';
 import { z } from 'zod';
 import { badRequest } from './errors';
 
+/**
+ * A number in a query string. `z.coerce.number` reads a blank value ("", "\n", " ") as 0, which would
+ * let `offset=%0A` through as a first page; a blank reaches the number check as NaN instead and is
+ * refused like any other non-number. The OpenAPI document still shows the inner number's bounds.
+ */
+export function queryNumber<T extends z.ZodType>(schema: T) {
+  return z.preprocess((raw) => (typeof raw === 'string' && raw.trim() === '' ? Number.NaN : raw), schema);
+}
+
 type Sql = postgres.Sql;
 type Fragment = postgres.Fragment;
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ApiContext, ZodApp } from '../context';
 import { badRequest, commonErrors, conflict, ErrorSchema, notFound, unavailable } from '../errors';
+import { queryNumber } from '../pagination';
 import {
   cancelJob,
   createJob,
@@ -98,7 +99,7 @@ export function leadsRoutes(app: ZodApp, ctx: ApiContext, signed: { preValidatio
         status: z.enum(['queued', 'running', 'paused', 'completed', 'cancelled', 'failed']).optional(),
         sourceType: z.enum(['search', 'maps', 'custom_urls', 'blog']).optional(),
         limit: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
-        offset: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must be at least 0').max(10_000, 'must be at most 10000').default(0),
+        offset: queryNumber(z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must be at least 0').max(10_000, 'must be at most 10000').default(0)),
       }),
       response: { 200: z.object({ jobs: z.array(JobSchema), total: z.number().int() }), ...commonErrors },
     },

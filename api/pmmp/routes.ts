@@ -319,7 +319,16 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
       description: 'Headers: Content-Type as the server sent it, X-Proof-Url, X-Proof-Fetched-At. HTML is served sandboxed (no script runs).',
       params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{64}$/, 'must be a proof id: 64 lowercase hex digits (sha256)') }),
       response: {
-        200: { description: 'the bytes', content: { 'application/octet-stream': { schema: z.string() } } },
+        // The archive keeps whatever the portal served: its pages, its PDFs, and anything else as it came.
+        200: {
+          description: 'the bytes, with the Content-Type the server sent',
+          content: {
+            'text/html': { schema: z.string() },
+            'application/pdf': { schema: z.string() },
+            'application/octet-stream': { schema: z.string() },
+            '*/*': { schema: z.string() },
+          },
+        },
         404: ErrorSchema,
         ...commonErrors,
       },

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { OrgAcronymeSchema, RefConsultationSchema } from '../../schema/pmmp/items';
+import { queryNumber } from '../pagination';
 
 export const STATUTS = ['en_cours', 'cloturee', 'attribuee', 'infructueux'] as const;
 export const STATUT_DESCRIPTION =
@@ -42,11 +43,14 @@ function pageParams(limits: Limits) {
       .max(limits.maxPageSize, `must be at most ${limits.maxPageSize} (use the cursor for more)`)
       .default(50),
     cursor: z.string().max(1000).optional().describe('`next_cursor` of the previous page (keyset pagination, any depth)'),
-    offset: z.coerce
-      .number({ error: 'must be a whole number' })
-      .int('must be a whole number')
-      .min(0, 'must not be negative')
-      .max(limits.maxOffset, `must be at most ${limits.maxOffset}: page deeper with the cursor`)
+    offset: queryNumber(
+      z.coerce
+        .number({ error: 'must be a whole number' })
+        .int('must be a whole number')
+        .min(0, 'must not be negative')
+        .max(limits.maxOffset, `must be at most ${limits.maxOffset}: page deeper with the cursor`)
+        .optional(),
+    )
       .optional()
       .describe(`rows to skip (at most ${limits.maxOffset}); the cursor has no such limit`),
   };

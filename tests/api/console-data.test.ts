@@ -256,3 +256,12 @@ describe('GET /api/v1/health/dependencies', () => {
     }
   });
 });
+
+/** The other contract tests leave these routes to this file (tests/api/data.test.ts, tests/api/leads-data.test.ts). */
+const CONSOLE_DATA_ROUTES = ['/health/', '/apisync/', '/stats/volumes', '/leads/blacklist', '/leads/whois'];
+
+test('contract: every console data route was exercised, every response matched it', () => {
+  const ops = contract.operations().filter((op) => CONSOLE_DATA_ROUTES.some((part) => op.includes(part)));
+  assert.equal(ops.length, 5, ops.join(', '));
+  assert.deepEqual(ops.filter((op) => !contract.seen.has(op)), []);
+});
