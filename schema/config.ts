@@ -73,7 +73,7 @@ const nonNegativeInt = z.coerce.number().int().nonnegative();
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
 const mongoUrl = z.url({ protocol: /^mongodb(\+srv)?$/, error: 'must be a mongodb:// URL' });
-const boolean = z.enum(['true', 'false']).transform((v) => v === 'true');
+const trueOrFalse = z.enum(['true', 'false']).transform((v) => v === 'true');
 const optionalSecret = z
   .string()
   .optional()
@@ -349,7 +349,7 @@ export const apiConfigSchema = z
     API_MAX_OFFSET: positiveInt.max(1_000_000).default(10_000).describe('offset pagination stops here: deeper pages go through the cursor'),
     API_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000).describe('no query of the API runs longer than this (a guard, not a feature: every query is bounded)'),
     API_DB_POOL_SIZE: positiveInt.max(500).default(24).describe('PostgreSQL connections of the API: enough that a slow page never queues the quick ones behind it'),
-    API_TRUST_PROXY: boolean.default(false).describe('behind a reverse proxy: trust X-Forwarded-For for client addresses (rate limits, logs)'),
+    API_TRUST_PROXY: trueOrFalse.default(false).describe('behind a reverse proxy: trust X-Forwarded-For for client addresses (rate limits, logs)'),
     MOISSON_CONSOLE_PASSWORD: optionalSecret
       .pipe(z.string().min(12, 'must be at least 12 characters').optional())
       .describe("the operator console's sign-in password; unset: the console cannot be signed in to (the local stack sets one)"),
@@ -547,7 +547,7 @@ const consolidationS3Variables = {
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
     .optional()
     .describe('the bucket a source declaration uses when it names none (the local stack creates it)'),
-  CONSOLIDATION_S3_FORCE_PATH_STYLE: boolean.default(true).describe('path-style URLs (`endpoint/bucket/key`): what most S3-compatible servers expect'),
+  CONSOLIDATION_S3_FORCE_PATH_STYLE: trueOrFalse.default(true).describe('path-style URLs (`endpoint/bucket/key`): what most S3-compatible servers expect'),
   CONSOLIDATION_S3_BATCH_ROWS: positiveInt.max(100_000).default(5_000).describe('rows per batch yielded by the S3 reader'),
 };
 
