@@ -9,7 +9,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { pricesDaily } from '../workflows/prices';
 import { setupTelemetry, startMetricsServer, type Telemetry } from '../workers/telemetry';
 import { createPricesWorld, type PricesWorld } from './prices/harness';
-import { assertProcessMetrics } from './support/metrics';
+import { assertProcessMetrics, seriesValue } from './support/metrics';
 
 let world: PricesWorld;
 let telemetry: Telemetry;
@@ -50,4 +50,26 @@ test('a run is traced from workflow to activities and counted on /metrics', asyn
   assert.match(body, /moisson_http_requests_total\{host="127\.0\.0\.1:\d+",status="200"\} \d+/);
   assert.match(body, /moisson_run_duration_seconds_count\{pipeline="prices",outcome="success"\} 1/);
   assertProcessMetrics(body);
+});
+
+test('rejected items are counted by a closed reason code, not by their free-text reason', async () => {
+  world.today = '2026-05-05';
+  world.replica.setFault('coingecko', { kind: 'negative', asset: 'BTC' });
+  world.replica.setFault('fawaz', { kind: 'status', status: 500 });
+  try {
+    const result = await world.withWorker(
+      () => world.temporal.client.workflow.execute(pricesDaily, { taskQueue: world.taskQueue, workflowId: `otel-rejected-${Date.now()}`, args: [{ date: world.today, archive: false }] }),
+      {},
+      telemetry.plugins,
+    );
+    assert.equal(result.outcome, 'partial');
+  } finally {
+    world.replica.clearFaults();
+  }
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  const body = await (await fetch(`http://127.0.0.1:${address.port}/metrics`)).text();
+  assert.equal(seriesValue(body, 'moisson_items_total', { pipeline: 'prices', kind: 'quote', result: 'rejected', reason: 'invalid_field' }), 1, body);
+  const rejectedLines = body.split('\n').filter((l) => l.startsWith('moisson_items_total{') && l.includes('result="rejected"'));
+  assert.ok(rejectedLines.length > 0 && rejectedLines.every((l) => /reason="[a-z_]+"/.test(l)), rejectedLines.join('\n'));
 });
