@@ -120,7 +120,7 @@ export const coreConfigSchema = z
     MOISSON_BROWSER_TASK_QUEUE: z.string().min(1).default('moisson-browser').describe('the task queue of the browser worker'),
     METRICS_PORT: port.default(9464).describe("the worker's Prometheus endpoint (our metrics and the Temporal SDK's)"),
     METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('where the metrics endpoints listen: 0.0.0.0 in a container, so Prometheus can reach them'),
-    BROWSER_METRICS_PORT: port.default(9474).describe("the browser worker's Prometheus endpoint (its own port: both workers may run on one host)"),
+    BROWSER_METRICS_PORT: port.default(9474).describe("the browser worker's Prometheus endpoint (its own port: both workers may run on one host); the Temporal SDK's runtime listens on loopback at this port + 1, as the worker's at METRICS_PORT + 1"),
     OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional().describe('where traces go (OTLP/HTTP); unset: no traces exported'),
     OTEL_SERVICE_NAME: z.string().min(1).default('moisson').describe('the service name of traces'),
     CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium').describe("the browser worker's Chromium"),

@@ -16,9 +16,15 @@ const log = createLogger('moisson-browser-worker', { level: logLevelOf() });
 async function main(): Promise<void> {
   const config = configOrExit(log, () => loadCoreConfig());
   const codecConfig = configOrExit(log, () => loadPayloadCodecConfig());
-  Runtime.install(temporalLogging(log));
+  // As the main worker: the Temporal SDK's metrics on a loopback port next to ours, served within our /metrics.
+  const coreMetricsAddress = `127.0.0.1:${config.browserMetricsPort + 1}`;
+  const logging = temporalLogging(log);
+  Runtime.install({
+    logger: logging.logger,
+    telemetryOptions: { ...logging.telemetryOptions, metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
+  });
   const telemetry = setupTelemetry({ serviceName: `${config.otel.serviceName}-browser`, otlpEndpoint: config.otel.otlpEndpoint });
-  const metricsServer = await startMetricsServer(telemetry, config.browserMetricsPort, undefined, config.metricsHost);
+  const metricsServer = await startMetricsServer(telemetry, config.browserMetricsPort, `http://${coreMetricsAddress}/metrics`, config.metricsHost);
   log.info(`metrics on http://${config.metricsHost}:${config.browserMetricsPort}/metrics`);
   const pool = new BrowserPool(config.browser.chromiumPath);
   const connection = await NativeConnection.connect({ address: config.temporal.address });

@@ -6,6 +6,7 @@ import { createBrowserActivities, type BrowserPool } from '../activities/engine/
 import { createMapsBrowserActivities } from '../activities/leads/sources/maps';
 import { errorVocabularyInterceptor } from './errors';
 import { retryMetrics } from './retries';
+import { runMetricsInterceptorModule, runMetricsSinks } from './run-metrics';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -28,7 +29,9 @@ export function createMoissonWorker(opts: MoissonWorkerOptions): Promise<Worker>
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
     activities: createActivities(opts.deps),
-    interceptors: { activity: [retryMetrics, errorVocabularyInterceptor] },
+    // A bundle built ahead carries its interceptor modules (tests/support/services.ts builds it with this one).
+    interceptors: { activity: [retryMetrics, errorVocabularyInterceptor], ...(opts.workflowBundle ? {} : { workflowModules: [runMetricsInterceptorModule] }) },
+    sinks: runMetricsSinks(),
     plugins: opts.plugins,
     dataConverter: opts.dataConverter,
     maxConcurrentActivityTaskExecutions: 20,

@@ -3,6 +3,7 @@
  * Configuration problems are reported all at once and stop the process before it connects anywhere; so
  * does a database that lacks migrations (exit 3, with the missing ones and the command that applies them).
  */
+import { metrics } from '@opentelemetry/api';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
 import { createFetcher } from '../activities/engine/fetcher';
@@ -12,6 +13,7 @@ import { temporalDataConverter } from '../control/payload-codec';
 import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadLeadsConfig, loadPayloadCodecConfig, loadPmmpConfig, loadPricesConfig, logLevelOf, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
 import { createLogger, temporalLogging } from './logging';
+import { postgresQueueCounts, registerQueueDepthGauges } from './queue-depth';
 import { configOrExit, migrationsOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
 
@@ -48,6 +50,8 @@ async function main(): Promise<void> {
   const leadsConfig = configOrExit(log, () => loadLeadsConfig());
   const codecConfig = configOrExit(log, () => loadPayloadCodecConfig());
   const pg = connectPostgres(config.databaseUrl);
+  // Work waiting (notice downloads, suggestions to review or apply), counted from PostgreSQL at scrape time.
+  registerQueueDepthGauges(metrics.getMeter('moisson'), postgresQueueCounts(pg.sql));
   const mongo = await connectMongo(config.mongoUrl);
   // One politeness budget per host for every worker process (FETCH_POLITENESS_SCOPE=fleet, the default).
   const fetcher = createFetcher({ ...fetchConfig, ...(fetchConfig.politenessScope === 'fleet' ? { fleetBudget: pg.sql } : {}) });

@@ -99,7 +99,7 @@ export function createApisyncActivities(deps: ApisyncDeps) {
           deps.db,
           PIPELINE,
           runId,
-          rejections.map((r) => ({ kind: `${input.source}.${stream}`, naturalKey: r.key, reason: r.reason, source: input.source, payload: r.payload })),
+          rejections.map((r) => ({ kind: `${input.source}.${stream}`, naturalKey: r.key, reason: r.reason, code: 'invalid_field' as const, source: input.source, payload: r.payload })),
         ),
       ...(deps.onBatch ? { onBatch: deps.onBatch } : {}),
     };

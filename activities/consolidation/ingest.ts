@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { ACTEUR_FIELDS, NormalizedActeurSchema, type NormalizedActeur } from '../../schema/consolidation/items';
 import type { ConsolidationIngestConfig, ConsolidationS3Config } from '../../schema/config';
 import { ConfigurationError, InvalidInputError, ResponseShapeError } from '../engine/errors';
+import { items } from '../engine/metrics';
+import type { RejectionReason } from '../engine/runs';
 import { diffSource, DuplicateStoredKeyError, type StoredActeur } from './diff';
 import { expectedColumns, normalizeRows, rowToActeur, SourceShapeError } from './normalize';
 import { BUILT_IN_DECLARATIONS_DIR, DeclarationError, loadDeclarations, readSource, resolveProductMapping, resolveS3Bucket, urlResolver, type RawRow, type SourceDeclaration } from './sources';
@@ -111,7 +113,7 @@ export function createConsolidationIngestActivities(deps: IngestDeps) {
       const columns = [...new Set([...expectedColumns(d.normalization.rules), 'statut'])].filter((c) => (ACTEUR_FIELDS as string[]).includes(c));
       const sourceCodes = [...new Set([d.code, ...acteurs.map((a) => a.source_code)])];
 
-      return sql.begin(async (tx) => {
+      const result = await sql.begin(async (tx) => {
         await tx`insert into consolidation.sources (code, libelle, url, licence, priority, declaration, updated_at)
           values (${d.code}, ${d.libelle}, ${d.url ?? null}, ${d.licence}, ${d.priority}, ${JSON.stringify(d)}::jsonb, now())
           on conflict (code) do update set libelle = excluded.libelle, url = excluded.url, licence = excluded.licence, priority = excluded.priority, declaration = excluded.declaration, updated_at = now()`;
@@ -162,6 +164,15 @@ export function createConsolidationIngestActivities(deps: IngestDeps) {
           unchanged: diff.unchanged,
         };
       });
+      // Counted once committed (a rolled-back attempt counts nothing), as the other pipelines count theirs.
+      const labels = { pipeline: 'consolidation', kind: 'acteur' };
+      items().add(result.rows, { ...labels, result: 'scraped' });
+      items().add(result.acteurs, { ...labels, result: 'parsed' });
+      // Rows normalisation dropped: a value its rules refuse (the lines are in consolidation.suggestion_logs).
+      if (result.dropped > 0) items().add(result.dropped, { ...labels, result: 'rejected', reason: 'invalid_field' satisfies RejectionReason });
+      const suggested = result.cohorts.reduce((n, c) => n + c.suggestions, 0);
+      if (suggested > 0) items().add(suggested, { pipeline: 'consolidation', kind: 'suggestion', result: 'suggested' });
+      return result;
     },
   };
 }

@@ -28,6 +28,23 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/**
+ * Counts one request to a source in `moisson_http_requests_total` (by host and status, or `timeout` /
+ * `network_error` when no answer came), and a 429's wait in `moisson_rate_limit_wait_seconds`: for the
+ * HTTP clients outside the engine fetcher and `requestJson` (downloads, enrichment services).
+ */
+export function countHttpRequest(url: string, outcome: { status: number; retryAfterMs?: number } | { error: unknown }): void {
+  const host = new URL(url).host;
+  if ('error' in outcome) {
+    const err = outcome.error;
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    httpRequests().add(1, { host, status: timedOut ? 'timeout' : 'network_error' });
+    return;
+  }
+  httpRequests().add(1, { host, status: String(outcome.status) });
+  if (outcome.status === 429 && outcome.retryAfterMs !== undefined) rateLimitWait().record(outcome.retryAfterMs / 1000, { host });
+}
+
 export interface JsonResponse {
   status: number;
   headers: Headers;

@@ -207,7 +207,7 @@ export function createLeadsCrawlActivities(deps: LeadsCrawlDeps) {
     if (err instanceof SsrfRefusedError) {
       await markPage(sql, job.id, row.fingerprint, 'refused', message);
       await logError(sql, job.id, row.url, 'ssrf', message);
-      await recordRejections(deps.db, PIPELINE, null, [{ kind: 'url', naturalKey: `${job.id}:${row.url}`, reason: message, source: job.source_type }]);
+      await recordRejections(deps.db, PIPELINE, null, [{ kind: 'url', naturalKey: `${job.id}:${row.url}`, reason: message, code: 'url_refused', source: job.source_type }]);
       return 0;
     }
     if (err instanceof RobotsDisallowedError) {
@@ -218,7 +218,7 @@ export function createLeadsCrawlActivities(deps: LeadsCrawlDeps) {
       await markPage(sql, job.id, row.fingerprint, 'failed', message);
       await logError(sql, job.id, row.url, err.name, message);
       if (err instanceof ResponseShapeError) {
-        await recordRejections(deps.db, PIPELINE, null, [{ kind: 'page', naturalKey: `${job.id}:${row.url}`, reason: message, source: job.source_type }]);
+        await recordRejections(deps.db, PIPELINE, null, [{ kind: 'page', naturalKey: `${job.id}:${row.url}`, reason: message, code: 'shape_changed', source: job.source_type }]);
       }
       return 0;
     }

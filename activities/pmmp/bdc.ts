@@ -170,6 +170,7 @@ export function createPmmpBdcActivities(deps: PmmpDeps) {
                 kind: 'pmmp.bdc-result',
                 naturalKey: `${day} card ${p.row ?? '?'}`,
                 reason: `${p.field}: ${p.message}`,
+                code: 'invalid_field',
                 source,
                 payload: p,
                 proofId: stored.proofId,

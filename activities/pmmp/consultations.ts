@@ -91,7 +91,7 @@ type RowRead =
   | { kind: 'shape'; rejection: Rejection };
 
 function asRejections(problems: ParseProblem[], kind: string, proofId: string, source: string): Rejection[] {
-  return problems.map((p) => ({ kind, naturalKey: p.ref ?? `row ${p.row ?? '?'}`, reason: `${p.field}: ${p.message}`, source, payload: p, proofId }));
+  return problems.map((p) => ({ kind, naturalKey: p.ref ?? `row ${p.row ?? '?'}`, reason: `${p.field}: ${p.message}`, code: 'invalid_field', source, payload: p, proofId }));
 }
 
 /**
@@ -241,7 +241,7 @@ export function createPmmpActivities(deps: PmmpDeps) {
             // A database refusal of one row (a constraint, a value out of range) must not stop the window.
             pageCounts.rejected++;
             const read = records[i]!;
-            rejections.push({ kind: 'pmmp.consultation', naturalKey: read.naturalKey, reason: `database refused the row: ${outcome.refused.message} (${outcome.refused.code})`, source, proofId: read.detailProofId });
+            rejections.push({ kind: 'pmmp.consultation', naturalKey: read.naturalKey, reason: `database refused the row: ${outcome.refused.message} (${outcome.refused.code})`, code: 'database_refused', source, proofId: read.detailProofId });
           });
           await recordRejections(tx, PIPELINE, runId, rejections);
         });
@@ -348,7 +348,7 @@ export function createPmmpActivities(deps: PmmpDeps) {
       if (!(err instanceof PageShapeError)) throw err;
       return {
         kind: 'shape',
-        rejection: { kind: 'pmmp.consultation', naturalKey, reason: `detail page shape changed: ${err.message}`, source, proofId: detailPage.proofId, payload: { missing: err.missing, url: row.detailUrl } },
+        rejection: { kind: 'pmmp.consultation', naturalKey, reason: `detail page shape changed: ${err.message}`, code: 'shape_changed', source, proofId: detailPage.proofId, payload: { missing: err.missing, url: row.detailUrl } },
       };
     }
     const problems: Rejection[] = [];
@@ -367,7 +367,7 @@ export function createPmmpActivities(deps: PmmpDeps) {
         // Without its lots an allotted consultation would be stored wrong (amounts are per lot).
         return {
           kind: 'shape',
-          rejection: { kind: 'pmmp.consultation', naturalKey, reason: `lots popup shape changed: ${err.message}`, source, proofId: lotsPage.proofId, payload: { missing: err.missing, url: lotsUrl } },
+          rejection: { kind: 'pmmp.consultation', naturalKey, reason: `lots popup shape changed: ${err.message}`, code: 'shape_changed', source, proofId: lotsPage.proofId, payload: { missing: err.missing, url: lotsUrl } },
         };
       }
     }

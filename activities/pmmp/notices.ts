@@ -11,7 +11,7 @@ import { CircuitOpenError, type Fetcher } from '../engine/fetcher';
 import { withHeartbeat } from '../engine/heartbeat';
 import { withInlineRetries } from '../engine/retry';
 import type { ProofStore } from '../engine/proofs';
-import { recordRejections, type Rejection } from '../engine/runs';
+import { recordRejections, rejectionReasonOf, type Rejection } from '../engine/runs';
 import {
   assertPdf,
   ExtractionAbortedError,
@@ -189,8 +189,8 @@ export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
       for (let i = start; i < input.notices.length; i++) {
         const ref = input.notices[i]!;
         progress({ next: i, counts: { ...counts } });
-        const reject = async (reason: string, proofId?: string, payload?: unknown): Promise<void> => {
-          const rejection: Rejection = { kind: 'notice', naturalKey: naturalKey(ref), reason, source: ref.url, payload, proofId };
+        const reject = async (err: unknown, reason: string, proofId?: string, payload?: unknown): Promise<void> => {
+          const rejection: Rejection = { kind: 'notice', naturalKey: naturalKey(ref), reason, code: rejectionReasonOf(err), source: ref.url, payload, proofId };
           await recordRejections(deps.db, PIPELINE, input.runId, [rejection]);
           await markNoticeFailed(deps.db, ref, reason, proofId ?? null);
           counts.rejected++;
@@ -249,11 +249,11 @@ export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
           counts.bids += stored.bids;
         } catch (err) {
           if (err instanceof TransientError && ctx.info.attempt >= MAX_TRANSIENT_ATTEMPTS) {
-            await reject(`still failing at attempt ${ctx.info.attempt}: ${errorMessage(err)}`, proofId, { error: err.name });
+            await reject(err, `still failing at attempt ${ctx.info.attempt}: ${errorMessage(err)}`, proofId, { error: err.name });
             continue;
           }
           if (!isDocumentProblem(err)) throw err;
-          await reject(errorMessage(err), proofId, { error: err instanceof Error ? err.name : 'unknown' });
+          await reject(err, errorMessage(err), proofId, { error: err instanceof Error ? err.name : 'unknown' });
         }
       }
       progress({ next: input.notices.length, counts: { ...counts } });
@@ -311,7 +311,7 @@ export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
         } catch (err) {
           if (!isDocumentProblem(err)) throw err;
           await recordRejections(deps.db, PIPELINE, input.runId ?? null, [
-            { kind: 'notice', naturalKey: naturalKey(key), reason: `reparse: ${errorMessage(err)}`, source: row.url, proofId: row.proofId },
+            { kind: 'notice', naturalKey: naturalKey(key), reason: `reparse: ${errorMessage(err)}`, code: rejectionReasonOf(err), source: row.url, proofId: row.proofId },
           ]);
           counts.rejected++;
         }

@@ -141,7 +141,7 @@ export function createPmmpReparseActivities(deps: { db: PostgresJsDatabase; proo
         } catch (err) {
           if (!(err instanceof PageShapeError)) throw err;
           await recordRejections(deps.db, PIPELINE, input.runId ?? null, [
-            { kind: 'pmmp.consultation', naturalKey, reason: `reparse: ${errorMessage(err)}`, source: 'proofs', proofId: row.detailProofId ?? undefined },
+            { kind: 'pmmp.consultation', naturalKey, reason: `reparse: ${errorMessage(err)}`, code: 'shape_changed', source: 'proofs', proofId: row.detailProofId ?? undefined },
           ]);
           counts.rejected++;
         }
@@ -179,7 +179,7 @@ export function createPmmpReparseActivities(deps: { db: PostgresJsDatabase; proo
         } catch (err) {
           if (!(err instanceof PageShapeError)) throw err;
           await recordRejections(deps.db, PIPELINE, input.runId ?? null, [
-            { kind: 'pmmp.bdc-result', naturalKey: `page ${proofId}`, reason: `reparse: ${errorMessage(err)}`, source: p.url, proofId },
+            { kind: 'pmmp.bdc-result', naturalKey: `page ${proofId}`, reason: `reparse: ${errorMessage(err)}`, code: 'shape_changed', source: p.url, proofId },
           ]);
           counts.rejected++;
         }

@@ -125,6 +125,7 @@ export function createPricesActivities(deps: PricesDeps) {
           kind: 'quote',
           naturalKey: `${q.assetCode}@${input.date}`,
           reason: `price ${price.toString()} MRU is not above the minimum ${config.minPriceMru} MRU`,
+          code: 'invalid_field',
           source: input.source,
           payload: { sourceValue: q.sourceValue.toString(), sourceCurrency: q.sourceCurrency, direction: q.direction },
         });

@@ -71,9 +71,10 @@ function pipelineRows(pipeline: string, itemsTitle: string) {
       panels: [
         { title: itemsTitle, unit: 'short', queries: [{ expr: `sum by (kind, result) (increase(moisson_items_total{pipeline="${pipeline}"}[$__rate_interval]))`, legend: '{{kind}} {{result}}' }] },
         {
-          title: 'Rejected records by kind',
+          title: 'Rejected records by kind and reason',
           unit: 'short',
-          queries: [{ expr: `sum by (kind) (increase(moisson_items_total{pipeline="${pipeline}",result="rejected"}[$__rate_interval]))`, legend: '{{kind}}' }],
+          description: 'reason: invalid_field, shape_changed, database_refused, fetch_failed, unreadable_document, url_refused (the free text is in etl.rejected_records)',
+          queries: [{ expr: `sum by (kind, reason) (increase(moisson_items_total{pipeline="${pipeline}",result="rejected"}[$__rate_interval]))`, legend: '{{kind}} {{reason}}' }],
         },
       ],
     },
@@ -124,6 +125,14 @@ const requestsRow = () => ({
   ],
 });
 
+/** Work waiting in PostgreSQL (workers/queue-depth.ts), one panel per queue. */
+const queuePanel = (title: string, queue: string, description: string) => ({
+  title,
+  unit: 'short',
+  description,
+  queries: [{ expr: `max(moisson_queue_depth{queue="${queue}"})`, legend: queue }],
+});
+
 export function buildDashboards(): Record<string, unknown> {
   return {
     overview: dashboard('moisson-overview', 'moisson — overview', [
@@ -134,6 +143,8 @@ export function buildDashboards(): Record<string, unknown> {
           { title: 'Runs by pipeline and outcome', unit: 'short', queries: [{ expr: 'sum by (pipeline, outcome) (increase(moisson_run_duration_seconds_count[1h]))', legend: '{{pipeline}} {{outcome}}' }] },
           { title: 'Active activities (crawls, syncs)', unit: 'short', queries: [{ expr: 'sum by (task_queue, activity_type) (moisson_activities_running)', legend: '{{task_queue}} {{activity_type}}' }] },
           { title: 'Errors by pipeline', unit: 'short', queries: [{ expr: 'sum by (pipeline) (increase(moisson_errors_total[$__rate_interval]))', legend: '{{pipeline}}' }] },
+          { title: 'Rejected items by pipeline and reason', unit: 'short', queries: [{ expr: 'sum by (pipeline, reason) (increase(moisson_items_total{result="rejected"}[$__rate_interval]))', legend: '{{pipeline}} {{reason}}' }] },
+          { title: 'Work waiting', unit: 'short', queries: [{ expr: 'max by (queue) (moisson_queue_depth)', legend: '{{queue}}' }] },
         ],
       },
       {
@@ -172,7 +183,14 @@ export function buildDashboards(): Record<string, unknown> {
         ],
       },
     ]),
-    pmmp: dashboard('moisson-pmmp', 'moisson — procurement (pmmp)', [...pipelineRows('pmmp', 'Consultations, lots, notices and awards'), requestsRow()]),
+    pmmp: dashboard('moisson-pmmp', 'moisson — procurement (pmmp)', [
+      ...pipelineRows('pmmp', 'Consultations, lots, notices and awards'),
+      {
+        title: 'Award notices',
+        panels: [queuePanel('Notice downloads waiting', 'pmmp_notice_downloads', 'award notices found on detail pages, not downloaded yet, attempts left')],
+      },
+      requestsRow(),
+    ]),
     leads: dashboard('moisson-leads', 'moisson — leads', [
       ...pipelineRows('leads', 'Contacts scraped, validated and synced'),
       {
@@ -203,7 +221,23 @@ export function buildDashboards(): Record<string, unknown> {
       },
       requestsRow(),
     ]),
-    consolidation: dashboard('moisson-consolidation', 'moisson — consolidation', [...pipelineRows('consolidation', 'Actors ingested, rejected and suggested')]),
+    consolidation: dashboard('moisson-consolidation', 'moisson — consolidation', [
+      ...pipelineRows('consolidation', 'Actors ingested, rejected and suggested'),
+      {
+        title: 'Suggestions',
+        panels: [
+          queuePanel('Suggestions waiting for review', 'consolidation_review', 'AVALIDER: an operator accepts or rejects them'),
+          queuePanel('Suggestions waiting to be applied', 'consolidation_apply', 'ATRAITER: accepted, the apply Schedule takes them every 5 minutes'),
+          {
+            title: 'Suggestions made and applied',
+            unit: 'short',
+            queries: [{ expr: 'sum by (result) (increase(moisson_items_total{pipeline="consolidation",kind="suggestion"}[$__rate_interval]))', legend: '{{result}}' }],
+          },
+        ],
+      },
+      // Source downloads, the geocoder and the company registry (their hosts in the host variable).
+      requestsRow(),
+    ]),
   };
 }
 

@@ -19,6 +19,7 @@ import { InvalidInputError } from '../../activities/engine/errors';
 import { loadConsolidationEnrichConfig, type ConsolidationEnrichConfig } from '../../schema/config';
 import { startBanReplica, type BanReplica } from '../replicas/consolidation/ban/index';
 import { SIRENE_SAMPLE, startEntreprisesReplica, type EntreprisesReplica } from '../replicas/consolidation/entreprises/index';
+import { seriesValue, testTelemetry } from '../support/metrics';
 import { createTestDatabase, type TestDatabase } from '../support/services';
 
 let db: TestDatabase;
@@ -27,6 +28,7 @@ let registry: EntreprisesReplica;
 let config: ConsolidationEnrichConfig;
 
 before(async () => {
+  testTelemetry();
   [db, ban, registry] = await Promise.all([createTestDatabase(), startBanReplica(), startEntreprisesReplica()]);
   config = loadConsolidationEnrichConfig({ CONSOLIDATION_BAN_URL: ban.url, CONSOLIDATION_ENTREPRISES_URL: registry.url, CONSOLIDATION_BAN_CSV_BATCH_ROWS: '25' });
 });
@@ -111,6 +113,10 @@ describe('BAN', () => {
     assert.ok(ban.maxInWindow(1000) <= 50, `at most 50 in any second, saw ${ban.maxInWindow(1000)}`);
     assert.equal(ban.requests().length, 130);
 
+    // Counted as the engine's fetcher counts its requests: by host and status, the 429's wait too.
+    const host = new URL(ban.url).host;
+    const scrape = () => testTelemetry().scrape();
+    const before429 = await scrape();
     ban.setFault(429, 1);
     const client = clients[0]!;
     const res = await client.geocode({ id: 'after-429', adresse: '3 Rue Victor Hugo', codePostal: '44300', ville: 'Nantes' });
@@ -118,6 +124,12 @@ describe('BAN', () => {
     assert.equal(client.service.stats.throttled, 1);
     const [bucket] = await db.sql<{ throttles: number }[]>`select throttles::int from consolidation.rate_limits where bucket like 'ban:%'`;
     assert.equal(bucket?.throttles, 1, 'the 429 is recorded for every worker');
+    const after429 = await scrape();
+    const delta = (name: string, labels: Record<string, string>) => seriesValue(after429, name, labels) - seriesValue(before429, name, labels);
+    assert.equal(delta('moisson_http_requests_total', { host, status: '429' }), 1, after429);
+    assert.equal(delta('moisson_http_requests_total', { host, status: '200' }), 1);
+    assert.equal(delta('moisson_rate_limit_wait_seconds_count', { host }), 1);
+    assert.ok(seriesValue(before429, 'moisson_http_requests_total', { host, status: '200' }) >= 130, 'the 130 geocodes before it were counted');
   });
 
   test('accepted geocodes become proposals (corrected postcode, city, coordinates), never edits; saving twice keeps one', async () => {

@@ -14,6 +14,7 @@ import { consolidationIngestWorkflowId } from '../../workflows/consolidation';
 import { createMoissonWorker } from '../../workers/create';
 import { startConsolidationReplica, type ConsolidationReplica } from '../replicas/consolidation';
 import { recordHistories } from '../support/histories';
+import { seriesValue, testTelemetry } from '../support/metrics';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 
 let db: TestDatabase;
@@ -24,6 +25,7 @@ const taskQueue = `consolidation-test-${process.pid}`;
 const histories = new URL('./histories/', import.meta.url);
 
 before(async () => {
+  testTelemetry();
   [db, archive, temporal, replica] = await Promise.all([createTestDatabase(), createTestArchive(), startTemporal(), startConsolidationReplica({ worldSize: 300 })]);
 });
 after(async () => {
@@ -40,6 +42,10 @@ async function withWorker<T>(fn: () => Promise<T>, env: Record<string, string> =
   });
   return worker.runUntil(fn);
 }
+
+const scrape = () => testTelemetry().scrape();
+const runs = (text: string, outcome: string) => seriesValue(text, 'moisson_run_duration_seconds_count', { pipeline: 'consolidation', outcome });
+const items = (text: string, labels: Record<string, string>) => seriesValue(text, 'moisson_items_total', { pipeline: 'consolidation', ...labels });
 
 const ingest = (source: string) =>
   temporal.client.workflow.execute('consolidationIngest', { taskQueue, workflowId: consolidationIngestWorkflowId(source), args: [{ source }], workflowIdReusePolicy: 'ALLOW_DUPLICATE' }) as Promise<{
@@ -60,10 +66,15 @@ async function acceptCohort(id: number) {
 
 describe('consolidation ingestion through the replica', () => {
   test('each source kind ingests: data-fair, paged JSON (CMA), zip of a UTF-16 CSV (pharmacies)', async () => {
+    const before = await scrape();
+    let rows = 0;
+    let acteurs = 0;
     await withWorker(async () => {
       for (const source of ['refashion', 'cma_reparacteur', 'ordredespharmaciens']) {
         const result = await ingest(source);
         assert.ok(result.rows > 20, `${source} read rows`);
+        rows += result.rows;
+        acteurs += result.acteurs;
         await recordHistories(temporal.client, histories, source, consolidationIngestWorkflowId(source));
         assert.ok(result.acteurs > 20 && result.acteurs <= result.rows, `${source} acteurs`);
         assert.deepEqual(
@@ -84,14 +95,27 @@ describe('consolidation ingestion through the replica', () => {
       assert.match(err.message, /not found in mapping/);
       assert.ok(logs.some((l) => l.niveau === 'WARNING'));
     });
+    // Counted as the other pipelines count theirs: items by kind and result, rejections by reason, run durations.
+    const now = await scrape();
+    const delta = (f: (t: string) => number) => f(now) - f(before);
+    assert.equal(delta((t) => items(t, { kind: 'acteur', result: 'scraped' })), rows, now);
+    assert.equal(delta((t) => items(t, { kind: 'acteur', result: 'parsed' })), acteurs);
+    assert.ok(delta((t) => items(t, { kind: 'acteur', result: 'rejected', reason: 'invalid_field' })) >= 1, 'the dropped refashion row is a rejection by reason');
+    assert.equal(delta((t) => items(t, { kind: 'suggestion', result: 'suggested' })), acteurs);
+    assert.equal(delta((t) => runs(t, 'success')), 3, 'one run duration per ingest');
+    assert.ok(delta((t) => seriesValue(t, 'moisson_run_duration_seconds_sum', { pipeline: 'consolidation', outcome: 'success' })) > 0);
   });
 
   test('accepted suggestions are applied; a new generation gives MODIF / SUP / AJOUT cohorts with per-column counts', async () => {
     await withWorker(async () => {
       const cohorts = await db.sql<{ id: number }[]>`select id from consolidation.suggestion_cohortes where type_action = 'SOURCE_AJOUT' and source_code = 'refashion'`;
       for (const c of cohorts) await acceptCohort(Number(c.id));
+      const before = await scrape();
       const applied = (await applyAll('refashion')) as { succes: number; erreur: number };
       assert.equal(applied.erreur, 0);
+      const now = await scrape();
+      assert.equal(items(now, { kind: 'suggestion', result: 'saved' }) - items(before, { kind: 'suggestion', result: 'saved' }), applied.succes);
+      assert.equal(runs(now, 'success') - runs(before, 'success'), 1, 'the apply run, once');
       const [storedCount] = await db.sql<{ n: number }[]>`select count(*)::int n from consolidation.acteurs where source_code = 'refashion'`;
       const stored = storedCount!.n;
       assert.ok(stored > 20);
@@ -119,6 +143,7 @@ describe('consolidation ingestion through the replica', () => {
   });
 
   test('a source that changes shape fails clearly, naming the column, and leaves the stored state untouched', async () => {
+    const failuresBefore = runs(await scrape(), 'failure');
     await withWorker(async () => {
       const before = await db.sql`select count(*)::int n, (select count(*)::int from consolidation.suggestion_cohortes) c from consolidation.acteurs`;
       replica.setShape('donnees-eo-refashion', 'renamed');
@@ -136,6 +161,7 @@ describe('consolidation ingestion through the replica', () => {
       const afterRun = await db.sql`select count(*)::int n, (select count(*)::int from consolidation.suggestion_cohortes) c from consolidation.acteurs`;
       assert.deepEqual(afterRun, before);
     });
+    assert.equal(runs(await scrape(), 'failure') - failuresBefore, 2, 'both failed runs have a duration, outcome failure');
   });
 
   test('a bad declaration is refused at once, with the field named', async () => {

@@ -14,10 +14,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { metrics } from '@opentelemetry/api';
 import * as engineMetrics from '../../activities/engine/metrics';
 import { createApiMetrics } from '../../api/metrics';
 import { DEBIAN_PACKAGE_OF } from '../../activities/pmmp/awards/errors';
 import { dashboardFiles } from '../../scripts/ops/dashboards';
+import { registerQueueDepthGauges } from '../../workers/queue-depth';
 import { setupTelemetry } from '../../workers/telemetry';
 
 const run = promisify(execFile);
@@ -124,6 +126,8 @@ async function exportedMetricNames(): Promise<Set<string>> {
       if (typeof instrument.add === 'function') (instrument.add as (v: number, a: object) => void)(1, attrs);
       else if (typeof instrument.record === 'function') (instrument.record as (v: number, a: object) => void)(1, attrs);
     }
+    // The worker's queue depths (read from PostgreSQL in the worker; any count will do here).
+    registerQueueDepthGauges(metrics.getMeter('moisson'), { pmmp_notice_downloads: () => Promise.resolve(1) });
     // The API's metrics (its own meter provider): one answered and one rejected request.
     api.answered({ method: 'GET', route: '/health', status: 200, seconds: 0.01 });
     api.answered({ method: 'GET', route: '/api/v1/consultations', status: 404, seconds: 0.01 });

@@ -301,6 +301,11 @@ describe('payload codec', () => {
       const scrape = await (await fetch(`http://127.0.0.1:${browserMetricsPort}/metrics`)).text();
       assert.equal(seriesValue(scrape, 'moisson_errors_total', { pipeline: 'none', type: 'InvalidInputError' }), 1, scrape);
       assert.match(scrape, /^process_resident_memory_bytes \d+/m, "the browser worker's process metrics");
+      // The Temporal SDK's own, for the browser queue (its core's Prometheus endpoint, served within ours).
+      assert.ok(
+        scrape.split('\n').some((l) => l.startsWith('temporal_') && l.includes(`task_queue="${keyedBrowserQueue()}"`)),
+        `no Temporal SDK metric of the browser queue in:\n${scrape.slice(-3000)}`,
+      );
 
       // Control: keyless workers store the failure message in clear (so the check above can fail).
       await world.withWorker(

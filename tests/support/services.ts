@@ -17,6 +17,7 @@ import { LOCAL_STACK } from '../../schema/config';
 import { migrateDatabase } from '../../scripts/db/migrate';
 import { paths } from '../../scripts/stack/paths';
 import { workflowsPath } from '../../workers/create';
+import { runMetricsInterceptorModule } from '../../workers/run-metrics';
 
 function serviceUrl(variable: 'DATABASE_URL' | 'MONGO_URL', fallback: string): string {
   return process.env[variable] ?? fallback;
@@ -213,6 +214,6 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow bundle, built once per test process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+  bundle ??= bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [runMetricsInterceptorModule], logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
   return bundle;
 }

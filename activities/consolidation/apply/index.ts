@@ -9,6 +9,7 @@
 import { Context } from '@temporalio/activity';
 import type { Sql, TransactionSql } from 'postgres';
 import { ACTEUR_FIELDS, ChangesSchema, type Change } from '../../../schema/consolidation/items';
+import { items } from '../../engine/metrics';
 import { followCohorts } from '../suggestions/cohorts';
 
 /** A change whose precondition does not hold (the message says which). */
@@ -171,6 +172,9 @@ export function createConsolidationApplyActivities(deps: { sql: Sql; afterClaim?
         if (outcome === 'SUCCES') result.succes++;
         else if (outcome === 'ERREUR') result.erreur++;
         else result.skipped++;
+        // Each suggestion once committed: applied (its changes stored in the acteurs) or failed; one another
+        // worker took is not counted here.
+        if (outcome !== 'skipped') items().add(1, { pipeline: 'consolidation', kind: 'suggestion', result: outcome === 'SUCCES' ? 'saved' : 'failed' });
         try {
           Context.current().heartbeat(result);
         } catch {

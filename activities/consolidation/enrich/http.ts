@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sql } from 'postgres';
 import { InvalidInputError, NotAvailableError, RateLimitedError, TransientError } from '../../engine/errors';
+import { countHttpRequest } from '../../engine/http';
 import { SharedRateLimiter } from '../../engine/rate-limiter';
 
 export interface ServiceSettings {
@@ -57,6 +58,7 @@ export class ServiceClient {
       } catch (err) {
         await permit.done();
         if (signal?.aborted) throw err;
+        countHttpRequest(url, { error: err });
         const timeout = (err as Error).name === 'TimeoutError';
         lastError = new TransientError(timeout ? 'timeout' : 'network', `${what}: ${timeout ? 'no answer in time' : `cannot reach ${new URL(url).host}`} (${(err as Error).message})`);
         this.stats.retried++;
@@ -64,10 +66,11 @@ export class ServiceClient {
         continue;
       }
       await permit.done();
+      const waitMs = res.status === 429 ? retryAfterMs(res.headers.get('retry-after')) : undefined;
+      countHttpRequest(url, { status: res.status, ...(waitMs !== undefined ? { retryAfterMs: waitMs } : {}) });
       if (res.ok) return res;
       const body = (await res.text().catch(() => '')).slice(0, 300);
-      if (res.status === 429) {
-        const waitMs = retryAfterMs(res.headers.get('retry-after'));
+      if (waitMs !== undefined) {
         this.stats.throttled++;
         await this.limiter.throttle(waitMs);
         lastError = new RateLimitedError(`${what}: rate limited (429)`, waitMs);

@@ -22,6 +22,7 @@ import { z } from 'zod';
 import type { ConsolidationEnrichConfig } from '../../../schema/config';
 import type { CohorteType } from '../../../schema/consolidation/tables';
 import { InvalidInputError, NotAvailableError, TransientError } from '../../engine/errors';
+import { countHttpRequest } from '../../engine/http';
 import { buildSuggestion } from '../suggestions';
 import { followCohorts } from '../suggestions/cohorts';
 import { BanClient } from './ban';
@@ -266,8 +267,10 @@ export function createEnrichActivities(deps: EnrichDeps) {
       try {
         res = await fetch(url, { signal });
       } catch (err) {
+        if (!cancellation()?.aborted) countHttpRequest(url, { error: err });
         throw new TransientError('network', `SIRENE stock ${url}: ${(err as Error).message}`);
       }
+      countHttpRequest(url, { status: res.status });
       if (res.status === 404 || res.status === 410) throw new NotAvailableError(`SIRENE stock ${url}: ${res.status}`, { status: res.status });
       if (res.status >= 500 || res.status === 429) throw new TransientError('server', `SIRENE stock ${url}: ${res.status}`, { status: res.status });
       if (!res.ok || !res.body) throw new InvalidInputError(`SIRENE stock ${url}: ${res.status}`, { status: res.status });
