@@ -3,12 +3,8 @@ import type { Fetcher } from './engine/fetcher';
 import type { ProofStore } from './engine/proofs';
 import { createApisyncActivities, type ApisyncDeps } from './apisync';
 import { createConsolidationActivities } from './consolidation';
-import { createPmmpBdcActivities } from './pmmp/bdc';
 import { createLeadsActivities, type LeadsDeps } from './leads';
-import { createPmmpActivities } from './pmmp/consultations';
-import { createPmmpNoticeActivities } from './pmmp/notices';
-import { createPmmpReparseActivities } from './pmmp/reparse';
-import { createPmmpRunActivities } from './pmmp/runs';
+import { bindPmmpCrawlActivities, bindPmmpRunActivities } from './pmmp/index';
 import { createPricesActivities, type PricesDeps } from './prices';
 
 export interface ActivityDeps extends PricesDeps {
@@ -27,11 +23,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createPricesActivities(deps),
     ...createApisyncActivities({ sql: deps.sql, db: deps.db, ...(deps.env ? { env: deps.env } : {}), ...deps.apisync }),
-    ...(crawl ? createPmmpActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
-    ...(crawl ? createPmmpBdcActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
-    ...(crawl ? createPmmpReparseActivities({ db: deps.db, proofs: crawl.proofs }) : {}),
-    ...createPmmpRunActivities({ db: deps.db }),
-    ...(crawl ? createPmmpNoticeActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalBaseUrl: crawl.pmmpPortalUrl }) : {}),
+    ...(crawl ? bindPmmpCrawlActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
+    ...bindPmmpRunActivities({ db: deps.db }),
     ...(deps.leads ? createLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
     ...createConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}), ...deps.consolidation }),
   };
