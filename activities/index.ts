@@ -5,7 +5,7 @@ import { createApisyncActivities, type ApisyncDeps } from './apisync';
 import { createConsolidationActivities } from './consolidation';
 import { createLeadsActivities, type LeadsDeps } from './leads';
 import { bindPmmpCrawlActivities, bindPmmpRunActivities } from './pmmp/index';
-import { createPricesActivities, type PricesDeps } from './prices';
+import { bindPricesActivities, type PricesDeps } from './prices';
 
 export interface ActivityDeps extends PricesDeps {
   /** What the crawlers share: one polite fetcher per process (its per-host limits hold across activities) and the proof store. */
@@ -21,7 +21,7 @@ export interface ActivityDeps extends PricesDeps {
 export function createActivities(deps: ActivityDeps) {
   const crawl = deps.crawl;
   return {
-    ...createPricesActivities(deps),
+    ...bindPricesActivities(deps),
     ...createApisyncActivities({ sql: deps.sql, db: deps.db, ...(deps.env ? { env: deps.env } : {}), ...deps.apisync }),
     ...(crawl ? bindPmmpCrawlActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
     ...bindPmmpRunActivities({ db: deps.db }),
