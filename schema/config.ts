@@ -395,6 +395,10 @@ const apiSchema = z.object({
   API_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
   /** PostgreSQL connections of the API: enough that a slow page never queues the quick ones behind it. */
   API_DB_POOL_SIZE: positiveInt.max(500).default(24),
+  /** Serialized answers of the procurement reads kept in memory until the data changes (0: none kept). */
+  API_RESPONSE_CACHE_MB: z.coerce.number().int().nonnegative().max(4096).default(64),
+  /** How long such an answer is kept at most: a consultation's statut follows the clock. */
+  API_RESPONSE_CACHE_TTL_MS: positiveInt.max(3_600_000).default(2_000),
   /** Behind a reverse proxy: trust X-Forwarded-For for client addresses (rate limits, logs). */
   API_TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** The operator console's sign-in password (/console/); unset: the console cannot be signed in to. */
@@ -415,6 +419,8 @@ export interface ApiConfig {
   statementTimeoutMs: number;
   dbPoolSize: number;
   trustProxy: boolean;
+  responseCacheBytes: number;
+  responseCacheTtlMs: number;
   /** Console sign-in password; undefined: sign-in disabled. */
   consolePassword: string | undefined;
   consoleSessionTtlMs: number;
@@ -434,6 +440,8 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     statementTimeoutMs: c.API_STATEMENT_TIMEOUT_MS,
     dbPoolSize: c.API_DB_POOL_SIZE,
     trustProxy: c.API_TRUST_PROXY,
+    responseCacheBytes: c.API_RESPONSE_CACHE_MB * 1024 * 1024,
+    responseCacheTtlMs: c.API_RESPONSE_CACHE_TTL_MS,
     consolePassword: c.MOISSON_CONSOLE_PASSWORD,
     consoleSessionTtlMs: c.MOISSON_CONSOLE_SESSION_TTL_S * 1000,
   };
