@@ -14,7 +14,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type postgres from 'postgres';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export const STATS_REFRESHED_CHANNEL = 'pmmp_stats_refreshed';
 export const PMMP_DATA_CHANGED_CHANNEL = 'pmmp_data_changed';
@@ -52,9 +52,12 @@ export class ResponseCache {
     });
   }
 
-  /** The JSON body for `key`: cached, or built by `build`, checked against `schema`, then cached. */
-  async get<S extends z.ZodType>(key: string, schema: S, build: () => Promise<z.input<S>>): Promise<string> {
-    if (!this.entries) return JSON.stringify(schema.parse(await build()));
+  /**
+   * The JSON body for `key`: cached, or built by `build`, then encoded through `schema` as Fastify's
+   * serializer encodes a route's response (fastify-type-provider-zod: `safeEncode`), then cached.
+   */
+  async get<S extends z.ZodType>(key: string, schema: S, build: () => Promise<z.output<S>>): Promise<string> {
+    if (!this.entries) return JSON.stringify(z.encode(schema, await build()));
     await this.listen();
     const hit = this.entries.get(key);
     if (hit !== undefined) {
@@ -63,7 +66,7 @@ export class ResponseCache {
     }
     this.counts.misses += 1;
     const generation = this.generation;
-    const body = JSON.stringify(schema.parse(await build()));
+    const body = JSON.stringify(z.encode(schema, await build()));
     if (generation === this.generation) this.entries.set(key, body);
     return body;
   }
