@@ -76,7 +76,7 @@ export default tseslint.config(
   {
     // Settings come from the one zod config module (schema/config.ts), which alone reads the environment:
     // a variable read here would escape its checks, its defaults and `moisson config check`.
-    files: ['activities/**/*.ts', 'workflows/**/*.ts', 'api/**/*.ts'],
+    files: ['activities/**/*.ts', 'workflows/**/*.ts', 'api/**/*.ts', 'workers/**/*.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings through schema/config.ts (a loader, or a deps.env passed down), not process.env.' }],
     },

@@ -176,7 +176,7 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
     handler: async (_req, reply) => reply.header('content-type', API_METRICS_CONTENT_TYPE).send(await apiMetrics.scrape()),
   });
 
-  pmmpRoutes(app, ctx);
+  pmmpRoutes(app, ctx, apiMetrics);
   pricesRoutes(app, ctx);
   runsRoutes(app, ctx, { preValidation: signed });
   leadsRoutes(app, ctx, { preValidation: signed });

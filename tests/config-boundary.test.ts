@@ -2,27 +2,37 @@
  * Settings are read in one place (schema/config.ts): the lint rule that keeps `process.env` out of the
  * activities, the workflows and the API is in force there, and only there (scripts and the CLI read
  * their environment through the same loaders, but may pass it on). The real ESLint configuration lints a
- * real file of each folder with a read added. The same lint keeps lists of non-retryable type names out of
+ * real file of each folder with a read added (workers/ too: even the log level is read through the config module). The same lint keeps lists of non-retryable type names out of
  * the workflows and keeps the CLI and the API from importing each other (both go through control/).
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { ESLint } from 'eslint';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-test('process.env is refused in activities/, workflows/ and api/, and allowed elsewhere', async () => {
+test('process.env is refused in activities/, workflows/, api/ and workers/, and allowed elsewhere', async () => {
   const eslint = new ESLint({ cwd: root });
   const probe = "export const endpoint = process.env.PRICES_ERAPI_URL;\nexport const { env } = process;\n";
   const restricted = async (file: string) => {
     const [result] = await eslint.lintText(probe, { filePath: `${root}${file}` });
     return result!.messages.filter((m) => m.ruleId === 'no-restricted-properties').map((m) => m.line);
   };
-  for (const file of ['activities/prices/index.ts', 'workflows/prices.ts', 'api/runtime.ts']) {
+  for (const file of ['activities/prices/index.ts', 'workflows/prices.ts', 'api/runtime.ts', 'workers/main.ts']) {
     assert.deepEqual(await restricted(file), [1, 2], file);
   }
   assert.deepEqual(await restricted('scripts/cli/common.ts'), []);
+});
+
+test('no file of activities/, workflows/, api/ or workers/ reads process.env (settings come through schema/config.ts)', () => {
+  const readers = ['activities', 'workflows', 'api', 'workers'].flatMap((dir) =>
+    readdirSync(`${root}${dir}`, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts') && /process\.env|\benv\s*\}\s*=\s*process\b/.test(readFileSync(`${root}${dir}/${file}`, 'utf8')))
+      .map((file) => `${dir}/${file}`),
+  );
+  assert.deepEqual(readers, []);
 });
 
 test('workflows keep no list of non-retryable type names; the CLI imports no api/ module and the API no scripts/ module', async () => {

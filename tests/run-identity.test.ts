@@ -134,6 +134,25 @@ describe('one run, one workflow id', () => {
   });
 });
 
+describe('a run started by hand labels itself', () => {
+  test('`temporal workflow start` with no attributes: the run upserts its pipeline and day from its input', async () => {
+    const day = '2026-11-20';
+    const workflowId = `hand-started-prices-${day}`;
+    await world.withWorker(async () => {
+      await promisify(execFile)(temporalCliPath(), [
+        'workflow', 'start', '--address', world.temporal.address, '--namespace', world.temporal.namespace ?? 'default',
+        '--task-queue', world.taskQueue, '--type', 'pricesDaily', '--workflow-id', workflowId, '--input', JSON.stringify({ date: day }),
+      ]);
+      const found = await eventually('the hand-started run listed by its own labels', async () => {
+        const runs = await temporalList(`MoissonPipeline = 'prices' AND MoissonPeriod = '${day}'`);
+        return runs.some((w) => w.workflowId === workflowId) ? runs : undefined;
+      });
+      assert.ok(found.some((w) => w.workflowId === workflowId && w.type === 'pricesDaily'));
+      await world.temporal.client.workflow.getHandle(workflowId).terminate('labels checked');
+    });
+  });
+});
+
 describe('filters are labels, never query text', () => {
   const hostile = ["2026-11-20' OR WorkflowType != 'x", 'a b', 'x\\', "'", '', 'é'];
 

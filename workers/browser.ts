@@ -5,13 +5,13 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { BrowserPool } from '../activities/engine/browser';
 import { temporalDataConverter } from '../control/payload-codec';
-import { loadCoreConfig, loadPayloadCodecConfig } from '../schema/config';
+import { loadCoreConfig, loadPayloadCodecConfig, logLevelOf } from '../schema/config';
 import { createBrowserWorker } from './create';
 import { createLogger, temporalLogging } from './logging';
 import { configOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
 
-const log = createLogger('moisson-browser-worker', { level: process.env.LOG_LEVEL });
+const log = createLogger('moisson-browser-worker', { level: logLevelOf() });
 
 async function main(): Promise<void> {
   const config = configOrExit(log, () => loadCoreConfig());

@@ -9,13 +9,13 @@ import { createFetcher } from '../activities/engine/fetcher';
 import { createProofStore } from '../activities/engine/proofs';
 import { createLeadsFetcher } from '../activities/leads';
 import { temporalDataConverter } from '../control/payload-codec';
-import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadLeadsConfig, loadPayloadCodecConfig, loadPmmpConfig, loadPricesConfig, redactConfig } from '../schema/config';
+import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadLeadsConfig, loadPayloadCodecConfig, loadPmmpConfig, loadPricesConfig, logLevelOf, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
 import { createLogger, temporalLogging } from './logging';
 import { configOrExit, migrationsOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
 
-const log = createLogger('moisson-worker', { level: process.env.LOG_LEVEL });
+const log = createLogger('moisson-worker', { level: logLevelOf() });
 
 async function main(): Promise<void> {
   const config = configOrExit(log, () => loadCoreConfig());

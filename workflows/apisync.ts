@@ -8,7 +8,7 @@
 import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ApisyncActivities } from '../activities/apisync';
 import type { ApisyncOutcome, StreamOutcome, SyncStreamResult } from '../activities/apisync/types';
-import { parseWorkflowInput } from './contracts';
+import { acceptRun } from './run-start';
 import { describeFailure } from './failures';
 import { APISYNC_ACTIVITIES, apisyncProgressQuery, apisyncRunContract, type ApisyncProgress, type ApisyncRunInput, type ApisyncRunResult } from './apisync/contract';
 
@@ -18,7 +18,7 @@ const bookkeeping = proxyActivities<ApisyncActivities>(APISYNC_ACTIVITIES.bookke
 const syncing = proxyActivities<ApisyncActivities>(APISYNC_ACTIVITIES.syncing);
 
 export async function apisyncRun(raw: ApisyncRunInput): Promise<ApisyncRunResult> {
-  const input = parseWorkflowInput(apisyncRunContract, raw);
+  const input = acceptRun(apisyncRunContract, raw);
   const mode = input.mode ?? 'incremental';
   const info = workflowInfo();
   const progress: ApisyncProgress = { phase: 'planning', streams: {} };

@@ -18,7 +18,7 @@ import {
 import type { MapsBrowserActivities } from '../activities/leads/sources/maps';
 import type { JobCounts, LeadsActivities, SyncBatchResult, ValidateBatchResult } from '../activities/leads';
 import type { LeadsJobStatus, LeadsSourceType } from '../schema/leads/tables';
-import { parseWorkflowInput } from './contracts';
+import { acceptRun } from './run-start';
 import { describeFailure } from './failures';
 import {
   cancelSignal,
@@ -73,7 +73,7 @@ export interface LeadsJobResult {
 const ZERO: JobCounts = { pagesDone: 0, pagesQueued: 0, contactsFound: 0, errors: 0 };
 
 export async function leadsJob(raw: LeadsJobInput): Promise<LeadsJobResult> {
-  const input = parseWorkflowInput(leadsJobContract, raw);
+  const input = acceptRun(leadsJobContract, raw);
   const { jobId } = input;
   const state: LeadsJobState = input.state ?? { seeded: false, sourceType: null, maxResults: 0, paused: false, cancelled: false, mapsQueued: 0, batches: 0, counts: ZERO };
   let status: LeadsJobStatus = state.paused ? 'paused' : 'running';
@@ -179,7 +179,7 @@ function addValidate(t: LeadsValidateResult, r: ValidateBatchResult): void {
 
 /** Validates every new contact, batch after batch, until none is left (or only ones the DNS cannot answer for). */
 export async function leadsValidate(raw: LeadsValidateInput = {}): Promise<LeadsValidateResult> {
-  const input = parseWorkflowInput(leadsValidateContract, raw);
+  const input = acceptRun(leadsValidateContract, raw);
   const totals: LeadsValidateResult = input.totals ?? { batches: 0, claimed: 0, valid: 0, invalid: 0, duplicate: 0, deferred: 0, reasons: {} };
   for (;;) {
     const r = await validating.validateLeadsBatch({ ...(input.limit ? { limit: input.limit } : {}) });
@@ -205,7 +205,7 @@ const syncing = proxyActivities<LeadsActivities>(LEADS_ACTIVITIES.syncing);
 
 /** Pushes validated contacts to MailWizz until none is due, the day's quota is used, or MailWizz fails every try. */
 export async function leadsSyncMailwizz(raw: LeadsSyncInput = {}): Promise<LeadsSyncResult> {
-  const input = parseWorkflowInput(leadsSyncMailwizzContract, raw);
+  const input = acceptRun(leadsSyncMailwizzContract, raw);
   const totals: LeadsSyncResult = input.totals ?? { batches: 0, created: 0, existing: 0, failed: 0, rejected: 0, quota: 0, quotaLeft: 0 };
   for (;;) {
     const r: SyncBatchResult = await syncing.syncMailwizzBatch({ ...(input.limit ? { limit: input.limit } : {}) });
@@ -227,6 +227,6 @@ export async function leadsSyncMailwizz(raw: LeadsSyncInput = {}): Promise<Leads
 export type LeadsWhoisResult = Awaited<ReturnType<LeadsActivities['lookupDomainWhois']>>;
 
 export async function leadsWhois(raw: LeadsWhoisInput): Promise<LeadsWhoisResult> {
-  const input = parseWorkflowInput(leadsWhoisContract, raw);
+  const input = acceptRun(leadsWhoisContract, raw);
   return bookkeeping.lookupDomainWhois({ domain: input.domain });
 }

@@ -13,7 +13,8 @@ import type { PricesActivities } from '../activities/prices';
 import { describeFailure } from './failures';
 import type { PriceSourceId } from '../schema/config';
 import type { FetchPriceQuotesResult, PricesOutcome, PricesStep, PricesStreamLog } from '../activities/prices/types';
-import { inheritedSearchAttributes, parseWorkflowInput } from './contracts';
+import { inheritedSearchAttributes } from './contracts';
+import { acceptRun } from './run-start';
 import {
   PRICES_ACTIVITIES,
   pricesArchiveContract,
@@ -35,7 +36,7 @@ const fetching = proxyActivities<PricesActivities>(PRICES_ACTIVITIES.fetching);
 const archiving = proxyActivities<PricesActivities>(PRICES_ACTIVITIES.archiving);
 
 export async function pricesDaily(raw: PricesDailyInput = {}): Promise<PricesDailyResult> {
-  const input = parseWorkflowInput(pricesDailyContract, raw);
+  const input = acceptRun(pricesDailyContract, raw);
   // Workflow time: the start's instant, the same on every replay.
   const date = input.date ?? pricesDailyContract.withDefaults(input, new Date()).date!;
   const info = workflowInfo();
@@ -141,7 +142,7 @@ export async function pricesDaily(raw: PricesDailyInput = {}): Promise<PricesDai
 }
 
 export async function pricesArchive(raw: PricesArchiveInput = {}): Promise<PricesArchiveResult> {
-  const input = parseWorkflowInput(pricesArchiveContract, raw);
+  const input = acceptRun(pricesArchiveContract, raw);
   const endDate = input.endDate ?? pricesArchiveContract.withDefaults(input, new Date()).endDate!;
   let window: PricesArchiveResult['window'] | undefined;
   let counts: PricesArchiveResult['counts'];

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { ProofCorruptedError, ProofNotFoundError } from '../../activities/engine/proofs';
 import { badRequest, commonErrors, ErrorSchema, notFound } from '../errors';
 import type { ApiContext, ZodApp } from '../context';
+import type { ApiMetrics } from '../metrics';
 import { sendExport, streamed } from '../export';
-import { ResponseCache, STATS_REFRESHED_CHANNEL } from '../response-cache';
+import { PMMP_DATA_CHANGED_CHANNEL, readKey, ResponseCache, STATS_REFRESHED_CHANNEL } from '../response-cache';
 import {
   consultationDetail,
   exportAttributions,
@@ -103,11 +104,18 @@ function pageInfo(limit: number, page: { hasMore: boolean; nextCursor: string | 
   };
 }
 
-export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
+export function pmmpRoutes(app: ZodApp, ctx: ApiContext, metrics: Pick<ApiMetrics, 'watchCache'>): void {
   const limits = { maxPageSize: ctx.config.maxPageSize, maxOffset: ctx.config.maxOffset };
   const sql = ctx.db.sql;
   const now = () => ctx.now().toISOString();
   const tags = ['procurement'];
+  // Each distinct read is built and serialized once until the data changes (api/response-cache.ts).
+  const dataCache = new ResponseCache(sql, PMMP_DATA_CHANGED_CHANNEL, { maxBytes: ctx.config.responseCacheBytes, ttlMs: ctx.config.responseCacheTtlMs });
+  // The views change only when a run refreshes them: kept until then.
+  const statsCache = new ResponseCache(sql, STATS_REFRESHED_CHANNEL, { maxBytes: Math.min(ctx.config.responseCacheBytes, 16 * 1024 * 1024) });
+  metrics.watchCache('pmmp', dataCache.counts);
+  metrics.watchCache('pmmp_stats', statsCache.counts);
+  const json = (reply: FastifyReply, body: string) => reply.type('application/json; charset=utf-8').send(body);
 
   app.get(`${V1}/consultations`, {
     schema: {
@@ -117,10 +125,14 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
       querystring: consultationListQuery(limits),
       response: { 200: ConsultationListSchema, ...commonErrors },
     },
-    handler: async (req) => {
-      const page = await listConsultations(sql, req.query, now());
-      return { items: page.rows.map(summary), page: pageInfo(req.query.limit, page, req.query.offset, limits.maxOffset) };
-    },
+    handler: async (req, reply) =>
+      json(
+        reply,
+        await dataCache.get(readKey('consultations', req.query), ConsultationListSchema, async () => {
+          const page = await listConsultations(sql, req.query, now());
+          return { items: page.rows.map(summary), page: pageInfo(req.query.limit, page, req.query.offset, limits.maxOffset) };
+        }),
+      ),
   });
 
   app.get(`${V1}/consultations/search`, {
@@ -131,18 +143,22 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
       querystring: consultationSearchQuery(limits),
       response: { 200: SearchResultSchema, ...commonErrors },
     },
-    handler: async (req) => {
-      const shape = await searchShape(sql, req.query.q);
-      if (shape === 'none') {
-        throw badRequest([{ in: 'query', field: 'q', problem: 'has no searchable word (only stop words or punctuation)' }]);
-      }
-      const { rows, hasMore } = await searchConsultations(sql, req.query, now(), shape);
-      return {
-        query: req.query.q,
-        items: rows.map((r) => ({ ...summary(r), rank: r.rank, highlights: { object: r.hl_object, buyer: r.hl_buyer, reference: r.hl_reference } })),
-        page: pageInfo(req.query.limit, { hasMore, nextCursor: null }, req.query.offset ?? 0, limits.maxOffset),
-      };
-    },
+    handler: async (req, reply) =>
+      json(
+        reply,
+        await dataCache.get(readKey('search', req.query), SearchResultSchema, async () => {
+          const shape = await searchShape(sql, req.query.q);
+          if (shape === 'none') {
+            throw badRequest([{ in: 'query', field: 'q', problem: 'has no searchable word (only stop words or punctuation)' }]);
+          }
+          const { rows, hasMore } = await searchConsultations(sql, req.query, now(), shape);
+          return {
+            query: req.query.q,
+            items: rows.map((r) => ({ ...summary(r), rank: r.rank, highlights: { object: r.hl_object, buyer: r.hl_buyer, reference: r.hl_reference } })),
+            page: pageInfo(req.query.limit, { hasMore, nextCursor: null }, req.query.offset ?? 0, limits.maxOffset),
+          };
+        }),
+      ),
   });
 
   app.get(`${V1}/consultations/:org/:ref`, {
@@ -152,38 +168,42 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
       params: CONSULTATION_KEY_PARAMS,
       response: { 200: ConsultationDetailSchema, 404: ErrorSchema, ...commonErrors },
     },
-    handler: async (req) => {
-      const { org, ref } = req.params;
-      const found = await consultationDetail(sql, org, ref, now());
-      if (!found) throw notFound(`no consultation ${org}/${ref}`);
-      const r = found.row as unknown as ConsultationRow & Record<string, unknown>;
-      return {
-        ...summary(r),
-        procedure_code: r.procedure_code as string | null,
-        passation_mode: r.passation_mode as string | null,
-        caution_provisoire: r.caution_provisoire as string | null,
-        opening_place: r.opening_place as string | null,
-        withdrawal_address: r.withdrawal_address as string | null,
-        submission_address: r.submission_address as string | null,
-        variant_allowed: r.variant_allowed as boolean | null,
-        reserved_small_business: r.reserved_small_business as boolean | null,
-        site_visits: r.site_visits as { at: string | null; place: string | null }[],
-        qualifications: r.qualifications as string[],
-        agrements: r.agrements as string[],
-        activity_domains: r.activity_domains as string[],
-        allotted: r.allotted as boolean | null,
-        detail_url: r.detail_url as string | null,
-        first_seen_at: r.first_seen_at as string,
-        updated_at: r.updated_at as string,
-        lots: found.lots as never,
-        notices: found.notices.map((n) => ({ ...(n as never as Record<string, unknown>), links: links({ proof: proofLink(n.proof_id as string | null) }) })) as never,
-        attributions: found.attributions.map((a) => {
-          const { proof_id, ...rest } = a as Record<string, unknown>;
-          return { ...rest, links: links({ proof: proofLink(proof_id as string | null) }) };
-        }) as never,
-        bids: found.bids as never,
-      };
-    },
+    handler: async (req, reply) =>
+      json(
+        reply,
+        await dataCache.get(readKey('consultation', req.params), ConsultationDetailSchema, async () => {
+          const { org, ref } = req.params;
+          const found = await consultationDetail(sql, org, ref, now());
+          if (!found) throw notFound(`no consultation ${org}/${ref}`);
+          const r = found.row as unknown as ConsultationRow & Record<string, unknown>;
+          return {
+            ...summary(r),
+            procedure_code: r.procedure_code as string | null,
+            passation_mode: r.passation_mode as string | null,
+            caution_provisoire: r.caution_provisoire as string | null,
+            opening_place: r.opening_place as string | null,
+            withdrawal_address: r.withdrawal_address as string | null,
+            submission_address: r.submission_address as string | null,
+            variant_allowed: r.variant_allowed as boolean | null,
+            reserved_small_business: r.reserved_small_business as boolean | null,
+            site_visits: r.site_visits as { at: string | null; place: string | null }[],
+            qualifications: r.qualifications as string[],
+            agrements: r.agrements as string[],
+            activity_domains: r.activity_domains as string[],
+            allotted: r.allotted as boolean | null,
+            detail_url: r.detail_url as string | null,
+            first_seen_at: r.first_seen_at as string,
+            updated_at: r.updated_at as string,
+            lots: found.lots as never,
+            notices: found.notices.map((n) => ({ ...(n as never as Record<string, unknown>), links: links({ proof: proofLink(n.proof_id as string | null) }) })) as never,
+            attributions: found.attributions.map((a) => {
+              const { proof_id, ...rest } = a as Record<string, unknown>;
+              return { ...rest, links: links({ proof: proofLink(proof_id as string | null) }) };
+            }) as never,
+            bids: found.bids as never,
+          };
+        }),
+      ),
   });
 
   app.get(`${V1}/pv`, {
@@ -194,13 +214,17 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
       querystring: pvQuery(limits),
       response: { 200: PvListSchema, ...commonErrors },
     },
-    handler: async (req) => {
-      const page = await listPv(sql, req.query);
-      return {
-        items: page.rows.map((r) => ({ ...r, links: links({ consultation: consultationLink(r.org_acronyme, r.ref_consultation), proof: proofLink(r.proof_id) }) })),
-        page: pageInfo(req.query.limit, page, req.query.offset, limits.maxOffset),
-      };
-    },
+    handler: async (req, reply) =>
+      json(
+        reply,
+        await dataCache.get(readKey('pv', req.query), PvListSchema, async () => {
+          const page = await listPv(sql, req.query);
+          return {
+            items: page.rows.map((r) => ({ ...r, links: links({ consultation: consultationLink(r.org_acronyme, r.ref_consultation), proof: proofLink(r.proof_id) }) })),
+            page: pageInfo(req.query.limit, page, req.query.offset, limits.maxOffset),
+          };
+        }),
+      ),
   });
 
   app.get(`${V1}/attributions`, {
@@ -211,17 +235,18 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext): void {
       querystring: attributionQuery(limits),
       response: { 200: AttributionListSchema, ...commonErrors },
     },
-    handler: async (req) => {
-      const page = await listAttributions(sql, req.query);
-      return { items: page.rows.map(attribution), page: pageInfo(req.query.limit, page, req.query.offset, limits.maxOffset) };
-    },
+    handler: async (req, reply) =>
+      json(
+        reply,
+        await dataCache.get(readKey('attributions', req.query), AttributionListSchema, async () => {
+          const page = await listAttributions(sql, req.query);
+          return { items: page.rows.map(attribution), page: pageInfo(req.query.limit, page, req.query.offset, limits.maxOffset) };
+        }),
+      ),
   });
 
   const statsNote = 'From the materialized views pmmp.stats_monthly, top_buyers and top_winners, refreshed after each pmmp run.';
 
-  // The views change only when a run refreshes them: each distinct query is built and serialized once.
-  const statsCache = new ResponseCache(sql, STATS_REFRESHED_CHANNEL);
-  const json = (reply: FastifyReply, body: string) => reply.type('application/json; charset=utf-8').send(body);
 
   app.get(`${V1}/stats`, {
     schema: {

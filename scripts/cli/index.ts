@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import type { ProbePageResult } from '../../activities/engine/browser';
-import { checkAllConfig } from '../../schema/config';
+import { checkAllConfig, configReference } from '../../schema/config';
 import { applySchedules, SCHEDULES } from '../../control/schedules';
 import { registerSearchAttributes } from '../../control/search-attributes';
 import { CliError, closeClient, config, connect, EXIT, loadStackEnv, unreachableService, waitForResult } from './common';
@@ -90,8 +90,12 @@ export function buildProgram(): Command {
       }
     });
 
-  program
-    .command('config')
+  const configCommand = program.command('config').description('the settings read from the environment');
+  configCommand
+    .command('reference')
+    .description("print every variable read, with its default and meaning (the README's table)")
+    .action(() => console.log(configReference()));
+  configCommand
     .command('check')
     .description('check every setting of every section and report all problems at once')
     .action(() => {

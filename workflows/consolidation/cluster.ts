@@ -7,13 +7,13 @@
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ConsolidationActivities } from '../../activities/consolidation';
-import { parseWorkflowInput } from '../contracts';
+import { acceptRun } from '../run-start';
 import { CONSOLIDATION_ACTIVITIES, consolidationClusterContract, type ConsolidationClusterInput, type ConsolidationClusterResult } from './contract';
 
 const clustering = proxyActivities<ConsolidationActivities>(CONSOLIDATION_ACTIVITIES.clustering);
 
 export async function consolidationCluster(raw: ConsolidationClusterInput): Promise<ConsolidationClusterResult> {
-  const input = parseWorkflowInput(consolidationClusterContract, raw);
+  const input = acceptRun(consolidationClusterContract, raw);
   const dryRun = input.dryRun === true;
   const result = await clustering.consolidationClusterRun({ runId: workflowInfo().runId, label: input.label, config: input.config, dryRun });
   return { ...result, label: input.label, dryRun };

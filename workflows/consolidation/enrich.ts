@@ -7,7 +7,7 @@
  */
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ConsolidationActivities } from '../../activities/consolidation';
-import { parseWorkflowInput } from '../contracts';
+import { acceptRun } from '../run-start';
 import {
   CONSOLIDATION_ACTIVITIES,
   consolidationEnrichContract,
@@ -22,7 +22,7 @@ const enriching = proxyActivities<ConsolidationActivities>(CONSOLIDATION_ACTIVIT
 const loading = proxyActivities<ConsolidationActivities>(CONSOLIDATION_ACTIVITIES.sireneLoading);
 
 export async function consolidationEnrich(raw: ConsolidationEnrichInput): Promise<ConsolidationEnrichResult> {
-  const input = parseWorkflowInput(consolidationEnrichContract, raw);
+  const input = acceptRun(consolidationEnrichContract, raw);
   const { kind } = input;
   let state = input.state;
   if (!state) {
@@ -46,6 +46,6 @@ export async function consolidationEnrich(raw: ConsolidationEnrichInput): Promis
 }
 
 export async function consolidationSireneLoad(raw: Record<string, never> = {}): Promise<ConsolidationSireneLoadResult> {
-  parseWorkflowInput(consolidationSireneLoadContract, raw);
+  acceptRun(consolidationSireneLoadContract, raw);
   return loading.consolidationSireneLoad();
 }

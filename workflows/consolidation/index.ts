@@ -8,7 +8,7 @@
  */
 import { continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ConsolidationActivities } from '../../activities/consolidation';
-import { parseWorkflowInput } from '../contracts';
+import { acceptRun } from '../run-start';
 import {
   CONSOLIDATION_ACTIVITIES,
   consolidationApplyContract,
@@ -30,7 +30,7 @@ const ingesting = proxyActivities<ConsolidationActivities>(CONSOLIDATION_ACTIVIT
 const applying = proxyActivities<ConsolidationActivities>(CONSOLIDATION_ACTIVITIES.applying);
 
 export async function consolidationIngest(raw: ConsolidationIngestInput): Promise<ConsolidationIngestResult> {
-  const input = parseWorkflowInput(consolidationIngestContract, raw);
+  const input = acceptRun(consolidationIngestContract, raw);
   const progress: ConsolidationIngestProgress = { phase: 'checking', source: input.source };
   setHandler(consolidationIngestProgressQuery, () => progress);
   await checking.consolidationCheckSource({ source: input.source });
@@ -41,7 +41,7 @@ export async function consolidationIngest(raw: ConsolidationIngestInput): Promis
 }
 
 export async function consolidationApply(raw: ConsolidationApplyInput = {}): Promise<ConsolidationApplyTotals> {
-  const input = parseWorkflowInput(consolidationApplyContract, raw);
+  const input = acceptRun(consolidationApplyContract, raw);
   const totals = { succes: 0, erreur: 0, skipped: 0, ...input.totals };
   const progress: ConsolidationApplyProgress = { ...totals, batches: 0 };
   setHandler(consolidationApplyProgressQuery, () => progress);

@@ -9,7 +9,7 @@
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { CleanupResult, ConsolidationActivities, PublishResult } from '../../activities/consolidation';
-import { parseWorkflowInput } from '../contracts';
+import { acceptRun } from '../run-start';
 import {
   CONSOLIDATION_ACTIVITIES,
   consolidationCleanupContract,
@@ -29,18 +29,18 @@ const exporting = proxyActivities<ConsolidationActivities>(CONSOLIDATION_ACTIVIT
 const semaineOf = (input: { semaine?: string | undefined }) => input.semaine ?? isoWeek(workflowInfo().startTime);
 
 export async function consolidationPublish(raw: Record<string, never> = {}): Promise<PublishResult> {
-  parseWorkflowInput(consolidationPublishContract, raw);
+  acceptRun(consolidationPublishContract, raw);
   return publishing.consolidationPublishRefresh();
 }
 
 export async function consolidationStats(raw: ConsolidationWeekInput = {}): Promise<ConsolidationStatsResult> {
-  const semaine = semaineOf(parseWorkflowInput(consolidationStatsContract, raw));
+  const semaine = semaineOf(acceptRun(consolidationStatsContract, raw));
   const published = await publishing.consolidationPublishRefresh();
   return { ...(await publishing.consolidationStatsCompute({ semaine })), published };
 }
 
 export async function consolidationExport(raw: ConsolidationWeekInput = {}): Promise<ConsolidationExportResult> {
-  const semaine = semaineOf(parseWorkflowInput(consolidationExportContract, raw));
+  const semaine = semaineOf(acceptRun(consolidationExportContract, raw));
   const published = await publishing.consolidationPublishRefresh();
   const files: ConsolidationExportResult['files'] = [];
   for (const format of ['csv', 'geojson'] as const) files.push(await exporting.consolidationExportFile({ semaine, format }));
@@ -48,6 +48,6 @@ export async function consolidationExport(raw: ConsolidationWeekInput = {}): Pro
 }
 
 export async function consolidationCleanup(raw: Record<string, never> = {}): Promise<CleanupResult> {
-  parseWorkflowInput(consolidationCleanupContract, raw);
+  acceptRun(consolidationCleanupContract, raw);
   return publishing.consolidationCleanupRun();
 }

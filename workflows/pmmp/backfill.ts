@@ -8,7 +8,8 @@ import { continueAsNew, executeChild, proxyActivities, setHandler, workflowInfo 
 import type { BdcCounts } from '../../activities/pmmp/bdc';
 import type { CrawlCounts } from '../../activities/pmmp/consultations';
 import type { PmmpRunActivities, StreamOutcome } from '../../activities/pmmp/runs';
-import { inheritedSearchAttributes, parseWorkflowInput } from '../contracts';
+import { inheritedSearchAttributes } from '../contracts';
+import { acceptRun } from '../run-start';
 import { describeFailure } from '../failures';
 import { pmmpConsultationsWindow } from './consultations';
 import { BOOKKEEPING, pmmpBackfillContract, pmmpMonthContract, pmmpProgressQuery, type PmmpBackfillInput, type PmmpMonthInput } from './contract';
@@ -52,7 +53,7 @@ export function monthsBetween(from: string, to: string): string[] {
 
 /** One month of the backfill. Consultations and /bdc/ results are independent: they run side by side. */
 export async function pmmpMonth(raw: PmmpMonthInput): Promise<PmmpMonthResult> {
-  const input = parseWorkflowInput(pmmpMonthContract, raw);
+  const input = acceptRun(pmmpMonthContract, raw);
   const from = `${input.month}-01`;
   const to = lastDay(input.month);
   const id = workflowInfo().workflowId;
@@ -108,7 +109,7 @@ export interface PmmpBackfillProgress extends PmmpProgress {
 const MONTHS_PER_RUN = 24;
 
 export async function pmmpBackfill(raw: PmmpBackfillInput): Promise<PmmpBackfillResult> {
-  const input = parseWorkflowInput(pmmpBackfillContract, raw);
+  const input = acceptRun(pmmpBackfillContract, raw);
   const info = workflowInfo();
   const months = monthsBetween(input.from, input.to);
   const concurrency = Math.max(1, Math.min(input.concurrency ?? 2, 6));

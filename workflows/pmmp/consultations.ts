@@ -4,7 +4,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { CrawlCounts, PmmpActivities } from '../../activities/pmmp/consultations';
-import { parseWorkflowInput } from '../contracts';
+import { acceptRun } from '../run-start';
 import { pmmpConsultationsWindowContract, PORTAL_CRAWL, type PmmpConsultationsWindowInput } from './contract';
 
 export type { PmmpConsultationsWindowInput } from './contract';
@@ -12,7 +12,7 @@ export type { PmmpConsultationsWindowInput } from './contract';
 const { crawlConsultationWindow } = proxyActivities<PmmpActivities>(PORTAL_CRAWL);
 
 export async function pmmpConsultationsWindow(raw: PmmpConsultationsWindowInput): Promise<CrawlCounts> {
-  const input = parseWorkflowInput(pmmpConsultationsWindowContract, raw);
+  const input = acceptRun(pmmpConsultationsWindowContract, raw);
   return crawlConsultationWindow({
     from: input.from,
     to: input.to,

@@ -7,7 +7,8 @@ import { executeChild, proxyActivities, setHandler, workflowInfo } from '@tempor
 import type { BdcCounts, PmmpBdcActivities } from '../../activities/pmmp/bdc';
 import type { CrawlCounts } from '../../activities/pmmp/consultations';
 import type { PmmpRunActivities, RecordedConsultations, StreamOutcome } from '../../activities/pmmp/runs';
-import { inheritedSearchAttributes, parseWorkflowInput } from '../contracts';
+import { inheritedSearchAttributes } from '../contracts';
+import { acceptRun } from '../run-start';
 import { describeFailure } from '../failures';
 import { pmmpConsultationsWindow } from './consultations';
 import { pmmpNoticeDocuments, type PmmpNoticeDocumentsResult } from './notices';
@@ -28,7 +29,7 @@ const bdc = proxyActivities<PmmpBdcActivities>({ ...PORTAL_CRAWL, startToCloseTi
 
 /** /bdc/ purchase-order results of a window, a day at a time inside one heartbeating activity. */
 export async function pmmpBdcWindow(raw: PmmpBdcWindowInput): Promise<BdcCounts> {
-  const input = parseWorkflowInput(pmmpBdcWindowContract, raw);
+  const input = acceptRun(pmmpBdcWindowContract, raw);
   return bdc.crawlBdcWindow({ from: input.from, to: input.to, runId: input.runId ?? null });
 }
 
@@ -68,7 +69,7 @@ function crawlStatus(c: { rejected: number; missing?: number }): StreamOutcome['
 }
 
 export async function pmmpDaily(raw: PmmpDailyInput = {}): Promise<PmmpDailyResult> {
-  const input = parseWorkflowInput(pmmpDailyContract, raw);
+  const input = acceptRun(pmmpDailyContract, raw);
   const info = workflowInfo();
   const progress: PmmpProgress = { phase: 'planning', streams: {}, streamCounts: {} };
   setHandler(pmmpProgressQuery, () => progress);

@@ -6,7 +6,7 @@
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { NoticeBatchCounts, NoticeKey, PmmpNoticeActivities, ReparseCounts } from '../../activities/pmmp/notices';
 import type { ConsultationKey, PmmpReparseActivities } from '../../activities/pmmp/reparse';
-import { parseWorkflowInput } from '../contracts';
+import { acceptRun } from '../run-start';
 import {
   NOTICE_DOCUMENTS,
   NOTICE_QUEUE,
@@ -26,7 +26,7 @@ const queue = proxyActivities<PmmpNoticeActivities>(NOTICE_QUEUE);
 const reparsing = proxyActivities<PmmpNoticeActivities & PmmpReparseActivities>(REPARSING);
 
 export async function pmmpNoticeBatch(raw: PmmpNoticeBatchInput): Promise<NoticeBatchCounts> {
-  const input = parseWorkflowInput(pmmpNoticeBatchContract, raw) as PmmpNoticeBatchInput;
+  const input = acceptRun(pmmpNoticeBatchContract, raw) as PmmpNoticeBatchInput;
   return documents.processNoticeDocuments({ notices: input.notices, runId: input.runId ?? null });
 }
 
@@ -40,7 +40,7 @@ export interface PmmpNoticeDocumentsResult extends NoticeBatchCounts {
  * being retried in a loop here; after three failed runs it leaves the queue.
  */
 export async function pmmpNoticeDocuments(raw: PmmpNoticeDocumentsInput = {}): Promise<PmmpNoticeDocumentsResult> {
-  const input = parseWorkflowInput(pmmpNoticeDocumentsContract, raw);
+  const input = acceptRun(pmmpNoticeDocumentsContract, raw);
   const totals: PmmpNoticeDocumentsResult = { documents: 0, textLayer: 0, ocr: 0, attributions: 0, bids: 0, rejected: 0, batches: 0, ...input.totals };
   const batchSize = Math.max(1, Math.min(input.batchSize ?? 20, 200));
   let after = input.after ?? null;
@@ -77,7 +77,7 @@ const STAGES: ReparseScope[] = ['consultations', 'bdc', 'notices'];
  * unless asked to extract again). A batch per activity, continuing as new before the history grows.
  */
 export async function pmmpReparse(raw: PmmpReparseInput): Promise<PmmpReparseResult> {
-  const input = parseWorkflowInput(pmmpReparseContract, raw);
+  const input = acceptRun(pmmpReparseContract, raw);
   const totals: PmmpReparseResult = input.totals ?? {
     notices: 0,
     reparsed: 0,
