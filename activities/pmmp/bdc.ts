@@ -203,7 +203,6 @@ export async function crawlBdcWindow(deps: PmmpDeps, input: CrawlBdcWindowInput)
   });
 }
 
-
 /** The activities of this file, as the worker registers them (see `bindActivities`). */
 export const pmmpBdcActivities = { crawlBdcWindow };
 
