@@ -3,13 +3,9 @@ import type { Fetcher } from './engine/fetcher';
 import type { ProofStore } from './engine/proofs';
 import { createApisyncActivities, type ApisyncDeps } from './apisync';
 import { createConsolidationActivities } from './consolidation';
-import { createPmmpBdcActivities } from './pmmp/bdc';
 import { createLeadsActivities, type LeadsDeps } from './leads';
-import { createPmmpActivities } from './pmmp/consultations';
-import { createPmmpNoticeActivities } from './pmmp/notices';
-import { createPmmpReparseActivities } from './pmmp/reparse';
-import { createPmmpRunActivities } from './pmmp/runs';
-import { createPricesActivities, type PricesDeps } from './prices';
+import { bindPmmpCrawlActivities, bindPmmpRunActivities } from './pmmp/index';
+import { bindPricesActivities, type PricesDeps } from './prices';
 
 export interface ActivityDeps extends PricesDeps {
   /** What the crawlers share: one polite fetcher per process (its per-host limits hold across activities) and the proof store. */
@@ -25,13 +21,10 @@ export interface ActivityDeps extends PricesDeps {
 export function createActivities(deps: ActivityDeps) {
   const crawl = deps.crawl;
   return {
-    ...createPricesActivities(deps),
+    ...bindPricesActivities(deps),
     ...createApisyncActivities({ sql: deps.sql, db: deps.db, ...(deps.env ? { env: deps.env } : {}), ...deps.apisync }),
-    ...(crawl ? createPmmpActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
-    ...(crawl ? createPmmpBdcActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
-    ...(crawl ? createPmmpReparseActivities({ db: deps.db, proofs: crawl.proofs }) : {}),
-    ...createPmmpRunActivities({ db: deps.db }),
-    ...(crawl ? createPmmpNoticeActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalBaseUrl: crawl.pmmpPortalUrl }) : {}),
+    ...(crawl ? bindPmmpCrawlActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
+    ...bindPmmpRunActivities({ db: deps.db }),
     ...(deps.leads ? createLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
     ...createConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}), ...deps.consolidation }),
   };

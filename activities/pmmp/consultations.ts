@@ -5,21 +5,15 @@
  */
 import { Context } from '@temporalio/activity';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import { activity, InvalidInputError, ResponseShapeError } from '../engine/errors';
+import type { BoundActivities } from '../engine/bind';
+import { InvalidInputError, ResponseShapeError } from '../engine/errors';
 import type { FetchSession, Fetcher } from '../engine/fetcher';
 import { withHeartbeat } from '../engine/heartbeat';
 import { items as pipelineItems } from '../engine/metrics';
 import { withInlineRetries } from '../engine/retry';
 import type { ProofStore } from '../engine/proofs';
 import { recordRejections, writeEtlLog, type Rejection } from '../engine/runs';
-import {
-  PageShapeError,
-  parseConsultationDetail,
-  parseLots,
-  type ConsultationListItem,
-  type LotItem,
-  type ParseProblem,
-} from './parse/index';
+import { parseConsultationDetail, parseLots, type ConsultationListItem, type LotItem } from './parse/index';
 import {
   DEFAULT_PAGE_SIZE,
   isDay,
@@ -33,9 +27,8 @@ import {
   type PortalPageSize,
   type PortalSearch,
 } from './portal';
+import { parseOrReject, PIPELINE, problemRejections } from './rejections';
 import { buildConsultationRecord, storeConsultations, type ConsultationRecord, type ListOrigin } from './store';
-
-const PIPELINE = 'pmmp';
 
 export interface CrawlConsultationWindowInput {
   /** Publication window, calendar days `YYYY-MM-DD`, both included. */
@@ -90,10 +83,6 @@ type RowRead =
   | { kind: 'record'; naturalKey: string; record: ConsultationRecord; problems: Rejection[]; detailProofId: string }
   | { kind: 'shape'; rejection: Rejection };
 
-function asRejections(problems: ParseProblem[], kind: string, proofId: string, source: string): Rejection[] {
-  return problems.map((p) => ({ kind, naturalKey: p.ref ?? `row ${p.row ?? '?'}`, reason: `${p.field}: ${p.message}`, code: 'invalid_field', source, payload: p, proofId }));
-}
-
 /**
  * `read` over the items, at most `concurrency` at once, results in the items' order. On a failure the
  * reads in flight are awaited before it is thrown, so that no request outlives the page.
@@ -135,250 +124,246 @@ function unwrap<T>(s: Settled<T>): T {
 /** After this many detail pages in a row without the known shape, the portal changed, not a page. */
 const SHAPE_STREAK_LIMIT = 25;
 
-export function createPmmpActivities(deps: PmmpDeps) {
-  const attempts = deps.pageAttempts ?? 5;
-  const maxInlineWaitMs = deps.maxInlineWaitMs ?? 60_000;
-  const detailConcurrency = deps.detailConcurrency ?? 8;
-
-  /**
-   * Runs one portal step, retrying transient faults in place (a 5xx or a short body costs one page,
-   * not the whole activity); a lost page state or a truncated list is repaired by `recover`.
-   */
-  function step<T>(run: () => Promise<T>, recover?: () => void, signal?: AbortSignal): Promise<T> {
-    return withInlineRetries(run, { attempts, maxInlineWaitMs, signal, recover, alsoRetry: (err) => err instanceof PageStateLostError });
-  }
-
-  async function crawlConsultationWindow(input: CrawlConsultationWindowInput): Promise<CrawlCounts> {
-    const kind = input.kind ?? 'searchAnnCons';
-    const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
-    if (!isDay(input.from) || !isDay(input.to) || input.from > input.to) {
-      throw new InvalidInputError(`bad window ${input.from}..${input.to}`);
-    }
-    if (!PAGE_SIZES.includes(pageSize)) throw new InvalidInputError(`page size ${pageSize} is not one of ${PAGE_SIZES.join('/')}`);
-    const started = Date.now();
-    const ctx = Context.current();
-    const signal = ctx.cancellationSignal;
-    const details0 = ctx.info.heartbeatDetails as Partial<CrawlCursor> | undefined;
-    // A cursor from another version of this activity is not trusted: the window starts over (idempotent).
-    const resumed = details0 && typeof details0.page === 'number' && details0.counts ? (details0 as CrawlCursor) : undefined;
-    const client = new PortalClient({ fetcher: deps.fetcher, proofs: deps.proofs, baseUrl: deps.portalUrl, timeoutMs: deps.requestTimeoutMs, signal });
-    const spec = { kind, from: input.from, to: input.to, pageSize };
-    const runId = input.runId ?? null;
-    const source = `${kind}:${input.from}..${input.to}`;
-    const origin: ListOrigin = { annonceType: isNoticeList(kind) ? NOTICE_LISTS[kind] : null };
-    // Notice lists ignore the window and show the newest notice first: the crawl stops at the first
-    // row published before the window instead of paging ~95k notices.
-    const newestFirst = isNoticeList(kind);
-    let pastWindow = false;
-
-    // Counts only move forward at page boundaries: a retry redoes the page it was killed in.
-    const cursor: CrawlCursor = resumed
-      ? { page: resumed.page, pageCount: resumed.pageCount, seen: resumed.counts.listed, counts: { ...resumed.counts } }
-      : { page: 0, pageCount: 0, seen: 0, counts: zero() };
-    const counts = { ...cursor.counts };
-    const details = deps.fetcher.session();
-    let shapeStreak = 0;
-
-    return withHeartbeat<CrawlCounts, CrawlCursor>(async (progress) => {
-      let search: PortalSearch | null = null;
-      const open = async (page: number) => {
-        search = await client.openSearch(spec, page);
-      };
-      /** List page `target` of the open search (a new search when none is open or the state was lost). */
-      const fetchList = (target: number): Promise<ListPage> =>
-        step(
-          async () => {
-            if (!search) await open(target);
-            else if (search.current.list.pagination.currentPage !== target) await search.next();
-            const s = search as PortalSearch | null;
-            if (!s) throw new PageStateLostError('no search open');
-            const shown = s.current.list.pagination;
-            // An empty search shows "page 1 of 0".
-            if (shown.currentPage !== target && !(shown.pageCount === 0 && target === 1)) {
-              throw new PageStateLostError(`asked for list page ${target}, the portal showed page ${shown.currentPage}`);
-            }
-            return s.current;
-          },
-          () => {
-            search = null;
-          },
-          signal,
-        );
-
-      /**
-       * Stores a list page's rows in one transaction, set-based (see `storeConsultations`), then moves the
-       * cursor past the page: counts, rejections and the shape streak read as in a one-by-one crawl.
-       */
-      const storePage = async (target: number, reads: RowRead[]): Promise<void> => {
-        // The shape streak decides how much of the page is stored: up to the read that shows the portal changed.
-        let portalChanged: ResponseShapeError | undefined;
-        let streak = shapeStreak;
-        const taken: RowRead[] = [];
-        for (const read of reads) {
-          taken.push(read);
-          if (read.kind !== 'shape') {
-            streak = 0;
-          } else if (++streak >= SHAPE_STREAK_LIMIT) {
-            // Thrown once what was read is committed: the rejections keep their proofs.
-            portalChanged = new ResponseShapeError(`${streak} detail pages in a row have an unknown shape: the portal changed`, { source });
-            break;
-          }
-        }
-        const records = taken.filter((r) => r.kind === 'record');
-        const pageCounts = { ...counts };
-        pageCounts.listed += taken.length;
-        pageCounts.rejected += taken.length - records.length;
-        // A cancellation does not interrupt it: the page is read already, committing it is a moment's work
-        // and saves the retry from reading it again; the next stage sees the cancellation.
-        await deps.db.transaction(async (tx) => {
-          const outcomes = await storeConsultations(tx, records.map((r) => r.record));
-          const rejections = taken.flatMap((r) => (r.kind === 'shape' ? [r.rejection] : r.problems));
-          outcomes.forEach((outcome, i) => {
-            if (typeof outcome === 'string') {
-              pageCounts[outcome]++;
-              return;
-            }
-            // A database refusal of one row (a constraint, a value out of range) must not stop the window.
-            pageCounts.rejected++;
-            const read = records[i]!;
-            rejections.push({ kind: 'pmmp.consultation', naturalKey: read.naturalKey, reason: `database refused the row: ${outcome.refused.message} (${outcome.refused.code})`, code: 'database_refused', source, proofId: read.detailProofId });
-          });
-          await recordRejections(tx, PIPELINE, runId, rejections);
-        });
-        // Counts move only once the page is committed: a transaction rolled back leaves them as they were.
-        Object.assign(counts, pageCounts);
-        shapeStreak = streak;
-        if (portalChanged) throw portalChanged;
-        cursor.page = target;
-        cursor.seen = counts.listed;
-        cursor.counts = { ...counts };
-        progress({ ...cursor, counts: { ...counts } });
-      };
-
-      // Three stages overlap: the next list page is fetched (and parsed) while this page's detail pages
-      // are read, and a page's rows are written while the next page's detail pages are read. The list
-      // postbacks stay one at a time in one session (PRADO's page state), the pages are stored in order,
-      // and nothing started here outlives the activity: on a failure the other stages are awaited first.
-      let prefetched: { target: number; page: Promise<Settled<ListPage>> } | undefined;
-      let storing: Promise<void> | undefined;
-      try {
-        let wanted = cursor.page + 1;
-        for (;;) {
-          await deps.onListPage?.(wanted);
-          const target = wanted;
-          const listPage: ListPage =
-            prefetched?.target === target ? unwrap(await prefetched.page) : await fetchList(target);
-          prefetched = undefined;
-          const { list } = listPage;
-          cursor.pageCount = list.pagination.pageCount;
-          await rejectProblems(list.problems, 'pmmp.list-row', listPage.proofId, runId, source);
-
-          const rows: ConsultationListItem[] = [];
-          for (const row of list.items) {
-            // AllCons and the notice lists show every window; only this window's rows are this activity's to store.
-            if (row.publishedOn && row.publishedOn < input.from && newestFirst) pastWindow = true;
-            if (row.publishedOn && (row.publishedOn < input.from || row.publishedOn > input.to)) continue;
-            rows.push(row);
-          }
-          const last = !list.pagination.hasNextPage || pastWindow;
-          if (!last) prefetched = { target: target + 1, page: settle(fetchList(target + 1)) };
-
-          // Detail pages (and lots popups) do not touch the list's page state: a few at a time.
-          const reads = await inOrder(rows, detailConcurrency, (row) => readRow(client, details, row, listPage.proofId, source, signal, origin));
-          if (storing) await storing;
-          storing = undefined;
-          counts.pages++;
-          const stored = storePage(target, reads);
-          // Awaited below or in `finally`; a failure must not count as unhandled while the next page is read.
-          stored.catch(() => undefined);
-          storing = stored;
-          if (last) {
-            await stored;
-            storing = undefined;
-            break;
-          }
-          wanted = target + 1;
-        }
-      } finally {
-        await Promise.allSettled([storing, prefetched?.page]);
-      }
-
-      if (runId) {
-        await writeEtlLog(deps.db, {
-          runId,
-          pipeline: PIPELINE,
-          stream: `${newestFirst ? 'notices' : 'consultations'}:${source}`,
-          status: counts.rejected ? 'partial' : 'success',
-          extracted: counts.listed,
-          loaded: counts.inserted + counts.updated + counts.unchanged,
-          rejected: counts.rejected,
-          durationMs: Date.now() - started,
-          details: { ...counts },
-        });
-      }
-      // Once per window (the counts of resumed attempts are carried by the heartbeat): what the dashboards
-      // and the "no consultations for 3 days" alert read. Saved is stored or confirmed, the ETL log's `loaded`.
-      pipelineItems().add(counts.listed, { pipeline: PIPELINE, kind: 'consultation', result: 'scraped' });
-      pipelineItems().add(counts.inserted + counts.updated + counts.unchanged, { pipeline: PIPELINE, kind: 'consultation', result: 'saved' });
-      return { ...counts };
-    });
-  }
-
-  async function rejectProblems(problems: ParseProblem[], kind: string, proofId: string, runId: string | null, source: string): Promise<void> {
-    await recordRejections(deps.db, PIPELINE, runId, asRejections(problems, kind, proofId, source));
-  }
-
-  /** Detail (and lots) of one list row, fetched and parsed; nothing written yet. A page that cannot be read is a rejection. */
-  async function readRow(
-    client: PortalClient,
-    session: FetchSession,
-    row: ConsultationListItem,
-    listProofId: string,
-    source: string,
-    signal: AbortSignal,
-    origin: ListOrigin,
-  ): Promise<RowRead> {
-    const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
-    const naturalKey = keyOf(key);
-    const detailPage = await step(() => client.getPage(session, row.detailUrl, 'detail'), undefined, signal);
-    let detail;
-    try {
-      detail = parseConsultationDetail(detailPage.html, { baseUrl: client.baseUrl, key });
-    } catch (err) {
-      if (!(err instanceof PageShapeError)) throw err;
-      return {
-        kind: 'shape',
-        rejection: { kind: 'pmmp.consultation', naturalKey, reason: `detail page shape changed: ${err.message}`, code: 'shape_changed', source, proofId: detailPage.proofId, payload: { missing: err.missing, url: row.detailUrl } },
-      };
-    }
-    const problems: Rejection[] = [];
-    let lotItems: LotItem[] = [];
-    let lotsProofId: string | null = null;
-    const lotsUrl = detail.item.allotted ? (detail.item.lotsUrl ?? row.lotsUrl) : null;
-    if (lotsUrl) {
-      const lotsPage = await step(() => client.getPage(session, lotsUrl, 'lots'), undefined, signal);
-      lotsProofId = lotsPage.proofId;
-      try {
-        const parsed = parseLots(lotsPage.html, { baseUrl: client.baseUrl, key });
-        lotItems = parsed.lots;
-        problems.push(...asRejections(parsed.problems, 'pmmp.lot', lotsPage.proofId, source));
-      } catch (err) {
-        if (!(err instanceof PageShapeError)) throw err;
-        // Without its lots an allotted consultation would be stored wrong (amounts are per lot).
-        return {
-          kind: 'shape',
-          rejection: { kind: 'pmmp.consultation', naturalKey, reason: `lots popup shape changed: ${err.message}`, code: 'shape_changed', source, proofId: lotsPage.proofId, payload: { missing: err.missing, url: lotsUrl } },
-        };
-      }
-    }
-    problems.push(...asRejections(detail.problems, 'pmmp.consultation-field', detailPage.proofId, source));
-    const record = buildConsultationRecord(row, detail.item, lotItems, { list: listProofId, detail: detailPage.proofId, lots: lotsProofId }, origin);
-    return { kind: 'record', naturalKey, record, problems, detailProofId: detailPage.proofId };
-  }
-
-  return {
-    crawlConsultationWindow: activity(crawlConsultationWindow),
-  };
+/**
+ * Runs one portal step, retrying transient faults in place (a 5xx or a short body costs one page,
+ * not the whole activity); a lost page state or a truncated list is repaired by `recover`.
+ */
+function step<T>(deps: PmmpDeps, run: () => Promise<T>, recover?: () => void, signal?: AbortSignal): Promise<T> {
+  return withInlineRetries(run, {
+    attempts: deps.pageAttempts ?? 5,
+    maxInlineWaitMs: deps.maxInlineWaitMs ?? 60_000,
+    signal,
+    recover,
+    alsoRetry: (err) => err instanceof PageStateLostError,
+  });
 }
 
-export type PmmpActivities = ReturnType<typeof createPmmpActivities>;
+export async function crawlConsultationWindow(deps: PmmpDeps, input: CrawlConsultationWindowInput): Promise<CrawlCounts> {
+  const kind = input.kind ?? 'searchAnnCons';
+  const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
+  if (!isDay(input.from) || !isDay(input.to) || input.from > input.to) {
+    throw new InvalidInputError(`bad window ${input.from}..${input.to}`);
+  }
+  if (!PAGE_SIZES.includes(pageSize)) throw new InvalidInputError(`page size ${pageSize} is not one of ${PAGE_SIZES.join('/')}`);
+  const started = Date.now();
+  const ctx = Context.current();
+  const signal = ctx.cancellationSignal;
+  const details0 = ctx.info.heartbeatDetails as Partial<CrawlCursor> | undefined;
+  // A cursor from another version of this activity is not trusted: the window starts over (idempotent).
+  const resumed = details0 && typeof details0.page === 'number' && details0.counts ? (details0 as CrawlCursor) : undefined;
+  const client = new PortalClient({ fetcher: deps.fetcher, proofs: deps.proofs, baseUrl: deps.portalUrl, timeoutMs: deps.requestTimeoutMs, signal });
+  const spec = { kind, from: input.from, to: input.to, pageSize };
+  const runId = input.runId ?? null;
+  const source = `${kind}:${input.from}..${input.to}`;
+  const origin: ListOrigin = { annonceType: isNoticeList(kind) ? NOTICE_LISTS[kind] : null };
+  // Notice lists ignore the window and show the newest notice first: the crawl stops at the first
+  // row published before the window instead of paging ~95k notices.
+  const newestFirst = isNoticeList(kind);
+  let pastWindow = false;
+
+  // Counts only move forward at page boundaries: a retry redoes the page it was killed in.
+  const cursor: CrawlCursor = resumed
+    ? { page: resumed.page, pageCount: resumed.pageCount, seen: resumed.counts.listed, counts: { ...resumed.counts } }
+    : { page: 0, pageCount: 0, seen: 0, counts: zero() };
+  const counts = { ...cursor.counts };
+  const details = deps.fetcher.session();
+  let shapeStreak = 0;
+
+  return withHeartbeat<CrawlCounts, CrawlCursor>(async (progress) => {
+    let search: PortalSearch | null = null;
+    const open = async (page: number) => {
+      search = await client.openSearch(spec, page);
+    };
+    /** List page `target` of the open search (a new search when none is open or the state was lost). */
+    const fetchList = (target: number): Promise<ListPage> =>
+      step(
+        deps,
+        async () => {
+          if (!search) await open(target);
+          else if (search.current.list.pagination.currentPage !== target) await search.next();
+          const s = search as PortalSearch | null;
+          if (!s) throw new PageStateLostError('no search open');
+          const shown = s.current.list.pagination;
+          // An empty search shows "page 1 of 0".
+          if (shown.currentPage !== target && !(shown.pageCount === 0 && target === 1)) {
+            throw new PageStateLostError(`asked for list page ${target}, the portal showed page ${shown.currentPage}`);
+          }
+          return s.current;
+        },
+        () => {
+          search = null;
+        },
+        signal,
+      );
+
+    /**
+     * Stores a list page's rows in one transaction, set-based (see `storeConsultations`), then moves the
+     * cursor past the page: counts, rejections and the shape streak read as in a one-by-one crawl.
+     */
+    const storePage = async (target: number, reads: RowRead[]): Promise<void> => {
+      // The shape streak decides how much of the page is stored: up to the read that shows the portal changed.
+      let portalChanged: ResponseShapeError | undefined;
+      let streak = shapeStreak;
+      const taken: RowRead[] = [];
+      for (const read of reads) {
+        taken.push(read);
+        if (read.kind !== 'shape') {
+          streak = 0;
+        } else if (++streak >= SHAPE_STREAK_LIMIT) {
+          // Thrown once what was read is committed: the rejections keep their proofs.
+          portalChanged = new ResponseShapeError(`${streak} detail pages in a row have an unknown shape: the portal changed`, { source });
+          break;
+        }
+      }
+      const records = taken.filter((r) => r.kind === 'record');
+      const pageCounts = { ...counts };
+      pageCounts.listed += taken.length;
+      pageCounts.rejected += taken.length - records.length;
+      // A cancellation does not interrupt it: the page is read already, committing it is a moment's work
+      // and saves the retry from reading it again; the next stage sees the cancellation.
+      await deps.db.transaction(async (tx) => {
+        const outcomes = await storeConsultations(tx, records.map((r) => r.record));
+        const rejections = taken.flatMap((r) => (r.kind === 'shape' ? [r.rejection] : r.problems));
+        outcomes.forEach((outcome, i) => {
+          if (typeof outcome === 'string') {
+            pageCounts[outcome]++;
+            return;
+          }
+          // A database refusal of one row (a constraint, a value out of range) must not stop the window.
+          pageCounts.rejected++;
+          const read = records[i]!;
+          rejections.push({ kind: 'pmmp.consultation', naturalKey: read.naturalKey, reason: `database refused the row: ${outcome.refused.message} (${outcome.refused.code})`, code: 'database_refused', source, proofId: read.detailProofId });
+        });
+        await recordRejections(tx, PIPELINE, runId, rejections);
+      });
+      // Counts move only once the page is committed: a transaction rolled back leaves them as they were.
+      Object.assign(counts, pageCounts);
+      shapeStreak = streak;
+      if (portalChanged) throw portalChanged;
+      cursor.page = target;
+      cursor.seen = counts.listed;
+      cursor.counts = { ...counts };
+      progress({ ...cursor, counts: { ...counts } });
+    };
+
+    // Three stages overlap: the next list page is fetched (and parsed) while this page's detail pages
+    // are read, and a page's rows are written while the next page's detail pages are read. The list
+    // postbacks stay one at a time in one session (PRADO's page state), the pages are stored in order,
+    // and nothing started here outlives the activity: on a failure the other stages are awaited first.
+    let prefetched: { target: number; page: Promise<Settled<ListPage>> } | undefined;
+    let storing: Promise<void> | undefined;
+    try {
+      let wanted = cursor.page + 1;
+      for (;;) {
+        await deps.onListPage?.(wanted);
+        const target = wanted;
+        const listPage: ListPage =
+          prefetched?.target === target ? unwrap(await prefetched.page) : await fetchList(target);
+        prefetched = undefined;
+        const { list } = listPage;
+        cursor.pageCount = list.pagination.pageCount;
+        await recordRejections(deps.db, PIPELINE, runId, problemRejections(list.problems, { kind: 'pmmp.list-row', proofId: listPage.proofId, source }));
+
+        const rows: ConsultationListItem[] = [];
+        for (const row of list.items) {
+          // AllCons and the notice lists show every window; only this window's rows are this activity's to store.
+          if (row.publishedOn && row.publishedOn < input.from && newestFirst) pastWindow = true;
+          if (row.publishedOn && (row.publishedOn < input.from || row.publishedOn > input.to)) continue;
+          rows.push(row);
+        }
+        const last = !list.pagination.hasNextPage || pastWindow;
+        if (!last) prefetched = { target: target + 1, page: settle(fetchList(target + 1)) };
+
+        // Detail pages (and lots popups) do not touch the list's page state: a few at a time.
+        const reads = await inOrder(rows, deps.detailConcurrency ?? 8, (row) => readRow(deps, client, details, row, listPage.proofId, source, signal, origin));
+        if (storing) await storing;
+        storing = undefined;
+        counts.pages++;
+        const stored = storePage(target, reads);
+        // Awaited below or in `finally`; a failure must not count as unhandled while the next page is read.
+        stored.catch(() => undefined);
+        storing = stored;
+        if (last) {
+          await stored;
+          storing = undefined;
+          break;
+        }
+        wanted = target + 1;
+      }
+    } finally {
+      await Promise.allSettled([storing, prefetched?.page]);
+    }
+
+    if (runId) {
+      await writeEtlLog(deps.db, {
+        runId,
+        pipeline: PIPELINE,
+        stream: `${newestFirst ? 'notices' : 'consultations'}:${source}`,
+        status: counts.rejected ? 'partial' : 'success',
+        extracted: counts.listed,
+        loaded: counts.inserted + counts.updated + counts.unchanged,
+        rejected: counts.rejected,
+        durationMs: Date.now() - started,
+        details: { ...counts },
+      });
+    }
+    // Once per window (the counts of resumed attempts are carried by the heartbeat): what the dashboards
+    // and the "no consultations for 3 days" alert read. Saved is stored or confirmed, the ETL log's `loaded`.
+    pipelineItems().add(counts.listed, { pipeline: PIPELINE, kind: 'consultation', result: 'scraped' });
+    pipelineItems().add(counts.inserted + counts.updated + counts.unchanged, { pipeline: PIPELINE, kind: 'consultation', result: 'saved' });
+    return { ...counts };
+  });
+}
+
+/** Detail (and lots) of one list row, fetched and parsed; nothing written yet. A page that cannot be read is a rejection. */
+async function readRow(
+  deps: PmmpDeps,
+  client: PortalClient,
+  session: FetchSession,
+  row: ConsultationListItem,
+  listProofId: string,
+  source: string,
+  signal: AbortSignal,
+  origin: ListOrigin,
+): Promise<RowRead> {
+  const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
+  const naturalKey = keyOf(key);
+  const detailPage = await step(deps, () => client.getPage(session, row.detailUrl, 'detail'), undefined, signal);
+  const detail = await parseOrReject(() => parseConsultationDetail(detailPage.html, { baseUrl: client.baseUrl, key }), {
+    kind: 'pmmp.consultation',
+    naturalKey,
+    source,
+    proofId: detailPage.proofId,
+    reason: 'detail page shape changed',
+    payload: (err) => ({ missing: err.missing, url: row.detailUrl }),
+  });
+  if (!detail.ok) return { kind: 'shape', rejection: detail.rejection };
+  const problems: Rejection[] = [];
+  let lotItems: LotItem[] = [];
+  let lotsProofId: string | null = null;
+  const lotsUrl = detail.parsed.item.allotted ? (detail.parsed.item.lotsUrl ?? row.lotsUrl) : null;
+  if (lotsUrl) {
+    const lotsPage = await step(deps, () => client.getPage(session, lotsUrl, 'lots'), undefined, signal);
+    lotsProofId = lotsPage.proofId;
+    const lots = await parseOrReject(() => parseLots(lotsPage.html, { baseUrl: client.baseUrl, key }), {
+      kind: 'pmmp.consultation',
+      naturalKey,
+      source,
+      proofId: lotsPage.proofId,
+      reason: 'lots popup shape changed',
+      payload: (err) => ({ missing: err.missing, url: lotsUrl }),
+    });
+    // Without its lots an allotted consultation would be stored wrong (amounts are per lot).
+    if (!lots.ok) return { kind: 'shape', rejection: lots.rejection };
+    lotItems = lots.parsed.lots;
+    problems.push(...problemRejections(lots.parsed.problems, { kind: 'pmmp.lot', proofId: lotsPage.proofId, source }));
+  }
+  problems.push(...problemRejections(detail.parsed.problems, { kind: 'pmmp.consultation-field', proofId: detailPage.proofId, source }));
+  const record = buildConsultationRecord(row, detail.parsed.item, lotItems, { list: listProofId, detail: detailPage.proofId, lots: lotsProofId }, origin);
+  return { kind: 'record', naturalKey, record, problems, detailProofId: detailPage.proofId };
+}
+
+/** The activities of this file, as the worker registers them (see `bindActivities`). */
+export const pmmpCrawlActivities = { crawlConsultationWindow };
+
+export type PmmpActivities = BoundActivities<typeof pmmpCrawlActivities>;

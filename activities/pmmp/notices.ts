@@ -6,7 +6,8 @@
 import { Context } from '@temporalio/activity';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import type { NoticeKind } from '../../schema/pmmp/tables';
-import { activity, ConfigurationError, errorMessage, MoissonError, StopError, TransientError } from '../engine/errors';
+import type { BoundActivities } from '../engine/bind';
+import { ConfigurationError, errorMessage, MoissonError, StopError, TransientError } from '../engine/errors';
 import { CircuitOpenError, type Fetcher } from '../engine/fetcher';
 import { withHeartbeat } from '../engine/heartbeat';
 import { withInlineRetries } from '../engine/retry';
@@ -23,6 +24,7 @@ import {
   type AwardNotice,
   type ExtractNoticeTextOptions,
 } from './awards';
+import { parseOrRecord, PIPELINE } from './rejections';
 import { markNoticeFailed, noticesToReparse, pendingNotices, storeAchevement, storeNoticeAward, type NoticeKey, type StoredText } from './awards-store';
 
 export type { NoticeKey } from './awards-store';
@@ -34,7 +36,6 @@ export type { NoticeKey } from './awards-store';
 export const AWARD_PARSER_VERSION = 'awards-5';
 
 export const NOTICE_PROOF_KIND = 'pmmp.notice';
-const PIPELINE = 'pmmp';
 
 /**
  * A document still truncated at this activity attempt is rejected instead of failing the batch again:
@@ -133,7 +134,7 @@ export interface PmmpNoticeDeps {
 }
 
 /** Failures of one document that say nothing about the others: the document is rejected, the batch goes on. */
-function isDocumentProblem(err: unknown): boolean {
+function isDocumentProblem(err: unknown): err is unknown {
   if (!(err instanceof StopError)) return !(err instanceof MoissonError) && !isSystemError(err);
   return !(
     err instanceof ConfigurationError ||
@@ -168,116 +169,119 @@ function storedText(t: { text: string; method: StoredText['method']; ocrPages: n
   return { text: t.text, method: t.method, ocrPages: t.ocrPages, ocrConfidence: t.confidence ?? null };
 }
 
-export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
-  function resolveUrl(url: string): string {
-    if (/^https?:\/\//i.test(url)) return url;
-    if (!deps.portalBaseUrl) throw new ConfigurationError(`relative notice URL ${url} and no portal base URL configured`);
-    return new URL(url, deps.portalBaseUrl).toString();
-  }
+function resolveUrl(deps: PmmpNoticeDeps, url: string): string {
+  if (/^https?:\/\//i.test(url)) return url;
+  if (!deps.portalBaseUrl) throw new ConfigurationError(`relative notice URL ${url} and no portal base URL configured`);
+  return new URL(url, deps.portalBaseUrl).toString();
+}
 
-  async function processNoticeDocuments(input: ProcessNoticeDocumentsInput): Promise<NoticeBatchCounts> {
-    const ctx = Context.current();
-    const resumed = ctx.info.heartbeatDetails as NoticeBatchProgress | undefined;
-    const counts: NoticeBatchCounts = resumed?.counts
-      ? { ...resumed.counts }
-      : { documents: 0, textLayer: 0, ocr: 0, attributions: 0, bids: 0, rejected: 0 };
-    const start = resumed?.next ?? 0;
-    const session = deps.fetcher.session();
-    const signal = ctx.cancellationSignal;
+export async function processNoticeDocuments(deps: PmmpNoticeDeps, input: ProcessNoticeDocumentsInput): Promise<NoticeBatchCounts> {
+  const ctx = Context.current();
+  const resumed = ctx.info.heartbeatDetails as NoticeBatchProgress | undefined;
+  const counts: NoticeBatchCounts = resumed?.counts
+    ? { ...resumed.counts }
+    : { documents: 0, textLayer: 0, ocr: 0, attributions: 0, bids: 0, rejected: 0 };
+  const start = resumed?.next ?? 0;
+  const session = deps.fetcher.session();
+  const signal = ctx.cancellationSignal;
 
-    return withHeartbeat<NoticeBatchCounts, NoticeBatchProgress>(async (progress) => {
-      for (let i = start; i < input.notices.length; i++) {
-        const ref = input.notices[i]!;
-        progress({ next: i, counts: { ...counts } });
-        const reject = async (err: unknown, reason: string, proofId?: string, payload?: unknown): Promise<void> => {
-          const rejection: Rejection = { kind: 'notice', naturalKey: naturalKey(ref), reason, code: rejectionReasonOf(err), source: ref.url, payload, proofId };
-          await recordRejections(deps.db, PIPELINE, input.runId, [rejection]);
-          await markNoticeFailed(deps.db, ref, reason, proofId ?? null);
-          counts.rejected++;
-        };
+  return withHeartbeat<NoticeBatchCounts, NoticeBatchProgress>(async (progress) => {
+    for (let i = start; i < input.notices.length; i++) {
+      const ref = input.notices[i]!;
+      progress({ next: i, counts: { ...counts } });
+      const reject = async (err: unknown, reason: string, proofId?: string, payload?: unknown): Promise<void> => {
+        const rejection: Rejection = { kind: 'notice', naturalKey: naturalKey(ref), reason, code: rejectionReasonOf(err), source: ref.url, payload, proofId };
+        await recordRejections(deps.db, PIPELINE, input.runId, [rejection]);
+        await markNoticeFailed(deps.db, ref, reason, proofId ?? null);
+        counts.rejected++;
+      };
 
-        let proofId: string | undefined;
-        try {
-          const url = resolveUrl(ref.url);
-          const res = await withInlineRetries(
-            async () => {
-              const r = await session.get(url, { signal, headers: { accept: 'application/pdf,application/octet-stream;q=0.9,*/*;q=0.5' } });
-              // A cut body with a consistent Content-Length passes HTTP checks; only the PDF's end tells.
-              if (r.body.subarray(0, 1024).includes('%PDF-') && looksTruncated(r.body)) {
-                throw new TransientError('truncated', `notice ${naturalKey(ref)}: PDF has no %%EOF (${r.body.length} bytes)`, { url });
-              }
-              return r;
-            },
-            { signal, maxInlineWaitMs: deps.maxInlineWaitMs ?? 60_000 },
-          );
-          const put = await deps.proofs.put({
-            body: res.body,
-            url: res.url,
-            fetchedAt: res.fetchedAt,
-            contentType: res.contentType ?? null,
-            kind: NOTICE_PROOF_KIND,
-            meta: { orgAcronyme: ref.orgAcronyme, refConsultation: ref.refConsultation, idAvis: ref.idAvis },
-          });
-          proofId = put.proofId;
-          assertPdf(res.body);
-          const extracted = await extractNoticeText(res.body, {
-            ...deps.extraction,
-            signal,
-            onProgress: (page, pages) => progress({ next: i, counts: { ...counts }, page, pages }),
-          });
-          const award = parseAward(extracted.text);
-          const kind = kindOf(ref.kind, award);
-          if (kind === 'achevement') await storeAchevement(deps.db, ref, parseAchevement(extracted.text), proofId);
-          const stored = await storeNoticeAward(deps.db, {
-            orgAcronyme: ref.orgAcronyme,
-            refConsultation: ref.refConsultation,
-            idAvis: ref.idAvis,
-            kind,
-            url: ref.url,
-            annonceType: ref.annonceType ?? null,
-            label: ref.label ?? null,
-            publishedOn: ref.publishedOn ?? null,
-            proofId,
-            extracted: storedText(extracted),
-            award,
-            parserVersion: AWARD_PARSER_VERSION,
-          });
-          counts.documents++;
-          if (extracted.method === 'ocr') counts.ocr++;
-          else counts.textLayer++;
-          counts.attributions += stored.attributions;
-          counts.bids += stored.bids;
-        } catch (err) {
-          if (err instanceof TransientError && ctx.info.attempt >= MAX_TRANSIENT_ATTEMPTS) {
-            await reject(err, `still failing at attempt ${ctx.info.attempt}: ${errorMessage(err)}`, proofId, { error: err.name });
-            continue;
-          }
-          if (!isDocumentProblem(err)) throw err;
-          await reject(err, errorMessage(err), proofId, { error: err instanceof Error ? err.name : 'unknown' });
+      let proofId: string | undefined;
+      try {
+        const url = resolveUrl(deps, ref.url);
+        const res = await withInlineRetries(
+          async () => {
+            const r = await session.get(url, { signal, headers: { accept: 'application/pdf,application/octet-stream;q=0.9,*/*;q=0.5' } });
+            // A cut body with a consistent Content-Length passes HTTP checks; only the PDF's end tells.
+            if (r.body.subarray(0, 1024).includes('%PDF-') && looksTruncated(r.body)) {
+              throw new TransientError('truncated', `notice ${naturalKey(ref)}: PDF has no %%EOF (${r.body.length} bytes)`, { url });
+            }
+            return r;
+          },
+          { signal, maxInlineWaitMs: deps.maxInlineWaitMs ?? 60_000 },
+        );
+        const put = await deps.proofs.put({
+          body: res.body,
+          url: res.url,
+          fetchedAt: res.fetchedAt,
+          contentType: res.contentType ?? null,
+          kind: NOTICE_PROOF_KIND,
+          meta: { orgAcronyme: ref.orgAcronyme, refConsultation: ref.refConsultation, idAvis: ref.idAvis },
+        });
+        proofId = put.proofId;
+        assertPdf(res.body);
+        const extracted = await extractNoticeText(res.body, {
+          ...deps.extraction,
+          signal,
+          onProgress: (page, pages) => progress({ next: i, counts: { ...counts }, page, pages }),
+        });
+        const award = parseAward(extracted.text);
+        const kind = kindOf(ref.kind, award);
+        if (kind === 'achevement') await storeAchevement(deps.db, ref, parseAchevement(extracted.text), proofId);
+        const stored = await storeNoticeAward(deps.db, {
+          orgAcronyme: ref.orgAcronyme,
+          refConsultation: ref.refConsultation,
+          idAvis: ref.idAvis,
+          kind,
+          url: ref.url,
+          annonceType: ref.annonceType ?? null,
+          label: ref.label ?? null,
+          publishedOn: ref.publishedOn ?? null,
+          proofId,
+          extracted: storedText(extracted),
+          award,
+          parserVersion: AWARD_PARSER_VERSION,
+        });
+        counts.documents++;
+        if (extracted.method === 'ocr') counts.ocr++;
+        else counts.textLayer++;
+        counts.attributions += stored.attributions;
+        counts.bids += stored.bids;
+      } catch (err) {
+        if (err instanceof TransientError && ctx.info.attempt >= MAX_TRANSIENT_ATTEMPTS) {
+          await reject(err, `still failing at attempt ${ctx.info.attempt}: ${errorMessage(err)}`, proofId, { error: err.name });
+          continue;
         }
+        if (!isDocumentProblem(err)) throw err;
+        await reject(err, errorMessage(err), proofId, { error: err instanceof Error ? err.name : 'unknown' });
       }
-      progress({ next: input.notices.length, counts: { ...counts } });
-      return counts;
-    });
-  }
+    }
+    progress({ next: input.notices.length, counts: { ...counts } });
+    return counts;
+  });
+}
 
-  async function reparseNoticeProofs(input: ReparseNoticeProofsInput): Promise<ReparseNoticeProofsResult> {
-    const ctx = Context.current();
-    const resumed = ctx.info.heartbeatDetails as ReparseProgress | undefined;
-    const counts: ReparseCounts = resumed?.counts
-      ? { ...resumed.counts }
-      : { notices: 0, reparsed: 0, reextracted: 0, attributions: 0, bids: 0, rejected: 0 };
-    let cursor: NoticeKey | null = resumed ? resumed.cursor : (input.after ?? null);
-    const reextract = input.reextract ?? 'none';
-    const signal = ctx.cancellationSignal;
+export async function reparseNoticeProofs(deps: PmmpNoticeDeps, input: ReparseNoticeProofsInput): Promise<ReparseNoticeProofsResult> {
+  const ctx = Context.current();
+  const resumed = ctx.info.heartbeatDetails as ReparseProgress | undefined;
+  const counts: ReparseCounts = resumed?.counts
+    ? { ...resumed.counts }
+    : { notices: 0, reparsed: 0, reextracted: 0, attributions: 0, bids: 0, rejected: 0 };
+  let cursor: NoticeKey | null = resumed ? resumed.cursor : (input.after ?? null);
+  const reextract = input.reextract ?? 'none';
+  const signal = ctx.cancellationSignal;
 
-    return withHeartbeat<ReparseNoticeProofsResult, ReparseProgress>(async (progress) => {
-      // The batch is read once: rows this loop rewrites leave the selection, and the cursor never goes back.
-      const already = counts.notices;
-      const rows = await noticesToReparse(deps.db, { after: cursor, limit: input.limit - already, parserVersion: input.parserVersion });
-      for (const row of rows) {
-        const key: NoticeKey = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation, idAvis: row.idAvis };
-        try {
+  return withHeartbeat<ReparseNoticeProofsResult, ReparseProgress>(async (progress) => {
+    // The batch is read once: rows this loop rewrites leave the selection, and the cursor never goes back.
+    const already = counts.notices;
+    const rows = await noticesToReparse(deps.db, { after: cursor, limit: input.limit - already, parserVersion: input.parserVersion });
+    for (const row of rows) {
+      const key: NoticeKey = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation, idAvis: row.idAvis };
+      // The notice is read again from its stored text (or its proof); the rejection carries the proof.
+      const read = await parseOrRecord(
+        deps.db,
+        input.runId ?? null,
+        async () => {
           let text: StoredText;
           const redo =
             row.text === null || row.textMethod === null || reextract === 'all' || (reextract === 'text-layer' && row.textMethod === 'text-layer');
@@ -296,7 +300,7 @@ export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
           const award = parseAward(text.text);
           const kind = kindOf(row.kind, award);
           if (kind === 'achevement') await storeAchevement(deps.db, key, parseAchevement(text.text), row.proofId);
-          const stored = await storeNoticeAward(deps.db, {
+          return storeNoticeAward(deps.db, {
             ...key,
             kind,
             url: row.url,
@@ -305,41 +309,37 @@ export function createPmmpNoticeActivities(deps: PmmpNoticeDeps) {
             award,
             parserVersion: input.parserVersion,
           });
-          counts.reparsed++;
-          counts.attributions += stored.attributions;
-          counts.bids += stored.bids;
-        } catch (err) {
-          if (!isDocumentProblem(err)) throw err;
-          await recordRejections(deps.db, PIPELINE, input.runId ?? null, [
-            { kind: 'notice', naturalKey: naturalKey(key), reason: `reparse: ${errorMessage(err)}`, code: rejectionReasonOf(err), source: row.url, proofId: row.proofId },
-          ]);
-          counts.rejected++;
-        }
-        counts.notices++;
-        cursor = key;
-        progress({ cursor, counts: { ...counts } });
+        },
+        { kind: 'notice', naturalKey: naturalKey(key), reason: 'reparse', source: row.url, proofId: row.proofId, rejects: isDocumentProblem },
+      );
+      if (read.ok) {
+        counts.reparsed++;
+        counts.attributions += read.parsed.attributions;
+        counts.bids += read.parsed.bids;
+      } else {
+        counts.rejected++;
       }
-      const done = counts.notices < input.limit;
-      return { ...counts, next: done ? null : cursor };
-    });
-  }
+      counts.notices++;
+      cursor = key;
+      progress({ cursor, counts: { ...counts } });
+    }
+    const done = counts.notices < input.limit;
+    return { ...counts, next: done ? null : cursor };
+  });
+}
 
-  /** A page of the download queue: ids and URLs only, so it fits in a workflow history. */
-  async function listPendingNotices(input: ListPendingNoticesInput): Promise<PendingNoticesPage> {
-    const limit = Math.max(1, Math.min(input.limit, 500));
-    const rows = await pendingNotices(deps.db, { after: input.after ?? null, limit, maxAttempts: input.maxAttempts ?? 3 });
-    const last = rows.at(-1);
-    return {
-      notices: rows.map((r) => ({ ...r })),
-      next: rows.length === limit && last ? { orgAcronyme: last.orgAcronyme, refConsultation: last.refConsultation, idAvis: last.idAvis } : null,
-    };
-  }
-
+/** A page of the download queue: ids and URLs only, so it fits in a workflow history. */
+export async function listPendingNotices(deps: Pick<PmmpNoticeDeps, 'db'>, input: ListPendingNoticesInput): Promise<PendingNoticesPage> {
+  const limit = Math.max(1, Math.min(input.limit, 500));
+  const rows = await pendingNotices(deps.db, { after: input.after ?? null, limit, maxAttempts: input.maxAttempts ?? 3 });
+  const last = rows.at(-1);
   return {
-    listPendingNotices: activity(listPendingNotices),
-    processNoticeDocuments: activity(processNoticeDocuments),
-    reparseNoticeProofs: activity(reparseNoticeProofs),
+    notices: rows.map((r) => ({ ...r })),
+    next: rows.length === limit && last ? { orgAcronyme: last.orgAcronyme, refConsultation: last.refConsultation, idAvis: last.idAvis } : null,
   };
 }
 
-export type PmmpNoticeActivities = ReturnType<typeof createPmmpNoticeActivities>;
+/** The activities of this file, as the worker registers them (see `bindActivities`). */
+export const pmmpNoticeActivities = { listPendingNotices, processNoticeDocuments, reparseNoticeProofs };
+
+export type PmmpNoticeActivities = BoundActivities<typeof pmmpNoticeActivities>;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createFetcher } from '../../activities/engine/fetcher';
 import { createProofStore } from '../../activities/engine/proofs';
-import { createPmmpActivities } from '../../activities/pmmp/consultations';
+import { crawlConsultationWindow } from '../../activities/pmmp/consultations';
 import { loadFetchConfig } from '../../schema/config';
 import { startPortalReplica, type RequestLogEntry } from '../../tests/replicas/pmmp/index';
 import { round, throwawayPostgres, type BenchContext, type BenchResult, type Scenario } from './support';
@@ -42,12 +42,12 @@ async function crawlFor(ctx: BenchContext, label: string, env: Record<string, st
   const proofDir = await mkdtemp(join(tmpdir(), 'moisson-bench-politeness-'));
   const fetcher = createFetcher({ ...config, fleetBudget: pg.sql });
   try {
-    const acts = createPmmpActivities({ db: pg.db, fetcher, proofs: createProofStore({ db: pg.db, dir: proofDir }), portalUrl: `${replica.url}/index.php`, requestTimeoutMs: 120_000 });
+    const crawlDeps = { db: pg.db, fetcher, proofs: createProofStore({ db: pg.db, dir: proofDir }), portalUrl: `${replica.url}/index.php`, requestTimeoutMs: 120_000 };
     const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
     const activity = new MockActivityEnvironment({}, { logger: silent });
     const timer = setTimeout(() => activity.cancel(), durationMs);
     try {
-      await activity.run(() => acts.crawlConsultationWindow({ from: WINDOW.from, to: WINDOW.to }));
+      await activity.run(() => crawlConsultationWindow(crawlDeps, { from: WINDOW.from, to: WINDOW.to }));
       throw new Error(`pmmp.politeness: the window was crawled completely within ${durationMs / 1000} s; the measure needs a longer window`);
     } catch (err) {
       if (!activity.context.cancellationSignal.aborted) throw err;

@@ -42,10 +42,10 @@ import {
   type GroundTruthDocument,
   type NoticeText,
 } from '../../activities/pmmp/awards';
-import { createPmmpActivities } from '../../activities/pmmp/consultations';
-import { createPmmpNoticeActivities } from '../../activities/pmmp/notices';
+import { crawlConsultationWindow } from '../../activities/pmmp/consultations';
+import { listPendingNotices, processNoticeDocuments, reparseNoticeProofs } from '../../activities/pmmp/notices';
 import { DEFAULT_PAGE_SIZE } from '../../activities/pmmp/portal';
-import { createPmmpReparseActivities } from '../../activities/pmmp/reparse';
+import { reparseConsultationProofs } from '../../activities/pmmp/reparse';
 import type { OracleConsultation, PortalStats } from '../../tests/replicas/pmmp/index';
 import { awardsUnseenScenario } from './pmmp-awards';
 import { describePostgres, round, throwawayPostgres, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
@@ -321,8 +321,8 @@ const crawlScenario: Scenario = {
       await replica.json('/__replica/stats/reset', { method: 'POST' });
       const loadBefore = load();
       const beats = { count: 0 };
-      const acts = createPmmpActivities({ db: pg.db, fetcher, proofs, portalUrl: `${replica.url}/index.php`, requestTimeoutMs: 120_000 });
-      const crawled = await timed(exclude, () => profiled('pmmp.details', () => inActivity(() => acts.crawlConsultationWindow({ from: WINDOW.from, to: WINDOW.to }), beats)), replica.pid);
+      const crawlDeps = { db: pg.db, fetcher, proofs, portalUrl: `${replica.url}/index.php`, requestTimeoutMs: 120_000 };
+      const crawled = await timed(exclude, () => profiled('pmmp.details', () => inActivity(() => crawlConsultationWindow(crawlDeps, { from: WINDOW.from, to: WINDOW.to }), beats)), replica.pid);
       const counts = crawled.result;
       const stats = await replica.json<PortalStats>('/__replica/stats');
       if (counts.listed !== expected.length || counts.inserted !== expected.length || counts.rejected !== 0) {
@@ -407,16 +407,16 @@ const crawlScenario: Scenario = {
       // 2. Reparse from the proofs just stored: once unchanged (hashes match), once with every row rewritten.
       const [before] = await pg.sql<{ md5: string }[]>`
         select md5(string_agg(org_acronyme || '/' || ref_consultation || ':' || content_hash, ',' order by org_acronyme, ref_consultation)) as md5 from pmmp.consultations`;
-      const reparse = createPmmpReparseActivities({ db: pg.db, proofs });
+      const reparseDeps = { db: pg.db, proofs };
       const limit = expected.length + 1;
-      const same = await timed(exclude, () => inActivity(() => reparse.reparseConsultationProofs({ limit })));
+      const same = await timed(exclude, () => inActivity(() => reparseConsultationProofs(reparseDeps, { limit })));
       if (same.result.consultations !== expected.length || same.result.unchanged !== expected.length) {
         throw new Error(`pmmp.reparse: unchanged pass gave ${JSON.stringify(same.result)}`);
       }
       // What a fixed parser sees: every stored hash differs from the new reading, every row and its lots are rewritten.
       await pg.sql`update pmmp.consultations set content_hash = 'stale'`;
       const reparseLoadBefore = load();
-      const rewrite = await timed(exclude, () => inActivity(() => reparse.reparseConsultationProofs({ limit })));
+      const rewrite = await timed(exclude, () => inActivity(() => reparseConsultationProofs(reparseDeps, { limit })));
       if (rewrite.result.consultations !== expected.length || rewrite.result.updated !== expected.length || rewrite.result.rejected !== 0) {
         throw new Error(`pmmp.reparse: rewrite pass gave ${JSON.stringify(rewrite.result)}`);
       }
@@ -447,12 +447,12 @@ const crawlScenario: Scenario = {
 
       // 3. Award notices of the window: downloaded + text layer + parsed + stored, then reparsed from the stored text.
       if (ctx.wants('pmmp.notices') || ctx.wants('pmmp.reparse.notices')) {
-        const notices = createPmmpNoticeActivities({ db: pg.db, proofs, fetcher, portalBaseUrl: `${replica.url}/index.php` });
-        const pending = await inActivity(() => notices.listPendingNotices({ limit: NOTICE_COUNT }));
+        const noticeDeps = { db: pg.db, proofs, fetcher, portalBaseUrl: `${replica.url}/index.php` };
+        const pending = await inActivity(() => listPendingNotices(noticeDeps, { limit: NOTICE_COUNT }));
         if (pending.notices.length !== NOTICE_COUNT) throw new Error(`pmmp.notices: ${pending.notices.length} award notices queued by the crawl, expected at least ${NOTICE_COUNT}`);
         ctx.log(`  notices: ${NOTICE_COUNT} award notices of the window`);
         const noticesLoad = load();
-        const processed = await timed(exclude, () => inActivity(() => notices.processNoticeDocuments({ notices: pending.notices, runId: null })), replica.pid);
+        const processed = await timed(exclude, () => inActivity(() => processNoticeDocuments(noticeDeps, { notices: pending.notices, runId: null })), replica.pid);
         const p = processed.result;
         if (p.documents !== NOTICE_COUNT || p.rejected !== 0) throw new Error(`pmmp.notices: ${JSON.stringify(p)}`);
         const ocrd = await pg.sql<{ key: string; pages: number[]; chars: number }[]>`
@@ -478,7 +478,7 @@ const crawlScenario: Scenario = {
           },
         };
         const reparsed = await timed(exclude, () =>
-          inActivity(() => notices.reparseNoticeProofs({ limit: NOTICE_COUNT + 1, parserVersion: 'bench-reparse', reextract: 'none' })),
+          inActivity(() => reparseNoticeProofs(noticeDeps, { limit: NOTICE_COUNT + 1, parserVersion: 'bench-reparse', reextract: 'none' })),
         );
         const r = reparsed.result;
         if (r.reparsed !== NOTICE_COUNT || r.rejected !== 0 || r.attributions !== p.attributions || r.bids !== p.bids) {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { AuthError, InvalidInputError, RateLimitedError, TransientError } from '../../activities/engine/errors';
-import { createPmmpActivities } from '../../activities/pmmp/consultations';
+import { crawlConsultationWindow } from '../../activities/pmmp/consultations';
 import { errorVocabularyInterceptor } from '../../workers/errors';
 
 async function failureOf(fn: () => Promise<unknown>): Promise<unknown> {
@@ -50,12 +50,11 @@ test('the interceptor turns each kind of error into its retry decision, typed by
 
 test('a pmmp window the activity cannot crawl is refused as an input, for good', async () => {
   // The checks come before any I/O: the activity gets no connections.
-  const { crawlConsultationWindow } = createPmmpActivities({} as never);
   for (const input of [
     { from: '2026-03-02', to: '2026-03-01' },
     { from: '2026-03-01', to: '2026-03-01', pageSize: 7 },
   ]) {
-    const err = await failureOf(() => crawlConsultationWindow(input as never));
+    const err = await failureOf(() => crawlConsultationWindow({} as never, input as never));
     assert.ok(err instanceof ApplicationFailure, String(err));
     assert.deepEqual([err.type, err.nonRetryable], [InvalidInputError.name, true], err.message);
   }

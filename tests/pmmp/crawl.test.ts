@@ -14,9 +14,10 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
-import { createPmmpActivities, type CrawlConsultationWindowInput, type CrawlCounts, type CrawlCursor, type PmmpDeps } from '../../activities/pmmp/consultations';
+import { bindActivities } from '../../activities/engine/bind';
+import { pmmpCrawlActivities, type CrawlConsultationWindowInput, type CrawlCounts, type CrawlCursor, type PmmpDeps } from '../../activities/pmmp/consultations';
 import { TransientError } from '../../activities/engine/errors';
-import { createPmmpReparseActivities } from '../../activities/pmmp/reparse';
+import { pmmpReparseActivities } from '../../activities/pmmp/reparse';
 import { createFetcher, type FetchSession, type Fetcher } from '../../activities/engine/fetcher';
 import { createProofStore, type ProofStore } from '../../activities/engine/proofs';
 import { pmmpConsultationsWindow } from '../../workflows/pmmp/consultations';
@@ -50,7 +51,7 @@ async function attempt(input: CrawlConsultationWindowInput, d: PmmpDeps, heartbe
   env.on('heartbeat', (b: CrawlCursor | undefined) => {
     if (b) beats.push(b);
   });
-  const { crawlConsultationWindow } = createPmmpActivities(d);
+  const { crawlConsultationWindow } = bindActivities(d, pmmpCrawlActivities);
   try {
     const counts: CrawlCounts = await env.run(crawlConsultationWindow, input);
     return { counts, beats, error: undefined };
@@ -193,7 +194,7 @@ describe('pmmp consultations crawl', () => {
         namespace: temporal.namespace ?? 'default',
         taskQueue,
         workflowBundle,
-        activities: createPmmpActivities(deps()),
+        activities: bindActivities(deps(), pmmpCrawlActivities),
       });
       const env = temporal;
       const counts = await worker.runUntil(() =>
@@ -236,7 +237,7 @@ describe('pmmp consultations crawl', () => {
     const before = await snapshot();
     assert.ok(before.some((r) => (r['lots'] as unknown[]).length > 0) && before.some((r) => (r['lots'] as unknown[]).length === 0), 'allotted and single-lot consultations');
     const requests = replica.stats().requests;
-    const { reparseConsultationProofs } = createPmmpReparseActivities({ db: db.db, proofs });
+    const { reparseConsultationProofs } = bindActivities({ db: db.db, proofs }, pmmpReparseActivities);
     const env = new MockActivityEnvironment({}, { logger: quiet });
     const counts = await env.run(() => reparseConsultationProofs({ limit: expected.length + 1 }));
     assert.deepEqual(counts, { consultations: expected.length, updated: 0, unchanged: expected.length, rejected: 0, next: null });
@@ -365,12 +366,13 @@ describe('pmmp consultations crawl', () => {
     env.on('heartbeat', (b: CrawlCursor | undefined) => {
       if (b) beats.push(b);
     });
-    const { crawlConsultationWindow } = createPmmpActivities(
+    const { crawlConsultationWindow } = bindActivities(
       deps({
         onListPage: (page) => {
           if (page === 3) env.cancel();
         },
       }),
+      pmmpCrawlActivities,
     );
     await assert.rejects(env.run(crawlConsultationWindow, input));
     const last = beats.at(-1);

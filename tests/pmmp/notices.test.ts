@@ -12,16 +12,17 @@ import { fileURLToPath } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { bindActivities } from '../../activities/engine/bind';
 import { createFetcher, type Fetcher } from '../../activities/engine/fetcher';
 import { createProofStore, type ProofStore } from '../../activities/engine/proofs';
 import { extractNoticeText, parseAward } from '../../activities/pmmp/awards';
 import { awardRows, bidderKey } from '../../activities/pmmp/awards-store';
 import {
   AWARD_PARSER_VERSION,
-  createPmmpNoticeActivities,
   MAX_TRANSIENT_ATTEMPTS,
   type NoticeBatchProgress,
   type NoticeDocumentRef,
+  pmmpNoticeActivities,
   type PmmpNoticeActivities,
 } from '../../activities/pmmp/notices';
 import type { OracleConsultation, OracleNotice } from '../replicas/pmmp/index';
@@ -149,7 +150,7 @@ before(async () => {
   ]);
   proofs = createProofStore({ db: db.db, dir });
   fetcher = createFetcher({ politeness: false, robots: false });
-  acts = createPmmpNoticeActivities({ db: db.db, proofs, fetcher, portalBaseUrl: `${replica.url}/index.php` });
+  acts = bindActivities({ db: db.db, proofs, fetcher, portalBaseUrl: `${replica.url}/index.php` }, pmmpNoticeActivities);
 });
 
 after(async () => {

@@ -8,22 +8,13 @@ import { Worker } from '@temporalio/worker';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { createFetcher, type Fetcher } from '../../activities/engine/fetcher';
 import { createProofStore, type ProofStore } from '../../activities/engine/proofs';
-import { createPmmpBdcActivities } from '../../activities/pmmp/bdc';
-import { createPmmpActivities, type PmmpDeps } from '../../activities/pmmp/consultations';
-import { createPmmpNoticeActivities } from '../../activities/pmmp/notices';
-import { createPmmpReparseActivities } from '../../activities/pmmp/reparse';
-import { createPmmpRunActivities } from '../../activities/pmmp/runs';
+import type { PmmpDeps } from '../../activities/pmmp/consultations';
+import { bindPmmpActivities } from '../../activities/pmmp/index';
 import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
 import { createTestDatabase, startTemporal, workflowBundle, type TestDatabase } from '../support/services';
 
 export function pmmpActivities(deps: { db: PostgresJsDatabase; fetcher: Fetcher; proofs: ProofStore; portalUrl: string } & Partial<PmmpDeps>) {
-  return {
-    ...createPmmpActivities(deps),
-    ...createPmmpBdcActivities(deps),
-    ...createPmmpNoticeActivities({ db: deps.db, fetcher: deps.fetcher, proofs: deps.proofs, portalBaseUrl: deps.portalUrl, maxInlineWaitMs: deps.maxInlineWaitMs }),
-    ...createPmmpRunActivities({ db: deps.db }),
-    ...createPmmpReparseActivities({ db: deps.db, proofs: deps.proofs }),
-  };
+  return bindPmmpActivities(deps);
 }
 
 /** A portal replica, a migrated database, a Temporal dev server and a worker running every workflow with the pmmp activities. */
