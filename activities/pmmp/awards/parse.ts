@@ -97,6 +97,13 @@ class Doc {
   warn(field: string, code: ParseWarning['code'], message: string): void {
     if (!this.warnings.some((w) => w.field === field && w.message === message)) this.warnings.push({ field, code, message });
   }
+  private keyed: string | undefined;
+  /** How many times a name is printed, spaces and punctuation ignored. */
+  countName(name: string): number {
+    this.keyed ??= ` ${this.lines.map((l) => nameKey(l.latin)).join(' ')} `;
+    const key = nameKey(name);
+    return key ? this.keyed.split(` ${key} `).length - 1 : 0;
+  }
   /** The line that prints a name best (1-based page and line), for provenance. */
   locate(name: string): { page: number | null; line: number | null } {
     let best: Line | undefined;
@@ -539,11 +546,11 @@ interface Section {
 const HEADINGS: Array<[SectionKind, RegExp]> = [
   ['verification', /^(?:la\s+)?verification\s+des\s+montants/],
   ['amounts', /^(?:examen\s+des\s+offres\s+financieres\s*:?\s*)?montants?\s+(?:~+\s*|des?\s+|d'\s*)?(?:actes?|offres?)\s*(?:~+\s*)?d?\s*'?\s*engagements?|^montant\s+d'acte|^liste\s+des\s+(?:concurrents|soumissionnaires)\s+dont\s+les\s+offres\s+financieres/],
-  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurr?ents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\((?!par\s+tirage)|montant))|attributaires?\s*(?:du\s+marche\s*)?:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$)/],
+  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurr?ents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\((?!par\s+tirage)|montant))|attributaires?\s*(?:du\s+marche\s*)?:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$|[^\s:]{4,20}\s+ret[ec][nmr]us?\s*[:;]\s*$)/],
   ['justification', /^(?:justification\s+(?:du|~+)\s+choix|critere\s+du\s+choix)/],
   ['ranking', /^(?:le\s+)?classement\s+des\s+offres/],
-  ['deposit', /^(?:la\s+)?(?:liste|listes|les)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ayant|avant)\s+(?:depose|deposes|remis|presente)|^(?:liste\s+des\s+)?concurrents\s+ayant\s+depose|^liste\s+des\s+(?:concurrents|soumissionnaires)\s*[.:]?\s*$/],
-  ['eliminated', /^(?:la\s+)?(?:liste|listes)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ecartes|evinces|elimines|non\s+admis|non\s+admissibles|rejetes)|^(?:la\s+)?liste\s+des\s+concurrents\s+ecartes|^concurrents\s+elimines|^soumissionnaires\s+ecartes/],
+  ['deposit', /^(?:la\s+)?(?:liste|listes|les)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ayant|avant|ayunt|avunt)\s+(?:depose|deposes|remis|presente)|^(?:liste\s+des\s+)?concurrents\s+ayant\s+depose|^liste\s+des\s+(?:concurrents|soumissionnaires)\s*[.:]?\s*$/],
+  ['eliminated', /^(?:la\s+)?(?:liste|listes)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ecartes|evinces|elimines|non\s+admis|non\s+admissibles|rejetes)|^(?:la\s+)?liste\s+des\s+concurrents\s+ecartes|^concurrents\s+elimines|^soumissionnaires\s+ecartes|^[^\s:]{1,10}\s+des\s+(?:concurrents|soumissionnaires)\s+(?:ecartes|evinces|elimines)/],
   ['admitted', /^(?:la\s+)?(?:liste|listes)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:admis|admissibles?)|^soumissionnaires\s+admissibles/],
   ['other', /^(?:date\s+d'?\s*'?achev|achevement\s+des\s+travaux|fait\s+a\b|date\s+(?:et\s+heure\s+)?d'?ouverture|lieu\s+d|journa|site|publication|date\s+de\s+publication|pour\s+le\s+president|le\s+president|signature|signe|prix\s+de\s+reference|page\s+\d)/],
 ];
@@ -599,7 +606,8 @@ function newLot(lotNumber: string | null): LotDraft {
   return { lotNumber, reference: null, openingDate: null, deposited: [], depositedNone: false, bids: [], winners: [], status: null };
 }
 
-const LOT_HEADING = /^(?:pour\s+(?:le\s+)?)?lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*(?:[:\-.]|$)/;
+// Not "Lot n° 25-62 « TAZART - ENNAKHIL »": a line number in a lot cell (ONEE, portal 53d3ff84).
+const LOT_HEADING = /^(?:pour\s+(?:le\s+)?)?lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*(?:[:.]|-(?!\d)|$)/;
 // "NEANT" and the OCR spellings seen in the portal texts ("NENAT", "NEAN", "NEANI").
 const NONE = /^(?:neant|nenat|neamt|naent|neani|nean|aucun|aucune|(?:\(?etat\s+ne[an]{2}t\)?))\b/;
 
@@ -826,7 +834,7 @@ function declaredLots(doc: Doc, sections: Section[]): string[] {
   return [...found].sort((a, b) => Number(a) - Number(b));
 }
 
-const LOT_DECLARATION = /^lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*[:-]/;
+const LOT_DECLARATION = /^lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*(?::|-(?!\d))/;
 const LOT_MENTION = /\blot\s*(?:n\s*[°o]?\s*)?0*\d{1,2}\s*:/;
 
 /**
@@ -1481,6 +1489,7 @@ function assignWinners(
     }
     if (lot.status === 'infructueux' && w.rule === 'retained-section') continue;
     if (!name && lot.lotNumber !== null && justified.has(lot.lotNumber)) name = justified.get(lot.lotNumber)!;
+    if (!name && w.winner.amount !== null) name = bidderOfAmount(doc, w.winner.amount, lot) ?? name;
     if (!name) {
       doc.warn('lots', 'not_found', `retained amount ${w.winner.amount} without a readable name`);
       continue;
@@ -1494,7 +1503,12 @@ function assignWinners(
     const listed = exact ?? bestNameMatch(name, lot.deposited, (d) => d, 0.8);
     if (exact) name = exact;
     const letters = (x: string): number => (x.match(/\p{L}/gu) ?? []).length;
-    const spelling = exact ?? [name, bid?.bidder, listed].filter((x): x is string => !!x).reduce((a, b) => (letters(b) > letters(a) ? b : a));
+    // The spelling the notice prints most often wins ("INTERFACE COMPUTER" in the deposit and admitted
+    // lists, "INTERFACE COMPU'TTER" on the retained line, portal 1e677a8c); on a tie, the fullest.
+    const readings = [name, bid?.bidder, listed].filter((x): x is string => !!x);
+    // A reading with its case scrambled by OCR ("x oFFIcE SYSTEMS", 4a7c73d0) is no better for being repeated.
+    const printed = (x: string): number => (/\p{Ll}\p{Lu}/u.test(x) ? 0 : doc.countName(x));
+    const spelling = exact ?? readings.reduce((a, b) => (printed(b) > printed(a) || (printed(b) === printed(a) && letters(b) > letters(a)) ? b : a));
     const rule = w.rule ?? 'results-table';
     let nameRule = rule;
     let nameConfidence = w.inferred ? 0.6 : 0.9;
@@ -1600,6 +1614,30 @@ function reconcileWithBidders(name: string, amount: string | null, lot: LotDraft
     if (starts.length >= 1 && new Set(starts.map(nameKey)).size === 1) return starts.reduce((a, b) => (b.length > a.length ? b : a));
   }
   return bestNameMatch(name, names, (x) => x, 0.6);
+}
+
+/**
+ * The retained amount printed without its name ("Le concurrent attributaire :" over an amount
+ * column, ONEE layouts, portal 53d3ff84): the one listed bidder whose bid is that amount, or the one
+ * whose name is printed on a line with that amount elsewhere (the results table, a bids row).
+ */
+function bidderOfAmount(doc: Doc, amount: string, lot: LotDraft): string | undefined {
+  const bids = lot.bids.filter((b) => b.amount === amount || b.amountVerified === amount);
+  if (bids.length === 1) return bids[0]!.bidder;
+  if (bids.length > 1) return undefined;
+  const names = new Set<string>();
+  for (const l of doc.lines) {
+    const at = findAmounts(l.latin).find((a) => a.value === amount);
+    if (!at) continue;
+    const before = l.latin.slice(0, at.start);
+    // A short list printed on the heading's line ("Liste des concurrents ayant déposé des plis : SGEE et
+    // OUHAFID TRAVAUX") is one entry: its parts are candidates too.
+    for (const d of lot.deposited.flatMap((x) => [x, ...x.split(/\s+et\s+/i).slice(x.includes(' et ') ? 0 : 1)])) {
+      const key = nameKey(d);
+      if (key.length >= 3 && ` ${nameKey(before)} `.includes(` ${key} `)) names.add(d);
+    }
+  }
+  return names.size === 1 ? [...names][0] : undefined;
 }
 
 /** Digits of an amount, without the decimals when they are zero. */
