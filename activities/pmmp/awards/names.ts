@@ -20,7 +20,7 @@ const NOISE_WORDS = new Set([
  */
 export function cleanBidderName(raw: string): string {
   let s = cleanValue(lastNameCell(raw))
-    .replace(/^(?:\d{1,2}\s*[.)-]\s+|\d{1,2}\s+(?=\p{Lu})|[-–•·▪>®©*+~°<}{»'‘’"|]+\s*|[eoObvVÎIîl]\s+(?=\p{Lu}{2}))+/u, '')
+    .replace(/^(?:\d{1,2}\s*[.)-]\s+|\d{1,2}\s+(?=\p{Lu})|[-–•·▪>®©*+~°<}{»'‘’"|]+\s*|[eoObvVÎIîl]\s+(?=[\p{Lu}\d]\p{Lu}))+/u, '')
     .replace(/^500616\s+/, 'Société ')
     .replace(/^511\s+(?=[A-Z])/, 'STE ')
     .replace(/\s*-*\s*offre\s+(?:de\s+)?(?:bas\w*|variante)\b.*$/i, '')
