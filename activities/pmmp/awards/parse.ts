@@ -1385,6 +1385,9 @@ const AWARD_SENTENCE =
  * réalisé pour départager les concurrents ... a fait ressortir la société CHEMAOU NEGOCE." (portal
  * 0eb5b69d). The amount is then the winner's bid.
  */
+const RETAIN_SENTENCE =
+  /retenir\s+l'\s*offre\b.{0,200}?pr[eé]sent[eé]e\s+par\s*:?\s*(?:la\s+soci[eé]t[eé]\s+|l'entreprise\s+)?(.+?)\s*,?\s+(?:avec|pour)\s+un\s+montant\s+(?:de|global\s+de)?\b(.*)$/i;
+
 const DRAW_SENTENCE =
   /tirage\s+au\s+sort\b.{0,240}?\b(?:a\s+fait\s+ressortir|a\s+d[eé]sign[eé]|a\s+d[eé]sign[eé]\s+comme\s+attributaire|en\s+faveur\s+de|au\s+profit\s+de)\s+(?:la\s+soci[eé]t[eé]|l'entreprise|le\s+concurrent|la\s+st[eé]|st[eé]\.?|soci[eé]t[eé])?\s*[«<"“]*\s*([^.;«»"”<>]+?)\s*[»>"”]*\s*(?:[.;]|$)/i;
 
@@ -1397,6 +1400,21 @@ function awardSentenceWinners(doc: Doc): FoundWinner[] {
     const name = cleanBidderName(m[1]!);
     if (!looksLikeName(name)) continue;
     out.push({ winner: makeWinner(name, null), lot: null, reference: null, openingDate: null, rule: 'drawing-lots-sentence' });
+    return out;
+  }
+  // Séance after séance, the last "décide ... de retenir l'offre ... présentée par X avec un montant
+  // de ... (241 800.00DHs)" is the award, whatever earlier séances said of excessive prices
+  // (portal 207ada44).
+  for (let i = doc.lines.length - 1; i >= 0; i--) {
+    if (!/retenir\s+l'\s*offre/i.test(doc.lines[i]!.latin)) continue;
+    const window = doc.lines.slice(i, i + 6).map((l) => l.latin.trim()).join(' ');
+    const m = RETAIN_SENTENCE.exec(window);
+    if (!m) continue;
+    const name = cleanBidderName(m[1]!);
+    if (!looksLikeName(name)) continue;
+    const tail = m[2]!.slice(0, 260);
+    const amounts = findAmounts(tail);
+    out.push({ winner: makeWinner(name, amounts.length > 0 ? ttcAmount(tail, amounts).value : null), lot: null, reference: null, openingDate: null, rule: 'retain-sentence' });
     return out;
   }
   for (let i = 0; i < doc.lines.length; i++) {
