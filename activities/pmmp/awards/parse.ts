@@ -1609,7 +1609,11 @@ function assignWinners(
     const readings = [name, bid?.bidder, listed].filter((x): x is string => !!x);
     // A reading with its case scrambled by OCR ("x oFFIcE SYSTEMS", 4a7c73d0) is no better for being repeated.
     const printed = (x: string): number => (/\p{Ll}\p{Lu}/u.test(x) ? 0 : doc.countName(x));
-    const spelling = exact ?? readings.reduce((a, b) => (printed(b) > printed(a) || (printed(b) === printed(a) && letters(b) > letters(a)) ? b : a));
+    // Only between damaged spellings: a reading that is the other plus words ("STE BOUKABOUS" and
+    // "BOUKABOUS", ocr-text/pv-24) is the fuller one, however often the shorter one's words recur.
+    const within = (x: string, y: string): boolean => ` ${nameKey(y)} `.includes(` ${nameKey(x)} `);
+    const byPrinting = (a: string, b: string): boolean => !within(a, b) && !within(b, a) && printed(a) !== printed(b);
+    const spelling = exact ?? readings.reduce((a, b) => (byPrinting(a, b) ? (printed(b) > printed(a) ? b : a) : letters(b) > letters(a) ? b : a));
     const rule = w.rule ?? 'results-table';
     let nameRule = rule;
     let nameConfidence = w.inferred ? 0.6 : 0.9;
