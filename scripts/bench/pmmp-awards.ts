@@ -10,7 +10,7 @@
  *   one word per line), with the share of winners and amounts the parser flags as low confidence.
  *
  * The portal's record holds no winner, amount or status: those are scored on the held-apart texts
- * hand-annotated after the parser was frozen (tests/pmmp/fixtures/awards/held-apart-annotations.json).
+ * hand-annotated after the parser was frozen (tests/pmmp/fixtures/awards/held-apart-annotations*.json).
  * Pure parsing, a few seconds.
  */
 import { createHash } from 'node:crypto';
@@ -29,6 +29,7 @@ const PORTAL_DIR = join(SAMPLES, 'pmmp/ocr-text-portal');
 const SPLIT_FILE = join(root, 'tests/pmmp/fixtures/awards/portal-split.json');
 const ANNOTATIONS_FILE = join(root, 'tests/pmmp/fixtures/awards/held-apart-annotations.json');
 const ANNOTATIONS_FILE_2 = join(root, 'tests/pmmp/fixtures/awards/held-apart-annotations-2.json');
+const ANNOTATIONS_FILE_3 = join(root, 'tests/pmmp/fixtures/awards/held-apart-annotations-3.json');
 const TUNING_ANNOTATIONS_FILE = join(root, 'tests/pmmp/fixtures/awards/tuning-annotations.json');
 
 export interface PortalSplit {
@@ -81,6 +82,11 @@ function flagged(notices: AwardNotice[]): { winners: number; lowConfidence: numb
 
 const pct = (x: number | null) => (x === null ? null : round(x * 100, 1));
 const cell = (s: { correct: number; total: number; accuracy: number | null }) => ({ accuracy: pct(s.accuracy), right: `${s.correct}/${s.total}` });
+const sumScores = (xs: Array<{ correct: number; total: number }>) => {
+  const correct = xs.reduce((a, x) => a + x.correct, 0);
+  const total = xs.reduce((a, x) => a + x.total, 0);
+  return { correct, total, accuracy: total ? correct / total : null };
+};
 
 function summary(check: PortalCheck) {
   return {
@@ -122,8 +128,10 @@ export const awardsUnseenScenario: Scenario = {
     const flags = flagged(Object.values(unseen.parsed));
 
     // Winner, amount and status on the held-apart texts hand-annotated after the parser was frozen.
-    // Two batches, each labelled after the parser of its time was frozen: awards-3's (the first 12
-    // never-seen files) and awards-4's (the next 12). Scored apart and together.
+    // Three batches, each labelled after the parser of its time was frozen: awards-3's (the first 12
+    // never-seen files), awards-4's (the next 12) and awards-6's (the next 14, which also label the
+    // printed reference and the opening date). Scored apart and together; the last batch's figure is
+    // the least biased.
     const scoreHeldApart = async (file: string) => {
       const annotations = JSON.parse(await readFile(file, 'utf8')) as GroundTruth;
       const annotatedParsed: Record<string, AwardNotice> = {};
@@ -136,23 +144,29 @@ export const awardsUnseenScenario: Scenario = {
     };
     const batch1 = await scoreHeldApart(ANNOTATIONS_FILE);
     const batch2 = await scoreHeldApart(ANNOTATIONS_FILE_2);
+    const batch3 = await scoreHeldApart(ANNOTATIONS_FILE_3);
     const summarize = (report: ReturnType<typeof accuracyReport>, labelledBy: string) => ({
       documents: report.documents,
       status: cell(report.overall.status),
       winner: cell(report.overall.winner),
       amount: cell(report.overall.amount),
+      reference: cell(report.overall.reference),
+      openingDate: cell(report.overall.openingDate),
+      /** Status, winner and amount only: the fields all batches label. */
+      statusWinnerAmount: cell(sumScores([report.overall.status, report.overall.winner, report.overall.amount])),
       all: cell(report.total),
       mismatches: report.mismatches.map((m) => `${m.document} ${m.field}${m.lot ? ` (${m.lot})` : ''}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`),
       labelledBy,
     });
     const annotated = accuracyReport(
-      { labelledBy: 'both batches', documents: { ...batch1.annotations.documents, ...batch2.annotations.documents } },
-      { ...batch1.annotatedParsed, ...batch2.annotatedParsed },
+      { labelledBy: 'all batches', documents: { ...batch1.annotations.documents, ...batch2.annotations.documents, ...batch3.annotations.documents } },
+      { ...batch1.annotatedParsed, ...batch2.annotatedParsed, ...batch3.annotatedParsed },
     );
     const annotatedSummary = {
-      ...summarize(annotated, 'held-apart-annotations.json and held-apart-annotations-2.json'),
+      ...summarize(annotated, 'held-apart-annotations.json, -2.json and -3.json'),
       batch1: summarize(accuracyReport(batch1.annotations, batch1.annotatedParsed), batch1.annotations.labelledBy),
       batch2: summarize(accuracyReport(batch2.annotations, batch2.annotatedParsed), batch2.annotations.labelledBy),
+      batch3: summarize(accuracyReport(batch3.annotations, batch3.annotatedParsed), batch3.annotations.labelledBy),
     };
 
     // The same fields on hand-annotated tuning texts: the development figure, tuned on (not an estimate).
@@ -199,8 +213,8 @@ export const awardsUnseenScenario: Scenario = {
         },
       };
       ctx.log(`  hand-annotated tuning texts, development figure (${dev.documents}): status ${pct(dev.overall.status.accuracy)}%, winner ${pct(dev.overall.winner.accuracy)}%, amount ${pct(dev.overall.amount.accuracy)}%`);
-      for (const [label, b] of [['batch 1', annotatedSummary.batch1], ['batch 2', annotatedSummary.batch2], ['both', annotatedSummary]] as const) {
-        ctx.log(`  hand-annotated never-seen, ${label} (${b.documents}): status ${b.status.accuracy}% (${b.status.right}), winner ${b.winner.accuracy}% (${b.winner.right}), amount ${b.amount.accuracy}% (${b.amount.right}), all ${b.all.accuracy}% (${b.all.right})`);
+      for (const [label, b] of [['batch 1', annotatedSummary.batch1], ['batch 2', annotatedSummary.batch2], ['batch 3', annotatedSummary.batch3], ['all', annotatedSummary]] as const) {
+        ctx.log(`  hand-annotated never-seen, ${label} (${b.documents}): status ${b.status.accuracy}% (${b.status.right}), winner ${b.winner.accuracy}% (${b.winner.right}), amount ${b.amount.accuracy}% (${b.amount.right}), status+winner+amount ${b.statusWinnerAmount.accuracy}% (${b.statusWinnerAmount.right})${b.reference.right !== '0/0' ? `, reference ${b.reference.accuracy}% (${b.reference.right}), opening date ${b.openingDate.accuracy}% (${b.openingDate.right})` : ''}, all ${b.all.accuracy}% (${b.all.right})`);
       }
       ctx.log(
         `  unseen (${unseenFiles.length}): reference names the consultation ${pct(unseenCheck.referenceSameConsultation.accuracy)}%, exact ${pct(unseenCheck.referenceExact.accuracy)}%, opening date plausible ${pct(unseenCheck.openingDatePlausible.accuracy)}%`,

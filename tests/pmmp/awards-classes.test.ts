@@ -311,3 +311,80 @@ describe('reference against the portal record', () => {
     assert.ok(!sameConsultationReference('23/2026', null));
   });
 });
+
+describe('failure classes fixed on tuning texts (awards-6)', () => {
+  it('knows headings OCR damaged ("011011172111 retéru ;", "1.1316 des concurrents écartés", "ayunt déposé") and takes the spelling the lists print', async () => {
+    const n = parseAward(await tuningText('1e677a8c'));
+    assert.equal(n.lots[0]?.status, 'attribue');
+    // "l INTERFACE COMPU'TTER 444 OUO 0C" on the retained line, "INTERFACE COMPUTER" twice in the lists.
+    assert.equal(winnerOf(n)?.name, 'INTERFACE COMPUTER');
+    assert.equal(winnerOf(n)?.amount, '444000.00');
+  });
+
+  it('names an ONEE retained amount printed without its name after the bidder printed with that amount', async () => {
+    const n = parseAward(await tuningText('53d3ff84'));
+    // "Lot n° 25-62" is a power line's number, not lot 25.
+    assert.deepEqual(n.lots.map((l) => l.lotNumber), [null]);
+    assert.equal(winnerOf(n)?.name, 'SGEE');
+    assert.equal(winnerOf(n)?.amount, '19435184.64');
+  });
+
+  it('keeps the last séance: an award undone at the second séance is unsuccessful', async () => {
+    const n = parseAward(await tuningText('0c2cced8'));
+    assert.equal(n.lots.length, 1);
+    assert.equal(n.lots[0]?.status, 'infructueux');
+    assert.deepEqual(n.lots[0]?.winners, []);
+  });
+
+  it('keeps the last séance: "retenir l\'offre ... présentée par X avec un montant de" after séances of excessive prices', async () => {
+    const a = parseAward(await tuningText('207ada44'));
+    assert.equal(a.lots[0]?.status, 'attribue');
+    assert.equal(winnerOf(a)?.name, 'STE BRAJEF SARL');
+    assert.equal(winnerOf(a)?.amount, '241800.00');
+    const b = parseAward(await tuningText('2cb6da69'));
+    assert.equal(winnerOf(b)?.name, 'STE ENTR BOUGHARAS LAHCEN SARL AU');
+    assert.equal(winnerOf(b)?.amount, '4190124.00');
+  });
+
+  it('reads one award per lot from a retained table whose rows name the lot by its object over several OCR lines', async () => {
+    const n = parseAward(await tuningText('22e1e96a'));
+    assert.deepEqual(
+      n.lots.map((l) => [l.lotNumber, l.status, l.winners[0]?.name, l.winners[0]?.amount]),
+      [
+        ['1', 'attribue', '3GCOM', '505920.00'],
+        ['2', 'attribue', '3GCOM', '328320.00'],
+        ['3', 'attribue', 'MANDIM', '288000.00'],
+        ['4', 'attribue', 'MANDIM', '336960.00'],
+        ['5', 'attribue', 'BINARIOS', '89520.00'],
+      ],
+    );
+    assert.ok(n.lots.every((l) => l.winners[0]!.nameSource!.rule.startsWith('lot-description-row')));
+  });
+
+  it('knows "L\'offre économiquement la plus avantageuse :" as the retained heading', async () => {
+    const n = parseAward(await tuningText('6cf8d049'));
+    assert.equal(n.lots[0]?.status, 'attribue');
+    assert.match(winnerOf(n)!.name, /^La société LABO ROUTE ESSAI ET ETUDES « LREE »/);
+  });
+
+  it('a notice whose every bidder was eliminated, without the word "infructueux", is unsuccessful', () => {
+    const n = parseAward(
+      [
+        'EXTRAIT DU PROCES-VERBAL DE LA SEANCE DE L’APPEL D’OFFRES',
+        "Appel d'offres ouvert N° 41/2026/DRA",
+        "Date d'ouverture des plis : 14/07/2026 à 10h00",
+        'Liste des concurrents ayant déposé leurs plis :',
+        '- STE ATLAS BTP SARL',
+        '- STE SOUSS TRAVAUX',
+        '',
+        'Liste des concurrents écartés à l’issue de l’examen des dossiers administratifs et techniques :',
+        '- STE ATLAS BTP SARL : dossier administratif incomplet',
+        '- STE SOUSS TRAVAUX : offre technique non conforme',
+        '',
+        'Fait à Tiznit, le 20/07/2026',
+      ].join('\n'),
+    );
+    assert.equal(n.lots[0]?.status, 'infructueux');
+    assert.ok(n.warnings.some((w) => w.message === 'every bidder eliminated: consultation unsuccessful'));
+  });
+});

@@ -20,7 +20,7 @@ const NOISE_WORDS = new Set([
  */
 export function cleanBidderName(raw: string): string {
   let s = cleanValue(lastNameCell(raw))
-    .replace(/^(?:\d{1,2}\s*[.)-]\s+|\d{1,2}\s+(?=\p{Lu})|[-–•·▪>®©*+~°<}{»'‘’"|]+\s*|[eoObvVÎIî]\s+(?=\p{Lu}))+/u, '')
+    .replace(/^(?:\d{1,2}\s*[.)-]\s+|\d{1,2}\s+(?=\p{Lu})|[-–•·▪>®©*+~°<}{»'‘’"|]+\s*|[eoObvVÎIîl]\s+(?=[\p{Lu}\d]\p{Lu}))+/u, '')
     .replace(/^500616\s+/, 'Société ')
     .replace(/^511\s+(?=[A-Z])/, 'STE ')
     .replace(/\s*-*\s*offre\s+(?:de\s+)?(?:bas\w*|variante)\b.*$/i, '')
@@ -36,6 +36,8 @@ export function cleanBidderName(raw: string): string {
     // A garbled amount run into the row ("STEUNIVERSSYSTEME. …. ; -95836800. .1 L-", portal 37526643)
     // and a table border read as a letter ("CMPF L", 302135cb).
     .replace(/[\s.…;:-]+-?\d{5,}.*$/, '')
+    // An amount whose digits OCR read as letters ("INTERFACE COMPU'TTER 444 OUO 0C", portal 1e677a8c).
+    .replace(/\s+\d{1,3}(?:[\s.,]+[\dOoUuCcIl]{2,3}){1,3}\s*$/, '')
     .replace(/(?<=\p{L}{2,})\s+[A-Za-z|]$/u, '')
     // The town after the name ("STE ... DIVERS (S.A.R.L) à MEKNES", portal 205f8760).
     .replace(/\s+à\s+\p{Lu}[\p{L}-]+$/u, '')

@@ -97,6 +97,13 @@ class Doc {
   warn(field: string, code: ParseWarning['code'], message: string): void {
     if (!this.warnings.some((w) => w.field === field && w.message === message)) this.warnings.push({ field, code, message });
   }
+  private keyed: string | undefined;
+  /** How many times a name is printed, spaces and punctuation ignored. */
+  countName(name: string): number {
+    this.keyed ??= ` ${this.lines.map((l) => nameKey(l.latin)).join(' ')} `;
+    const key = nameKey(name);
+    return key ? this.keyed.split(` ${key} `).length - 1 : 0;
+  }
   /** The line that prints a name best (1-based page and line), for provenance. */
   locate(name: string): { page: number | null; line: number | null } {
     let best: Line | undefined;
@@ -539,11 +546,11 @@ interface Section {
 const HEADINGS: Array<[SectionKind, RegExp]> = [
   ['verification', /^(?:la\s+)?verification\s+des\s+montants/],
   ['amounts', /^(?:examen\s+des\s+offres\s+financieres\s*:?\s*)?montants?\s+(?:~+\s*|des?\s+|d'\s*)?(?:actes?|offres?)\s*(?:~+\s*)?d?\s*'?\s*engagements?|^montant\s+d'acte|^liste\s+des\s+(?:concurrents|soumissionnaires)\s+dont\s+les\s+offres\s+financieres/],
-  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurr?ents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\((?!par\s+tirage)|montant))|attributaires?\s*(?:du\s+marche\s*)?:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$)/],
+  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurr?ents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\((?!par\s+tirage)|montant))|attributaires?\s*(?:du\s+marche\s*)?:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$|l'\s*offre\s+economiquement\s+la\s+plus\s+avantageuse\s*:\s*$|[^\s:]{4,20}\s+ret[ec][nmr]us?\s*[:;]\s*$)/],
   ['justification', /^(?:justification\s+(?:du|~+)\s+choix|critere\s+du\s+choix)/],
   ['ranking', /^(?:le\s+)?classement\s+des\s+offres/],
-  ['deposit', /^(?:la\s+)?(?:liste|listes|les)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ayant|avant)\s+(?:depose|deposes|remis|presente)|^(?:liste\s+des\s+)?concurrents\s+ayant\s+depose|^liste\s+des\s+(?:concurrents|soumissionnaires)\s*[.:]?\s*$/],
-  ['eliminated', /^(?:la\s+)?(?:liste|listes)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ecartes|evinces|elimines|non\s+admis|non\s+admissibles|rejetes)|^(?:la\s+)?liste\s+des\s+concurrents\s+ecartes|^concurrents\s+elimines|^soumissionnaires\s+ecartes/],
+  ['deposit', /^(?:la\s+)?(?:liste|listes|les)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ayant|avant|ayunt|avunt)\s+(?:depose|deposes|remis|presente)|^(?:liste\s+des\s+)?concurrents\s+ayant\s+depose|^(?:\S{1,4}\s+)?[^\s:]{1,10}\s+des\s+(?:concurrents|soumissionnaires)\s+(?:ayant|avant|ayunt)\s+(?:depose|remis)|^liste\s+des\s+(?:concurrents|soumissionnaires)\s*[.:]?\s*$/],
+  ['eliminated', /^(?:la\s+)?(?:liste|listes)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ecartes|evinces|elimines|non\s+admis|non\s+admissibles|rejetes)|^(?:la\s+)?liste\s+des\s+concurrents\s+ecartes|^concurrents\s+elimines|^soumissionnaires\s+ecartes|^[^\s:]{1,10}\s+des\s+(?:concurrents|soumissionnaires)\s+(?:ecartes|evinces|elimines)/],
   ['admitted', /^(?:la\s+)?(?:liste|listes)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:admis|admissibles?)|^soumissionnaires\s+admissibles/],
   ['other', /^(?:date\s+d'?\s*'?achev|achevement\s+des\s+travaux|fait\s+a\b|date\s+(?:et\s+heure\s+)?d'?ouverture|lieu\s+d|journa|site|publication|date\s+de\s+publication|pour\s+le\s+president|le\s+president|signature|signe|prix\s+de\s+reference|page\s+\d)/],
 ];
@@ -599,7 +606,8 @@ function newLot(lotNumber: string | null): LotDraft {
   return { lotNumber, reference: null, openingDate: null, deposited: [], depositedNone: false, bids: [], winners: [], status: null };
 }
 
-const LOT_HEADING = /^(?:pour\s+(?:le\s+)?)?lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*(?:[:\-.]|$)/;
+// Not "Lot n° 25-62 « TAZART - ENNAKHIL »": a line number in a lot cell (ONEE, portal 53d3ff84).
+const LOT_HEADING = /^(?:pour\s+(?:le\s+)?)?lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*(?:[:.]|-(?!\d)|$)/;
 // "NEANT" and the OCR spellings seen in the portal texts ("NENAT", "NEAN", "NEANI").
 const NONE = /^(?:neant|nenat|neamt|naent|neani|nean|aucun|aucune|(?:\(?etat\s+ne[an]{2}t\)?))\b/;
 
@@ -727,6 +735,7 @@ function readLots(doc: Doc): AwardLotItem[] {
   const justified = justificationWinners(doc);
   if (winnersFound.length === 0) winnersFound.push(...awardSentenceWinners(doc));
   if (winnersFound.length === 0) winnersFound.push(...retainedOverflowWinners(doc, sections, lots));
+  if (winnersFound.length === 0 && declared.length > 1) winnersFound.push(...lotDescriptionWinners(doc, sections, lots));
 
   assignWinners(doc, winnersFound, justified, declared, lots, lotOf);
   applyStatuses(doc, declared, blocks, lots, lotOf);
@@ -751,6 +760,29 @@ function readLots(doc: Doc): AwardLotItem[] {
         const listed = bestNameMatch(e.name, lot.deposited, (d) => d, 0.7) ?? uniqueFragmentMatch(e.name, lot.deposited) ?? e.name;
         if (!lot.bids.some((b) => nameSimilarity(b.bidder, listed) >= 0.9)) lot.bids.push(makeBid(listed, null, null, true, e.reason));
       }
+    }
+  }
+
+  // A later séance undoing the award ("Au 2ème séance la commission décide de refuser l'offre ...
+  // déclare l'appel d'offres infructueux", portal 0c2cced8): the last word is the outcome.
+  if (lots.size === 1 && LATER_SEANCE.test(doc.all)) {
+    const lot = [...lots.values()][0]!;
+    const lastWinnerLine = Math.max(0, ...lot.winners.map((w) => w.nameSource?.line ?? 0));
+    if (lot.winners.length > 0 && doc.lines.slice(lastWinnerLine).some((l) => INFRUCTUEUX_DAMAGED.test(l.folded))) {
+      lot.winners = [];
+      lot.status = 'infructueux';
+      doc.warn('lots', 'inferred', 'award undone at a later séance: consultation unsuccessful');
+    }
+  }
+
+  // Every bidder eliminated and nobody retained, without the word "infructueux" (issue 14's
+  // held-apart misses): the consultation had no result.
+  for (const lot of lots.values()) {
+    if (lot.status || lot.winners.length > 0 || lot.deposited.length === 0) continue;
+    const out = lot.bids.filter((b) => b.eliminated);
+    if (lot.deposited.every((d) => out.some((b) => nameKey(b.bidder) === nameKey(d) || nameSimilarity(b.bidder, d) >= 0.7))) {
+      lot.status = 'infructueux';
+      doc.warn('lots', 'inferred', 'every bidder eliminated: consultation unsuccessful');
     }
   }
 
@@ -826,7 +858,7 @@ function declaredLots(doc: Doc, sections: Section[]): string[] {
   return [...found].sort((a, b) => Number(a) - Number(b));
 }
 
-const LOT_DECLARATION = /^lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*[:-]/;
+const LOT_DECLARATION = /^lot\s*(?:n\s*[°o]?\s*)?0*(\d{1,2})\s*(?::|-(?!\d))/;
 const LOT_MENTION = /\blot\s*(?:n\s*[°o]?\s*)?0*\d{1,2}\s*:/;
 
 /**
@@ -1353,6 +1385,9 @@ const AWARD_SENTENCE =
  * réalisé pour départager les concurrents ... a fait ressortir la société CHEMAOU NEGOCE." (portal
  * 0eb5b69d). The amount is then the winner's bid.
  */
+const RETAIN_SENTENCE =
+  /retenir\s+l'\s*offre\b.{0,200}?pr[eé]sent[eé]e\s+par\s*:?\s*(?:la\s+soci[eé]t[eé]\s+|l'entreprise\s+)?(.+?)\s*,?\s+(?:avec|pour)\s+un\s+montant\s+(?:de|global\s+de)?\b(.*)$/i;
+
 const DRAW_SENTENCE =
   /tirage\s+au\s+sort\b.{0,240}?\b(?:a\s+fait\s+ressortir|a\s+d[eé]sign[eé]|a\s+d[eé]sign[eé]\s+comme\s+attributaire|en\s+faveur\s+de|au\s+profit\s+de)\s+(?:la\s+soci[eé]t[eé]|l'entreprise|le\s+concurrent|la\s+st[eé]|st[eé]\.?|soci[eé]t[eé])?\s*[«<"“]*\s*([^.;«»"”<>]+?)\s*[»>"”]*\s*(?:[.;]|$)/i;
 
@@ -1365,6 +1400,21 @@ function awardSentenceWinners(doc: Doc): FoundWinner[] {
     const name = cleanBidderName(m[1]!);
     if (!looksLikeName(name)) continue;
     out.push({ winner: makeWinner(name, null), lot: null, reference: null, openingDate: null, rule: 'drawing-lots-sentence' });
+    return out;
+  }
+  // Séance after séance, the last "décide ... de retenir l'offre ... présentée par X avec un montant
+  // de ... (241 800.00DHs)" is the award, whatever earlier séances said of excessive prices
+  // (portal 207ada44).
+  for (let i = doc.lines.length - 1; i >= 0; i--) {
+    if (!/retenir\s+l'\s*offre/i.test(doc.lines[i]!.latin)) continue;
+    const window = doc.lines.slice(i, i + 6).map((l) => l.latin.trim()).join(' ');
+    const m = RETAIN_SENTENCE.exec(window);
+    if (!m) continue;
+    const name = cleanBidderName(m[1]!);
+    if (!looksLikeName(name)) continue;
+    const tail = m[2]!.slice(0, 260);
+    const amounts = findAmounts(tail);
+    out.push({ winner: makeWinner(name, amounts.length > 0 ? ttcAmount(tail, amounts).value : null), lot: null, reference: null, openingDate: null, rule: 'retain-sentence' });
     return out;
   }
   for (let i = 0; i < doc.lines.length; i++) {
@@ -1388,6 +1438,65 @@ function awardSentenceWinners(doc: Doc): FoundWinner[] {
  * base" / "637.020,00 MAD", portal 10082bfe, an ONEE layout). Only after the last section that lists
  * bidders, only a name the notice listed as a bidder, and flagged: inferred from the layout.
  */
+/**
+ * A retained table whose rows name the lot by its object, not its number, wrapped over OCR lines
+ * ("la maintenance préventive et curative des échographes MANDIM 288 000,00 MAD TTC", portal
+ * 22e1e96a): each amount row goes to the lot whose own words (those of no other lot's "Lot N : ..."
+ * line) it and its amount-free neighbours print, and its name is that lot's listed bidder printed
+ * just before the amount. Read after the last bidder list only; one winner per lot.
+ */
+function lotDescriptionWinners(doc: Doc, sections: Section[], lots: Map<string, LotDraft>): FoundWinner[] {
+  const words = (t: string): string[] => (t.match(/[a-z]{5,}/g) ?? []).filter((w) => !LOT_STOP_WORDS.has(w));
+  const byLot = new Map<string, Set<string>>();
+  for (const line of doc.lines) {
+    const f = stripMarkers(line.folded);
+    const m = LOT_HEADING.exec(f);
+    if (!m) continue;
+    const n = String(Number(m[1]));
+    const set = byLot.get(n) ?? new Set<string>();
+    for (const w of words(f.slice(m[0].length))) set.add(w);
+    // A description wrapped onto the next line ("... diffusion des" / "images médicales (PACS)").
+    const next = doc.nextNonBlank(line.index, 1);
+    if (next && /^\s*\p{Ll}{2,}\s/u.test(next.latin) && !/[:]/.test(next.folded) && next.folded.length < 80) for (const w of words(next.folded)) set.add(w);
+    byLot.set(n, set);
+  }
+  if (byLot.size < 2) return [];
+  const near = (a: string, b: string): boolean => a === b || (Math.min(a.length, b.length) >= 6 && levenshtein(a, b) <= 2);
+  const own = new Map<string, string[]>();
+  for (const [n, set] of byLot) own.set(n, [...set].filter((w) => ![...byLot].some(([o, other]) => o !== n && [...other].some((x) => near(x, w)))));
+  const lastList = Math.max(0, ...sections.filter((x) => BID_LIST_SECTIONS.has(x.kind)).map((x) => x.start));
+  const found: FoundWinner[] = [];
+  const done = new Set<string>();
+  for (const line of doc.lines.slice(lastList + 1)) {
+    const amounts = findAmounts(line.latin);
+    if (amounts.length !== 1) continue;
+    const neighbours = [previousNonBlank(doc, line.index), doc.nextNonBlank(line.index, 3)].filter((l): l is Line => !!l && findAmounts(l.latin).length === 0);
+    const score = (n: string, text: string): number => words(text).filter((w) => own.get(n)!.some((x) => near(x, w))).length;
+    const ranked = [...own.keys()]
+      .map((n) => ({ n, s: 2 * score(n, line.folded) + neighbours.reduce((a, l) => a + score(n, l.folded), 0) }))
+      .sort((a, b) => b.s - a.s);
+    if (ranked[0]!.s === 0 || ranked[0]!.s === ranked[1]!.s || done.has(ranked[0]!.n)) continue;
+    const lot = ranked[0]!.n;
+    // Any listed bidder (lists OCR ran together keep their bullets, "AFNORMED e 3GCOM e - MANDIM").
+    const listed = [...new Set([...lots.values()].flatMap((l) => [...l.deposited, ...l.bids.map((b) => b.bidder)]).flatMap((d) => d.split(/(?:^|\s+)[eo«•»-]\s+(?:-\s+)?/)).map(cleanValue).filter((d) => d.length >= 3))];
+    const before = line.latin.slice(0, amounts[0]!.start).trim().split(/\s+/);
+    let best: { name: string; s: number } | undefined;
+    for (let k = 1; k <= Math.min(5, before.length); k++) {
+      const tail = before.slice(before.length - k).join(' ');
+      for (const d of listed) {
+        const sim = nameSimilarity(tail, d);
+        if (sim >= 0.75 && (!best || sim > best.s)) best = { name: d, s: sim };
+      }
+    }
+    if (!best) continue;
+    done.add(lot);
+    found.push({ winner: makeWinner(best.name, amounts[0]!.value), lot, reference: null, openingDate: null, inferred: true, rule: 'lot-description-row' });
+  }
+  return found;
+}
+
+const LOT_STOP_WORDS = new Set(['maintenance', 'travaux', 'fourniture', 'prestations', 'acquisition', 'relatif', 'relative', 'profit', 'preventive', 'curative', 'corrective']);
+
 function retainedOverflowWinners(doc: Doc, sections: Section[], lots: Map<string, LotDraft>): FoundWinner[] {
   const retained = sections.filter((s) => s.kind === 'retained');
   if (retained.length === 0 || lots.size > 1) return [];
@@ -1481,6 +1590,7 @@ function assignWinners(
     }
     if (lot.status === 'infructueux' && w.rule === 'retained-section') continue;
     if (!name && lot.lotNumber !== null && justified.has(lot.lotNumber)) name = justified.get(lot.lotNumber)!;
+    if (!name && w.winner.amount !== null) name = bidderOfAmount(doc, w.winner.amount, lot) ?? name;
     if (!name) {
       doc.warn('lots', 'not_found', `retained amount ${w.winner.amount} without a readable name`);
       continue;
@@ -1494,7 +1604,16 @@ function assignWinners(
     const listed = exact ?? bestNameMatch(name, lot.deposited, (d) => d, 0.8);
     if (exact) name = exact;
     const letters = (x: string): number => (x.match(/\p{L}/gu) ?? []).length;
-    const spelling = exact ?? [name, bid?.bidder, listed].filter((x): x is string => !!x).reduce((a, b) => (letters(b) > letters(a) ? b : a));
+    // The spelling the notice prints most often wins ("INTERFACE COMPUTER" in the deposit and admitted
+    // lists, "INTERFACE COMPU'TTER" on the retained line, portal 1e677a8c); on a tie, the fullest.
+    const readings = [name, bid?.bidder, listed].filter((x): x is string => !!x);
+    // A reading with its case scrambled by OCR ("x oFFIcE SYSTEMS", 4a7c73d0) is no better for being repeated.
+    const printed = (x: string): number => (/\p{Ll}\p{Lu}/u.test(x) ? 0 : doc.countName(x));
+    // Only between damaged spellings: a reading that is the other plus words ("STE BOUKABOUS" and
+    // "BOUKABOUS", ocr-text/pv-24) is the fuller one, however often the shorter one's words recur.
+    const within = (x: string, y: string): boolean => ` ${nameKey(y)} `.includes(` ${nameKey(x)} `);
+    const byPrinting = (a: string, b: string): boolean => !within(a, b) && !within(b, a) && printed(a) !== printed(b);
+    const spelling = exact ?? readings.reduce((a, b) => (byPrinting(a, b) ? (printed(b) > printed(a) ? b : a) : letters(b) > letters(a) ? b : a));
     const rule = w.rule ?? 'results-table';
     let nameRule = rule;
     let nameConfidence = w.inferred ? 0.6 : 0.9;
@@ -1602,6 +1721,30 @@ function reconcileWithBidders(name: string, amount: string | null, lot: LotDraft
   return bestNameMatch(name, names, (x) => x, 0.6);
 }
 
+/**
+ * The retained amount printed without its name ("Le concurrent attributaire :" over an amount
+ * column, ONEE layouts, portal 53d3ff84): the one listed bidder whose bid is that amount, or the one
+ * whose name is printed on a line with that amount elsewhere (the results table, a bids row).
+ */
+function bidderOfAmount(doc: Doc, amount: string, lot: LotDraft): string | undefined {
+  const bids = lot.bids.filter((b) => b.amount === amount || b.amountVerified === amount);
+  if (bids.length === 1) return bids[0]!.bidder;
+  if (bids.length > 1) return undefined;
+  const names = new Set<string>();
+  for (const l of doc.lines) {
+    const at = findAmounts(l.latin).find((a) => a.value === amount);
+    if (!at) continue;
+    const before = l.latin.slice(0, at.start);
+    // A short list printed on the heading's line ("Liste des concurrents ayant déposé des plis : SGEE et
+    // OUHAFID TRAVAUX") is one entry: its parts are candidates too.
+    for (const d of lot.deposited.flatMap((x) => [x, ...x.split(/\s+et\s+/i).slice(x.includes(' et ') ? 0 : 1)])) {
+      const key = nameKey(d);
+      if (key.length >= 3 && ` ${nameKey(before)} `.includes(` ${key} `)) names.add(d);
+    }
+  }
+  return names.size === 1 ? [...names][0] : undefined;
+}
+
 /** Digits of an amount, without the decimals when they are zero. */
 function amountDigits(value: string): string {
   return value.replace(/\.00$/, '').replace(/\D/g, '');
@@ -1625,6 +1768,9 @@ function amountLooksDamaged(award: string, bid: string, awardNeededCorrection: b
 // OCR spellings seen: "infructueux", "inferctaux" (ocr-text/pv-15).
 const INFRUCTUEUX = /\binf\w{2,6}(?:ueux|eux|aux)\b|non\s+attribu|sans\s+suite|aucun\s+concurrent|aucune\s+offre|absence\s+d'offre/;
 const EXCESSIVE = /excessive|excessif/;
+// "inftuc.tueux" glued to the words before it (portal 0c2cced8).
+const INFRUCTUEUX_DAMAGED = /inf\w{1,5}[.,]?\w{0,4}ueux\b|\binf\w{2,6}(?:ueux|eux|aux)\b/;
+const LATER_SEANCE = /\b(?:2|deux)\s*(?:e|eme|ieme)\s+s[e]ance|\bdeuxieme\s+seance|\bseconde\s+seance/;
 const ANNULE = /\bannul[eé]e?s?\b|\bannulation\b|الغاء|إلغاء|ألغ/;
 
 function applyStatuses(
