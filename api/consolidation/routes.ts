@@ -202,10 +202,10 @@ export function consolidationRoutes(app: ZodApp, ctx: ApiContext, signed: { preV
     schema: {
       tags,
       summary: "A cohort's suggestions in id order, filtered, by keyset pages",
-      description: '`statut` takes one status or several (repeated or comma-separated); `champ` keeps suggestions whose changes set that field; `total` counts everything the filter matches.',
+      description: '`statut` takes one status or several (repeated or comma-separated); `champ` keeps suggestions whose changes set that field; `total` counts everything the filter matches (`count=false` skips it); `offset` instead of `cursor` jumps to any page.',
       params: cohortParams,
       querystring: SuggestionListInputSchema.omit({ cohorte_id: true }),
-      response: { 200: z.object({ items: z.array(SuggestionSchema), next_cursor: z.string().nullable(), total: z.number().int() }), 404: ErrorSchema, ...commonErrors },
+      response: { 200: z.object({ items: z.array(SuggestionSchema), next_cursor: z.string().nullable(), total: z.number().int().nullable().describe('null with count=false') }), 404: ErrorSchema, ...commonErrors },
     },
     handler: async (req) => answer('query', () => listSuggestions(db, { ...req.query, cohorte_id: req.params.id })),
   });

@@ -20,6 +20,8 @@ import {
   resumeJob,
   type LeadsJobControlDeps,
 } from '../../control/leads-jobs';
+import { RunControl, RunFailedError } from '../../control/runs';
+import { leadsWhoisContract, LeadsWhoisInputSchema } from '../../workflows/leads/contract';
 
 const V1 = '/api/v1';
 
@@ -132,4 +134,53 @@ export function leadsRoutes(app: ZodApp, ctx: ApiContext, signed: { preValidatio
       },
     });
   }
+
+  // The console's WHOIS tab: a lookup waits for its run (the cache answers at once when fresh; RDAP
+  // itself within seconds), so the page shows the record, not a run id to poll.
+  const WhoisRecordSchema = z
+    .object({
+      domain: z.string(),
+      found: z.boolean().describe('false: RDAP answered that the domain is not registered'),
+      registrar: z.string().nullable(),
+      registeredAt: z.string().nullable(),
+      expiresOn: z.string().nullable(),
+      nameservers: z.array(z.string()),
+      status: z.array(z.string()),
+      cached: z.boolean().describe('answered from leads.whois_cache (LEADS_WHOIS_CACHE_DAYS)'),
+      workflow_id: z.string(),
+    })
+    .meta({ id: 'LeadsWhoisRecord' });
+  const WHOIS_WAIT_MS = 30_000;
+  app.post(`${V1}/leads/whois/lookup`, {
+    preValidation: signed.preValidation,
+    schema: {
+      tags,
+      summary: "Look a domain up over RDAP now (workflow leadsWhois, as `moisson leads whois`), and wait for the record (signed request)",
+      description: `Cached answers younger than LEADS_WHOIS_CACHE_DAYS come back at once. A run that does not finish within ${WHOIS_WAIT_MS / 1000} s (no worker on the task queue) answers 503 naming it.`,
+      headers: signedHeaders,
+      body: LeadsWhoisInputSchema,
+      response: { 200: WhoisRecordSchema, 403: ErrorSchema, 503: ErrorSchema, ...commonErrors },
+    },
+    handler: async (req) => {
+      const { client, taskQueue } = await deps();
+      const control = new RunControl(client, taskQueue, () => ctx.now());
+      const run = await control.start(leadsWhoisContract, { domain: req.body.domain.toLowerCase() });
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const record = await Promise.race([
+          control.result(run.handle),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(unavailable(`the lookup ${run.workflowId} did not finish within ${WHOIS_WAIT_MS / 1000} s: is a worker polling the task queue ${taskQueue}?`)), WHOIS_WAIT_MS);
+          }),
+        ]);
+        req.log.info({ domain: record.domain, found: record.found, cached: record.cached, workflowId: run.workflowId }, 'whois lookup');
+        return { ...record, workflow_id: run.workflowId };
+      } catch (err) {
+        if (err instanceof RunFailedError) throw unavailable(`the lookup ${run.workflowId} failed: ${err.message}`);
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import { Alert, AppShell, Burger, Button, Center, Group, Loader, NavLink, Paper, PasswordInput, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState, type FormEvent } from 'react';
+import { Suspense, useEffect, useState, type FormEvent } from 'react';
 import { errorMessage, fetchSession, onUnauthorized, signIn, signOut } from './api';
 import { tabs } from './tabs';
 
@@ -123,7 +123,16 @@ function Shell() {
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
-        <Current key={current.id} />
+        {/* A tab's chunk loads the first time it opens. */}
+        <Suspense
+          fallback={
+            <Center p="xl">
+              <Loader />
+            </Center>
+          }
+        >
+          <Current key={current.id} />
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );

@@ -145,6 +145,8 @@ export const validatedContacts = leads.table(
     uniqueIndex('validated_contacts_email_uq').on(t.email),
     index('validated_contacts_sync_idx').on(t.syncStatus, t.id),
     index('validated_contacts_category_idx').on(t.category),
+    // The console's contact list and detail join on it (migration 0029).
+    index('validated_contacts_scraped_contact_idx').on(t.scrapedContactId),
     index('validated_contacts_sync_claim_idx').on(t.syncClaim).where(sql`${t.syncClaim} is not null`),
   ],
 );

@@ -2,10 +2,13 @@
  * The API bench's peer: a bare `node:http` server with the same postgres.js pool settings, issuing the
  * API's exact SQL (the query functions of api/pmmp/queries.ts) and answering JSON.stringify of the rows,
  * with no framework, no validation, no serialization schema and no cache. What the API costs on top of
- * its SQL is the gap between the two in the same run. Started by scripts/bench/api.ts as a child process
- * (`BARE_PORT`, `DATABASE_URL`).
+ * its SQL is the gap between the two in the same run. The console bench adds the review grid's routes,
+ * answered by the review functions the API calls (activities/consolidation/review) without the API's
+ * framework, auth and schemas. Started by scripts/bench/api.ts and scripts/bench/console.ts as a child
+ * process (`BARE_PORT`, `DATABASE_URL`).
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import { decide, getCohort, listSuggestions, type DecisionInput, type SuggestionListInput } from '../../activities/consolidation/review';
 import { connectPostgres } from '../../activities/engine/db';
 import { consultationDetail, listAttributions, listConsultations, listPv, searchConsultations, searchShape } from '../../api/pmmp/queries';
 import type { AttributionQuery, ConsultationListQuery, ConsultationSearchQuery, PvQuery } from '../../api/pmmp/schemas';
@@ -27,8 +30,20 @@ function params(url: URL, defaults: Record<string, string>): Record<string, unkn
   return q;
 }
 
-async function answer(url: URL): Promise<unknown> {
+async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+}
+
+async function answer(url: URL, req: IncomingMessage): Promise<unknown> {
   const path = url.pathname;
+  const suggestions = /^\/api\/v1\/consolidation\/cohorts\/(\d+)\/suggestions$/.exec(path);
+  if (suggestions) return listSuggestions(db, { ...params(url, {}), cohorte_id: Number(suggestions[1]) } as SuggestionListInput);
+  const cohort = /^\/api\/v1\/consolidation\/cohorts\/(\d+)$/.exec(path);
+  if (cohort) return getCohort(db, Number(cohort[1]));
+  const decision = /^\/api\/v1\/consolidation\/suggestions\/(accept|reject)$/.exec(path);
+  if (decision && req.method === 'POST') return decide(db, { ...(await body(req)), decision: decision[1] } as DecisionInput);
   if (path === '/api/v1/consultations') return listConsultations(sql, params(url, { sort: '-date_publication', limit: '50' }) as ConsultationListQuery, NOW);
   if (path === '/api/v1/consultations/search') {
     const q = params(url, { limit: '20' }) as ConsultationSearchQuery;
@@ -53,7 +68,7 @@ async function answer(url: URL): Promise<unknown> {
 }
 
 const server = createServer((req, res) => {
-  answer(new URL(req.url ?? '/', 'http://bare'))
+  answer(new URL(req.url ?? '/', 'http://bare'), req)
     .then((body) => {
       res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body ?? { error: 'not_found' }));

@@ -37,20 +37,22 @@ function rssMb(pid: number): number {
   }
 }
 
-async function startServer(databaseUrl: string, proofDir: string, bare = false): Promise<ChildProcess> {
-  const port = bare ? BARE_PORT : PORT;
+/** The API (`npm run api`) or its bare peer as a child process on `port`; `env` adds to the stack's environment. */
+export async function startServer(databaseUrl: string, proofDir: string, bare = false, opts: { port?: number; env?: Record<string, string> } = {}): Promise<ChildProcess> {
+  const port = opts.port ?? (bare ? BARE_PORT : PORT);
   const child = spawn(process.execPath, ['--import', 'tsx', bare ? 'scripts/bench/api-bare.ts' : 'api/server.ts'], {
     cwd: root,
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
       PROOF_STORE_DIR: proofDir,
-      API_PORT: String(PORT),
-      BARE_PORT: String(BARE_PORT),
+      API_PORT: String(port),
+      BARE_PORT: String(port),
       BARE_NOW: DATASET_NOW.toISOString(),
       API_HOST: '127.0.0.1',
       API_RATE_LIMIT_PER_MINUTE: '100000000',
       LOG_LEVEL: 'warn',
+      ...opts.env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -71,6 +73,14 @@ async function startServer(databaseUrl: string, proofDir: string, bare = false):
     'starting the API',
   );
   return child;
+}
+
+/** Stops a server this bench started (SIGTERM, then waits for its exit). */
+export async function stopServer(child: ChildProcess | undefined): Promise<void> {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
 }
 
 interface Load {
@@ -233,12 +243,7 @@ const apiScenario: Scenario = {
       }
       return results;
     } finally {
-      for (const child of [server, bareServer]) {
-        if (child && child.exitCode === null) {
-          child.kill('SIGTERM');
-          await new Promise((r) => child.once('exit', r));
-        }
-      }
+      for (const child of [server, bareServer]) await stopServer(child);
       unregister();
       await data.drop();
     }

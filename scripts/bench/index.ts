@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { loadCoreConfig } from '../../schema/config';
 import { apisyncScenarios } from './apisync';
 import { apiScenarios } from './api';
+import { consoleScenarios } from './console';
 import { consolidationScenarios } from './consolidation';
 import { consolidationGeocodeScenarios } from './consolidation-geocode';
 import { consolidationPublishScenarios } from './consolidation-publish';
@@ -26,7 +27,7 @@ import { pricesScenarios } from './prices';
 import { redact, round, type BenchContext, type BenchResult, type Scenario } from './support';
 
 /** Every pipeline adds its scenarios here. */
-const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios, ...pmmpPolitenessScenarios, ...consolidationScenarios, ...consolidationGeocodeScenarios, ...consolidationPublishScenarios];
+const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios, ...pmmpPolitenessScenarios, ...consolidationScenarios, ...consolidationGeocodeScenarios, ...consolidationPublishScenarios, ...consoleScenarios];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

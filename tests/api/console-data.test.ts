@@ -192,6 +192,67 @@ describe('GET /api/v1/leads/blacklist and /whois', () => {
   });
 });
 
+describe('POST /api/v1/leads/whois/lookup (the WHOIS tab)', () => {
+  const PASSWORD = 'console-data-test-password';
+  let signed: ZodApp;
+  before(async () => {
+    signed = await buildApp(context({ config: loadApiConfig({ API_RATE_LIMIT_PER_MINUTE: '100000', MOISSON_CONSOLE_PASSWORD: PASSWORD }) }), { logger: false });
+  });
+  after(async () => {
+    await signed?.close();
+  });
+
+  test("a console write: refused without the session's CSRF token; a bad domain is a 400 naming it", async () => {
+    const login = await signed.inject({ method: 'POST', url: '/api/v1/console/session', payload: { password: PASSWORD } });
+    assert.equal(login.statusCode, 201, login.body);
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const { csrfToken } = login.json<{ csrfToken: string }>();
+    const url = '/api/v1/leads/whois/lookup';
+    const noToken = await contract.inject(signed, { method: 'POST', url, headers: { cookie }, payload: { domain: 'example.fr' } });
+    assert.equal(noToken.statusCode, 401, noToken.body);
+    assert.match(noToken.body, /X-CSRF-Token: missing/);
+    const bad = await contract.inject(signed, { method: 'POST', url, headers: { cookie, 'x-csrf-token': csrfToken }, payload: { domain: 'not a domain' } });
+    assert.equal(bad.statusCode, 400, bad.body);
+    assert.match(bad.body, /domain/);
+    assert.match(bad.body, /must be a domain name/);
+  });
+});
+
+describe("GET /api/v1/consolidation/cohorts/{id}/suggestions: the review grid's pages", () => {
+  let cohort: number;
+  before(async () => {
+    const [c] = await db.sql<{ id: string }[]>`
+      insert into consolidation.suggestion_cohortes (identifiant_action, identifiant_execution, type_action, source_code, metadata)
+      values ('grid', 'grid-1', 'SOURCE_MODIFICATION', 'grid', '{}') returning id`;
+    cohort = Number(c!.id);
+    await db.sql`insert into consolidation.suggestions (cohorte_id, cle, statut, changes)
+      select ${cohort}, 'k-' || lpad(i::text, 3, '0'), case when i % 5 = 0 then 'REJETEE' else 'AVALIDER' end, '[]'::jsonb from generate_series(1, 25) i`;
+  });
+
+  test('a page at any offset, without its count when asked; the count alone; cursor and offset exclude each other', async () => {
+    const base = `/api/v1/consolidation/cohorts/${cohort}/suggestions?statut=AVALIDER`;
+    type P = { items: { cle: string }[]; next_cursor: string | null; total: number | null };
+    const all = (await get(`${base}&limit=1000`)).json<P>();
+    assert.equal(all.total, 20);
+    const third = await get(`${base}&limit=5&offset=10&count=false`);
+    assert.equal(third.statusCode, 200, third.body);
+    const page = third.json<P>();
+    assert.deepEqual(page.items.map((s) => s.cle), all.items.slice(10, 15).map((s) => s.cle));
+    assert.equal(page.total, null, 'count=false: not counted');
+    assert.ok(page.next_cursor, 'more rows follow');
+    const last = (await get(`${base}&limit=5&offset=15&count=false`)).json<P>();
+    assert.deepEqual([last.items.length, last.next_cursor], [5, null]);
+    const count = (await get(`${base}&limit=1`)).json<P>();
+    assert.equal(count.total, 20);
+    const both = await get(`${base}&limit=5&offset=5&cursor=1`);
+    assert.equal(both.statusCode, 400, both.body);
+    assert.match(both.body, /cursor and offset exclude each other/);
+    const negative = await get(`${base}&offset=-1`);
+    assert.equal(negative.statusCode, 400, negative.body);
+    assert.match(negative.body, /offset/);
+  });
+});
+
 describe('GET /api/v1/health/dependencies', () => {
   test('dependencies up, the worker seen polling, the applied Schedules with their next runs', async () => {
     await applySchedules(temporal.client, taskQueue);
@@ -262,6 +323,6 @@ const CONSOLE_DATA_ROUTES = ['/health/', '/apisync/', '/stats/volumes', '/leads/
 
 test('contract: every console data route was exercised, every response matched it', () => {
   const ops = contract.operations().filter((op) => CONSOLE_DATA_ROUTES.some((part) => op.includes(part)));
-  assert.equal(ops.length, 5, ops.join(', '));
+  assert.equal(ops.length, 6, ops.join(', '));
   assert.deepEqual(ops.filter((op) => !contract.seen.has(op)), []);
 });

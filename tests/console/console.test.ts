@@ -2,8 +2,9 @@
  * The operator console in Debian's Chromium (Playwright, no downloaded browser) against the API on a leads
  * test world: a real Temporal dev server and a worker running leads jobs on the leads replica. Sign-in
  * (a wrong password refused), a job created from the form, paused, resumed and seen finishing; contacts
- * filtered and exported as CSV (the file's rows checked against the tables); an article opened; a write
- * without the CSRF token refused; an expired session sent back to the sign-in page.
+ * filtered and exported as CSV (the file's rows checked against the tables); an article opened; a domain
+ * looked up from the WHOIS tab; a write without the CSRF token refused; an expired session sent back to
+ * the sign-in page.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -182,6 +183,36 @@ describe('the operator console', () => {
     } finally {
       await page.close();
     }
+  });
+
+  test('WHOIS: a domain looked up from the tab (workflow leadsWhois on the RDAP replica), then found in the history', async () => {
+    const domain = world.replica.businesses.find((b) => !b.domain.startsWith('ancien-'))!.domain;
+    const gone = world.replica.businesses.find((b) => b.domain.startsWith('ancien-'))?.domain;
+    await world.withWorker(async () => {
+      const page = await signedIn();
+      try {
+        await page.getByRole('link', { name: 'WHOIS lookup' }).click();
+        await page.getByTestId('whois-domain').fill(domain);
+        await page.getByTestId('whois-lookup').click();
+        const record = page.getByTestId('whois-record');
+        await record.getByText('registered', { exact: true }).waitFor({ timeout: 60_000 });
+        assert.equal(await page.getByTestId('whois-registrar').innerText(), 'OVH SAS');
+        assert.match(await record.innerText(), /dns10\.ovh\.net/);
+        const [cached] = await world.db.sql<{ registrar: string }[]>`select registrar from leads.whois_cache where domain = ${domain}`;
+        assert.equal(cached?.registrar, 'OVH SAS', 'the lookup is cached where the pipeline caches it');
+        await page.getByTestId('whois-history').locator('tbody tr').filter({ hasText: domain }).waitFor();
+        // The same domain again: the cache answers.
+        await page.getByTestId('whois-lookup').click();
+        await record.getByText('from the cache').waitFor({ timeout: 60_000 });
+        if (gone) {
+          await page.getByTestId('whois-domain').fill(gone);
+          await page.getByTestId('whois-lookup').click();
+          await record.getByText('not registered').waitFor({ timeout: 60_000 });
+        }
+      } finally {
+        await page.close();
+      }
+    });
   });
 
   test('a write without the CSRF token is refused; an expired session brings the sign-in page back', async () => {

@@ -147,6 +147,38 @@ describe('Procurement', () => {
 });
 
 describe('Consolidation review', () => {
+  test('the grid scrolls through every suggestion of the filter, loading pages as it goes', async () => {
+    const page = await openTab('review');
+    try {
+      const asked: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().includes('/suggestions?')) asked.push(new URL(r.url()).search);
+      });
+      await page.getByTestId(`cohort-${seeded.cohortId}`).click();
+      await page.getByTestId('review-statut').waitFor();
+      const scroll = page.getByTestId('review-scroll').locator('.mantine-ScrollArea-viewport');
+      await page.getByTestId('review-row').first().waitFor();
+      const rendered = await page.getByTestId('review-row').count();
+      assert.ok(rendered < 100, `only the visible rows are in the page (${rendered})`);
+      // The first page and the count went out together, the page without a count.
+      assert.ok(asked.some((q) => q.includes('limit=1000') && q.includes('count=false') && !q.includes('offset')), asked.join(' '));
+      assert.ok(asked.some((q) => /[?&]limit=1(&|$)/.test(q)), asked.join(' '));
+      // The grid's default filter: the waiting ones (all of them: this test runs before any decision).
+      const [last] = await data.sql<{ id: string; n: number }[]>`
+        select max(id)::text as id, count(*)::int as n from consolidation.suggestions where cohorte_id = ${seeded.cohortId} and statut = 'AVALIDER'`;
+      await page.getByTestId('review-total').getByText(`${last!.n} suggestions match`).waitFor();
+      await scroll.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+      await page.locator(`[data-testid="review-row"][data-id="${last!.id}"]`).waitFor({ timeout: 30_000 });
+      // A jump to the end fetched the last page by its offset, not the pages before it.
+      const lastPage = Math.floor((last!.n - 1) / 1000) * 1000;
+      assert.ok(asked.some((q) => q.includes(`offset=${lastPage}`)), asked.join(' '));
+      assert.ok(lastPage >= 2000, 'a page lies between the first and the last');
+      assert.ok(!asked.some((q) => q.includes('offset=1000&')), `the middle page was not fetched: ${asked.join(' ')}`);
+    } finally {
+      await close(page);
+    }
+  });
+
   test('"all filtered except these" accepts the rest in the database; one row rejected by its button', async () => {
     const page = await openTab('review');
     try {
@@ -183,23 +215,6 @@ describe('Consolidation review', () => {
       await page.getByTestId('review-result').getByText('reject: 1 changed').waitFor({ timeout: 20_000 });
       const [one] = await data.sql<{ statut: string }[]>`select statut from consolidation.suggestions where id = ${excepted[0]!}`;
       assert.equal(one!.statut, 'REJETEE');
-    } finally {
-      await close(page);
-    }
-  });
-
-  test('the grid scrolls through every suggestion of the filter, loading pages as it goes', async () => {
-    const page = await openTab('review');
-    try {
-      await page.getByTestId(`cohort-${seeded.cohortId}`).click();
-      await page.getByTestId('review-statut').waitFor();
-      const scroll = page.getByTestId('review-scroll').locator('.mantine-ScrollArea-viewport');
-      await page.getByTestId('review-row').first().waitFor();
-      const rendered = await page.getByTestId('review-row').count();
-      assert.ok(rendered < 100, `only the visible rows are in the page (${rendered})`);
-      await scroll.evaluate((el) => el.scrollTo(0, el.scrollHeight));
-      const [last] = await data.sql<{ id: string }[]>`select max(id)::text as id from consolidation.suggestions where cohorte_id = ${seeded.cohortId} and statut = 'AVALIDER'`;
-      await page.locator(`[data-testid="review-row"][data-id="${last!.id}"]`).waitFor({ timeout: 30_000 });
     } finally {
       await close(page);
     }

@@ -95,6 +95,14 @@ export type SuggestionFilter = z.output<typeof SuggestionFilterSchema>;
 export const SuggestionListInputSchema = SuggestionFilterSchema.extend({
   limit: limit(1000, 100),
   cursor: cursor.optional().describe('next_cursor of the previous page (id order)'),
+  offset: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(0, 'must be at least 0')
+    .max(10_000_000, 'must be at most 10000000')
+    .optional()
+    .describe('rows to skip instead of a cursor: a virtual-scrolled grid jumps to any page (costs a scan of the rows skipped)'),
+  count: z.enum(['true', 'false']).default('true').describe('false: `total` is null and not counted (the later pages of a grid that counted once)'),
 });
 export type SuggestionListInput = z.input<typeof SuggestionListInputSchema>;
 
@@ -301,19 +309,22 @@ async function requireCohort(db: ReviewDb, cohortId: number): Promise<void> {
 }
 
 /** A cohort's suggestions in id order, filtered, by pages (keyset on id: page 500 costs what page 1 costs). */
-export async function listSuggestions(db: ReviewDb, input: SuggestionListInput): Promise<Page<SuggestionView> & { total: number }> {
+export async function listSuggestions(db: ReviewDb, input: SuggestionListInput): Promise<Page<SuggestionView> & { total: number | null }> {
   const q = parse(SuggestionListInputSchema, input);
+  // Checked here, not refined in the schema: the API derives its query string from it with omit().
+  if (q.cursor !== undefined && q.offset !== undefined) throw new ReviewInputError([{ field: 'offset', problem: 'cursor and offset exclude each other: give one' }]);
   const { sql } = db;
   await requireCohort(db, q.cohorte_id);
   const where = filterWhere(sql, q);
   const pageWhere = q.cursor ? [...where, sql`s.id > ${q.cursor}::bigint`] : where;
-  const [rows, [count]] = await Promise.all([
+  const skip = q.offset ? sql`offset ${q.offset}` : sql``;
+  const [rows, counted] = await Promise.all([
     sql<SuggestionRow[]>`select s.id, s.cohorte_id, s.cle, s.statut, s.contexte, s.changes, s.metadata, s.created_at, s.updated_at
-      from consolidation.suggestions s where ${and(sql, pageWhere)} order by s.id limit ${q.limit + 1}`,
-    sql<{ n: number }[]>`select count(*)::int as n from consolidation.suggestions s where ${and(sql, where)}`,
+      from consolidation.suggestions s where ${and(sql, pageWhere)} order by s.id limit ${q.limit + 1} ${skip}`,
+    q.count === 'true' ? sql<{ n: number }[]>`select count(*)::int as n from consolidation.suggestions s where ${and(sql, where)}` : Promise.resolve(null),
   ]);
   const page = rows.slice(0, q.limit).map(toSuggestion);
-  return { items: page, next_cursor: rows.length > q.limit ? String(page.at(-1)!.id) : null, total: count!.n };
+  return { items: page, next_cursor: rows.length > q.limit ? String(page.at(-1)!.id) : null, total: counted ? counted[0]!.n : null };
 }
 
 export interface SuggestionLogView {

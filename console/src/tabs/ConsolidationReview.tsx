@@ -1,5 +1,5 @@
 import { Alert, Badge, Box, Button, Checkbox, Group, Loader, MultiSelect, ScrollArea, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useIsFetching, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { apiGet, apiWrite, errorMessage } from '../api';
@@ -7,6 +7,8 @@ import { apiGet, apiWrite, errorMessage } from '../api';
 const STATUTS = ['AVALIDER', 'ATRAITER', 'REJETEE', 'ENCOURS', 'SUCCES', 'ERREUR'];
 const STATUT_COLORS: Record<string, string> = { AVALIDER: 'blue', ATRAITER: 'teal', REJETEE: 'gray', ENCOURS: 'yellow', SUCCES: 'green', ERREUR: 'red' };
 const PAGE = 1000;
+/** Pages out of view kept in memory (besides the ones in view). */
+const CACHED_PAGES = 6;
 const ROW_HEIGHT = 36;
 
 interface Cohort {
@@ -32,7 +34,8 @@ interface Suggestion {
 interface SuggestionPage {
   items: Suggestion[];
   next_cursor: string | null;
-  total: number;
+  /** null when asked with count=false. */
+  total: number | null;
 }
 interface Decision {
   decision: string;
@@ -41,6 +44,12 @@ interface Decision {
   missing: number[];
 }
 type Verdict = 'accept' | 'reject';
+interface SuggestionQuery {
+  cohorte_id: number;
+  statut?: string[];
+  champ?: string;
+  cle?: string;
+}
 
 /** The fields a suggestion's changes set, with the values proposed. */
 function proposed(s: Suggestion): string {
@@ -136,7 +145,58 @@ function FieldCounts({ cohort }: { cohort: CohortDetail }) {
   );
 }
 
-function Grid({ cohort }: { cohort: CohortDetail }) {
+/**
+ * The grid's rows by pages of PAGE fetched on demand at their offset (a jump to row 40,000 fetches that
+ * page, not the 40 before it), with a bounded cache: the pages in view stay, at most CACHED_PAGES others
+ * are kept (the least recently used go first), so a scroll through 50k rows holds a few thousand. The count
+ * is its own request, sent with the first page rather than before it; until it answers, the grid holds the
+ * first page's rows.
+ */
+function useSuggestionPages(cohortId: number, filter: SuggestionQuery, range: { first: number; last: number }) {
+  const client = useQueryClient();
+  const query = useMemo(
+    () => ({ statut: filter.statut?.join(',') || undefined, champ: filter.champ ?? undefined, cle: filter.cle ?? undefined }),
+    [filter],
+  );
+  const count = useQuery({
+    queryKey: ['suggestions', filter, 'count'],
+    queryFn: ({ signal }) => apiGet<SuggestionPage>(`/api/v1/consolidation/cohorts/${cohortId}/suggestions`, { ...query, limit: 1 }, { signal }),
+  });
+  const wanted = useMemo(() => {
+    const pages: number[] = [];
+    for (let p = Math.floor(range.first / PAGE); p <= Math.floor(range.last / PAGE); p++) pages.push(p);
+    return pages;
+  }, [range.first, range.last]);
+  const pages = useQueries({
+    queries: wanted.map((p) => ({
+      queryKey: ['suggestions', filter, 'page', p],
+      queryFn: ({ signal }: { signal: AbortSignal }) =>
+        apiGet<SuggestionPage>(`/api/v1/consolidation/cohorts/${cohortId}/suggestions`, { ...query, limit: PAGE, offset: p * PAGE || undefined, count: 'false' }, { signal }),
+      gcTime: 60_000,
+    })),
+  });
+  // The cache's bound: pages out of view beyond the CACHED_PAGES most recently fetched are dropped now
+  // rather than when gcTime says.
+  useEffect(() => {
+    const cached = client
+      .getQueryCache()
+      .findAll({ queryKey: ['suggestions', filter, 'page'] })
+      .filter((q) => !q.isActive())
+      .sort((a, b) => b.state.dataUpdatedAt - a.state.dataUpdatedAt);
+    for (const q of cached.slice(CACHED_PAGES)) client.getQueryCache().remove(q);
+  }, [client, filter, wanted]);
+  const rowAt = (index: number): Suggestion | undefined => {
+    const i = wanted.indexOf(Math.floor(index / PAGE));
+    return i < 0 ? undefined : pages[i]?.data?.items[index % PAGE];
+  };
+  const first = client.getQueryData<SuggestionPage>(['suggestions', filter, 'page', 0]);
+  // Until the count answers: the first page's rows, and one more row ("loading…") when there are more.
+  const total = count.data?.total ?? (first ? first.items.length + (first.next_cursor ? 1 : 0) : 0);
+  const error = count.error ?? pages.find((p) => p.error)?.error ?? null;
+  return { total, counted: typeof count.data?.total === 'number', rowAt, error };
+}
+
+function Grid({ cohortId, champs }: { cohortId: number; champs: string[] }) {
   const client = useQueryClient();
   const [statut, setStatut] = useState<string[]>(['AVALIDER']);
   const [champ, setChamp] = useState<string | null>(null);
@@ -144,29 +204,23 @@ function Grid({ cohort }: { cohort: CohortDetail }) {
   const [par, setPar] = useState('console');
   const [except, setExcept] = useState<Set<number>>(new Set());
   const [result, setResult] = useState<Decision | null>(null);
-  const filter = useMemo(() => ({ cohorte_id: cohort.id, ...(statut.length ? { statut } : {}), ...(champ ? { champ } : {}), ...(cle.trim() ? { cle: cle.trim() } : {}) }), [cohort.id, statut, champ, cle]);
+  const filter = useMemo<SuggestionQuery>(() => ({ cohorte_id: cohortId, ...(statut.length ? { statut } : {}), ...(champ ? { champ } : {}), ...(cle.trim() ? { cle: cle.trim() } : {}) }), [cohortId, statut, champ, cle]);
   useEffect(() => setExcept(new Set()), [filter]);
 
-  const pages = useInfiniteQuery({
-    queryKey: ['suggestions', filter],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) =>
-      apiGet<SuggestionPage>(`/api/v1/consolidation/cohorts/${cohort.id}/suggestions`, { statut: statut.join(',') || undefined, champ: champ ?? undefined, cle: cle.trim() || undefined, limit: PAGE, cursor: pageParam }, { signal }),
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
-  });
-  const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.items) ?? [], [pages.data]);
-  const total = pages.data?.pages[0]?.total ?? 0;
-
   const viewport = useRef<HTMLDivElement>(null);
+  const [range, setRange] = useState({ first: 0, last: 0 });
+  const pages = useSuggestionPages(cohortId, filter, range);
+  const total = pages.total;
   const virtualizer = useVirtualizer({ count: total, getScrollElement: () => viewport.current, estimateSize: () => ROW_HEIGHT, overscan: 20 });
   const items = virtualizer.getVirtualItems();
+  const firstIndex = items[0]?.index ?? 0;
   const lastIndex = items.at(-1)?.index ?? 0;
-  useEffect(() => {
-    if (lastIndex >= rows.length - 1 - PAGE / 5 && pages.hasNextPage && !pages.isFetchingNextPage) void pages.fetchNextPage();
-  }, [lastIndex, rows.length, pages]);
+  useEffect(() => setRange((r) => (r.first === firstIndex && r.last === lastIndex ? r : { first: firstIndex, last: lastIndex })), [firstIndex, lastIndex]);
+  useEffect(() => virtualizer.scrollToOffset(0), [filter, virtualizer]);
+  const fetching = useIsFetching({ queryKey: ['suggestions', filter] });
 
   const refresh = async () => {
-    await Promise.all([client.invalidateQueries({ queryKey: ['suggestions'] }), client.invalidateQueries({ queryKey: ['cohorts'] }), client.invalidateQueries({ queryKey: ['cohort', cohort.id] })]);
+    await Promise.all([client.invalidateQueries({ queryKey: ['suggestions'] }), client.invalidateQueries({ queryKey: ['cohorts'] }), client.invalidateQueries({ queryKey: ['cohort', cohortId] })]);
   };
   const one = useMutation({
     mutationFn: ({ id, decision }: { id: number; decision: Verdict }) => apiWrite<Decision>('POST', `/api/v1/consolidation/suggestions/${id}/${decision}`, { par }),
@@ -196,7 +250,7 @@ function Grid({ cohort }: { cohort: CohortDetail }) {
     <Stack data-testid="review-grid">
       <Group align="end">
         <MultiSelect label="Status" data={STATUTS} value={statut} onChange={setStatut} w={280} clearable data-testid="review-statut" />
-        <Select label="Field" data={Object.keys(cohort.champs)} value={champ} onChange={setChamp} clearable w={200} data-testid="review-champ" />
+        <Select label="Field" data={champs} value={champ} onChange={setChamp} clearable w={200} data-testid="review-champ" />
         <TextInput label="Key starts with" value={cle} onChange={(e) => setCle(e.currentTarget.value)} w={200} data-testid="review-cle" />
         <TextInput label="Reviewer" value={par} onChange={(e) => setPar(e.currentTarget.value)} w={160} data-testid="review-par" />
       </Group>
@@ -210,7 +264,7 @@ function Grid({ cohort }: { cohort: CohortDetail }) {
         <Button color="red" variant="light" disabled={!total || !par.trim()} loading={all.isPending} onClick={() => all.mutate('reject')} data-testid="reject-all">
           Reject all filtered{except.size ? ` except ${except.size}` : ''}
         </Button>
-        {pages.isFetching && <Loader size="sm" />}
+        {fetching > 0 && <Loader size="sm" />}
       </Group>
       {error && <Alert color="red">{errorMessage(error)}</Alert>}
       {result && (
@@ -238,7 +292,7 @@ function Grid({ cohort }: { cohort: CohortDetail }) {
       <ScrollArea h={520} viewportRef={viewport} type="auto" data-testid="review-scroll">
         <Box style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {items.map((v) => {
-            const s = rows[v.index];
+            const s = pages.rowAt(v.index);
             return (
               <Box key={v.key} style={{ position: 'absolute', top: 0, left: 0, right: 0, height: v.size, transform: `translateY(${v.start}px)` }}>
                 {s ? (
@@ -292,9 +346,10 @@ export default function ConsolidationReview() {
             Cohort #{cohort.data.id} · {cohort.data.identifiant_action}
           </Title>
           <FieldCounts cohort={cohort.data} />
-          <Grid key={cohort.data.id} cohort={cohort.data} />
         </>
       )}
+      {/* The grid does not wait for the cohort's per-field counts (a pass over every suggestion's changes): its first page, its count and the cohort go out together. */}
+      {selected !== null && <Grid key={selected} cohortId={selected} champs={Object.keys(cohort.data?.champs ?? {})} />}
     </Stack>
   );
 }

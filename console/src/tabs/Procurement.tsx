@@ -1,7 +1,6 @@
-import { BarChart } from '@mantine/charts';
-import { Alert, Anchor, Badge, Button, Drawer, Group, Loader, Mark, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Drawer, Group, Loader, Mark, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { Fragment, useState, type FormEvent } from 'react';
+import { Fragment, lazy, Suspense, useState, type FormEvent } from 'react';
 import { apiGet, errorMessage } from '../api';
 
 type Links = Record<string, string>;
@@ -46,12 +45,8 @@ interface Detail extends Summary {
   }[];
   bids: { id_avis: string; lot_key: string; bidder: string; amount: string | null; eliminated: boolean; retained: boolean }[];
 }
-interface Buyers {
-  items: { buyer: string; consultations: number; estimation_ttc_total: string | null; lots_awarded: number; awarded_amount_total: string | null }[];
-}
-interface Winners {
-  items: { winner: string; lots_won: number; consultations_won: number; awarded_amount_total: string | null; buyers: number }[];
-}
+// The charts bring the charting library (recharts, ~450 kB): their own chunk, loaded after the search form and its rows.
+const Charts = lazy(() => import('./ProcurementCharts'));
 
 const STATUTS = ['en_cours', 'cloturee', 'attribuee', 'infructueux'];
 const KINDS = ['travaux', 'fournitures', 'services'];
@@ -193,43 +188,6 @@ function ConsultationDetail({ org, refc }: { org: string; refc: string }) {
   );
 }
 
-function Charts() {
-  const [tri, setTri] = useState('nombre');
-  const buyers = useQuery({ queryKey: ['stats-organismes', tri], queryFn: () => apiGet<Buyers>('/api/v1/stats/organismes', { limit: 10, tri }) });
-  const winners = useQuery({ queryKey: ['stats-attributaires', tri], queryFn: () => apiGet<Winners>('/api/v1/stats/attributaires', { limit: 10, tri }) });
-  const error = buyers.error ?? winners.error;
-  const short = (s: string) => (s.length > 28 ? `${s.slice(0, 27)}…` : s);
-  return (
-    <Stack>
-      <Group>
-        <Title order={4}>Buyers and winners</Title>
-        <SegmentedControl value={tri} onChange={setTri} data={[{ value: 'nombre', label: 'by count' }, { value: 'montant', label: 'by amount' }]} />
-      </Group>
-      {error && <Alert color="red">{errorMessage(error)}</Alert>}
-      <SimpleGrid cols={{ base: 1, md: 2 }}>
-        <BarChart
-          h={320}
-          data-testid="buyers-chart"
-          orientation="vertical"
-          data={(buyers.data?.items ?? []).map((b) => ({ buyer: short(b.buyer), consultations: b.consultations, lots: b.lots_awarded, montant: Number(b.awarded_amount_total ?? 0) }))}
-          dataKey="buyer"
-          yAxisProps={{ width: 180 }}
-          series={tri === 'montant' ? [{ name: 'montant', label: 'awarded (MAD)', color: 'teal.6' }] : [{ name: 'consultations', color: 'teal.6' }, { name: 'lots', label: 'lots awarded', color: 'blue.6' }]}
-        />
-        <BarChart
-          h={320}
-          data-testid="winners-chart"
-          orientation="vertical"
-          data={(winners.data?.items ?? []).map((w) => ({ winner: short(w.winner), lots: w.lots_won, montant: Number(w.awarded_amount_total ?? 0) }))}
-          dataKey="winner"
-          yAxisProps={{ width: 180 }}
-          series={tri === 'montant' ? [{ name: 'montant', label: 'won (MAD)', color: 'grape.6' }] : [{ name: 'lots', label: 'lots won', color: 'grape.6' }]}
-        />
-      </SimpleGrid>
-    </Stack>
-  );
-}
-
 /** Consultations by French full text and filters, one with its lots, notices, awards and proofs; buyer and winner charts. */
 export default function Procurement() {
   const [draft, setDraft] = useState({ q: '', statut: null as string | null, type_marche: null as string | null, organisme: '' });
@@ -302,7 +260,9 @@ export default function Procurement() {
           </Button>
         </Group>
       )}
-      <Charts />
+      <Suspense fallback={<Loader size="sm" />}>
+        <Charts />
+      </Suspense>
       <Drawer opened={open !== null} onClose={() => setOpen(null)} position="right" size="xl" title="Consultation">
         {open && <ConsultationDetail org={open.org} refc={open.ref} />}
       </Drawer>

@@ -1,0 +1,130 @@
+import { Alert, Badge, Button, Card, Group, Loader, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { apiGet, apiWrite, errorMessage } from '../api';
+
+interface WhoisRecord {
+  domain: string;
+  found: boolean;
+  registrar: string | null;
+  registeredAt: string | null;
+  expiresOn: string | null;
+  nameservers: string[];
+  status: string[];
+  cached: boolean;
+  workflow_id: string;
+}
+interface WhoisHistory {
+  total: number;
+  found: number;
+  not_found: number;
+  expired: number;
+  last_24h: number;
+  latest: { domain: string; found: boolean; registrar: string | null; registered_at: string | null; expires_on: string | null; fetched_at: string }[];
+}
+
+const day = (iso: string | null) => (iso ? iso.slice(0, 10) : '—');
+
+function Record({ r }: { r: WhoisRecord }) {
+  return (
+    <Card withBorder data-testid="whois-record">
+      <Group>
+        <Title order={4}>{r.domain}</Title>
+        {r.found ? <Badge color="teal">registered</Badge> : <Badge color="gray">not registered</Badge>}
+        {r.cached && <Badge variant="outline">from the cache</Badge>}
+      </Group>
+      {r.found && (
+        <Table mt="sm" withRowBorders={false}>
+          <Table.Tbody>
+            <Table.Tr>
+              <Table.Th w={160}>Registrar</Table.Th>
+              <Table.Td data-testid="whois-registrar">{r.registrar ?? '—'}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>Registered</Table.Th>
+              <Table.Td>{day(r.registeredAt)}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>Expires</Table.Th>
+              <Table.Td>{day(r.expiresOn)}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>Name servers</Table.Th>
+              <Table.Td>{r.nameservers.join(', ') || '—'}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th>Status</Table.Th>
+              <Table.Td>{r.status.join(', ') || '—'}</Table.Td>
+            </Table.Tr>
+          </Table.Tbody>
+        </Table>
+      )}
+      <Text size="xs" c="dimmed" mt="xs">
+        run {r.workflow_id}
+      </Text>
+    </Card>
+  );
+}
+
+/** A domain's RDAP record looked up on demand (workflow leadsWhois, cached), and the lookups made so far. */
+export default function Whois() {
+  const client = useQueryClient();
+  const [domain, setDomain] = useState('');
+  const history = useQuery({ queryKey: ['leads-whois', 'history'], queryFn: () => apiGet<WhoisHistory>('/api/v1/leads/whois', { limit: 200 }) });
+  const lookup = useMutation({
+    mutationFn: (d: string) => apiWrite<WhoisRecord>('POST', '/api/v1/leads/whois/lookup', { domain: d }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['leads-whois'] }),
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (domain.trim()) lookup.mutate(domain.trim().toLowerCase());
+  };
+  return (
+    <Stack data-testid="whois-tab">
+      <Title order={3}>WHOIS lookup</Title>
+      <form onSubmit={submit}>
+        <Group align="end">
+          <TextInput label="Domain" placeholder="example.fr" value={domain} onChange={(e) => setDomain(e.currentTarget.value)} w={320} data-testid="whois-domain" />
+          <Button type="submit" loading={lookup.isPending} disabled={!domain.trim()} data-testid="whois-lookup">
+            Look up
+          </Button>
+        </Group>
+      </form>
+      {lookup.isError && <Alert color="red">{errorMessage(lookup.error)}</Alert>}
+      {lookup.data && <Record r={lookup.data} />}
+      <Title order={4}>History</Title>
+      {history.isError && <Alert color="red">{errorMessage(history.error)}</Alert>}
+      {history.isPending && <Loader />}
+      {history.data && (
+        <SimpleGrid cols={4} data-testid="whois-history-figures">
+          <Text>{history.data.total} cached</Text>
+          <Text>{history.data.found} registered</Text>
+          <Text>{history.data.not_found} not registered</Text>
+          <Text>{history.data.last_24h} in the last 24 h</Text>
+        </SimpleGrid>
+      )}
+      <Table striped highlightOnHover withTableBorder data-testid="whois-history">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Domain</Table.Th>
+            <Table.Th>Registrar</Table.Th>
+            <Table.Th>Registered</Table.Th>
+            <Table.Th>Expires</Table.Th>
+            <Table.Th>Looked up</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {history.data?.latest.map((w) => (
+            <Table.Tr key={w.domain} onClick={() => setDomain(w.domain)} style={{ cursor: 'pointer' }}>
+              <Table.Td>{w.domain}</Table.Td>
+              <Table.Td>{w.found ? (w.registrar ?? '—') : <Badge color="gray">not registered</Badge>}</Table.Td>
+              <Table.Td>{day(w.registered_at)}</Table.Td>
+              <Table.Td>{day(w.expires_on)}</Table.Td>
+              <Table.Td>{w.fetched_at.replace('T', ' ').slice(0, 16)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Stack>
+  );
+}
