@@ -30,6 +30,7 @@ const SPLIT_FILE = join(root, 'tests/pmmp/fixtures/awards/portal-split.json');
 const ANNOTATIONS_FILE = join(root, 'tests/pmmp/fixtures/awards/held-apart-annotations.json');
 const ANNOTATIONS_FILE_2 = join(root, 'tests/pmmp/fixtures/awards/held-apart-annotations-2.json');
 const ANNOTATIONS_FILE_3 = join(root, 'tests/pmmp/fixtures/awards/held-apart-annotations-3.json');
+const ANNOTATIONS_FILE_4 = join(root, 'tests/pmmp/fixtures/awards/held-apart-annotations-4.json');
 const TUNING_ANNOTATIONS_FILE = join(root, 'tests/pmmp/fixtures/awards/tuning-annotations.json');
 
 export interface PortalSplit {
@@ -128,10 +129,10 @@ export const awardsUnseenScenario: Scenario = {
     const flags = flagged(Object.values(unseen.parsed));
 
     // Winner, amount and status on the held-apart texts hand-annotated after the parser was frozen.
-    // Three batches, each labelled after the parser of its time was frozen: awards-3's (the first 12
-    // never-seen files), awards-4's (the next 12) and awards-6's (the next 14, which also label the
-    // printed reference and the opening date). Scored apart and together; the last batch's figure is
-    // the least biased.
+    // Four batches, each labelled after the parser of its time was frozen: awards-3's (the first 12
+    // never-seen files), awards-4's (the next 12), awards-6's (the next 14) and awards-7's (the last 13;
+    // batches 3 and 4 also label the printed reference and the opening date). Scored apart and
+    // together; the last batch's figure is the least biased.
     const scoreHeldApart = async (file: string) => {
       const annotations = JSON.parse(await readFile(file, 'utf8')) as GroundTruth;
       const annotatedParsed: Record<string, AwardNotice> = {};
@@ -145,6 +146,7 @@ export const awardsUnseenScenario: Scenario = {
     const batch1 = await scoreHeldApart(ANNOTATIONS_FILE);
     const batch2 = await scoreHeldApart(ANNOTATIONS_FILE_2);
     const batch3 = await scoreHeldApart(ANNOTATIONS_FILE_3);
+    const batch4 = await scoreHeldApart(ANNOTATIONS_FILE_4);
     const summarize = (report: ReturnType<typeof accuracyReport>, labelledBy: string) => ({
       documents: report.documents,
       status: cell(report.overall.status),
@@ -159,14 +161,15 @@ export const awardsUnseenScenario: Scenario = {
       labelledBy,
     });
     const annotated = accuracyReport(
-      { labelledBy: 'all batches', documents: { ...batch1.annotations.documents, ...batch2.annotations.documents, ...batch3.annotations.documents } },
-      { ...batch1.annotatedParsed, ...batch2.annotatedParsed, ...batch3.annotatedParsed },
+      { labelledBy: 'all batches', documents: { ...batch1.annotations.documents, ...batch2.annotations.documents, ...batch3.annotations.documents, ...batch4.annotations.documents } },
+      { ...batch1.annotatedParsed, ...batch2.annotatedParsed, ...batch3.annotatedParsed, ...batch4.annotatedParsed },
     );
     const annotatedSummary = {
-      ...summarize(annotated, 'held-apart-annotations.json, -2.json and -3.json'),
+      ...summarize(annotated, 'held-apart-annotations.json, -2.json, -3.json and -4.json'),
       batch1: summarize(accuracyReport(batch1.annotations, batch1.annotatedParsed), batch1.annotations.labelledBy),
       batch2: summarize(accuracyReport(batch2.annotations, batch2.annotatedParsed), batch2.annotations.labelledBy),
       batch3: summarize(accuracyReport(batch3.annotations, batch3.annotatedParsed), batch3.annotations.labelledBy),
+      batch4: summarize(accuracyReport(batch4.annotations, batch4.annotatedParsed), batch4.annotations.labelledBy),
     };
 
     // The same fields on hand-annotated tuning texts: the development figure, tuned on (not an estimate).
@@ -213,7 +216,7 @@ export const awardsUnseenScenario: Scenario = {
         },
       };
       ctx.log(`  hand-annotated tuning texts, development figure (${dev.documents}): status ${pct(dev.overall.status.accuracy)}%, winner ${pct(dev.overall.winner.accuracy)}%, amount ${pct(dev.overall.amount.accuracy)}%`);
-      for (const [label, b] of [['batch 1', annotatedSummary.batch1], ['batch 2', annotatedSummary.batch2], ['batch 3', annotatedSummary.batch3], ['all', annotatedSummary]] as const) {
+      for (const [label, b] of [['batch 1', annotatedSummary.batch1], ['batch 2', annotatedSummary.batch2], ['batch 3', annotatedSummary.batch3], ['batch 4', annotatedSummary.batch4], ['all', annotatedSummary]] as const) {
         ctx.log(`  hand-annotated never-seen, ${label} (${b.documents}): status ${b.status.accuracy}% (${b.status.right}), winner ${b.winner.accuracy}% (${b.winner.right}), amount ${b.amount.accuracy}% (${b.amount.right}), status+winner+amount ${b.statusWinnerAmount.accuracy}% (${b.statusWinnerAmount.right})${b.reference.right !== '0/0' ? `, reference ${b.reference.accuracy}% (${b.reference.right}), opening date ${b.openingDate.accuracy}% (${b.openingDate.right})` : ''}, all ${b.all.accuracy}% (${b.all.right})`);
       }
       ctx.log(

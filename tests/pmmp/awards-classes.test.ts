@@ -388,3 +388,44 @@ describe('failure classes fixed on tuning texts (awards-6)', () => {
     assert.ok(n.warnings.some((w) => w.message === 'every bidder eliminated: consultation unsuccessful'));
   });
 });
+
+describe('failure classes fixed on tuning texts (awards-7)', () => {
+  it('takes the TTC amount of "X DH/HT Soit Y DH/TTC" on the retained line', async () => {
+    // "SMYBAM 4 119 950,00 DH/HT Soit 4 943 940,00 DH/TTC" under "Concurrent retenu :".
+    const n = parseAward(await tuningText('6616b167'));
+    assert.equal(winnerOf(n)?.name, 'SMYBAM');
+    assert.equal(winnerOf(n)?.amount, '4943940.00');
+  });
+
+  it('knows "Attributaire <Arabic run> marché :" (the "du" OCR read as Arabic) as the retained heading', async () => {
+    // Tuning 302135cb prints "Attributaire du marché :" over its retained row; the same text prints
+    // "portail ‏قعل‎ marchés publics" elsewhere, the Arabic run OCR makes of a short French word.
+    const text = await tuningText('302135cb');
+    assert.ok(text.includes('Attributaire du marché :'));
+    const n = parseAward(text.replace('Attributaire du marché :', 'Attributaire \u200Fقعل\u200E marché :'));
+    assert.equal(n.lots[0]?.status, 'attribue');
+    assert.equal(winnerOf(n)?.name, 'CMPF');
+    assert.equal(winnerOf(n)?.amount, '584760.00');
+  });
+
+  it('reads amounts whose 1s OCR printed as "L", decimals included', async () => {
+    // "34L827,2O" (tuning 4a7c73d0) and "s63.L47,98" (tuning 555d2562): the L is a 1 in the decimals too.
+    assert.equal(parseAmount('34L827,2O'), '341827.20');
+    assert.equal(parseAmount('L 2L4 L80,L0 DH'), '1214180.10');
+    // Words are not amounts.
+    assert.equal(parseAmount('LOT UNIQUE LL'), null);
+  });
+
+  it('takes the first séance\'s sentence "Le <date> à <hour>, la commission ..." as the opening date', async () => {
+    assert.equal(parseAward(await tuningText('205f8760')).openingDate, '2026-08-04');
+    assert.equal(parseAward(await tuningText('2cb6da69')).openingDate, '2022-04-26');
+    // "26/04/2020 à 12H30, la commission" in a PV signed in 2022 is a typo, not the opening: left empty.
+    assert.equal(parseAward(await tuningText('207ada44')).openingDate, null);
+  });
+
+  it('cuts the amount column OCR ran into a listed name after its ";" ("« LREE » SARL AU ; 292 15200 7")', async () => {
+    const n = parseAward(await tuningText('6cf8d049'));
+    assert.equal(n.lots[0]?.status, 'attribue');
+    assert.equal(winnerOf(n)?.name, 'La société LABO ROUTE ESSAI ET ETUDES « LREE »');
+  });
+});

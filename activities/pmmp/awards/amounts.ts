@@ -36,7 +36,7 @@ const UNGROUPED = /(?<![\p{L}\d.,/])(\d{5,9})(?: ?[.,] ?)(\d{2})(?!\d|[.,/]\d)/g
 // "933. 491 28 MAD": the decimal comma lost, the decimals still printed before the currency.
 const DECIMALS_WITHOUT_COMMA = /(?<![\d.,/])(\d{1,3})((?:(?: ?[.,] ?| )\d{3})+) (\d{2})(?= ?(?:dhs?|mad|dirhams?)\b)/gi;
 
-/** Digit look-alikes OCR puts inside numbers ("34L827,2O"). */
+/** Digit look-alikes OCR puts inside numbers ("34L827,2O", "s63.L47,98"), decimals included. */
 const LOOKALIKE: Record<string, string> = { O: '0', o: '0', I: '1', l: '1', L: '1' };
 
 /**
@@ -45,7 +45,7 @@ const LOOKALIKE: Record<string, string> = { O: '0', o: '0', I: '1', l: '1', L: '
  */
 export function fixDigitLookalikes(s: string): { text: string; changed: boolean } {
   let changed = false;
-  const text = s.replace(/(?<![\p{L}\d])[0-9OoIlL][0-9OoIlL .,']*[.,] ?[0-9OoIl]{2}(?![\p{L}\d])/gu, (run) => {
+  const text = s.replace(/(?<![\p{L}\d])[0-9OoIlL][0-9OoIlL .,']*[.,] ?[0-9OoIlL]{2}(?![\p{L}\d])/gu, (run) => {
     const digits = (run.match(/\d/g) ?? []).length;
     const lookalikes = (run.match(/[OoIlL]/g) ?? []).length;
     if (lookalikes === 0 || digits < 2 || digits + lookalikes < 5) return run;

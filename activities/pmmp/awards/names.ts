@@ -36,6 +36,9 @@ export function cleanBidderName(raw: string): string {
     // A garbled amount run into the row ("STEUNIVERSSYSTEME. …. ; -95836800. .1 L-", portal 37526643)
     // and a table border read as a letter ("CMPF L", 302135cb).
     .replace(/[\s.…;:-]+-?\d{5,}.*$/, '')
+    // The list entry's closing ";" then the amount column split by OCR ("« LREE » SARL AU ; 292 15200 7",
+    // tuning 6cf8d049).
+    .replace(/\s*;\s*\d[\d\s.,]*(?:\s\S{1,2})?\s*$/, '')
     // An amount whose digits OCR read as letters ("INTERFACE COMPU'TTER 444 OUO 0C", portal 1e677a8c).
     .replace(/\s+\d{1,3}(?:[\s.,]+[\dOoUuCcIl]{2,3}){1,3}\s*$/, '')
     .replace(/(?<=\p{L}{2,})\s+[A-Za-z|]$/u, '')

@@ -408,6 +408,13 @@ function readDates(doc: Doc, reference: RefCandidate | undefined): NoticeDates {
     if (/^\s*(?:du|de\s+la\s+s[eé]ance\s+du)\s+/i.test(rest)) opening = findDates(rest)[0];
     if (opening) openingConfidence = 0.8;
   }
+  if (!opening) {
+    // "Le 04 Août 2026 à 10 h 30 min, la commission d'appel d'offres composée de:" (tuning 205f8760),
+    // "1ére Séance" / "26/04/2022  à 11H 00 mn, la commission d'appel d'offre, ..." (tuning 2cb6da69):
+    // a full PV with no opening label; its first séance, opened by that sentence, is the opening.
+    opening = sessionSentenceDate(doc);
+    if (opening) openingConfidence = 0.8;
+  }
   if (opening) {
     doc.confidence.openingDate = openingConfidence;
     if (opening.notes.length) doc.warn('openingDate', 'ocr_correction', opening.notes.join('; '));
@@ -442,6 +449,22 @@ function readDates(doc: Doc, reference: RefCandidate | undefined): NoticeDates {
     opening = undefined;
   }
   return { opening: opening?.iso ?? null, commissionEnd: end?.iso ?? null, document: documentIso };
+}
+
+const SESSION_SENTENCE =
+  /^\W*(?:le\s+)?(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?$/;
+const SESSION_AFTER = /^\s*,?\s*(?:a|des)\s*\d{1,2}\s*(?:h|heures?|:)[^.;]{0,30}?,?\s*la\s+commission\b/;
+
+/** The date opening the first séance's sentence: "Le <date> à <hour>, la commission ...". */
+function sessionSentenceDate(doc: Doc): DateMatch | undefined {
+  for (const line of doc.lines) {
+    if (!/la\s+commission/.test(line.folded)) continue;
+    const d = findDates(line.text)[0];
+    if (!d) continue;
+    if (!SESSION_SENTENCE.test(line.folded.slice(0, d.start))) continue;
+    if (SESSION_AFTER.test(line.folded.slice(d.end))) return d;
+  }
+  return undefined;
 }
 
 function yearsBetween(a: string, b: string): number {
@@ -546,7 +569,7 @@ interface Section {
 const HEADINGS: Array<[SectionKind, RegExp]> = [
   ['verification', /^(?:la\s+)?verification\s+des\s+montants/],
   ['amounts', /^(?:examen\s+des\s+offres\s+financieres\s*:?\s*)?montants?\s+(?:~+\s*|des?\s+|d'\s*)?(?:actes?|offres?)\s*(?:~+\s*)?d?\s*'?\s*engagements?|^montant\s+d'acte|^liste\s+des\s+(?:concurrents|soumissionnaires)\s+dont\s+les\s+offres\s+financieres/],
-  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurr?ents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\((?!par\s+tirage)|montant))|attributaires?\s*(?:du\s+marche\s*)?:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$|l'\s*offre\s+economiquement\s+la\s+plus\s+avantageuse\s*:\s*$|[^\s:]{4,20}\s+ret[ec][nmr]us?\s*[:;]\s*$)/],
+  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurr?ents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\((?!par\s+tirage)|montant))|attributaires?\s*(?:(?:du|~+)\s+marche\s*)?:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$|l'\s*offre\s+economiquement\s+la\s+plus\s+avantageuse\s*:\s*$|[^\s:]{4,20}\s+ret[ec][nmr]us?\s*[:;]\s*$)/],
   ['justification', /^(?:justification\s+(?:du|~+)\s+choix|critere\s+du\s+choix)/],
   ['ranking', /^(?:le\s+)?classement\s+des\s+offres/],
   ['deposit', /^(?:la\s+)?(?:liste|listes|les)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ayant|avant|ayunt|avunt)\s+(?:depose|deposes|remis|presente)|^(?:liste\s+des\s+)?concurrents\s+ayant\s+depose|^(?:\S{1,4}\s+)?[^\s:]{1,10}\s+des\s+(?:concurrents|soumissionnaires)\s+(?:ayant|avant|ayunt)\s+(?:depose|remis)|^liste\s+des\s+(?:concurrents|soumissionnaires)\s*[.:]?\s*$/],
@@ -1360,13 +1383,14 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
 }
 
 /**
- * "X DH HT soit Y DH TTC", "Y TTC (X HT)": the award amount is the TTC one. Without a TTC mark the
+ * "X DH HT soit Y DH TTC", "Y TTC (X HT)", "X DH/HT Soit Y DH/TTC" (tuning 6616b167): the award amount is
+ * the TTC one. Without a TTC mark the
  * first amount of the line is the retained one.
  */
 function ttcAmount(line: string, amounts: AmountMatch[]): AmountMatch {
   if (amounts.length > 1) {
     const folded = fold(line);
-    const ttc = amounts.find((a) => /^\s*(?:(?:dh|dhs|mad|dirhams?)\s*)?(?:toutes\s+taxes|t\.?\s?t\.?\s?c)/.test(folded.slice(a.end, a.end + 24)));
+    const ttc = amounts.find((a) => /^\s*(?:(?:dh|dhs|mad|dirhams?)\s*[/|]?\s*)?(?:en\s+)?(?:toutes\s+taxes|t\.?\s?t\.?\s?c)/.test(folded.slice(a.end, a.end + 24)));
     if (ttc) return ttc;
   }
   return amounts[0]!;
