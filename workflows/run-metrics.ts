@@ -1,5 +1,5 @@
 /**
- * Run durations of the pipelines that keep no `etl.runs` row (consolidation): a workflow interceptor
+ * Run durations of the pipelines that keep no `etl.runs` row (consolidation, leads): a workflow interceptor
  * measures each workflow chain from its first run's start to its end in workflow time (deterministic) and
  * hands it to the worker through a sink, which records `moisson_run_duration_seconds{pipeline, outcome}`
  * like the other pipelines' finish activities do (workers/run-metrics.ts). A sink adds no command to the
@@ -10,7 +10,15 @@ import { ContinueAsNew, isCancellation, proxySinks, workflowInfo, type Sinks, ty
 import { contractOf } from './catalog';
 
 /** The pipelines whose runs are measured here; the others record theirs from `etl.runs` when they finish. */
-export const MEASURED_PIPELINES: readonly string[] = ['consolidation'];
+export const MEASURED_PIPELINES: readonly string[] = ['consolidation', 'leads'];
+
+/**
+ * A run can end well and still have been cancelled: a leads job stopped by its `cancel` signal returns
+ * `{ status: 'cancelled' }` rather than throwing, and is counted as cancelled like one Temporal cancelled.
+ */
+function outcomeOf(result: unknown): RunEnded['outcome'] {
+  return typeof result === 'object' && result !== null && (result as { status?: unknown }).status === 'cancelled' ? 'cancelled' : 'success';
+}
 
 export interface RunEnded {
   pipeline: string;
@@ -36,7 +44,7 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
         const ended = (outcome: RunEnded['outcome']) => runMetrics.ended({ pipeline, workflowType, outcome, seconds: (Date.now() - startTime.getTime()) / 1000 });
         try {
           const result = await next(input);
-          ended('success');
+          ended(outcomeOf(result));
           return result;
         } catch (err) {
           if (!(err instanceof ContinueAsNew)) ended(isCancellation(err) ? 'cancelled' : 'failure');

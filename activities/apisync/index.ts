@@ -7,7 +7,7 @@ import type { Sql } from 'postgres';
 import { ConfigError, loadApisyncConfig, type ApisyncConfig } from '../../schema/config';
 import type { RunStatus } from '../../schema/etl/tables';
 import { activity, AuthError, ConfigurationError } from '../engine/errors';
-import { runDuration } from '../engine/metrics';
+import { items, runDuration } from '../engine/metrics';
 import { finishRun, recordRejections, startRun, writeEtlLog } from '../engine/runs';
 import { SOURCES } from './sources/index';
 import { clientFor, syncStream, type StreamSyncDeps } from './sync';
@@ -135,6 +135,14 @@ export function createApisyncActivities(deps: ApisyncDeps) {
     await deps.sql`update apisync.run_leases set released = true where source = ${input.source} and workflow_run_id = ${input.workflowRunId}`;
     const [row] = await deps.sql<{ seconds: number }[]>`select extract(epoch from (finished_at - started_at))::float8 as seconds from etl.runs where id = ${input.runId}`;
     if (row) runDuration().record(row.seconds, { pipeline: PIPELINE, outcome: input.outcome });
+    // Rows read and loaded per stream, from the streams' own counts (a killed attempt's rows are counted by
+    // the retry that committed them), under the kind its rejections carry (activities/engine/runs.ts).
+    for (const s of input.streams) {
+      const c = s.result?.counts;
+      if (!c) continue;
+      items().add(c.extracted, { pipeline: PIPELINE, kind: `${input.source}.${s.stream}`, result: 'scraped' });
+      items().add(c.loaded, { pipeline: PIPELINE, kind: `${input.source}.${s.stream}`, result: 'saved' });
+    }
   }
 
   return {

@@ -10,6 +10,7 @@ import type { BoundActivities } from '../engine/bind';
 import { ConfigurationError, errorMessage, MoissonError, StopError, TransientError } from '../engine/errors';
 import { CircuitOpenError, type Fetcher } from '../engine/fetcher';
 import { withHeartbeat } from '../engine/heartbeat';
+import { items as pipelineItems } from '../engine/metrics';
 import { withInlineRetries } from '../engine/retry';
 import type { ProofStore } from '../engine/proofs';
 import { recordRejections, rejectionReasonOf, type Rejection } from '../engine/runs';
@@ -257,6 +258,10 @@ export async function processNoticeDocuments(deps: PmmpNoticeDeps, input: Proces
       }
     }
     progress({ next: input.notices.length, counts: { ...counts } });
+    // Once per batch (a resumed attempt carries the counts of the one before): documents downloaded and
+    // read, the awarded lots stored from them; rejections are counted by reason where they are recorded.
+    pipelineItems().add(counts.documents, { pipeline: PIPELINE, kind: 'notice', result: 'saved' });
+    pipelineItems().add(counts.attributions, { pipeline: PIPELINE, kind: 'attribution', result: 'saved' });
     return counts;
   });
 }

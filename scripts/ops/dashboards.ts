@@ -125,13 +125,11 @@ const requestsRow = () => ({
   ],
 });
 
-/** Work waiting in PostgreSQL (workers/queue-depth.ts), one panel per queue. */
-const queuePanel = (title: string, queue: string, description: string) => ({
-  title,
-  unit: 'short',
-  description,
-  queries: [{ expr: `max(moisson_queue_depth{queue="${queue}"})`, legend: queue }],
-});
+/** Work waiting in PostgreSQL (workers/queue-depth.ts): how many items and how long the oldest has waited. */
+const queuePanels = (title: string, queue: string, description: string) => [
+  { title, unit: 'short', description, queries: [{ expr: `max(moisson_queue_depth{queue="${queue}"})`, legend: queue }] },
+  { title: `${title}: oldest wait`, unit: 's', queries: [{ expr: `max(moisson_queue_oldest_age_seconds{queue="${queue}"})`, legend: queue }] },
+];
 
 export function buildDashboards(): Record<string, unknown> {
   return {
@@ -145,6 +143,7 @@ export function buildDashboards(): Record<string, unknown> {
           { title: 'Errors by pipeline', unit: 'short', queries: [{ expr: 'sum by (pipeline) (increase(moisson_errors_total[$__rate_interval]))', legend: '{{pipeline}}' }] },
           { title: 'Rejected items by pipeline and reason', unit: 'short', queries: [{ expr: 'sum by (pipeline, reason) (increase(moisson_items_total{result="rejected"}[$__rate_interval]))', legend: '{{pipeline}} {{reason}}' }] },
           { title: 'Work waiting', unit: 'short', queries: [{ expr: 'max by (queue) (moisson_queue_depth)', legend: '{{queue}}' }] },
+          { title: 'Oldest wait by queue', unit: 's', queries: [{ expr: 'max by (queue) (moisson_queue_oldest_age_seconds)', legend: '{{queue}}' }] },
         ],
       },
       {
@@ -187,7 +186,7 @@ export function buildDashboards(): Record<string, unknown> {
       ...pipelineRows('pmmp', 'Consultations, lots, notices and awards'),
       {
         title: 'Award notices',
-        panels: [queuePanel('Notice downloads waiting', 'pmmp_notice_downloads', 'award notices found on detail pages, not downloaded yet, attempts left')],
+        panels: queuePanels('Notice downloads waiting', 'pmmp_notice_downloads', 'award notices found on detail pages, not downloaded yet, attempts left'),
       },
       requestsRow(),
     ]),
@@ -226,8 +225,8 @@ export function buildDashboards(): Record<string, unknown> {
       {
         title: 'Suggestions',
         panels: [
-          queuePanel('Suggestions waiting for review', 'consolidation_review', 'AVALIDER: an operator accepts or rejects them'),
-          queuePanel('Suggestions waiting to be applied', 'consolidation_apply', 'ATRAITER: accepted, the apply Schedule takes them every 5 minutes'),
+          ...queuePanels('Suggestions waiting for review', 'consolidation_review', 'AVALIDER: an operator accepts or rejects them'),
+          ...queuePanels('Suggestions waiting to be applied', 'consolidation_apply', 'ATRAITER: accepted, the apply Schedule takes them every 5 minutes'),
           {
             title: 'Suggestions made and applied',
             unit: 'short',

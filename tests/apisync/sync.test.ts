@@ -46,6 +46,7 @@ async function assertMirrors(resource: (typeof RESOURCES)[number]): Promise<void
 
 describe('apisyncRun', () => {
   test('a first run (incremental asked, no watermark) loads every stream in full, exactly', async () => {
+    const itemsBefore = await testTelemetry().scrape();
     const result = await run({ mode: 'incremental' });
     assert.equal(result.outcome, 'success', JSON.stringify(result, null, 2));
     await recordHistories(world.temporal.client, histories, 'full', `apisync-pennylane-test-${seq}`);
@@ -85,6 +86,12 @@ describe('apisyncRun', () => {
       assert.equal(s.pending, null);
       const gauge = seriesValue(scrape, 'moisson_apisync_watermark_timestamp_seconds', { source: 'pennylane', stream: s.stream });
       assert.equal(Math.floor(gauge), Math.floor(Date.parse(s.watermark) / 1000), `${s.stream}'s watermark on the metrics endpoint`);
+    }
+    // Rows read and loaded, per stream, like the other pipelines' items.
+    const itemsDelta = (kind: string, r: string) =>
+      seriesValue(scrape, 'moisson_items_total', { pipeline: 'apisync', kind, result: r }) - seriesValue(itemsBefore, 'moisson_items_total', { pipeline: 'apisync', kind, result: r });
+    for (const [stream, n] of Object.entries(SIZES)) {
+      assert.deepEqual([itemsDelta(`pennylane.${stream}`, 'scraped'), itemsDelta(`pennylane.${stream}`, 'saved')], [n, n], `${stream} rows on the metrics endpoint`);
     }
   });
 

@@ -7,11 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import { cancelJob, createJob, getJob, listJobs, LeadsJobInputError, LeadsJobStateError, pauseJob, resumeJob, workflowIdFor } from '../../control/leads-jobs';
 import type { LeadsJobResult } from '../../workflows/leads';
 import { mapsMatches, siteEmails, sitePageCount } from '../replicas/leads/index';
+import { seriesValue, testTelemetry } from '../support/metrics';
 import { createLeadsWorld, eventually, type LeadsWorld } from './harness';
 
 let world: LeadsWorld;
 
 before(async () => {
+  testTelemetry();
   world = await createLeadsWorld();
 });
 
@@ -23,6 +25,9 @@ async function result(jobId: string): Promise<LeadsJobResult> {
   return world.temporal.client.workflow.getHandle(workflowIdFor(jobId)).result() as Promise<LeadsJobResult>;
 }
 
+/** Leads runs ended with this outcome, as the worker's /metrics counts them (workflows/run-metrics.ts). */
+const leadsRuns = async (outcome: string) => seriesValue(await testTelemetry().scrape(), 'moisson_run_duration_seconds_count', { pipeline: 'leads', outcome });
+
 async function emailsOf(jobId: string): Promise<string[]> {
   const rows = await world.db.sql<{ email: string }[]>`select email from leads.scraped_contacts where job_id = ${jobId} and email is not null order by email`;
   return rows.map((r) => r.email);
@@ -31,6 +36,7 @@ async function emailsOf(jobId: string): Promise<string[]> {
 describe('leadsJob', () => {
   test('a custom-URL job crawls each site to its depth and keeps every email once', async () => {
     const sites = world.replica.businesses.slice(0, 3);
+    const succeededBefore = await leadsRuns('success');
     const job = await world.withWorker(async () => {
       const created = await createJob(world.jobControl(), { id: 'custom-depth-2', sourceType: 'custom_urls', config: { urls: sites.map((b) => world.replica.siteUrl(b)), maxDepth: 2 } });
       assert.equal(created.status, 'queued');
@@ -41,6 +47,7 @@ describe('leadsJob', () => {
     assert.equal(job.counts.pagesDone, sites.length * sitePageCount(2));
     assert.equal(job.counts.pagesQueued, 0);
     assert.equal(job.counts.errors, 0);
+    assert.equal((await leadsRuns('success')) - succeededBefore, 1, 'the job run counted once in moisson_run_duration_seconds');
     const expected = sites.flatMap((b) => siteEmails(b, 2)).sort();
     assert.deepEqual(await emailsOf('custom-depth-2'), expected, 'every email of the sites, obfuscated ones included, once');
     const [contact] = await world.db.sql<{ phones: string[]; socials: Record<string, string> }[]>`
@@ -72,6 +79,7 @@ describe('leadsJob', () => {
 
   test('pause, resume and cancel a running job through the job control', async () => {
     const control = world.jobControl();
+    const cancelledBefore = await leadsRuns('cancelled');
     world.replica.setLatency(150);
     try {
       await world.withWorker(
@@ -110,6 +118,8 @@ describe('leadsJob', () => {
         },
         { env: { LEADS_BATCH_PAGES: '2', LEADS_CRAWL_CONCURRENCY: '2' } },
       );
+      // Read once the worker has stopped: its sinks have run by then.
+      assert.equal((await leadsRuns('cancelled')) - cancelledBefore, 1, 'a job stopped by its cancel signal ends as cancelled, not success');
     } finally {
       world.replica.setLatency(0);
     }

@@ -127,7 +127,7 @@ async function exportedMetricNames(): Promise<Set<string>> {
       else if (typeof instrument.record === 'function') (instrument.record as (v: number, a: object) => void)(1, attrs);
     }
     // The worker's queue depths (read from PostgreSQL in the worker; any count will do here).
-    registerQueueDepthGauges(metrics.getMeter('moisson'), { pmmp_notice_downloads: () => Promise.resolve(1) });
+    registerQueueDepthGauges(metrics.getMeter('moisson'), { pmmp_notice_downloads: () => Promise.resolve({ depth: 1, oldestSeconds: 60 }) });
     // The API's metrics (its own meter provider): one answered and one rejected request.
     api.answered({ method: 'GET', route: '/health', status: 200, seconds: 0.01 });
     api.answered({ method: 'GET', route: '/api/v1/consultations', status: 404, seconds: 0.01 });

@@ -29,6 +29,7 @@ import type { OracleConsultation, OracleNotice } from '../replicas/pmmp/index';
 import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
 import { PortalModel } from '../replicas/pmmp/model';
 import { noticePdf } from '../replicas/pmmp/notices';
+import { seriesValue, testTelemetry } from '../support/metrics';
 import { recordHistories } from '../support/histories';
 import { createTestDatabase, startTemporal, type TestDatabase } from '../support/services';
 
@@ -162,8 +163,13 @@ describe('processNoticeDocuments', () => {
     const cons = generated().slice(0, 40);
     const notices = cons.flatMap((c) => c.notices.filter((n) => n.type !== 'achevement').map((n) => ref(c, n)));
     const beats: unknown[] = [];
+    const saved = async (kind: string) => seriesValue(await testTelemetry().scrape(), 'moisson_items_total', { pipeline: 'pmmp', kind, result: 'saved' });
+    const [noticesBefore, attributionsBefore] = [await saved('notice'), await saved('attribution')];
     const counts = await run(() => acts.processNoticeDocuments({ notices, runId: null }), {}, beats);
     assert.equal(counts.documents, notices.length);
+    assert.equal((await saved('notice')) - noticesBefore, counts.documents, 'documents read, on the metrics endpoint');
+    assert.ok(counts.attributions > 0);
+    assert.equal((await saved('attribution')) - attributionsBefore, counts.attributions, 'awarded lots stored, on the metrics endpoint');
     assert.equal(counts.textLayer, notices.length);
     assert.equal(counts.ocr, 0);
     assert.equal(counts.rejected, 0);
