@@ -132,6 +132,14 @@ function unwrap<T>(s: Settled<T>): T {
   return s.value;
 }
 
+/**
+ * A row read with strings of its own. htmlparser2 slices text and attribute values out of the page, and V8
+ * keeps a whole string alive for any slice of it: a stored record would otherwise hold its detail page's
+ * text (~130 KB) until its list page is committed, ~25 MB for the two pages of rows in flight. A structured
+ * clone copies the few strings a record has (plain data only: strings, numbers, Dates, arrays).
+ */
+const detached = (read: RowRead): RowRead => structuredClone(read);
+
 /** After this many detail pages in a row without the known shape, the portal changed, not a page. */
 const SHAPE_STREAK_LIMIT = 25;
 
@@ -346,10 +354,10 @@ export function createPmmpActivities(deps: PmmpDeps) {
       detail = parseConsultationDetail(detailPage.html, { baseUrl: client.baseUrl, key });
     } catch (err) {
       if (!(err instanceof PageShapeError)) throw err;
-      return {
+      return detached({
         kind: 'shape',
         rejection: { kind: 'pmmp.consultation', naturalKey, reason: `detail page shape changed: ${err.message}`, code: 'shape_changed', source, proofId: detailPage.proofId, payload: { missing: err.missing, url: row.detailUrl } },
-      };
+      });
     }
     const problems: Rejection[] = [];
     let lotItems: LotItem[] = [];
@@ -365,15 +373,15 @@ export function createPmmpActivities(deps: PmmpDeps) {
       } catch (err) {
         if (!(err instanceof PageShapeError)) throw err;
         // Without its lots an allotted consultation would be stored wrong (amounts are per lot).
-        return {
+        return detached({
           kind: 'shape',
           rejection: { kind: 'pmmp.consultation', naturalKey, reason: `lots popup shape changed: ${err.message}`, code: 'shape_changed', source, proofId: lotsPage.proofId, payload: { missing: err.missing, url: lotsUrl } },
-        };
+        });
       }
     }
     problems.push(...asRejections(detail.problems, 'pmmp.consultation-field', detailPage.proofId, source));
     const record = buildConsultationRecord(row, detail.item, lotItems, { list: listProofId, detail: detailPage.proofId, lots: lotsProofId }, origin);
-    return { kind: 'record', naturalKey, record, problems, detailProofId: detailPage.proofId };
+    return detached({ kind: 'record', naturalKey, record, problems, detailProofId: detailPage.proofId });
   }
 
   return {
