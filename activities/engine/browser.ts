@@ -3,7 +3,7 @@
  * never downloaded), launched on first use and relaunched if it dies; each task gets its own context,
  * closed afterwards, so cookies never leak between jobs.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import type { Browser, BrowserContext, Page } from 'playwright';
 import { withHeartbeat } from './heartbeat';
 import { activity, ConfigurationError, InvalidInputError, TransientError } from './errors';
 
@@ -29,14 +29,18 @@ export class BrowserPool {
 
   private launch(): Promise<Browser> {
     if (!this.browser) {
-      const launching = chromium.launch({ executablePath: this.executablePath, headless: true, args: CHROMIUM_ARGS }).catch((err: unknown) => {
-        this.browser = undefined;
-        const message = err instanceof Error ? err.message : String(err);
-        if (/ENOENT|doesn't exist|no such file/i.test(message)) {
-          throw new ConfigurationError(`no Chromium at ${this.executablePath} (CHROMIUM_PATH); install Debian's chromium (npm run stack:install)`);
-        }
-        throw new TransientError('network', `Chromium failed to start: ${message.split('\n')[0]}`);
-      });
+      // Playwright is loaded on the first launch: its bundles cost ~35 MB of heap and ~50 MB of RSS in every
+      // process that imports this module (the main worker holds the browser activities' factory too).
+      const launching = import('playwright')
+        .then(({ chromium }) => chromium.launch({ executablePath: this.executablePath, headless: true, args: CHROMIUM_ARGS }))
+        .catch((err: unknown) => {
+          this.browser = undefined;
+          const message = err instanceof Error ? err.message : String(err);
+          if (/ENOENT|doesn't exist|no such file/i.test(message)) {
+            throw new ConfigurationError(`no Chromium at ${this.executablePath} (CHROMIUM_PATH); install Debian's chromium (npm run stack:install)`);
+          }
+          throw new TransientError('network', `Chromium failed to start: ${message.split('\n')[0]}`);
+        });
       this.browser = launching;
       void launching.then((b) => b.on('disconnected', () => (this.browser = undefined)), () => undefined);
     }

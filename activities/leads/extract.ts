@@ -9,7 +9,8 @@ import { Readability } from '@mozilla/readability';
 import * as cheerio from 'cheerio';
 import { franc } from 'franc-min';
 import { findPhoneNumbersInText, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import { parseHTML } from 'linkedom';
+import { createRequire } from 'node:module';
+import type * as Linkedom from 'linkedom';
 
 export interface PageContacts {
   emails: string[];
@@ -199,6 +200,11 @@ export interface ExtractedArticle {
   excerpt: string | null;
   wordCount: number;
 }
+
+// linkedom (~5 MB of heap) is loaded with the first page to read, not in every worker process.
+const requireCjs = createRequire(import.meta.url);
+let linkedom: typeof Linkedom | undefined;
+const parseHTML = (html: string) => (linkedom ??= requireCjs('linkedom') as typeof Linkedom).parseHTML(html);
 
 type Dom = ReturnType<typeof parseHTML>['document'];
 

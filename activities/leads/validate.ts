@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
-import MailChecker from 'mailchecker';
+import { createRequire } from 'node:module';
+import type MailChecker from 'mailchecker';
 import type { Sql } from 'postgres';
 import type { LeadsConfig, LeadsRoute } from '../../schema/config';
 import { withHeartbeat } from '../engine/heartbeat';
@@ -39,11 +40,16 @@ export function syntaxProblem(email: string): string | undefined {
   return undefined;
 }
 
-const disposable = new Set<string>([...MailChecker.blacklist()].map((d) => d.toLowerCase()));
+// mailchecker's list (~55k domains, ~5 MB of heap once a Set) is loaded on the first check, not in every
+// worker process that imports this module.
+const requireCjs = createRequire(import.meta.url);
+let disposableDomains: Set<string> | undefined;
+const disposable = (): Set<string> =>
+  (disposableDomains ??= new Set([...(requireCjs('mailchecker') as typeof MailChecker).blacklist()].map((d) => d.toLowerCase())));
 
 export function isDisposable(domain: string): boolean {
   const labels = domain.split('.');
-  for (let i = 0; i < labels.length - 1; i++) if (disposable.has(labels.slice(i).join('.'))) return true;
+  for (let i = 0; i < labels.length - 1; i++) if (disposable().has(labels.slice(i).join('.'))) return true;
   return false;
 }
 

@@ -121,6 +121,14 @@ function unwrap<T>(s: Settled<T>): T {
   return s.value;
 }
 
+/**
+ * A row read with strings of its own. htmlparser2 slices text and attribute values out of the page, and V8
+ * keeps a whole string alive for any slice of it: a stored record would otherwise hold its detail page's
+ * text (~130 KB) until its list page is committed, ~25 MB for the two pages of rows in flight. A structured
+ * clone copies the few strings a record has (plain data only: strings, numbers, Dates, arrays).
+ */
+const detached = (read: RowRead): RowRead => structuredClone(read);
+
 /** After this many detail pages in a row without the known shape, the portal changed, not a page. */
 const SHAPE_STREAK_LIMIT = 25;
 
@@ -337,7 +345,7 @@ async function readRow(
     reason: 'detail page shape changed',
     payload: (err) => ({ missing: err.missing, url: row.detailUrl }),
   });
-  if (!detail.ok) return { kind: 'shape', rejection: detail.rejection };
+  if (!detail.ok) return detached({ kind: 'shape', rejection: detail.rejection });
   const problems: Rejection[] = [];
   let lotItems: LotItem[] = [];
   let lotsProofId: string | null = null;
@@ -354,13 +362,13 @@ async function readRow(
       payload: (err) => ({ missing: err.missing, url: lotsUrl }),
     });
     // Without its lots an allotted consultation would be stored wrong (amounts are per lot).
-    if (!lots.ok) return { kind: 'shape', rejection: lots.rejection };
+    if (!lots.ok) return detached({ kind: 'shape', rejection: lots.rejection });
     lotItems = lots.parsed.lots;
     problems.push(...problemRejections(lots.parsed.problems, { kind: 'pmmp.lot', proofId: lotsPage.proofId, source }));
   }
   problems.push(...problemRejections(detail.parsed.problems, { kind: 'pmmp.consultation-field', proofId: detailPage.proofId, source }));
   const record = buildConsultationRecord(row, detail.parsed.item, lotItems, { list: listProofId, detail: detailPage.proofId, lots: lotsProofId }, origin);
-  return { kind: 'record', naturalKey, record, problems, detailProofId: detailPage.proofId };
+  return detached({ kind: 'record', naturalKey, record, problems, detailProofId: detailPage.proofId });
 }
 
 /** The activities of this file, as the worker registers them (see `bindActivities`). */

@@ -81,7 +81,15 @@ export interface StoredPage {
   proofId: string;
 }
 
-export interface ListPage extends StoredPage {
+/**
+ * A list page once read: its proof and what was parsed from it. The bytes and the text (1.5 MB and 3 MB on
+ * a 100-row page) are not kept: the crawl holds up to three list pages at once (the open search's, the one
+ * being read, the next one prefetched) and only needs their rows, form and proof id.
+ */
+export interface ListPage {
+  proofId: string;
+  /** Where the page was read from (after redirects). */
+  url: string;
   list: ResultListPage;
 }
 
@@ -192,7 +200,7 @@ export class PortalClient {
   private async readList(response: FetchResponse): Promise<ListPage> {
     const stored = await this.keep(response, 'list', 'pmmp.list');
     try {
-      return { ...stored, list: parseResultList(stored.html, { baseUrl: this.opts.baseUrl }) };
+      return { proofId: stored.proofId, url: response.url, list: parseResultList(stored.html, { baseUrl: this.opts.baseUrl }) };
     } catch (err) {
       if (err instanceof PageShapeError) throw new ResponseShapeError(err.message, { url: response.url, missing: err.missing, proofId: stored.proofId });
       throw err;

@@ -24,7 +24,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createFetcher } from '../../activities/engine/fetcher';
@@ -122,7 +122,14 @@ interface TreeMemory {
   processPeakMb: number;
   /** Its V8 heap in use, peak (the rest of the RSS is code, buffers and memory not yet returned). */
   heapPeakMb: number;
+  /** The V8 heap reserved (used + free pages V8 keeps), peak: what the heap costs in RSS. */
+  heapTotalPeakMb: number;
+  /** Memory outside the V8 heap that JS objects own (Buffers, zlib, undici), peak; arrayBuffers is part of it. */
+  externalPeakMb: number;
+  arrayBuffersPeakMb: number;
   processBeforeMb: number;
+  /** process.memoryUsage() before the step, in MB. */
+  before: { heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
   /** The children's RSS summed at one instant, its peak (tesseract, pdftoppm…). */
   childrenPeakMb: number;
   /** Process + children at one instant, its peak: what a worker running this needs. */
@@ -133,12 +140,17 @@ interface TreeMemory {
 }
 
 function sampleTree(exclude: ReadonlySet<number>, everyMs = 100): { stop(): TreeMemory } {
-  const processBeforeMb = round(process.memoryUsage.rss() / 2 ** 20, 1);
-  const peak: TreeMemory = { processPeakMb: 0, heapPeakMb: 0, processBeforeMb, childrenPeakMb: 0, treePeakMb: 0, maxChildren: 0, maxTesseract: 0, samples: 0 };
+  const mb = (n: number) => round(n / 2 ** 20, 1);
+  const u0 = process.memoryUsage();
+  const before = { heapUsed: mb(u0.heapUsed), heapTotal: mb(u0.heapTotal), external: mb(u0.external), arrayBuffers: mb(u0.arrayBuffers) };
+  const peak: TreeMemory = { processPeakMb: 0, heapPeakMb: 0, heapTotalPeakMb: 0, externalPeakMb: 0, arrayBuffersPeakMb: 0, processBeforeMb: mb(u0.rss), before, childrenPeakMb: 0, treePeakMb: 0, maxChildren: 0, maxTesseract: 0, samples: 0 };
   const tick = () => {
     const usage = process.memoryUsage();
     const self = usage.rss / 1024;
     peak.heapPeakMb = Math.max(peak.heapPeakMb, usage.heapUsed / 2 ** 20);
+    peak.heapTotalPeakMb = Math.max(peak.heapTotalPeakMb, usage.heapTotal / 2 ** 20);
+    peak.externalPeakMb = Math.max(peak.externalPeakMb, usage.external / 2 ** 20);
+    peak.arrayBuffersPeakMb = Math.max(peak.arrayBuffersPeakMb, usage.arrayBuffers / 2 ** 20);
     let children = 0;
     let count = 0;
     let tesseracts = 0;
@@ -167,6 +179,9 @@ function sampleTree(exclude: ReadonlySet<number>, everyMs = 100): { stop(): Tree
         ...peak,
         processPeakMb: round(peak.processPeakMb, 1),
         heapPeakMb: round(peak.heapPeakMb, 1),
+        heapTotalPeakMb: round(peak.heapTotalPeakMb, 1),
+        externalPeakMb: round(peak.externalPeakMb, 1),
+        arrayBuffersPeakMb: round(peak.arrayBuffersPeakMb, 1),
         childrenPeakMb: round(peak.childrenPeakMb, 1),
         treePeakMb: round(peak.treePeakMb, 1),
       };
@@ -321,7 +336,15 @@ const crawlScenario: Scenario = {
       await replica.json('/__replica/stats/reset', { method: 'POST' });
       const loadBefore = load();
       const beats = { count: 0 };
-      const crawlDeps = { db: pg.db, fetcher, proofs, portalUrl: `${replica.url}/index.php`, requestTimeoutMs: 120_000 };
+      // BENCH_HEAP_SNAPSHOT=dir: the live heap before the crawl and at list page 6 (what a crawl holds mid-window).
+      const snapshots = process.env.BENCH_HEAP_SNAPSHOT;
+      if (snapshots) await mkdir(snapshots, { recursive: true });
+      const snapshot = (name: string) => snapshots && ctx.log(`  heap snapshot: ${writeHeapSnapshot(join(snapshots, `pmmp.details-${name}.heapsnapshot`))}`);
+      snapshot('before');
+      const onListPage = (page: number) => {
+        if (page === 6) snapshot('page6');
+      };
+      const crawlDeps = { db: pg.db, fetcher, proofs, portalUrl: `${replica.url}/index.php`, requestTimeoutMs: 120_000, onListPage };
       const crawled = await timed(exclude, () => profiled('pmmp.details', () => inActivity(() => crawlConsultationWindow(crawlDeps, { from: WINDOW.from, to: WINDOW.to }), beats)), replica.pid);
       const counts = crawled.result;
       const stats = await replica.json<PortalStats>('/__replica/stats');

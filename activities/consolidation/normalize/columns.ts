@@ -2,7 +2,8 @@
  * Column normalisers: one source value in, one acteur value out (QFDMOD's `transform_column`). A
  * `*Warning` thrown here blanks the destination and is logged; an `*Error` drops the row.
  */
-import OpeningHours from 'opening_hours';
+import { createRequire } from 'node:module';
+import type OpeningHours from 'opening_hours';
 import {
   ActeurTypeCodeError,
   BooleanValueWarning,
@@ -164,8 +165,14 @@ export function cleanCodePostal(value: unknown): string {
   return cp;
 }
 
+// opening_hours (with its holiday tables, ~9 MB of heap) is loaded on the first value to read, not in every
+// worker process that imports the consolidation activities.
+const requireCjs = createRequire(import.meta.url);
+let OpeningHoursClass: typeof OpeningHours | undefined;
+
 function parseOpeningHours(value: string): OpeningHours {
-  return new OpeningHours(value, null, 0);
+  OpeningHoursClass ??= requireCjs('opening_hours') as typeof OpeningHours;
+  return new OpeningHoursClass(value, null, 0);
 }
 
 /** Sources sometimes write `12h30` for `12:30`; the result must parse as an OSM opening_hours value. */
