@@ -2,7 +2,7 @@
  * The REST API under concurrent load on a realistic data set (`--rows` consultations, 100,000 by
  * default: the portal replica's model loaded through the pipeline's loaders, tests/api/dataset.ts, cloned
  * from its cached template). The API runs as `npm run api` does, in its own process; autocannon (from
- * this process) keeps CONNECTIONS requests in flight for DURATION_S per endpoint and reports requests/s
+ * this process) keeps HTTP_LOAD.connections requests in flight for HTTP_LOAD.durationS per endpoint and reports requests/s
  * and latency percentiles. Side by side in the same run, the same requests go to a bare node:http +
  * postgres.js server issuing the API's exact SQL (scripts/bench/api-bare.ts): `baseline` is its
  * requests/s, `ratio` the API's over it, and `params.bare` its latencies. The machine's load average is
@@ -11,15 +11,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import { cachedDatasetDatabase, DATASET_NOW, DATASET_TODAY } from '../../tests/api/dataset';
-import { describePostgres, round, seededRandom, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
+import { describePostgres, httpLoad, httpLoadResult, round, seededRandom, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
 
-const CONNECTIONS = 16;
-const DURATION_S = 10;
 const PORT = 18_090;
 const BARE_PORT = 18_091;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -87,41 +84,9 @@ interface Load {
   requests: { path: string }[];
 }
 
-async function hammer(name: string, load: Load, port = PORT): Promise<autocannon.Result> {
-  let i = 0;
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-    requests: [
-      {
-        method: 'GET',
-        setupRequest: (req) => ({ ...req, path: load.requests[i++ % load.requests.length]!.path }),
-      },
-    ],
-  });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
-  return result;
-}
-
-function toResult(r: autocannon.Result, bare: autocannon.Result | undefined, params: Record<string, unknown>): BenchResult {
-  const value = round(r.requests.average, 1);
-  return {
-    value,
-    unit: 'requests/s',
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    ...(bare ? { baseline: round(bare.requests.average, 1), baselineName: 'bare node:http + postgres.js, same SQL', ratio: round(value / bare.requests.average, 2) } : {}),
-    params: {
-      connections: CONNECTIONS,
-      durationS: DURATION_S,
-      requests: r.requests.total,
-      ...(bare ? { bare: { p50Ms: bare.latency.p50, p99Ms: bare.latency.p99, requests: bare.requests.total } } : {}),
-      loadAverage: loadavg().map((x) => round(x, 2)),
-      ...params,
-    },
-  };
-}
+const hammer = (name: string, load: Load, port = PORT) => httpLoad(name, load.requests.map((r) => r.path), port);
+const toResult = (r: autocannon.Result, bare: autocannon.Result | undefined, params: Record<string, unknown>) =>
+  httpLoadResult(r, bare, 'bare node:http + postgres.js, same SQL', params);
 
 const apiScenario: Scenario = {
   produces: ['api.list', 'api.detail', 'api.search', 'api.search_common', 'api.stats', 'api.attributions', 'api.pv', 'api.export'],

@@ -21,17 +21,15 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import { chromium } from 'playwright';
 import { cachedDatasetDatabase, DATASET_TODAY } from '../../tests/api/dataset';
 import { seedConsoleData } from '../../tests/console/data-seed';
 import { loadCoreConfig } from '../../schema/config';
 import { ensureConsoleBuilt } from '../console/build';
 import { startServer, stopServer } from './api';
-import { describePostgres, latencySummary, percentile, round, seededRandom, type BenchContext, type BenchResult, type Scenario } from './support';
+import { describePostgres, httpLoad, httpLoadResult, latencySummary, percentile, round, seededRandom, type BenchContext, type BenchResult, type Scenario } from './support';
 
-const CONNECTIONS = 16;
-const DURATION_S = 10;
 // Not the api.* ports: another bench may run beside this one.
 const PORT = 18_094;
 const BARE_PORT = 18_095;
@@ -56,37 +54,9 @@ async function signIn(password: string): Promise<Session> {
   return { cookie, csrf: csrfToken };
 }
 
-async function hammer(name: string, paths: string[], port: number, cookie?: string): Promise<autocannon.Result> {
-  let i = 0;
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-    ...(cookie ? { headers: { cookie } } : {}),
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
-  });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
-  return result;
-}
-
-function toResult(r: autocannon.Result, bare: autocannon.Result | undefined, params: Record<string, unknown>): BenchResult {
-  const value = round(r.requests.average, 1);
-  return {
-    value,
-    unit: 'requests/s',
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    ...(bare ? { baseline: round(bare.requests.average, 1), baselineName: 'bare node:http + postgres.js, same SQL / review functions', ratio: round(value / bare.requests.average, 2) } : {}),
-    params: {
-      connections: CONNECTIONS,
-      durationS: DURATION_S,
-      requests: r.requests.total,
-      ...(bare ? { bare: { p50Ms: bare.latency.p50, p99Ms: bare.latency.p99, requests: bare.requests.total } } : {}),
-      loadAverage: loadavg().map((x) => round(x, 2)),
-      ...params,
-    },
-  };
-}
+const hammer = httpLoad;
+const toResult = (r: autocannon.Result, bare: autocannon.Result | undefined, params: Record<string, unknown>) =>
+  httpLoadResult(r, bare, 'bare node:http + postgres.js, same SQL / review functions', params);
 
 /** Accepts then rejects everything the filter matches except `except`, `runs` times in turn; each moves the same rows. */
 async function bulk(port: number, cohortId: number, except: number[], runs: number, session?: Session): Promise<number[]> {

@@ -5,6 +5,8 @@
  * wedged server fails the bench instead of hanging it.
  */
 import { connectMongo, connectPostgres, type Archive, type Database } from '../../activities/engine/db';
+import { loadavg } from 'node:os';
+import autocannon from 'autocannon';
 import type { Db } from 'mongodb';
 import type { Sql } from 'postgres';
 import { migrateDatabase } from '../db/migrate';
@@ -271,4 +273,41 @@ export class Stopwatches {
     out.other = { ms: round(Math.max(0, totalMs - sum), 0) };
     return out;
   }
+}
+
+/** HTTP load of the API benches: autocannon, `connections` in flight for `durationS`, cycling over `paths`. */
+export const HTTP_LOAD = { connections: 16, durationS: 10 } as const;
+
+/** `paths` hammered on `port` (GET, optional cookie); any non-2xx answer or error fails the scenario. */
+export async function httpLoad(name: string, paths: readonly string[], port: number, cookie?: string): Promise<autocannon.Result> {
+  let i = 0;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: HTTP_LOAD.connections,
+    duration: HTTP_LOAD.durationS,
+    ...(cookie ? { headers: { cookie } } : {}),
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+  return result;
+}
+
+/** An HTTP load's figures beside its peer's (`baselineName`) in the same run. */
+export function httpLoadResult(r: autocannon.Result, bare: autocannon.Result | undefined, baselineName: string, params: Record<string, unknown>): BenchResult {
+  const value = round(r.requests.average, 1);
+  return {
+    value,
+    unit: 'requests/s',
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    ...(bare ? { baseline: round(bare.requests.average, 1), baselineName, ratio: round(value / bare.requests.average, 2) } : {}),
+    params: {
+      connections: HTTP_LOAD.connections,
+      durationS: HTTP_LOAD.durationS,
+      requests: r.requests.total,
+      ...(bare ? { bare: { p50Ms: bare.latency.p50, p99Ms: bare.latency.p99, requests: bare.requests.total } } : {}),
+      loadAverage: loadavg().map((x) => round(x, 2)),
+      ...params,
+    },
+  };
 }
