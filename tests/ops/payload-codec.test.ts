@@ -43,14 +43,21 @@ const keysEnv = (...keys: PayloadKey[]) => keys.map((k) => `${k.id}:${k.key.toSt
 const json = (v: unknown): Payload => ({ metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode(JSON.stringify(v)) });
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? new Uint8Array()).toString('utf8');
 
-/** Every payload of a raw history (objects with `data` bytes and a `metadata` map). */
+/**
+ * Every payload of a raw history (objects with `data` bytes and a `metadata` map), but two kinds no codec
+ * ever sees, both made of names only: search attributes, which the server indexes (the run labels:
+ * pipeline, period, source, job id; a run started without them sets them on its first step,
+ * workflows/run-start.ts), and the SDK's patch markers (the patch's name, written by the SDK's core).
+ */
 function payloadsOf(v: unknown, out: Payload[] = []): Payload[] {
   if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return out;
   const o = v as Record<string, unknown>;
+  if (o.markerName === PATCH_MARKER) return out;
   if (o.data instanceof Uint8Array && o.metadata && typeof o.metadata === 'object') out.push(o as Payload);
-  for (const x of Object.values(o)) payloadsOf(x, out);
+  for (const [k, x] of Object.entries(o)) if (k !== 'searchAttributes') payloadsOf(x, out);
   return out;
 }
+const PATCH_MARKER = 'core_patch';
 
 /** All the text a raw history holds: strings as they are, bytes read as UTF-8. */
 function textOf(v: unknown): string {

@@ -107,7 +107,8 @@ export const leadsWhoisContract = contract<LeadsWhoisResult>()({
   input: LeadsWhoisInputSchema,
   withDefaults: (i) => i,
   workflowId: (i) => `leads-whois-${i.domain.toLowerCase()}`,
-  labels: (i) => ({ source: i.domain.toLowerCase() }),
+  // The source it reads, not the domain: labels are stored in clear (search attributes are never encrypted).
+  labels: () => ({ source: 'rdap' }),
 });
 
 /** Retries of the leads activities; which errors stop them is the errors' own business (activities/engine/errors.ts). */
