@@ -57,7 +57,8 @@ export class ResponseCache {
    * serializer encodes a route's response (fastify-type-provider-zod: `safeEncode`), then cached.
    */
   async get<S extends z.ZodType>(key: string, schema: S, build: () => Promise<z.output<S>>): Promise<string> {
-    if (!this.entries) return JSON.stringify(z.encode(schema, await build()));
+    const serialize = async () => JSON.stringify(z.encode(schema, await build()));
+    if (!this.entries) return serialize();
     await this.listen();
     const hit = this.entries.get(key);
     if (hit !== undefined) {
@@ -66,7 +67,7 @@ export class ResponseCache {
     }
     this.counts.misses += 1;
     const generation = this.generation;
-    const body = JSON.stringify(z.encode(schema, await build()));
+    const body = await serialize();
     if (generation === this.generation) this.entries.set(key, body);
     return body;
   }

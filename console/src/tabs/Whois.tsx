@@ -1,19 +1,11 @@
 import { Alert, Badge, Button, Card, Group, Loader, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import type { WhoisRecord as RdapRecord } from '../../../activities/leads/whois';
 import { apiGet, apiWrite, errorMessage } from '../api';
 
-interface WhoisRecord {
-  domain: string;
-  found: boolean;
-  registrar: string | null;
-  registeredAt: string | null;
-  expiresOn: string | null;
-  nameservers: string[];
-  status: string[];
-  cached: boolean;
-  workflow_id: string;
-}
+/** What POST /leads/whois/lookup answers: the workflow's record and the run that read it. */
+type WhoisRecord = RdapRecord & { workflow_id: string };
 interface WhoisHistory {
   total: number;
   found: number;
