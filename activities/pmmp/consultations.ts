@@ -246,6 +246,8 @@ export async function crawlConsultationWindow(deps: PmmpDeps, input: CrawlConsul
       });
       // Counts move only once the page is committed: a transaction rolled back leaves them as they were.
       Object.assign(counts, pageCounts);
+      // Per committed page (a retry resumes after it, so nothing counts twice): detail pages read into a record.
+      pipelineItems().add(records.length, { pipeline: PIPELINE, kind: 'consultation', result: 'parsed' });
       shapeStreak = streak;
       if (portalChanged) throw portalChanged;
       cursor.page = target;

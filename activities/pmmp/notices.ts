@@ -220,6 +220,8 @@ export async function processNoticeDocuments(deps: PmmpNoticeDeps, input: Proces
           meta: { orgAcronyme: ref.orgAcronyme, refConsultation: ref.refConsultation, idAvis: ref.idAvis },
         });
         proofId = put.proofId;
+        // Per document as it happens: a resumed attempt starts after the documents already done.
+        pipelineItems().add(1, { pipeline: PIPELINE, kind: 'notice', result: 'scraped' });
         assertPdf(res.body);
         const extracted = await extractNoticeText(res.body, {
           ...deps.extraction,
@@ -227,6 +229,7 @@ export async function processNoticeDocuments(deps: PmmpNoticeDeps, input: Proces
           onProgress: (page, pages) => progress({ next: i, counts: { ...counts }, page, pages }),
         });
         const award = parseAward(extracted.text);
+        pipelineItems().add(1, { pipeline: PIPELINE, kind: 'notice', result: 'parsed' });
         const kind = kindOf(ref.kind, award);
         if (kind === 'achevement') await storeAchevement(deps.db, ref, parseAchevement(extracted.text), proofId);
         const stored = await storeNoticeAward(deps.db, {

@@ -217,12 +217,13 @@ describe('pmmp consultations crawl', () => {
     const before = await db.sql`select org_acronyme, ref_consultation, updated_at::text, content_hash from pmmp.consultations order by 1, 2`;
     const lotsBefore = await db.sql`select org_acronyme, ref_consultation, lot_number, updated_at::text from pmmp.lots order by 1, 2, 3`;
     assert.equal(before.length, expected.length);
-    const [scraped, saved] = [await consultationItems('scraped'), await consultationItems('saved')];
+    const [scraped, parsed, saved] = [await consultationItems('scraped'), await consultationItems('parsed'), await consultationItems('saved')];
     const { counts, error } = await attempt(WINDOW, deps());
     assert.equal(error, undefined);
     assert.deepEqual(counts, { pages: Math.ceil(expected.length / 20), listed: expected.length, inserted: 0, updated: 0, unchanged: expected.length, rejected: 0 });
     // The alert on consultations (deploy/prometheus/rules) reads these: listed, and stored or confirmed unchanged.
     assert.equal((await consultationItems('scraped')) - scraped, expected.length);
+    assert.equal((await consultationItems('parsed')) - parsed, expected.length, 'detail pages read into a record');
     assert.equal((await consultationItems('saved')) - saved, expected.length);
     assert.deepEqual(await db.sql`select org_acronyme, ref_consultation, updated_at::text, content_hash from pmmp.consultations order by 1, 2`, before);
     assert.deepEqual(await db.sql`select org_acronyme, ref_consultation, lot_number, updated_at::text from pmmp.lots order by 1, 2, 3`, lotsBefore);

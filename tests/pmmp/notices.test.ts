@@ -164,10 +164,14 @@ describe('processNoticeDocuments', () => {
     const notices = cons.flatMap((c) => c.notices.filter((n) => n.type !== 'achevement').map((n) => ref(c, n)));
     const beats: unknown[] = [];
     const saved = async (kind: string) => seriesValue(await testTelemetry().scrape(), 'moisson_items_total', { pipeline: 'pmmp', kind, result: 'saved' });
+    const notice = async (result: string) => seriesValue(await testTelemetry().scrape(), 'moisson_items_total', { pipeline: 'pmmp', kind: 'notice', result });
     const [noticesBefore, attributionsBefore] = [await saved('notice'), await saved('attribution')];
+    const [downloadedBefore, parsedBefore] = [await notice('scraped'), await notice('parsed')];
     const counts = await run(() => acts.processNoticeDocuments({ notices, runId: null }), {}, beats);
     assert.equal(counts.documents, notices.length);
     assert.equal((await saved('notice')) - noticesBefore, counts.documents, 'documents read, on the metrics endpoint');
+    assert.equal((await notice('scraped')) - downloadedBefore, notices.length, 'documents downloaded');
+    assert.equal((await notice('parsed')) - parsedBefore, notices.length, 'documents whose award was read');
     assert.ok(counts.attributions > 0);
     assert.equal((await saved('attribution')) - attributionsBefore, counts.attributions, 'awarded lots stored, on the metrics endpoint');
     assert.equal(counts.textLayer, notices.length);
