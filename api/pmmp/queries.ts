@@ -163,21 +163,53 @@ export type SearchShape = 'none' | 'common_word' | 'words';
  */
 const COMMON_WORD_MATCHES = 5_000;
 
+/** How long the planner's lexeme frequencies are reused: they change only when the side table is analyzed. */
+const LEXEME_STATS_TTL_MS = 60_000;
+
+interface LexemeStats {
+  at: number;
+  matches: Promise<Map<string, number>>;
+}
+
+/** Per connection pool: the API and the bench's bare handler each read their own. */
+const lexemeStats = new WeakMap<Sql, LexemeStats>();
+
+/**
+ * The planner's estimate of the matches of each of the side table's most common lexemes, read once a
+ * minute: reading them from pg_stats on every search cost more planning (the view, a fresh custom plan
+ * each time under force_custom_plan) than some searches themselves.
+ */
+function commonLexemes(sql: Sql): Promise<Map<string, number>> {
+  const cached = lexemeStats.get(sql);
+  if (cached && Date.now() - cached.at < LEXEME_STATS_TTL_MS) return cached.matches;
+  const matches = sql<{ elems: string[] | null; freqs: number[] | null; tuples: number }[]>`
+    select st.most_common_elems::text::text[] as elems, st.most_common_elem_freqs::float8[] as freqs,
+           (select greatest(c.reltuples, 0)::float8 from pg_class c where c.oid = 'pmmp.consultation_search'::regclass) as tuples
+    from pg_stats st
+    where st.schemaname = 'pmmp' and st.tablename = 'consultation_search' and st.attname = 'search'`.then(([row]) => {
+    const map = new Map<string, number>();
+    const elems = row?.elems ?? [];
+    // The frequencies list has three more entries (min, max, null frequency) than the lexemes.
+    for (let i = 0; i < elems.length; i++) map.set(elems[i]!, Math.fround(row!.freqs![i]! * row!.tuples));
+    return map;
+  });
+  const entry = { at: Date.now(), matches };
+  lexemeStats.set(sql, entry);
+  // A failed read is not kept: the next search reads again.
+  matches.catch(() => lexemeStats.get(sql) === entry && lexemeStats.delete(sql));
+  return matches;
+}
+
 export async function searchShape(sql: Sql, q: string): Promise<SearchShape> {
   // The estimate is the planner's own (the side table's most common lexemes and their frequencies).
-  const [row] = await sql<{ n: number; matches: number | null }[]>`
-    with q as (select websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q}) as q)
-    select numnode(q.q) as n,
-           case when numnode(q.q) = 1 then (
-             select (f.freq * greatest(c.reltuples, 0))::float8
-             from pg_stats st
-             cross join lateral unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) as f(elem, freq)
-             join pg_class c on c.oid = 'pmmp.consultation_search'::regclass
-             where st.schemaname = 'pmmp' and st.tablename = 'consultation_search' and st.attname = 'search'
-               and f.elem = (tsvector_to_array(querytree(q.q)::tsvector))[1]) end as matches
-    from q`;
+  const [[row], common] = await Promise.all([
+    sql<{ n: number; lexeme: string | null }[]>`
+      select numnode(q) as n, case when numnode(q) = 1 then (tsvector_to_array(querytree(q)::tsvector))[1] end as lexeme
+      from websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q}) q`,
+    commonLexemes(sql),
+  ]);
   if (!row || row.n === 0) return 'none';
-  return row.n === 1 && (row.matches ?? 0) >= COMMON_WORD_MATCHES ? 'common_word' : 'words';
+  return row.n === 1 && row.lexeme !== null && (common.get(row.lexeme) ?? 0) >= COMMON_WORD_MATCHES ? 'common_word' : 'words';
 }
 
 /**
