@@ -18,6 +18,8 @@ import {
   searchConsultations,
   type AttributionRow,
   type ConsultationRow,
+  type DetailAttribution,
+  type DetailNotice,
 } from './queries';
 import {
   attributionQuery,
@@ -92,6 +94,40 @@ function attribution(r: AttributionRow) {
     notice_kind: r.notice_kind,
     notice_published_on: r.notice_published_on,
     links: links({ consultation: consultationLink(r.org_acronyme, r.ref_consultation), proof: proofLink(r.proof_id) }),
+  };
+}
+
+function detailNotice(n: DetailNotice) {
+  return {
+    id_avis: n.id_avis,
+    kind: n.kind,
+    label: n.label,
+    url: n.url,
+    published_on: n.published_on,
+    proof_id: n.proof_id,
+    text_method: n.text_method,
+    parsed_at: n.parsed_at,
+    links: links({ proof: proofLink(n.proof_id) }),
+  };
+}
+
+function detailAttribution(a: DetailAttribution) {
+  return {
+    id_avis: a.id_avis,
+    lot_key: a.lot_key,
+    status: a.status,
+    winner: a.winner,
+    winner_is_groupement: a.winner_is_groupement,
+    winner_members: a.winner_members,
+    amount: a.amount,
+    amount_min: a.amount_min,
+    bidder_count: a.bidder_count,
+    opening_date: a.opening_date,
+    low_confidence: a.low_confidence,
+    notice_kind: a.notice_kind,
+    notice_published_on: a.notice_published_on,
+    latest: a.latest,
+    links: links({ proof: proofLink(a.proof_id) }),
   };
 }
 
@@ -175,32 +211,29 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext, metrics: Pick<ApiMetric
           const { org, ref } = req.params;
           const found = await consultationDetail(sql, org, ref, now());
           if (!found) throw notFound(`no consultation ${org}/${ref}`);
-          const r = found.row as unknown as ConsultationRow & Record<string, unknown>;
+          const r = found;
           return {
             ...summary(r),
-            procedure_code: r.procedure_code as string | null,
-            passation_mode: r.passation_mode as string | null,
-            caution_provisoire: r.caution_provisoire as string | null,
-            opening_place: r.opening_place as string | null,
-            withdrawal_address: r.withdrawal_address as string | null,
-            submission_address: r.submission_address as string | null,
-            variant_allowed: r.variant_allowed as boolean | null,
-            reserved_small_business: r.reserved_small_business as boolean | null,
-            site_visits: r.site_visits as { at: string | null; place: string | null }[],
-            qualifications: r.qualifications as string[],
-            agrements: r.agrements as string[],
-            activity_domains: r.activity_domains as string[],
-            allotted: r.allotted as boolean | null,
-            detail_url: r.detail_url as string | null,
-            first_seen_at: r.first_seen_at as string,
-            updated_at: r.updated_at as string,
-            lots: found.lots as never,
-            notices: found.notices.map((n) => ({ ...(n as never as Record<string, unknown>), links: links({ proof: proofLink(n.proof_id as string | null) }) })) as never,
-            attributions: found.attributions.map((a) => {
-              const { proof_id, ...rest } = a as Record<string, unknown>;
-              return { ...rest, links: links({ proof: proofLink(proof_id as string | null) }) };
-            }) as never,
-            bids: found.bids as never,
+            procedure_code: r.procedure_code,
+            passation_mode: r.passation_mode,
+            caution_provisoire: r.caution_provisoire,
+            opening_place: r.opening_place,
+            withdrawal_address: r.withdrawal_address,
+            submission_address: r.submission_address,
+            variant_allowed: r.variant_allowed,
+            reserved_small_business: r.reserved_small_business,
+            site_visits: r.site_visits,
+            qualifications: r.qualifications,
+            agrements: r.agrements,
+            activity_domains: r.activity_domains,
+            allotted: r.allotted,
+            detail_url: r.detail_url,
+            first_seen_at: r.first_seen_at,
+            updated_at: r.updated_at,
+            lots: r.lots,
+            notices: r.notices.map(detailNotice),
+            attributions: r.attributions.map(detailAttribution),
+            bids: r.bids,
           };
         }),
       ),

@@ -7,7 +7,9 @@
  * postgres.js server issuing the API's exact SQL (scripts/bench/api-bare.ts): `baseline` is its
  * requests/s, `ratio` the API's over it, and `params.bare` its latencies. The machine's load average is
  * recorded, since both share it. The export is measured apart: one full CSV of every consultation,
- * rows/s and the server's peak RSS while it streams.
+ * rows/s and the server's peak RSS while it streams. The `.cold` results hammer a second API process
+ * whose response cache is off (API_RESPONSE_CACHE_MB=0) with the same requests: what a query costs the
+ * first time it is asked, beside the bare handler again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -19,6 +21,8 @@ import { describePostgres, httpLoad, httpLoadResult, round, seededRandom, withDe
 
 const PORT = 18_090;
 const BARE_PORT = 18_091;
+/** The API with its response cache off: every request is a query never asked before (the cold path). */
+const COLD_PORT = 18_092;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Words of most objects, the search's worst case: each ranks tens of thousands of matches for a page of 20. */
@@ -89,13 +93,28 @@ const toResult = (r: autocannon.Result, bare: autocannon.Result | undefined, par
   httpLoadResult(r, bare, 'bare node:http + postgres.js, same SQL', params);
 
 const apiScenario: Scenario = {
-  produces: ['api.list', 'api.detail', 'api.search', 'api.search_common', 'api.stats', 'api.attributions', 'api.pv', 'api.export'],
-  description: 'REST API under concurrent load (autocannon) on the consultations data set, beside a bare handler issuing the same SQL: list, detail, search, search for common words, stats, attributions, PV, full CSV export',
+  produces: [
+    'api.list',
+    'api.list.cold',
+    'api.detail',
+    'api.detail.cold',
+    'api.search',
+    'api.search.cold',
+    'api.search_common',
+    'api.search_common.cold',
+    'api.stats',
+    'api.attributions',
+    'api.pv',
+    'api.export',
+  ],
+  description:
+    'REST API under concurrent load (autocannon) on the consultations data set, beside a bare handler issuing the same SQL: list, detail, search, search for common words (each also cold: response cache off), stats, attributions, PV, full CSV export',
   async run(ctx: BenchContext) {
     const data = await cachedDatasetDatabase(ctx.databaseUrl, `${ctx.namePrefix}_api`, { consultations: ctx.rows, log: ctx.log });
     const unregister = ctx.onCleanup(() => data.drop());
     let server: ChildProcess | undefined;
     let bareServer: ChildProcess | undefined;
+    let coldServer: ChildProcess | undefined;
     try {
       const random = seededRandom(7);
       const keys = await data.sql<{ org: string; ref: string }[]>`
@@ -111,47 +130,67 @@ const apiScenario: Scenario = {
       await data.close();
       server = await startServer(data.url, data.proofDir);
       bareServer = ctx.skipBaseline ? undefined : await startServer(data.url, data.proofDir, true);
-      const both = async (name: string, load: Load) => {
-        const api = await hammer(name, load);
+      const results: Record<string, BenchResult> = {};
+      const wantsCold = apiScenario.produces.some((k) => k.endsWith('.cold') && ctx.wants(k));
+      if (wantsCold) coldServer = await startServer(data.url, data.proofDir, false, { port: COLD_PORT, env: { API_RESPONSE_CACHE_MB: '0' } });
+      const both = async (name: string, load: Load, port = PORT) => {
+        const api = await hammer(name, load, port);
         const bare = bareServer ? await hammer(`${name} (bare)`, load, BARE_PORT) : undefined;
         return [api, bare] as const;
       };
+      /** The same load on the API without its cache (`<key>.cold`), beside the bare handler again. */
+      const cold = async (key: string, load: Load, params: Record<string, unknown>) => {
+        if (!ctx.wants(`${key}.cold`)) return;
+        ctx.log(`  ${key.slice(4)}, cold…`);
+        results[`${key}.cold`] = toResult(...(await both(`${key}.cold`, load, COLD_PORT)), { ...params, cache: 'off (API_RESPONSE_CACHE_MB=0): every request runs its SQL' });
+      };
       const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
       const common = { consultations: ctx.rows, backend, today: DATASET_TODAY };
-      const results: Record<string, BenchResult> = {};
 
-      if (ctx.wants('api.list')) {
+      if (ctx.wants('api.list') || ctx.wants('api.list.cold')) {
         const filters = ['', 'type_marche=travaux', 'statut=en_cours', 'date_debut=2025-01-01&date_fin=2025-12-31', 'sort=-montant', 'montant_min=1000000&sort=date_limite'];
         const requests = Array.from({ length: 500 }, () => {
           const f = pick(filters);
           const org = random() < 0.3 ? `organisme=${pick(orgs).org}&` : '';
           return { path: `/api/v1/consultations?${org}${f}&limit=50` };
         });
-        ctx.log('  list…');
-        results['api.list'] = toResult(...(await both('list', { requests })), { ...common, mix: 'no filter, kind, statut, year, amount sort, deadline sort; 30% by organisation; 50 rows a page' });
+        const params = { ...common, mix: 'no filter, kind, statut, year, amount sort, deadline sort; 30% by organisation; 50 rows a page' };
+        if (ctx.wants('api.list')) {
+          ctx.log('  list…');
+          results['api.list'] = toResult(...(await both('list', { requests })), params);
+        }
+        await cold('api.list', { requests }, params);
       }
-      if (ctx.wants('api.detail')) {
+      if (ctx.wants('api.detail') || ctx.wants('api.detail.cold')) {
         const requests = Array.from({ length: 2000 }, () => {
           const k = pick(keys);
           return { path: `/api/v1/consultations/${k.org}/${k.ref}` };
         });
-        ctx.log('  detail…');
-        results['api.detail'] = toResult(...(await both('detail', { requests })), { ...common, mix: '2,000 random consultations with lots, notices, attributions and bids' });
+        const params = { ...common, mix: '2,000 random consultations with lots, notices, attributions and bids' };
+        if (ctx.wants('api.detail')) {
+          ctx.log('  detail…');
+          results['api.detail'] = toResult(...(await both('detail', { requests })), params);
+        }
+        await cold('api.detail', { requests }, params);
       }
-      if (ctx.wants('api.search')) {
+      if (ctx.wants('api.search') || ctx.wants('api.search.cold')) {
         const requests = Array.from({ length: 200 }, () => ({ path: `/api/v1/consultations/search?q=${encodeURIComponent(pick(SEARCHES))}&limit=20` }));
-        ctx.log('  search…');
-        results['api.search'] = toResult(...(await both('search', { requests })), { ...common, mix: `${SEARCHES.length} French queries, ranked, 20 hits with highlights` });
+        const params = { ...common, mix: `${SEARCHES.length} French queries, ranked, 20 hits with highlights` };
+        if (ctx.wants('api.search')) {
+          ctx.log('  search…');
+          results['api.search'] = toResult(...(await both('search', { requests })), params);
+        }
+        await cold('api.search', { requests }, params);
       }
-      if (ctx.wants('api.search_common')) {
+      if (ctx.wants('api.search_common') || ctx.wants('api.search_common.cold')) {
         // `wants` matches by prefix: `--only api.search` runs both searches.
         const requests = COMMON_SEARCHES.map((q) => ({ path: `/api/v1/consultations/search?q=${encodeURIComponent(q)}&limit=20` }));
-        ctx.log('  search (common words)…');
-        results['api.search_common'] = toResult(...(await both('search_common', { requests })), {
-          ...common,
-          matches: commonMatches,
-          mix: `${COMMON_SEARCHES.join(', ')}: each ranks every match for 20 hits with highlights`,
-        });
+        const params = { ...common, matches: commonMatches, mix: `${COMMON_SEARCHES.join(', ')}: each ranks every match for 20 hits with highlights` };
+        if (ctx.wants('api.search_common')) {
+          ctx.log('  search (common words)…');
+          results['api.search_common'] = toResult(...(await both('search_common', { requests })), params);
+        }
+        await cold('api.search_common', { requests }, params);
       }
       if (ctx.wants('api.stats')) {
         ctx.log('  stats…');
@@ -208,7 +247,7 @@ const apiScenario: Scenario = {
       }
       return results;
     } finally {
-      for (const child of [server, bareServer]) await stopServer(child);
+      for (const child of [server, bareServer, coldServer]) await stopServer(child);
       unregister();
       await data.drop();
     }
