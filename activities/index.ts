@@ -3,7 +3,7 @@ import type { Fetcher } from './engine/fetcher';
 import type { ProofStore } from './engine/proofs';
 import { createApisyncActivities, type ApisyncDeps } from './apisync';
 import { createConsolidationActivities } from './consolidation';
-import { createLeadsActivities, type LeadsDeps } from './leads';
+import { bindLeadsActivities, type LeadsDeps } from './leads';
 import { bindPmmpCrawlActivities, bindPmmpRunActivities } from './pmmp/index';
 import { bindPricesActivities, type PricesDeps } from './prices';
 
@@ -25,7 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApisyncActivities({ sql: deps.sql, db: deps.db, ...(deps.env ? { env: deps.env } : {}), ...deps.apisync }),
     ...(crawl ? bindPmmpCrawlActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
     ...bindPmmpRunActivities({ db: deps.db }),
-    ...(deps.leads ? createLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
+    ...(deps.leads ? bindLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
     ...createConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}), ...deps.consolidation }),
   };
 }
