@@ -1,7 +1,7 @@
 /** Every activity of the `moisson` task queue, built from the process's connections. */
 import type { Fetcher } from './engine/fetcher';
 import type { ProofStore } from './engine/proofs';
-import { createApisyncActivities, type ApisyncDeps } from './apisync';
+import { bindApisyncActivities, type ApisyncDeps } from './apisync';
 import { createConsolidationActivities } from './consolidation';
 import { bindLeadsActivities, type LeadsDeps } from './leads';
 import { bindPmmpCrawlActivities, bindPmmpRunActivities } from './pmmp/index';
@@ -22,7 +22,7 @@ export function createActivities(deps: ActivityDeps) {
   const crawl = deps.crawl;
   return {
     ...bindPricesActivities(deps),
-    ...createApisyncActivities({ sql: deps.sql, db: deps.db, ...(deps.env ? { env: deps.env } : {}), ...deps.apisync }),
+    ...bindApisyncActivities({ sql: deps.sql, db: deps.db, ...(deps.env ? { env: deps.env } : {}), ...deps.apisync }),
     ...(crawl ? bindPmmpCrawlActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
     ...bindPmmpRunActivities({ db: deps.db }),
     ...(deps.leads ? bindLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
