@@ -2,7 +2,7 @@
 import type { Fetcher } from './engine/fetcher';
 import type { ProofStore } from './engine/proofs';
 import { bindApisyncActivities, type ApisyncDeps } from './apisync';
-import { createConsolidationActivities } from './consolidation';
+import { bindConsolidationActivities } from './consolidation';
 import { bindLeadsActivities, type LeadsDeps } from './leads';
 import { bindPmmpCrawlActivities, bindPmmpRunActivities } from './pmmp/index';
 import { bindPricesActivities, type PricesDeps } from './prices';
@@ -26,6 +26,6 @@ export function createActivities(deps: ActivityDeps) {
     ...(crawl ? bindPmmpCrawlActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
     ...bindPmmpRunActivities({ db: deps.db }),
     ...(deps.leads ? bindLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
-    ...createConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}), ...deps.consolidation }),
+    ...bindConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}), ...deps.consolidation }),
   };
 }
