@@ -53,7 +53,7 @@ export function createLeadsFetcher(fetchConfig: FetchConfig, leads: LeadsConfig)
 
 /** The leads activities as the worker registers them: the only place their deps are closed over. */
 export function bindLeadsActivities(deps: LeadsDeps) {
-  // One MX resolver per process, as the factory built it (a test may give its own).
+  // One MX resolver per process (a test may give its own).
   const withMx = { ...deps, mx: deps.mx ?? createMxChecker(deps.sql, deps.config) };
   return {
     ...bindActivities(deps, leadsCrawlActivities),
