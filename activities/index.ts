@@ -1,9 +1,9 @@
 /** Every activity of the `moisson` task queue, built from the process's connections. */
 import type { Fetcher } from './engine/fetcher';
 import type { ProofStore } from './engine/proofs';
-import { createApisyncActivities, type ApisyncDeps } from './apisync';
-import { createConsolidationActivities } from './consolidation';
-import { createLeadsActivities, type LeadsDeps } from './leads';
+import { bindApisyncActivities, type ApisyncDeps } from './apisync';
+import { bindConsolidationActivities } from './consolidation';
+import { bindLeadsActivities, type LeadsDeps } from './leads';
 import { bindPmmpCrawlActivities, bindPmmpRunActivities } from './pmmp/index';
 import { bindPricesActivities, type PricesDeps } from './prices';
 
@@ -22,10 +22,10 @@ export function createActivities(deps: ActivityDeps) {
   const crawl = deps.crawl;
   return {
     ...bindPricesActivities(deps),
-    ...createApisyncActivities({ sql: deps.sql, db: deps.db, ...(deps.env ? { env: deps.env } : {}), ...deps.apisync }),
+    ...bindApisyncActivities({ sql: deps.sql, db: deps.db, ...(deps.env ? { env: deps.env } : {}), ...deps.apisync }),
     ...(crawl ? bindPmmpCrawlActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
     ...bindPmmpRunActivities({ db: deps.db }),
-    ...(deps.leads ? createLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
-    ...createConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}), ...deps.consolidation }),
+    ...(deps.leads ? bindLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
+    ...bindConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}), ...deps.consolidation }),
   };
 }

@@ -2,8 +2,9 @@
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
-import { createBrowserActivities, type BrowserPool } from '../activities/engine/browser';
-import { createMapsBrowserActivities } from '../activities/leads/sources/maps';
+import { bindActivities } from '../activities/engine/bind';
+import { browserActivities, type BrowserPool } from '../activities/engine/browser';
+import { mapsBrowserActivities } from '../activities/leads/sources/maps';
 import { errorVocabularyInterceptor } from './errors';
 import { retryMetrics } from './retries';
 import { runMetricsInterceptorModule, runMetricsSinks } from './run-metrics';
@@ -56,7 +57,7 @@ export function createBrowserWorker(opts: BrowserWorkerOptions): Promise<Worker>
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    activities: { ...createBrowserActivities(opts.pool), ...createMapsBrowserActivities(opts.pool) },
+    activities: bindActivities({ pool: opts.pool }, { ...browserActivities, ...mapsBrowserActivities }),
     interceptors: { activity: [retryMetrics, errorVocabularyInterceptor] },
     plugins: opts.plugins,
     dataConverter: opts.dataConverter,

@@ -1,13 +1,18 @@
-/** Activities of the consolidation pipeline (ingestion, enrichment, apply, clustering, publishing), built from the process's connections. */
+/**
+ * Activities of the consolidation pipeline (ingestion, enrichment, apply, clustering, publishing): plain
+ * `(deps, input)` functions of their files, bound here to the process's connections.
+ */
 import type { Sql } from 'postgres';
 import { ConfigError, loadConsolidationEnrichConfig, loadConsolidationIngestConfig, loadConsolidationS3Config } from '../../schema/config';
-import { activity, ConfigurationError } from '../engine/errors';
-import { createConsolidationApplyActivities } from './apply';
-import { createClusterActivities } from './cluster/activity';
+import { bindActivities } from '../engine/bind';
+import { ConfigurationError } from '../engine/errors';
+import { consolidationApplyActivities } from './apply';
+import { consolidationClusterActivities } from './cluster/activity';
 import { createPgClusterStore } from './cluster/store';
-import { createEnrichActivities } from './enrich/run';
-import { createConsolidationPublishActivities } from './publish';
-import { createConsolidationIngestActivities } from './ingest';
+import { consolidationEnrichActivities, type EnrichDeps } from './enrich/run';
+import { consolidationPublishActivities } from './publish';
+import * as ingest from './ingest';
+import type { IngestDeps, IngestInput, IngestResult } from './ingest';
 
 export type { IngestInput, IngestResult } from './ingest';
 export type { ApplyBatchResult } from './apply';
@@ -24,9 +29,9 @@ export interface ConsolidationDeps {
   afterClaim?: (suggestionId: number) => Promise<void>;
 }
 
-export function createConsolidationActivities(deps: ConsolidationDeps) {
-  // Read per call: a bad consolidation setting fails this pipeline's runs, not the worker.
-  const configured = <T>(load: (env?: Record<string, string | undefined>) => T) => (): T => {
+// Read per call: a bad consolidation setting fails this pipeline's runs, not the worker.
+function configured<T>(deps: ConsolidationDeps, load: (env?: Record<string, string | undefined>) => T): () => T {
+  return () => {
     try {
       return load(deps.env);
     } catch (e) {
@@ -34,20 +39,31 @@ export function createConsolidationActivities(deps: ConsolidationDeps) {
       throw e;
     }
   };
-  const config = configured(loadConsolidationIngestConfig);
-  const s3Config = configured(loadConsolidationS3Config);
-  const ingest = {
-    consolidationCheckSource: (input: Parameters<ReturnType<typeof createConsolidationIngestActivities>['consolidationCheckSource']>[0]) =>
-      createConsolidationIngestActivities({ sql: deps.sql, config: config(), s3Config }).consolidationCheckSource(input),
-    consolidationIngestSource: (input: Parameters<ReturnType<typeof createConsolidationIngestActivities>['consolidationIngestSource']>[0]) =>
-      createConsolidationIngestActivities({ sql: deps.sql, config: config(), s3Config }).consolidationIngestSource(input),
-  };
-  const apply = createConsolidationApplyActivities({ sql: deps.sql, ...(deps.afterClaim ? { afterClaim: deps.afterClaim } : {}) });
-  const enrich = createEnrichActivities({ sql: deps.sql, config: configured(loadConsolidationEnrichConfig) });
-  const cluster = createClusterActivities(createPgClusterStore(deps.sql));
-  const publish = createConsolidationPublishActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}) });
-  const all = { ...ingest, ...apply, ...enrich, ...cluster, ...publish };
-  return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, activity(fn as (...a: unknown[]) => Promise<unknown>)])) as typeof all;
 }
 
-export type ConsolidationActivities = ReturnType<typeof createConsolidationActivities>;
+/** The ingestion settings of one call (ingest.ts takes them read). */
+function ingestDeps(deps: ConsolidationDeps): IngestDeps {
+  return { sql: deps.sql, config: configured(deps, loadConsolidationIngestConfig)(), s3Config: configured(deps, loadConsolidationS3Config) };
+}
+
+export async function consolidationCheckSource(deps: ConsolidationDeps, input: IngestInput): Promise<{ source: string; kind: string }> {
+  return ingest.consolidationCheckSource(ingestDeps(deps), input);
+}
+
+export async function consolidationIngestSource(deps: ConsolidationDeps, input: IngestInput): Promise<IngestResult> {
+  return ingest.consolidationIngestSource(ingestDeps(deps), input);
+}
+
+/** The consolidation activities as the worker registers them: the only place their deps are closed over. */
+export function bindConsolidationActivities(deps: ConsolidationDeps) {
+  const enrich: EnrichDeps = { sql: deps.sql, config: configured(deps, loadConsolidationEnrichConfig) };
+  return {
+    ...bindActivities(deps, { consolidationCheckSource, consolidationIngestSource }),
+    ...bindActivities({ sql: deps.sql, ...(deps.afterClaim ? { afterClaim: deps.afterClaim } : {}) }, consolidationApplyActivities),
+    ...bindActivities(enrich, consolidationEnrichActivities),
+    ...bindActivities({ store: createPgClusterStore(deps.sql) }, consolidationClusterActivities),
+    ...bindActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}) }, consolidationPublishActivities),
+  };
+}
+
+export type ConsolidationActivities = ReturnType<typeof bindConsolidationActivities>;

@@ -7,7 +7,8 @@ import { activity } from './errors';
 
 /** The activities of a map of `(deps, input)` functions, as a worker registers and a workflow proxies them. */
 export type BoundActivities<F> = {
-  [K in keyof F]: F[K] extends (deps: never, input: infer I) => Promise<infer R> ? (input: I) => Promise<R> : never;
+  // The parameters after `deps` as they are: an activity without input (or with a default) is called with none.
+  [K in keyof F]: F[K] extends (deps: never, ...input: infer I) => Promise<infer R> ? (...input: I) => Promise<R> : never;
 };
 
 /** Each function of `fns` with `deps` given, under its key; errors leave in the shared vocabulary (see `activity`). */

@@ -5,7 +5,8 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { withHeartbeat } from './heartbeat';
-import { activity, ConfigurationError, InvalidInputError, TransientError } from './errors';
+import type { BoundActivities } from './bind';
+import { ConfigurationError, InvalidInputError, TransientError } from './errors';
 
 // Without the background-networking flags Chromium keeps calling home, which a closed network refuses.
 const CHROMIUM_ARGS = [
@@ -30,7 +31,7 @@ export class BrowserPool {
   private launch(): Promise<Browser> {
     if (!this.browser) {
       // Playwright is loaded on the first launch: its bundles cost ~35 MB of heap and ~50 MB of RSS in every
-      // process that imports this module (the main worker holds the browser activities' factory too).
+      // process that imports this module (the main worker imports it too, through the leads activities).
       const launching = import('playwright')
         .then(({ chromium }) => chromium.launch({ executablePath: this.executablePath, headless: true, args: CHROMIUM_ARGS }))
         .catch((err: unknown) => {
@@ -80,38 +81,43 @@ export interface ProbePageResult {
   durationMs: number;
 }
 
-export function createBrowserActivities(pool: BrowserPool) {
-  /** Renders a page in the real browser and says what came back: the browser queue's smoke check. */
-  async function probePage(input: ProbePageInput): Promise<ProbePageResult> {
-    let url: URL;
-    try {
-      url = new URL(input.url);
-    } catch {
-      throw new InvalidInputError(`not a URL: ${input.url}`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInputError(`only http(s) pages can be probed, not ${url.protocol}`);
-    const started = Date.now();
-    return withHeartbeat(() =>
-      pool.withPage(async (page) => {
-        let response;
-        try {
-          response = await page.goto(url.toString(), { waitUntil: 'load', timeout: input.timeoutMs ?? 30_000 });
-        } catch (err) {
-          throw new TransientError('network', `the browser could not load ${url}: ${(err as Error).message.split('\n')[0]}`);
-        }
-        const html = await page.content();
-        return {
-          finalUrl: page.url(),
-          status: response?.status() ?? null,
-          title: await page.title(),
-          bytes: Buffer.byteLength(html),
-          links: await page.locator('a[href]').count(),
-          durationMs: Date.now() - started,
-        };
-      }),
-    );
-  }
-  return { probePage: activity(probePage) };
+/** What the browser activities need: the process's browser pool (one Chromium, launched on first use). */
+export interface BrowserDeps {
+  pool: BrowserPool;
 }
 
-export type BrowserActivities = ReturnType<typeof createBrowserActivities>;
+/** Renders a page in the real browser and says what came back: the browser queue's smoke check. */
+export async function probePage(deps: BrowserDeps, input: ProbePageInput): Promise<ProbePageResult> {
+  let url: URL;
+  try {
+    url = new URL(input.url);
+  } catch {
+    throw new InvalidInputError(`not a URL: ${input.url}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInputError(`only http(s) pages can be probed, not ${url.protocol}`);
+  const started = Date.now();
+  return withHeartbeat(() =>
+    deps.pool.withPage(async (page) => {
+      let response;
+      try {
+        response = await page.goto(url.toString(), { waitUntil: 'load', timeout: input.timeoutMs ?? 30_000 });
+      } catch (err) {
+        throw new TransientError('network', `the browser could not load ${url}: ${(err as Error).message.split('\n')[0]}`);
+      }
+      const html = await page.content();
+      return {
+        finalUrl: page.url(),
+        status: response?.status() ?? null,
+        title: await page.title(),
+        bytes: Buffer.byteLength(html),
+        links: await page.locator('a[href]').count(),
+        durationMs: Date.now() - started,
+      };
+    }),
+  );
+}
+
+/** The browser queue's own activities, as the browser worker registers them (see `bindActivities`). */
+export const browserActivities = { probePage };
+
+export type BrowserActivities = BoundActivities<typeof browserActivities>;

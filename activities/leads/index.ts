@@ -1,17 +1,18 @@
 /**
- * Activities of the leads pipeline, built from the process's connections. The leads fetcher is the
+ * Activities of the leads pipeline: plain `(deps, input)` functions of crawl.ts, validate.ts and
+ * mailwizz.ts, bound here to the process's connections. The leads fetcher is the
  * engine's polite fetcher with what user-given URLs need on top: the SSRF guard on every hop and at
  * connect time, User-Agent and proxy rotation, per-domain pauses; one per process, like the others.
  */
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import type { Sql } from 'postgres';
 import type { FetchConfig, LeadsConfig } from '../../schema/config';
-import { activity } from '../engine/errors';
+import { bindActivities } from '../engine/bind';
 import { createFetcher, type Fetcher } from '../engine/fetcher';
-import { createLeadsCrawlActivities, type LeadsCrawlDeps } from './crawl';
-import { createLeadsSyncActivities, type SyncDeps } from './mailwizz';
+import { leadsCrawlActivities, type LeadsCrawlDeps } from './crawl';
+import { leadsSyncActivities, type SyncDeps } from './mailwizz';
 import { createSsrfGuard } from './ssrf';
-import { createLeadsValidateActivities, type MxChecker } from './validate';
+import { createMxChecker, leadsValidateActivities, type MxChecker } from './validate';
 
 export type { CrawlLeadsBatchResult, MapsTask, StartLeadsJobResult } from './crawl';
 export type { SyncBatchResult } from './mailwizz';
@@ -50,13 +51,15 @@ export function createLeadsFetcher(fetchConfig: FetchConfig, leads: LeadsConfig)
   });
 }
 
-export function createLeadsActivities(deps: LeadsDeps) {
-  const crawl = createLeadsCrawlActivities(deps);
-  const validate = createLeadsValidateActivities(deps);
-  const sync = createLeadsSyncActivities(deps);
-  return Object.fromEntries(
-    Object.entries({ ...crawl, ...validate, ...sync }).map(([name, fn]) => [name, activity(fn as (...a: unknown[]) => Promise<unknown>)]),
-  ) as { [K in keyof (typeof crawl & typeof validate & typeof sync)]: (typeof crawl & typeof validate & typeof sync)[K] };
+/** The leads activities as the worker registers them: the only place their deps are closed over. */
+export function bindLeadsActivities(deps: LeadsDeps) {
+  // One MX resolver per process (a test may give its own).
+  const withMx = { ...deps, mx: deps.mx ?? createMxChecker(deps.sql, deps.config) };
+  return {
+    ...bindActivities(deps, leadsCrawlActivities),
+    ...bindActivities(withMx, leadsValidateActivities),
+    ...bindActivities(deps, leadsSyncActivities),
+  };
 }
 
-export type LeadsActivities = ReturnType<typeof createLeadsActivities>;
+export type LeadsActivities = ReturnType<typeof bindLeadsActivities>;

@@ -184,169 +184,173 @@ function batchOf(): { claim: string; attempt: number } {
   return { claim: `${run?.workflowId ?? 'standalone'}/${run?.runId ?? ''}/${info.activityId}`, attempt: info.attempt };
 }
 
-export function createLeadsSyncActivities(deps: SyncDeps) {
-  const { sql, config } = deps;
-  const mw = config.mailwizz;
+/** Pushes counted today against the quota: subscribers created, and live claims of other batches. */
+async function quotaUsed(tx: Sql, dayStart: string, claim: string): Promise<number> {
+  const [{ used }] = (await tx`
+    select (select count(*) from leads.sync_log where outcome = 'created' and created_at >= ${dayStart}::timestamptz)::int
+         + (select count(*) from leads.validated_contacts where sync_status = 'syncing' and sync_claimed_at >= now() - ${STALE_SYNC}::interval
+              and sync_claim is distinct from ${claim})::int as used`) as unknown as [{ used: number }];
+  return used;
+}
+
+function quotaDay(deps: SyncDeps): { quota: number; dayStart: string } {
+  const mw = deps.config.mailwizz;
   const clock = deps.clock ?? Date.now;
+  const today = DateTime.fromMillis(clock(), { zone: mw.timezone });
+  return { quota: warmupQuota(mw, today), dayStart: today.startOf('day').toUTC().toISO()! };
+}
 
-  /** Pushes counted today against the quota: subscribers created, and live claims of other batches. */
-  async function quotaUsed(tx: Sql, dayStart: string, claim: string): Promise<number> {
-    const [{ used }] = (await tx`
-      select (select count(*) from leads.sync_log where outcome = 'created' and created_at >= ${dayStart}::timestamptz)::int
-           + (select count(*) from leads.validated_contacts where sync_status = 'syncing' and sync_claimed_at >= now() - ${STALE_SYNC}::interval
-                and sync_claim is distinct from ${claim})::int as used`) as unknown as [{ used: number }];
-    return used;
-  }
+async function readyToSync(tx: Sql, mw: MailwizzConfig): Promise<boolean> {
+  const [row] = await tx<{ ready: boolean }[]>`
+    select exists (select 1 from leads.validated_contacts
+                    where sync_attempts < ${mw.maxTries} and sync_status in ('pending', 'failed')
+                      and (next_sync_at is null or next_sync_at <= now())) as ready`;
+  return row!.ready;
+}
 
-  function quotaDay(): { quota: number; dayStart: string } {
-    const today = DateTime.fromMillis(clock(), { zone: mw.timezone });
-    return { quota: warmupQuota(mw, today), dayStart: today.startOf('day').toUTC().toISO()! };
-  }
-
-  async function readyToSync(tx: Sql): Promise<boolean> {
-    const [row] = await tx<{ ready: boolean }[]>`
-      select exists (select 1 from leads.validated_contacts
-                      where sync_attempts < ${mw.maxTries} and sync_status in ('pending', 'failed')
-                        and (next_sync_at is null or next_sync_at <= now())) as ready`;
-    return row!.ready;
-  }
-
-  async function claim(limit: number, batch: { claim: string; attempt: number }): Promise<{ rows: ClaimedSync[]; quota: number }> {
-    const { quota, dayStart } = quotaDay();
-    return sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext('leads.mailwizz.quota'))`;
-      // A try whose worker died stays `syncing`: after its last allowed try, it ends failed.
-      await tx`update leads.validated_contacts set sync_status = 'failed', last_sync_error = 'the worker stopped during the last try'
-                where sync_status = 'syncing' and sync_claimed_at < now() - ${STALE_SYNC}::interval and sync_attempts >= ${mw.maxTries}`;
-      if (batch.attempt > 1) {
-        const [{ mine }] = (await tx`select count(*)::int as mine from leads.validated_contacts where sync_claim = ${batch.claim}`) as unknown as [{ mine: number }];
-        if (mine > 0) {
-          // An earlier attempt of this batch claimed contacts and died: the contacts it left mid-push
-          // are taken back as they are (the same try goes on), nothing new is claimed.
-          const rows = await tx<ClaimedSync[]>`
-            update leads.validated_contacts set sync_claimed_at = now()
-             where sync_claim = ${batch.claim} and sync_status = 'syncing'
-            returning id, email, first_name, last_name, company, phone, category, list_uid, template, tags, sync_attempts,
-                      sync_create_sent_at is not null as create_sent`;
-          return { rows, quota };
-        }
+async function claim(deps: SyncDeps, limit: number, batch: { claim: string; attempt: number }): Promise<{ rows: ClaimedSync[]; quota: number }> {
+  const { sql } = deps;
+  const mw = deps.config.mailwizz;
+  const { quota, dayStart } = quotaDay(deps);
+  return sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext('leads.mailwizz.quota'))`;
+    // A try whose worker died stays `syncing`: after its last allowed try, it ends failed.
+    await tx`update leads.validated_contacts set sync_status = 'failed', last_sync_error = 'the worker stopped during the last try'
+              where sync_status = 'syncing' and sync_claimed_at < now() - ${STALE_SYNC}::interval and sync_attempts >= ${mw.maxTries}`;
+    if (batch.attempt > 1) {
+      const [{ mine }] = (await tx`select count(*)::int as mine from leads.validated_contacts where sync_claim = ${batch.claim}`) as unknown as [{ mine: number }];
+      if (mine > 0) {
+        // An earlier attempt of this batch claimed contacts and died: the contacts it left mid-push
+        // are taken back as they are (the same try goes on), nothing new is claimed.
+        const rows = await tx<ClaimedSync[]>`
+          update leads.validated_contacts set sync_claimed_at = now()
+           where sync_claim = ${batch.claim} and sync_status = 'syncing'
+          returning id, email, first_name, last_name, company, phone, category, list_uid, template, tags, sync_attempts,
+                    sync_create_sent_at is not null as create_sent`;
+        return { rows, quota };
       }
-      const used = await quotaUsed(tx as unknown as Sql, dayStart, batch.claim);
-      const room = Math.max(0, Math.min(limit, quota - used));
-      if (room === 0) {
-        // Only a quota that leaves contacts waiting is worth an operator's attention.
-        if (limit > 0 && (await readyToSync(tx as unknown as Sql))) mailwizzQuotaExhausted().add(1);
-        return { rows: [], quota };
+    }
+    const used = await quotaUsed(tx as unknown as Sql, dayStart, batch.claim);
+    const room = Math.max(0, Math.min(limit, quota - used));
+    if (room === 0) {
+      // Only a quota that leaves contacts waiting is worth an operator's attention.
+      if (limit > 0 && (await readyToSync(tx as unknown as Sql, mw))) mailwizzQuotaExhausted().add(1);
+      return { rows: [], quota };
+    }
+    const rows = await tx<ClaimedSync[]>`
+      update leads.validated_contacts v set sync_status = 'syncing', sync_attempts = v.sync_attempts + 1, sync_claimed_at = now(),
+             sync_claim = ${batch.claim}, sync_create_sent_at = null
+       where v.id in (
+         select id from leads.validated_contacts
+          where sync_attempts < ${mw.maxTries}
+            and ((sync_status in ('pending', 'failed') and (next_sync_at is null or next_sync_at <= now()))
+                 or (sync_status = 'syncing' and sync_claimed_at < now() - ${STALE_SYNC}::interval))
+          order by id limit ${room} for update skip locked)
+      returning v.id, v.email, v.first_name, v.last_name, v.company, v.phone, v.category, v.list_uid, v.template, v.tags, v.sync_attempts,
+                false as create_sent`;
+    return { rows, quota };
+  });
+}
+
+async function logAttempt(tx: Sql, c: ClaimedSync, claimKey: string, outcome: string, status: number | null, uid: string | null, error: string | null, started: number): Promise<void> {
+  await tx`insert into leads.sync_log (validated_contact_id, email, list_uid, attempt, outcome, http_status, subscriber_uid, error, duration_ms, claim)
+            values (${c.id}, ${c.email}, ${c.list_uid}, ${c.sync_attempts}, ${outcome}, ${status}, ${uid}, ${error}, ${Date.now() - started}, ${claimKey})`;
+}
+
+function fields(c: ClaimedSync): [string, string][] {
+  const f: [string, string][] = [['EMAIL', c.email]];
+  if (c.first_name) f.push(['FNAME', c.first_name]);
+  if (c.last_name) f.push(['LNAME', c.last_name]);
+  if (c.phone) f.push(['PHONE', c.phone]);
+  if (c.company) f.push(['COMPANY', c.company]);
+  f.push(['CATEGORY', c.category], ['TEMPLATE', c.template], ['TAGS', c.tags.join(',')], ['SOURCE', 'moisson'], ['details[status]', 'confirmed']);
+  return f;
+}
+
+async function pushOne(deps: SyncDeps, client: MailwizzClient, c: ClaimedSync, claimKey: string): Promise<void> {
+  const { sql } = deps;
+  const mw = deps.config.mailwizz;
+  const started = Date.now();
+  try {
+    let uid = await client.searchByEmail(c.list_uid, c.email);
+    // Found after this very try sent its create (the attempt that sent it died before the answer was
+    // written down): the subscriber is the one we created.
+    let outcome: 'created' | 'existing' | 'duplicate' = c.create_sent ? 'created' : 'existing';
+    if (!uid) {
+      await deps.beforeCreate?.(c.email);
+      await sql`update leads.validated_contacts set sync_create_sent_at = now() where id = ${c.id}`;
+      const created = await client.createSubscriber(c.list_uid, fields(c));
+      if (created === 'duplicate') {
+        outcome = 'duplicate';
+        uid = await client.searchByEmail(c.list_uid, c.email);
+        if (!uid) throw new TransientError('server', `MailWizz said ${c.email} already exists in ${c.list_uid} but cannot find it`);
+      } else {
+        outcome = 'created';
+        uid = created.uid;
       }
-      const rows = await tx<ClaimedSync[]>`
-        update leads.validated_contacts v set sync_status = 'syncing', sync_attempts = v.sync_attempts + 1, sync_claimed_at = now(),
-               sync_claim = ${batch.claim}, sync_create_sent_at = null
-         where v.id in (
-           select id from leads.validated_contacts
-            where sync_attempts < ${mw.maxTries}
-              and ((sync_status in ('pending', 'failed') and (next_sync_at is null or next_sync_at <= now()))
-                   or (sync_status = 'syncing' and sync_claimed_at < now() - ${STALE_SYNC}::interval))
-            order by id limit ${room} for update skip locked)
-        returning v.id, v.email, v.first_name, v.last_name, v.company, v.phone, v.category, v.list_uid, v.template, v.tags, v.sync_attempts,
-                  false as create_sent`;
-      return { rows, quota };
+    }
+    // The contact's state and its log row together: a worker killed between them would lose the try's outcome.
+    await sql.begin(async (tx) => {
+      await tx`update leads.validated_contacts set sync_status = 'synced', subscriber_uid = ${uid}, synced_at = now(), last_sync_error = null where id = ${c.id}`;
+      await logAttempt(tx as unknown as Sql, c, claimKey, outcome, outcome === 'created' ? 201 : outcome === 'duplicate' ? 409 : 200, uid, null, started);
     });
+  } catch (err) {
+    if (err instanceof AuthError || err instanceof ConfigurationError) {
+      await logAttempt(sql, c, claimKey, 'failed', null, null, errorMessage(err), started);
+      throw err;
+    }
+    const message = errorMessage(err);
+    const delayMs = err instanceof RateLimitedError ? Math.max(err.retryAfterMs, mw.retryDelayMs) : mw.retryDelayMs * 2 ** (c.sync_attempts - 1);
+    await sql.begin(async (tx) => {
+      await tx`update leads.validated_contacts set sync_status = 'failed', last_sync_error = ${message},
+                  sync_attempts = case when ${err instanceof InvalidInputError} then ${mw.maxTries} else sync_attempts end,
+                  next_sync_at = now() + make_interval(secs => ${delayMs / 1000}) where id = ${c.id}`;
+      await logAttempt(tx as unknown as Sql, c, claimKey, err instanceof InvalidInputError ? 'rejected' : 'failed', null, null, message, started);
+    });
+    if (!(err instanceof MoissonError)) throw err;
   }
+}
 
-  async function logAttempt(tx: Sql, c: ClaimedSync, claimKey: string, outcome: string, status: number | null, uid: string | null, error: string | null, started: number): Promise<void> {
-    await tx`insert into leads.sync_log (validated_contact_id, email, list_uid, attempt, outcome, http_status, subscriber_uid, error, duration_ms, claim)
-              values (${c.id}, ${c.email}, ${c.list_uid}, ${c.sync_attempts}, ${outcome}, ${status}, ${uid}, ${error}, ${Date.now() - started}, ${claimKey})`;
-  }
+/** What the batch did, from the database: the tries of every attempt of this batch, killed ones included. */
+async function batchTotals(sql: Sql, claimKey: string): Promise<Omit<SyncBatchResult, 'quota' | 'quotaLeft'>> {
+  const [row] = await sql<Omit<SyncBatchResult, 'quota' | 'quotaLeft'>[]>`
+    select (select count(*) from leads.validated_contacts where sync_claim = ${claimKey})::int as claimed,
+           count(*) filter (where outcome = 'created')::int as created,
+           count(*) filter (where outcome in ('existing', 'duplicate'))::int as existing,
+           count(*) filter (where outcome = 'failed')::int as failed,
+           count(*) filter (where outcome = 'rejected')::int as rejected
+      from leads.sync_log where claim = ${claimKey}`;
+  return row!;
+}
 
-  function fields(c: ClaimedSync): [string, string][] {
-    const f: [string, string][] = [['EMAIL', c.email]];
-    if (c.first_name) f.push(['FNAME', c.first_name]);
-    if (c.last_name) f.push(['LNAME', c.last_name]);
-    if (c.phone) f.push(['PHONE', c.phone]);
-    if (c.company) f.push(['COMPANY', c.company]);
-    f.push(['CATEGORY', c.category], ['TEMPLATE', c.template], ['TAGS', c.tags.join(',')], ['SOURCE', 'moisson'], ['details[status]', 'confirmed']);
-    return f;
-  }
-
-  async function pushOne(client: MailwizzClient, c: ClaimedSync, claimKey: string): Promise<void> {
-    const started = Date.now();
-    try {
-      let uid = await client.searchByEmail(c.list_uid, c.email);
-      // Found after this very try sent its create (the attempt that sent it died before the answer was
-      // written down): the subscriber is the one we created.
-      let outcome: 'created' | 'existing' | 'duplicate' = c.create_sent ? 'created' : 'existing';
-      if (!uid) {
-        await deps.beforeCreate?.(c.email);
-        await sql`update leads.validated_contacts set sync_create_sent_at = now() where id = ${c.id}`;
-        const created = await client.createSubscriber(c.list_uid, fields(c));
-        if (created === 'duplicate') {
-          outcome = 'duplicate';
-          uid = await client.searchByEmail(c.list_uid, c.email);
-          if (!uid) throw new TransientError('server', `MailWizz said ${c.email} already exists in ${c.list_uid} but cannot find it`);
-        } else {
-          outcome = 'created';
-          uid = created.uid;
-        }
-      }
-      // The contact's state and its log row together: a worker killed between them would lose the try's outcome.
-      await sql.begin(async (tx) => {
-        await tx`update leads.validated_contacts set sync_status = 'synced', subscriber_uid = ${uid}, synced_at = now(), last_sync_error = null where id = ${c.id}`;
-        await logAttempt(tx as unknown as Sql, c, claimKey, outcome, outcome === 'created' ? 201 : outcome === 'duplicate' ? 409 : 200, uid, null, started);
-      });
-    } catch (err) {
-      if (err instanceof AuthError || err instanceof ConfigurationError) {
-        await logAttempt(sql, c, claimKey, 'failed', null, null, errorMessage(err), started);
+export async function syncMailwizzBatch(deps: SyncDeps, input: { limit?: number } = {}): Promise<SyncBatchResult> {
+  const { sql } = deps;
+  const mw = deps.config.mailwizz;
+  const clock = deps.clock ?? Date.now;
+  const client = new MailwizzClient(mw, clock);
+  const batch = batchOf();
+  const { rows, quota } = await claim(deps, input.limit ?? mw.batch, batch);
+  await withHeartbeat(async (progress) => {
+    for (let i = 0; i < rows.length; i++) {
+      try {
+        await pushOne(deps, client, rows[i]!, batch.claim);
+      } catch (err) {
+        // Credentials or routing are wrong: every contact would fail the same way, none by its own fault. Give the tries back.
+        const rest = rows.slice(i).map((r) => r.id);
+        if (rest.length) await sql`update leads.validated_contacts set sync_status = 'pending', sync_attempts = sync_attempts - 1, sync_claim = null where id = any(${rest})`;
         throw err;
       }
-      const message = errorMessage(err);
-      const delayMs = err instanceof RateLimitedError ? Math.max(err.retryAfterMs, mw.retryDelayMs) : mw.retryDelayMs * 2 ** (c.sync_attempts - 1);
-      await sql.begin(async (tx) => {
-        await tx`update leads.validated_contacts set sync_status = 'failed', last_sync_error = ${message},
-                    sync_attempts = case when ${err instanceof InvalidInputError} then ${mw.maxTries} else sync_attempts end,
-                    next_sync_at = now() + make_interval(secs => ${delayMs / 1000}) where id = ${c.id}`;
-        await logAttempt(tx as unknown as Sql, c, claimKey, err instanceof InvalidInputError ? 'rejected' : 'failed', null, null, message, started);
-      });
-      if (!(err instanceof MoissonError)) throw err;
+      progress({ done: i + 1 });
     }
-  }
-
-  /** What the batch did, from the database: the tries of every attempt of this batch, killed ones included. */
-  async function batchTotals(claimKey: string): Promise<Omit<SyncBatchResult, 'quota' | 'quotaLeft'>> {
-    const [row] = await sql<Omit<SyncBatchResult, 'quota' | 'quotaLeft'>[]>`
-      select (select count(*) from leads.validated_contacts where sync_claim = ${claimKey})::int as claimed,
-             count(*) filter (where outcome = 'created')::int as created,
-             count(*) filter (where outcome in ('existing', 'duplicate'))::int as existing,
-             count(*) filter (where outcome = 'failed')::int as failed,
-             count(*) filter (where outcome = 'rejected')::int as rejected
-        from leads.sync_log where claim = ${claimKey}`;
-    return row!;
-  }
-
-  async function syncMailwizzBatch(input: { limit?: number } = {}): Promise<SyncBatchResult> {
-    const client = new MailwizzClient(mw, clock);
-    const batch = batchOf();
-    const { rows, quota } = await claim(input.limit ?? mw.batch, batch);
-    await withHeartbeat(async (progress) => {
-      for (let i = 0; i < rows.length; i++) {
-        try {
-          await pushOne(client, rows[i]!, batch.claim);
-        } catch (err) {
-          // Credentials or routing are wrong: every contact would fail the same way, none by its own fault. Give the tries back.
-          const rest = rows.slice(i).map((r) => r.id);
-          if (rest.length) await sql`update leads.validated_contacts set sync_status = 'pending', sync_attempts = sync_attempts - 1, sync_claim = null where id = any(${rest})`;
-          throw err;
-        }
-        progress({ done: i + 1 });
-      }
-    });
-    const totals = await batchTotals(batch.claim);
-    // Only new subscribers use the day's quota (an existing one sends nothing more).
-    const { dayStart } = quotaDay();
-    const quotaLeft = Math.max(0, quota - (await quotaUsed(sql, dayStart, batch.claim)));
-    const pushedNow = rows.length ? await sql<{ n: number }[]>`select count(*)::int as n from leads.sync_log where claim = ${batch.claim} and outcome = 'created' and validated_contact_id = any(${rows.map((r) => r.id)})` : [{ n: 0 }];
-    items().add(pushedNow[0]!.n, { pipeline: PIPELINE, kind: 'subscriber', result: 'saved' });
-    return { ...totals, quota, quotaLeft };
-  }
-
-  return { syncMailwizzBatch };
+  });
+  const totals = await batchTotals(sql, batch.claim);
+  // Only new subscribers use the day's quota (an existing one sends nothing more).
+  const { dayStart } = quotaDay(deps);
+  const quotaLeft = Math.max(0, quota - (await quotaUsed(sql, dayStart, batch.claim)));
+  const pushedNow = rows.length ? await sql<{ n: number }[]>`select count(*)::int as n from leads.sync_log where claim = ${batch.claim} and outcome = 'created' and validated_contact_id = any(${rows.map((r) => r.id)})` : [{ n: 0 }];
+  items().add(pushedNow[0]!.n, { pipeline: PIPELINE, kind: 'subscriber', result: 'saved' });
+  return { ...totals, quota, quotaLeft };
 }
+
+/** The MailWizz sync activity, as the worker registers it (see `bindActivities`). */
+export const leadsSyncActivities = { syncMailwizzBatch };

@@ -157,160 +157,158 @@ export interface ValidateDeps {
   mx?: MxChecker;
 }
 
-export function createLeadsValidateActivities(deps: ValidateDeps) {
+async function blacklisted(sql: Sql, config: LeadsConfig, domains: string[]): Promise<Map<string, string>> {
+  const rows = await sql<{ domain: string; sent: number; bounced: number; manual_reason: string | null }[]>`
+    select domain, sent, bounced, manual_reason from leads.domain_blacklist where domain = any(${domains})`;
+  const out = new Map<string, string>();
+  for (const r of rows) {
+    if (r.manual_reason) out.set(r.domain, `blocked: ${r.manual_reason}`);
+    else if (r.sent >= config.bounceMinSent && r.bounced / r.sent > config.bounceRateThreshold) {
+      out.set(r.domain, `bounce rate ${((100 * r.bounced) / r.sent).toFixed(1)}% over ${(100 * config.bounceRateThreshold).toFixed(0)}% (${r.bounced}/${r.sent})`);
+    }
+  }
+  return out;
+}
+
+async function verdictFor(config: LeadsConfig, c: ClaimedContact, black: Map<string, string>, mxOf: (d: string) => ReturnType<MxChecker['check']>): Promise<Verdict> {
+  const email = c.email.trim().toLowerCase();
+  const syntax = syntaxProblem(email);
+  if (syntax) return { ok: false, reason: 'syntax', detail: syntax };
+  const [local, domain] = [email.slice(0, email.lastIndexOf('@')), email.slice(email.lastIndexOf('@') + 1)];
+  if (isRole(local, config.rolePrefixes)) return { ok: false, reason: 'role', detail: `'${local}@' is a role or no-reply address` };
+  if (isDisposable(domain)) return { ok: false, reason: 'disposable', detail: `${domain} is a disposable-address provider` };
+  const black1 = black.get(domain);
+  if (black1) return { ok: false, reason: 'blacklisted', detail: `${domain} ${black1}` };
+  const r = await mxOf(domain);
+  if (r.verdict === 'later') return { ok: 'later', detail: r.detail };
+  if (r.verdict === 'none') return { ok: false, reason: 'no_mx', detail: r.detail };
+  return { ok: true, mxHosts: r.hosts };
+}
+
+export async function validateLeadsBatch(deps: ValidateDeps, input: { limit?: number } = {}): Promise<ValidateBatchResult> {
   const { sql, config } = deps;
   const mx = deps.mx ?? createMxChecker(sql, config);
-
-  async function blacklisted(domains: string[]): Promise<Map<string, string>> {
-    const rows = await sql<{ domain: string; sent: number; bounced: number; manual_reason: string | null }[]>`
-      select domain, sent, bounced, manual_reason from leads.domain_blacklist where domain = any(${domains})`;
-    const out = new Map<string, string>();
-    for (const r of rows) {
-      if (r.manual_reason) out.set(r.domain, `blocked: ${r.manual_reason}`);
-      else if (r.sent >= config.bounceMinSent && r.bounced / r.sent > config.bounceRateThreshold) {
-        out.set(r.domain, `bounce rate ${((100 * r.bounced) / r.sent).toFixed(1)}% over ${(100 * config.bounceRateThreshold).toFixed(0)}% (${r.bounced}/${r.sent})`);
-      }
-    }
-    return out;
+  const token = randomUUID();
+  const limit = input.limit ?? config.validateBatch;
+  const claimed = await sql<ClaimedContact[]>`
+    update leads.scraped_contacts c set status = 'validating', claim_token = ${token}, claimed_at = now()
+     where c.id in (
+       select id from leads.scraped_contacts
+        where (status = 'new' or (status = 'validating' and claimed_at < now() - ${STALE_CLAIM}::interval)) and email is not null
+        order by id limit ${limit} for update skip locked)
+    returning c.id, c.job_id, c.email, c.name, c.company, c.phones, c.domain, c.source_url, c.hints`;
+  const result: ValidateBatchResult = { claimed: claimed.length, valid: 0, invalid: 0, duplicate: 0, deferred: 0, reasons: {} };
+  if (claimed.length === 0) return result;
+  const domains = [...new Set(claimed.map((c) => c.email.slice(c.email.lastIndexOf('@') + 1).toLowerCase()))];
+  const black = await blacklisted(sql, config, domains);
+  // One lookup per domain per batch, whatever the number of its contacts.
+  const lookups = new Map<string, ReturnType<MxChecker['check']>>();
+  // The warm part of the cache in one query rather than one per domain.
+  const cached = await sql<{ domain: string; verdict: 'ok' | 'none'; hosts: string[] }[]>`
+    select domain, verdict, hosts from leads.mx_cache where domain = any(${domains}) and expires_at > now()`;
+  for (const c of cached) {
+    lookups.set(c.domain, Promise.resolve(c.verdict === 'ok' ? { verdict: 'ok' as const, hosts: c.hosts } : { verdict: 'none' as const, detail: `${c.domain} has no MX record (cached)` }));
   }
-
-  async function verdictFor(c: ClaimedContact, black: Map<string, string>, mxOf: (d: string) => ReturnType<MxChecker['check']>): Promise<Verdict> {
-    const email = c.email.trim().toLowerCase();
-    const syntax = syntaxProblem(email);
-    if (syntax) return { ok: false, reason: 'syntax', detail: syntax };
-    const [local, domain] = [email.slice(0, email.lastIndexOf('@')), email.slice(email.lastIndexOf('@') + 1)];
-    if (isRole(local, config.rolePrefixes)) return { ok: false, reason: 'role', detail: `'${local}@' is a role or no-reply address` };
-    if (isDisposable(domain)) return { ok: false, reason: 'disposable', detail: `${domain} is a disposable-address provider` };
-    const black1 = black.get(domain);
-    if (black1) return { ok: false, reason: 'blacklisted', detail: `${domain} ${black1}` };
-    const r = await mxOf(domain);
-    if (r.verdict === 'later') return { ok: 'later', detail: r.detail };
-    if (r.verdict === 'none') return { ok: false, reason: 'no_mx', detail: r.detail };
-    return { ok: true, mxHosts: r.hosts };
-  }
-
-  async function validateLeadsBatch(input: { limit?: number } = {}): Promise<ValidateBatchResult> {
-    const token = randomUUID();
-    const limit = input.limit ?? config.validateBatch;
-    const claimed = await sql<ClaimedContact[]>`
-      update leads.scraped_contacts c set status = 'validating', claim_token = ${token}, claimed_at = now()
-       where c.id in (
-         select id from leads.scraped_contacts
-          where (status = 'new' or (status = 'validating' and claimed_at < now() - ${STALE_CLAIM}::interval)) and email is not null
-          order by id limit ${limit} for update skip locked)
-      returning c.id, c.job_id, c.email, c.name, c.company, c.phones, c.domain, c.source_url, c.hints`;
-    const result: ValidateBatchResult = { claimed: claimed.length, valid: 0, invalid: 0, duplicate: 0, deferred: 0, reasons: {} };
-    if (claimed.length === 0) return result;
-    const domains = [...new Set(claimed.map((c) => c.email.slice(c.email.lastIndexOf('@') + 1).toLowerCase()))];
-    const black = await blacklisted(domains);
-    // One lookup per domain per batch, whatever the number of its contacts.
-    const lookups = new Map<string, ReturnType<MxChecker['check']>>();
-    // The warm part of the cache in one query rather than one per domain.
-    const cached = await sql<{ domain: string; verdict: 'ok' | 'none'; hosts: string[] }[]>`
-      select domain, verdict, hosts from leads.mx_cache where domain = any(${domains}) and expires_at > now()`;
-    for (const c of cached) {
-      lookups.set(c.domain, Promise.resolve(c.verdict === 'ok' ? { verdict: 'ok' as const, hosts: c.hosts } : { verdict: 'none' as const, detail: `${c.domain} has no MX record (cached)` }));
-    }
-    const mxOf = (d: string) => {
-      let p = lookups.get(d);
-      if (!p) lookups.set(d, (p = mx.check(d)));
-      return p;
-    };
-    const verdicts: Verdict[] = new Array(claimed.length);
-    await withHeartbeat(async (progress) => {
-      let next = 0;
-      let done = 0;
-      const lanes = Array.from({ length: Math.min(8, claimed.length) }, async () => {
-        while (next < claimed.length) {
-          const i = next++;
-          verdicts[i] = await verdictFor(claimed[i]!, black, mxOf);
-          progress({ done: ++done });
-        }
-      });
-      await Promise.all(lanes);
-    });
-    await settle(claimed, verdicts, token, result);
-    items().add(result.valid, { pipeline: PIPELINE, kind: 'contact', result: 'valid' });
-    items().add(result.invalid, { pipeline: PIPELINE, kind: 'contact', result: 'invalid' });
-    return result;
-  }
-
-  /** The whole batch's outcome in one transaction, a few set-based statements whatever its size. */
-  async function settle(claimed: ClaimedContact[], verdicts: Verdict[], token: string, result: ValidateBatchResult): Promise<void> {
-    const deferred: { id: number; reason: string }[] = [];
-    const invalid: { id: number; reason: string }[] = [];
-    const valid: Record<string, unknown>[] = [];
-    claimed.forEach((c, i) => {
-      const verdict = verdicts[i]!;
-      if (verdict.ok === 'later') {
-        deferred.push({ id: c.id, reason: verdict.detail });
-        return;
-      }
-      if (verdict.ok === false) {
-        invalid.push({ id: c.id, reason: `${verdict.reason}: ${verdict.detail}` });
-        result.reasons[verdict.reason] = (result.reasons[verdict.reason] ?? 0) + 1;
-        return;
-      }
-      const email = c.email.trim().toLowerCase();
-      const domain = email.slice(email.lastIndexOf('@') + 1);
-      const { category, scores } = categorize([c.hints, c.company, c.name, domain, c.source_url].filter(Boolean).join(' '), config.categories);
-      const route = routeFor(category, config.routing);
-      const names = namesFromEmail(email.slice(0, email.lastIndexOf('@')));
-      valid.push({
-        email,
-        scraped_contact_id: c.id,
-        job_id: c.job_id,
-        first_name: names.first,
-        last_name: names.last,
-        company: c.company,
-        phone: c.phones[0] ?? null,
-        domain,
-        category,
-        category_scores: scores,
-        platform: route.platform,
-        list_uid: route.listUid,
-        template: route.template,
-        tags: route.tags,
-        mx_hosts: verdict.mxHosts,
-      });
-    });
-    await sql.begin(async (tx) => {
-      if (deferred.length) {
-        await tx`update leads.scraped_contacts c set status = 'new', claim_token = null, claimed_at = null, reason = d.reason
-                   from jsonb_to_recordset(${JSON.stringify(deferred)}::jsonb) as d(id bigint, reason text)
-                  where c.id = d.id and c.claim_token = ${token}`;
-      }
-      if (invalid.length) {
-        await tx`update leads.scraped_contacts c set status = 'invalid', reason = d.reason, validated_at = now(), claim_token = null
-                   from jsonb_to_recordset(${JSON.stringify(invalid)}::jsonb) as d(id bigint, reason text)
-                  where c.id = d.id and c.claim_token = ${token}`;
-      }
-      if (valid.length) {
-        // One email, one validated contact: the first claimed wins, the others (same batch or earlier) are duplicates.
-        const inserted = await tx<{ scraped_contact_id: number }[]>`
-          insert into leads.validated_contacts (email, scraped_contact_id, job_id, first_name, last_name, company, phone, domain, category,
-                 category_scores, platform, list_uid, template, tags, mx_hosts)
-          select email, scraped_contact_id, job_id, first_name, last_name, company, phone, domain, category, category_scores, platform,
-                 list_uid, template, tags, mx_hosts
-            from jsonb_to_recordset(${JSON.stringify(valid)}::jsonb) as v(email text, scraped_contact_id bigint, job_id text, first_name text,
-                 last_name text, company text, phone text, domain text, category text, category_scores jsonb, platform text, list_uid text,
-                 template text, tags jsonb, mx_hosts jsonb)
-           order by scraped_contact_id
-          on conflict (email) do nothing returning scraped_contact_id`;
-        const won = inserted.map((r) => Number(r.scraped_contact_id));
-        const ids = valid.map((v) => v.scraped_contact_id as number);
-        await tx`update leads.scraped_contacts set
-                   status = case when id = any(${won}::bigint[]) then 'valid' else 'duplicate' end,
-                   reason = case when id = any(${won}::bigint[]) then null else 'already validated (found by another job or page)' end,
-                   validated_at = now(), claim_token = null
-                 where id = any(${ids}::bigint[]) and claim_token = ${token}`;
-        result.valid += won.length;
-        result.duplicate += ids.length - won.length;
+  const mxOf = (d: string) => {
+    let p = lookups.get(d);
+    if (!p) lookups.set(d, (p = mx.check(d)));
+    return p;
+  };
+  const verdicts: Verdict[] = new Array(claimed.length);
+  await withHeartbeat(async (progress) => {
+    let next = 0;
+    let done = 0;
+    const lanes = Array.from({ length: Math.min(8, claimed.length) }, async () => {
+      while (next < claimed.length) {
+        const i = next++;
+        verdicts[i] = await verdictFor(config, claimed[i]!, black, mxOf);
+        progress({ done: ++done });
       }
     });
-    result.deferred += deferred.length;
-    result.invalid += invalid.length;
-  }
-
-  return { validateLeadsBatch };
+    await Promise.all(lanes);
+  });
+  await settle(sql, config, claimed, verdicts, token, result);
+  items().add(result.valid, { pipeline: PIPELINE, kind: 'contact', result: 'valid' });
+  items().add(result.invalid, { pipeline: PIPELINE, kind: 'contact', result: 'invalid' });
+  return result;
 }
+
+/** The whole batch's outcome in one transaction, a few set-based statements whatever its size. */
+async function settle(sql: Sql, config: LeadsConfig, claimed: ClaimedContact[], verdicts: Verdict[], token: string, result: ValidateBatchResult): Promise<void> {
+  const deferred: { id: number; reason: string }[] = [];
+  const invalid: { id: number; reason: string }[] = [];
+  const valid: Record<string, unknown>[] = [];
+  claimed.forEach((c, i) => {
+    const verdict = verdicts[i]!;
+    if (verdict.ok === 'later') {
+      deferred.push({ id: c.id, reason: verdict.detail });
+      return;
+    }
+    if (verdict.ok === false) {
+      invalid.push({ id: c.id, reason: `${verdict.reason}: ${verdict.detail}` });
+      result.reasons[verdict.reason] = (result.reasons[verdict.reason] ?? 0) + 1;
+      return;
+    }
+    const email = c.email.trim().toLowerCase();
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    const { category, scores } = categorize([c.hints, c.company, c.name, domain, c.source_url].filter(Boolean).join(' '), config.categories);
+    const route = routeFor(category, config.routing);
+    const names = namesFromEmail(email.slice(0, email.lastIndexOf('@')));
+    valid.push({
+      email,
+      scraped_contact_id: c.id,
+      job_id: c.job_id,
+      first_name: names.first,
+      last_name: names.last,
+      company: c.company,
+      phone: c.phones[0] ?? null,
+      domain,
+      category,
+      category_scores: scores,
+      platform: route.platform,
+      list_uid: route.listUid,
+      template: route.template,
+      tags: route.tags,
+      mx_hosts: verdict.mxHosts,
+    });
+  });
+  await sql.begin(async (tx) => {
+    if (deferred.length) {
+      await tx`update leads.scraped_contacts c set status = 'new', claim_token = null, claimed_at = null, reason = d.reason
+                 from jsonb_to_recordset(${JSON.stringify(deferred)}::jsonb) as d(id bigint, reason text)
+                where c.id = d.id and c.claim_token = ${token}`;
+    }
+    if (invalid.length) {
+      await tx`update leads.scraped_contacts c set status = 'invalid', reason = d.reason, validated_at = now(), claim_token = null
+                 from jsonb_to_recordset(${JSON.stringify(invalid)}::jsonb) as d(id bigint, reason text)
+                where c.id = d.id and c.claim_token = ${token}`;
+    }
+    if (valid.length) {
+      // One email, one validated contact: the first claimed wins, the others (same batch or earlier) are duplicates.
+      const inserted = await tx<{ scraped_contact_id: number }[]>`
+        insert into leads.validated_contacts (email, scraped_contact_id, job_id, first_name, last_name, company, phone, domain, category,
+               category_scores, platform, list_uid, template, tags, mx_hosts)
+        select email, scraped_contact_id, job_id, first_name, last_name, company, phone, domain, category, category_scores, platform,
+               list_uid, template, tags, mx_hosts
+          from jsonb_to_recordset(${JSON.stringify(valid)}::jsonb) as v(email text, scraped_contact_id bigint, job_id text, first_name text,
+               last_name text, company text, phone text, domain text, category text, category_scores jsonb, platform text, list_uid text,
+               template text, tags jsonb, mx_hosts jsonb)
+         order by scraped_contact_id
+        on conflict (email) do nothing returning scraped_contact_id`;
+      const won = inserted.map((r) => Number(r.scraped_contact_id));
+      const ids = valid.map((v) => v.scraped_contact_id as number);
+      await tx`update leads.scraped_contacts set
+                 status = case when id = any(${won}::bigint[]) then 'valid' else 'duplicate' end,
+                 reason = case when id = any(${won}::bigint[]) then null else 'already validated (found by another job or page)' end,
+                 validated_at = now(), claim_token = null
+               where id = any(${ids}::bigint[]) and claim_token = ${token}`;
+      result.valid += won.length;
+      result.duplicate += ids.length - won.length;
+    }
+  });
+  result.deferred += deferred.length;
+  result.invalid += invalid.length;
+}
+
+/** The validation activity, as the worker registers it (see `bindActivities`). */
+export const leadsValidateActivities = { validateLeadsBatch };

@@ -16,8 +16,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { stringify } from 'csv-stringify/sync';
-import { createConsolidationApplyActivities } from '../../activities/consolidation/apply';
-import { createConsolidationIngestActivities, type IngestResult } from '../../activities/consolidation/ingest';
+import { consolidationApplyBatch } from '../../activities/consolidation/apply';
+import { consolidationIngestSource, type IngestResult } from '../../activities/consolidation/ingest';
 import { EXPORT_COLUMNS, exportOpenData } from '../../activities/consolidation/publish';
 import { EXPORT_SELECT, feature, type ExportRow } from '../../activities/consolidation/publish/export';
 import { loadConsolidationIngestConfig } from '../../schema/config';
@@ -40,9 +40,8 @@ const ingestApplyScenario: Scenario = {
     const replica = await startConsolidationReplica({ worldSize: WORLD });
     try {
       const config = loadConsolidationIngestConfig({ CONSOLIDATION_ENDPOINT_REWRITES: replica.rewrites, CONSOLIDATION_HTTP_TIMEOUT_MS: '60000' });
-      const { consolidationIngestSource } = createConsolidationIngestActivities({ sql: db.sql, config });
       const env = new MockActivityEnvironment({}, { logger: quiet });
-      const ingest = await measure(() => env.run(consolidationIngestSource, { source: SOURCE }) as Promise<IngestResult>);
+      const ingest = await measure(() => env.run(() => consolidationIngestSource({ sql: db.sql, config }, { source: SOURCE })) as Promise<IngestResult>);
       const { rows, acteurs, cohorts } = ingest.result;
       const suggestions = cohorts.reduce((n, c) => n + c.suggestions, 0);
       ctx.log(`  ingested ${rows} rows → ${acteurs} acteurs, ${suggestions} suggestions in ${round(ingest.ms / 1000, 1)} s`);
@@ -57,12 +56,11 @@ const ingestApplyScenario: Scenario = {
       }
       if (ctx.wants('consolidation.apply')) {
         await db.sql`update consolidation.suggestions set statut = 'ATRAITER' where statut = 'AVALIDER'`;
-        const { consolidationApplyBatch } = createConsolidationApplyActivities({ sql: db.sql });
         const applyLoad = load();
         const apply = await measure(async () => {
           const totals = { succes: 0, erreur: 0 };
           for (;;) {
-            const batch = await consolidationApplyBatch({ limit: 1000 });
+            const batch = await consolidationApplyBatch({ sql: db.sql }, { limit: 1000 });
             totals.succes += batch.succes;
             totals.erreur += batch.erreur;
             if (!batch.more) return totals;

@@ -10,10 +10,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { bindActivities } from '../../activities/engine/bind';
 import { BrowserPool } from '../../activities/engine/browser';
 import { createLeadsFetcher } from '../../activities/leads';
-import { createMapsBrowserActivities } from '../../activities/leads/sources/maps';
-import { createLeadsValidateActivities } from '../../activities/leads/validate';
+import { mapsBrowserActivities } from '../../activities/leads/sources/maps';
+import { createMxChecker, validateLeadsBatch } from '../../activities/leads/validate';
 import { loadCoreConfig, loadFetchConfig, loadLeadsConfig } from '../../schema/config';
 import { startLeadsReplica } from '../../tests/replicas/leads/index';
 import type { LeadsJobResult } from '../../workflows/leads';
@@ -42,7 +43,7 @@ const validateScenario: Scenario = {
                   from generate_series(1, ${CONTACTS}) i) s`;
       // A DNS server nobody listens on: any lookup would fail the run instead of hiding in the figure.
       const config = loadLeadsConfig({ LEADS_DNS_SERVERS: '127.0.0.1:9' });
-      const { validateLeadsBatch } = createLeadsValidateActivities({ sql: pg.sql, config });
+      const deps = { sql: pg.sql, config, mx: createMxChecker(pg.sql, config) };
       const env = new MockActivityEnvironment();
       const batchMs: number[] = [];
       const m = await measure(async () => {
@@ -50,7 +51,7 @@ const validateScenario: Scenario = {
         let deferred = 0;
         for (;;) {
           const t = performance.now();
-          const r = (await env.run(() => validateLeadsBatch({ limit: 500 }))) as Awaited<ReturnType<typeof validateLeadsBatch>>;
+          const r = (await env.run(() => validateLeadsBatch(deps, { limit: 500 }))) as Awaited<ReturnType<typeof validateLeadsBatch>>;
           if (r.claimed === 0) break;
           batchMs.push(performance.now() - t);
           total += r.claimed;
@@ -183,7 +184,7 @@ const mapsScenario: Scenario = {
     const core = loadCoreConfig();
     const replica = await startLeadsReplica({ dnsPort: 0 });
     const pool = new BrowserPool(core.browser.chromiumPath);
-    const { renderMapsListings } = createMapsBrowserActivities(pool);
+    const { renderMapsListings } = bindActivities({ pool }, mapsBrowserActivities);
     let peakMb = treeRssMb();
     const sampler = setInterval(() => {
       peakMb = Math.max(peakMb, treeRssMb());

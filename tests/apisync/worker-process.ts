@@ -5,13 +5,13 @@
  * polls and `start <stream>` as each stream activity begins.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createApisyncActivities } from '../../activities/apisync';
+import { bindApisyncActivities } from '../../activities/apisync';
 import { connectPostgres } from '../../activities/engine/db';
 
 const name = process.env.APISYNC_TEST_WORKER_NAME ?? 'worker';
 const pg = connectPostgres(process.env.DATABASE_URL!, { max: 8 });
 await pg.sql`select 1`;
-const activities = createApisyncActivities({ sql: pg.sql, db: pg.db });
+const activities = bindApisyncActivities({ sql: pg.sql, db: pg.db });
 const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
 const worker = await Worker.create({
   connection,

@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { clusterActeurs } from '../../activities/consolidation/cluster';
-import { clusterInWorker, createClusterActivities, type ClusterActivityResult, type ClusterStore } from '../../activities/consolidation/cluster/activity';
+import { bindActivities } from '../../activities/engine/bind';
+import { clusterInWorker, consolidationClusterActivities, type ClusterActivityResult, type ClusterStore } from '../../activities/consolidation/cluster/activity';
 import { generateActeurs } from '../../scripts/bench/consolidation-acteurs';
 
 const config = { selection: { acteurTypes: { value: ['artisan', 'commerce', 'ess', 'pav_public', 'collectivite', 'decheterie', 'ets_sante', 'pav_prive'] } } };
@@ -42,7 +43,7 @@ test('the activity loads, clusters while heartbeating, writes one cohort', async
   env.on('heartbeat', (b: { phase: string } | undefined) => {
     if (b) beats.push(b);
   });
-  const { consolidationClusterRun } = createClusterActivities(store);
+  const { consolidationClusterRun } = bindActivities({ store }, consolidationClusterActivities);
   const result: ClusterActivityResult = await env.run(consolidationClusterRun, { runId: 'r1', config });
   assert.equal(written.length, 1);
   assert.equal(result.cohortId, 'cohort-r1');
@@ -64,7 +65,7 @@ test('a bad config is refused before any read, non-retryably, with the field nam
     },
   };
   const env = new MockActivityEnvironment({}, { logger: quiet });
-  const { consolidationClusterRun } = createClusterActivities(store);
+  const { consolidationClusterRun } = bindActivities({ store }, consolidationClusterActivities);
   await assert.rejects(env.run(consolidationClusterRun, { runId: 'r2', config: { selection: { acteurTypes: { value: [] } } } }), (err: unknown) => {
     assert.ok(err instanceof ApplicationFailure);
     assert.equal(err.type, 'ClusterConfigError');

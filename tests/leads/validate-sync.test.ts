@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DateTime } from 'luxon';
-import { createLeadsSyncActivities, MailwizzClient, warmupQuota, type SyncBatchResult, type SyncDeps } from '../../activities/leads/mailwizz';
-import { createLeadsValidateActivities, type ValidateBatchResult } from '../../activities/leads/validate';
+import { MailwizzClient, syncMailwizzBatch, warmupQuota, type SyncBatchResult, type SyncDeps } from '../../activities/leads/mailwizz';
+import { validateLeadsBatch, type ValidateBatchResult } from '../../activities/leads/validate';
 import type { LeadsConfig } from '../../schema/config';
 import { leadsSyncMailwizz, leadsValidate, type LeadsSyncResult } from '../../workflows/leads';
 import { DEFAULT_MAILWIZZ_KEYS } from '../replicas/mailwizz/index';
@@ -48,13 +48,11 @@ function mock<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 function validateBatch(config: LeadsConfig, limit: number): Promise<ValidateBatchResult> {
-  const { validateLeadsBatch } = createLeadsValidateActivities({ sql: world.db.sql, config });
-  return mock(() => validateLeadsBatch({ limit }));
+  return mock(() => validateLeadsBatch({ sql: world.db.sql, config }, { limit }));
 }
 
 function syncBatch(config: LeadsConfig, extra: Partial<SyncDeps> = {}): Promise<SyncBatchResult> {
-  const { syncMailwizzBatch } = createLeadsSyncActivities({ sql: world.db.sql, config, ...extra });
-  return mock(() => syncMailwizzBatch({}));
+  return mock(() => syncMailwizzBatch({ sql: world.db.sql, config, ...extra }, {}));
 }
 
 describe('leadsValidate', () => {

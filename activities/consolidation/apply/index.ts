@@ -160,28 +160,33 @@ export interface ApplyBatchResult {
   more: boolean;
 }
 
-export function createConsolidationApplyActivities(deps: { sql: Sql; afterClaim?: (id: number) => Promise<void> }) {
-  return {
-    /** Applies up to `limit` ATRAITER suggestions, oldest first, one transaction each. */
-    async consolidationApplyBatch(input: { limit?: number } = {}): Promise<ApplyBatchResult> {
-      const limit = Math.min(Math.max(input.limit ?? 200, 1), 1000);
-      const ids = await deps.sql<{ id: number }[]>`select id from consolidation.suggestions where statut = 'ATRAITER' order by cohorte_id, id limit ${limit + 1}`;
-      const result: ApplyBatchResult = { succes: 0, erreur: 0, skipped: 0, more: ids.length > limit };
-      for (const { id } of ids.slice(0, limit)) {
-        const outcome = await applySuggestion(deps.sql, Number(id), deps.afterClaim ? { afterClaim: deps.afterClaim } : {});
-        if (outcome === 'SUCCES') result.succes++;
-        else if (outcome === 'ERREUR') result.erreur++;
-        else result.skipped++;
-        // Each suggestion once committed: applied (its changes stored in the acteurs) or failed; one another
-        // worker took is not counted here.
-        if (outcome !== 'skipped') items().add(1, { pipeline: 'consolidation', kind: 'suggestion', result: outcome === 'SUCCES' ? 'saved' : 'failed' });
-        try {
-          Context.current().heartbeat(result);
-        } catch {
-          // Called outside an activity (tests).
-        }
-      }
-      return result;
-    },
-  };
+export interface ApplyDeps {
+  sql: Sql;
+  /** Test hook: runs between a suggestion's claim (ENCOURS) and its changes. */
+  afterClaim?: (id: number) => Promise<void>;
 }
+
+/** Applies up to `limit` ATRAITER suggestions, oldest first, one transaction each. */
+export async function consolidationApplyBatch(deps: ApplyDeps, input: { limit?: number } = {}): Promise<ApplyBatchResult> {
+  const limit = Math.min(Math.max(input.limit ?? 200, 1), 1000);
+  const ids = await deps.sql<{ id: number }[]>`select id from consolidation.suggestions where statut = 'ATRAITER' order by cohorte_id, id limit ${limit + 1}`;
+  const result: ApplyBatchResult = { succes: 0, erreur: 0, skipped: 0, more: ids.length > limit };
+  for (const { id } of ids.slice(0, limit)) {
+    const outcome = await applySuggestion(deps.sql, Number(id), deps.afterClaim ? { afterClaim: deps.afterClaim } : {});
+    if (outcome === 'SUCCES') result.succes++;
+    else if (outcome === 'ERREUR') result.erreur++;
+    else result.skipped++;
+    // Each suggestion once committed: applied (its changes stored in the acteurs) or failed; one another
+    // worker took is not counted here.
+    if (outcome !== 'skipped') items().add(1, { pipeline: 'consolidation', kind: 'suggestion', result: outcome === 'SUCCES' ? 'saved' : 'failed' });
+    try {
+      Context.current().heartbeat(result);
+    } catch {
+      // Called outside an activity (tests).
+    }
+  }
+  return result;
+}
+
+/** The apply activity, as the worker registers it (see `bindActivities`). */
+export const consolidationApplyActivities = { consolidationApplyBatch };

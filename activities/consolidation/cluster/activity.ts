@@ -8,7 +8,6 @@
  */
 import { Worker } from 'node:worker_threads';
 import { Context } from '@temporalio/activity';
-import { activity } from '../../engine/errors';
 import { parseClusterConfig, type ClusterConfig } from './config';
 import type { ClusterFailure, ClusterRunResult, ClusterRunStats, ClusterSuggestion } from './index';
 import type { ClusterCandidate } from './types';
@@ -83,38 +82,42 @@ export async function clusterInWorker(
   }
 }
 
-export function createClusterActivities(store: ClusterStore) {
+export interface ClusterDeps {
+  store: ClusterStore;
+}
+
+export async function consolidationClusterRun(deps: ClusterDeps, input: ClusterActivityInput): Promise<ClusterActivityResult> {
+  const { store } = deps;
+  // A bad config fails at once, before any read (ClusterConfigError is non-retryable).
+  const config = parseClusterConfig(input.config);
+  const started = performance.now();
+  const context = Context.current();
+  context.heartbeat({ phase: 'load' });
+  const { candidates, children } = await store.loadCandidates(config);
+  context.heartbeat({ phase: 'cluster', candidates: candidates.length });
+  const result = await clusterInWorker(candidates, children, config, () => context.heartbeat({ phase: 'cluster', candidates: candidates.length }));
+  for (const failure of result.failures) {
+    context.log.warn('cluster skipped', { clusterId: failure.clusterId, acteurIds: failure.acteurIds, error: failure.error });
+  }
+  if (input.dryRun) {
+    return {
+      cohortId: null,
+      suggestions: result.suggestions.length,
+      failures: result.failures.length,
+      candidates: candidates.length,
+      seconds: Math.round(performance.now() - started) / 1000,
+    };
+  }
+  context.heartbeat({ phase: 'write', suggestions: result.suggestions.length });
+  const written = await store.writeClusterCohort({ runId: input.runId, label: input.label, config, ...result });
   return {
-    consolidationClusterRun: activity(async (input: ClusterActivityInput): Promise<ClusterActivityResult> => {
-      // A bad config fails at once, before any read (ClusterConfigError is non-retryable).
-      const config = parseClusterConfig(input.config);
-      const started = performance.now();
-      const context = Context.current();
-      context.heartbeat({ phase: 'load' });
-      const { candidates, children } = await store.loadCandidates(config);
-      context.heartbeat({ phase: 'cluster', candidates: candidates.length });
-      const result = await clusterInWorker(candidates, children, config, () => context.heartbeat({ phase: 'cluster', candidates: candidates.length }));
-      for (const failure of result.failures) {
-        context.log.warn('cluster skipped', { clusterId: failure.clusterId, acteurIds: failure.acteurIds, error: failure.error });
-      }
-      if (input.dryRun) {
-        return {
-          cohortId: null,
-          suggestions: result.suggestions.length,
-          failures: result.failures.length,
-          candidates: candidates.length,
-          seconds: Math.round(performance.now() - started) / 1000,
-        };
-      }
-      context.heartbeat({ phase: 'write', suggestions: result.suggestions.length });
-      const written = await store.writeClusterCohort({ runId: input.runId, label: input.label, config, ...result });
-      return {
-        cohortId: written.cohortId,
-        suggestions: written.suggestions ?? result.suggestions.length,
-        failures: written.failures ?? result.failures.length,
-        candidates: candidates.length,
-        seconds: Math.round(performance.now() - started) / 1000,
-      };
-    }),
+    cohortId: written.cohortId,
+    suggestions: written.suggestions ?? result.suggestions.length,
+    failures: written.failures ?? result.failures.length,
+    candidates: candidates.length,
+    seconds: Math.round(performance.now() - started) / 1000,
   };
 }
+
+/** The clustering activity, as the worker registers it (see `bindActivities`). */
+export const consolidationClusterActivities = { consolidationClusterRun };

@@ -21,6 +21,7 @@ import type { Sql } from 'postgres';
 import { z } from 'zod';
 import type { ConsolidationEnrichConfig } from '../../../schema/config';
 import type { CohorteType } from '../../../schema/consolidation/tables';
+import type { BoundActivities } from '../../engine/bind';
 import { InvalidInputError, NotAvailableError, TransientError } from '../../engine/errors';
 import { countHttpRequest } from '../../engine/http';
 import { buildSuggestion } from '../suggestions';
@@ -206,96 +207,97 @@ export async function* csvEntryOfZip(body: AsyncIterable<Uint8Array>, where: str
   if (!complete) throw new TransientError('truncated', `${where}: the download ended inside ${entry}`);
 }
 
-export function createEnrichActivities(deps: EnrichDeps) {
+/** Refuses a run that cannot work before it starts: a bad kind, bad settings, no SIRENE loaded. */
+export async function consolidationEnrichCheck(deps: EnrichDeps, input: { kind: EnrichKind }): Promise<{ kind: EnrichKind; pageSize: number }> {
   const { sql } = deps;
-  return {
-    /** Refuses a run that cannot work before it starts: a bad kind, bad settings, no SIRENE loaded. */
-    async consolidationEnrichCheck(input: { kind: EnrichKind }): Promise<{ kind: EnrichKind; pageSize: number }> {
-      const kind = EnrichPageInputSchema.shape.kind.parse(input.kind);
-      const config = deps.config();
-      if (kind === 'sirene-closed') {
-        const [loaded] = await sql<{ any: boolean }[]>`select exists (select 1 from consolidation.sirene_etablissements) as any`;
-        if (!loaded!.any) throw new NotAvailableError('no SIRENE stock loaded yet: run the consolidationSireneLoad workflow (Schedule consolidation-sirene-load) first');
-      }
-      return { kind, pageSize: config.pageSize };
-    },
-
-    async consolidationEnrichPage(input: EnrichPageInput): Promise<EnrichPageResult> {
-      const { kind, execution, after, limit: asked } = EnrichPageInputSchema.parse(input);
-      const config = deps.config();
-      const limit = asked ?? config.pageSize;
-      const actors = await reviewedActors(sql, kind, after, limit);
-      heartbeat({ kind, after, actors: actors.length });
-      let proposals: EnrichmentProposal[];
-      let requests = 0;
-      if (kind === 'ban') {
-        const ban = new BanClient(sql, config);
-        const located: ActorLocation[] = actors.map((a) => ({
-          identifiantUnique: a.identifiant_unique,
-          adresse: a.adresse,
-          codePostal: a.code_postal,
-          ville: a.ville,
-          latitude: a.latitude,
-          longitude: a.longitude,
-        }));
-        const geocoded = await ban.geocodeBatch(
-          actors.map((a) => ({ id: a.identifiant_unique, adresse: a.adresse ?? '', codePostal: a.code_postal, ville: a.ville })),
-          cancellation(),
-        );
-        requests = ban.service.stats.requests;
-        proposals = geocodeProposals(located, geocoded);
-      } else {
-        proposals = await proposeClosedActors(
-          sql,
-          actors.map((a) => ({ identifiantUnique: a.identifiant_unique, siret: a.siret, nom: a.nom, statut: a.statut, adresse: a.adresse, codePostal: a.code_postal, ville: a.ville })),
-        );
-      }
-      heartbeat({ kind, after, actors: actors.length, proposals: proposals.length });
-      const suggestions = await writeSuggestions(sql, kind, execution, proposals);
-      return { next: actors.length === limit ? actors[actors.length - 1]!.identifiant_unique : null, actors: actors.length, proposals: proposals.length, suggestions, requests };
-    },
-
-    /**
-     * Downloads INSEE's establishment stock and loads it with COPY as it streams (a zip is inflated on the
-     * fly), heartbeating the rows loaded; the previous load stays whole until the new one commits.
-     */
-    async consolidationSireneLoad(): Promise<SireneLoadResult & { url: string }> {
-      const config = deps.config();
-      const url = config.sirene.url;
-      const signal = AbortSignal.any([AbortSignal.timeout(config.sirene.timeoutMs), ...(cancellation() ? [cancellation()!] : [])]);
-      let res: Response;
-      try {
-        res = await fetch(url, { signal });
-      } catch (err) {
-        if (!cancellation()?.aborted) countHttpRequest(url, { error: err });
-        throw new TransientError('network', `SIRENE stock ${url}: ${(err as Error).message}`);
-      }
-      countHttpRequest(url, { status: res.status });
-      if (res.status === 404 || res.status === 410) throw new NotAvailableError(`SIRENE stock ${url}: ${res.status}`, { status: res.status });
-      if (res.status >= 500 || res.status === 429) throw new TransientError('server', `SIRENE stock ${url}: ${res.status}`, { status: res.status });
-      if (!res.ok || !res.body) throw new InvalidInputError(`SIRENE stock ${url}: ${res.status}`, { status: res.status });
-      const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'StockEtablissement');
-      const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-      // A zip starts with its local file header "PK\x03\x04"; anything else is read as the CSV itself.
-      const reader = body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
-      const first = await reader.next();
-      const head = first.done ? new Uint8Array(0) : first.value;
-      const rest = (async function* () {
-        if (head.length > 0) yield head;
-        for (let n = await reader.next(); !n.done; n = await reader.next()) yield n.value;
-      })();
-      const isZip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
-      const csv = isZip ? csvEntryOfZip(rest, name) : rest;
-      let last = 0;
-      const counts = await loadSireneStock(sql, csv, name, (c) => {
-        if (c.rows - last >= 10_000 || last === 0) {
-          last = c.rows;
-          heartbeat({ rows: c.rows });
-        }
-      });
-      return { ...counts, url };
-    },
-  };
+  const kind = EnrichPageInputSchema.shape.kind.parse(input.kind);
+  const config = deps.config();
+  if (kind === 'sirene-closed') {
+    const [loaded] = await sql<{ any: boolean }[]>`select exists (select 1 from consolidation.sirene_etablissements) as any`;
+    if (!loaded!.any) throw new NotAvailableError('no SIRENE stock loaded yet: run the consolidationSireneLoad workflow (Schedule consolidation-sirene-load) first');
+  }
+  return { kind, pageSize: config.pageSize };
 }
 
-export type EnrichActivities = ReturnType<typeof createEnrichActivities>;
+export async function consolidationEnrichPage(deps: EnrichDeps, input: EnrichPageInput): Promise<EnrichPageResult> {
+  const { sql } = deps;
+  const { kind, execution, after, limit: asked } = EnrichPageInputSchema.parse(input);
+  const config = deps.config();
+  const limit = asked ?? config.pageSize;
+  const actors = await reviewedActors(sql, kind, after, limit);
+  heartbeat({ kind, after, actors: actors.length });
+  let proposals: EnrichmentProposal[];
+  let requests = 0;
+  if (kind === 'ban') {
+    const ban = new BanClient(sql, config);
+    const located: ActorLocation[] = actors.map((a) => ({
+      identifiantUnique: a.identifiant_unique,
+      adresse: a.adresse,
+      codePostal: a.code_postal,
+      ville: a.ville,
+      latitude: a.latitude,
+      longitude: a.longitude,
+    }));
+    const geocoded = await ban.geocodeBatch(
+      actors.map((a) => ({ id: a.identifiant_unique, adresse: a.adresse ?? '', codePostal: a.code_postal, ville: a.ville })),
+      cancellation(),
+    );
+    requests = ban.service.stats.requests;
+    proposals = geocodeProposals(located, geocoded);
+  } else {
+    proposals = await proposeClosedActors(
+      sql,
+      actors.map((a) => ({ identifiantUnique: a.identifiant_unique, siret: a.siret, nom: a.nom, statut: a.statut, adresse: a.adresse, codePostal: a.code_postal, ville: a.ville })),
+    );
+  }
+  heartbeat({ kind, after, actors: actors.length, proposals: proposals.length });
+  const suggestions = await writeSuggestions(sql, kind, execution, proposals);
+  return { next: actors.length === limit ? actors[actors.length - 1]!.identifiant_unique : null, actors: actors.length, proposals: proposals.length, suggestions, requests };
+}
+
+/**
+ * Downloads INSEE's establishment stock and loads it with COPY as it streams (a zip is inflated on the
+ * fly), heartbeating the rows loaded; the previous load stays whole until the new one commits.
+ */
+export async function consolidationSireneLoad(deps: EnrichDeps): Promise<SireneLoadResult & { url: string }> {
+  const { sql } = deps;
+  const config = deps.config();
+  const url = config.sirene.url;
+  const signal = AbortSignal.any([AbortSignal.timeout(config.sirene.timeoutMs), ...(cancellation() ? [cancellation()!] : [])]);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (err) {
+    if (!cancellation()?.aborted) countHttpRequest(url, { error: err });
+    throw new TransientError('network', `SIRENE stock ${url}: ${(err as Error).message}`);
+  }
+  countHttpRequest(url, { status: res.status });
+  if (res.status === 404 || res.status === 410) throw new NotAvailableError(`SIRENE stock ${url}: ${res.status}`, { status: res.status });
+  if (res.status >= 500 || res.status === 429) throw new TransientError('server', `SIRENE stock ${url}: ${res.status}`, { status: res.status });
+  if (!res.ok || !res.body) throw new InvalidInputError(`SIRENE stock ${url}: ${res.status}`, { status: res.status });
+  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'StockEtablissement');
+  const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+  // A zip starts with its local file header "PK\x03\x04"; anything else is read as the CSV itself.
+  const reader = body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  const first = await reader.next();
+  const head = first.done ? new Uint8Array(0) : first.value;
+  const rest = (async function* () {
+    if (head.length > 0) yield head;
+    for (let n = await reader.next(); !n.done; n = await reader.next()) yield n.value;
+  })();
+  const isZip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+  const csv = isZip ? csvEntryOfZip(rest, name) : rest;
+  let last = 0;
+  const counts = await loadSireneStock(sql, csv, name, (c) => {
+    if (c.rows - last >= 10_000 || last === 0) {
+      last = c.rows;
+      heartbeat({ rows: c.rows });
+    }
+  });
+  return { ...counts, url };
+}
+
+/** The enrichment activities, as the worker registers them (see `bindActivities`). */
+export const consolidationEnrichActivities = { consolidationEnrichCheck, consolidationEnrichPage, consolidationSireneLoad };
+
+export type EnrichActivities = BoundActivities<typeof consolidationEnrichActivities>;

@@ -9,7 +9,7 @@ import { Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
 import { ConfigError, loadConsolidationPublishConfig, type ConsolidationPublishConfig } from '../../../schema/config';
-import { activity, ConfigurationError, InvalidInputError } from '../../engine/errors';
+import { ConfigurationError, InvalidInputError } from '../../engine/errors';
 import { publishDisplayed, type PublishResult } from './displayed';
 import { EXPORT_FORMATS, exportOpenData, type ExportFileResult } from './export';
 
@@ -133,36 +133,41 @@ export interface PublishDeps {
   env?: Record<string, string | undefined>;
 }
 
-export function createConsolidationPublishActivities(deps: PublishDeps) {
-  // Read per call: a bad setting fails this pipeline's runs, not the worker.
-  const config = (): ConsolidationPublishConfig => {
-    try {
-      return loadConsolidationPublishConfig(deps.env);
-    } catch (e) {
-      if (e instanceof ConfigError) throw new ConfigurationError(e.message, { issues: e.issues });
-      throw e;
-    }
-  };
-  const checkSemaine = (semaine: unknown): string => {
-    const parsed = semaineSchema.safeParse(semaine);
-    if (!parsed.success) throw new InvalidInputError(`semaine: ${parsed.error.issues[0]!.message} (got ${JSON.stringify(semaine)})`, { semaine });
-    return parsed.data;
-  };
-  return {
-    consolidationPublishRefresh: activity(async (): Promise<PublishResult> => publishDisplayed(deps.sql, (phase) => heartbeat({ phase }))),
-
-    consolidationStatsCompute: activity(async (input: { semaine: string }): Promise<StatsResult> => computeWeeklyStats(deps.sql, checkSemaine(input.semaine))),
-
-    consolidationExportFile: activity(async (input: { semaine: string; format: string }): Promise<ExportFileResult> => {
-      const semaine = checkSemaine(input.semaine);
-      const format = z.enum(EXPORT_FORMATS).safeParse(input.format);
-      if (!format.success) throw new InvalidInputError(`format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(input.format)}`, { format: input.format });
-      return exportOpenData(deps.sql, { dir: config().exportDir, semaine, format: format.data, onProgress: (rows) => heartbeat({ rows }) });
-    }),
-
-    consolidationCleanupRun: activity(async (): Promise<CleanupResult> => {
-      const c = config();
-      return cleanupOld(deps.sql, { logDays: c.logRetentionDays, suggestionDays: c.suggestionRetentionDays });
-    }),
-  };
+// Read per call: a bad setting fails this pipeline's runs, not the worker.
+function publishConfig(deps: PublishDeps): ConsolidationPublishConfig {
+  try {
+    return loadConsolidationPublishConfig(deps.env);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigurationError(e.message, { issues: e.issues });
+    throw e;
+  }
 }
+
+function checkSemaine(semaine: unknown): string {
+  const parsed = semaineSchema.safeParse(semaine);
+  if (!parsed.success) throw new InvalidInputError(`semaine: ${parsed.error.issues[0]!.message} (got ${JSON.stringify(semaine)})`, { semaine });
+  return parsed.data;
+}
+
+export async function consolidationPublishRefresh(deps: PublishDeps): Promise<PublishResult> {
+  return publishDisplayed(deps.sql, (phase) => heartbeat({ phase }));
+}
+
+export async function consolidationStatsCompute(deps: PublishDeps, input: { semaine: string }): Promise<StatsResult> {
+  return computeWeeklyStats(deps.sql, checkSemaine(input.semaine));
+}
+
+export async function consolidationExportFile(deps: PublishDeps, input: { semaine: string; format: string }): Promise<ExportFileResult> {
+  const semaine = checkSemaine(input.semaine);
+  const format = z.enum(EXPORT_FORMATS).safeParse(input.format);
+  if (!format.success) throw new InvalidInputError(`format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(input.format)}`, { format: input.format });
+  return exportOpenData(deps.sql, { dir: publishConfig(deps).exportDir, semaine, format: format.data, onProgress: (rows) => heartbeat({ rows }) });
+}
+
+export async function consolidationCleanupRun(deps: PublishDeps): Promise<CleanupResult> {
+  const c = publishConfig(deps);
+  return cleanupOld(deps.sql, { logDays: c.logRetentionDays, suggestionDays: c.suggestionRetentionDays });
+}
+
+/** The publishing activities, as the worker registers them (see `bindActivities`). */
+export const consolidationPublishActivities = { consolidationPublishRefresh, consolidationStatsCompute, consolidationExportFile, consolidationCleanupRun };

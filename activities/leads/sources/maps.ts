@@ -5,8 +5,9 @@
  * the listings go back to the workflow (a few KB) and a main-queue activity stores them.
  */
 import type { CountryCode } from 'libphonenumber-js';
-import type { BrowserPool } from '../../engine/browser';
-import { activity, InvalidInputError, ResponseShapeError, TransientError } from '../../engine/errors';
+import type { BoundActivities } from '../../engine/bind';
+import type { BrowserDeps } from '../../engine/browser';
+import { InvalidInputError, ResponseShapeError, TransientError } from '../../engine/errors';
 import { withHeartbeat } from '../../engine/heartbeat';
 import { MapsListingItemSchema, type MapsJobConfig, type MapsListing } from '../../../schema/leads/items';
 import { normalizePhone, siteOf } from '../extract';
@@ -52,58 +53,58 @@ const READ_CARDS = `[...document.querySelectorAll(${JSON.stringify(CARD)})].map(
   };
 })`;
 
-export function createMapsBrowserActivities(pool: BrowserPool) {
-  async function renderMapsListings(input: RenderMapsListingsInput): Promise<RenderMapsListingsResult> {
-    let url: URL;
-    try {
-      url = new URL(input.url);
-    } catch {
-      throw new InvalidInputError(`not a URL: ${input.url}`);
-    }
-    const timeout = input.timeoutMs ?? 30_000;
-    return withHeartbeat((progress) =>
-      pool.withPage(async (page) => {
-        try {
-          await page.goto(url.toString(), { waitUntil: 'domcontentloaded', timeout });
-        } catch (err) {
-          throw new TransientError('network', `the browser could not load ${url.origin}${url.pathname}: ${(err as Error).message.split('\n')[0]}`);
-        }
-        try {
-          await page.waitForSelector(`${CARD}, ${END}`, { timeout });
-        } catch {
-          if ((await page.locator(FEED).count()) === 0) throw new ResponseShapeError(`${url.origin}${url.pathname} has no result feed (${FEED}): the maps page changed`);
-          throw new TransientError('timeout', `no listing appeared on ${url.origin}${url.pathname} within ${timeout} ms`);
-        }
-        let scrolls = 0;
-        for (;;) {
-          const count = await page.locator(CARD).count();
-          const ended = (await page.locator(END).count()) > 0;
-          progress({ listings: count, scrolls });
-          if (ended || count >= input.maxResults) break;
-          await page.locator(FEED).evaluate((el) => el.scrollTo(0, el.scrollHeight));
-          scrolls++;
-          try {
-            // A string: this code runs in the page, where `document` exists (not in this program's types).
-            await page.waitForFunction(
-              `document.querySelectorAll(${JSON.stringify(CARD)}).length > ${count} || document.querySelector(${JSON.stringify(END)}) !== null`,
-              undefined,
-              { timeout },
-            );
-          } catch {
-            throw new TransientError('timeout', `the feed of ${url.origin}${url.pathname} stopped loading after ${count} listings`);
-          }
-        }
-        // Page code as a string: tsx would wrap named functions in a `__name` helper the page lacks.
-        const raw = (await page.evaluate(READ_CARDS)) as unknown[];
-        const listings = raw.slice(0, input.maxResults).map((r) => MapsListingItemSchema.parse(r));
-        return { listings, reachedEnd: (await page.locator(END).count()) > 0, scrolls };
-      }),
-    );
+export async function renderMapsListings(deps: BrowserDeps, input: RenderMapsListingsInput): Promise<RenderMapsListingsResult> {
+  let url: URL;
+  try {
+    url = new URL(input.url);
+  } catch {
+    throw new InvalidInputError(`not a URL: ${input.url}`);
   }
-  return { renderMapsListings: activity(renderMapsListings) };
+  const timeout = input.timeoutMs ?? 30_000;
+  return withHeartbeat((progress) =>
+    deps.pool.withPage(async (page) => {
+      try {
+        await page.goto(url.toString(), { waitUntil: 'domcontentloaded', timeout });
+      } catch (err) {
+        throw new TransientError('network', `the browser could not load ${url.origin}${url.pathname}: ${(err as Error).message.split('\n')[0]}`);
+      }
+      try {
+        await page.waitForSelector(`${CARD}, ${END}`, { timeout });
+      } catch {
+        if ((await page.locator(FEED).count()) === 0) throw new ResponseShapeError(`${url.origin}${url.pathname} has no result feed (${FEED}): the maps page changed`);
+        throw new TransientError('timeout', `no listing appeared on ${url.origin}${url.pathname} within ${timeout} ms`);
+      }
+      let scrolls = 0;
+      for (;;) {
+        const count = await page.locator(CARD).count();
+        const ended = (await page.locator(END).count()) > 0;
+        progress({ listings: count, scrolls });
+        if (ended || count >= input.maxResults) break;
+        await page.locator(FEED).evaluate((el) => el.scrollTo(0, el.scrollHeight));
+        scrolls++;
+        try {
+          // A string: this code runs in the page, where `document` exists (not in this program's types).
+          await page.waitForFunction(
+            `document.querySelectorAll(${JSON.stringify(CARD)}).length > ${count} || document.querySelector(${JSON.stringify(END)}) !== null`,
+            undefined,
+            { timeout },
+          );
+        } catch {
+          throw new TransientError('timeout', `the feed of ${url.origin}${url.pathname} stopped loading after ${count} listings`);
+        }
+      }
+      // Page code as a string: tsx would wrap named functions in a `__name` helper the page lacks.
+      const raw = (await page.evaluate(READ_CARDS)) as unknown[];
+      const listings = raw.slice(0, input.maxResults).map((r) => MapsListingItemSchema.parse(r));
+      return { listings, reachedEnd: (await page.locator(END).count()) > 0, scrolls };
+    }),
+  );
 }
 
-export type MapsBrowserActivities = ReturnType<typeof createMapsBrowserActivities>;
+/** The maps activity of the browser queue, as the browser worker registers it (see `bindActivities`). */
+export const mapsBrowserActivities = { renderMapsListings };
+
+export type MapsBrowserActivities = BoundActivities<typeof mapsBrowserActivities>;
 
 /** A listing becomes a contact (its phone, no email yet) and its website a page to visit. */
 export function listingContact(listing: MapsListing, sourceUrl: string, query: string, country: CountryCode): NewContact {
