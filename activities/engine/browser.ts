@@ -1,38 +1,103 @@
 /**
  * The browser pool of a browser worker: one Chromium per process (Debian's, by path: browsers are
- * never downloaded), launched on first use and relaunched if it dies; each task gets its own context,
- * closed afterwards, so cookies never leak between jobs.
+ * never downloaded), launched on first use and relaunched if it dies. Creating a context and its page
+ * costs a renderer process and was about half of a maps render, so contexts are kept and reused: a
+ * task borrows an idle slot (one context, one page), and gives it back reset — page on about:blank,
+ * navigation history dropped, cookies and every storage of the origins it visited (local and session
+ * storage, IndexedDB, cache storage, service workers) cleared — so no job sees another job's state.
+ * The HTTP cache is kept: it holds public responses (the maps app's scripts), no job's data. A slot
+ * whose task failed, or that served `reuseLimit` tasks, is closed rather than reused.
  */
-import type { Browser, BrowserContext, Page } from 'playwright';
+import type { Browser, BrowserContext, CDPSession, Page, Route } from 'playwright';
 import { withHeartbeat } from './heartbeat';
 import { activity, ConfigurationError, InvalidInputError, TransientError } from './errors';
 
 // Without the background-networking flags Chromium keeps calling home, which a closed network refuses.
+// The memory flags: no zygote processes, the GPU (software) and network services inside the browser
+// process, and renderers shared up to `rendererLimit`: a headless scraper needs none of that isolation
+// from itself, and each helper process costs 50–100 MB of resident memory.
 const CHROMIUM_ARGS = [
   '--no-sandbox',
+  '--no-zygote',
   '--disable-gpu',
+  '--in-process-gpu',
   '--disable-dev-shm-usage',
   '--disable-quic',
   '--no-first-run',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  '--disable-extensions',
+  '--enable-features=NetworkServiceInProcess',
 ];
+
+/** What a task may not need its page to load. */
+export type BlockedResource = 'image' | 'font' | 'media' | 'stylesheet' | 'trackers';
+
+/** Hosts that only measure the visit: never needed to read a page. */
+const TRACKER_HOSTS = /(^|\.)(google-analytics\.com|googletagmanager\.com|doubleclick\.net|googlesyndication\.com|googleadservices\.com|facebook\.net|connect\.facebook\.com|hotjar\.com|clarity\.ms|scorecardresearch\.com|criteo\.(com|net)|adservice\.google\.[a-z.]+)$/;
+/** Google's own logging endpoints (maps pings them as the feed moves). */
+const TRACKER_PATHS = /^\/(gen_204|log|maps\/vt\/log|csi)\b/;
+
+export function isTracker(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return TRACKER_HOSTS.test(u.hostname) || TRACKER_PATHS.test(u.pathname);
+  } catch {
+    return false;
+  }
+}
+
+export interface PageOptions {
+  /** Resource kinds aborted before they are requested (a listing needs no image, font or tracker). */
+  block?: readonly BlockedResource[];
+}
+
+interface Slot {
+  context: BrowserContext;
+  page: Page;
+  cdp: CDPSession;
+  uses: number;
+  /** Origins the page's frames were on during the current task: their storage is cleared after it. */
+  origins: Set<string>;
+  block: ReadonlySet<string>;
+}
+
+export interface BrowserPoolOptions {
+  userAgent?: string;
+  /** Tasks one context serves before it is closed and replaced (bounds what a long-lived renderer accumulates). */
+  reuseLimit?: number;
+  /** Renderer processes Chromium may run; pages beyond it share one (same-site listings do not need their own). */
+  rendererLimit?: number;
+}
 
 export class BrowserPool {
   private browser: Promise<Browser> | undefined;
+  private idle: Slot[] = [];
+  private readonly userAgent: string;
+  private readonly reuseLimit: number;
+  private readonly rendererLimit: number;
+  /** Counters for the bench and the logs: how many contexts were created, how many tasks reused one. */
+  readonly stats = { contextsCreated: 0, reused: 0, blocked: 0 };
 
   constructor(
     private readonly executablePath: string,
-    private readonly userAgent = 'moisson/0.1 (+https://github.com/moisson/moisson)',
-  ) {}
+    options: BrowserPoolOptions | string = {},
+  ) {
+    const o = typeof options === 'string' ? { userAgent: options } : options;
+    this.userAgent = o.userAgent ?? 'moisson/0.1 (+https://github.com/moisson/moisson)';
+    this.reuseLimit = o.reuseLimit ?? 50;
+    this.rendererLimit = o.rendererLimit ?? 2;
+  }
 
   private launch(): Promise<Browser> {
     if (!this.browser) {
       // Playwright is loaded on the first launch: its bundles cost ~35 MB of heap and ~50 MB of RSS in every
       // process that imports this module (the main worker holds the browser activities' factory too).
       const launching = import('playwright')
-        .then(({ chromium }) => chromium.launch({ executablePath: this.executablePath, headless: true, args: CHROMIUM_ARGS }))
+        .then(({ chromium }) =>
+          chromium.launch({ executablePath: this.executablePath, headless: true, args: [...CHROMIUM_ARGS, `--renderer-process-limit=${this.rendererLimit}`] }),
+        )
         .catch((err: unknown) => {
           this.browser = undefined;
           const message = err instanceof Error ? err.message : String(err);
@@ -42,30 +107,104 @@ export class BrowserPool {
           throw new TransientError('network', `Chromium failed to start: ${message.split('\n')[0]}`);
         });
       this.browser = launching;
-      void launching.then((b) => b.on('disconnected', () => (this.browser = undefined)), () => undefined);
+      void launching.then(
+        (b) =>
+          b.on('disconnected', () => {
+            // Its contexts died with it: never hand one out again.
+            this.browser = undefined;
+            this.idle = [];
+          }),
+        () => undefined,
+      );
     }
     return this.browser;
   }
 
-  async withPage<T>(fn: (page: Page) => Promise<T>): Promise<T> {
+  private async newSlot(): Promise<Slot> {
     const browser = await this.launch();
-    let context: BrowserContext | undefined;
+    const context = await browser.newContext({ userAgent: this.userAgent, serviceWorkers: 'block' });
     try {
-      context = await browser.newContext({ userAgent: this.userAgent, serviceWorkers: 'block' });
       const page = await context.newPage();
-      return await fn(page);
+      const cdp = await context.newCDPSession(page);
+      const slot: Slot = { context, page, cdp, uses: 0, origins: new Set(), block: new Set() };
+      page.on('framenavigated', (frame) => {
+        const origin = originOf(frame.url());
+        if (origin) slot.origins.add(origin);
+      });
+      // One route for the context's life; what it aborts is the current task's choice.
+      await context.route('**/*', (route: Route) => {
+        const request = route.request();
+        if (slot.block.size > 0 && (slot.block.has(request.resourceType()) || (slot.block.has('trackers') && isTracker(request.url())))) {
+          this.stats.blocked++;
+          return route.abort('blockedbyclient');
+        }
+        return route.fallback();
+      });
+      this.stats.contextsCreated++;
+      return slot;
+    } catch (err) {
+      await context.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Back to a blank page with nothing of the task left: history, cookies, every storage of its origins. */
+  private async reset(slot: Slot): Promise<void> {
+    // sessionStorage lives with the tab, not the origin's storage: cleared from inside while still there.
+    await slot.page.evaluate('try { sessionStorage.clear() } catch {}').catch(() => undefined);
+    await slot.page.goto('about:blank');
+    await slot.cdp.send('Page.resetNavigationHistory');
+    await Promise.all([...slot.origins].map((origin) => slot.cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' })));
+    await slot.context.clearCookies();
+    await slot.context.clearPermissions();
+    slot.origins.clear();
+  }
+
+  async withPage<T>(fn: (page: Page) => Promise<T>, options: PageOptions = {}): Promise<T> {
+    const reused = this.idle.pop();
+    const slot = reused ?? (await this.newSlot());
+    if (reused) this.stats.reused++;
+    slot.block = new Set(options.block ?? []);
+    slot.uses++;
+    let healthy = false;
+    try {
+      const result = await fn(slot.page);
+      healthy = true;
+      return result;
     } finally {
-      await context?.close().catch(() => undefined);
+      if (healthy && slot.uses < this.reuseLimit && !slot.page.isClosed()) {
+        try {
+          await this.reset(slot);
+        } catch {
+          healthy = false;
+        }
+      } else {
+        healthy = false;
+      }
+      // A browser that died meanwhile took the context with it: the slot is dropped either way.
+      if (healthy && this.browser) this.idle.push(slot);
+      else await slot.context.close().catch(() => undefined);
     }
   }
 
   async close(): Promise<void> {
     const b = this.browser;
     this.browser = undefined;
+    const idle = this.idle;
+    this.idle = [];
+    await Promise.all(idle.map((s) => s.context.close().catch(() => undefined)));
     await (await b?.catch(() => undefined))?.close();
   }
 }
 
+function originOf(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
 export interface ProbePageInput {
   url: string;
   timeoutMs?: number;
