@@ -37,8 +37,8 @@ const FEED = '[role="feed"]';
 const CARD = '[role="feed"] [role="article"]';
 const END = '[role="feed"] .HlvSq';
 
-/** Reads the cards in the page: name (aria-label), category · address, phone, website, rating. */
-const READ_CARDS = `[...document.querySelectorAll(${JSON.stringify(CARD)})].map((card) => {
+/** Reads the cards in the page: name (aria-label), category · address, phone, website, rating (page code; the bench's plain-Playwright peer reads with it too). */
+export const READ_CARDS = `[...document.querySelectorAll(${JSON.stringify(CARD)})].map((card) => {
   const text = (sel) => (card.querySelector(sel)?.textContent ?? '').trim() || null;
   const [category, ...rest] = (text('.addr') ?? '').split(' · ');
   const rating = text('.MW4etd');
