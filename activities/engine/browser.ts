@@ -13,10 +13,28 @@ import { withHeartbeat } from './heartbeat';
 import { activity, ConfigurationError, InvalidInputError, TransientError } from './errors';
 
 // Without the background-networking flags Chromium keeps calling home, which a closed network refuses.
-// The memory flags: no zygote processes, the GPU (software) and network services inside the browser
-// process: a headless scraper needs none of that isolation from itself, and each helper process costs
-// 50–100 MB of resident memory (measured: the network service alone ~100 MB RSS). Our --enable-features
-// replaces Playwright's (two screenshot/sign-in features a scraper does not use).
+// The memory flags, each measured on the maps bench: no zygote processes, the GPU (software) and network
+// services inside the browser process (~100 MB RSS each as their own processes); no site isolation
+// (a renderer per site and a spare one: our contexts hold no login nor secret another site could read);
+// no omnibox popup WebUI, which new headless Chromium renders in a renderer of its own for every page.
+// Chromium keeps the last --enable/--disable-features: ours repeat Playwright's disabled list (its
+// chromiumSwitches.ts), and replace its two enabled ones (screenshots, account sign-in: not used here).
+const PLAYWRIGHT_DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+];
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--no-zygote',
@@ -30,6 +48,8 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-extensions',
   '--enable-features=NetworkServiceInProcess2',
+  '--disable-site-isolation-trials',
+  `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, 'WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmniboxFullPopup'].join(',')}`,
 ];
 
 /** What a task may not need its page to load. */
