@@ -100,11 +100,10 @@ export class BrowserPool {
 
   constructor(
     private readonly executablePath: string,
-    options: BrowserPoolOptions | string = {},
+    options: BrowserPoolOptions = {},
   ) {
-    const o = typeof options === 'string' ? { userAgent: options } : options;
-    this.userAgent = o.userAgent ?? 'moisson/0.1 (+https://github.com/moisson/moisson)';
-    this.reuseLimit = o.reuseLimit ?? 50;
+    this.userAgent = options.userAgent ?? 'moisson/0.1 (+https://github.com/moisson/moisson)';
+    this.reuseLimit = options.reuseLimit ?? 50;
   }
 
   private launch(): Promise<Browser> {

@@ -1,8 +1,9 @@
 /**
  * Map listings: the listing page is an app that renders results with JavaScript and loads more as its
  * feed is scrolled, so it is read by Chromium on the `moisson-browser` queue (one browser per worker
- * process, contexts reused and reset between tasks, images, fonts, media and trackers not loaded). The activity only renders and reads;
- * the listings go back to the workflow (a few KB) and a main-queue activity stores them.
+ * process, contexts reused and reset between tasks, images, fonts, media and trackers not loaded). The
+ * activity only renders and reads; the listings go back to the workflow (a few KB) and a main-queue
+ * activity stores them.
  */
 import type { CountryCode } from 'libphonenumber-js';
 import type { BrowserPool } from '../../engine/browser';
