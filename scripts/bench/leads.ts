@@ -3,19 +3,22 @@
  *   leads.validate           contacts validated per second, MX cache warm (no DNS query at all)
  *   leads.crawl.custom_urls  pages per second of a custom-URL job (workflow leadsJob on the stack's
  *                            Temporal, a worker in this process) on the replica
- *   leads.maps.browser       map listing pages rendered per second in Chromium, with the peak memory of
- *                            this process plus the browser's processes
+ *   leads.maps.browser       map listing pages rendered per second in Chromium (the browser pool, in a
+ *                            process of its own), with the peak memory of that process plus the browser's;
+ *                            baseline: plain Playwright on the same pages in the same run
  */
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import { bindActivities } from '../../activities/engine/bind';
-import { BrowserPool } from '../../activities/engine/browser';
 import { createLeadsFetcher } from '../../activities/leads';
-import { mapsBrowserActivities } from '../../activities/leads/sources/maps';
 import { createMxChecker, validateLeadsBatch } from '../../activities/leads/validate';
 import { loadCoreConfig, loadFetchConfig, loadLeadsConfig } from '../../schema/config';
+import { MapsListingItemSchema } from '../../schema/leads/items';
 import { startLeadsReplica } from '../../tests/replicas/leads/index';
 import type { LeadsJobResult } from '../../workflows/leads';
 import { createMoissonWorker } from '../../workers/create';
@@ -149,85 +152,142 @@ const crawlScenario: Scenario = {
   },
 };
 
-/** RSS of this process and all its descendants (Chromium's processes), from /proc. */
-function treeRssMb(root = process.pid): number {
-  const parent = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+/** A process and its descendants (Chromium's processes), read from /proc/<pid>/task/<tid>/children. */
+function descendants(root: number): number[] {
+  const out: number[] = [];
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = todo.pop()!;
+    out.push(pid);
+    let tasks: string[] = [];
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    // Chromium starts its children from a launcher thread: every thread's children count.
+    for (const tid of tasks) {
+      try {
+        for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (c.trim()) todo.push(Number(c));
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  }
+  return out;
+}
+
+/** Summed VmRSS (shared pages counted in every process, as the issue's 1.8 GB was) and PSS of a process tree, MB. */
+function treeMemoryMb(root: number): { rss: number; pss: number } {
+  let rss = 0;
+  let pss = 0;
+  for (const pid of descendants(root)) {
+    try {
+      rss += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      pss += Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
     } catch {
       // Gone meanwhile.
     }
   }
-  let kb = 0;
-  for (const pid of parent.keys()) {
-    let p: number | undefined = pid;
-    while (p && p !== root && p !== 1) p = parent.get(p);
-    if (p !== root) continue;
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return kb / 1024;
+  return { rss: rss / 1024, pss: pss / 1024 };
 }
 
 const RENDERS = 30;
+const CONCURRENCY = 2;
+
+const RenderOutput = z.object({
+  wallMs: z.number(),
+  pageMs: z.array(z.number()),
+  pages: z.array(z.object({ listings: z.array(MapsListingItemSchema), reachedEnd: z.boolean(), scrolls: z.number() })),
+  stats: z.record(z.string(), z.unknown()),
+});
+
+/** Runs one side in its own process (scripts/bench/maps-render.ts) and samples its tree's memory every 100 ms. */
+async function renderSide(side: 'moisson' | 'playwright', url: string, chromiumPath: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./maps-render.ts', import.meta.url)), JSON.stringify({ side, url, renders: RENDERS, concurrency: CONCURRENCY, chromiumPath })], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const peak = { rss: 0, pss: 0 };
+  const sample = () => {
+    const m = treeMemoryMb(child.pid!);
+    peak.rss = Math.max(peak.rss, m.rss);
+    peak.pss = Math.max(peak.pss, m.pss);
+  };
+  const sampler = setInterval(sample, 100);
+  try {
+    const code = await withDeadline(new Promise<number | null>((resolve) => child.on('exit', resolve)), 600_000, `the ${side} maps renders`);
+    if (code !== 0) throw new Error(`leads.maps (${side}): exit ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  } finally {
+    clearInterval(sampler);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  return { ...RenderOutput.parse(JSON.parse(stdout.trim().split('\n').pop() ?? '')), peakRssMb: round(peak.rss, 1), peakPssMb: round(peak.pss, 1) };
+}
 
 const mapsScenario: Scenario = {
   produces: ['leads.maps.browser'],
-  description: `${RENDERS} map listing pages (18 listings each, 2 scrolls) rendered by one Chromium, 2 at a time`,
-  async run() {
+  description: `${RENDERS} map listing pages (18 listings each, 2 scrolls) rendered by one Chromium, ${CONCURRENCY} at a time; plain Playwright on the same pages`,
+  async run(ctx) {
     const core = loadCoreConfig();
     const replica = await startLeadsReplica({ dnsPort: 0 });
-    const pool = new BrowserPool(core.browser.chromiumPath);
-    const { renderMapsListings } = bindActivities({ pool }, mapsBrowserActivities);
-    let peakMb = treeRssMb();
-    const sampler = setInterval(() => {
-      peakMb = Math.max(peakMb, treeRssMb());
-    }, 100);
-    const pageMs: number[] = [];
+    const url = `${replica.url}/maps?q=e`;
     try {
-      // The first render pays for Chromium's start: not part of the steady rate.
-      await new MockActivityEnvironment().run(() => renderMapsListings({ url: `${replica.url}/maps?q=e`, maxResults: 100 }));
-      let next = 0;
-      const m = await measure(() =>
-        Promise.all(
-          [0, 1].map(async () => {
-            while (next < RENDERS) {
-              next++;
-              const t = performance.now();
-              const r = (await new MockActivityEnvironment().run(() => renderMapsListings({ url: `${replica.url}/maps?q=e`, maxResults: 100 }))) as Awaited<ReturnType<typeof renderMapsListings>>;
-              pageMs.push(performance.now() - t);
-              if (r.listings.length !== replica.businesses.length || !r.reachedEnd) throw new Error(`leads.maps: ${r.listings.length} listings, end ${r.reachedEnd}`);
-            }
-          }),
-        ),
-      );
-      peakMb = Math.max(peakMb, treeRssMb());
+      const expected = JSON.stringify(replica.businesses.map((b) => b.name).sort());
+      const check = (side: string, pages: z.infer<typeof RenderOutput>['pages']) => {
+        for (const p of pages) {
+          if (p.listings.length !== replica.businesses.length || !p.reachedEnd || JSON.stringify(p.listings.map((l) => l.name).sort()) !== expected) {
+            throw new Error(`leads.maps (${side}): ${p.listings.length} listings, end ${p.reachedEnd} (expected the replica's ${replica.businesses.length})`);
+          }
+        }
+      };
+      const ours = await renderSide('moisson', url, core.browser.chromiumPath);
+      check('moisson', ours.pages);
+      const value = round(RENDERS / (ours.wallMs / 1000), 2);
       const result: BenchResult = {
-        value: round(RENDERS / (m.ms / 1000), 2),
+        value,
         unit: 'pages/s',
-        peakRssMb: round(peakMb, 1),
-        ...latencySummary(pageMs),
+        peakRssMb: ours.peakRssMb,
+        ...latencySummary(ours.pageMs),
         params: {
           renders: RENDERS,
-          concurrency: 2,
+          concurrency: CONCURRENCY,
           listingsPerPage: replica.businesses.length,
-          scrollsPerPage: 2,
-          peakRssOf: 'this process + its Chromium processes (/proc VmRSS, sampled every 100 ms)',
-          nodeOnlyPeakRssMb: m.peakRssMb,
+          scrollsPerPage: ours.pages[0]!.scrolls,
+          peakRssOf: 'the rendering process (its own, as a browser worker) + its Chromium processes: summed VmRSS (shared pages counted in each process), sampled every 100 ms; the bench and the replica are not in it',
+          peakPssMb: ours.peakPssMb,
+          pool: ours.stats,
+          blocked: 'images, fonts, media, trackers (context.route)',
           browser: core.browser.chromiumPath,
-          wallMs: round(m.ms, 0),
+          wallMs: round(ours.wallMs, 0),
+          loadAverage: loadavg().map((x) => round(x, 2)),
         },
       };
+      if (!ctx.skipBaseline) {
+        ctx.log('  baseline: plain Playwright, a fresh context per page, nothing blocked');
+        const peer = await renderSide('playwright', url, core.browser.chromiumPath);
+        check('playwright', peer.pages);
+        const same = ours.pages.every((p, i) => JSON.stringify(p.listings) === JSON.stringify(peer.pages[i]!.listings));
+        if (!same) throw new Error('leads.maps: the pool and plain Playwright read different listings from the same pages');
+        result.baseline = round(RENDERS / (peer.wallMs / 1000), 2);
+        result.baselineName = 'plain Playwright on the same Chromium: a fresh context per page, nothing blocked, its own waits (scripts/bench/maps-render.ts)';
+        result.ratio = round(value / result.baseline, 2);
+        Object.assign(result.params, {
+          baselinePeakRssMb: peer.peakRssMb,
+          baselinePeakPssMb: peer.peakPssMb,
+          baselineLatency: latencySummary(peer.pageMs),
+          baselineStats: peer.stats,
+          baselineWallMs: round(peer.wallMs, 0),
+          sameListings: true,
+          loadAverageAfter: loadavg().map((x) => round(x, 2)),
+        });
+      }
       return { 'leads.maps.browser': result };
     } finally {
-      clearInterval(sampler);
-      await Promise.allSettled([pool.close(), replica.close()]);
+      await replica.close();
     }
   },
 };

@@ -1,8 +1,9 @@
 /**
  * Map listings: the listing page is an app that renders results with JavaScript and loads more as its
  * feed is scrolled, so it is read by Chromium on the `moisson-browser` queue (one browser per worker
- * process, a fresh context per task, the page closed after). The activity only renders and reads;
- * the listings go back to the workflow (a few KB) and a main-queue activity stores them.
+ * process, contexts reused and reset between tasks, images, fonts, media and trackers not loaded). The
+ * activity only renders and reads; the listings go back to the workflow (a few KB) and a main-queue
+ * activity stores them.
  */
 import type { CountryCode } from 'libphonenumber-js';
 import type { BoundActivities } from '../../engine/bind';
@@ -39,7 +40,7 @@ const CARD = '[role="feed"] [role="article"]';
 const END = '[role="feed"] .HlvSq';
 
 /** Reads the cards in the page: name (aria-label), category · address, phone, website, rating. */
-const READ_CARDS = `[...document.querySelectorAll(${JSON.stringify(CARD)})].map((card) => {
+export const READ_CARDS = `[...document.querySelectorAll(${JSON.stringify(CARD)})].map((card) => {
   const text = (sel) => (card.querySelector(sel)?.textContent ?? '').trim() || null;
   const [category, ...rest] = (text('.addr') ?? '').split(' · ');
   const rating = text('.MW4etd');
@@ -52,6 +53,37 @@ const READ_CARDS = `[...document.querySelectorAll(${JSON.stringify(CARD)})].map(
     rating: rating ? Number(rating.replace(',', '.')) : null,
   };
 })`;
+
+interface FeedState {
+  count: number;
+  ended: boolean;
+  hasFeed: boolean;
+  timedOut: boolean;
+}
+
+/**
+ * Page code that waits for the feed's own signal instead of polling or sleeping: a MutationObserver
+ * answers as soon as the app appended cards or showed the end of the list. \`first\`: wait for the
+ * first card (or the end); otherwise scroll the feed to its bottom — which makes the app load the next
+ * batch — and wait for more cards than \`known\`. A string: tsx would wrap named functions in a
+ * `__name` helper the page lacks.
+ */
+function waitForFeed(first: boolean, known: number, timeoutMs: number): string {
+  return `new Promise((resolve) => {
+  const state = (timedOut) => ({ count: document.querySelectorAll(${JSON.stringify(CARD)}).length, ended: document.querySelector(${JSON.stringify(END)}) !== null, hasFeed: document.querySelector(${JSON.stringify(FEED)}) !== null, timedOut });
+  const done = (s) => s.ended || s.count > ${known};
+  const now = state(false);
+  if (${first} && done(now)) return resolve(now);
+  let timer;
+  const observer = new MutationObserver(() => {
+    const s = state(false);
+    if (done(s)) { observer.disconnect(); clearTimeout(timer); resolve(s); }
+  });
+  observer.observe(document.documentElement, { childList: true, subtree: true });
+  timer = setTimeout(() => { observer.disconnect(); resolve(state(true)); }, ${timeoutMs});
+  if (!${first}) { const feed = document.querySelector(${JSON.stringify(FEED)}); if (feed) feed.scrollTo(0, feed.scrollHeight); }
+})`;
+}
 
 export async function renderMapsListings(deps: BrowserDeps, input: RenderMapsListingsInput): Promise<RenderMapsListingsResult> {
   let url: URL;
@@ -68,36 +100,23 @@ export async function renderMapsListings(deps: BrowserDeps, input: RenderMapsLis
       } catch (err) {
         throw new TransientError('network', `the browser could not load ${url.origin}${url.pathname}: ${(err as Error).message.split('\n')[0]}`);
       }
-      try {
-        await page.waitForSelector(`${CARD}, ${END}`, { timeout });
-      } catch {
-        if ((await page.locator(FEED).count()) === 0) throw new ResponseShapeError(`${url.origin}${url.pathname} has no result feed (${FEED}): the maps page changed`);
+      let state = (await page.evaluate(waitForFeed(true, 0, timeout))) as FeedState;
+      if (state.timedOut) {
+        if (!state.hasFeed) throw new ResponseShapeError(`${url.origin}${url.pathname} has no result feed (${FEED}): the maps page changed`);
         throw new TransientError('timeout', `no listing appeared on ${url.origin}${url.pathname} within ${timeout} ms`);
       }
       let scrolls = 0;
       for (;;) {
-        const count = await page.locator(CARD).count();
-        const ended = (await page.locator(END).count()) > 0;
-        progress({ listings: count, scrolls });
-        if (ended || count >= input.maxResults) break;
-        await page.locator(FEED).evaluate((el) => el.scrollTo(0, el.scrollHeight));
+        progress({ listings: state.count, scrolls });
+        if (state.ended || state.count >= input.maxResults) break;
         scrolls++;
-        try {
-          // A string: this code runs in the page, where `document` exists (not in this program's types).
-          await page.waitForFunction(
-            `document.querySelectorAll(${JSON.stringify(CARD)}).length > ${count} || document.querySelector(${JSON.stringify(END)}) !== null`,
-            undefined,
-            { timeout },
-          );
-        } catch {
-          throw new TransientError('timeout', `the feed of ${url.origin}${url.pathname} stopped loading after ${count} listings`);
-        }
+        state = (await page.evaluate(waitForFeed(false, state.count, timeout))) as FeedState;
+        if (state.timedOut) throw new TransientError('timeout', `the feed of ${url.origin}${url.pathname} stopped loading after ${state.count} listings`);
       }
-      // Page code as a string: tsx would wrap named functions in a `__name` helper the page lacks.
-      const raw = (await page.evaluate(READ_CARDS)) as unknown[];
-      const listings = raw.slice(0, input.maxResults).map((r) => MapsListingItemSchema.parse(r));
-      return { listings, reachedEnd: (await page.locator(END).count()) > 0, scrolls };
-    }),
+      const read = (await page.evaluate(`({ cards: ${READ_CARDS}, ended: document.querySelector(${JSON.stringify(END)}) !== null })`)) as { cards: unknown[]; ended: boolean };
+      const listings = read.cards.slice(0, input.maxResults).map((r) => MapsListingItemSchema.parse(r));
+      return { listings, reachedEnd: read.ended, scrolls };
+    }, { block: ['image', 'font', 'media', 'trackers'] }),
   );
 }
 
