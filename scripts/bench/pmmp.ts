@@ -417,7 +417,9 @@ const crawlScenario: Scenario = {
         }
         const parseLoad = load();
         const started = performance.now();
-        for (const html of pages) parseConsultationDetail(html, { baseUrl: `${replica.url}/index.php` });
+        await profiled('pmmp.parse', async () => {
+          for (const html of pages) parseConsultationDetail(html, { baseUrl: `${replica.url}/index.php` });
+        });
         const ms = performance.now() - started;
         results['pmmp.parse'] = {
           value: round(pages.length / (ms / 1000), 1),
@@ -439,7 +441,7 @@ const crawlScenario: Scenario = {
       // What a fixed parser sees: every stored hash differs from the new reading, every row and its lots are rewritten.
       await pg.sql`update pmmp.consultations set content_hash = 'stale'`;
       const reparseLoadBefore = load();
-      const rewrite = await timed(exclude, () => inActivity(() => reparseConsultationProofs(reparseDeps, { limit })));
+      const rewrite = await timed(exclude, () => profiled('pmmp.reparse', () => inActivity(() => reparseConsultationProofs(reparseDeps, { limit }))));
       if (rewrite.result.consultations !== expected.length || rewrite.result.updated !== expected.length || rewrite.result.rejected !== 0) {
         throw new Error(`pmmp.reparse: rewrite pass gave ${JSON.stringify(rewrite.result)}`);
       }
