@@ -21,6 +21,9 @@ import {
   linesOf,
   loadHtmlFast,
   parsePartial,
+  findAll,
+  findFirst,
+  hasClass,
   rejectedSupportId,
   resolvePortalUrl,
   textOf,
@@ -55,14 +58,14 @@ type LabelIndex = { label: string; value: Cheerio<Element> }[];
 
 function indexLabels($: CheerioAPI, recap: Cheerio<Element>): LabelIndex {
   const index: LabelIndex = [];
-  recap.find('div.line').each((_, line) => {
-    const $line = $(line);
-    const labelEl = $line.find('[class*="intitule"]').first();
-    const value = $line.find('.content-bloc').first();
-    if (!labelEl.length || !value.length) return;
-    const label = foldLabel(textOf(labelEl, { skipHidden: true }));
-    if (label) index.push({ label, value });
-  });
+  // recap.find('div.line'), then '[class*="intitule"]' and '.content-bloc' in each, walked by hand.
+  for (const line of findAll(recap[0]!, (el) => el.name === 'div' && hasClass(el, 'line'))) {
+    const labelEl = findFirst(line, (el) => el.attribs['class']?.includes('intitule') ?? false);
+    const value = findFirst(line, (el) => hasClass(el, 'content-bloc'));
+    if (!labelEl || !value) continue;
+    const label = foldLabel(textOf([labelEl], { skipHidden: true }));
+    if (label) index.push({ label, value: $(value) });
+  }
   return index;
 }
 
@@ -125,10 +128,11 @@ class DetailReader {
     const panelEnd = `_panel${kind === 'idRefRadio' ? 'ReferentielRadio' : 'ReferentielZoneText'}`;
     const panels = [...this.ids].filter(([rest]) => rest.startsWith(`${kind}_`) && rest.endsWith(panelEnd)).map(([, el]) => el);
     for (const panel of panels) {
-      const $p = this.$(panel);
-      const t = textOf($p.find('[id$="_titre"]').first());
+      const titleEl = findFirst(panel, (el) => el.attribs['id']?.endsWith('_titre') ?? false);
+      const t = textOf(titleEl ? [titleEl] : []);
       if (!title.test(t)) continue;
-      return cleanValue(textOf($p.find(`[id$="${valueSuffix}"]`).first()));
+      const valueEl = findFirst(panel, (el) => el.attribs['id']?.endsWith(valueSuffix) ?? false);
+      return cleanValue(textOf(valueEl ? [valueEl] : []));
     }
     return null;
   }

@@ -142,6 +142,40 @@ export function indexIdsAfter(root: ArrayLike<AnyNode>, marker: string): Map<str
   return index;
 }
 
+/**
+ * The elements under `root` (itself excluded) that `match`, in document order: what cheerio's
+ * `.find(selector)` returns for a simple selector, without compiling one per call. `limit` stops early.
+ */
+export function findAll(root: AnyNode, match: (el: Element) => boolean, limit = Infinity): Element[] {
+  const found: Element[] = [];
+  if (!isElement(root)) return found;
+  const stack: AnyNode[] = [];
+  for (let i = root.children.length - 1; i >= 0; i--) stack.push(root.children[i]!);
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (!isElement(node)) continue;
+    if (match(node) && found.push(node) >= limit) break;
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
+  }
+  return found;
+}
+
+/** The first element under `root` that `match`es, or null (cheerio's `.find(selector).first()`). */
+export function findFirst(root: AnyNode, match: (el: Element) => boolean): Element | null {
+  return findAll(root, match, 1)[0] ?? null;
+}
+
+/** `.name` as css-select reads it: a whitespace-separated word of the class attribute (case-sensitive). */
+export function hasClass(el: Element, name: string): boolean {
+  const cls = el.attribs['class'];
+  if (!cls) return false;
+  if (!cls.includes(name)) return false;
+  let word = CLASS_WORDS.get(name);
+  if (!word) CLASS_WORDS.set(name, (word = new RegExp(`(?:^|\\s)${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:$|\\s)`)));
+  return word.test(cls);
+}
+const CLASS_WORDS = new Map<string, RegExp>();
+
 const BLOCK_TAGS = new Set([
   'address', 'article', 'aside', 'blockquote', 'br', 'caption', 'dd', 'div', 'dl', 'dt', 'fieldset',
   'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li',
