@@ -96,7 +96,7 @@ function listedRowsOf(listPage: { html: string; url: string }): ListedRows {
       if (!rows.has(k)) rows.set(k, item);
     }
   } catch (err) {
-    // Refused for each of its consultations, as when each read it (see `readConsultation`).
+    // Refused for each of its consultations, as when each one parsed it (see `readBatch`).
     return { failed: err };
   }
   return rows;
