@@ -417,14 +417,16 @@ const crawlScenario: Scenario = {
         }
         const parseLoad = load();
         const started = performance.now();
+        const cpu0 = process.cpuUsage();
         await profiled('pmmp.parse', async () => {
           for (const html of pages) parseConsultationDetail(html, { baseUrl: `${replica.url}/index.php` });
         });
         const ms = performance.now() - started;
+        const cpu = process.cpuUsage(cpu0);
         results['pmmp.parse'] = {
           value: round(pages.length / (ms / 1000), 1),
           unit: 'detail pages/s parsed (parseConsultationDetail over pages in memory, one thread)',
-          params: { pages: pages.length, avgKb: round(pages.reduce((n, h) => n + h.length, 0) / pages.length / 1024, 1), wallMs: round(ms, 0), loadAvg: { before: parseLoad, after: load() } },
+          params: { pages: pages.length, avgKb: round(pages.reduce((n, h) => n + h.length, 0) / pages.length / 1024, 1), wallMs: round(ms, 0), cpuMsPerPage: round((cpu.user + cpu.system) / 1000 / pages.length, 2), loadAvg: { before: parseLoad, after: load() } },
         };
         ctx.log(`  parse-only: ${results['pmmp.parse'].value} detail pages/s`);
       }
