@@ -14,7 +14,7 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, brotliDecompress, constants as zlib } from 'node:zlib';
-import { and, asc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { proofFetches, proofs } from '../../schema/etl/proofs';
 import { InvalidInputError, StopError } from './errors';
@@ -89,6 +89,11 @@ export interface ProofStore {
   put(input: ProofInput): Promise<PutResult>;
   /** The bytes, verified against their id. */
   get(proofId: string): Promise<Proof>;
+  /**
+   * Many proofs at once (a reparse batch): one metadata query, the files read and decompressed
+   * `concurrency` at a time; each verified as `get` does, a missing one fails the call.
+   */
+  getMany(proofIds: readonly string[], opts?: { concurrency?: number }): Promise<Map<string, Proof>>;
   has(proofId: string): Promise<boolean>;
   /** Proofs in order of first fetch, a page at a time (keyset pagination: stable under inserts). */
   list(opts?: ListOptions): Promise<ProofPage>;
@@ -156,6 +161,48 @@ class FsProofStore implements ProofStore {
     }
     const body = await this.verify(file, proofId, path);
     return { ...summary(row), sha256: proofId, body };
+  }
+
+  async getMany(proofIds: readonly string[], opts: { concurrency?: number } = {}): Promise<Map<string, Proof>> {
+    const ids = [...new Set(proofIds)];
+    ids.forEach(checkId);
+    const out = new Map<string, Proof>();
+    if (ids.length === 0) return out;
+    const rows = await this.db.select().from(proofs).where(inArray(proofs.proofId, ids));
+    const byId = new Map(rows.map((r) => [r.proofId, r]));
+    const missing = ids.find((id) => !byId.has(id));
+    if (missing) throw new ProofNotFoundError(`no proof ${missing}`, { proofId: missing });
+    // Reads and brotli run on libuv's thread pool: a few in flight keep it busy while the caller parses.
+    let next = 0;
+    let failure = false;
+    const read = async () => {
+      while (next < ids.length && !failure) {
+        const proofId = ids[next++]!;
+        const path = this.pathOf(proofId);
+        let file: Buffer;
+        try {
+          file = await readFile(path);
+        } catch (err) {
+          if (isNotFound(err)) throw new ProofCorruptedError(`proof ${proofId} has metadata but no file at ${path}`, { proofId, path });
+          throw err;
+        }
+        const body = await this.verify(file, proofId, path);
+        out.set(proofId, { ...summary(byId.get(proofId)!), sha256: proofId, body });
+      }
+    };
+    const worker = async () => {
+      try {
+        await read();
+      } catch (err) {
+        failure = true;
+        throw err;
+      }
+    };
+    // Settled, not raced: no read is left running behind a failure.
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(ids.length, Math.max(1, opts.concurrency ?? 8)) }, worker));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return out;
   }
 
   async has(proofId: string): Promise<boolean> {

@@ -12,12 +12,13 @@ import type { BoundActivities } from '../engine/bind';
 import { InvalidInputError } from '../engine/errors';
 import { decodeBody } from '../engine/fetcher-charset';
 import { withHeartbeat } from '../engine/heartbeat';
-import type { ProofStore } from '../engine/proofs';
+import type { Proof, ProofStore } from '../engine/proofs';
+import { recordRejections, type Rejection } from '../engine/runs';
 import { bdcRow, upsertBdcResults } from './bdc';
 import { PageShapeError, parseBdcResults, parseConsultationDetail, parseLots, parseResultList, type ConsultationListItem, type LotItem } from './parse/index';
 import { isDay } from './portal';
-import { parseOrRecord } from './rejections';
-import { buildConsultationRecord, upsertConsultation } from './store';
+import { parseOrRecord, parseOrReject, PIPELINE } from './rejections';
+import { buildConsultationRecord, storeConsultations, type ConsultationRecord } from './store';
 
 export interface ConsultationKey {
   orgAcronyme: string;
@@ -31,6 +32,8 @@ export interface ReparseConsultationsInput {
   from?: string | null;
   to?: string | null;
   runId?: string | null;
+  /** Consultations read together and written in one transaction (default `REPARSE_BATCH`). */
+  batch?: number;
 }
 
 export interface ReparseConsultationCounts {
@@ -66,32 +69,103 @@ export interface PmmpReparseDeps {
 }
 
 async function page(deps: PmmpReparseDeps, proofId: string): Promise<{ html: string; url: string }> {
-  const proof = await deps.proofs.get(proofId);
+  return pageOf(await deps.proofs.get(proofId));
+}
+
+function pageOf(proof: Proof): { html: string; url: string } {
   // Links resolve against the portal's page (`…/index.php`), as in the crawl, not the page's own query.
   const at = new URL(proof.url);
   return { html: decodeBody(proof.body, proof.contentType), url: `${at.origin}${at.pathname}` };
 }
+
+/** The rows of a list page by natural key, or why the page could not be read. */
+type ListedRows = Map<string, ConsultationListItem> | { failed: unknown };
 
 /**
  * A list page holds up to 500 rows (8 MB at 500): parsed once for all its consultations, not once
  * per consultation (which made a 100-row page cost ~100 parses). Rows are kept, not the HTML; the
  * cache lives as long as the proof store the worker was given (a proof never changes).
  */
-const listCaches = new WeakMap<ProofStore, Map<string, Map<string, ConsultationListItem>>>();
-async function listedRows(deps: PmmpReparseDeps, proofId: string): Promise<Map<string, ConsultationListItem>> {
+const listCaches = new WeakMap<ProofStore, Map<string, ListedRows>>();
+
+function listedRowsOf(listPage: { html: string; url: string }): ListedRows {
+  const rows = new Map<string, ConsultationListItem>();
+  try {
+    for (const item of parseResultList(listPage.html, { baseUrl: listPage.url }).items) {
+      const k = `${item.orgAcronyme}/${item.refConsultation}`;
+      if (!rows.has(k)) rows.set(k, item);
+    }
+  } catch (err) {
+    // Refused for each of its consultations, as when each one parsed it (see `readBatch`).
+    return { failed: err };
+  }
+  return rows;
+}
+
+/** Consultations per batch: their pages read together, their rows written in one transaction. */
+export const REPARSE_BATCH = 100;
+/** Proof files read and decompressed at once (libuv's pool has 4 threads). */
+const READ_CONCURRENCY = 8;
+
+interface StoredConsultation {
+  orgAcronyme: string;
+  refConsultation: string;
+  listProofId: string | null;
+  detailProofId: string | null;
+  lotsProofId: string | null;
+}
+
+type ConsultationRead = { key: ConsultationKey; detailProofId: string } & ({ ok: true; record: ConsultationRecord } | { ok: false; rejection: Rejection });
+
+/**
+ * A batch's pages: detail and lots proofs and the list proofs not parsed yet, fetched in one metadata
+ * query and read concurrently; then each consultation read from its three pages, as the crawl does.
+ */
+async function readBatch(deps: PmmpReparseDeps, batch: StoredConsultation[]): Promise<ConsultationRead[]> {
   let lists = listCaches.get(deps.proofs);
   if (!lists) listCaches.set(deps.proofs, (lists = new Map()));
-  const cached = lists.get(proofId);
-  if (cached) return cached;
-  const listPage = await page(deps, proofId);
-  const rows = new Map<string, ConsultationListItem>();
-  for (const item of parseResultList(listPage.html, { baseUrl: listPage.url }).items) {
-    const k = `${item.orgAcronyme}/${item.refConsultation}`;
-    if (!rows.has(k)) rows.set(k, item);
+  // The batch holds on to its list pages' rows: the cache may drop one while the batch is read.
+  const batchLists = new Map<string, ListedRows | undefined>();
+  for (const r of batch) if (r.listProofId && !batchLists.has(r.listProofId)) batchLists.set(r.listProofId, lists.get(r.listProofId));
+  const listIds = [...batchLists].flatMap(([id, rows]) => (rows ? [] : [id]));
+  const pageIds = batch.flatMap((r) => [r.detailProofId!, ...(r.lotsProofId ? [r.lotsProofId] : [])]);
+  const proofs = await deps.proofs.getMany([...listIds, ...pageIds], { concurrency: READ_CONCURRENCY });
+  for (const id of listIds) {
+    const rows = listedRowsOf(pageOf(proofs.get(id)!));
+    batchLists.set(id, rows);
+    if (lists.size >= 64) lists.delete(lists.keys().next().value!);
+    lists.set(id, rows);
   }
-  if (lists.size >= 64) lists.delete(lists.keys().next().value!);
-  lists.set(proofId, rows);
-  return rows;
+  const reads: ConsultationRead[] = [];
+  for (const row of batch) {
+    const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
+    const naturalKey = `${key.orgAcronyme}/${key.refConsultation}`;
+    // The consultation is read again from its three pages; the rejection carries the detail page's proof.
+    const read = await parseOrReject(
+      () => {
+        const detailPage = pageOf(proofs.get(row.detailProofId!)!);
+        const detail = parseConsultationDetail(detailPage.html, { baseUrl: detailPage.url, key });
+        let listed: ConsultationListItem | undefined;
+        if (row.listProofId) {
+          const rows = batchLists.get(row.listProofId)!;
+          if (!(rows instanceof Map)) throw rows.failed;
+          listed = rows.get(naturalKey);
+        }
+        if (!listed) throw new PageShapeError('list', [`row ${naturalKey} in list proof ${row.listProofId ?? '(none)'}`]);
+        // A notice list dates the notice, not the consultation: its day is not this row's.
+        if (listed.annonceType !== null) listed = { ...listed, publishedOn: null };
+        let lotItems: LotItem[] = [];
+        if (row.lotsProofId) {
+          const lotsPage = pageOf(proofs.get(row.lotsProofId)!);
+          lotItems = parseLots(lotsPage.html, { baseUrl: lotsPage.url, key }).lots;
+        }
+        return buildConsultationRecord(listed, detail.item, lotItems, { list: row.listProofId!, detail: row.detailProofId!, lots: row.lotsProofId });
+      },
+      { kind: 'pmmp.consultation', naturalKey, reason: 'reparse', source: 'proofs', proofId: row.detailProofId ?? undefined },
+    );
+    reads.push(read.ok ? { key, detailProofId: row.detailProofId!, ok: true, record: read.parsed } : { key, detailProofId: row.detailProofId!, ok: false, rejection: read.rejection });
+  }
+  return reads;
 }
 
 export async function reparseConsultationProofs(deps: PmmpReparseDeps, input: ReparseConsultationsInput): Promise<ReparseConsultationsResult> {
@@ -114,7 +188,6 @@ export async function reparseConsultationProofs(deps: PmmpReparseDeps, input: Re
         refConsultation: consultations.refConsultation,
         listProofId: consultations.listProofId,
         detailProofId: consultations.detailProofId,
-        publishedOn: consultations.publishedOn,
         // Qualified by hand: inside a subquery drizzle names columns without their table.
         lotsProofId: sql<string | null>`(select l.proof_id from pmmp.lots l where l.org_acronyme = pmmp.consultations.org_acronyme
           and l.ref_consultation = pmmp.consultations.ref_consultation and l.proof_id is not null limit 1)`,
@@ -124,40 +197,60 @@ export async function reparseConsultationProofs(deps: PmmpReparseDeps, input: Re
       .orderBy(asc(consultations.orgAcronyme), asc(consultations.refConsultation))
       .limit(Math.max(0, input.limit - counts.consultations));
 
-    for (const row of rows) {
-      const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
-      const naturalKey = `${key.orgAcronyme}/${key.refConsultation}`;
-      // The consultation is read again from its three pages; the rejection carries the detail page's proof.
-      const read = await parseOrRecord(
-        deps.db,
-        input.runId ?? null,
-        async () => {
-          const detailPage = await page(deps, row.detailProofId!);
-          const detail = parseConsultationDetail(detailPage.html, { baseUrl: detailPage.url, key });
-          let listed: ConsultationListItem | undefined;
-          if (row.listProofId) listed = (await listedRows(deps, row.listProofId)).get(naturalKey);
-          if (!listed) throw new PageShapeError('list', [`row ${naturalKey} in list proof ${row.listProofId ?? '(none)'}`]);
-          // A notice list dates the notice, not the consultation: its day is not this row's.
-          if (listed.annonceType !== null) listed = { ...listed, publishedOn: null };
-          let lotItems: LotItem[] = [];
-          if (row.lotsProofId) {
-            const lotsPage = await page(deps, row.lotsProofId);
-            lotItems = parseLots(lotsPage.html, { baseUrl: lotsPage.url, key }).lots;
+    /** A batch's rows and rejections in one transaction, set-based (the crawl's page writer); counts move once committed. */
+    const writeBatch = async (reads: ConsultationRead[]): Promise<void> => {
+      const batchCounts = { ...counts };
+      const written = reads.filter((r): r is Extract<ConsultationRead, { ok: true }> => r.ok);
+      await deps.db.transaction(async (tx) => {
+        const outcomes = await storeConsultations(tx, written.map((r) => r.record));
+        const rejections = reads.flatMap((r) => (r.ok ? [] : [r.rejection]));
+        outcomes.forEach((outcome, i) => {
+          if (outcome === 'unchanged') batchCounts.unchanged++;
+          else if (typeof outcome === 'string') batchCounts.updated++;
+          else {
+            // A value the database refuses is that consultation's rejection, not the end of the reparse.
+            const read = written[i]!;
+            batchCounts.rejected++;
+            rejections.push({
+              kind: 'pmmp.consultation',
+              naturalKey: `${read.key.orgAcronyme}/${read.key.refConsultation}`,
+              reason: `reparse: database refused the row: ${outcome.refused.message} (${outcome.refused.code})`,
+              code: 'database_refused',
+              source: 'proofs',
+              proofId: read.detailProofId,
+            });
           }
-          return buildConsultationRecord(listed, detail.item, lotItems, { list: row.listProofId!, detail: row.detailProofId!, lots: row.lotsProofId });
-        },
-        { kind: 'pmmp.consultation', naturalKey, reason: 'reparse', source: 'proofs', proofId: row.detailProofId ?? undefined },
-      );
-      if (read.ok) {
-        const outcome = await upsertConsultation(deps.db, read.parsed);
-        if (outcome === 'unchanged') counts.unchanged++;
-        else counts.updated++;
-      } else {
-        counts.rejected++;
-      }
-      counts.consultations++;
-      cursor = key;
+        });
+        batchCounts.rejected += reads.length - written.length;
+        batchCounts.consultations += reads.length;
+        await recordRejections(tx, PIPELINE, input.runId ?? null, rejections);
+      });
+      Object.assign(counts, batchCounts);
+      cursor = reads.at(-1)!.key;
       progress({ cursor, counts: { ...counts } });
+    };
+
+    // Two stages overlap: the next batch's proofs are read (and parsed) while this batch is written.
+    const batches: StoredConsultation[][] = [];
+    const size = Math.max(1, input.batch ?? REPARSE_BATCH);
+    for (let i = 0; i < rows.length; i += size) batches.push(rows.slice(i, i + size));
+    const read = (i: number): Promise<ConsultationRead[]> | null => {
+      if (i >= batches.length) return null;
+      const p = readBatch(deps, batches[i]!);
+      // Handled here so that a read failing during a write is not an unhandled rejection; awaited below.
+      p.catch(() => undefined);
+      return p;
+    };
+    let reading = read(0);
+    try {
+      for (let i = 0; i < batches.length; i++) {
+        const reads = await reading!;
+        reading = read(i + 1);
+        await writeBatch(reads);
+      }
+    } finally {
+      // Nothing started here outlives the activity: a failed write waits for the read in flight.
+      await reading?.catch(() => undefined);
     }
     const done = counts.consultations < input.limit;
     return { ...counts, next: done ? null : cursor };

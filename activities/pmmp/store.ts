@@ -226,12 +226,6 @@ async function writeRecords(db: Pick<PostgresJsDatabase, 'execute'>, records: re
   return outcomes;
 }
 
-/** One consultation with its lots and notices, in one transaction: a reader never sees half of its lots. */
-export async function upsertConsultation(db: Pick<PostgresJsDatabase, 'transaction'>, record: ConsultationRecord): Promise<UpsertOutcome> {
-  const [outcome] = await db.transaction((tx) => writeRound(tx, [record]));
-  return outcome!;
-}
-
 /** A record's outcome, or the database's refusal of one of its values (the refused row is not written). */
 export type StoreOutcome = UpsertOutcome | { refused: Error & { code: string } };
 

@@ -417,12 +417,16 @@ const crawlScenario: Scenario = {
         }
         const parseLoad = load();
         const started = performance.now();
-        for (const html of pages) parseConsultationDetail(html, { baseUrl: `${replica.url}/index.php` });
+        const cpu0 = process.cpuUsage();
+        await profiled('pmmp.parse', async () => {
+          for (const html of pages) parseConsultationDetail(html, { baseUrl: `${replica.url}/index.php` });
+        });
         const ms = performance.now() - started;
+        const cpu = process.cpuUsage(cpu0);
         results['pmmp.parse'] = {
           value: round(pages.length / (ms / 1000), 1),
           unit: 'detail pages/s parsed (parseConsultationDetail over pages in memory, one thread)',
-          params: { pages: pages.length, avgKb: round(pages.reduce((n, h) => n + h.length, 0) / pages.length / 1024, 1), wallMs: round(ms, 0), loadAvg: { before: parseLoad, after: load() } },
+          params: { pages: pages.length, avgKb: round(pages.reduce((n, h) => n + h.length, 0) / pages.length / 1024, 1), wallMs: round(ms, 0), cpuMsPerPage: round((cpu.user + cpu.system) / 1000 / pages.length, 2), loadAvg: { before: parseLoad, after: load() } },
         };
         ctx.log(`  parse-only: ${results['pmmp.parse'].value} detail pages/s`);
       }
@@ -439,7 +443,7 @@ const crawlScenario: Scenario = {
       // What a fixed parser sees: every stored hash differs from the new reading, every row and its lots are rewritten.
       await pg.sql`update pmmp.consultations set content_hash = 'stale'`;
       const reparseLoadBefore = load();
-      const rewrite = await timed(exclude, () => inActivity(() => reparseConsultationProofs(reparseDeps, { limit })));
+      const rewrite = await timed(exclude, () => profiled('pmmp.reparse', () => inActivity(() => reparseConsultationProofs(reparseDeps, { limit }))));
       if (rewrite.result.consultations !== expected.length || rewrite.result.updated !== expected.length || rewrite.result.rejected !== 0) {
         throw new Error(`pmmp.reparse: rewrite pass gave ${JSON.stringify(rewrite.result)}`);
       }

@@ -103,6 +103,30 @@ test('concurrent puts of the same bytes store them once and leave no temporary f
   assert.deepEqual(await readdir(folder), [`${sha(body)}.br`]);
 });
 
+test('getMany returns what get returns for each proof, a batch at a time; a missing or damaged one fails the call', async () => {
+  const bodies = Array.from({ length: 12 }, (_, i) => Buffer.from(`<html>page ${i} of a batch ${'x'.repeat(i * 100)}</html>`));
+  const ids: string[] = [];
+  for (const [i, body] of bodies.entries()) {
+    ids.push((await store.put({ body, url: `https://example.org/batch/${i}`, fetchedAt: new Date(Date.UTC(2026, 1, 1, 0, 0, i)), contentType: 'text/html', kind: 'test.batch' })).proofId);
+  }
+  const many = await store.getMany([...ids, ids[0]!], { concurrency: 3 });
+  assert.equal(many.size, ids.length, 'a repeated id is read once');
+  for (const id of ids) assert.deepEqual(many.get(id), await store.get(id));
+  assert.equal((await store.getMany([])).size, 0);
+
+  const unknown = sha(Buffer.from('never stored'));
+  await assert.rejects(store.getMany([ids[1]!, unknown]), (err: unknown) => err instanceof ProofNotFoundError && err.message.includes(unknown));
+  await assert.rejects(store.getMany(['../../etc/passwd']), InvalidInputError);
+  const file = proofPath(dir, ids[5]!);
+  const good = await readFile(file);
+  await writeFile(file, good.subarray(0, good.length - 3));
+  try {
+    await assert.rejects(store.getMany(ids, { concurrency: 4 }), (err: unknown) => err instanceof ProofCorruptedError && err.message.includes(ids[5]!));
+  } finally {
+    await writeFile(file, good);
+  }
+});
+
 test('damaged or missing bytes are detected on read, and a new put of the same bytes repairs them', async () => {
   const body = Buffer.from('<html>évidence</html>');
   const { proofId } = await store.put({ body, url: 'https://example.org/e', fetchedAt: new Date(), kind: 'test.corrupt' });

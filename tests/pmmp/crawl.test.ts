@@ -247,6 +247,48 @@ describe('pmmp consultations crawl', () => {
     await assertDatabaseEqualsOracle();
   });
 
+  it('a reparse with every hash stale rewrites every row in batches; a row its list page does not hold is rejected with its detail proof', async () => {
+    const batch = 10;
+    const batches = Math.ceil(expected.length / batch);
+    assert.ok(batches >= 3, `${batches} batches: the window must span several`);
+    const stored = () => db.sql`select org_acronyme, ref_consultation, content_hash, object, list_proof_id, detail_proof_id from pmmp.consultations order by 1, 2`;
+    const lotsOf = () => db.sql`select org_acronyme, ref_consultation, lot_number, object, proof_id from pmmp.lots order by 1, 2, 3`;
+    const [before, lotsBefore] = [await stored(), await lotsOf()];
+    // The victim points to a list page of other consultations: the reparse cannot find its row there.
+    const [victim] = await db.sql<{ org: string; ref: string; detail: string; other: string }[]>`
+      select c.org_acronyme as org, c.ref_consultation as ref, c.detail_proof_id as detail,
+             (select o.list_proof_id from pmmp.consultations o where o.list_proof_id <> c.list_proof_id limit 1) as other
+      from pmmp.consultations c order by 1, 2 offset ${batch + 3} limit 1`;
+    assert.ok(victim?.other);
+    await db.sql`update pmmp.consultations set content_hash = 'stale', list_proof_id = case
+      when (org_acronyme, ref_consultation) = (${victim.org}, ${victim.ref}) then ${victim.other} else list_proof_id end`;
+    await db.sql`truncate etl.rejected_records`;
+    const beats: unknown[] = [];
+    const env = new MockActivityEnvironment({}, { logger: quiet });
+    env.on('heartbeat', (b: unknown) => beats.push(b));
+    const { reparseConsultationProofs } = bindActivities({ db: db.db, proofs }, pmmpReparseActivities);
+    const counts = await env.run(() => reparseConsultationProofs({ limit: expected.length + 1, runId: null, batch }));
+    assert.deepEqual(counts, { consultations: expected.length, updated: expected.length - 1, unchanged: 0, rejected: 1, next: null });
+    assert.ok(beats.length >= batches, `${beats.length} heartbeats, one per batch at least`);
+    const rejected = await db.sql`select kind, natural_key, proof_id, reason from etl.rejected_records where pipeline = 'pmmp'`;
+    assert.equal(rejected.length, 1);
+    assert.deepEqual({ ...rejected[0] }, {
+      kind: 'pmmp.consultation',
+      natural_key: `${victim.org}/${victim.ref}`,
+      proof_id: victim.detail,
+      reason: `reparse: pmmp list page has an unexpected shape: missing row ${victim.org}/${victim.ref} in list proof ${victim.other}`,
+    });
+    const after = await stored();
+    const isVictim = (r: Record<string, unknown>) => r['org_acronyme'] === victim.org && r['ref_consultation'] === victim.ref;
+    assert.deepEqual(after.filter((r) => !isVictim(r)), before.filter((r) => !isVictim(r)), 'every other row read back as crawled');
+    assert.equal(after.find(isVictim)?.['content_hash'], 'stale', 'the rejected row is not written');
+    assert.deepEqual(await lotsOf(), lotsBefore);
+    // Back to what the crawl stored, for the tests that follow.
+    await db.sql`update pmmp.consultations set list_proof_id = ${String(before.find(isVictim)!['list_proof_id'])}, content_hash = ${String(before.find(isVictim)!['content_hash'])}
+      where (org_acronyme, ref_consultation) = (${victim.org}, ${victim.ref})`;
+    await db.sql`truncate etl.rejected_records`;
+  });
+
   it('with 5xx, 429 and truncated answers on, reaches the same end state', async () => {
     await clearTables();
     replica.resetStats();

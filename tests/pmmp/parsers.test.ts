@@ -24,7 +24,9 @@ import {
   parseResultList,
   parsers,
   scrubContacts,
+  type DetailContext,
 } from '../../activities/pmmp/parse/index';
+import { startPortalReplica } from '../replicas/pmmp/index';
 
 const SAMPLES = new URL('../fixtures/samples/pmmp/', import.meta.url);
 const sample = (path: string): string => readFileSync(new URL(path, SAMPLES), 'utf8');
@@ -795,5 +797,66 @@ describe('registry', () => {
     assert.deepEqual(Object.keys(parsers).sort(), ['bdc-results', 'detail', 'list', 'lots']);
     const list = parsers.list(LIST_HTML) as { items: unknown[] };
     assert.equal(list.items.length, 10);
+  });
+});
+
+/**
+ * `parseConsultationDetail` builds nodes only for `#recap-consultation` and the notice links; the
+ * whole-page tree (`wholePage`) is the reference: both must read every sample page the same, down to
+ * the error a page is refused with.
+ */
+describe('detail parser: the partial tree reads every page as the whole-page tree', () => {
+  const reading = (html: string, ctx: DetailContext) => {
+    try {
+      return parseConsultationDetail(html, ctx);
+    } catch (err) {
+      return { refused: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    }
+  };
+  const assertSame = (html: string, label: string, ctx: DetailContext = {}) => {
+    assert.deepEqual(reading(html, ctx), reading(html, { ...ctx, wholePage: true }), label);
+  };
+
+  it('on the sample page and its edited variants (labels only, no recap, no reference, notices, allotment)', () => {
+    const variants: [string, string][] = [
+      ['sample', DETAIL_HTML],
+      ['no recap', edit(DETAIL_HTML, ($) => $('#recap-consultation').remove())],
+      ['no reference, no object', edit(DETAIL_HTML, ($) => $('[id$="_reference"], [id$="_objet"]').remove())],
+      ['ids renamed', edit(DETAIL_HTML, ($) => $('[id*="idEntrepriseConsultationSummary_"]').each((_, el) => void $(el).attr('id', `x${$(el).attr('id') ?? ''}`.replace('Summary_', 'Resume_'))))],
+      ['glued amount', edit(DETAIL_HTML, ($) => $('[id$="_labelReferentielZoneText"]').text('48 516 000,00 @@@@'))],
+      ['notice links in and out of the recap', edit(DETAIL_HTML, ($) => {
+        $('#recap-consultation').append('<a href="index.php?page=entreprise.EntrepriseDownloadAvisJAL&idAvis=77&refConsultation=1&orgAcronyme=x">Avis <b>77</b></a>');
+        $('body').prepend('<p><a title="Extrait de PV" href="index.php?page=entreprise.EntrepriseDownloadAvisJAL&idAvis=78">PV<div id="recap-consultation">leurre</div></a>');
+      })],
+      ['no form, key from links only', edit(DETAIL_HTML, ($) => $('form').removeAttr('action'))],
+    ];
+    for (const [label, html] of variants) assertSame(html, label);
+  });
+
+  it('on the pages of the 608 real records', () => {
+    const records = sample('consultations-detail-records.jsonl')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as DetailRecord);
+    for (const rec of records) assertSame(detailPageFor(rec), `${rec.orgAcronyme}/${rec.refConsultation}`);
+  });
+
+  it('on detail pages of the portal replica, generated and real, with and without a changed shape', async () => {
+    const replica = await startPortalReplica({ seed: 7, today: '2026-11-20', consultations: 1_500 });
+    try {
+      const all = replica.oracle.consultations();
+      const picked = [...all.filter((c) => c.source === 'real').slice(0, 40), ...all.filter((c) => c.source === 'generated').filter((_, i) => i % 15 === 0)];
+      assert.ok(picked.length >= 100, `${picked.length} pages`);
+      for (const [i, c] of picked.entries()) {
+        replica.setKnobs({ shapeChanged: i % 10 === 9 ? 'detail' : null });
+        const url = `${replica.url}/index.php?page=entreprise.EntrepriseDetailConsultation&refConsultation=${c.refConsultation}&orgAcronyme=${c.orgAcronyme}`;
+        const res = await fetch(url);
+        assert.equal(res.status, 200, url);
+        const key = { orgAcronyme: c.orgAcronyme, refConsultation: c.refConsultation };
+        assertSame(await res.text(), `${c.orgAcronyme}/${c.refConsultation}`, { baseUrl: `${replica.url}/index.php`, key });
+      }
+    } finally {
+      await replica.close();
+    }
   });
 });

@@ -20,6 +20,10 @@ import {
   indexIdsAfter,
   linesOf,
   loadHtmlFast,
+  parsePartial,
+  findAll,
+  findFirst,
+  hasClass,
   rejectedSupportId,
   resolvePortalUrl,
   textOf,
@@ -33,6 +37,11 @@ import { ProblemLog, readField, validateRow, type ParseProblem } from './problem
 export interface DetailContext extends ParseContext {
   /** Key of the URL that was fetched; used when the page itself does not show it. */
   key?: ConsultationKey;
+  /**
+   * Build the whole page's tree, not only the parts read (the reference reading, slower): the tests
+   * check that both give the same result on every sample page.
+   */
+  wholePage?: boolean;
 }
 
 export interface ConsultationDetailPage {
@@ -49,14 +58,14 @@ type LabelIndex = { label: string; value: Cheerio<Element> }[];
 
 function indexLabels($: CheerioAPI, recap: Cheerio<Element>): LabelIndex {
   const index: LabelIndex = [];
-  recap.find('div.line').each((_, line) => {
-    const $line = $(line);
-    const labelEl = $line.find('[class*="intitule"]').first();
-    const value = $line.find('.content-bloc').first();
-    if (!labelEl.length || !value.length) return;
-    const label = foldLabel(textOf(labelEl, { skipHidden: true }));
-    if (label) index.push({ label, value });
-  });
+  // recap.find('div.line'), then '[class*="intitule"]' and '.content-bloc' in each, walked by hand.
+  for (const line of findAll(recap[0]!, (el) => el.name === 'div' && hasClass(el, 'line'))) {
+    const labelEl = findFirst(line, (el) => el.attribs['class']?.includes('intitule') ?? false);
+    const value = findFirst(line, (el) => hasClass(el, 'content-bloc'));
+    if (!labelEl || !value) continue;
+    const label = foldLabel(textOf([labelEl], { skipHidden: true }));
+    if (label) index.push({ label, value: $(value) });
+  }
   return index;
 }
 
@@ -119,10 +128,11 @@ class DetailReader {
     const panelEnd = `_panel${kind === 'idRefRadio' ? 'ReferentielRadio' : 'ReferentielZoneText'}`;
     const panels = [...this.ids].filter(([rest]) => rest.startsWith(`${kind}_`) && rest.endsWith(panelEnd)).map(([, el]) => el);
     for (const panel of panels) {
-      const $p = this.$(panel);
-      const t = textOf($p.find('[id$="_titre"]').first());
+      const titleEl = findFirst(panel, (el) => el.attribs['id']?.endsWith('_titre') ?? false);
+      const t = textOf(titleEl ? [titleEl] : []);
       if (!title.test(t)) continue;
-      return cleanValue(textOf($p.find(`[id$="${valueSuffix}"]`).first()));
+      const valueEl = findFirst(panel, (el) => el.attribs['id']?.endsWith(valueSuffix) ?? false);
+      return cleanValue(textOf(valueEl ? [valueEl] : []));
     }
     return null;
   }
@@ -130,17 +140,21 @@ class DetailReader {
 
 /**
  * What the parser needs from the whole page, found in one walk instead of a selector scan each:
- * `#recap-consultation`, the first form, and the links that carry a key or a notice.
+ * `#recap-consultation`, the first form's action, and the links that carry a key or a notice.
  */
 interface PageLandmarks {
   recap: Element | undefined;
-  form: Element | undefined;
-  keyLinks: Element[];
+  formAction: string | undefined;
+  keyHrefs: string[];
   noticeLinks: Element[];
 }
 
+const isNoticeLink = (name: string, attribs: Record<string, string>): boolean => name === 'a' && (attribs['href']?.includes('EntrepriseDownloadAvisJAL') ?? false);
+
+/** The landmarks of a page read whole (`loadHtmlFast`): the reference reading, see `DetailContext.wholePage`. */
 function landmarks(root: Document): PageLandmarks {
-  const found: PageLandmarks = { recap: undefined, form: undefined, keyLinks: [], noticeLinks: [] };
+  const found: PageLandmarks = { recap: undefined, formAction: undefined, keyHrefs: [], noticeLinks: [] };
+  let form: Element | undefined;
   const stack: AnyNode[] = [];
   for (let i = root.children.length - 1; i >= 0; i--) stack.push(root.children[i]!);
   while (stack.length) {
@@ -148,17 +162,43 @@ function landmarks(root: Document): PageLandmarks {
     if (!isElement(node)) continue;
     if (node.name === 'a') {
       const href = node.attribs['href'];
-      if (href?.includes('refConsultation=')) found.keyLinks.push(node);
-      if (href?.includes('EntrepriseDownloadAvisJAL')) found.noticeLinks.push(node);
-    } else if (node.name === 'form') found.form ??= node;
+      if (href?.includes('refConsultation=')) found.keyHrefs.push(href);
+      if (isNoticeLink(node.name, node.attribs)) found.noticeLinks.push(node);
+    } else if (node.name === 'form') form ??= node;
     if (found.recap === undefined && node.attribs['id'] === 'recap-consultation') found.recap = node;
     for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
   }
+  found.formAction = form?.attribs['action'];
   return found;
 }
 
+/**
+ * The page read once, only `#recap-consultation` and the notice links built as nodes (a third of the
+ * page, the rest is menus and scripts); the same landmarks as `landmarks` over the whole tree, in the
+ * same document order.
+ */
+function readPage(html: string): { $: CheerioAPI; page: PageLandmarks } {
+  const found: PageLandmarks = { recap: undefined, formAction: undefined, keyHrefs: [], noticeLinks: [] };
+  let formSeen = false;
+  const $ = parsePartial(html, {
+    keep: (name, attribs) => (found.recap === undefined && attribs['id'] === 'recap-consultation') || isNoticeLink(name, attribs),
+    see(name, attribs, built) {
+      if (name === 'a') {
+        const href = attribs['href'];
+        if (href?.includes('refConsultation=')) found.keyHrefs.push(href);
+        if (built && isNoticeLink(name, attribs)) found.noticeLinks.push(built);
+      } else if (name === 'form' && !formSeen) {
+        formSeen = true;
+        found.formAction = attribs['action'];
+      }
+      if (found.recap === undefined && attribs['id'] === 'recap-consultation') found.recap = built ?? undefined;
+    },
+  });
+  return { $, page: found };
+}
+
 function pageKey(page: PageLandmarks, baseUrl: string): ConsultationKey | null {
-  const candidates: (string | undefined)[] = [page.form?.attribs['action'], ...page.keyLinks.map((a) => a.attribs['href'])];
+  const candidates: (string | undefined)[] = [page.formAction, ...page.keyHrefs];
   for (const href of candidates) {
     const key = keyFromUrl(resolvePortalUrl(href, baseUrl), baseUrl);
     if (key) return key;
@@ -169,8 +209,12 @@ function pageKey(page: PageLandmarks, baseUrl: string): ConsultationKey | null {
 export function parseConsultationDetail(html: string, ctx: DetailContext = {}): ConsultationDetailPage {
   if (isRequestRejectedPage(html)) throw new RequestRejectedError('detail', rejectedSupportId(html));
   const baseUrl = ctx.baseUrl ?? PORTAL_BASE_URL;
-  const $ = loadHtmlFast(html);
-  const page = landmarks($.root()[0]!);
+  let $: CheerioAPI;
+  let page: PageLandmarks;
+  if (ctx.wholePage) {
+    $ = loadHtmlFast(html);
+    page = landmarks($.root()[0]!);
+  } else ({ $, page } = readPage(html));
   if (!page.recap) throw new PageShapeError('detail', ['#recap-consultation']);
   const recap = $(page.recap);
 

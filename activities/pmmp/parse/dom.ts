@@ -4,7 +4,8 @@
  */
 import { load, type Cheerio, type CheerioAPI } from 'cheerio';
 // cheerio 1.x does not re-export its node types; domhandler is the package that defines them.
-import type { AnyNode, Document, Element, Text } from 'domhandler';
+import { DomHandler, type AnyNode, type Document, type Element, type Text } from 'domhandler';
+import { Parser } from 'htmlparser2';
 
 import { normalizeSpace } from './fr';
 
@@ -29,7 +30,84 @@ export function loadHtml(html: string): CheerioAPI {
  * tests/pmmp/parsers.test.ts), not for the result list.
  */
 export function loadHtmlFast(html: string): CheerioAPI {
-  return load(html, { xml: { xmlMode: false, decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true } });
+  return load(html, FAST_OPTIONS);
+}
+
+const FAST_PARSER = { xmlMode: false, decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true } as const;
+const FAST_OPTIONS = { xml: FAST_PARSER };
+
+/** What `parsePartial` builds of a page, and what it is told of the rest. */
+export interface PartialDom {
+  /** Whether an element outside every kept one starts a kept subtree (built whole, as `loadHtmlFast` would). */
+  keep(name: string, attribs: Record<string, string>): boolean;
+  /** Every element in document order, with its node when it was built. */
+  see(name: string, attribs: Record<string, string>, built: Element | null): void;
+}
+
+/**
+ * A DomHandler that builds only the kept subtrees (their tops become children of the document): the
+ * tokenizer and the parser's tag rules run over the whole page as in `loadHtmlFast`, so a kept subtree
+ * is node for node what the full tree holds, but the rest of the page costs no nodes and no garbage.
+ */
+class PartialDomHandler extends DomHandler {
+  /** Per open element: whether it was built. */
+  private readonly built: boolean[] = [];
+  private depth = 0;
+
+  constructor(private readonly what: PartialDom) {
+    super(undefined, FAST_PARSER);
+  }
+
+  override onopentag(name: string, attribs: Record<string, string>): void {
+    if (this.depth > 0 || this.what.keep(name, attribs)) {
+      this.depth++;
+      this.built.push(true);
+      super.onopentag(name, attribs);
+      this.what.see(name, attribs, this.tagStack[this.tagStack.length - 1] as Element);
+    } else {
+      this.built.push(false);
+      this.lastNode = null;
+      this.what.see(name, attribs, null);
+    }
+  }
+
+  override onclosetag(): void {
+    if (this.built.pop()) {
+      this.depth--;
+      super.onclosetag();
+    }
+  }
+
+  override ontext(data: string): void {
+    if (this.depth > 0) super.ontext(data);
+  }
+
+  override oncomment(data: string): void {
+    if (this.depth > 0) super.oncomment(data);
+  }
+
+  override oncommentend(): void {
+    if (this.depth > 0) super.oncommentend();
+  }
+
+  override oncdatastart(): void {
+    if (this.depth > 0) super.oncdatastart();
+  }
+
+  override oncdataend(): void {
+    if (this.depth > 0) super.oncdataend();
+  }
+
+  override onprocessinginstruction(name: string, data: string): void {
+    if (this.depth > 0) super.onprocessinginstruction(name, data);
+  }
+}
+
+/** The page read with htmlparser2 as `loadHtmlFast` reads it, only the subtrees `what.keep` asks for built. */
+export function parsePartial(html: string, what: PartialDom): CheerioAPI {
+  const handler = new PartialDomHandler(what);
+  new Parser(handler, FAST_PARSER).end(html);
+  return load(handler.root, FAST_OPTIONS);
 }
 
 /**
@@ -63,6 +141,40 @@ export function indexIdsAfter(root: ArrayLike<AnyNode>, marker: string): Map<str
   }
   return index;
 }
+
+/**
+ * The elements under `root` (itself excluded) that `match`, in document order: what cheerio's
+ * `.find(selector)` returns for a simple selector, without compiling one per call. `limit` stops early.
+ */
+export function findAll(root: AnyNode, match: (el: Element) => boolean, limit = Infinity): Element[] {
+  const found: Element[] = [];
+  if (!isElement(root)) return found;
+  const stack: AnyNode[] = [];
+  for (let i = root.children.length - 1; i >= 0; i--) stack.push(root.children[i]!);
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (!isElement(node)) continue;
+    if (match(node) && found.push(node) >= limit) break;
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
+  }
+  return found;
+}
+
+/** The first element under `root` that `match`es, or null (cheerio's `.find(selector).first()`). */
+export function findFirst(root: AnyNode, match: (el: Element) => boolean): Element | null {
+  return findAll(root, match, 1)[0] ?? null;
+}
+
+/** `.name` as css-select reads it: a whitespace-separated word of the class attribute (case-sensitive). */
+export function hasClass(el: Element, name: string): boolean {
+  const cls = el.attribs['class'];
+  if (!cls) return false;
+  if (!cls.includes(name)) return false;
+  let word = CLASS_WORDS.get(name);
+  if (!word) CLASS_WORDS.set(name, (word = new RegExp(`(?:^|\\s)${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:$|\\s)`)));
+  return word.test(cls);
+}
+const CLASS_WORDS = new Map<string, RegExp>();
 
 const BLOCK_TAGS = new Set([
   'address', 'article', 'aside', 'blockquote', 'br', 'caption', 'dd', 'div', 'dl', 'dt', 'fieldset',
