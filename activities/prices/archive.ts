@@ -176,10 +176,37 @@ async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out;
 }
 
+/**
+ * Whether the server hands an equality on `date` to its storage: FerretDB says so in explain's
+ * `filterPushdown` (true on its PostgreSQL backend, false on SQLite, which then scans the whole
+ * collection once per date: one range read per chunk is cheaper there); MongoDB has no such field and
+ * answers from the date index.
+ */
+async function datesPushedDown(coll: Collection<PriceDocument>): Promise<boolean> {
+  const plan = await coll.find({ date: '0001-01-01' }).explain();
+  return (plan as { filterPushdown?: unknown }).filterPushdown !== false;
+}
+
+/** The archive's documents of the given dates (one read each, or one range read), in `projection`. */
+async function readDates<T extends { date: string }>(
+  coll: Collection<PriceDocument>,
+  dates: readonly string[],
+  perDate: boolean,
+  projection: Record<string, 0 | 1>,
+): Promise<Map<string, T[]>> {
+  const out = new Map<string, T[]>(dates.map((d) => [d, []]));
+  if (dates.length === 0) return out;
+  const docs =
+    perDate || dates.length === 1
+      ? (await inParallel(dates, DATE_READS_IN_FLIGHT, (date) => coll.find({ date }, { projection }).toArray())).flat()
+      : await coll.find({ date: { $gte: dates.reduce((a, b) => (a < b ? a : b)), $lte: dates.reduce((a, b) => (a > b ? a : b)) } }, { projection }).toArray();
+  for (const d of docs as unknown as T[]) out.get(d.date)?.push(d);
+  return out;
+}
+
 /** The archive's documents of each date, by date (without `_id` and `archived_at`, which are never compared). */
-async function docsOnDates(coll: Collection<PriceDocument>, dates: readonly string[]): Promise<Map<string, PriceDocument[]>> {
-  const found = await inParallel(dates, DATE_READS_IN_FLIGHT, (date) => coll.find({ date }, { projection: { _id: 0, archived_at: 0 } }).toArray());
-  return new Map(dates.map((d, i) => [d, found[i] as PriceDocument[]]));
+function docsOnDates(coll: Collection<PriceDocument>, dates: readonly string[], perDate: boolean): Promise<Map<string, PriceDocument[]>> {
+  return readDates<PriceDocument>(coll, dates, perDate, { _id: 0, archived_at: 0 });
 }
 
 /** The dates of the window that have no row in PostgreSQL: any document on them is extra. */
@@ -189,21 +216,10 @@ async function datesWithoutRows(sql: Sql, w: ArchiveWindow): Promise<string[]> {
   return datesBetween(w.from, w.to).filter((d) => !withRows.has(d));
 }
 
-/** The asset codes of the archive's documents on the given dates (few dates: one read each; many: one range read). */
-async function assetsOnDates(coll: Collection<PriceDocument>, w: ArchiveWindow, dates: readonly string[]): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  if (dates.length === 0) return out;
-  const projection = { _id: 0, asset_code: 1, date: 1 };
-  const docs =
-    dates.length <= MAX_EMPTY_DATE_READS
-      ? (await inParallel(dates, DATE_READS_IN_FLIGHT, (date) => coll.find({ date }, { projection }).toArray())).flat()
-      : await coll.find({ date: { $gte: w.from, $lte: w.to } }, { projection }).toArray();
-  const wanted = new Set(dates);
-  for (const d of docs as { asset_code: string; date: string }[]) {
-    if (!wanted.has(d.date)) continue;
-    out.set(d.date, [...(out.get(d.date) ?? []), d.asset_code]);
-  }
-  return out;
+/** The asset codes of the archive's documents on the given dates (many dates: one range read). */
+async function assetsOnDates(coll: Collection<PriceDocument>, dates: readonly string[], perDate: boolean): Promise<Map<string, string[]>> {
+  const docs = await readDates<{ asset_code: string; date: string }>(coll, dates, perDate && dates.length <= MAX_EMPTY_DATE_READS, { _id: 0, asset_code: 1, date: 1 });
+  return new Map([...docs].map(([d, ofDate]) => [d, ofDate.map((x) => x.asset_code)]));
 }
 
 /** Removes a date's documents whose asset is not among PostgreSQL's rows of that date; how many went. */
@@ -233,6 +249,7 @@ export async function archiveWindow(
   const counts: ArchiveCounts = opts.counts ?? { pgRows: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0 };
   let cursor = opts.resumeFrom;
   const archivedAt = new Date();
+  const perDate = await datesPushedDown(coll);
   // A chunk can end inside a date: that date's extras are settled by the next chunk, which needs the
   // assets the earlier one saw (on a resumed attempt, asked of PostgreSQL again).
   let open: { date: string; assets: Set<string> } | undefined;
@@ -245,14 +262,14 @@ export async function archiveWindow(
     const last = chunk.length < chunkSize;
     if (chunk.length === 0) {
       if (open) {
-        const docs = (await docsOnDates(coll, [open.date])).get(open.date) ?? [];
+        const docs = (await docsOnDates(coll, [open.date], perDate)).get(open.date) ?? [];
         counts.deleted += await deleteExtrasOfDate(coll, open.date, docs.map((d) => d.asset_code), open.assets);
       }
       break;
     }
     const byDate = new Map<string, PgQuote[]>();
     for (const row of chunk) byDate.set(row.quote_date, [...(byDate.get(row.quote_date) ?? []), row]);
-    const docsByDate = await docsOnDates(coll, [...byDate.keys()]);
+    const docsByDate = await docsOnDates(coll, [...byDate.keys()], perDate);
     const existing = new Map<string, PriceDocument>();
     for (const docs of docsByDate.values()) for (const d of docs) existing.set(key(d.asset_code, d.date), d);
     const inserts: PriceDocument[] = [];
@@ -301,7 +318,8 @@ export async function archiveWindow(
   }
   // Dates of the window PostgreSQL has no row for: whatever the archive holds there is extra.
   const empty = await datesWithoutRows(sql, w);
-  for (const [date] of await assetsOnDates(coll, w, empty)) {
+  for (const [date, assets] of await assetsOnDates(coll, empty, perDate)) {
+    if (assets.length === 0) continue;
     const res = await coll.deleteMany({ date });
     counts.deleted += res.deletedCount;
   }
@@ -317,12 +335,13 @@ export async function verifyWindow(sql: Sql, db: Db, w: ArchiveWindow, opts: { c
   };
   let cursor: ArchiveCursor | undefined;
   let matched = 0;
+  const perDate = await datesPushedDown(coll);
   // A date a chunk boundary splits is read twice: its documents are counted once.
   const counted = new Set<string>();
   for (;;) {
     const chunk = await readChunk(sql, w, cursor, chunkSize);
     if (chunk.length === 0) break;
-    const docsByDate = await docsOnDates(coll, [...new Set(chunk.map((r) => r.quote_date))]);
+    const docsByDate = await docsOnDates(coll, [...new Set(chunk.map((r) => r.quote_date))], perDate);
     const docs = new Map<string, PriceDocument>();
     for (const [date, ofDate] of docsByDate) {
       for (const d of ofDate) docs.set(key(d.asset_code, d.date), d);
@@ -349,7 +368,7 @@ export async function verifyWindow(sql: Sql, db: Db, w: ArchiveWindow, opts: { c
     opts.onChunk?.();
     if (chunk.length < chunkSize) break;
   }
-  for (const assets of (await assetsOnDates(coll, w, await datesWithoutRows(sql, w))).values()) report.mongoCount += assets.length;
+  for (const assets of (await assetsOnDates(coll, await datesWithoutRows(sql, w), perDate)).values()) report.mongoCount += assets.length;
   report.extra = report.mongoCount - matched;
   if (report.extra > 0) note('*', `${w.from}..${w.to}`, `${report.extra} document(s) in the archive have no row in PostgreSQL`);
   report.ok = report.missing === 0 && report.extra === 0 && report.mismatched === 0;
