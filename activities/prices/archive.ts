@@ -149,9 +149,10 @@ const key = (asset: string, date: string) => `${asset}\u0000${date}`;
 /**
  * Dates read from the archive at once. FerretDB 1.x pushes an equality filter down to its PostgreSQL
  * backend (a SQL WHERE), but evaluates a range ($gte/$lte) itself over every document of the collection;
- * so the archive reads one `{ date }` at a time, a few in parallel. MongoDB answers both from the date index.
+ * so the archive reads one `{ date }` at a time, a week's dates at once (measured on a 7-day window over
+ * 100,000 documents: 4 in flight 0.63 s a call, 8 in flight 0.33 s). MongoDB answers both from the date index.
  */
-const DATE_READS_IN_FLIGHT = 4;
+const DATE_READS_IN_FLIGHT = 8;
 
 /** Beyond this many dates without any PostgreSQL row, their documents are looked for with one range read. */
 const MAX_EMPTY_DATE_READS = 62;
