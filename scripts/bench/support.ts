@@ -212,7 +212,7 @@ export async function throwawayMongo(ctx: BenchContext, suffix: string): Promise
 }
 
 export const FERRETDB_HINT =
-  'FerretDB v1 (SQLite) wedges for good when one update command carries 100 or more statements; look at its goroutines (debug address /debug/pprof/goroutine?debug=1) and restart it';
+  'FerretDB v1 wedges for good when one update command carries many statements (SQLite: 100, PostgreSQL backend: 50); look at its goroutines (debug address /debug/pprof/goroutine?debug=1) and restart it';
 
 export function redact(url: string): string {
   return url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
@@ -225,7 +225,7 @@ export async function describeMongo(db: Db): Promise<Record<string, unknown>> {
   return {
     backend: ferret ? `FerretDB ${ferret}` : `MongoDB ${String(info.version)}`,
     wireVersion: String(info.version),
-    ...(ferret ? { ferretdbFeatures: 'no index use: every filter other than _id equality scans the collection' } : {}),
+    ...(ferret ? { ferretdbFeatures: 'no index use: FerretDB evaluates ranges itself over the whole collection; its PostgreSQL backend hands equality filters to PostgreSQL, its SQLite backend only _id equality' } : {}),
   };
 }
 
