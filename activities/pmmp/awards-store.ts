@@ -286,7 +286,7 @@ export async function markNoticeFailed(db: PostgresJsDatabase, key: NoticeKey, e
 }
 
 /** The rapport d'achèvement's facts, one row per notice, rewritten by each parse. */
-export async function storeAchevement(db: PostgresJsDatabase, key: NoticeKey, a: AchevementNotice, proofId: string): Promise<void> {
+export async function storeAchevement(db: Pick<PostgresJsDatabase, 'insert'>, key: NoticeKey, a: AchevementNotice, proofId: string): Promise<void> {
   const values = { contractors: a.contractors, initialAmount: a.initialAmount, finalAmount: a.finalAmount, completedOn: a.completedOn, proofId };
   await db
     .insert(achevements)
@@ -322,63 +322,72 @@ const BID_PROPS = [
 export async function storeNoticeAwards(db: PostgresJsDatabase, records: NoticeAwardRecord[]): Promise<StoreCounts> {
   const total: StoreCounts = { attributions: 0, bids: 0 };
   for (let i = 0; i < records.length; i += AWARD_BULK_CHUNK) {
-    const chunk = [...new Map(records.slice(i, i + AWARD_BULK_CHUNK).map((r) => [`${r.orgAcronyme}\u0000${r.refConsultation}\u0000${r.idAvis}`, r])).values()];
-    const attributionRows: NewAttribution[] = [];
-    const bidRows: NewBid[] = [];
-    for (const r of chunk) {
-      const rows = awardRows({ orgAcronyme: r.orgAcronyme, refConsultation: r.refConsultation, idAvis: r.idAvis }, r.award, r.proofId);
-      attributionRows.push(...rows.attributions);
-      bidRows.push(...rows.bids);
-    }
-    const parsedAt = new Date().toISOString();
-    const noticeRows: NewNotice[] = chunk.map((r) => ({
-      orgAcronyme: r.orgAcronyme,
-      refConsultation: r.refConsultation,
-      idAvis: r.idAvis,
-      kind: r.kind,
-      url: r.url,
-      annonceType: r.annonceType ?? null,
-      label: r.label ?? null,
-      publishedOn: r.publishedOn ?? null,
-      proofId: r.proofId,
-      text: r.extracted.text,
-      textMethod: r.extracted.method,
-      ocrPages: r.extracted.ocrPages,
-      ocrConfidence: r.extracted.ocrConfidence,
-      parserVersion: r.parserVersion,
-      parsedAt,
-      awardReference: r.award.reference,
-      openingDate: r.award.openingDate,
-      commissionEndDate: r.award.commissionEndDate,
-      documentDate: r.award.documentDate,
-      parseConfidence: r.award.confidence,
-      parseWarnings: r.award.warnings,
-    }));
-    await db.transaction(async (tx) => {
-      await tx.execute(sql`
-        insert into ${notices} ${jsonRecordset(notices, noticeRows, NOTICE_PROPS)}
-        on conflict (org_acronyme, ref_consultation, id_avis) do update set
-          kind = excluded.kind, url = excluded.url, proof_id = excluded.proof_id, text = excluded.text,
-          text_method = excluded.text_method, ocr_pages = excluded.ocr_pages, ocr_confidence = excluded.ocr_confidence,
-          parser_version = excluded.parser_version, parsed_at = excluded.parsed_at, award_reference = excluded.award_reference,
-          opening_date = excluded.opening_date, commission_end_date = excluded.commission_end_date,
-          document_date = excluded.document_date, parse_confidence = excluded.parse_confidence,
-          parse_warnings = excluded.parse_warnings, updated_at = now(),
-          -- What the list told us is not in the document: a reparse must not erase it.
-          annonce_type = coalesce(excluded.annonce_type, ${notices.annonceType}),
-          label = coalesce(excluded.label, ${notices.label}),
-          published_on = coalesce(excluded.published_on, ${notices.publishedOn})`);
-      const keys = JSON.stringify(chunk.map((r) => [r.orgAcronyme, r.refConsultation, r.idAvis]));
-      for (const table of [bids, attributions] as const) {
-        await tx.execute(sql`
-          delete from ${table} t using jsonb_array_elements(${keys}::jsonb) k
-          where t.org_acronyme = k->>0 and t.ref_consultation = k->>1 and t.id_avis = k->>2`);
-      }
-      if (attributionRows.length) await tx.execute(sql`insert into ${attributions} ${jsonRecordset(attributions, attributionRows, ATTRIBUTION_PROPS)}`);
-      if (bidRows.length) await tx.execute(sql`insert into ${bids} ${jsonRecordset(bids, bidRows, BID_PROPS)}`);
-    });
-    total.attributions += attributionRows.length;
-    total.bids += bidRows.length;
+    const chunk = records.slice(i, i + AWARD_BULK_CHUNK);
+    const written = await db.transaction((tx) => writeNoticeAwards(tx, chunk));
+    total.attributions += written.attributions;
+    total.bids += written.bids;
   }
   return total;
+}
+
+/**
+ * `storeNoticeAwards`' statements for one chunk, inside the caller's transaction (a reparse writes its
+ * batch's rejections in the same one): one statement per table, rows as one JSON value.
+ */
+export async function writeNoticeAwards(tx: Pick<PostgresJsDatabase, 'execute'>, records: readonly NoticeAwardRecord[]): Promise<StoreCounts> {
+  const chunk = [...new Map(records.map((r) => [`${r.orgAcronyme}\u0000${r.refConsultation}\u0000${r.idAvis}`, r])).values()];
+  if (chunk.length === 0) return { attributions: 0, bids: 0 };
+  const attributionRows: NewAttribution[] = [];
+  const bidRows: NewBid[] = [];
+  for (const r of chunk) {
+    const rows = awardRows({ orgAcronyme: r.orgAcronyme, refConsultation: r.refConsultation, idAvis: r.idAvis }, r.award, r.proofId);
+    attributionRows.push(...rows.attributions);
+    bidRows.push(...rows.bids);
+  }
+  const parsedAt = new Date().toISOString();
+  const noticeRows: NewNotice[] = chunk.map((r) => ({
+    orgAcronyme: r.orgAcronyme,
+    refConsultation: r.refConsultation,
+    idAvis: r.idAvis,
+    kind: r.kind,
+    url: r.url,
+    annonceType: r.annonceType ?? null,
+    label: r.label ?? null,
+    publishedOn: r.publishedOn ?? null,
+    proofId: r.proofId,
+    text: r.extracted.text,
+    textMethod: r.extracted.method,
+    ocrPages: r.extracted.ocrPages,
+    ocrConfidence: r.extracted.ocrConfidence,
+    parserVersion: r.parserVersion,
+    parsedAt,
+    awardReference: r.award.reference,
+    openingDate: r.award.openingDate,
+    commissionEndDate: r.award.commissionEndDate,
+    documentDate: r.award.documentDate,
+    parseConfidence: r.award.confidence,
+    parseWarnings: r.award.warnings,
+  }));
+  await tx.execute(sql`
+    insert into ${notices} ${jsonRecordset(notices, noticeRows, NOTICE_PROPS)}
+    on conflict (org_acronyme, ref_consultation, id_avis) do update set
+      kind = excluded.kind, url = excluded.url, proof_id = excluded.proof_id, text = excluded.text,
+      text_method = excluded.text_method, ocr_pages = excluded.ocr_pages, ocr_confidence = excluded.ocr_confidence,
+      parser_version = excluded.parser_version, parsed_at = excluded.parsed_at, award_reference = excluded.award_reference,
+      opening_date = excluded.opening_date, commission_end_date = excluded.commission_end_date,
+      document_date = excluded.document_date, parse_confidence = excluded.parse_confidence,
+      parse_warnings = excluded.parse_warnings, updated_at = now(),
+      -- What the list told us is not in the document: a reparse must not erase it.
+      annonce_type = coalesce(excluded.annonce_type, ${notices.annonceType}),
+      label = coalesce(excluded.label, ${notices.label}),
+      published_on = coalesce(excluded.published_on, ${notices.publishedOn})`);
+  const keys = JSON.stringify(chunk.map((r) => [r.orgAcronyme, r.refConsultation, r.idAvis]));
+  for (const table of [bids, attributions] as const) {
+    await tx.execute(sql`
+      delete from ${table} t using jsonb_array_elements(${keys}::jsonb) k
+      where t.org_acronyme = k->>0 and t.ref_consultation = k->>1 and t.id_avis = k->>2`);
+  }
+  if (attributionRows.length) await tx.execute(sql`insert into ${attributions} ${jsonRecordset(attributions, attributionRows, ATTRIBUTION_PROPS)}`);
+  if (bidRows.length) await tx.execute(sql`insert into ${bids} ${jsonRecordset(bids, bidRows, BID_PROPS)}`);
+  return { attributions: attributionRows.length, bids: bidRows.length };
 }

@@ -22,11 +22,23 @@ import {
   MissingBinaryError,
   MissingOcrLanguageError,
   parseAward,
+  type AchevementNotice,
   type AwardNotice,
   type ExtractNoticeTextOptions,
 } from './awards';
-import { parseOrRecord, PIPELINE } from './rejections';
-import { markNoticeFailed, noticesToReparse, pendingNotices, storeAchevement, storeNoticeAward, type NoticeKey, type StoredText } from './awards-store';
+import { parseOrReject, PIPELINE } from './rejections';
+import {
+  markNoticeFailed,
+  noticesToReparse,
+  pendingNotices,
+  storeAchevement,
+  storeNoticeAward,
+  writeNoticeAwards,
+  type NoticeAwardRecord,
+  type NoticeKey,
+  type ReparseCandidate,
+  type StoredText,
+} from './awards-store';
 
 export type { NoticeKey } from './awards-store';
 
@@ -100,6 +112,8 @@ export interface ReparseNoticeProofsInput {
    */
   reextract?: 'none' | 'text-layer' | 'all';
   runId?: string | null;
+  /** Notices read together and written in one transaction (default `NOTICE_REPARSE_BATCH`). */
+  batch?: number;
 }
 
 export interface ReparseCounts {
@@ -269,6 +283,11 @@ export async function processNoticeDocuments(deps: PmmpNoticeDeps, input: Proces
   });
 }
 
+/** Notices per batch: their stored texts read in one query, their rows written in one transaction. */
+export const NOTICE_REPARSE_BATCH = 100;
+
+type NoticeRead = { key: NoticeKey; row: ReparseCandidate; reextracted: boolean } & ({ ok: true; record: NoticeAwardRecord; achevement: AchevementNotice | null } | { ok: false; rejection: Rejection });
+
 export async function reparseNoticeProofs(deps: PmmpNoticeDeps, input: ReparseNoticeProofsInput): Promise<ReparseNoticeProofsResult> {
   const ctx = Context.current();
   const resumed = ctx.info.heartbeatDetails as ReparseProgress | undefined;
@@ -278,58 +297,94 @@ export async function reparseNoticeProofs(deps: PmmpNoticeDeps, input: ReparseNo
   let cursor: NoticeKey | null = resumed ? resumed.cursor : (input.after ?? null);
   const reextract = input.reextract ?? 'none';
   const signal = ctx.cancellationSignal;
+  const size = Math.max(1, input.batch ?? NOTICE_REPARSE_BATCH);
 
   return withHeartbeat<ReparseNoticeProofsResult, ReparseProgress>(async (progress) => {
-    // The batch is read once: rows this loop rewrites leave the selection, and the cursor never goes back.
-    const already = counts.notices;
-    const rows = await noticesToReparse(deps.db, { after: cursor, limit: input.limit - already, parserVersion: input.parserVersion });
-    for (const row of rows) {
-      const key: NoticeKey = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation, idAvis: row.idAvis };
-      // The notice is read again from its stored text (or its proof); the rejection carries the proof.
-      const read = await parseOrRecord(
-        deps.db,
-        input.runId ?? null,
-        async () => {
-          let text: StoredText;
-          const redo =
-            row.text === null || row.textMethod === null || reextract === 'all' || (reextract === 'text-layer' && row.textMethod === 'text-layer');
-          if (redo) {
-            const proof = await deps.proofs.get(row.proofId);
-            const extracted = await extractNoticeText(proof.body, {
-              ...deps.extraction,
-              signal,
-              onProgress: (page, pages) => progress({ cursor, counts: { ...counts }, page, pages }),
-            });
-            text = storedText(extracted);
-            counts.reextracted++;
-          } else {
-            text = { text: row.text!, method: row.textMethod!, ocrPages: row.ocrPages ?? [], ocrConfidence: row.ocrConfidence };
-          }
-          const award = parseAward(text.text);
-          const kind = kindOf(row.kind, award);
-          if (kind === 'achevement') await storeAchevement(deps.db, key, parseAchevement(text.text), row.proofId);
-          return storeNoticeAward(deps.db, {
-            ...key,
-            kind,
-            url: row.url,
-            proofId: row.proofId,
-            extracted: text,
-            award,
-            parserVersion: input.parserVersion,
-          });
-        },
-        { kind: 'notice', naturalKey: naturalKey(key), reason: 'reparse', source: row.url, proofId: row.proofId, rejects: isDocumentProblem },
-      );
-      if (read.ok) {
-        counts.reparsed++;
-        counts.attributions += read.parsed.attributions;
-        counts.bids += read.parsed.bids;
-      } else {
-        counts.rejected++;
+    const wanted = input.limit - counts.notices;
+
+    /**
+     * A batch's stored texts in one query (keyset after the last batch read: rows a write rewrites leave
+     * the selection, the cursor never goes back), then each notice parsed again, as the crawl reads it.
+     */
+    const readBatch = async (after: NoticeKey | null, limit: number): Promise<NoticeRead[]> => {
+      const rows = await noticesToReparse(deps.db, { after, limit, parserVersion: input.parserVersion });
+      const reads: NoticeRead[] = [];
+      for (const row of rows) {
+        const key: NoticeKey = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation, idAvis: row.idAvis };
+        let reextracted = false;
+        const read = await parseOrReject(
+          async () => {
+            let text: StoredText;
+            const redo =
+              row.text === null || row.textMethod === null || reextract === 'all' || (reextract === 'text-layer' && row.textMethod === 'text-layer');
+            if (redo) {
+              const proof = await deps.proofs.get(row.proofId);
+              const extracted = await extractNoticeText(proof.body, {
+                ...deps.extraction,
+                signal,
+                onProgress: (page, pages) => progress({ cursor, counts: { ...counts }, page, pages }),
+              });
+              text = storedText(extracted);
+              reextracted = true;
+            } else {
+              text = { text: row.text!, method: row.textMethod!, ocrPages: row.ocrPages ?? [], ocrConfidence: row.ocrConfidence };
+            }
+            const award = parseAward(text.text);
+            const kind = kindOf(row.kind, award);
+            const record: NoticeAwardRecord = { ...key, kind, url: row.url, proofId: row.proofId, extracted: text, award, parserVersion: input.parserVersion };
+            return { record, achevement: kind === 'achevement' ? parseAchevement(text.text) : null };
+          },
+          { kind: 'notice', naturalKey: naturalKey(key), reason: 'reparse', source: row.url, proofId: row.proofId, rejects: isDocumentProblem },
+        );
+        reads.push(read.ok ? { key, row, reextracted, ok: true, ...read.parsed } : { key, row, reextracted, ok: false, rejection: read.rejection });
+        // Parsing is CPU only: the event loop gets a turn per notice so that the batch being written goes on.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      counts.notices++;
-      cursor = key;
+      return reads;
+    };
+
+    /** A batch's notices, attributions, bids, achèvements and rejections in one transaction, set-based; counts move once committed. */
+    const writeBatch = async (reads: NoticeRead[]): Promise<void> => {
+      const written = reads.filter((r): r is Extract<NoticeRead, { ok: true }> => r.ok);
+      const stored = await deps.db.transaction(async (tx) => {
+        for (const r of written) if (r.achevement) await storeAchevement(tx, r.key, r.achevement, r.row.proofId);
+        const rows = await writeNoticeAwards(tx, written.map((r) => r.record));
+        await recordRejections(tx, PIPELINE, input.runId ?? null, reads.flatMap((r) => (r.ok ? [] : [r.rejection])));
+        return rows;
+      });
+      counts.reparsed += written.length;
+      counts.reextracted += reads.filter((r) => r.reextracted).length;
+      counts.rejected += reads.length - written.length;
+      counts.attributions += stored.attributions;
+      counts.bids += stored.bids;
+      counts.notices += reads.length;
+      cursor = reads.at(-1)!.key;
       progress({ cursor, counts: { ...counts } });
+    };
+
+    // Two stages overlap: the next batch is read and parsed while this one is written.
+    let requested = 0;
+    const read = (after: NoticeKey | null): Promise<NoticeRead[]> | null => {
+      const limit = Math.min(size, wanted - requested);
+      if (limit <= 0) return null;
+      requested += limit;
+      const p = readBatch(after, limit);
+      // Handled here so that a read failing during a write is not an unhandled rejection; awaited below.
+      p.catch(() => undefined);
+      return p;
+    };
+    let reading = read(cursor);
+    try {
+      while (reading) {
+        const reads = await reading;
+        if (reads.length === 0) break;
+        // A short batch is the last one: nothing is left after it.
+        reading = reads.length < size ? null : read(reads.at(-1)!.key);
+        await writeBatch(reads);
+      }
+    } finally {
+      // Nothing started here outlives the activity: a failed write waits for the read in flight.
+      await reading?.catch(() => undefined);
     }
     const done = counts.notices < input.limit;
     return { ...counts, next: done ? null : cursor };

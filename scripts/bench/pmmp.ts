@@ -505,7 +505,9 @@ const crawlScenario: Scenario = {
           },
         };
         const reparsed = await timed(exclude, () =>
-          inActivity(() => reparseNoticeProofs(noticeDeps, { limit: NOTICE_COUNT + 1, parserVersion: 'bench-reparse', reextract: 'none' })),
+          profiled('pmmp.reparse.notices', () =>
+            inActivity(() => reparseNoticeProofs(noticeDeps, { limit: NOTICE_COUNT + 1, parserVersion: 'bench-reparse', reextract: 'none' })),
+          ),
         );
         const r = reparsed.result;
         if (r.reparsed !== NOTICE_COUNT || r.rejected !== 0 || r.attributions !== p.attributions || r.bids !== p.bids) {
