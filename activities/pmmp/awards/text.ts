@@ -43,19 +43,30 @@ export function hasArabic(text: string): boolean {
  * the folded string are valid in the original.
  */
 export function fold(s: string): string {
+  // ASCII folds to its lower case (NFD leaves it as it is): most lines of a notice are only that.
+  if (ASCII_ONLY.test(s)) return s.toLowerCase();
   let out = '';
   for (const ch of s) {
     if (ch.length !== 1) {
       out += ch;
       continue;
     }
-    const base = ch.normalize('NFD').charAt(0);
-    const lower = base.toLowerCase();
-    // Characters whose lower case is longer (İ) would shift offsets: keep them as they are.
-    out += lower.length === 1 ? lower : ch;
+    let folded = FOLDED.get(ch);
+    if (folded === undefined) {
+      const base = ch.normalize('NFD').charAt(0);
+      const lower = base.toLowerCase();
+      // Characters whose lower case is longer (İ) would shift offsets: keep them as they are.
+      folded = lower.length === 1 ? lower : ch;
+      FOLDED.set(ch, folded);
+    }
+    out += folded;
   }
   return out;
 }
+
+const ASCII_ONLY = /^\p{ASCII}*$/u;
+/** `fold` of one UTF-16 unit, computed once (at most 65,536 entries): normalize per character was its cost. */
+const FOLDED = new Map<string, string>();
 
 /** Collapses whitespace and trims punctuation left over by table borders and list markers. */
 export function cleanValue(s: string): string {
