@@ -295,6 +295,35 @@ describe('processNoticeDocuments', () => {
   });
 });
 
+describe('reparseNoticeProofs', () => {
+  it('reads and writes in batches: every notice once, the limit and cursor kept, rows as before, rejections filed', async () => {
+    const before = (await snapshot()) as { n: Record<string, unknown>[]; a: unknown[]; b: unknown[] };
+    const { total } = (await db.sql<{ total: number }[]>`select count(*)::int as total from pmmp.notices where proof_id is not null`)[0]!;
+    assert.ok(total >= 6, `${total} stored notices: too few for batches of 2`);
+    const { filed } = (await db.sql<{ filed: number }[]>`select count(*)::int as filed from etl.rejected_records where reason like 'reparse:%'`)[0]!;
+    const version = `${AWARD_PARSER_VERSION}+batches`;
+    // Batches of 2 under a limit of 5: the last batch is short, and the next call resumes from the cursor.
+    const first = await run(() => acts.reparseNoticeProofs({ limit: 5, parserVersion: version, batch: 2 }));
+    assert.equal(first.notices, 5);
+    assert.ok(first.next);
+    const rest = await run(() => acts.reparseNoticeProofs({ after: first.next, limit: total, parserVersion: version, batch: 2 }));
+    assert.equal(rest.next, null);
+    assert.equal(first.notices + rest.notices, total);
+    const reparsed = first.reparsed + rest.reparsed;
+    const rejected = first.rejected + rest.rejected;
+    assert.equal(reparsed + rejected, total);
+    assert.equal(first.attributions + rest.attributions, before.a.length, 'every attribution rewritten');
+    const after = (await snapshot()) as typeof before;
+    assert.equal(after.n.filter((n) => n.parser_version === version).length, reparsed);
+    const strip = (rows: Record<string, unknown>[]) => rows.map(({ parser_version: _, ...r }) => r);
+    assert.deepEqual(strip(after.n), strip(before.n), 'the notices as before but for their parser version');
+    assert.deepEqual(after.a, before.a, 'same parser, same attributions');
+    assert.deepEqual(after.b, before.b, 'same parser, same bids');
+    const { now } = (await db.sql<{ now: number }[]>`select count(*)::int as now from etl.rejected_records where reason like 'reparse:%'`)[0]!;
+    assert.equal(now - filed, rejected, 'each refused notice filed once');
+  });
+});
+
 describe('parseAward on generated notices of a larger portal', () => {
   it('reads allotted consultations lot by lot, ruled results tables and groupements as the oracle states them', async (t) => {
     // Past the ~500 real records the replica generates consultations of its own, some allotted:
