@@ -296,31 +296,44 @@ describe('processNoticeDocuments', () => {
 });
 
 describe('reparseNoticeProofs', () => {
-  it('reads and writes in batches: every notice once, the limit and cursor kept, rows as before, rejections filed', async () => {
-    const before = (await snapshot()) as { n: Record<string, unknown>[]; a: unknown[]; b: unknown[] };
-    const { total } = (await db.sql<{ total: number }[]>`select count(*)::int as total from pmmp.notices where proof_id is not null`)[0]!;
-    assert.ok(total >= 6, `${total} stored notices: too few for batches of 2`);
-    const { filed } = (await db.sql<{ filed: number }[]>`select count(*)::int as filed from etl.rejected_records where reason like 'reparse:%'`)[0]!;
-    const version = `${AWARD_PARSER_VERSION}+batches`;
-    // Batches of 2 under a limit of 5: the last batch is short, and the next call resumes from the cursor.
-    const first = await run(() => acts.reparseNoticeProofs({ limit: 5, parserVersion: version, batch: 2 }));
-    assert.equal(first.notices, 5);
-    assert.ok(first.next);
-    const rest = await run(() => acts.reparseNoticeProofs({ after: first.next, limit: total, parserVersion: version, batch: 2 }));
-    assert.equal(rest.next, null);
-    assert.equal(first.notices + rest.notices, total);
-    const reparsed = first.reparsed + rest.reparsed;
-    const rejected = first.rejected + rest.rejected;
-    assert.equal(reparsed + rejected, total);
-    assert.equal(first.attributions + rest.attributions, before.a.length, 'every attribution rewritten');
-    const after = (await snapshot()) as typeof before;
-    assert.equal(after.n.filter((n) => n.parser_version === version).length, reparsed);
-    const strip = (rows: Record<string, unknown>[]) => rows.map(({ parser_version: _, ...r }) => r);
-    assert.deepEqual(strip(after.n), strip(before.n), 'the notices as before but for their parser version');
-    assert.deepEqual(after.a, before.a, 'same parser, same attributions');
-    assert.deepEqual(after.b, before.b, 'same parser, same bids');
-    const { now } = (await db.sql<{ now: number }[]>`select count(*)::int as now from etl.rejected_records where reason like 'reparse:%'`)[0]!;
-    assert.equal(now - filed, rejected, 'each refused notice filed once');
+  it('reads and writes in batches: every notice once, the limit and cursor kept, rows as before, a refused notice filed and left as it was', async () => {
+    // One notice whose text must be extracted again from a proof that is an HTML page (the test above's):
+    // the reparse refuses it, files it with that proof, and leaves its rows alone.
+    const { proof_id: htmlProof } = (await db.sql<{ proof_id: string }[]>`select proof_id from etl.rejected_records where reason like 'not a PDF%' limit 1`)[0]!;
+    const refused = (await db.sql<{ org_acronyme: string; ref_consultation: string; id_avis: string; text: string; proof_id: string }[]>`
+      select org_acronyme, ref_consultation, id_avis, text, proof_id from pmmp.notices where proof_id is not null order by 1, 2, 3 offset 3 limit 1`)[0]!;
+    const keyOf = db.sql`org_acronyme = ${refused.org_acronyme} and ref_consultation = ${refused.ref_consultation} and id_avis = ${refused.id_avis}`;
+    await db.sql`update pmmp.notices set text = null, proof_id = ${htmlProof} where ${keyOf}`;
+    try {
+      const before = (await snapshot()) as { n: Record<string, unknown>[]; a: unknown[]; b: unknown[] };
+      const { total } = (await db.sql<{ total: number }[]>`select count(*)::int as total from pmmp.notices where proof_id is not null`)[0]!;
+      assert.ok(total >= 6, `${total} stored notices: too few for batches of 2`);
+      const { kept } = (await db.sql<{ kept: number }[]>`select count(*)::int as kept from pmmp.attributions where ${keyOf}`)[0]!;
+      const version = `${AWARD_PARSER_VERSION}+batches`;
+      // Batches of 2 under a limit of 5: the last batch is short, and the next call resumes from the cursor.
+      const first = await run(() => acts.reparseNoticeProofs({ limit: 5, parserVersion: version, batch: 2 }));
+      assert.equal(first.notices, 5);
+      assert.ok(first.next);
+      const rest = await run(() => acts.reparseNoticeProofs({ after: first.next, limit: total, parserVersion: version, batch: 2 }));
+      assert.equal(rest.next, null);
+      assert.equal(first.notices + rest.notices, total);
+      assert.equal(first.rejected + rest.rejected, 1, 'the notice whose proof is an HTML page');
+      assert.equal(first.reparsed + rest.reparsed, total - 1);
+      assert.equal(first.attributions + rest.attributions, before.a.length - kept, 'every other attribution rewritten');
+      const after = (await snapshot()) as typeof before;
+      assert.equal(after.n.filter((n) => n.parser_version === version).length, total - 1);
+      const strip = (rows: Record<string, unknown>[]) => rows.map(({ parser_version: _, ...r }) => r);
+      assert.deepEqual(strip(after.n), strip(before.n), 'the notices as before but for their parser version');
+      assert.deepEqual(after.a, before.a, 'same parser, same attributions; the refused notice keeps its own');
+      assert.deepEqual(after.b, before.b, 'same parser, same bids');
+      const filed = await db.sql`select natural_key, proof_id from etl.rejected_records where reason like 'reparse:%'`;
+      assert.deepEqual(
+        filed.map((r) => ({ ...r })),
+        [{ natural_key: `${refused.org_acronyme}/${refused.ref_consultation}/${refused.id_avis}`, proof_id: htmlProof }],
+      );
+    } finally {
+      await db.sql`update pmmp.notices set text = ${refused.text}, proof_id = ${refused.proof_id} where ${keyOf}`;
+    }
   });
 });
 
