@@ -151,6 +151,11 @@ class FsProofStore implements ProofStore {
     checkId(proofId);
     const [row] = await this.db.select().from(proofs).where(eq(proofs.proofId, proofId)).limit(1);
     if (!row) throw new ProofNotFoundError(`no proof ${proofId}`, { proofId });
+    return { ...summary(row), sha256: proofId, body: await this.readBody(proofId) };
+  }
+
+  /** The stored body of a proof whose metadata exists, checked against its hash. */
+  private async readBody(proofId: string): Promise<Buffer> {
     const path = this.pathOf(proofId);
     let file: Buffer;
     try {
@@ -159,8 +164,7 @@ class FsProofStore implements ProofStore {
       if (isNotFound(err)) throw new ProofCorruptedError(`proof ${proofId} has metadata but no file at ${path}`, { proofId, path });
       throw err;
     }
-    const body = await this.verify(file, proofId, path);
-    return { ...summary(row), sha256: proofId, body };
+    return this.verify(file, proofId, path);
   }
 
   async getMany(proofIds: readonly string[], opts: { concurrency?: number } = {}): Promise<Map<string, Proof>> {
@@ -178,16 +182,7 @@ class FsProofStore implements ProofStore {
     const read = async () => {
       while (next < ids.length && !failure) {
         const proofId = ids[next++]!;
-        const path = this.pathOf(proofId);
-        let file: Buffer;
-        try {
-          file = await readFile(path);
-        } catch (err) {
-          if (isNotFound(err)) throw new ProofCorruptedError(`proof ${proofId} has metadata but no file at ${path}`, { proofId, path });
-          throw err;
-        }
-        const body = await this.verify(file, proofId, path);
-        out.set(proofId, { ...summary(byId.get(proofId)!), sha256: proofId, body });
+        out.set(proofId, { ...summary(byId.get(proofId)!), sha256: proofId, body: await this.readBody(proofId) });
       }
     };
     const worker = async () => {

@@ -307,23 +307,8 @@ export interface DetailNotice {
   parsed_at: string | null;
 }
 
-export interface DetailAttribution {
-  id_avis: string;
-  lot_key: string;
-  status: string;
-  winner: string | null;
-  winner_is_groupement: boolean | null;
-  winner_members: string[];
-  amount: string | null;
-  amount_min: string | null;
-  bidder_count: number | null;
-  opening_date: string | null;
-  low_confidence: boolean;
-  proof_id: string | null;
-  notice_kind: string;
-  notice_published_on: string | null;
-  latest: boolean;
-}
+/** An attribution as a consultation's detail shows it: its consultation is the page's, and whether it is the lot's latest word. */
+export type DetailAttribution = Omit<AttributionRow, 'org_acronyme' | 'ref_consultation'> & { latest: boolean };
 
 export interface DetailBid {
   id_avis: string;
