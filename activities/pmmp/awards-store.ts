@@ -141,54 +141,7 @@ function keyWhere<T extends typeof attributions | typeof bids | typeof notices>(
 
 /** Upserts the notice and replaces its attributions and bids, all or nothing. */
 export async function storeNoticeAward(db: PostgresJsDatabase, r: NoticeAwardRecord): Promise<StoreCounts> {
-  const key: NoticeKey = { orgAcronyme: r.orgAcronyme, refConsultation: r.refConsultation, idAvis: r.idAvis };
-  const rows = awardRows(key, r.award, r.proofId);
-  const parsed = {
-    proofId: r.proofId,
-    text: r.extracted.text,
-    textMethod: r.extracted.method,
-    ocrPages: r.extracted.ocrPages,
-    ocrConfidence: r.extracted.ocrConfidence,
-    parserVersion: r.parserVersion,
-    parsedAt: sql`now()`,
-    awardReference: r.award.reference,
-    openingDate: r.award.openingDate,
-    commissionEndDate: r.award.commissionEndDate,
-    documentDate: r.award.documentDate,
-    parseConfidence: r.award.confidence,
-    parseWarnings: r.award.warnings,
-    updatedAt: sql`now()`,
-  };
-  await db.transaction(async (tx) => {
-    await tx
-      .insert(notices)
-      .values({
-        ...key,
-        kind: r.kind,
-        url: r.url,
-        annonceType: r.annonceType ?? null,
-        label: r.label ?? null,
-        publishedOn: r.publishedOn ?? null,
-        ...parsed,
-      })
-      .onConflictDoUpdate({
-        target: [notices.orgAcronyme, notices.refConsultation, notices.idAvis],
-        set: {
-          ...parsed,
-          kind: r.kind,
-          url: r.url,
-          // What the list told us is not in the document: a reparse must not erase it.
-          annonceType: sql`coalesce(excluded.annonce_type, ${notices.annonceType})`,
-          label: sql`coalesce(excluded.label, ${notices.label})`,
-          publishedOn: sql`coalesce(excluded.published_on, ${notices.publishedOn})`,
-        },
-      });
-    await tx.delete(bids).where(keyWhere(bids, key));
-    await tx.delete(attributions).where(keyWhere(attributions, key));
-    if (rows.attributions.length > 0) await tx.insert(attributions).values(rows.attributions);
-    if (rows.bids.length > 0) await tx.insert(bids).values(rows.bids);
-  });
-  return { attributions: rows.attributions.length, bids: rows.bids.length };
+  return db.transaction((tx) => writeNoticeAwards(tx, [r]));
 }
 
 /** Keyset pagination in the notices' key order: rows strictly after `a`. */
