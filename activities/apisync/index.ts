@@ -7,7 +7,8 @@ import type { Sql } from 'postgres';
 import { ConfigError, loadApisyncConfig, type ApisyncConfig } from '../../schema/config';
 import type { RunStatus } from '../../schema/etl/tables';
 import { bindActivities, type BoundActivities } from '../engine/bind';
-import { AuthError, ConfigurationError } from '../engine/errors';
+import { AuthError } from '../engine/errors';
+import { pipelineConfig } from '../engine/pipeline-config';
 import { items, runDuration } from '../engine/metrics';
 import { finishRun, recordRejections, startRun, writeEtlLog } from '../engine/runs';
 import { SOURCES } from './sources/index';
@@ -28,14 +29,7 @@ export interface ApisyncDeps {
 const PIPELINE = 'apisync';
 const LEASE_MS = 10 * 60_000;
 
-function apisyncConfig(deps: ApisyncDeps): ApisyncConfig {
-  try {
-    return loadApisyncConfig(deps.env);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigurationError(err.message, { issues: err.issues });
-    throw err;
-  }
-}
+const apisyncConfig = (deps: ApisyncDeps): ApisyncConfig => pipelineConfig(loadApisyncConfig, deps.env);
 
 export async function planApisyncRun(deps: ApisyncDeps, input: PlanApisyncRunInput): Promise<ApisyncPlan> {
   const runId = await startRun(deps.db, {

@@ -3,9 +3,9 @@
  * `(deps, input)` functions of their files, bound here to the process's connections.
  */
 import type { Sql } from 'postgres';
-import { ConfigError, loadConsolidationEnrichConfig, loadConsolidationIngestConfig, loadConsolidationS3Config } from '../../schema/config';
+import { loadConsolidationEnrichConfig, loadConsolidationIngestConfig, loadConsolidationS3Config } from '../../schema/config';
 import { bindActivities } from '../engine/bind';
-import { ConfigurationError } from '../engine/errors';
+import { pipelineConfig } from '../engine/pipeline-config';
 import { consolidationApplyActivities } from './apply';
 import { consolidationClusterActivities } from './cluster/activity';
 import { createPgClusterStore } from './cluster/store';
@@ -29,16 +29,9 @@ export interface ConsolidationDeps {
   afterClaim?: (suggestionId: number) => Promise<void>;
 }
 
-// Read per call: a bad consolidation setting fails this pipeline's runs, not the worker.
+// Read when called (see pipelineConfig); a thunk where ingest.ts reads it only when it needs it.
 function configured<T>(deps: ConsolidationDeps, load: (env?: Record<string, string | undefined>) => T): () => T {
-  return () => {
-    try {
-      return load(deps.env);
-    } catch (e) {
-      if (e instanceof ConfigError) throw new ConfigurationError(e.message, { issues: e.issues });
-      throw e;
-    }
-  };
+  return () => pipelineConfig(load, deps.env);
 }
 
 /** The ingestion settings of one call (ingest.ts takes them read). */

@@ -11,7 +11,8 @@ import { ConfigError, loadPricesConfig, type ConfigIssue, type PricesConfig } fr
 import { ASSETS, findAsset, type AssetClass } from '../../schema/prices/assets';
 import type { RunStatus } from '../../schema/etl/tables';
 import { bindActivities, type BoundActivities } from '../engine/bind';
-import { ConfigurationError, NotAvailableError, RateLimitedError } from '../engine/errors';
+import { NotAvailableError, RateLimitedError } from '../engine/errors';
+import { pipelineConfig } from '../engine/pipeline-config';
 import { items, runDuration } from '../engine/metrics';
 import { withHeartbeat } from '../engine/heartbeat';
 import { finishRun, recordRejections, startRun, writeEtlLog, type Rejection } from '../engine/runs';
@@ -45,16 +46,8 @@ export interface PricesDeps {
 const PIPELINE = 'prices';
 const utcToday = () => new Date().toISOString().slice(0, 10);
 
-// Read per call, not at start-up: a bad prices setting must give this pipeline a config_error
-// outcome, not stop a worker that serves every other pipeline too.
-function pricesConfig(deps: PricesDeps): PricesConfig {
-  try {
-    return loadPricesConfig(deps.env);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigurationError(err.message, { issues: err.issues });
-    throw err;
-  }
-}
+// A bad prices setting gives this pipeline a config_error outcome (see pipelineConfig).
+const pricesConfig = (deps: PricesDeps): PricesConfig => pipelineConfig(loadPricesConfig, deps.env);
 
 export async function planPricesRun(deps: PricesDeps, input: PlanPricesRunInput): Promise<PricesPlan> {
   const issues: ConfigIssue[] = [];

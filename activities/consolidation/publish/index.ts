@@ -8,8 +8,9 @@
 import { Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
-import { ConfigError, loadConsolidationPublishConfig, type ConsolidationPublishConfig } from '../../../schema/config';
-import { ConfigurationError, InvalidInputError } from '../../engine/errors';
+import { loadConsolidationPublishConfig, type ConsolidationPublishConfig } from '../../../schema/config';
+import { InvalidInputError } from '../../engine/errors';
+import { pipelineConfig } from '../../engine/pipeline-config';
 import { publishDisplayed, type PublishResult } from './displayed';
 import { EXPORT_FORMATS, exportOpenData, type ExportFileResult } from './export';
 
@@ -133,15 +134,7 @@ export interface PublishDeps {
   env?: Record<string, string | undefined>;
 }
 
-// Read per call: a bad setting fails this pipeline's runs, not the worker.
-function publishConfig(deps: PublishDeps): ConsolidationPublishConfig {
-  try {
-    return loadConsolidationPublishConfig(deps.env);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigurationError(e.message, { issues: e.issues });
-    throw e;
-  }
-}
+const publishConfig = (deps: PublishDeps): ConsolidationPublishConfig => pipelineConfig(loadConsolidationPublishConfig, deps.env);
 
 function checkSemaine(semaine: unknown): string {
   const parsed = semaineSchema.safeParse(semaine);
