@@ -2,7 +2,7 @@
  * The SQL behind the procurement endpoints. Every value is a bound parameter (postgres.js tagged
  * templates); only constants of this file are ever spliced as SQL text. Every list is bounded by a
  * LIMIT, and every filter or sort has an index (drizzle/0006_pmmp_api_search.sql,
- * 0015_pmmp_api_award_state.sql, 0026_pmmp_api_org_search.sql), so no request scans without bound.
+ * 0015_pmmp_api_award_state.sql, 0026_pmmp_api_org_search.sql, 0021_pmmp_api_open_list.sql), so no request scans without bound.
  */
 import type postgres from 'postgres';
 import { keysetPage, type Page, type SortColumn } from '../pagination';
@@ -66,10 +66,18 @@ export async function organisationScope(sql: Sql, organisme: string): Promise<Or
   return row?.other ? 'buyers' : 'acronym';
 }
 
-export function consultationWhere(sql: Sql, f: ConsultationFilters, now: string): Fragment[] {
+/**
+ * How the filters read. `scope` (the organisation's, from organisationScope; 'buyers' when unknown) and
+ * `openByPublication` (the list walks publication order: see `statut=en_cours` below) change only the
+ * plan, never the rows.
+ */
+export function consultationWhere(sql: Sql, f: ConsultationFilters, now: string, opts: { scope?: OrganisationScope; openByPublication?: boolean } = {}): Fragment[] {
   const where: Fragment[] = [];
   if (f.type_marche) where.push(sql`c.market_kind = ${f.type_marche}`);
-  if (f.organisme) {
+  if (f.organisme && opts.scope === 'acronym') {
+    // The text names no buyer outside this acronym: the same rows, through the (lower(acronym), sort) indexes.
+    where.push(sql`lower(c.org_acronyme) = lower(${f.organisme})`);
+  } else if (f.organisme) {
     where.push(organisationMatch(sql, sql`c.org_acronyme`, f.organisme));
   }
   if (f.date_debut) where.push(sql`c.published_on >= ${f.date_debut}::date`);
@@ -84,7 +92,16 @@ export function consultationWhere(sql: Sql, f: ConsultationFilters, now: string)
       where.push(sql`c.award_outcome = ${f.statut}`);
       break;
     case 'en_cours':
-      where.push(sql`c.award_outcome is null and c.deadline > ${now}::timestamptz`);
+      if (opts.openByPublication) {
+        // Open consultations are the recently published ones: walking the open ones newest first
+        // (drizzle/0021_pmmp_api_open_list.sql) finds a page in ~50 rows. Against `c.deadline > now`,
+        // the planner, which takes deadline and publication for independent, would rather read every
+        // open deadline through the deadline index and sort them all (1,377 rows on the bench's 100k);
+        // the same test on an expression that index cannot serve leaves it the walk. Same rows.
+        where.push(sql`c.award_outcome is null and (case when c.award_outcome is null then c.deadline end) > ${now}::timestamptz`);
+      } else {
+        where.push(sql`c.award_outcome is null and c.deadline > ${now}::timestamptz`);
+      }
       break;
     case 'cloturee':
       where.push(sql`c.award_outcome is null and (c.deadline <= ${now}::timestamptz or c.deadline is null)`);
@@ -124,14 +141,16 @@ const CONSULTATION_SORT_COLUMNS = {
   montant: (sql: Sql): SortColumn => ({ expr: sql`c.estimation_ttc`, type: 'numeric' }),
 } as const;
 
-export function listConsultations(sql: Sql, q: ConsultationListQuery, now: string): Promise<Page<ConsultationRow>> {
+export async function listConsultations(sql: Sql, q: ConsultationListQuery, now: string): Promise<Page<ConsultationRow>> {
   const desc = q.sort.startsWith('-');
-  const column = CONSULTATION_SORT_COLUMNS[q.sort.replace(/^-/, '') as keyof typeof CONSULTATION_SORT_COLUMNS](sql);
+  const sortName = q.sort.replace(/^-/, '') as keyof typeof CONSULTATION_SORT_COLUMNS;
+  const column = CONSULTATION_SORT_COLUMNS[sortName](sql);
+  const scope = q.organisme ? await organisationScope(sql, q.organisme) : 'buyers';
   return keysetPage<ConsultationRow & Record<string, unknown>>({
     sql,
     select: sql`select ${summaryColumns(sql, now)}`,
     from: sql`pmmp.consultations c`,
-    where: consultationWhere(sql, q, now),
+    where: consultationWhere(sql, q, now, { scope, openByPublication: sortName === 'date_publication' }),
     sortName: q.sort,
     sort: column,
     dir: desc ? 'desc' : 'asc',
