@@ -68,8 +68,8 @@ export async function organisationScope(sql: Sql, organisme: string): Promise<Or
 
 /**
  * How the filters read. `scope` (the organisation's, from organisationScope; 'buyers' when unknown) and
- * `openByPublication` (the list walks publication order: see `statut=en_cours` below) change only the
- * plan, never the rows.
+ * `openByPublication` (the list walks publication order, newest first: see `statut=en_cours` below)
+ * change only the plan, never the rows.
  */
 export function consultationWhere(sql: Sql, f: ConsultationFilters, now: string, opts: { scope?: OrganisationScope; openByPublication?: boolean } = {}): Fragment[] {
   const where: Fragment[] = [];
@@ -150,7 +150,8 @@ export async function listConsultations(sql: Sql, q: ConsultationListQuery, now:
     sql,
     select: sql`select ${summaryColumns(sql, now)}`,
     from: sql`pmmp.consultations c`,
-    where: consultationWhere(sql, q, now, { scope, openByPublication: sortName === 'date_publication' }),
+    // Newest first only: oldest first, the walk would read the long-closed rows without an outcome first.
+    where: consultationWhere(sql, q, now, { scope, openByPublication: sortName === 'date_publication' && desc }),
     sortName: q.sort,
     sort: column,
     dir: desc ? 'desc' : 'asc',
