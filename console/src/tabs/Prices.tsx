@@ -29,9 +29,11 @@ export default function Prices() {
   });
   const error = latest.error ?? history.error;
   const chosenClass = latest.data?.items.find((q) => q.asset_code === chosen)?.asset_class;
-  // The axis' ticks at the table's precision; wide enough for the longest of them (recharts clips what overflows).
+  // The tooltip at the table's precision; the axis' ticks without decimals from 1,000 on, the axis wide enough
+  // for the longest of them (recharts clips what overflows).
   const tick = (v: number) => (Math.abs(v) >= 1000 ? formatCount(v) : formatPrice(v, chosenClass));
-  const points = history.data?.items.map((q) => ({ date: q.quote_date, price: Number(q.price_mru) })) ?? [];
+  // The day as the console writes days, on the axis and in the tooltip's title.
+  const points = history.data?.items.map((q) => ({ date: formatDay(q.quote_date), price: Number(q.price_mru) })) ?? [];
   const axisWidth = Math.max(48, ...points.map((p) => tick(p.price).length * 8 + 16));
   return (
     <Stack data-testid="prices-tab">
@@ -92,9 +94,8 @@ export default function Prices() {
           dataKey="date"
           series={[{ name: 'price', label: `${history.data.asset_code} (MRU)`, color: 'teal.6' }]}
           curveType="linear"
-          valueFormatter={tick}
-          xAxisProps={{ tickFormatter: formatDay }}
-          yAxisProps={{ domain: ['auto', 'auto'], width: axisWidth }}
+          valueFormatter={(v) => formatPrice(v, chosenClass)}
+          yAxisProps={{ domain: ['auto', 'auto'], width: axisWidth, tickFormatter: tick }}
         />
       )}
     </Stack>

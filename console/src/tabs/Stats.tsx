@@ -74,10 +74,11 @@ export default function Stats() {
   const blacklist = useQuery({ queryKey: ['leads-blacklist', domain], queryFn: () => apiGet<Blacklist>('/api/v1/leads/blacklist', { limit: 50, domain }) });
   const whois = useQuery({ queryKey: ['leads-whois'], queryFn: () => apiGet<Whois>('/api/v1/leads/whois', { limit: 20 }) });
   const error = volumes.error ?? blacklist.error ?? whois.error;
-  const perDay = volumes.data?.days ?? [];
-  const mailwizz = volumes.data?.days.map((d) => ({ day: d.day, ...d.mailwizz })) ?? [];
-  // Days on the x axis as the rest of the console writes them; counts grouped, the axis in short figures.
-  const dayTick = (d: string) => formatDay(d).replace(/,? \d{4}$/, '');
+  // Days as the rest of the console writes them (the tooltip's title too), without the year on the axis;
+  // counts grouped, the axis in short figures.
+  const perDay = volumes.data?.days.map((d) => ({ ...d, day: formatDay(d.day) })) ?? [];
+  const mailwizz = volumes.data?.days.map((d) => ({ day: formatDay(d.day), ...d.mailwizz })) ?? [];
+  const dayTick = (d: string) => d.replace(/,? \d{4}$/, '');
   const axes = { valueFormatter: formatCount, xAxisProps: { tickFormatter: dayTick }, yAxisProps: { tickFormatter: formatCompact } };
   const total = (k: keyof Volumes['days'][number]) => volumes.data?.days.reduce((n, d) => n + (d[k] as number), 0) ?? 0;
   return (
