@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright';
+import { chromium, type Page } from 'playwright';
 import { buildApp } from '../../api/app';
 import { createApiRuntime } from '../../api/runtime';
 import { loadCoreConfig } from '../../schema/config';
@@ -19,6 +19,26 @@ import { ensureConsoleBuilt } from './build';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const outDir = join(root, 'docs', 'console');
 const log = (line: string) => console.log(`screenshots: ${line}`);
+
+/**
+ * What a tab needs beyond opening it to show what it is for; answers whether to take the whole page.
+ * The review tab opens a cohort so its grid shows: the one with the most suggestions waiting for review,
+ * or, when every one was decided (the demo applies them all), the largest, whose grid then lists them all.
+ */
+const prepare: Record<string, (page: Page) => Promise<boolean>> = {
+  review: async (page) => {
+    const res = await page.request.get(new URL('../api/v1/consolidation/cohorts?limit=100', page.url()).href);
+    if (!res.ok()) throw new Error(`GET /api/v1/consolidation/cohorts answered ${res.status()}`);
+    const { items } = (await res.json()) as { items: { id: number; total: number; suggestions: Record<string, number> }[] };
+    const waiting = (c: (typeof items)[number]) => c.suggestions.AVALIDER ?? 0;
+    const cohort = [...items].sort((a, b) => waiting(b) - waiting(a) || b.total - a.total)[0];
+    if (!cohort) return false;
+    await page.getByTestId(`cohort-${cohort.id}`).click();
+    await page.getByTestId('review-row').first().waitFor({ timeout: 15_000 });
+    await page.getByTestId('cohort-fields').waitFor({ timeout: 15_000 });
+    return true;
+  },
+};
 
 const password = randomBytes(18).toString('base64url');
 const env = { ...readStackEnv(), ...process.env, MOISSON_CONSOLE_PASSWORD: password };
@@ -48,9 +68,10 @@ try {
     // The tabs fetch on open and some poll: wait for the first answers, then for the loaders to go.
     await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => undefined);
     await page.locator('.mantine-Loader-root').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+    const fullPage = (await prepare[tab]?.(page)) ?? false;
     await page.waitForTimeout(500);
     const file = join(outDir, `${tab}.png`);
-    await page.screenshot({ path: file });
+    await page.screenshot({ path: file, fullPage });
     log(`${tab} → docs/console/${tab}.png`);
   }
 } finally {

@@ -2,8 +2,10 @@
  * The demo's consolidation round, through `moisson consolidation …` as a user would type it: three
  * sources ingested from the local replica (two eco-organisme data-fair datasets and the CMA paged API),
  * their suggestions accepted and applied, the acteurs clustered across sources, the cluster suggestions
- * accepted and applied, the addresses checked against the BAN replica (batch geocoding) with its
- * corrections accepted and applied, the open-data export written; then what the round did, in numbers.
+ * accepted and applied, the addresses checked against the BAN replica (batch geocoding) with its postcode
+ * and city corrections accepted and applied, the open-data export written; then what the round did, in
+ * numbers. The BAN's coordinate corrections (a point moved on the map) are left waiting for review
+ * (AVALIDER), as a person would check them: the console's Consolidation review tab has a cohort to review.
  */
 import { connectPostgres } from '../../activities/engine/db';
 import { listCohorts } from '../../activities/consolidation/review';
@@ -35,17 +37,17 @@ async function acceptWaiting(opts: ConsolidationDemoOptions, types: string[]): P
 
 /** What one round did, read back from the database (the cohorts it wrote and the export it recorded). */
 export interface ConsolidationRound {
-  /** Suggestions per cohort type written since the round started, and how many of them were applied. */
-  cohorts: Record<string, { suggestions: number; applied: number; failed: number }>;
+  /** Suggestions per cohort type written since the round started: how many were applied, failed, still wait for review. */
+  cohorts: Record<string, { suggestions: number; applied: number; failed: number; waiting: number }>;
   export: { semaine: string; format: string; lignes: number; sha256: string }[];
 }
 
 async function roundSince(databaseUrl: string, since: Date): Promise<ConsolidationRound> {
   const db = connectPostgres(databaseUrl, { max: 1 });
   try {
-    const rows = await db.sql<{ type_action: string; suggestions: number; applied: number; failed: number }[]>`
+    const rows = await db.sql<{ type_action: string; suggestions: number; applied: number; failed: number; waiting: number }[]>`
       select c.type_action, count(s.id)::int as suggestions, (count(s.id) filter (where s.statut = 'SUCCES'))::int as applied,
-             (count(s.id) filter (where s.statut = 'ERREUR'))::int as failed
+             (count(s.id) filter (where s.statut = 'ERREUR'))::int as failed, (count(s.id) filter (where s.statut = 'AVALIDER'))::int as waiting
         from consolidation.suggestion_cohortes c left join consolidation.suggestions s on s.cohorte_id = c.id
        where c.created_at >= ${since.toISOString()}::timestamptz group by c.type_action order by c.type_action`;
     const exported = await db.sql<{ semaine: string; format: string; lignes: number; sha256: string }[]>`
@@ -71,8 +73,8 @@ export async function demoConsolidation(opts: ConsolidationDemoOptions, say: (li
   await opts.moisson(['consolidation', 'apply', '--sync']);
   say('demo: enrichment: every active acteur\'s address through the BAN replica (batch /search/csv/); corrections of postcode and city become suggestions');
   await opts.moisson(['consolidation', 'enrich', 'ban', '--sync']);
-  const enrichCohorts = await acceptWaiting(opts, ['ENRICH_ACTEURS_CP', 'ENRICH_ACTEURS_VILLES', 'ENRICH_ACTEURS_COORDONNEES']);
-  say(`demo: accepted the enrichment suggestions of ${enrichCohorts} cohort(s); applying them`);
+  const enrichCohorts = await acceptWaiting(opts, ['ENRICH_ACTEURS_CP', 'ENRICH_ACTEURS_VILLES']);
+  say(`demo: accepted the postcode and city corrections of ${enrichCohorts} cohort(s); applying them (the coordinate corrections are left to review)`);
   if (enrichCohorts > 0) await opts.moisson(['consolidation', 'apply', '--sync']);
   say('demo: the weekly open-data export (displayed acteurs refreshed, then CSV and GeoJSON of the openly licensed sources)');
   await opts.moisson(['consolidation', 'export', '--sync']);
@@ -85,7 +87,9 @@ export async function demoConsolidation(opts: ConsolidationDemoOptions, say: (li
   const clusters = of(['CLUSTERING']);
   const enrich = of(Object.keys(round.cohorts).filter((t) => t.startsWith('ENRICH_')));
   say(`demo: consolidation round done: ${DEMO_SOURCES.length} sources ingested → ${sources.s} source suggestions, ${sources.ok} applied (${sources.ko} failed);`);
+  const toReview = round.cohorts.ENRICH_ACTEURS_COORDONNEES?.waiting ?? 0;
   say(`      ${clusters.s} duplicate clusters across sources, ${clusters.ok} applied (${clusters.ko} failed); ${enrich.s} BAN corrections, ${enrich.ok} applied (${enrich.ko} failed);`);
+  say(`      ${toReview} coordinate corrections left waiting for review (AVALIDER: the console's Consolidation review tab, or moisson consolidation suggestions list);`);
   say(`      open-data export ${round.export.map((e) => `${e.semaine} ${e.format} ${e.lignes} rows`).join(', ') || 'not written'}`);
   const db = connectPostgres(opts.databaseUrl, { max: 1 });
   try {

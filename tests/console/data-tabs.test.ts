@@ -77,6 +77,21 @@ async function openTab(tab: string): Promise<Page> {
   return page;
 }
 
+/**
+ * A number as the page writes it: the console formats with Intl in the browser's language
+ * (console/src/format.ts), so the expected text is formatted by the same browser, not assumed to be en-US.
+ */
+async function asPage(page: Page, n: number, options: Intl.NumberFormatOptions = {}): Promise<string> {
+  // (the browser's `navigator`, reached through globalThis: this file is compiled without the DOM's types)
+  return page.evaluate(([v, o]) => new Intl.NumberFormat((globalThis as unknown as { navigator: { language: string } }).navigator.language, o).format(v), [n, options] as const);
+}
+
+/** Every badge in `scope` shows its whole label (Mantine's Badge cuts its text to fit a narrow column otherwise). */
+async function assertBadgesWhole(page: Page, testId: string): Promise<void> {
+  const cut = await page.getByTestId(testId).locator('.mantine-Badge-label').evaluateAll((els) => els.filter((el) => el.scrollWidth > el.clientWidth).map((el) => el.textContent));
+  assert.deepEqual(cut, [], `badges cut in ${testId}`);
+}
+
 async function close(page: Page): Promise<void> {
   await page.context().close();
 }
@@ -103,6 +118,10 @@ describe('Procurement', () => {
       const row = page.getByTestId('consultations').locator('tbody tr').filter({ hasText: target.object.slice(0, 30) }).first();
       await row.waitFor({ timeout: 20_000 });
       assert.ok((await page.getByTestId('consultations').locator('mark').count()) > 0, 'the matched words are marked');
+      // Statuts in the procurement's words, whole (they were cut to "EN_…" in a narrow column).
+      const statuts = await page.getByTestId('consultations').locator('.mantine-Badge-label').allInnerTexts();
+      assert.ok(statuts.length > 0 && statuts.every((t) => ['en cours', 'clôturée', 'attribuée', 'infructueux'].includes(t.trim())), statuts.join(', '));
+      await assertBadgesWhole(page, 'consultations');
       await row.click();
       const detail = page.getByTestId('consultation-detail');
       await detail.waitFor({ timeout: 20_000 });
@@ -166,7 +185,7 @@ describe('Consolidation review', () => {
       // The grid's default filter: the waiting ones (all of them: this test runs before any decision).
       const [last] = await data.sql<{ id: string; n: number }[]>`
         select max(id)::text as id, count(*)::int as n from consolidation.suggestions where cohorte_id = ${seeded.cohortId} and statut = 'AVALIDER'`;
-      await page.getByTestId('review-total').getByText(`${last!.n} suggestions match`).waitFor();
+      await page.getByTestId('review-total').getByText(`${await asPage(page, last!.n)} suggestions match`).waitFor();
       await scroll.evaluate((el) => el.scrollTo(0, el.scrollHeight));
       await page.locator(`[data-testid="review-row"][data-id="${last!.id}"]`).waitFor({ timeout: 30_000 });
       // A jump to the end fetched the last page by its offset, not the pages before it.
@@ -185,19 +204,21 @@ describe('Consolidation review', () => {
       await page.getByTestId(`cohort-${seeded.cohortId}`).click();
       const fields = page.getByTestId('cohort-fields');
       await fields.waitFor();
-      assert.match(await fields.innerText(), new RegExp(`ville\\s+${seeded.ville}`));
-      assert.match(await fields.innerText(), new RegExp(`code_postal\\s+${seeded.codePostal}`));
-      await page.getByTestId('review-total').getByText(`${seeded.codePostal + seeded.ville} suggestions match`).waitFor();
+      assert.match(await fields.innerText(), new RegExp(`ville\\s+${await asPage(page, seeded.ville)}`));
+      assert.match(await fields.innerText(), new RegExp(`code_postal\\s+${await asPage(page, seeded.codePostal)}`));
+      await page.getByTestId('review-total').getByText(`${await asPage(page, seeded.codePostal + seeded.ville)} suggestions match`).waitFor();
+      // Statuts in words, never the code: the waiting ones read "à valider".
+      await page.getByTestId('review-row').first().getByText('à valider', { exact: true }).waitFor();
 
       await page.getByTestId('review-champ').click();
       await page.getByRole('option', { name: 'ville', exact: true }).click();
-      await page.getByTestId('review-total').getByText(`${seeded.ville} suggestions match`).waitFor();
+      await page.getByTestId('review-total').getByText(`${await asPage(page, seeded.ville)} suggestions match`).waitFor();
       const rows = page.getByTestId('review-row');
       await rows.first().waitFor();
       const excepted = [Number(await rows.nth(0).getAttribute('data-id')), Number(await rows.nth(1).getAttribute('data-id'))];
       for (const id of excepted) await page.getByLabel(`except ${id}`, { exact: true }).check();
       await page.getByTestId('accept-all').click();
-      await page.getByTestId('review-result').getByText(`accept: ${seeded.ville - 2} changed`).waitFor({ timeout: 20_000 });
+      await page.getByTestId('review-result').getByText(`accept: ${await asPage(page, seeded.ville - 2)} changed`).waitFor({ timeout: 20_000 });
 
       const byStatut = await data.sql<{ statut: string; n: number }[]>`
         select statut, count(*)::int as n from consolidation.suggestions where cohorte_id = ${seeded.cohortId} and changes @> '[{"model_params": {"data": {}}}]' and exists (
@@ -228,7 +249,10 @@ describe('every data tab shows what the database holds', () => {
       const latest = page.getByTestId('prices-latest');
       await latest.locator('tbody tr').filter({ hasText: 'XAU' }).waitFor();
       const [usd] = await data.sql<{ price: string }[]>`select price_mru::text as price from prices.quotes where asset_code = 'USD' order by quote_date desc limit 1`;
-      assert.ok((await latest.locator('tbody tr').filter({ hasText: 'USD' }).innerText()).includes(usd!.price.replace(/0+$/, '').replace(/\.$/, '')));
+      // An exchange rate to 4 decimals with the locale's grouping, the stored value whole on hover.
+      const usdRow = latest.locator('tbody tr').filter({ hasText: 'USD' });
+      assert.ok((await usdRow.innerText()).includes(await asPage(page, Number(usd!.price), { minimumFractionDigits: 4, maximumFractionDigits: 4 })), await usdRow.innerText());
+      assert.equal(await usdRow.locator(`td[title="${usd!.price}"]`).count(), 1);
       await latest.locator('tbody tr').filter({ hasText: 'XAU' }).click();
       await page.getByTestId('prices-history').locator('.recharts-line-curve').waitFor({ state: 'attached' });
       await page.getByText('30 days').waitFor();
@@ -243,7 +267,8 @@ describe('every data tab shows what the database holds', () => {
       const streams = page.getByTestId('apisync-streams-pennylane');
       const customers = streams.locator('tbody tr').filter({ hasText: 'customers' }).first();
       await customers.waitFor();
-      assert.match(await customers.innerText(), /1180/);
+      assert.ok((await customers.innerText()).includes(await asPage(page, 1180)), await customers.innerText());
+      await assertBadgesWhole(page, 'apisync-streams-pennylane');
       assert.match(await streams.locator('tbody tr').filter({ hasText: 'supplier_invoices' }).innerText(), /HTTP 503 from the API/);
       assert.match(await page.getByTestId('apisync-runs').innerText(), /pennylane\s+incremental\s+success\s+118\s+150\s+2\s+1/i);
       assert.match(await page.getByTestId('apisync-rate-limits').innerText(), /app\.pennylane\.com\s+7\s+7\s+23/);
@@ -262,7 +287,7 @@ describe('every data tab shows what the database holds', () => {
       assert.match(await page.getByTestId('volume-totals').innerText(), new RegExp(`Contacts scraped\\s+${v!.scraped}`));
       const blacklist = await page.getByTestId('blacklist').locator('tbody tr').allInnerTexts();
       assert.match(blacklist[0]!, /plainte\.example/);
-      assert.match(blacklist[1]!, /rebonds\.example\s+40\s+22\s+55\.0 %/);
+      assert.match(blacklist[1]!, new RegExp(`rebonds\\.example\\s+40\\s+22\\s+${(await asPage(page, 0.55, { style: 'percent', minimumFractionDigits: 1 })).replace('.', '\\.')}`));
       await page.getByTestId('whois-latest').getByText('seed.fr').waitFor();
       assert.match(await page.getByTestId('whois-figures').innerText(), /cached\s+3\s+found\s+2/);
     } finally {
@@ -281,6 +306,7 @@ describe('every data tab shows what the database holds', () => {
       assert.equal(await schedules.locator('tbody tr').count(), SCHEDULES.length);
       assert.equal(await schedules.getByText('not applied').count(), 0);
       assert.equal(await schedules.getByText('active').count(), SCHEDULES.length);
+      await assertBadgesWhole(page, 'schedules');
     } finally {
       await close(page);
     }

@@ -55,7 +55,10 @@ describe('the demo consolidation round', () => {
     assert.equal(process.exitCode ?? 0, 0);
     assert.deepEqual(status.sources.map((s) => s.code).sort(), [...DEMO_SOURCES].sort());
     for (const s of status.sources) assert.ok(s.acteurs > 10, `${s.code} has acteurs`);
-    assert.equal(status.suggestions.AVALIDER ?? 0, 0, 'everything was decided');
+    // Everything was decided but the BAN's coordinate corrections, left for a person to review.
+    const toReview = status.round.cohorts.ENRICH_ACTEURS_COORDONNEES?.waiting ?? 0;
+    assert.equal(toReview, status.round.cohorts.ENRICH_ACTEURS_COORDONNEES?.suggestions ?? 0, JSON.stringify(status.round));
+    assert.equal(status.suggestions.AVALIDER ?? 0, toReview, JSON.stringify(status.suggestions));
     assert.equal(status.suggestions.ERREUR ?? 0, 0, JSON.stringify(status.suggestions));
     assert.ok(status.revisions > 0, 'clusters were applied: parents and children in revision_acteurs');
     const [clusters] = await db.sql<{ n: number; parents: number }[]>`
@@ -75,9 +78,13 @@ describe('the demo consolidation round', () => {
     assert.equal(enrichRun!.n > 0, enrichSuggestions > 0);
     assert.ok(round.cohorts.SOURCE_AJOUT!.applied > 0 && round.cohorts.CLUSTERING!.applied > 0, JSON.stringify(round));
     assert.deepEqual(round.export.map((e) => e.format), ['csv', 'geojson']);
-    // Every cohort of the round was reviewed and applied whole: each is closed.
-    const [open] = await db.sql<{ n: number }[]>`select count(*)::int as n from consolidation.suggestion_cohortes c where c.statut <> 'SUCCES' and exists (select 1 from consolidation.suggestions s where s.cohorte_id = c.id)`;
-    assert.equal(open!.n, 0);
+    // Every other cohort of the round was reviewed and applied whole: each is closed; the coordinates' waits.
+    const open = await db.sql<{ type_action: string; statut: string }[]>`select c.type_action, c.statut from consolidation.suggestion_cohortes c where c.statut <> 'SUCCES' and exists (select 1 from consolidation.suggestions s where s.cohorte_id = c.id)`;
+    assert.deepEqual(open.map((c) => ({ ...c })), toReview > 0 ? [{ type_action: 'ENRICH_ACTEURS_COORDONNEES', statut: 'AVALIDER' }] : []);
+    assert.ok(lines.some((l) => l.includes(`${toReview} coordinate corrections left waiting for review (AVALIDER`)), lines.join('\n'));
+    const [enrichApplied] = await db.sql<{ n: number }[]>`select count(*)::int as n from consolidation.suggestions s join consolidation.suggestion_cohortes c on c.id = s.cohorte_id
+       where c.type_action in ('ENRICH_ACTEURS_CP', 'ENRICH_ACTEURS_VILLES') and s.statut <> 'SUCCES'`;
+    assert.equal(enrichApplied!.n, 0, 'the postcode and city corrections were applied');
     const done = lines.find((l) => /^demo: consolidation round done: 3 sources ingested → \d+ source suggestions, \d+ applied \(0 failed\);/.test(l));
     assert.ok(done, lines.join('\n'));
     assert.ok(lines.some((l) => /duplicate clusters across sources, \d+ applied .* BAN corrections, \d+ applied/.test(l)), lines.join('\n'));

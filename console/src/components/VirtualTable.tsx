@@ -23,6 +23,15 @@ export interface VirtualTableProps<T> {
   testId?: string;
 }
 
+/** A cell on one line, cut with an ellipsis when too long: a plain text value is then whole on hover. */
+function Cell({ content }: { content: ReactNode }) {
+  return (
+    <Table.Td style={{ overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }} title={typeof content === 'string' || typeof content === 'number' ? String(content) : undefined}>
+      {content}
+    </Table.Td>
+  );
+}
+
 /**
  * A Mantine table that renders only the rows in view (@tanstack/react-virtual): lists of tens of thousands
  * of rows scroll as fast as lists of fifty. Rows outside the window are replaced by two spacer rows.
@@ -60,9 +69,7 @@ export function VirtualTable<T>({ rows, columns, rowKey, onRowClick, onEndReache
             return (
               <Table.Tr key={rowKey(row)} h={rowHeight} onClick={onRowClick ? () => onRowClick(row) : undefined} style={onRowClick ? { cursor: 'pointer' } : undefined} data-row>
                 {columns.map((c) => (
-                  <Table.Td key={c.key} style={{ overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
-                    {c.render(row)}
-                  </Table.Td>
+                  <Cell key={c.key} content={c.render(row)} />
                 ))}
               </Table.Tr>
             );

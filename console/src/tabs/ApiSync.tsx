@@ -1,7 +1,9 @@
-import { Alert, Badge, Group, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import type { ApisyncRateLimitView, ApisyncRecentRun, ApisyncStatus } from '../../../control/apisync-status';
 import { apiGet, errorMessage } from '../api';
+import { DateTime, StatusBadge } from '../components/Labels';
+import { formatCount, formatDateTime, isTimestamp } from '../format';
 
 // The route serves control/apisync-status.ts's objects as they are: the page reads the same types.
 type Streams = {
@@ -11,9 +13,12 @@ type Streams = {
   rateLimits: ApisyncRateLimitView[];
 };
 
-const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
 const STATUS_COLORS: Record<string, string> = { success: 'teal', partial: 'yellow', failure: 'red', failed: 'red', running: 'blue', skipped: 'gray' };
-const Status = ({ status }: { status: string | null | undefined }) => (status ? <Badge color={STATUS_COLORS[status] ?? 'gray'}>{status}</Badge> : <Text c="dimmed">—</Text>);
+const Status = ({ status }: { status: string | null | undefined }) =>
+  status ? <StatusBadge code={status} color={STATUS_COLORS[status] ?? 'gray'} variant="filled" /> : <Text c="dimmed">—</Text>;
+/** A watermark is the newest change seen: a timestamp for the change feeds (shown as every moment is), else the source's own cursor. */
+const Watermark = ({ value }: { value: string | null }) => (value && isTimestamp(value) ? <DateTime iso={value} /> : <>{value ?? '—'}</>);
+const num = { textAlign: 'right', fontVariantNumeric: 'tabular-nums' } as const;
 
 /** Per source and stream: state, watermark, in-flight cursor and last log; the newest runs; the request budgets' use. */
 export default function ApiSync() {
@@ -27,10 +32,10 @@ export default function ApiSync() {
         <Stack key={s.source} gap="xs">
           <Group>
             <Title order={4}>{s.source}</Title>
-            {s.lease && <Badge variant="outline">lease {s.lease.state}</Badge>}
+            {s.lease && <StatusBadge code={`lease ${s.lease.state}`} variant="outline" />}
             {s.newestRun && (
               <Text size="sm" c="dimmed">
-                newest run {s.newestRun.status}, {when(s.newestRun.startedAt)}
+                newest run {s.newestRun.status}, {formatDateTime(s.newestRun.startedAt)}
               </Text>
             )}
           </Group>
@@ -40,7 +45,7 @@ export default function ApiSync() {
                 <Table.Th>Stream</Table.Th>
                 <Table.Th>State</Table.Th>
                 <Table.Th>Watermark</Table.Th>
-                <Table.Th>Rows</Table.Th>
+                <Table.Th style={num}>Rows</Table.Th>
                 <Table.Th>Last full</Table.Th>
                 <Table.Th>Last run (loaded / extracted)</Table.Th>
                 <Table.Th>In flight</Table.Th>
@@ -50,25 +55,29 @@ export default function ApiSync() {
               {s.streams.map((x) => (
                 <Table.Tr key={x.stream}>
                   <Table.Td>
-                    {x.stream} {!x.declared && <Badge color="gray">no longer declared</Badge>}
+                    {x.stream} {!x.declared && <StatusBadge code="no longer declared" color="gray" />}
                   </Table.Td>
                   <Table.Td>
-                    {x.synced ? <Status status={x.lastStatus} /> : <Badge color="gray">never synced</Badge>}
+                    {x.synced ? <Status status={x.lastStatus} /> : <StatusBadge code="never synced" color="gray" />}
                     {x.lastError && (
                       <Text size="xs" c="red">
                         {x.lastError}
                       </Text>
                     )}
                   </Table.Td>
-                  <Table.Td>{x.watermark ?? '—'}</Table.Td>
-                  <Table.Td>{x.rowCount ?? '—'}</Table.Td>
-                  <Table.Td>{when(x.lastFullAt)}</Table.Td>
+                  <Table.Td>
+                    <Watermark value={x.watermark} />
+                  </Table.Td>
+                  <Table.Td style={num}>{formatCount(x.rowCount)}</Table.Td>
+                  <Table.Td>
+                    <DateTime iso={x.lastFullAt} />
+                  </Table.Td>
                   <Table.Td>
                     {x.lastLog ? (
-                      <Group gap={4}>
+                      <Group gap={6} wrap="nowrap">
                         <Status status={x.lastLog.status} />
-                        <Text size="sm">
-                          {x.lastLog.loaded} / {x.lastLog.extracted} {x.lastLog.mode ?? ''} {when(x.lastLog.at)}
+                        <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
+                          {formatCount(x.lastLog.loaded)} / {formatCount(x.lastLog.extracted)} {x.lastLog.mode ?? ''}, <DateTime iso={x.lastLog.at} />
                         </Text>
                       </Group>
                     ) : (
@@ -90,25 +99,27 @@ export default function ApiSync() {
             <Table.Th>Source</Table.Th>
             <Table.Th>Mode</Table.Th>
             <Table.Th>Status</Table.Th>
-            <Table.Th>Loaded</Table.Th>
-            <Table.Th>Extracted</Table.Th>
-            <Table.Th>Rejected</Table.Th>
-            <Table.Th>Failed streams</Table.Th>
+            <Table.Th style={num}>Loaded</Table.Th>
+            <Table.Th style={num}>Extracted</Table.Th>
+            <Table.Th style={num}>Rejected</Table.Th>
+            <Table.Th style={num}>Failed streams</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
           {d?.runs.map((r) => (
             <Table.Tr key={r.runId}>
-              <Table.Td>{when(r.startedAt)}</Table.Td>
+              <Table.Td>
+                <DateTime iso={r.startedAt} />
+              </Table.Td>
               <Table.Td>{r.source ?? '—'}</Table.Td>
               <Table.Td>{r.mode}</Table.Td>
               <Table.Td>
                 <Status status={r.status} />
               </Table.Td>
-              <Table.Td>{r.loaded}</Table.Td>
-              <Table.Td>{r.extracted}</Table.Td>
-              <Table.Td>{r.rejected}</Table.Td>
-              <Table.Td>{r.failedStreams}</Table.Td>
+              <Table.Td style={num}>{formatCount(r.loaded)}</Table.Td>
+              <Table.Td style={num}>{formatCount(r.extracted)}</Table.Td>
+              <Table.Td style={num}>{formatCount(r.rejected)}</Table.Td>
+              <Table.Td style={num}>{formatCount(r.failedStreams)}</Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
@@ -129,13 +140,15 @@ export default function ApiSync() {
           {d?.rateLimits.map((b) => (
             <Table.Tr key={b.bucket}>
               <Table.Td>{b.host}</Table.Td>
-              <Table.Td>{b.sentLastMinute}</Table.Td>
-              <Table.Td>{b.sentLastHour}</Table.Td>
-              <Table.Td>{b.lastRemaining ?? '—'}</Table.Td>
+              <Table.Td>{formatCount(b.sentLastMinute)}</Table.Td>
+              <Table.Td>{formatCount(b.sentLastHour)}</Table.Td>
+              <Table.Td>{formatCount(b.lastRemaining)}</Table.Td>
               <Table.Td>
-                {b.throttles}× {b.throttledUntil && Date.parse(b.throttledUntil) > Date.now() && <Badge color="red">until {when(b.throttledUntil)}</Badge>}
+                {formatCount(b.throttles)}× {b.throttledUntil && Date.parse(b.throttledUntil) > Date.now() && <StatusBadge code={`until ${formatDateTime(b.throttledUntil)}`} color="red" />}
               </Table.Td>
-              <Table.Td>{when(b.nextSlot)}</Table.Td>
+              <Table.Td>
+                <DateTime iso={b.nextSlot} />
+              </Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>

@@ -1,9 +1,11 @@
-import { Alert, Anchor, Badge, Button, Group, Loader, Modal, ScrollArea, Select, Stack, Text, TextInput, Title, Typography } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Loader, Modal, ScrollArea, Select, Stack, Text, TextInput, Title, Typography } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { apiGet, errorMessage, withQuery } from '../api';
+import { DateTime, StatusBadge } from '../components/Labels';
 import { VirtualTable, type Column } from '../components/VirtualTable';
+import { formatCount } from '../format';
 import { filtersOf, useCursorList } from '../hooks';
 
 interface Article {
@@ -29,10 +31,10 @@ interface Facets {
 const columns: Column<Article>[] = [
   { key: 'title', header: 'Title', render: (a) => a.title ?? a.url },
   { key: 'domain', header: 'Domain', width: '18%', render: (a) => a.domain },
-  { key: 'language', header: 'Language', width: 90, render: (a) => a.language && <Badge variant="light">{a.language}</Badge> },
+  { key: 'language', header: 'Language', width: 96, render: (a) => a.language && <StatusBadge code={a.language} /> },
   { key: 'author', header: 'Author', width: '14%', render: (a) => a.author },
-  { key: 'published', header: 'Published', width: 120, render: (a) => (a.publishedAt ? new Date(a.publishedAt).toLocaleDateString() : '') },
-  { key: 'words', header: 'Words', width: 80, render: (a) => a.wordCount },
+  { key: 'published', header: 'Published', width: 130, render: (a) => <DateTime iso={a.publishedAt} day /> },
+  { key: 'words', header: 'Words', width: 80, render: (a) => formatCount(a.wordCount) },
 ];
 
 export default function Articles() {
@@ -49,7 +51,7 @@ export default function Articles() {
       <Group justify="space-between">
         <Title order={3}>Articles</Title>
         <Text c="dimmed" size="sm">
-          {facets.data ? `${facets.data.total} articles from blog sources` : ''}
+          {facets.data ? `${formatCount(facets.data.total)} articles from blog sources` : ''}
         </Text>
       </Group>
       <Group align="flex-end">
@@ -64,7 +66,16 @@ export default function Articles() {
         </Button>
       </Group>
       {rows.isError && <Alert color="red">{errorMessage(rows.error)}</Alert>}
-      <VirtualTable rows={rows.rows} columns={columns} rowKey={(a) => a.id} onRowClick={(a) => setSelected(a.id)} onEndReached={rows.more} loadingMore={rows.isFetching} testId="articles-table" />
+      <VirtualTable
+        rows={rows.rows}
+        columns={columns}
+        rowKey={(a) => a.id}
+        onRowClick={(a) => setSelected(a.id)}
+        onEndReached={rows.more}
+        loadingMore={rows.isFetching}
+        testId="articles-table"
+        empty={facets.data?.total === 0 ? 'No article yet: a scraping job of type blog stores the articles it reads.' : undefined}
+      />
       <Modal opened={selected !== null} onClose={() => setSelected(null)} size="xl" title="Article">
         {selected !== null && <ArticlePanel id={selected} />}
       </Modal>
@@ -81,11 +92,15 @@ function ArticlePanel({ id }: { id: number }) {
     <Stack data-testid="article-detail">
       <Title order={4}>{a.title ?? a.url}</Title>
       <Group gap="xs">
-        {a.language && <Badge>{a.language}</Badge>}
+        {a.language && <StatusBadge code={a.language} />}
         {a.author && <Text size="sm">{a.author}</Text>}
-        {a.publishedAt && <Text size="sm">{new Date(a.publishedAt).toLocaleDateString()}</Text>}
+        {a.publishedAt && (
+          <Text size="sm">
+            <DateTime iso={a.publishedAt} day />
+          </Text>
+        )}
         <Text size="sm" c="dimmed">
-          {a.wordCount} words{a.readability !== null ? ` · readability ${a.readability.toFixed(1)}` : ''}
+          {formatCount(a.wordCount)} words{a.readability !== null ? ` · readability ${a.readability.toFixed(1)}` : ''}
         </Text>
       </Group>
       <Anchor href={a.url} target="_blank" rel="noreferrer" size="sm">

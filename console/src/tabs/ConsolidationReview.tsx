@@ -1,15 +1,34 @@
-import { Alert, Badge, Box, Button, Checkbox, Group, Loader, MultiSelect, ScrollArea, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Box, Button, Checkbox, Group, Loader, MultiSelect, ScrollArea, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useIsFetching, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { apiGet, apiWrite, errorMessage } from '../api';
+import { StatusBadge } from '../components/Labels';
+import { formatCount } from '../format';
 
-const STATUTS = ['AVALIDER', 'ATRAITER', 'REJETEE', 'ENCOURS', 'SUCCES', 'ERREUR'];
-const STATUT_COLORS: Record<string, string> = { AVALIDER: 'blue', ATRAITER: 'teal', REJETEE: 'gray', ENCOURS: 'yellow', SUCCES: 'green', ERREUR: 'red' };
+// A suggestion's (and a cohort's) statut, QFDMO's codes, in words: waiting for review, accepted and waiting to be applied, …
+const STATUTS: Record<string, { label: string; color: string }> = {
+  AVALIDER: { label: 'à valider', color: 'blue' },
+  ATRAITER: { label: 'à traiter', color: 'teal' },
+  REJETEE: { label: 'rejetée', color: 'gray' },
+  ENCOURS: { label: 'en cours', color: 'yellow' },
+  SUCCES: { label: 'succès', color: 'green' },
+  ERREUR: { label: 'erreur', color: 'red' },
+};
+// Which statuts a decision moves a suggestion from (the API's rule, activities/consolidation/review): a row's
+// button for a decision that would leave it as it is is disabled rather than answered "0 changed".
+const DECIDABLE: Record<Verdict, string[]> = { accept: ['AVALIDER', 'REJETEE'], reject: ['AVALIDER', 'ATRAITER'] };
+const STATUT_OPTIONS = Object.entries(STATUTS).map(([value, s]) => ({ value, label: s.label }));
+function Statut({ code, count, variant = 'light' }: { code: string; count?: number; variant?: 'light' | 'outline' }) {
+  const s = STATUTS[code];
+  const label = s?.label ?? code;
+  return <StatusBadge code={code} label={count === undefined ? label : `${label} ${formatCount(count)}`} color={s?.color ?? 'gray'} variant={variant} />;
+}
 const PAGE = 1000;
 /** Pages out of view kept in memory (besides the ones in view). */
 const CACHED_PAGES = 6;
 const ROW_HEIGHT = 36;
+const FIELD_COUNTS_HEIGHT = 240;
 
 interface Cohort {
   id: number;
@@ -58,7 +77,7 @@ function proposed(s: Suggestion): string {
   return parts.join(' · ') || (s.changes.map((c) => c.model_name).join(', ') ?? '');
 }
 
-function Cohorts({ selected, onSelect }: { selected: number | null; onSelect: (id: number) => void }) {
+function Cohorts({ selected, onSelect }: { selected: number | null; onSelect: (cohort: Cohort) => void }) {
   const q = useQuery({ queryKey: ['cohorts'], queryFn: () => apiGet<{ items: Cohort[] }>('/api/v1/consolidation/cohorts', { limit: 100 }) });
   if (q.isError) return <Alert color="red">{errorMessage(q.error)}</Alert>;
   return (
@@ -74,24 +93,22 @@ function Cohorts({ selected, onSelect }: { selected: number | null; onSelect: (i
       </Table.Thead>
       <Table.Tbody>
         {q.data?.items.map((c) => (
-          <Table.Tr key={c.id} onClick={() => onSelect(c.id)} style={{ cursor: 'pointer' }} bg={c.id === selected ? 'var(--mantine-color-teal-light)' : undefined} data-testid={`cohort-${c.id}`}>
+          <Table.Tr key={c.id} onClick={() => onSelect(c)} style={{ cursor: 'pointer' }} bg={c.id === selected ? 'var(--mantine-color-teal-light)' : undefined} data-testid={`cohort-${c.id}`}>
             <Table.Td>
               #{c.id} {c.identifiant_action}
             </Table.Td>
             <Table.Td>{c.type_action}</Table.Td>
             <Table.Td>
-              <Badge variant="light">{c.statut}</Badge>
+              <Statut code={c.statut} />
             </Table.Td>
             <Table.Td>
               <Group gap={4}>
                 {Object.entries(c.suggestions).map(([s, n]) => (
-                  <Badge key={s} color={STATUT_COLORS[s] ?? 'gray'} variant="outline">
-                    {s} {n}
-                  </Badge>
+                  <Statut key={s} code={s} count={n} variant="outline" />
                 ))}
               </Group>
             </Table.Td>
-            <Table.Td>{c.total}</Table.Td>
+            <Table.Td>{formatCount(c.total)}</Table.Td>
           </Table.Tr>
         ))}
       </Table.Tbody>
@@ -101,45 +118,50 @@ function Cohorts({ selected, onSelect }: { selected: number | null; onSelect: (i
 
 function FieldCounts({ cohort }: { cohort: CohortDetail }) {
   const columns = Object.entries(cohort.colonnes);
+  // A source cohort sets every column (about thirty): the counts scroll in a bounded box so the grid stays in view.
   return (
     <SimpleGrid cols={{ base: 1, md: 2 }}>
-      <Table withTableBorder data-testid="cohort-fields">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Field</Table.Th>
-            <Table.Th>Suggestions setting it</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {Object.entries(cohort.champs).map(([f, n]) => (
-            <Table.Tr key={f}>
-              <Table.Td>{f}</Table.Td>
-              <Table.Td>{n}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-      {columns.length > 0 && (
-        <Table withTableBorder>
+      <ScrollArea.Autosize mah={FIELD_COUNTS_HEIGHT} type="auto">
+        <Table withTableBorder stickyHeader data-testid="cohort-fields">
           <Table.Thead>
             <Table.Tr>
-              <Table.Th>Column</Table.Th>
-              <Table.Th>Modified</Table.Th>
-              <Table.Th>Removed</Table.Th>
-              <Table.Th>Added</Table.Th>
+              <Table.Th>Field</Table.Th>
+              <Table.Th>Suggestions setting it</Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {columns.map(([col, [m, s, a]]) => (
-              <Table.Tr key={col}>
-                <Table.Td>{col}</Table.Td>
-                <Table.Td>{m}</Table.Td>
-                <Table.Td>{s}</Table.Td>
-                <Table.Td>{a}</Table.Td>
+            {Object.entries(cohort.champs).map(([f, n]) => (
+              <Table.Tr key={f}>
+                <Table.Td>{f}</Table.Td>
+                <Table.Td>{formatCount(n)}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
+      </ScrollArea.Autosize>
+      {columns.length > 0 && (
+        <ScrollArea.Autosize mah={FIELD_COUNTS_HEIGHT} type="auto">
+          <Table withTableBorder stickyHeader>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Column</Table.Th>
+                <Table.Th>Modified</Table.Th>
+                <Table.Th>Removed</Table.Th>
+                <Table.Th>Added</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {columns.map(([col, [m, s, a]]) => (
+                <Table.Tr key={col}>
+                  <Table.Td>{col}</Table.Td>
+                  <Table.Td>{formatCount(m)}</Table.Td>
+                  <Table.Td>{formatCount(s)}</Table.Td>
+                  <Table.Td>{formatCount(a)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </ScrollArea.Autosize>
       )}
     </SimpleGrid>
   );
@@ -196,9 +218,10 @@ function useSuggestionPages(cohortId: number, filter: SuggestionQuery, range: { 
   return { total, counted: typeof count.data?.total === 'number', rowAt, error };
 }
 
-function Grid({ cohortId, champs }: { cohortId: number; champs: string[] }) {
+function Grid({ cohortId, champs, waiting }: { cohortId: number; champs: string[]; waiting: boolean }) {
   const client = useQueryClient();
-  const [statut, setStatut] = useState<string[]>(['AVALIDER']);
+  // The waiting suggestions first; a cohort with none left opens on all of them (what was decided, applied or failed).
+  const [statut, setStatut] = useState<string[]>(waiting ? ['AVALIDER'] : []);
   const [champ, setChamp] = useState<string | null>(null);
   const [cle, setCle] = useState('');
   const [par, setPar] = useState('console');
@@ -249,27 +272,27 @@ function Grid({ cohortId, champs }: { cohortId: number; champs: string[] }) {
   return (
     <Stack data-testid="review-grid">
       <Group align="end">
-        <MultiSelect label="Status" data={STATUTS} value={statut} onChange={setStatut} w={280} clearable data-testid="review-statut" />
+        <MultiSelect label="Status" placeholder={statut.length ? undefined : 'any status'} data={STATUT_OPTIONS} value={statut} onChange={setStatut} w={280} clearable data-testid="review-statut" />
         <Select label="Field" data={champs} value={champ} onChange={setChamp} clearable w={200} data-testid="review-champ" />
         <TextInput label="Key starts with" value={cle} onChange={(e) => setCle(e.currentTarget.value)} w={200} data-testid="review-cle" />
         <TextInput label="Reviewer" value={par} onChange={(e) => setPar(e.currentTarget.value)} w={160} data-testid="review-par" />
       </Group>
       <Group>
         <Text data-testid="review-total">
-          {total} suggestions match{except.size ? `, ${except.size} excluded` : ''}
+          {formatCount(total)} suggestions match{except.size ? `, ${formatCount(except.size)} excluded` : ''}
         </Text>
         <Button color="teal" disabled={!total || !par.trim()} loading={all.isPending} onClick={() => all.mutate('accept')} data-testid="accept-all">
-          Accept all filtered{except.size ? ` except ${except.size}` : ''}
+          Accept all filtered{except.size ? ` except ${formatCount(except.size)}` : ''}
         </Button>
         <Button color="red" variant="light" disabled={!total || !par.trim()} loading={all.isPending} onClick={() => all.mutate('reject')} data-testid="reject-all">
-          Reject all filtered{except.size ? ` except ${except.size}` : ''}
+          Reject all filtered{except.size ? ` except ${formatCount(except.size)}` : ''}
         </Button>
         {fetching > 0 && <Loader size="sm" />}
       </Group>
       {error && <Alert color="red">{errorMessage(error)}</Alert>}
       {result && (
         <Alert color="teal" withCloseButton onClose={() => setResult(null)} data-testid="review-result">
-          {result.decision}: {result.changed} changed{result.refused_total ? `, ${result.refused_total} left as they were (status)` : ''}
+          {result.decision}: {formatCount(result.changed)} changed{result.refused_total ? `, ${formatCount(result.refused_total)} left as they were (status)` : ''}
         </Alert>
       )}
       <Group px="xs" gap="sm" wrap="nowrap">
@@ -301,19 +324,19 @@ function Grid({ cohortId, champs }: { cohortId: number; champs: string[] }) {
                     <Text size="sm" w={80}>
                       {s.id}
                     </Text>
-                    <Text size="sm" w={200} truncate>
+                    <Text size="sm" w={200} truncate title={s.cle}>
                       {s.cle}
                     </Text>
-                    <Badge w={100} color={STATUT_COLORS[s.statut] ?? 'gray'} variant="light">
-                      {s.statut}
-                    </Badge>
-                    <Text size="sm" truncate style={{ flex: 1 }}>
+                    <Box w={100}>
+                      <Statut code={s.statut} />
+                    </Box>
+                    <Text size="sm" truncate style={{ flex: 1 }} title={proposed(s)}>
                       {proposed(s)}
                     </Text>
-                    <Button size="compact-xs" color="teal" variant="light" onClick={() => one.mutate({ id: s.id, decision: 'accept' })} aria-label={`accept ${s.id}`}>
+                    <Button size="compact-xs" color="teal" variant="light" disabled={!DECIDABLE.accept.includes(s.statut)} onClick={() => one.mutate({ id: s.id, decision: 'accept' })} aria-label={`accept ${s.id}`}>
                       accept
                     </Button>
-                    <Button size="compact-xs" color="red" variant="subtle" onClick={() => one.mutate({ id: s.id, decision: 'reject' })} aria-label={`reject ${s.id}`}>
+                    <Button size="compact-xs" color="red" variant="subtle" disabled={!DECIDABLE.reject.includes(s.statut)} onClick={() => one.mutate({ id: s.id, decision: 'reject' })} aria-label={`reject ${s.id}`}>
                       reject
                     </Button>
                   </Group>
@@ -333,12 +356,13 @@ function Grid({ cohortId, champs }: { cohortId: number; champs: string[] }) {
 
 /** Cohorts with their per-field counts; a virtual-scrolled grid of a cohort's suggestions with per-row and "all filtered except these" decisions. */
 export default function ConsolidationReview() {
-  const [selected, setSelected] = useState<number | null>(null);
+  const [selectedCohort, setSelectedCohort] = useState<Cohort | null>(null);
+  const selected = selectedCohort?.id ?? null;
   const cohort = useQuery({ queryKey: ['cohort', selected], enabled: selected !== null, queryFn: () => apiGet<CohortDetail>(`/api/v1/consolidation/cohorts/${selected}`) });
   return (
     <Stack data-testid="review-tab">
       <Title order={3}>Consolidation review</Title>
-      <Cohorts selected={selected} onSelect={setSelected} />
+      <Cohorts selected={selected} onSelect={setSelectedCohort} />
       {cohort.isError && <Alert color="red">{errorMessage(cohort.error)}</Alert>}
       {cohort.data && (
         <>
@@ -349,7 +373,7 @@ export default function ConsolidationReview() {
         </>
       )}
       {/* The grid does not wait for the cohort's per-field counts (a pass over every suggestion's changes): its first page, its count and the cohort go out together. */}
-      {selected !== null && <Grid key={selected} cohortId={selected} champs={Object.keys(cohort.data?.champs ?? {})} />}
+      {selectedCohort && <Grid key={selectedCohort.id} cohortId={selectedCohort.id} champs={Object.keys(cohort.data?.champs ?? {})} waiting={(selectedCohort.suggestions.AVALIDER ?? 0) > 0} />}
     </Stack>
   );
 }

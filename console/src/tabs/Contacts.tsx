@@ -1,9 +1,11 @@
-import { Alert, Anchor, Badge, Button, Card, Drawer, Group, Loader, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Card, Drawer, Group, Loader, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { apiGet, errorMessage, withQuery } from '../api';
+import { DateTime, StatusBadge } from '../components/Labels';
 import { VirtualTable, type Column } from '../components/VirtualTable';
+import { formatCount } from '../format';
 import { filtersOf, useCursorList } from '../hooks';
 
 interface Contact {
@@ -63,16 +65,19 @@ interface Stats {
 }
 
 const VALIDATION_COLOR: Record<string, string> = { valid: 'green', invalid: 'red', duplicate: 'gray', no_email: 'gray', new: 'blue', validating: 'cyan' };
+const VALIDATION_LABEL: Record<string, string> = { no_email: 'no email' };
+const Validation = ({ code }: { code: string }) => <StatusBadge code={code} label={VALIDATION_LABEL[code]} color={VALIDATION_COLOR[code] ?? 'gray'} variant="filled" />;
 
+// The Found column fits a whole date and time (format.ts); the text columns share what is left, the full value on hover.
 const columns: Column<Contact>[] = [
-  { key: 'email', header: 'Email', width: '22%', render: (c) => c.email ?? <Text c="dimmed">—</Text> },
-  { key: 'domain', header: 'Domain', width: '14%', render: (c) => c.domain },
-  { key: 'company', header: 'Name / company', render: (c) => c.company ?? c.name },
-  { key: 'validation', header: 'Validation', width: 110, render: (c) => <Badge color={VALIDATION_COLOR[c.validation] ?? 'gray'}>{c.validation}</Badge> },
-  { key: 'category', header: 'Category', width: 110, render: (c) => c.category },
-  { key: 'list', header: 'List', width: 140, render: (c) => c.listUid },
-  { key: 'sync', header: 'MailWizz', width: 90, render: (c) => c.syncStatus },
-  { key: 'created', header: 'Found', width: 150, render: (c) => new Date(c.createdAt).toLocaleString() },
+  { key: 'email', header: 'Email', width: '24%', render: (c) => c.email ?? <Text c="dimmed">—</Text> },
+  { key: 'domain', header: 'Domain', width: '16%', render: (c) => c.domain },
+  { key: 'company', header: 'Name / company', render: (c) => c.company ?? c.name ?? <Text c="dimmed">—</Text> },
+  { key: 'validation', header: 'Validation', width: 104, render: (c) => <Validation code={c.validation} /> },
+  { key: 'category', header: 'Category', width: 104, render: (c) => c.category },
+  { key: 'list', header: 'List', width: 130, render: (c) => c.listUid },
+  { key: 'sync', header: 'MailWizz', width: 86, render: (c) => c.syncStatus },
+  { key: 'created', header: 'Found', width: 180, render: (c) => <DateTime iso={c.createdAt} /> },
 ];
 
 export default function Contacts() {
@@ -132,13 +137,11 @@ function StageCard({ label, value, detail, testId }: { label: string; value?: nu
         {label}
       </Text>
       <Text size="xl" fw={700} data-testid={testId}>
-        {value ?? '…'}
+        {value === undefined ? '…' : formatCount(value)}
       </Text>
       <Group gap={4}>
         {Object.entries(detail ?? {}).map(([k, n]) => (
-          <Badge key={k} variant="light" size="sm">
-            {k} {n}
-          </Badge>
+          <StatusBadge key={k} code={k} label={`${VALIDATION_LABEL[k] ?? k} ${formatCount(n)}`} size="sm" />
         ))}
       </Group>
     </Card>
@@ -169,7 +172,7 @@ function ContactPanel({ id }: { id: number }) {
       'Proof',
       c.proof ? (
         <Anchor href={c.proof.href} target="_blank" rel="noreferrer" data-testid="proof-link">
-          archived page of {new Date(c.proof.fetchedAt).toLocaleString()}
+          archived page of <DateTime iso={c.proof.fetchedAt} />
         </Anchor>
       ) : (
         <Text c="dimmed" size="sm">
@@ -178,7 +181,13 @@ function ContactPanel({ id }: { id: number }) {
       ),
     ],
     ['Job', `${c.job.name} (${c.job.sourceType}, ${c.job.id})`],
-    ['Validation', `${c.validation}${c.reason ? `: ${c.reason}` : ''}`],
+    [
+      'Validation',
+      <Group key="validation" gap={6}>
+        <Validation code={c.validation} />
+        {c.reason}
+      </Group>,
+    ],
   ];
   if (c.validated) {
     rows.push(
@@ -211,7 +220,9 @@ function ContactPanel({ id }: { id: number }) {
                   <Table.Td>{l.outcome}</Table.Td>
                   <Table.Td>{l.httpStatus}</Table.Td>
                   <Table.Td>{l.error}</Table.Td>
-                  <Table.Td>{new Date(l.at).toLocaleString()}</Table.Td>
+                  <Table.Td>
+                    <DateTime iso={l.at} />
+                  </Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

@@ -1,6 +1,8 @@
-import { Alert, Badge, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { apiGet, errorMessage } from '../api';
+import { DateTime, StatusBadge } from '../components/Labels';
+import { formatDateTime } from '../format';
 
 interface State {
   status: 'up' | 'down';
@@ -23,14 +25,8 @@ interface Dependencies {
 }
 
 const LABELS: Record<string, string> = { postgresql: 'PostgreSQL', mongodb: 'MongoDB (FerretDB)', temporal: 'Temporal' };
-const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
-
 function StateBadge({ state }: { state: State }) {
-  return (
-    <Badge color={state.status === 'up' ? 'teal' : 'red'} variant="light">
-      {state.status}
-    </Badge>
-  );
+  return <StatusBadge code={state.status} color={state.status === 'up' ? 'teal' : 'red'} />;
 }
 
 /** Each dependency's state and latency, who polls the task queues, the Schedules and their next runs. */
@@ -43,11 +39,13 @@ export default function Health() {
       <Group>
         <Title order={3}>Health</Title>
         {d && (
-          <Badge size="lg" color={d.status === 'ok' ? 'teal' : 'orange'} data-testid="health-status">
-            {d.status}
-          </Badge>
+          <StatusBadge code={d.status} label={d.status === 'ok' ? 'all up' : 'degraded'} size="lg" variant="filled" color={d.status === 'ok' ? 'teal' : 'orange'} data-testid="health-status" />
         )}
-        {d && <Text c="dimmed" size="sm">checked {when(d.checked_at)}</Text>}
+        {d && (
+          <Text c="dimmed" size="sm">
+            checked <DateTime iso={d.checked_at} />
+          </Text>
+        )}
       </Group>
       <SimpleGrid cols={{ base: 1, sm: 3 }}>
         {d?.dependencies.map((dep) => (
@@ -94,7 +92,9 @@ export default function Health() {
                 </Table.Td>
                 <Table.Td>{t.workflow_pollers.length}</Table.Td>
                 <Table.Td>{t.activity_pollers.length}</Table.Td>
-                <Table.Td>{when(last)}</Table.Td>
+                <Table.Td>
+                  <DateTime iso={last} />
+                </Table.Td>
               </Table.Tr>
             );
           })}
@@ -130,11 +130,27 @@ export default function Health() {
               </Table.Td>
               <Table.Td>{s.workflow_type ?? '—'}</Table.Td>
               <Table.Td>
-                {!s.on_server ? <Badge color="red">not applied</Badge> : s.paused ? <Badge color="gray">paused</Badge> : <Badge color="teal">active</Badge>}
-                {!s.declared && <Badge color="gray" variant="outline">not declared</Badge>}
+                <Group gap={4} wrap="nowrap">
+                  {!s.on_server ? <StatusBadge code="not applied" color="red" /> : s.paused ? <StatusBadge code="paused" color="gray" /> : <StatusBadge code="active" color="teal" variant="filled" />}
+                  {!s.declared && <StatusBadge code="not declared" color="gray" variant="outline" />}
+                </Group>
               </Table.Td>
-              <Table.Td>{s.next_runs.map((n) => when(n)).join(', ') || '—'}</Table.Td>
-              <Table.Td>{when(s.last_run_at)}</Table.Td>
+              <Table.Td>
+                {s.next_runs.length ? (
+                  <Stack gap={0}>
+                    {s.next_runs.map((n) => (
+                      <Text key={n} size="sm" title={n} style={{ whiteSpace: 'nowrap' }}>
+                        {formatDateTime(n)}
+                      </Text>
+                    ))}
+                  </Stack>
+                ) : (
+                  '—'
+                )}
+              </Table.Td>
+              <Table.Td>
+                <DateTime iso={s.last_run_at} />
+              </Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>

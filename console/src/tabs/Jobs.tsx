@@ -23,7 +23,9 @@ import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/rea
 import { useState, type FormEvent } from 'react';
 import type { LeadsJobView } from '../../../control/leads-jobs';
 import { apiGet, apiWrite, errorMessage } from '../api';
+import { DateTime, StatusBadge } from '../components/Labels';
 import { temporalRunUrl, useConsoleConfig } from '../config';
+import { formatCount } from '../format';
 
 // The API's own view of a job (erased at build: a type, not code from the server).
 export type Job = LeadsJobView & { live?: boolean };
@@ -71,7 +73,7 @@ export default function Jobs() {
         </Alert>
       )}
       <Text size="sm" c="dimmed">
-        {list.data ? `${list.data.total} job${list.data.total === 1 ? '' : 's'}` : 'loading…'}; running jobs show their workflow's live progress.
+        {list.data ? `${formatCount(list.data.total)} job${list.data.total === 1 ? '' : 's'}` : 'loading…'}; running jobs show their workflow's live progress.
       </Text>
       <Table striped highlightOnHover data-testid="jobs-table">
         <Table.Thead>
@@ -104,9 +106,7 @@ export default function Jobs() {
                 <Table.Td>{j.sourceType}</Table.Td>
                 <Table.Td>
                   <Group gap={4}>
-                    <Badge color={STATUS_COLOR[j.status] ?? 'gray'} data-testid="job-status">
-                      {j.status}
-                    </Badge>
+                    <StatusBadge code={j.status} color={STATUS_COLOR[j.status] ?? 'gray'} variant="filled" data-testid="job-status" />
                     {j.live && (
                       <Badge variant="dot" color="teal" size="xs">
                         live
@@ -117,13 +117,13 @@ export default function Jobs() {
                 <Table.Td>
                   <Progress value={pct} animated={j.status === 'running'} />
                   <Text size="xs" c="dimmed">
-                    {j.pagesDone} done · {j.pagesQueued} queued
+                    {formatCount(j.pagesDone)} done · {formatCount(j.pagesQueued)} queued
                   </Text>
                 </Table.Td>
-                <Table.Td>{j.contactsFound}</Table.Td>
-                <Table.Td title={j.lastError ?? undefined}>{j.errors}</Table.Td>
+                <Table.Td>{formatCount(j.contactsFound)}</Table.Td>
+                <Table.Td title={j.lastError ?? undefined}>{formatCount(j.errors)}</Table.Td>
                 <Table.Td>
-                  <Text size="xs">{new Date(j.createdAt).toLocaleString()}</Text>
+                  <DateTime iso={j.createdAt} />
                 </Table.Td>
                 <Table.Td>
                   <Group gap={4} wrap="nowrap">

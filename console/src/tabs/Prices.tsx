@@ -3,6 +3,8 @@ import { Alert, Group, SegmentedControl, Select, Stack, Table, Text, Title } fro
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { apiGet, errorMessage } from '../api';
+import { DateTime } from '../components/Labels';
+import { formatCount, formatDay, formatPrice } from '../format';
 
 interface Quote {
   asset_code: string;
@@ -26,6 +28,13 @@ export default function Prices() {
     queryFn: () => apiGet<{ asset_code: string; date_debut: string; date_fin: string; items: Quote[] }>(`/api/v1/prices/${encodeURIComponent(chosen!)}/history`),
   });
   const error = latest.error ?? history.error;
+  const chosenClass = latest.data?.items.find((q) => q.asset_code === chosen)?.asset_class;
+  // The tooltip at the table's precision; the axis' ticks without decimals from 1,000 on, the axis wide enough
+  // for the longest of them (recharts clips what overflows).
+  const tick = (v: number) => (Math.abs(v) >= 1000 ? formatCount(v) : formatPrice(v, chosenClass));
+  // The day as the console writes days, on the axis and in the tooltip's title.
+  const points = history.data?.items.map((q) => ({ date: formatDay(q.quote_date), price: Number(q.price_mru) })) ?? [];
+  const axisWidth = Math.max(48, ...points.map((p) => tick(p.price).length * 8 + 16));
   return (
     <Stack data-testid="prices-tab">
       <Group>
@@ -39,7 +48,7 @@ export default function Prices() {
             <Table.Th>Asset</Table.Th>
             <Table.Th>Class</Table.Th>
             <Table.Th>Date</Table.Th>
-            <Table.Th>Price (MRU)</Table.Th>
+            <Table.Th style={{ textAlign: 'right' }}>Price (MRU)</Table.Th>
             <Table.Th>Unit</Table.Th>
             <Table.Th>Source</Table.Th>
           </Table.Tr>
@@ -49,8 +58,12 @@ export default function Prices() {
             <Table.Tr key={q.asset_code} onClick={() => setAsset(q.asset_code)} style={{ cursor: 'pointer' }} bg={q.asset_code === chosen ? 'var(--mantine-color-teal-light)' : undefined}>
               <Table.Td>{q.asset_code}</Table.Td>
               <Table.Td>{q.asset_class}</Table.Td>
-              <Table.Td>{q.quote_date}</Table.Td>
-              <Table.Td>{q.price_mru}</Table.Td>
+              <Table.Td>
+                <DateTime iso={q.quote_date} day />
+              </Table.Td>
+              <Table.Td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }} title={q.price_mru}>
+                {formatPrice(q.price_mru, q.asset_class)}
+              </Table.Td>
               <Table.Td>{q.unit}</Table.Td>
               <Table.Td>{q.source}</Table.Td>
             </Table.Tr>
@@ -69,7 +82,7 @@ export default function Prices() {
         />
         {history.data && (
           <Text size="sm" c="dimmed">
-            {history.data.date_debut} → {history.data.date_fin}, {history.data.items.length} days
+            {formatDay(history.data.date_debut)} → {formatDay(history.data.date_fin)}, {formatCount(history.data.items.length)} {history.data.items.length === 1 ? 'day' : 'days'} quoted
           </Text>
         )}
       </Group>
@@ -77,11 +90,12 @@ export default function Prices() {
         <LineChart
           h={300}
           data-testid="prices-history"
-          data={history.data.items.map((q) => ({ date: q.quote_date, price: Number(q.price_mru) }))}
+          data={points}
           dataKey="date"
           series={[{ name: 'price', label: `${history.data.asset_code} (MRU)`, color: 'teal.6' }]}
           curveType="linear"
-          yAxisProps={{ domain: ['auto', 'auto'] }}
+          valueFormatter={(v) => formatPrice(v, chosenClass)}
+          yAxisProps={{ domain: ['auto', 'auto'], width: axisWidth, tickFormatter: tick }}
         />
       )}
     </Stack>

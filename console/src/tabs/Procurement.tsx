@@ -1,7 +1,9 @@
-import { Alert, Anchor, Badge, Button, Drawer, Group, Loader, Mark, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Drawer, Group, Loader, Mark, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Fragment, lazy, Suspense, useState, type FormEvent } from 'react';
 import { apiGet, errorMessage } from '../api';
+import { DateTime, StatusBadge } from '../components/Labels';
+import { formatAmount, formatCount } from '../format';
 
 type Links = Record<string, string>;
 interface Summary {
@@ -48,9 +50,22 @@ interface Detail extends Summary {
 // The charts bring the charting library (recharts, ~450 kB): their own chunk, loaded after the search form and its rows.
 const Charts = lazy(() => import('./ProcurementCharts'));
 
-const STATUTS = ['en_cours', 'cloturee', 'attribuee', 'infructueux'];
+// A consultation's statut as the API derives it (api/pmmp/schemas.ts STATUTS), in the procurement's own words.
+const STATUTS: Record<string, { label: string; color: string }> = {
+  en_cours: { label: 'en cours', color: 'blue' },
+  cloturee: { label: 'clôturée', color: 'gray' },
+  attribuee: { label: 'attribuée', color: 'teal' },
+  infructueux: { label: 'infructueux', color: 'orange' },
+};
+// A lot's result as a notice states it (schema/pmmp/tables.ts AWARD_STATUSES).
+const AWARD_STATUSES: Record<string, string> = { attribue: 'attribué', infructueux: 'infructueux', offre_excessive: 'offres excessives', annule: 'annulé', inconnu: 'inconnu' };
 const KINDS = ['travaux', 'fournitures', 'services'];
-const mad = (v: string | null) => (v === null ? '—' : `${Number(v).toLocaleString('fr-FR')} MAD`);
+const mad = (v: string | null) => formatAmount(v, 'MAD');
+
+function Statut({ statut }: { statut: string }) {
+  const s = STATUTS[statut];
+  return <StatusBadge code={statut} label={s?.label} color={s?.color ?? 'gray'} />;
+}
 
 /** `<mark>` segments of a highlight as Mantine marks (the text itself is never parsed as HTML). */
 function Highlighted({ text }: { text: string | null }) {
@@ -88,11 +103,15 @@ function ConsultationDetail({ org, refc }: { org: string; refc: string }) {
     <Stack data-testid="consultation-detail">
       <Title order={4}>{c.object}</Title>
       <Text size="sm">
-        {c.buyer} · {c.reference ?? c.ref_consultation} · <Badge>{c.statut}</Badge>
+        {c.buyer} · {c.reference ?? c.ref_consultation} · <Statut statut={c.statut} />
       </Text>
       <SimpleGrid cols={3}>
-        <Text size="sm">Published: {c.published_on ?? '—'}</Text>
-        <Text size="sm">Deadline: {c.deadline ? new Date(c.deadline).toLocaleString('fr-FR') : '—'}</Text>
+        <Text size="sm">
+          Published: <DateTime iso={c.published_on} day />
+        </Text>
+        <Text size="sm">
+          Deadline: <DateTime iso={c.deadline} />
+        </Text>
         <Text size="sm">Estimation: {mad(c.estimation_ttc)}</Text>
         <Text size="sm">Procedure: {c.procedure ?? '—'}</Text>
         <Text size="sm">Kind: {c.market_kind ?? '—'}</Text>
@@ -109,7 +128,7 @@ function ConsultationDetail({ org, refc }: { org: string; refc: string }) {
           </Anchor>
         )}
       </Group>
-      <Title order={5}>Lots ({c.lots.length})</Title>
+      <Title order={5}>Lots ({formatCount(c.lots.length)})</Title>
       <Table withTableBorder data-testid="consultation-lots">
         <Table.Thead>
           <Table.Tr>
@@ -144,8 +163,10 @@ function ConsultationDetail({ org, refc }: { org: string; refc: string }) {
           {c.notices.map((n) => (
             <Table.Tr key={n.id_avis}>
               <Table.Td>{n.label ?? n.kind}</Table.Td>
-              <Table.Td>{n.published_on ?? '—'}</Table.Td>
-              <Table.Td>{n.parsed_at ? <Badge color="teal">read</Badge> : <Badge color="gray">not yet</Badge>}</Table.Td>
+              <Table.Td>
+                <DateTime iso={n.published_on} day />
+              </Table.Td>
+              <Table.Td>{n.parsed_at ? <StatusBadge code="read" color="teal" /> : <StatusBadge code="not yet" color="gray" />}</Table.Td>
               <Table.Td>
                 <ProofLinks links={n.links} />
               </Table.Td>
@@ -171,12 +192,12 @@ function ConsultationDetail({ org, refc }: { org: string; refc: string }) {
             <Table.Tr key={`${a.id_avis}/${a.lot_key}`} opacity={a.latest ? 1 : 0.6}>
               <Table.Td>{a.lot_key || '—'}</Table.Td>
               <Table.Td>
-                {a.status} <Text size="xs" c="dimmed">{a.notice_kind}{a.latest ? '' : ' (superseded)'}</Text>
+                {AWARD_STATUSES[a.status] ?? a.status} <Text size="xs" c="dimmed">{a.notice_kind}{a.latest ? '' : ' (superseded)'}</Text>
               </Table.Td>
               <Table.Td>{a.winner ?? '—'}</Table.Td>
               <Table.Td>{mad(a.amount)}</Table.Td>
               <Table.Td>{a.bidder_count ?? '—'}</Table.Td>
-              <Table.Td>{a.low_confidence ? <Badge color="orange">low: check the proof</Badge> : <Badge color="teal">read with confidence</Badge>}</Table.Td>
+              <Table.Td>{a.low_confidence ? <StatusBadge code="low: check the proof" color="orange" /> : <StatusBadge code="read with confidence" color="teal" />}</Table.Td>
               <Table.Td>
                 <ProofLinks links={a.links} />
               </Table.Td>
@@ -213,7 +234,7 @@ export default function Procurement() {
       <form onSubmit={submit}>
         <Group align="end">
           <TextInput label="Search (French)" placeholder="travaux, fourniture, « route rurale »…" value={draft.q} onChange={(e) => setDraft({ ...draft, q: e.currentTarget.value })} w={320} data-testid="procurement-q" />
-          <Select label="Status" data={STATUTS} value={draft.statut} onChange={(v) => setDraft({ ...draft, statut: v })} clearable w={150} />
+          <Select label="Status" data={Object.entries(STATUTS).map(([value, s]) => ({ value, label: s.label }))} value={draft.statut} onChange={(v) => setDraft({ ...draft, statut: v })} clearable w={150} />
           <Select label="Kind" data={KINDS} value={draft.type_marche} onChange={(v) => setDraft({ ...draft, type_marche: v })} clearable w={150} />
           <TextInput label="Buyer" placeholder="acronym or name" value={draft.organisme} onChange={(e) => setDraft({ ...draft, organisme: e.currentTarget.value })} w={200} />
           <Button type="submit" data-testid="procurement-search">
@@ -229,20 +250,22 @@ export default function Procurement() {
             <Table.Th>Reference</Table.Th>
             <Table.Th>Object</Table.Th>
             <Table.Th>Buyer</Table.Th>
-            <Table.Th>Estimation</Table.Th>
+            <Table.Th style={{ textAlign: 'right' }}>Estimation</Table.Th>
             <Table.Th>Status</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
           {list.data?.items.map((c) => (
             <Table.Tr key={`${c.org_acronyme}/${c.ref_consultation}`} onClick={() => setOpen({ org: c.org_acronyme, ref: c.ref_consultation })} style={{ cursor: 'pointer' }}>
-              <Table.Td>{c.published_on ?? '—'}</Table.Td>
+              <Table.Td>
+                <DateTime iso={c.published_on} day />
+              </Table.Td>
               <Table.Td>{c.highlights ? <Highlighted text={c.highlights.reference ?? c.reference} /> : (c.reference ?? c.ref_consultation)}</Table.Td>
               <Table.Td>{c.highlights ? <Highlighted text={c.highlights.object ?? c.object} /> : c.object}</Table.Td>
               <Table.Td>{c.highlights ? <Highlighted text={c.highlights.buyer ?? c.buyer} /> : c.buyer}</Table.Td>
-              <Table.Td>{mad(c.estimation_ttc)}</Table.Td>
+              <Table.Td style={{ whiteSpace: 'nowrap', textAlign: 'right' }}>{mad(c.estimation_ttc)}</Table.Td>
               <Table.Td>
-                <Badge variant="light">{c.statut}</Badge>
+                <Statut statut={c.statut} />
               </Table.Td>
             </Table.Tr>
           ))}

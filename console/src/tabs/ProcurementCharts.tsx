@@ -3,6 +3,7 @@ import { Alert, Group, SegmentedControl, SimpleGrid, Stack, Title } from '@manti
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { apiGet, errorMessage } from '../api';
+import { formatCompact, formatCount } from '../format';
 
 interface Buyers {
   items: { buyer: string; consultations: number; estimation_ttc_total: string | null; lots_awarded: number; awarded_amount_total: string | null }[];
@@ -33,6 +34,8 @@ export default function Charts() {
           data={(buyers.data?.items ?? []).map((b) => ({ buyer: short(b.buyer), consultations: b.consultations, lots: b.lots_awarded, montant: Number(b.awarded_amount_total ?? 0) }))}
           dataKey="buyer"
           yAxisProps={{ width: 180 }}
+          valueFormatter={formatCount}
+          xAxisProps={{ tickFormatter: formatCompact }}
           series={tri === 'montant' ? [{ name: 'montant', label: 'awarded (MAD)', color: 'teal.6' }] : [{ name: 'consultations', color: 'teal.6' }, { name: 'lots', label: 'lots awarded', color: 'blue.6' }]}
         />
         <BarChart
@@ -42,6 +45,8 @@ export default function Charts() {
           data={(winners.data?.items ?? []).map((w) => ({ winner: short(w.winner), lots: w.lots_won, montant: Number(w.awarded_amount_total ?? 0) }))}
           dataKey="winner"
           yAxisProps={{ width: 180 }}
+          valueFormatter={formatCount}
+          xAxisProps={{ tickFormatter: formatCompact }}
           series={tri === 'montant' ? [{ name: 'montant', label: 'won (MAD)', color: 'grape.6' }] : [{ name: 'lots', label: 'lots won', color: 'grape.6' }]}
         />
       </SimpleGrid>

@@ -1,8 +1,10 @@
 import { BarChart, LineChart } from '@mantine/charts';
-import { Alert, Badge, Card, Group, SegmentedControl, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Card, Group, SegmentedControl, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { apiGet, errorMessage } from '../api';
+import { DateTime, StatusBadge } from '../components/Labels';
+import { formatCompact, formatCount, formatDay, formatPercent } from '../format';
 
 interface Volumes {
   from: string;
@@ -58,7 +60,7 @@ function Figure({ label, value }: { label: string; value: number | string }) {
         {label}
       </Text>
       <Text fw={700} size="xl">
-        {value}
+        {typeof value === 'number' ? formatCount(value) : value}
       </Text>
     </Card>
   );
@@ -72,8 +74,12 @@ export default function Stats() {
   const blacklist = useQuery({ queryKey: ['leads-blacklist', domain], queryFn: () => apiGet<Blacklist>('/api/v1/leads/blacklist', { limit: 50, domain }) });
   const whois = useQuery({ queryKey: ['leads-whois'], queryFn: () => apiGet<Whois>('/api/v1/leads/whois', { limit: 20 }) });
   const error = volumes.error ?? blacklist.error ?? whois.error;
-  const perDay = volumes.data?.days.map((d) => ({ ...d, day: d.day.slice(5) })) ?? [];
-  const mailwizz = volumes.data?.days.map((d) => ({ day: d.day.slice(5), ...d.mailwizz })) ?? [];
+  // Days as the rest of the console writes them (the tooltip's title too), without the year on the axis;
+  // counts grouped, the axis in short figures.
+  const perDay = volumes.data?.days.map((d) => ({ ...d, day: formatDay(d.day) })) ?? [];
+  const mailwizz = volumes.data?.days.map((d) => ({ day: formatDay(d.day), ...d.mailwizz })) ?? [];
+  const dayTick = (d: string) => d.replace(/,? \d{4}$/, '');
+  const axes = { valueFormatter: formatCount, xAxisProps: { tickFormatter: dayTick }, yAxisProps: { tickFormatter: formatCompact } };
   const total = (k: keyof Volumes['days'][number]) => volumes.data?.days.reduce((n, d) => n + (d[k] as number), 0) ?? 0;
   return (
     <Stack data-testid="stats-tab">
@@ -82,7 +88,7 @@ export default function Stats() {
         <SegmentedControl value={days} onChange={setDays} data={['7', '30', '90']} aria-label="days" />
         {volumes.data && (
           <Text c="dimmed" size="sm">
-            {volumes.data.from} → {volumes.data.to} (UTC)
+            {formatDay(volumes.data.from)} → {formatDay(volumes.data.to)} (UTC days)
           </Text>
         )}
       </Group>
@@ -93,16 +99,17 @@ export default function Stats() {
         ))}
       </SimpleGrid>
       <Title order={4}>Volumes per day</Title>
-      <LineChart h={260} data={perDay} dataKey="day" series={PIPELINES} curveType="linear" withLegend data-testid="volumes-chart" />
+      <LineChart h={260} data={perDay} dataKey="day" series={PIPELINES} curveType="linear" withLegend data-testid="volumes-chart" {...axes} />
       <Title order={4}>MailWizz sync</Title>
-      <BarChart h={220} data={mailwizz} dataKey="day" type="stacked" series={OUTCOMES} withLegend data-testid="mailwizz-chart" />
+      <BarChart h={220} data={mailwizz} dataKey="day" type="stacked" series={OUTCOMES} withLegend data-testid="mailwizz-chart" {...axes} />
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <Stack>
           <Group>
             <Title order={4}>Domain blacklist</Title>
             {blacklist.data && (
               <Text size="sm" c="dimmed">
-                {blacklist.data.domains} domains, {blacklist.data.manual} blocked by hand, {blacklist.data.bounced} bounced of {blacklist.data.sent} sent
+                {formatCount(blacklist.data.domains)} domains, {formatCount(blacklist.data.manual)} blocked by hand, {formatCount(blacklist.data.bounced)} bounced of{' '}
+                {formatCount(blacklist.data.sent)} sent
               </Text>
             )}
           </Group>
@@ -121,10 +128,10 @@ export default function Stats() {
               {blacklist.data?.items.map((b) => (
                 <Table.Tr key={b.domain}>
                   <Table.Td>{b.domain}</Table.Td>
-                  <Table.Td>{b.sent}</Table.Td>
-                  <Table.Td>{b.bounced}</Table.Td>
-                  <Table.Td>{b.bounce_rate === null ? '—' : `${(100 * b.bounce_rate).toFixed(1)} %`}</Table.Td>
-                  <Table.Td>{b.manual_reason && <Badge color="red">{b.manual_reason}</Badge>}</Table.Td>
+                  <Table.Td>{formatCount(b.sent)}</Table.Td>
+                  <Table.Td>{formatCount(b.bounced)}</Table.Td>
+                  <Table.Td>{formatPercent(b.bounce_rate)}</Table.Td>
+                  <Table.Td>{b.manual_reason && <StatusBadge code={b.manual_reason} color="red" />}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
@@ -154,9 +161,13 @@ export default function Stats() {
               {whois.data?.latest.map((w) => (
                 <Table.Tr key={w.domain}>
                   <Table.Td>{w.domain}</Table.Td>
-                  <Table.Td>{w.found ? (w.registrar ?? '—') : <Badge color="gray">not found</Badge>}</Table.Td>
-                  <Table.Td>{w.registered_at?.slice(0, 10) ?? '—'}</Table.Td>
-                  <Table.Td>{new Date(w.fetched_at).toLocaleString()}</Table.Td>
+                  <Table.Td>{w.found ? (w.registrar ?? '—') : <StatusBadge code="not found" color="gray" />}</Table.Td>
+                  <Table.Td>
+                    <DateTime iso={w.registered_at} day />
+                  </Table.Td>
+                  <Table.Td>
+                    <DateTime iso={w.fetched_at} />
+                  </Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

@@ -1,8 +1,10 @@
-import { Alert, Badge, Button, Card, Group, Loader, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Card, Group, Loader, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { WhoisRecord as RdapRecord } from '../../../activities/leads/whois';
 import { apiGet, apiWrite, errorMessage } from '../api';
+import { DateTime, StatusBadge } from '../components/Labels';
+import { formatCount } from '../format';
 
 /** What POST /leads/whois/lookup answers: the workflow's record and the run that read it. */
 type WhoisRecord = RdapRecord & { workflow_id: string };
@@ -15,15 +17,14 @@ interface WhoisHistory {
   latest: { domain: string; found: boolean; registrar: string | null; registered_at: string | null; expires_on: string | null; fetched_at: string }[];
 }
 
-const day = (iso: string | null) => (iso ? iso.slice(0, 10) : '—');
 
 function Record({ r }: { r: WhoisRecord }) {
   return (
     <Card withBorder data-testid="whois-record">
       <Group>
         <Title order={4}>{r.domain}</Title>
-        {r.found ? <Badge color="teal">registered</Badge> : <Badge color="gray">not registered</Badge>}
-        {r.cached && <Badge variant="outline">from the cache</Badge>}
+        {r.found ? <StatusBadge code="registered" color="teal" /> : <StatusBadge code="not registered" color="gray" />}
+        {r.cached && <StatusBadge code="from the cache" variant="outline" />}
       </Group>
       {r.found && (
         <Table mt="sm" withRowBorders={false}>
@@ -34,11 +35,15 @@ function Record({ r }: { r: WhoisRecord }) {
             </Table.Tr>
             <Table.Tr>
               <Table.Th>Registered</Table.Th>
-              <Table.Td>{day(r.registeredAt)}</Table.Td>
+              <Table.Td>
+                <DateTime iso={r.registeredAt} day />
+              </Table.Td>
             </Table.Tr>
             <Table.Tr>
               <Table.Th>Expires</Table.Th>
-              <Table.Td>{day(r.expiresOn)}</Table.Td>
+              <Table.Td>
+                <DateTime iso={r.expiresOn} day />
+              </Table.Td>
             </Table.Tr>
             <Table.Tr>
               <Table.Th>Name servers</Table.Th>
@@ -89,10 +94,10 @@ export default function Whois() {
       {history.isPending && <Loader />}
       {history.data && (
         <SimpleGrid cols={4} data-testid="whois-history-figures">
-          <Text>{history.data.total} cached</Text>
-          <Text>{history.data.found} registered</Text>
-          <Text>{history.data.not_found} not registered</Text>
-          <Text>{history.data.last_24h} in the last 24 h</Text>
+          <Text>{formatCount(history.data.total)} cached</Text>
+          <Text>{formatCount(history.data.found)} registered</Text>
+          <Text>{formatCount(history.data.not_found)} not registered</Text>
+          <Text>{formatCount(history.data.last_24h)} in the last 24 h</Text>
         </SimpleGrid>
       )}
       <Table striped highlightOnHover withTableBorder data-testid="whois-history">
@@ -109,12 +114,27 @@ export default function Whois() {
           {history.data?.latest.map((w) => (
             <Table.Tr key={w.domain} onClick={() => setDomain(w.domain)} style={{ cursor: 'pointer' }}>
               <Table.Td>{w.domain}</Table.Td>
-              <Table.Td>{w.found ? (w.registrar ?? '—') : <Badge color="gray">not registered</Badge>}</Table.Td>
-              <Table.Td>{day(w.registered_at)}</Table.Td>
-              <Table.Td>{day(w.expires_on)}</Table.Td>
-              <Table.Td>{w.fetched_at.replace('T', ' ').slice(0, 16)}</Table.Td>
+              <Table.Td>{w.found ? (w.registrar ?? '—') : <StatusBadge code="not registered" color="gray" />}</Table.Td>
+              <Table.Td>
+                <DateTime iso={w.registered_at} day />
+              </Table.Td>
+              <Table.Td>
+                <DateTime iso={w.expires_on} day />
+              </Table.Td>
+              <Table.Td>
+                <DateTime iso={w.fetched_at} />
+              </Table.Td>
             </Table.Tr>
           ))}
+          {history.data?.latest.length === 0 && (
+            <Table.Tr>
+              <Table.Td colSpan={5}>
+                <Text c="dimmed" ta="center" size="sm">
+                  No domain looked up yet.
+                </Text>
+              </Table.Td>
+            </Table.Tr>
+          )}
         </Table.Tbody>
       </Table>
     </Stack>
