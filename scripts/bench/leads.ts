@@ -21,6 +21,7 @@ import { loadCoreConfig, loadFetchConfig, loadLeadsConfig } from '../../schema/c
 import { MapsListingItemSchema } from '../../schema/leads/items';
 import { startLeadsReplica } from '../../tests/replicas/leads/index';
 import type { LeadsJobResult } from '../../workflows/leads';
+import { BROWSER_WORKER_NODE_FLAGS } from '../../workers/browser-flags';
 import { createMoissonWorker } from '../../workers/create';
 import { latencySummary, measure, round, throwawayPostgres, withDeadline, type BenchResult, type Scenario } from './support';
 
@@ -202,9 +203,14 @@ const RenderOutput = z.object({
   stats: z.record(z.string(), z.unknown()),
 });
 
-/** Runs one side in its own process (scripts/bench/maps-render.ts) and samples its tree's memory every 100 ms. */
+/**
+ * Runs one side in its own process (scripts/bench/maps-render.ts) and samples its tree's memory every 100 ms.
+ * Ours runs with the browser worker's Node flags, as every launcher of that worker gives them; the plain
+ * Playwright script with Node's defaults.
+ */
 async function renderSide(side: 'moisson' | 'playwright', url: string, chromiumPath: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./maps-render.ts', import.meta.url)), JSON.stringify({ side, url, renders: RENDERS, concurrency: CONCURRENCY, chromiumPath })], {
+  const nodeFlags = side === 'moisson' ? BROWSER_WORKER_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', fileURLToPath(new URL('./maps-render.ts', import.meta.url)), JSON.stringify({ side, url, renders: RENDERS, concurrency: CONCURRENCY, chromiumPath })], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -225,7 +231,7 @@ async function renderSide(side: 'moisson' | 'playwright', url: string, chromiumP
     clearInterval(sampler);
     if (child.exitCode === null) child.kill('SIGKILL');
   }
-  return { ...RenderOutput.parse(JSON.parse(stdout.trim().split('\n').pop() ?? '')), peakRssMb: round(peak.rss, 1), peakPssMb: round(peak.pss, 1) };
+  return { ...RenderOutput.parse(JSON.parse(stdout.trim().split('\n').pop() ?? '')), peakRssMb: round(peak.rss, 1), peakPssMb: round(peak.pss, 1), nodeFlags };
 }
 
 const mapsScenario: Scenario = {
@@ -259,6 +265,7 @@ const mapsScenario: Scenario = {
           scrollsPerPage: ours.pages[0]!.scrolls,
           peakRssOf: 'the rendering process (its own, as a browser worker) + its Chromium processes: summed VmRSS (shared pages counted in each process), sampled every 100 ms; the bench and the replica are not in it',
           peakPssMb: ours.peakPssMb,
+          nodeFlags: ours.nodeFlags.join(' ') || 'none',
           pool: ours.stats,
           blocked: 'images, fonts, media, trackers (context.route)',
           browser: core.browser.chromiumPath,
