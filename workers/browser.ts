@@ -6,7 +6,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { BrowserPool } from '../activities/engine/browser';
 import { temporalDataConverter } from '../control/payload-codec';
 import { loadCoreConfig, loadPayloadCodecConfig, logLevelOf } from '../schema/config';
-import { createBrowserWorker } from './create';
+import { createBrowserWorker } from './create-browser';
 import { createLogger, temporalLogging } from './logging';
 import { configOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';

@@ -15,7 +15,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MapsBrowserActivities } from '../activities/leads/sources/maps';
+import type { MapsBrowserActivities } from '../activities/leads/sources/maps-render';
 import type { JobCounts, LeadsActivities, SyncBatchResult, ValidateBatchResult } from '../activities/leads';
 import type { LeadsJobStatus, LeadsSourceType } from '../schema/leads/tables';
 import { acceptRun } from './run-start';

@@ -21,6 +21,7 @@ import { loadCoreConfig, loadFetchConfig, loadLeadsConfig } from '../../schema/c
 import { MapsListingItemSchema } from '../../schema/leads/items';
 import { startLeadsReplica } from '../../tests/replicas/leads/index';
 import type { LeadsJobResult } from '../../workflows/leads';
+import { BROWSER_WORKER_NODE_FLAGS } from '../../workers/browser-flags';
 import { createMoissonWorker } from '../../workers/create';
 import { latencySummary, measure, round, throwawayPostgres, withDeadline, type BenchResult, type Scenario } from './support';
 
@@ -177,19 +178,42 @@ function descendants(root: number): number[] {
   return out;
 }
 
-/** Summed VmRSS (shared pages counted in every process, as the issue's 1.8 GB was) and PSS of a process tree, MB. */
-function treeMemoryMb(root: number): { rss: number; pss: number } {
+/** What a process of the tree is: the root (node), a Chromium process by its --type (and utility sub-type), or other. */
+function processKind(pid: number, root: number): string {
+  if (pid === root) return 'node';
+  // Chromium rewrites its command line into one space-separated string.
+  const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
+  const exe = args[0] ?? '';
+  const type = args.find((a) => a.startsWith('--type='))?.slice('--type='.length);
+  if (type === 'utility') return `utility ${args.find((a) => a.startsWith('--utility-sub-type='))?.split('.').pop() ?? ''}`.trim();
+  if (type) return type;
+  return /chrom/.test(exe) ? 'browser' : (exe.split('/').pop() ?? 'other');
+}
+
+/**
+ * Summed VmRSS (shared pages counted in every process, as the issue's 1.8 GB was) and PSS of a process tree, MB,
+ * with the RSS of each kind of process (and how many) to say where the memory is.
+ */
+function treeMemoryMb(root: number): { rss: number; pss: number; byKind: Record<string, { rssMb: number; anonMb: number; processes: number }> } {
   let rss = 0;
   let pss = 0;
+  const byKind: Record<string, { rssMb: number; anonMb: number; processes: number }> = {};
   for (const pid of descendants(root)) {
     try {
-      rss += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const processRss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      rss += processRss;
       pss += Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      const kind = (byKind[processKind(pid, root)] ??= { rssMb: 0, anonMb: 0, processes: 0 });
+      kind.rssMb += processRss / 1024;
+      kind.anonMb += Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+      kind.processes++;
     } catch {
       // Gone meanwhile.
     }
   }
-  return { rss: rss / 1024, pss: pss / 1024 };
+  for (const k of Object.values(byKind)) Object.assign(k, { rssMb: round(k.rssMb, 1), anonMb: round(k.anonMb, 1) });
+  return { rss: rss / 1024, pss: pss / 1024, byKind };
 }
 
 const RENDERS = 30;
@@ -202,19 +226,24 @@ const RenderOutput = z.object({
   stats: z.record(z.string(), z.unknown()),
 });
 
-/** Runs one side in its own process (scripts/bench/maps-render.ts) and samples its tree's memory every 100 ms. */
+/**
+ * Runs one side in its own process (scripts/bench/maps-render.ts) and samples its tree's memory every 100 ms.
+ * Ours runs with the browser worker's Node flags, as every launcher of that worker gives them; the plain
+ * Playwright script with Node's defaults.
+ */
 async function renderSide(side: 'moisson' | 'playwright', url: string, chromiumPath: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./maps-render.ts', import.meta.url)), JSON.stringify({ side, url, renders: RENDERS, concurrency: CONCURRENCY, chromiumPath })], {
+  const nodeFlags = side === 'moisson' ? BROWSER_WORKER_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', fileURLToPath(new URL('./maps-render.ts', import.meta.url)), JSON.stringify({ side, url, renders: RENDERS, concurrency: CONCURRENCY, chromiumPath })], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const peak = { rss: 0, pss: 0 };
+  const peak = { rss: 0, pss: 0, byKind: {} as ReturnType<typeof treeMemoryMb>['byKind'] };
   const sample = () => {
     const m = treeMemoryMb(child.pid!);
-    peak.rss = Math.max(peak.rss, m.rss);
+    if (m.rss > peak.rss) Object.assign(peak, { rss: m.rss, byKind: m.byKind });
     peak.pss = Math.max(peak.pss, m.pss);
   };
   const sampler = setInterval(sample, 100);
@@ -225,7 +254,7 @@ async function renderSide(side: 'moisson' | 'playwright', url: string, chromiumP
     clearInterval(sampler);
     if (child.exitCode === null) child.kill('SIGKILL');
   }
-  return { ...RenderOutput.parse(JSON.parse(stdout.trim().split('\n').pop() ?? '')), peakRssMb: round(peak.rss, 1), peakPssMb: round(peak.pss, 1) };
+  return { ...RenderOutput.parse(JSON.parse(stdout.trim().split('\n').pop() ?? '')), peakRssMb: round(peak.rss, 1), peakPssMb: round(peak.pss, 1), peakByProcess: peak.byKind, nodeFlags };
 }
 
 const mapsScenario: Scenario = {
@@ -257,8 +286,10 @@ const mapsScenario: Scenario = {
           concurrency: CONCURRENCY,
           listingsPerPage: replica.businesses.length,
           scrollsPerPage: ours.pages[0]!.scrolls,
-          peakRssOf: 'the rendering process (its own, as a browser worker) + its Chromium processes: summed VmRSS (shared pages counted in each process), sampled every 100 ms; the bench and the replica are not in it',
+          peakRssOf: 'the rendering process (its own, as a browser worker) + its Chromium processes: summed VmRSS (shared pages counted in each process), sampled every 100 ms; the bench and the replica are not in it; peakByProcess: at that sample, RSS and anonymous RSS by kind of process (node: the rendering process; the others: Chromium by --type; beyond the anonymous part, mostly the pages of the Chromium binary, counted in each of its processes)',
           peakPssMb: ours.peakPssMb,
+          peakByProcess: ours.peakByProcess,
+          nodeFlags: ours.nodeFlags.join(' ') || 'none',
           pool: ours.stats,
           blocked: 'images, fonts, media, trackers (context.route)',
           browser: core.browser.chromiumPath,
@@ -278,6 +309,7 @@ const mapsScenario: Scenario = {
         Object.assign(result.params, {
           baselinePeakRssMb: peer.peakRssMb,
           baselinePeakPssMb: peer.peakPssMb,
+          baselinePeakByProcess: peer.peakByProcess,
           baselineLatency: latencySummary(peer.pageMs),
           baselineStats: peer.stats,
           baselineWallMs: round(peer.wallMs, 0),

@@ -25,9 +25,11 @@ async function moissonSide(args: Args): Promise<{ render: Render; close: () => P
   const { MockActivityEnvironment } = await import('@temporalio/testing');
   const { bindActivities } = await import('../../activities/engine/bind');
   const { BrowserPool } = await import('../../activities/engine/browser');
-  const { mapsBrowserActivities } = await import('../../activities/leads/sources/maps');
+  // The activities as the browser worker registers them, through its own module: this process loads what
+  // a browser worker loads (but its telemetry and the Temporal connection).
+  const { browserQueueActivities } = await import('../../workers/create-browser');
   const pool = new BrowserPool(args.chromiumPath);
-  const { renderMapsListings } = bindActivities({ pool }, mapsBrowserActivities);
+  const { renderMapsListings } = bindActivities({ pool }, browserQueueActivities);
   return {
     render: (url) => new MockActivityEnvironment().run(() => renderMapsListings({ url, maxResults: 100 })) as ReturnType<Render>,
     close: () => pool.close(),
@@ -37,7 +39,7 @@ async function moissonSide(args: Args): Promise<{ render: Render; close: () => P
 
 async function playwrightSide(args: Args): Promise<{ render: Render; close: () => Promise<void>; stats: () => unknown }> {
   const { chromium } = await import('playwright');
-  const { READ_CARDS } = await import('../../activities/leads/sources/maps');
+  const { READ_CARDS } = await import('../../activities/leads/sources/maps-render');
   const browser = await chromium.launch({ executablePath: args.chromiumPath, headless: true });
   const card = '[role="feed"] [role="article"]';
   const end = '[role="feed"] .HlvSq';

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { MongoClient } from 'mongodb';
 import { loadPayloadCodecConfig } from '../../schema/config';
+import { BROWSER_WORKER_NODE_FLAGS } from '../../workers/browser-flags';
 import { pgBin } from './install';
 import { paths, ports, projectRoot, seaweedFsBinary } from './paths';
 import { LOCAL_S3, seaweedFsCommand, seaweedFsReady } from './seaweedfs';
@@ -430,7 +431,7 @@ export function browserWorkerService(): Service {
     address: 'task queue moisson-browser',
     command: () => ({
       cmd: process.execPath,
-      args: ['--import', 'tsx', 'workers/browser.ts'],
+      args: [...BROWSER_WORKER_NODE_FLAGS, '--import', 'tsx', 'workers/browser.ts'],
       marker: 'workers/browser.ts',
       env: { ...process.env, ...stackEnvironment() },
     }),

@@ -19,6 +19,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createJob, workflowIdFor } from '../../control/leads-jobs';
 import type { LeadsJobResult } from '../../workflows/leads';
+import { BROWSER_WORKER_NODE_FLAGS } from '../../workers/browser-flags';
 import { createLeadsWorld, eventually, type LeadsWorld } from '../leads/harness';
 import { mapsMatches, siteEmails } from '../replicas/leads/index';
 import { seriesValue } from '../support/metrics';
@@ -48,7 +49,7 @@ interface BrowserWorker {
 /** workers/browser.ts as its own process on the world's browser queue; resolves once it polls. */
 async function spawnBrowserWorker(): Promise<BrowserWorker> {
   const metricsPort = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../workers/browser.ts', import.meta.url))], {
+  const child = spawn(process.execPath, [...BROWSER_WORKER_NODE_FLAGS, '--import', 'tsx', fileURLToPath(new URL('../../workers/browser.ts', import.meta.url))], {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: world.temporal.address,

@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { chromium } from 'playwright';
 import { bindActivities } from '../../activities/engine/bind';
 import { BrowserPool } from '../../activities/engine/browser';
-import { mapsBrowserActivities, READ_CARDS } from '../../activities/leads/sources/maps';
+import { mapsBrowserActivities, READ_CARDS } from '../../activities/leads/sources/maps-render';
 import { loadCoreConfig } from '../../schema/config';
 import { mapsMatches, startLeadsReplica, type LeadsReplica } from '../replicas/leads/index';
 
