@@ -126,6 +126,19 @@ function readWallClock(text: string | null | undefined): WallClock | null {
  * does not exist; luxon moves it forward by the gap, as a wall clock would.
  */
 export function parseCasablancaDate(text: string | null | undefined): string | null {
+  if (text == null) return null;
+  // The zone's offset costs luxon an Intl formatting per date; a window's deadlines repeat.
+  let iso = CASABLANCA_DATES.get(text);
+  if (iso === undefined) {
+    iso = readCasablancaDate(text);
+    if (CASABLANCA_DATES.size >= 10_000) CASABLANCA_DATES.clear();
+    CASABLANCA_DATES.set(text, iso);
+  }
+  return iso;
+}
+const CASABLANCA_DATES = new Map<string, string | null>();
+
+function readCasablancaDate(text: string): string | null {
   const c = readWallClock(text);
   if (!c) return null;
   const dt = DateTime.fromObject(
@@ -140,6 +153,18 @@ export function parseCasablancaDate(text: string | null | undefined): string | n
 
 /** `dd/mm/yyyy` (a trailing time is ignored) → `'YYYY-MM-DD'`, a calendar day with no zone. */
 export function parseCasablancaDay(text: string | null | undefined): string | null {
+  if (text == null) return null;
+  let day = CASABLANCA_DAYS.get(text);
+  if (day === undefined) {
+    day = readCasablancaDay(text);
+    if (CASABLANCA_DAYS.size >= 10_000) CASABLANCA_DAYS.clear();
+    CASABLANCA_DAYS.set(text, day);
+  }
+  return day;
+}
+const CASABLANCA_DAYS = new Map<string, string | null>();
+
+function readCasablancaDay(text: string): string | null {
   const c = readWallClock(text);
   if (!c) return null;
   const dt = DateTime.fromObject({ year: c.year, month: c.month, day: c.day }, { zone: PORTAL_ZONE });
