@@ -8,7 +8,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
 import { createFetcher } from '../activities/engine/fetcher';
 import { createProofStore } from '../activities/engine/proofs';
-import { createLeadsFetcher } from '../activities/leads';
+import { createLeadsFetcher } from '../activities/leads/fetcher';
 import { temporalDataConverter } from '../control/payload-codec';
 import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadLeadsConfig, loadPayloadCodecConfig, loadPmmpConfig, loadPricesConfig, logLevelOf, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
