@@ -21,7 +21,8 @@ import { stackEnvironment, WORKER_ENV, WORKER_NODE_ARGS } from '../stack/service
 import { ensureWorkflowBundle } from '../stack/workflow-bundle';
 import { round, throwawayMongo, throwawayPostgres, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
 
-const IDLE_SECONDS = 15;
+/** Long enough for the worker's idle collection (workers/idle-gc.ts checks every 10 s) and V8's own. */
+const IDLE_SECONDS = 30;
 const METRICS_PORTS = { stack: 19_464, webpack: 19_474 } as const;
 
 interface Variant {

@@ -413,11 +413,12 @@ function replicaService(name: string, entry: string, port: number, portVariable:
  * - `--max-semi-space-size=4` (MB): V8's young generation grows to 3 × 16 MB in each of the process's
  *   isolates (main thread, workflow thread, tsx's loader thread) while modules load and never gives it
  *   back; at 4 MB an idle worker holds ~60 MB less, for more frequent (cheap) scavenges.
+ * - `--expose-gc`: the worker collects its garbage once it falls idle after work (workers/idle-gc.ts).
  * - `MALLOC_ARENA_MAX=2`: glibc gives each thread that allocates (Temporal's Rust core, libuv, V8's
  *   helpers) an arena of its own; two are enough for a process that mostly waits on the network.
  * - MOISSON_WORKFLOW_BUNDLE: the bundle of the current sources (workflow-bundle.ts), never webpack at start.
  */
-export const WORKER_NODE_ARGS = ['--max-semi-space-size=4', '--import', 'tsx', 'workers/main.ts'] as const;
+export const WORKER_NODE_ARGS = ['--max-semi-space-size=4', '--expose-gc', '--import', 'tsx', 'workers/main.ts'] as const;
 export const WORKER_ENV = { MALLOC_ARENA_MAX: '2' } as const;
 
 export function workerService(): Service {
