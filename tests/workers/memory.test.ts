@@ -61,7 +61,7 @@ test('the workflow bundle is named by its sources: any change gives another name
     await cp(join(projectRoot, 'package-lock.json'), join(root, 'package-lock.json'));
     const first = workflowSourceHash(root);
     assert.equal(workflowSourceHash(root), first, 'the same sources, the same name');
-    const file = join(root, 'workflows', 'prices', 'index.ts');
+    const file = join(root, 'workflows', 'prices.ts');
     const text = await readFile(file, 'utf8');
     await writeFile(file, `${text}\n// a comment changes the bundle\n`);
     const edited = workflowSourceHash(root);
