@@ -1,9 +1,14 @@
-/** Every activity of the `moisson` task queue, built from the process's connections. */
+/**
+ * Every activity of the `moisson` task queue, built from the process's connections. The leads and
+ * consolidation pipelines load on their first activity (engine/lazy.ts): an idle worker does not hold
+ * their libraries (HTML extraction, phone numbers, S3, clustering: ~35 MB of RSS together).
+ */
 import type { Fetcher } from './engine/fetcher';
 import type { ProofStore } from './engine/proofs';
 import { bindApisyncActivities, type ApisyncDeps } from './apisync';
-import { bindConsolidationActivities } from './consolidation';
-import { bindLeadsActivities, type LeadsDeps } from './leads';
+import type { ConsolidationActivities } from './consolidation';
+import { lazyActivities, type Covers } from './engine/lazy';
+import type { LeadsActivities, LeadsDeps } from './leads';
 import { bindPmmpCrawlActivities, bindPmmpRunActivities } from './pmmp/index';
 import { bindPricesActivities, type PricesDeps } from './prices';
 
@@ -18,6 +23,35 @@ export interface ActivityDeps extends PricesDeps {
   consolidation?: { afterClaim?: (suggestionId: number) => Promise<void> };
 }
 
+export const CONSOLIDATION_ACTIVITY_NAMES = [
+  'consolidationCheckSource',
+  'consolidationIngestSource',
+  'consolidationApplyBatch',
+  'consolidationEnrichCheck',
+  'consolidationEnrichPage',
+  'consolidationSireneLoad',
+  'consolidationClusterRun',
+  'consolidationPublishRefresh',
+  'consolidationStatsCompute',
+  'consolidationExportFile',
+  'consolidationCleanupRun',
+] as const;
+const consolidationNamesComplete: Covers<ConsolidationActivities, typeof CONSOLIDATION_ACTIVITY_NAMES> = true;
+
+export const LEADS_ACTIVITY_NAMES = [
+  'startLeadsJob',
+  'crawlLeadsBatch',
+  'nextMapsTasks',
+  'storeMapsListings',
+  'failMapsTask',
+  'setLeadsJobStatus',
+  'lookupDomainWhois',
+  'validateLeadsBatch',
+  'syncMailwizzBatch',
+] as const;
+const leadsNamesComplete: Covers<LeadsActivities, typeof LEADS_ACTIVITY_NAMES> = true;
+void [consolidationNamesComplete, leadsNamesComplete];
+
 export function createActivities(deps: ActivityDeps) {
   const crawl = deps.crawl;
   return {
@@ -25,7 +59,13 @@ export function createActivities(deps: ActivityDeps) {
     ...bindApisyncActivities({ sql: deps.sql, db: deps.db, ...(deps.env ? { env: deps.env } : {}), ...deps.apisync }),
     ...(crawl ? bindPmmpCrawlActivities({ db: deps.db, fetcher: crawl.fetcher, proofs: crawl.proofs, portalUrl: crawl.pmmpPortalUrl }) : {}),
     ...bindPmmpRunActivities({ db: deps.db }),
-    ...(deps.leads ? bindLeadsActivities({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
-    ...bindConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}), ...deps.consolidation }),
+    ...(deps.leads ? lazyLeads({ sql: deps.sql, db: deps.db, ...deps.leads }) : {}),
+    ...lazyActivities<ConsolidationActivities>('consolidation', CONSOLIDATION_ACTIVITY_NAMES, async () =>
+      (await import('./consolidation')).bindConsolidationActivities({ sql: deps.sql, ...(deps.env ? { env: deps.env } : {}), ...deps.consolidation }),
+    ),
   };
+}
+
+function lazyLeads(deps: LeadsDeps): LeadsActivities {
+  return lazyActivities<LeadsActivities>('leads', LEADS_ACTIVITY_NAMES, async () => (await import('./leads')).bindLeadsActivities(deps));
 }

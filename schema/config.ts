@@ -130,7 +130,7 @@ export const coreConfigSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('a workflow bundle built ahead (`npm run build:workflows`, done in the image): the worker loads it instead of running webpack at start (idle RSS 459 → 281 MB measured); unset: bundled at start'),
+      .describe('a workflow bundle built ahead (`npm run build:workflows`; the image and the local stack build it): the worker loads it instead of running webpack at start (webpack alone keeps ~150 MB of RSS); unset: bundled at start'),
   })
   .transform((c) => ({
     databaseUrl: c.DATABASE_URL,

@@ -8,10 +8,11 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
 import { createFetcher } from '../activities/engine/fetcher';
 import { createProofStore } from '../activities/engine/proofs';
-import { createLeadsFetcher } from '../activities/leads';
+import { createLeadsFetcher } from '../activities/leads/fetcher';
 import { temporalDataConverter } from '../control/payload-codec';
 import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadLeadsConfig, loadPayloadCodecConfig, loadPmmpConfig, loadPricesConfig, logLevelOf, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
+import { collectWhenIdle } from './idle-gc';
 import { createLogger, temporalLogging } from './logging';
 import { postgresQueueCounts, registerQueueDepthGauges } from './queue-depth';
 import { configOrExit, migrationsOrExit } from './startup';
@@ -79,8 +80,13 @@ async function main(): Promise<void> {
       codecConfig.keys.length > 0 ? `payloads encrypted with key '${codecConfig.keys[0]!.id}' (${codecConfig.keys.length} key(s) for decryption)` : 'payloads unencrypted (no MOISSON_PAYLOAD_KEYS)',
     );
     log.info(`polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address} (namespace ${config.temporal.namespace})`);
+    const idleGc = collectWhenIdle(worker, { onCollect: (freed) => log.debug(`idle: garbage collected (${(freed / 2 ** 20).toFixed(1)} MB of heap freed)`) });
     // run() resolves after SIGINT/SIGTERM once in-flight tasks are done.
-    await worker.run();
+    try {
+      await worker.run();
+    } finally {
+      idleGc.stop();
+    }
   } finally {
     await connection.close();
     await Promise.allSettled([fetcher.close(), leadsFetcher.close(), pg.close(), mongo.close(), telemetry.shutdown()]);

@@ -4,23 +4,30 @@
  * with the Temporal SDK's own.
  */
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import { metrics } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { Resource } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import type * as TemporalTracing from '@temporalio/interceptors-opentelemetry';
+import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
 import { traceUndiciRequests } from '../activities/engine/tracing';
 import { registerProcessMetrics } from './process-metrics';
+
+// The OTLP exporter and the SDK's tracing plugin are loaded only when traces go somewhere (~8 MB of RSS
+// that a process exporting no traces need not hold); both packages ship CommonJS, so setup stays synchronous.
+const requireCjs = createRequire(import.meta.url);
+const otlpHttp = () => requireCjs('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
+const temporalTracing = () => requireCjs('@temporalio/interceptors-opentelemetry') as typeof TemporalTracing;
 
 export interface Telemetry {
   resource: Resource;
   spanProcessor: SpanProcessor | undefined;
   /** Temporal worker plugin wiring the tracing interceptors (absent when traces go nowhere). */
-  plugins: OpenTelemetryPlugin[];
+  plugins: TemporalTracing.OpenTelemetryPlugin[];
   /** Prometheus text of our own metrics. */
   scrape(): Promise<string>;
   shutdown(): Promise<void>;
@@ -47,7 +54,7 @@ export function prometheusMeterProvider(resource: Resource): { meterProvider: Me
 
 export function setupTelemetry(opts: { serviceName: string; otlpEndpoint?: string; spanExporter?: SpanExporter }): Telemetry {
   const resource = new Resource({ [ATTR_SERVICE_NAME]: opts.serviceName });
-  const exporter = opts.spanExporter ?? (opts.otlpEndpoint ? new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }) : undefined);
+  const exporter = opts.spanExporter ?? (opts.otlpEndpoint ? new (otlpHttp().OTLPTraceExporter)({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }) : undefined);
   // A test's in-memory exporter wants spans at once; a real collector wants them batched.
   const spanProcessor = exporter ? (opts.spanExporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)) : undefined;
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: spanProcessor ? [spanProcessor] : [] });
@@ -60,7 +67,7 @@ export function setupTelemetry(opts: { serviceName: string; otlpEndpoint?: strin
   return {
     resource,
     spanProcessor,
-    plugins: spanProcessor ? [new OpenTelemetryPlugin({ resource, spanProcessor })] : [],
+    plugins: spanProcessor ? [new (temporalTracing().OpenTelemetryPlugin)({ resource, spanProcessor })] : [],
     scrape,
     async shutdown() {
       await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);

@@ -6,18 +6,19 @@
  */
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import type { Sql } from 'postgres';
-import type { FetchConfig, LeadsConfig } from '../../schema/config';
+import type { LeadsConfig } from '../../schema/config';
 import { bindActivities } from '../engine/bind';
-import { createFetcher, type Fetcher } from '../engine/fetcher';
+import type { Fetcher } from '../engine/fetcher';
 import { leadsCrawlActivities, type LeadsCrawlDeps } from './crawl';
 import { leadsSyncActivities, type SyncDeps } from './mailwizz';
-import { createSsrfGuard } from './ssrf';
 import { createMxChecker, leadsValidateActivities, type MxChecker } from './validate';
 
 export type { CrawlLeadsBatchResult, MapsTask, StartLeadsJobResult } from './crawl';
 export type { SyncBatchResult } from './mailwizz';
 export type { ValidateBatchResult } from './validate';
 export type { JobCounts } from './store';
+// The worker imports the fetcher from its own file: it builds it at start, the activities load on first use.
+export { createLeadsFetcher } from './fetcher';
 
 export interface LeadsDeps {
   sql: Sql;
@@ -28,27 +29,6 @@ export interface LeadsDeps {
   onPage?: LeadsCrawlDeps['onPage'];
   beforeCreate?: SyncDeps['beforeCreate'];
   clock?: () => number;
-}
-
-/** The fetcher leads jobs crawl with (user-given URLs: guarded), from the fetch and leads settings. */
-export function createLeadsFetcher(fetchConfig: FetchConfig, leads: LeadsConfig): Fetcher {
-  const guard = createSsrfGuard(leads.ssrfAllow);
-  const hosts = { ...fetchConfig.hosts };
-  for (const [host, delayMs] of Object.entries(leads.domainDelays)) hosts[host] = { ...hosts[host], delayMs };
-  return createFetcher({
-    userAgent: fetchConfig.userAgent,
-    userAgents: leads.userAgents,
-    proxies: leads.proxies,
-    // Per-host overrides apply even with politeness off: a per-domain delay always holds.
-    politeness: fetchConfig.politeness,
-    hosts,
-    robots: fetchConfig.robots,
-    timeouts: fetchConfig.timeouts,
-    maxBodyBytes: Math.min(fetchConfig.maxBodyBytes, 10 * 1024 * 1024),
-    breaker: fetchConfig.breaker,
-    guard: (url) => guard.check(url),
-    lookup: guard.lookup,
-  });
 }
 
 /** The leads activities as the worker registers them: the only place their deps are closed over. */

@@ -24,10 +24,11 @@ import { leadsScenarios } from './leads';
 import { pmmpScenarios } from './pmmp';
 import { pmmpPolitenessScenarios } from './pmmp-politeness';
 import { pricesScenarios } from './prices';
+import { workerScenarios } from './worker';
 import { redact, round, type BenchContext, type BenchResult, type Scenario } from './support';
 
 /** Every pipeline adds its scenarios here. */
-const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios, ...pmmpPolitenessScenarios, ...consolidationScenarios, ...consolidationGeocodeScenarios, ...consolidationPublishScenarios, ...consoleScenarios];
+const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios, ...pmmpPolitenessScenarios, ...consolidationScenarios, ...consolidationGeocodeScenarios, ...consolidationPublishScenarios, ...consoleScenarios, ...workerScenarios];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

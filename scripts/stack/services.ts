@@ -12,6 +12,7 @@ import { BROWSER_WORKER_NODE_FLAGS } from '../../workers/browser-flags';
 import { pgBin } from './install';
 import { paths, ports, projectRoot, seaweedFsBinary } from './paths';
 import { LOCAL_S3, seaweedFsCommand, seaweedFsReady } from './seaweedfs';
+import { ensureWorkflowBundle } from './workflow-bundle';
 import {
   isRoot,
   logTail,
@@ -71,6 +72,8 @@ function daemon(spec: {
   port?: number;
   portVariable?: string;
   command: () => { cmd: string; args: string[]; marker: string; env?: NodeJS.ProcessEnv };
+  /** Work before a start (not before stop or status): its variables are added to the command's environment. */
+  prepare?: (log: (line: string) => void) => Promise<Record<string, string>>;
   /** `logSince()` is what the process wrote since this start (the log file is appended to). */
   ready: (logSince: () => string) => Promise<boolean>;
   timeoutMs: number;
@@ -84,10 +87,11 @@ function daemon(spec: {
       const { cmd, args, marker, env } = spec.command();
       if (pidRunning(readPid(pf), marker)) return;
       if (spec.port !== undefined) await ensurePortFree(spec.port, spec.name, spec.portVariable ?? 'its port setting');
+      const prepared = spec.prepare ? await spec.prepare(log) : {};
       log(`starting ${spec.name} on ${spec.address}`);
       const offset = existsSync(lf) ? statSync(lf).size : 0;
       const logSince = () => (existsSync(lf) ? readFileSync(lf).subarray(offset).toString('utf8') : '');
-      const pid = startDetached(cmd, args, lf, { cwd: projectRoot, env: env ?? process.env });
+      const pid = startDetached(cmd, args, lf, { cwd: projectRoot, env: { ...(env ?? process.env), ...prepared } });
       writePid(pf, pid);
       await waitFor(spec.name, () => spec.ready(logSince), { timeoutMs: spec.timeoutMs, logFile: lf, stillAlive: () => pidRunning(pid, marker) });
     },
@@ -404,6 +408,22 @@ function replicaService(name: string, entry: string, port: number, portVariable:
  * The moisson worker as a background process of the stack, pointed at the stack and its replicas.
  * Not started by `stack:up` (tests run their own workers); the demo starts it, `stack:down` stops it.
  */
+/**
+ * How the stack runs the worker process (the bench's `worker.memory` starts it the same way):
+ * - `--max-semi-space-size=4` (MB): V8's young generation grows to 3 × 16 MB in each of the process's
+ *   isolates (main thread, workflow thread, tsx's loader thread) while modules load and never gives it
+ *   back; at 4 MB an idle worker holds ~60 MB less, for more frequent (cheap) scavenges.
+ * - `--expose-gc`: the worker collects its garbage once it falls idle after work (workers/idle-gc.ts).
+ * - `MALLOC_ARENA_MAX=2`: glibc gives each thread that allocates (Temporal's Rust core, libuv, V8's
+ *   helpers) an arena of its own; two are enough for a process that mostly waits on the network.
+ *   `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` at 128 KB (glibc's initial values, fixed): glibc
+ *   otherwise raises both after a large block is freed and then keeps up to 64 MB of freed memory per
+ *   arena; fixed, a burst of work gives its memory back (idle after a run 255 → 215 MB measured).
+ * - MOISSON_WORKFLOW_BUNDLE: the bundle of the current sources (workflow-bundle.ts), never webpack at start.
+ */
+export const WORKER_NODE_ARGS = ['--max-semi-space-size=4', '--expose-gc', '--import', 'tsx', 'workers/main.ts'] as const;
+export const WORKER_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' } as const;
+
 export function workerService(): Service {
   const port = Number(process.env.METRICS_PORT ?? 9464);
   return daemon({
@@ -414,10 +434,11 @@ export function workerService(): Service {
     portVariable: 'METRICS_PORT',
     command: () => ({
       cmd: process.execPath,
-      args: ['--import', 'tsx', 'workers/main.ts'],
+      args: [...WORKER_NODE_ARGS],
       marker: 'workers/main.ts',
-      env: { ...process.env, ...stackEnvironment(), METRICS_PORT: String(port) },
+      env: { ...process.env, ...stackEnvironment(), ...WORKER_ENV, METRICS_PORT: String(port) },
     }),
+    prepare: async (log) => ({ MOISSON_WORKFLOW_BUNDLE: await ensureWorkflowBundle(log) }),
     ready: () => portOpen(port),
     timeoutMs: 60_000,
   });
