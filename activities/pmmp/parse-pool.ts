@@ -9,6 +9,7 @@
  * `PageShapeError`, so callers cannot tell a thread from an inline call. `threads: 0` parses inline.
  */
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { MoissonError } from '../engine/errors';
 import {
@@ -145,10 +146,11 @@ export class ParsePool implements PageParsers {
   private start(index: number): Lane {
     const script = new URL(`./parse-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
     const resourceLimits = { maxOldGenerationSizeMb: OLD_GENERATION_MB };
-    // From source (tsx), the thread registers tsx's loader before importing the TypeScript file: Node 20
-    // does not hand `--import` hooks to worker threads.
+    // From source (tsx), the thread registers tsx's loader before loading the TypeScript file: Node 20 does
+    // not hand `--import` hooks to worker threads. tsx's require hook, not its ESM one: Node 20 runs ESM
+    // loader hooks in a thread of their own, another isolate (~35 MB of RSS) for as long as the thread lives.
     const worker = script.pathname.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(script.href)}); });`, { eval: true, resourceLimits })
+      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(fileURLToPath(script))});`, { eval: true, resourceLimits })
       : new Worker(script, { resourceLimits });
     const lane: Lane = { worker, pending: new Map(), idle: undefined };
     worker.on('message', (reply: ParseReply) => {
