@@ -13,7 +13,8 @@ import { items as pipelineItems } from '../engine/metrics';
 import { withInlineRetries } from '../engine/retry';
 import type { ProofStore } from '../engine/proofs';
 import { recordRejections, writeEtlLog, type Rejection } from '../engine/runs';
-import { parseConsultationDetail, parseLots, type ConsultationListItem, type LotItem } from './parse/index';
+import type { ConsultationListItem, LotItem } from './parse/index';
+import { inlineParsers, pageParsers, type PageParsers } from './parse-pool';
 import {
   DEFAULT_PAGE_SIZE,
   isDay,
@@ -74,6 +75,11 @@ export interface PmmpDeps {
    * fetcher's per-host politeness still decides how many really go to a host at once (1 on the portal).
    */
   detailConcurrency?: number;
+  /**
+   * Threads that parse the pages (see parse-pool.ts), shared by the process's crawls; 0 parses on the
+   * activity's own thread. Default: one per core beyond the first, at most two.
+   */
+  parseThreads?: number;
   /** Called before each list page is fetched (1-based); tests use it to fail or cancel mid-crawl. */
   onListPage?: (page: number) => void | Promise<void>;
 }
@@ -125,9 +131,10 @@ function unwrap<T>(s: Settled<T>): T {
  * A row read with strings of its own. htmlparser2 slices text and attribute values out of the page, and V8
  * keeps a whole string alive for any slice of it: a stored record would otherwise hold its detail page's
  * text (~130 KB) until its list page is committed, ~25 MB for the two pages of rows in flight. A structured
- * clone copies the few strings a record has (plain data only: strings, numbers, Dates, arrays).
+ * clone copies the few strings a record has (plain data only: strings, numbers, Dates, arrays). What a parse
+ * thread answers is a copy already.
  */
-const detached = (read: RowRead): RowRead => structuredClone(read);
+const detacher = (parsers: PageParsers) => (parsers === inlineParsers ? (read: RowRead): RowRead => structuredClone(read) : (read: RowRead) => read);
 
 /** After this many detail pages in a row without the known shape, the portal changed, not a page. */
 const SHAPE_STREAK_LIMIT = 25;
@@ -159,11 +166,13 @@ export async function crawlConsultationWindow(deps: PmmpDeps, input: CrawlConsul
   const details0 = ctx.info.heartbeatDetails as Partial<CrawlCursor> | undefined;
   // A cursor from another version of this activity is not trusted: the window starts over (idempotent).
   const resumed = details0 && typeof details0.page === 'number' && details0.counts ? (details0 as CrawlCursor) : undefined;
-  const client = new PortalClient({ fetcher: deps.fetcher, proofs: deps.proofs, baseUrl: deps.portalUrl, timeoutMs: deps.requestTimeoutMs, signal });
+  const parsers = pageParsers(deps.parseThreads);
+  const client = new PortalClient({ fetcher: deps.fetcher, proofs: deps.proofs, baseUrl: deps.portalUrl, timeoutMs: deps.requestTimeoutMs, signal, parsers });
   const spec = { kind, from: input.from, to: input.to, pageSize };
   const runId = input.runId ?? null;
   const source = `${kind}:${input.from}..${input.to}`;
   const origin: ListOrigin = { annonceType: isNoticeList(kind) ? NOTICE_LISTS[kind] : null };
+  const reader: RowReader = { deps, client, session: deps.fetcher.session(), parsers, detached: detacher(parsers), source, signal, origin };
   // Notice lists ignore the window and show the newest notice first: the crawl stops at the first
   // row published before the window instead of paging ~95k notices.
   const newestFirst = isNoticeList(kind);
@@ -174,7 +183,6 @@ export async function crawlConsultationWindow(deps: PmmpDeps, input: CrawlConsul
     ? { page: resumed.page, pageCount: resumed.pageCount, seen: resumed.counts.listed, counts: { ...resumed.counts } }
     : { page: 0, pageCount: 0, seen: 0, counts: zero() };
   const counts = { ...cursor.counts };
-  const details = deps.fetcher.session();
   let shapeStreak = 0;
 
   return withHeartbeat<CrawlCounts, CrawlCursor>(async (progress) => {
@@ -285,7 +293,7 @@ export async function crawlConsultationWindow(deps: PmmpDeps, input: CrawlConsul
         if (!last) prefetched = { target: target + 1, page: settle(fetchList(target + 1)) };
 
         // Detail pages (and lots popups) do not touch the list's page state: a few at a time.
-        const reads = await inOrder(rows, deps.detailConcurrency ?? 8, (row) => readRow(deps, client, details, row, listPage.proofId, source, signal, origin));
+        const reads = await inOrder(rows, deps.detailConcurrency ?? 8, (row) => readRow(reader, row, listPage.proofId));
         if (storing) await storing;
         storing = undefined;
         counts.pages++;
@@ -325,21 +333,26 @@ export async function crawlConsultationWindow(deps: PmmpDeps, input: CrawlConsul
   });
 }
 
+/** What reading a row needs, the same for every row of a window. */
+interface RowReader {
+  deps: PmmpDeps;
+  client: PortalClient;
+  /** The detail pages' session (they need none of the search's page state). */
+  session: FetchSession;
+  parsers: PageParsers;
+  detached: (read: RowRead) => RowRead;
+  source: string;
+  signal: AbortSignal;
+  origin: ListOrigin;
+}
+
 /** Detail (and lots) of one list row, fetched and parsed; nothing written yet. A page that cannot be read is a rejection. */
-async function readRow(
-  deps: PmmpDeps,
-  client: PortalClient,
-  session: FetchSession,
-  row: ConsultationListItem,
-  listProofId: string,
-  source: string,
-  signal: AbortSignal,
-  origin: ListOrigin,
-): Promise<RowRead> {
+async function readRow(reader: RowReader, row: ConsultationListItem, listProofId: string): Promise<RowRead> {
+  const { deps, client, session, parsers, detached, source, signal, origin } = reader;
   const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
   const naturalKey = keyOf(key);
   const detailPage = await step(deps, () => client.getPage(session, row.detailUrl, 'detail'), undefined, signal);
-  const detail = await parseOrReject(() => parseConsultationDetail(detailPage.html, { baseUrl: client.baseUrl, key }), {
+  const detail = await parseOrReject(() => parsers.detail(detailPage.html, { baseUrl: client.baseUrl, key }), {
     kind: 'pmmp.consultation',
     naturalKey,
     source,
@@ -355,7 +368,7 @@ async function readRow(
   if (lotsUrl) {
     const lotsPage = await step(deps, () => client.getPage(session, lotsUrl, 'lots'), undefined, signal);
     lotsProofId = lotsPage.proofId;
-    const lots = await parseOrReject(() => parseLots(lotsPage.html, { baseUrl: client.baseUrl, key }), {
+    const lots = await parseOrReject(() => parsers.lots(lotsPage.html, { baseUrl: client.baseUrl, key }), {
       kind: 'pmmp.consultation',
       naturalKey,
       source,

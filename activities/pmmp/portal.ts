@@ -10,12 +10,12 @@
 import type { FetchResponse, FetchSession, Fetcher } from '../engine/fetcher';
 import { InvalidInputError, MoissonError, RateLimitedError, ResponseShapeError, TransientError } from '../engine/errors';
 import type { ProofStore } from '../engine/proofs';
+import { inlineParsers, type PageParsers } from './parse-pool';
 import {
   PageShapeError,
   RequestRejectedError,
   isRequestRejectedPage,
   loadHtml,
-  parseResultList,
   readPostbackForm,
   rejectedSupportId,
   type PmmpPageKind,
@@ -73,6 +73,8 @@ export interface PortalClientOptions {
   /** Wait announced for a WAF rejection (the WAF gives none). */
   rejectedRetryAfterMs?: number;
   signal?: AbortSignal;
+  /** Where list pages are parsed (default: on this thread). */
+  parsers?: PageParsers;
 }
 
 export interface StoredPage {
@@ -200,7 +202,8 @@ export class PortalClient {
   private async readList(response: FetchResponse): Promise<ListPage> {
     const stored = await this.keep(response, 'list', 'pmmp.list');
     try {
-      return { proofId: stored.proofId, url: response.url, list: parseResultList(stored.html, { baseUrl: this.opts.baseUrl }) };
+      const list = await (this.opts.parsers ?? inlineParsers).list(stored.html, { baseUrl: this.opts.baseUrl });
+      return { proofId: stored.proofId, url: response.url, list };
     } catch (err) {
       if (err instanceof PageShapeError) throw new ResponseShapeError(err.message, { url: response.url, missing: err.missing, proofId: stored.proofId });
       throw err;

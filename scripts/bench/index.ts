@@ -14,21 +14,34 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCoreConfig } from '../../schema/config';
-import { apisyncScenarios } from './apisync';
-import { apiScenarios } from './api';
-import { consoleScenarios } from './console';
-import { consolidationScenarios } from './consolidation';
-import { consolidationGeocodeScenarios } from './consolidation-geocode';
-import { consolidationPublishScenarios } from './consolidation-publish';
-import { leadsScenarios } from './leads';
-import { pmmpScenarios } from './pmmp';
-import { pmmpPolitenessScenarios } from './pmmp-politeness';
-import { pricesScenarios } from './prices';
-import { workerScenarios } from './worker';
 import { redact, round, type BenchContext, type BenchResult, type Scenario } from './support';
 
-/** Every pipeline adds its scenarios here. */
-const registry: Scenario[] = [...pricesScenarios, ...apisyncScenarios, ...apiScenarios, ...leadsScenarios, ...pmmpScenarios, ...pmmpPolitenessScenarios, ...consolidationScenarios, ...consolidationGeocodeScenarios, ...consolidationPublishScenarios, ...consoleScenarios, ...workerScenarios];
+/**
+ * Every pipeline adds its scenarios here, under the family every key it produces starts with (`pmmp` for
+ * `pmmp.details`). A module is imported only when a selected key may belong to it: the bench process is
+ * the worker-equivalent whose memory some scenarios measure, and the others' libraries (vite, autocannon,
+ * Playwright…) would add ~230 MB of RSS to it.
+ */
+const registry: { family: string; load: () => Promise<Scenario[]> }[] = [
+  { family: 'prices', load: async () => (await import('./prices')).pricesScenarios },
+  { family: 'apisync', load: async () => (await import('./apisync')).apisyncScenarios },
+  { family: 'api', load: async () => (await import('./api')).apiScenarios },
+  { family: 'leads', load: async () => (await import('./leads')).leadsScenarios },
+  { family: 'pmmp', load: async () => (await import('./pmmp')).pmmpScenarios },
+  { family: 'pmmp', load: async () => (await import('./pmmp-politeness')).pmmpPolitenessScenarios },
+  { family: 'consolidation', load: async () => (await import('./consolidation')).consolidationScenarios },
+  { family: 'consolidation', load: async () => (await import('./consolidation-geocode')).consolidationGeocodeScenarios },
+  { family: 'consolidation', load: async () => (await import('./consolidation-publish')).consolidationPublishScenarios },
+  { family: 'console', load: async () => (await import('./console')).consoleScenarios },
+  { family: 'worker', load: async () => (await import('./worker')).workerScenarios },
+];
+
+/** The scenarios of the families a key with one of the prefixes may belong to (all of them without prefixes). */
+async function loadScenarios(prefixes: readonly string[]): Promise<Scenario[]> {
+  const mayMatch = (family: string) => prefixes.length === 0 || prefixes.some((p) => p.startsWith(`${family}.`) || `${family}.`.startsWith(p) || p === family);
+  const loaded = await Promise.all(registry.filter((m) => mayMatch(m.family)).map((m) => m.load()));
+  return loaded.flat();
+}
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -42,7 +55,7 @@ function usage(): never {
       '  --baseline-seconds S   how long a baseline that cannot finish within 10 minutes runs (default 180)',
       '  --skip-baseline        no baselines (for quick profiling runs)',
       '  --out FILE             where to merge the results (default bench/results.json)',
-      `scenarios: ${registry.flatMap((s) => s.produces).join(', ')}`,
+      `families: ${[...new Set(registry.map((m) => m.family))].join(', ')} (each key starts with its family: pmmp.details…; a family prefix runs all of its keys)`,
     ].join('\n'),
   );
   process.exit(2);
@@ -131,7 +144,7 @@ async function main(): Promise<void> {
   if (values.help) usage();
   const only = values.only ?? [];
   const wants = (key: string) => only.length === 0 || only.some((p) => key.startsWith(p));
-  const selected = registry.filter((s) => s.produces.some(wants));
+  const selected = (await loadScenarios(only)).filter((s) => s.produces.some(wants));
   if (selected.length === 0) {
     console.error(`bench: no scenario matches ${only.map((p) => `'${p}'`).join(', ')}`);
     usage();

@@ -96,7 +96,7 @@ function commOf(pid: number): string {
 }
 
 /** CPU seconds (user + system) a process has used so far; `children`: its children that ended and were waited for. */
-function cpuSeconds(pid: number | 'self', which: 'own' | 'children' = 'own'): number {
+function cpuSeconds(pid: number | 'self' | `${number}/task/${number}`, which: 'own' | 'children' = 'own'): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -106,6 +106,11 @@ function cpuSeconds(pid: number | 'self', which: 'own' | 'children' = 'own'): nu
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds of the process's main thread (the event loop), as opposed to its worker and libuv threads. */
+function mainThreadCpuSeconds(): number {
+  return cpuSeconds(`${process.pid}/task/${process.pid}`);
 }
 
 /** V8 heap in use after a full collection: what the process keeps, as opposed to garbage not yet collected. */
@@ -193,6 +198,7 @@ function sampleTree(exclude: ReadonlySet<number>, everyMs = 100): { stop(): Tree
 async function timed<T>(exclude: ReadonlySet<number>, fn: () => Promise<T>, otherPid?: number) {
   const memory = sampleTree(exclude);
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuSeconds();
   const other0 = otherPid ? cpuSeconds(otherPid) : 0;
   const children0 = cpuSeconds('self', 'children');
   const started = performance.now();
@@ -205,6 +211,8 @@ async function timed<T>(exclude: ReadonlySet<number>, fn: () => Promise<T>, othe
       ms,
       memory: memory.stop(),
       workerCpuS: round((cpu.user + cpu.system) / 1e6, 1),
+      /** Of which the event loop's thread; the rest is parse threads, libuv's pool (brotli, files) and V8's helpers. */
+      mainThreadCpuS: round(mainThreadCpuSeconds() - main0, 1),
       /** pdftoppm, tesseract, pdftotext… that ran and ended during `fn`. */
       toolsCpuS: round(cpuSeconds('self', 'children') - children0, 1),
       ...(otherPid ? { replicaCpuS: round(cpuSeconds(otherPid) - other0, 1) } : {}),
@@ -384,6 +392,7 @@ const crawlScenario: Scenario = {
           heartbeats: beats.count,
           wallMs: round(crawled.ms, 0),
           workerCpuS: crawled.workerCpuS,
+          mainThreadCpuS: crawled.mainThreadCpuS,
           replicaCpuS: crawled.replicaCpuS,
           memory: { ...crawled.memory, heapAfterGcMb: heapKept },
           memoryNote: 'heapPeakMb is mostly garbage V8 had not collected yet (parsed pages, page states): after a full collection the heap is back to heapAfterGcMb',
