@@ -165,7 +165,8 @@ const consoleScenario: Scenario = {
     try {
       const random = seededRandom(17);
       const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
-      const wantsReview = ctx.wants('console.review');
+      // `--only console.review.first_rows` wants the review data too: ask per key, not by the family's prefix.
+      const wantsReview = ['first_page', 'next_pages', 'count', 'cohort', 'first_rows', 'bulk'].some((k) => ctx.wants(`console.review.${k}`));
       const seeded = wantsReview ? await seedConsoleData(data.sql, { suggestions: SUGGESTIONS, today: DATASET_TODAY }) : undefined;
       await data.sql`analyze consolidation.suggestions`;
       const keys = await data.sql<{ org: string; ref: string }[]>`

@@ -126,17 +126,26 @@ function readWallClock(text: string | null | undefined): WallClock | null {
  * does not exist; luxon moves it forward by the gap, as a wall clock would.
  */
 export function parseCasablancaDate(text: string | null | undefined): string | null {
-  if (text == null) return null;
-  // The zone's offset costs luxon an Intl formatting per date; a window's deadlines repeat.
-  let iso = CASABLANCA_DATES.get(text);
-  if (iso === undefined) {
-    iso = readCasablancaDate(text);
-    if (CASABLANCA_DATES.size >= 10_000) CASABLANCA_DATES.clear();
-    CASABLANCA_DATES.set(text, iso);
-  }
-  return iso;
+  return text == null ? null : CASABLANCA_DATES(text);
 }
-const CASABLANCA_DATES = new Map<string, string | null>();
+
+/**
+ * A bounded cache in front of a pure reader of portal dates: the zone's offset costs luxon an Intl
+ * formatting per date, and a window's dates repeat.
+ */
+function memoized(read: (text: string) => string | null): (text: string) => string | null {
+  const cache = new Map<string, string | null>();
+  return (text) => {
+    let value = cache.get(text);
+    if (value === undefined) {
+      value = read(text);
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(text, value);
+    }
+    return value;
+  };
+}
+const CASABLANCA_DATES = memoized(readCasablancaDate);
 
 function readCasablancaDate(text: string): string | null {
   const c = readWallClock(text);
@@ -153,16 +162,9 @@ function readCasablancaDate(text: string): string | null {
 
 /** `dd/mm/yyyy` (a trailing time is ignored) → `'YYYY-MM-DD'`, a calendar day with no zone. */
 export function parseCasablancaDay(text: string | null | undefined): string | null {
-  if (text == null) return null;
-  let day = CASABLANCA_DAYS.get(text);
-  if (day === undefined) {
-    day = readCasablancaDay(text);
-    if (CASABLANCA_DAYS.size >= 10_000) CASABLANCA_DAYS.clear();
-    CASABLANCA_DAYS.set(text, day);
-  }
-  return day;
+  return text == null ? null : CASABLANCA_DAYS(text);
 }
-const CASABLANCA_DAYS = new Map<string, string | null>();
+const CASABLANCA_DAYS = memoized(readCasablancaDay);
 
 function readCasablancaDay(text: string): string | null {
   const c = readWallClock(text);
