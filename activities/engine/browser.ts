@@ -252,13 +252,17 @@ export interface BrowserDeps {
 }
 
 /** Renders a page in the real browser and says what came back: the browser queue's smoke check. */
-export async function probePage(deps: BrowserDeps, input: ProbePageInput): Promise<ProbePageResult> {
-  let url: URL;
+/** The page address an activity was given, or the permanent error that says it is none. */
+export function pageUrl(text: string): URL {
   try {
-    url = new URL(input.url);
+    return new URL(text);
   } catch {
-    throw new InvalidInputError(`not a URL: ${input.url}`);
+    throw new InvalidInputError(`not a URL: ${text}`);
   }
+}
+
+export async function probePage(deps: BrowserDeps, input: ProbePageInput): Promise<ProbePageResult> {
+  const url = pageUrl(input.url);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInputError(`only http(s) pages can be probed, not ${url.protocol}`);
   const started = Date.now();
   return withHeartbeat(() =>

@@ -7,8 +7,8 @@
  * load what storing needs (cheerio, Readability, libphonenumber: ~20 MB of RSS).
  */
 import type { BoundActivities } from '../../engine/bind';
-import type { BrowserDeps } from '../../engine/browser';
-import { InvalidInputError, ResponseShapeError, TransientError } from '../../engine/errors';
+import { pageUrl, type BrowserDeps } from '../../engine/browser';
+import { ResponseShapeError, TransientError } from '../../engine/errors';
 import { withHeartbeat } from '../../engine/heartbeat';
 import { MapsListingItemSchema, type MapsListing } from '../../../schema/leads/items';
 
@@ -76,12 +76,7 @@ function waitForFeed(first: boolean, known: number, timeoutMs: number): string {
 }
 
 export async function renderMapsListings(deps: BrowserDeps, input: RenderMapsListingsInput): Promise<RenderMapsListingsResult> {
-  let url: URL;
-  try {
-    url = new URL(input.url);
-  } catch {
-    throw new InvalidInputError(`not a URL: ${input.url}`);
-  }
+  const url = pageUrl(input.url);
   const timeout = input.timeoutMs ?? 30_000;
   return withHeartbeat((progress) =>
     deps.pool.withPage(async (page) => {
