@@ -71,7 +71,15 @@ try {
     const fullPage = (await prepare[tab]?.(page)) ?? false;
     await page.waitForTimeout(500);
     const file = join(outDir, `${tab}.png`);
-    await page.screenshot({ path: file, fullPage });
+    if (fullPage) {
+      // Playwright's fullPage capture keeps the first viewport's fixed elements (the navigation column stops
+      // at 900 px): a viewport as tall as the page lays the page out as a reader would see it.
+      const height = await page.evaluate<number>('document.documentElement.scrollHeight');
+      await page.setViewportSize({ width: 1440, height: Math.min(Math.max(height, 900), 4_000) });
+      await page.waitForTimeout(300);
+    }
+    await page.screenshot({ path: file });
+    if (fullPage) await page.setViewportSize({ width: 1440, height: 900 });
     log(`${tab} → docs/console/${tab}.png`);
   }
 } finally {
