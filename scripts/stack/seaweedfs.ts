@@ -71,8 +71,12 @@ export function seaweedFsCommand(layout: SeaweedFsLayout): { cmd: string; args: 
       '-s3',
       `-s3.port=${ports.s3}`,
       `-s3.config=${s3Config}`,
-      // Its Iceberg catalog would take port 8181 of its own accord: not used here.
+      // Its Iceberg catalog and Lance namespace would take ports 8181 and 9101 of their own accord (a second
+      // stack on other ports then fails to start): neither is used here.
       '-s3.port.iceberg=0',
+      '-s3.port.lance=0',
+      // The master reports cluster statistics to SeaweedFS' telemetry server unless told not to.
+      '-master.telemetry=false',
     ],
   };
 }
