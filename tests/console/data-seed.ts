@@ -28,8 +28,9 @@ export async function seedConsoleData(sql: Sql, opts: SeedOptions): Promise<Seed
     returning id`;
   const cohortId = Number(cohort!.id);
   await sql`
-    insert into consolidation.suggestions (cohorte_id, cle, statut, changes)
+    insert into consolidation.suggestions (cohorte_id, cle, statut, contexte, metadata, changes)
     select ${cohortId}, 'acteur-' || lpad(i::text, 6, '0'), 'AVALIDER',
+           jsonb_build_object('ville', 'Lyon', 'code_postal', '69001'), jsonb_build_object('reason', 'corrigé par la source ' || i),
            jsonb_build_array(jsonb_build_object('order', 1, 'reason', 'valeur corrigée par la source', 'model_name', 'acteur_update_data',
              'model_params', jsonb_build_object('id', 'acteur-' || lpad(i::text, 6, '0'), 'data',
                case when i % 3 = 0 then jsonb_build_object('ville', 'Lyon ' || i) else jsonb_build_object('code_postal', lpad((10000 + i % 80000)::text, 5, '0')) end)))

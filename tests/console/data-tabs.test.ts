@@ -178,6 +178,10 @@ describe('Consolidation review', () => {
       const scroll = page.getByTestId('review-scroll').locator('.mantine-ScrollArea-viewport');
       await page.getByTestId('review-row').first().waitFor();
       const rendered = await page.getByTestId('review-row').count();
+      // A correction reads "value when suggested → value proposed", with the suggestion's reason beside it.
+      const first = page.locator('[data-testid="review-row"][data-id]').first();
+      await first.getByText(/^code_postal: 69001 → \d{5}$/).waitFor();
+      await first.getByText(/^corrigé par la source \d+$/).waitFor();
       assert.ok(rendered < 100, `only the visible rows are in the page (${rendered})`);
       // The first page and the count went out together, the page without a count.
       assert.ok(asked.some((q) => q.includes('limit=1000') && q.includes('count=false') && !q.includes('offset')), asked.join(' '));

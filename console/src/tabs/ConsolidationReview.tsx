@@ -29,6 +29,8 @@ const PAGE = 1000;
 const CACHED_PAGES = 6;
 const ROW_HEIGHT = 36;
 const FIELD_COUNTS_HEIGHT = 240;
+/** A row's accept and reject buttons (the header keeps the same room so the columns line up). */
+const ACTIONS_WIDTH = 120;
 
 interface Cohort {
   id: number;
@@ -49,6 +51,9 @@ interface Suggestion {
   cle: string;
   statut: string;
   changes: { model_name?: string; model_params?: { data?: Record<string, unknown> } }[];
+  /** The acteur's values when the suggestion was made (what a correction replaces). */
+  contexte?: Record<string, unknown> | null;
+  metadata?: { reason?: string } | null;
 }
 interface SuggestionPage {
   items: Suggestion[];
@@ -70,10 +75,20 @@ interface SuggestionQuery {
   cle?: string;
 }
 
-/** The fields a suggestion's changes set, with the values proposed. */
+const shown = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/**
+ * The fields a suggestion's changes set, with the values proposed; a correction of a value the acteur had
+ * when the suggestion was made reads "old → new", so a reviewer sees what accepting it replaces.
+ */
 function proposed(s: Suggestion): string {
   const parts: string[] = [];
-  for (const ch of s.changes) for (const [k, v] of Object.entries(ch.model_params?.data ?? {})) parts.push(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  const before = s.contexte ?? {};
+  for (const ch of s.changes)
+    for (const [k, v] of Object.entries(ch.model_params?.data ?? {})) {
+      const was = before[k];
+      parts.push(was !== undefined && was !== null && shown(was) !== shown(v) ? `${k}: ${shown(was)} → ${shown(v)}` : `${k}: ${shown(v)}`);
+    }
   return parts.join(' · ') || (s.changes.map((c) => c.model_name).join(', ') ?? '');
 }
 
@@ -311,6 +326,10 @@ function Grid({ cohortId, champs, waiting }: { cohortId: number; champs: string[
         <Text size="xs" fw={700} style={{ flex: 1 }}>
           proposed
         </Text>
+        <Text size="xs" fw={700} w={240}>
+          why
+        </Text>
+        <Box w={ACTIONS_WIDTH} />
       </Group>
       <ScrollArea h={520} viewportRef={viewport} type="auto" data-testid="review-scroll">
         <Box style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
@@ -333,12 +352,17 @@ function Grid({ cohortId, champs, waiting }: { cohortId: number; champs: string[
                     <Text size="sm" truncate style={{ flex: 1 }} title={proposed(s)}>
                       {proposed(s)}
                     </Text>
-                    <Button size="compact-xs" color="teal" variant="light" disabled={!DECIDABLE.accept.includes(s.statut)} onClick={() => one.mutate({ id: s.id, decision: 'accept' })} aria-label={`accept ${s.id}`}>
-                      accept
-                    </Button>
-                    <Button size="compact-xs" color="red" variant="subtle" disabled={!DECIDABLE.reject.includes(s.statut)} onClick={() => one.mutate({ id: s.id, decision: 'reject' })} aria-label={`reject ${s.id}`}>
-                      reject
-                    </Button>
+                    <Text size="xs" c="dimmed" w={240} truncate title={s.metadata?.reason ?? undefined}>
+                      {s.metadata?.reason ?? ''}
+                    </Text>
+                    <Group gap={4} w={ACTIONS_WIDTH} wrap="nowrap" justify="flex-end">
+                      <Button size="compact-xs" color="teal" variant="light" disabled={!DECIDABLE.accept.includes(s.statut)} onClick={() => one.mutate({ id: s.id, decision: 'accept' })} aria-label={`accept ${s.id}`}>
+                        accept
+                      </Button>
+                      <Button size="compact-xs" color="red" variant="subtle" disabled={!DECIDABLE.reject.includes(s.statut)} onClick={() => one.mutate({ id: s.id, decision: 'reject' })} aria-label={`reject ${s.id}`}>
+                        reject
+                      </Button>
+                    </Group>
                   </Group>
                 ) : (
                   <Text size="sm" c="dimmed" px="xs" h={ROW_HEIGHT}>
