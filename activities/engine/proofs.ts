@@ -3,8 +3,9 @@
  * to the exact bytes it came from and a parser can run again over them without refetching.
  *
  * Content-addressed: the proof id is the sha256 of the bytes, the file is `ab/cd/<sha256>.br` under
- * the root, brotli-compressed (quality 5: ~15× on the portal's HTML at ~80 MB/s, where quality 7+
- * costs 4× the time for 3% less). Files are written before their metadata row and atomically (temp
+ * the root, brotli-compressed (quality 4: ~14× on the portal's HTML, half the CPU of quality 5 on a
+ * 100-row list page and two thirds of it on a detail page for ~5% more bytes; quality 7+ costs 4× the
+ * time of 5 for 3% less). Files are written before their metadata row and atomically (temp
  * file, fsync, rename), so a row always points to complete bytes; equal bytes are written once.
  * Metadata lives in `etl.proofs` (one row per content) and `etl.proof_fetches` (one row per fetch),
  * see schema/etl/proofs.ts.
@@ -24,7 +25,7 @@ import { proofBytesWritten } from './metrics';
 const compress = promisify(brotliCompress);
 const decompress = promisify(brotliDecompress);
 
-export const BROTLI_QUALITY = 5;
+export const BROTLI_QUALITY = 4;
 
 /** The proof id names no stored proof. */
 export class ProofNotFoundError extends StopError {}

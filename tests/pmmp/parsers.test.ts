@@ -22,10 +22,18 @@ import {
   parseFrenchAmount,
   parseLots,
   parseResultList,
+  parseResultListFast,
+  parseResultListParse5,
   parsers,
   scrubContacts,
   type DetailContext,
+  type ParseContext,
+  type ResultListPage,
 } from '../../activities/pmmp/parse/index';
+import { createFetcher } from '../../activities/engine/fetcher';
+import type { ProofStore } from '../../activities/engine/proofs';
+import { inlineParsers, type PageParsers } from '../../activities/pmmp/parse-pool';
+import { PortalClient } from '../../activities/pmmp/portal';
 import { startPortalReplica } from '../replicas/pmmp/index';
 
 const SAMPLES = new URL('../fixtures/samples/pmmp/', import.meta.url);
@@ -855,6 +863,71 @@ describe('detail parser: the partial tree reads every page as the whole-page tre
         const key = { orgAcronyme: c.orgAcronyme, refConsultation: c.refConsultation };
         assertSame(await res.text(), `${c.orgAcronyme}/${c.refConsultation}`, { baseUrl: `${replica.url}/index.php`, key });
       }
+    } finally {
+      await replica.close();
+    }
+  });
+});
+
+/**
+ * `parseResultList` reads the list from htmlparser2's tree with the end-tag scope rule (`loadListHtml`);
+ * parse5's tree (`parseResultListParse5`) is the reference: both must read every list page the same,
+ * down to the error a page is refused with. `parseResultListFast` is the htmlparser2 reading alone (no
+ * second reading by parse5), so a page it misread cannot pass here.
+ */
+describe('list parser: htmlparser2 with the scope rule reads every list page as parse5', () => {
+  const reading = (parse: typeof parseResultList, html: string, ctx: ParseContext) => {
+    try {
+      return parse(html, ctx);
+    } catch (err) {
+      return { refused: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    }
+  };
+  const assertSame = (html: string, label: string, ctx: ParseContext = {}): ResultListPage | { refused: string } => {
+    const reference = reading(parseResultListParse5, html, ctx);
+    assert.deepEqual(reading(parseResultListFast, html, ctx), reference, label);
+    assert.deepEqual(reading(parseResultList, html, ctx), reference, label);
+    return reference;
+  };
+
+  it('on the sample page and its edited variants', () => {
+    const variants: [string, string][] = [
+      ['sample', LIST_HTML],
+      ['no table', edit(LIST_HTML, ($) => $('table.table-results').remove())],
+      ['no rows', edit(LIST_HTML, ($) => $('table.table-results tr').has('td').remove())],
+      ['bad deadline', edit(LIST_HTML, ($) => $('table.table-results tr').has('td').first().find('.cloture-line').first().html('31/02/2025<br>11:00'))],
+      // The stray `</div>` after the row's cells, written before a row and inside a cell too.
+      ['more stray end tags', LIST_HTML.replace(/(<tr class="[^"]*">)/g, '</div></span>$1').replace(/(<td class="col-90" headers="cons_ref">)/g, '$1</div></td></p>')],
+      ['no pager', edit(LIST_HTML, ($) => $('[id$="_numPageTop"], [id$="_nombrePageTop"]').remove())],
+    ];
+    for (const [label, html] of variants) assertSame(html, label);
+    // The stray `</div>` (the portal's markup) is what closed htmlparser2's table after the first row.
+    assert.equal(load(LIST_HTML, { xml: { xmlMode: false, decodeEntities: true } })('table.table-results tr').length, 3);
+    assert.equal((assertSame(LIST_HTML, 'sample') as ResultListPage).items.length, 10);
+  });
+
+  it('on the list pages of the portal replica: a window at 100 rows, notice lists, a changed shape', async () => {
+    const replica = await startPortalReplica({ seed: 42, today: '2026-11-20', consultations: 20_000 });
+    try {
+      const pages: string[] = [];
+      // The pages as the crawl gets them (search, page size, next): the client hands each to its parsers.
+      const recording: PageParsers = { ...inlineParsers, list: async (html, ctx) => (pages.push(html), inlineParsers.list(html, ctx)) };
+      // Proofs are not what this test reads: the client's store only has to answer with an id.
+      const proofs = { put: async () => ({ proofId: 'not-stored', created: false }) } as unknown as ProofStore;
+      const client = new PortalClient({ fetcher: createFetcher({ politeness: false, robots: false }), proofs, baseUrl: `${replica.url}/index.php`, parsers: recording });
+      const window = await client.openSearch({ kind: 'searchAnnCons', from: '2026-03-01', to: '2026-04-30', pageSize: 100 });
+      while (window.current.list.pagination.hasNextPage) await window.next();
+      for (const kind of ['AvisAttribution', 'AvisExtraitPV', 'AvisRapportAchevement'] as const) await (await client.openSearch({ kind, pageSize: 100 })).next();
+      const shown = pages.length;
+      replica.setKnobs({ shapeChanged: 'list' });
+      const changed = await (await fetch(`${replica.url}/index.php?page=entreprise.EntrepriseAdvancedSearch&AvisAttribution`)).text();
+      let rows = 0;
+      for (const [i, html] of [...pages, changed].entries()) {
+        const read = assertSame(html, `list page ${i}`, { baseUrl: `${replica.url}/index.php` });
+        if ('items' in read) rows += read.items.length;
+      }
+      assert.ok(shown >= 18, `${shown} list pages`);
+      assert.ok(rows >= 1_085 + 600, `${rows} rows`);
     } finally {
       await replica.close();
     }

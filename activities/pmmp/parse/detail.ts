@@ -52,6 +52,7 @@ export interface ConsultationDetailPage {
 const SUMMARY = 'idEntrepriseConsultationSummary_';
 
 const isBubble = (el: Element): boolean => /\binfo-bulle\b/.test(el.attribs['class'] ?? '');
+const isLi = (el: Element): boolean => el.name === 'li';
 
 /** Folded labels of the `div.line` blocks, each with its value element. */
 type LabelIndex = { label: string; value: Cheerio<Element> }[];
@@ -110,9 +111,10 @@ class DetailReader {
   list(field: string | null, labels: string[] = []): string[] {
     const el = this.element(field, labels);
     if (!el) return [];
+    // el.find('li') without compiling a selector per field and page.
     const items = el
-      .find('li')
       .toArray()
+      .flatMap((root) => findAll(root, isLi))
       .map((li) => cleanValue(textOf([li])))
       .filter((t): t is string => t !== null);
     if (items.length) return items;
@@ -253,7 +255,7 @@ export function parseConsultationDetail(html: string, ctx: DetailContext = {}): 
     r.text(null, ['reserve a la tpe', 'reserve aux tpe', 'reserve a la pme', 'reserve aux pme']);
 
   const visitsPanel = r.element('panelVisitesLieux', ['visites des lieux']);
-  const siteVisits = visitsPanel ? readVisits($, visitsPanel, where, log) : [];
+  const siteVisits = visitsPanel ? readVisits(visitsPanel, where, log) : [];
 
   // Allotment: "-" and no link when the consultation is a single lot.
   const lotsLink = r.byId('linkDetailLots') ?? $([]);
@@ -334,21 +336,21 @@ function splitProcedure(text: string): [string | null, string | null] {
  * panel holds a bare "-". The address is free text and may name a contact person, hence the scrub.
  */
 function readVisits(
-  $: CheerioAPI,
   panel: Cheerio<AnyNode>,
   where: { row: number | null; ref: string | null },
   log: ProblemLog,
 ): { at: string | null; place: string | null }[] {
   const visits: { at: string | null; place: string | null }[] = [];
-  panel.find('li').each((i, li) => {
-    const $li = $(li);
-    const dateEl = $li.find('[id$="_dateVisites"]').first();
-    const placeEl = $li.find('[id$="_adresseVisites"]').first();
+  // The selectors' rules (`li`, then the first `[id$=…]` under it) walked by hand: no selector compiled per page.
+  const idEnds = (suffix: string) => (el: Element) => el.attribs['id']?.endsWith(suffix) ?? false;
+  panel.toArray().flatMap((root) => findAll(root, isLi)).forEach((li, i) => {
+    const dateEl = findFirst(li, idEnds('_dateVisites'));
+    const placeEl = findFirst(li, idEnds('_adresseVisites'));
     let dateRaw: string | null;
     let place: string | null;
-    if (dateEl.length || placeEl.length) {
-      dateRaw = cleanValue(textOf(dateEl));
-      place = scrubContacts(cleanValue(textOf(placeEl)));
+    if (dateEl || placeEl) {
+      dateRaw = cleanValue(textOf(dateEl ? [dateEl] : []));
+      place = scrubContacts(cleanValue(textOf(placeEl ? [placeEl] : [])));
     } else {
       const [first, ...rest] = linesOf([li]).join(' ').split(',');
       dateRaw = cleanValue(first);

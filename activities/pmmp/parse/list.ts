@@ -3,6 +3,7 @@
  * notice lists (annonceType 4/5/6), which render the same `table.table-results` template.
  * Reference page: samples/pmmp/html/legacy-results-list.html (page 2 of 317, 10 rows).
  */
+import type { CheerioAPI } from 'cheerio';
 import type { AnyNode, Element } from 'domhandler';
 
 import { ConsultationListItemSchema, type ConsultationListItem } from '../../../schema/pmmp/items';
@@ -14,6 +15,7 @@ import {
   keyFromUrl,
   linesOf,
   loadHtml,
+  loadListHtml,
   ownText,
   readPostbackForm,
   rejectedSupportId,
@@ -206,8 +208,34 @@ function parseRow(tr: Element, index: number, baseUrl: string, log: ProblemLog):
  */
 export function parseResultList(html: string, ctx: ParseContext = {}): ResultListPage {
   if (isRequestRejectedPage(html)) throw new RequestRejectedError('list', rejectedSupportId(html));
+  let fast: ResultListPage | undefined;
+  try {
+    fast = readResultList(loadListHtml(html), ctx);
+  } catch (err) {
+    if (!(err instanceof PageShapeError)) throw err;
+  }
+  // A page without rows or refused is read again the browser's way (parse5): the refusal, or the empty
+  // result, is then the one parse5's tree gives, whatever htmlparser2 made of the page.
+  return fast && fast.items.length > 0 ? fast : parseResultListParse5(html, ctx);
+}
+
+/** The list read from htmlparser2's tree only (`loadListHtml`), no second reading: what the equivalence test checks. */
+export function parseResultListFast(html: string, ctx: ParseContext = {}): ResultListPage {
+  if (isRequestRejectedPage(html)) throw new RequestRejectedError('list', rejectedSupportId(html));
+  return readResultList(loadListHtml(html), ctx);
+}
+
+/**
+ * The list read from parse5's tree, the reference `parseResultList` is checked against (tests/pmmp/
+ * parsers.test.ts) and its reader of pages without rows.
+ */
+export function parseResultListParse5(html: string, ctx: ParseContext = {}): ResultListPage {
+  if (isRequestRejectedPage(html)) throw new RequestRejectedError('list', rejectedSupportId(html));
+  return readResultList(loadHtml(html), ctx);
+}
+
+function readResultList($: CheerioAPI, ctx: ParseContext): ResultListPage {
   const baseUrl = ctx.baseUrl ?? PORTAL_BASE_URL;
-  const $ = loadHtml(html);
 
   const form = readPostbackForm($, baseUrl);
   // One walk of the page for its landmarks, instead of a whole-page selector scan each.
