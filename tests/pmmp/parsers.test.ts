@@ -4,6 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { load } from 'cheerio';
@@ -31,7 +34,8 @@ import {
   type ResultListPage,
 } from '../../activities/pmmp/parse/index';
 import { createFetcher } from '../../activities/engine/fetcher';
-import type { ProofStore } from '../../activities/engine/proofs';
+import { createProofStore } from '../../activities/engine/proofs';
+import { createTestDatabase } from '../support/services';
 import { inlineParsers, type PageParsers } from '../../activities/pmmp/parse-pool';
 import { PortalClient } from '../../activities/pmmp/portal';
 import { startPortalReplica } from '../replicas/pmmp/index';
@@ -907,14 +911,18 @@ describe('list parser: htmlparser2 with the scope rule reads every list page as 
   });
 
   it('on the list pages of the portal replica: a window at 100 rows, notice lists, a changed shape', async () => {
-    const replica = await startPortalReplica({ seed: 42, today: '2026-11-20', consultations: 20_000 });
+    const [replica, db, proofDir] = await Promise.all([
+      startPortalReplica({ seed: 42, today: '2026-11-20', consultations: 20_000 }),
+      createTestDatabase(),
+      mkdtemp(join(tmpdir(), 'moisson-pmmp-list-proofs-')),
+    ]);
+    const fetcher = createFetcher({ politeness: false, robots: false });
     try {
       const pages: string[] = [];
       // The pages as the crawl gets them (search, page size, next): the client hands each to its parsers.
       const recording: PageParsers = { ...inlineParsers, list: async (html, ctx) => (pages.push(html), inlineParsers.list(html, ctx)) };
-      // Proofs are not what this test reads: the client's store only has to answer with an id.
-      const proofs = { put: async () => ({ proofId: 'not-stored', created: false }) } as unknown as ProofStore;
-      const client = new PortalClient({ fetcher: createFetcher({ politeness: false, robots: false }), proofs, baseUrl: `${replica.url}/index.php`, parsers: recording });
+      const proofs = createProofStore({ db: db.db, dir: proofDir });
+      const client = new PortalClient({ fetcher, proofs, baseUrl: `${replica.url}/index.php`, parsers: recording });
       const window = await client.openSearch({ kind: 'searchAnnCons', from: '2026-03-01', to: '2026-04-30', pageSize: 100 });
       while (window.current.list.pagination.hasNextPage) await window.next();
       for (const kind of ['AvisAttribution', 'AvisExtraitPV', 'AvisRapportAchevement'] as const) await (await client.openSearch({ kind, pageSize: 100 })).next();
@@ -929,7 +937,8 @@ describe('list parser: htmlparser2 with the scope rule reads every list page as 
       assert.ok(shown >= 18, `${shown} list pages`);
       assert.ok(rows >= 1_085 + 600, `${rows} rows`);
     } finally {
-      await replica.close();
+      await fetcher.close();
+      await Promise.allSettled([replica.close(), db.drop(), rm(proofDir, { recursive: true, force: true })]);
     }
   });
 });
