@@ -146,12 +146,42 @@ export async function listConsultations(sql: Sql, q: ConsultationListQuery, now:
   const sortName = q.sort.replace(/^-/, '') as keyof typeof CONSULTATION_SORT_COLUMNS;
   const column = CONSULTATION_SORT_COLUMNS[sortName](sql);
   const scope = q.organisme ? await organisationScope(sql, q.organisme) : 'buyers';
+  // Newest first only: oldest first, the walk would read the long-closed rows without an outcome first.
+  const where = consultationWhere(sql, q, now, { scope, openByPublication: sortName === 'date_publication' && desc });
+  if (q.statut === 'en_cours' && where.length === 1 && sortName === 'date_publication' && !desc) {
+    // Open consultations oldest first: the page's keys come from every open consultation's key and day
+    // (a few thousand per 100k: a range of the open-deadline index of
+    // drizzle/0024_pmmp_api_open_deadline.sql, read without the rows) sorted by publication, then the
+    // page's rows are read by key. The keys are read behind a fence (`offset 0`) with no order to keep,
+    // so no statistics make the planner walk an index in publication order, which starts at the
+    // long-closed consultations without an outcome (16k buffers here, ten times that at 1M).
+    const keys = await keysetPage<{ org_acronyme: string; ref_consultation: string }>({
+      sql,
+      select: sql`select k.org_acronyme, k.ref_consultation`,
+      from: sql`(select c.org_acronyme, c.ref_consultation, c.published_on from pmmp.consultations c where ${where[0]!} offset 0) k`,
+      where: [],
+      sortName: q.sort,
+      sort: { expr: sql`k.published_on`, type: 'date' },
+      dir: 'asc',
+      keys: [sql`k.org_acronyme`, sql`k.ref_consultation`],
+      limit: q.limit,
+      cursor: q.cursor,
+      offset: q.offset,
+    });
+    const rows = keys.rows.length
+      ? await sql<ConsultationRow[]>`
+          select ${summaryColumns(sql, now)}
+          from unnest(${keys.rows.map((k) => k.org_acronyme)}::text[], ${keys.rows.map((k) => k.ref_consultation)}::text[]) with ordinality p(org_acronyme, ref_consultation, n)
+          join pmmp.consultations c on c.org_acronyme = p.org_acronyme and c.ref_consultation = p.ref_consultation
+          order by p.n`
+      : [];
+    return { ...keys, rows };
+  }
   return keysetPage<ConsultationRow & Record<string, unknown>>({
     sql,
     select: sql`select ${summaryColumns(sql, now)}`,
     from: sql`pmmp.consultations c`,
-    // Newest first only: oldest first, the walk would read the long-closed rows without an outcome first.
-    where: consultationWhere(sql, q, now, { scope, openByPublication: sortName === 'date_publication' && desc }),
+    where,
     sortName: q.sort,
     sort: column,
     dir: desc ? 'desc' : 'asc',

@@ -191,8 +191,11 @@ describe('consultations', () => {
         [{ statut: 'en_cours' }, 'consultations_open_published_idx', later],
         [{ organisme: org }, 'consultations_org_published_idx', now],
         [{ organisme: org, sort: 'date_limite' }, 'consultations_org_deadline_idx', now],
-        // Oldest first, the open walk would read the long-closed rows without an outcome first (16k buffers).
-        [{ statut: 'en_cours', sort: 'date_publication' }, null, later],
+        // Oldest first, the open walk would read the long-closed rows without an outcome first (16k
+        // buffers): every open key and day from the open-deadline index alone, sorted, whatever the
+        // table's physical order (a 1M data set stored in another order made the planner walk).
+        [{ statut: 'en_cours', sort: 'date_publication' }, 'consultations_open_deadline_idx', now],
+        [{ statut: 'en_cours', sort: 'date_publication' }, 'consultations_open_deadline_idx', later],
       ] as const) {
         statements.length = 0;
         await listConsultations(traced, { sort: '-date_publication', limit: 50, ...query } as Parameters<typeof listConsultations>[1], at);
@@ -201,13 +204,16 @@ describe('consultations', () => {
         const [explained] = await traced.unsafe(`explain (analyze, buffers, format json) ${page.query}`, page.params as never[]);
         const plan = (explained!['QUERY PLAN'] as { Plan: PlanNode & { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }[])[0]!.Plan;
         const buffers = plan['Shared Hit Blocks'] + plan['Shared Read Blocks'];
-        if (index === null) {
-          assert.ok(!indexes(plan).includes('consultations_open_published_idx'), `${JSON.stringify(query)} at ${at}: not the open walk`);
-          assert.ok(buffers < 4_000, `${JSON.stringify(query)} at ${at}: ${buffers} buffers`);
-          continue;
-        }
         assert.ok(indexes(plan).includes(index), `${JSON.stringify(query)} at ${at}: through ${index}, not ${indexes(plan).join(', ')}`);
-        assert.ok(buffers < 400, `${JSON.stringify(query)}: ${buffers} buffers for a page of 50`);
+        // The oldest-first keys are every open consultation's index entry (about 1% of the consultations,
+        // ~150 a page): their pages grow with the data set, and no heap page is read for them.
+        const budget = index === 'consultations_open_deadline_idx' ? 400 + CONSULTATIONS / 1_000 : 400;
+        assert.ok(buffers < budget, `${JSON.stringify(query)} at ${at}: ${buffers} buffers for a page of 50`);
+        if (index === 'consultations_open_deadline_idx') {
+          type Scan = PlanNode & { 'Heap Fetches'?: number };
+          const fetches = (n: Scan): number => (n['Heap Fetches'] ?? 0) + ((n.Plans ?? []) as Scan[]).reduce((a, c) => a + fetches(c), 0);
+          assert.ok(fetches(plan) < 50, `${JSON.stringify(query)} at ${at}: ${fetches(plan)} heap fetches for the keys`);
+        }
       }
     } finally {
       await traced.end();
