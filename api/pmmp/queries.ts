@@ -146,12 +146,42 @@ export async function listConsultations(sql: Sql, q: ConsultationListQuery, now:
   const sortName = q.sort.replace(/^-/, '') as keyof typeof CONSULTATION_SORT_COLUMNS;
   const column = CONSULTATION_SORT_COLUMNS[sortName](sql);
   const scope = q.organisme ? await organisationScope(sql, q.organisme) : 'buyers';
+  // Newest first only: oldest first, the walk would read the long-closed rows without an outcome first.
+  const where = consultationWhere(sql, q, now, { scope, openByPublication: sortName === 'date_publication' && desc });
+  if (q.statut === 'en_cours' && where.length === 1 && sortName === 'date_publication' && !desc) {
+    // Open consultations oldest first: the page's keys come from every open consultation's key and day
+    // (a few thousand per 100k: a range of the open-deadline index of
+    // drizzle/0024_pmmp_api_open_deadline.sql, read without the rows) sorted by publication, then the
+    // page's rows are read by key. The keys are read behind a fence (`offset 0`) with no order to keep,
+    // so no statistics make the planner walk an index in publication order, which starts at the
+    // long-closed consultations without an outcome (16k buffers here, ten times that at 1M).
+    const keys = await keysetPage<{ org_acronyme: string; ref_consultation: string }>({
+      sql,
+      select: sql`select k.org_acronyme, k.ref_consultation`,
+      from: sql`(select c.org_acronyme, c.ref_consultation, c.published_on from pmmp.consultations c where ${where[0]!} offset 0) k`,
+      where: [],
+      sortName: q.sort,
+      sort: { expr: sql`k.published_on`, type: 'date' },
+      dir: 'asc',
+      keys: [sql`k.org_acronyme`, sql`k.ref_consultation`],
+      limit: q.limit,
+      cursor: q.cursor,
+      offset: q.offset,
+    });
+    const rows = keys.rows.length
+      ? await sql<ConsultationRow[]>`
+          select ${summaryColumns(sql, now)}
+          from unnest(${keys.rows.map((k) => k.org_acronyme)}::text[], ${keys.rows.map((k) => k.ref_consultation)}::text[]) with ordinality p(org_acronyme, ref_consultation, n)
+          join pmmp.consultations c on c.org_acronyme = p.org_acronyme and c.ref_consultation = p.ref_consultation
+          order by p.n`
+      : [];
+    return { ...keys, rows };
+  }
   return keysetPage<ConsultationRow & Record<string, unknown>>({
     sql,
     select: sql`select ${summaryColumns(sql, now)}`,
     from: sql`pmmp.consultations c`,
-    // Newest first only: oldest first, the walk would read the long-closed rows without an outcome first.
-    where: consultationWhere(sql, q, now, { scope, openByPublication: sortName === 'date_publication' && desc }),
+    where,
     sortName: q.sort,
     sort: column,
     dir: desc ? 'desc' : 'asc',
@@ -170,73 +200,16 @@ export interface SearchRow extends ConsultationRow {
 }
 
 /**
- * What the words give PostgreSQL to search for: `none` (stop words alone), `common_word` (one lexeme
- * that the planner's statistics expect in at least COMMON_WORD_MATCHES consultations: the bounded
- * ranking below answers it), `words` otherwise (ranking every match costs little for a rarer word).
+ * What the words give PostgreSQL to search for: `none` (stop words alone), `one_word` (one lexeme: its
+ * ranking is stored, read in rank order below), `words` otherwise (every match is ranked).
  */
-export type SearchShape = 'none' | 'common_word' | 'words';
-
-/**
- * Below this many matches, ranking them all (a few milliseconds) beats walking the consultations
- * shortest first, whose matches for a rarer word are far apart ("route", 1.8% of them: 15k rows read
- * for 142 matches).
- */
-const COMMON_WORD_MATCHES = 5_000;
-
-/** How long the planner's lexeme frequencies are reused: they change only when the side table is analyzed. */
-const LEXEME_STATS_TTL_MS = 60_000;
-
-interface LexemeStats {
-  at: number;
-  matches: Promise<Map<string, number>>;
-}
-
-/** Per connection pool: the API and the bench's bare handler each read their own. */
-const lexemeStats = new WeakMap<Sql, LexemeStats>();
-
-/**
- * The planner's estimate of the matches of each of the side table's most common lexemes, read once a
- * minute: reading them from pg_stats on every search cost more planning (the view, a fresh custom plan
- * each time under force_custom_plan) than some searches themselves.
- */
-function commonLexemes(sql: Sql): Promise<Map<string, number>> {
-  const cached = lexemeStats.get(sql);
-  if (cached && Date.now() - cached.at < LEXEME_STATS_TTL_MS) return cached.matches;
-  const matches = sql<{ elems: string[] | null; freqs: number[] | null; tuples: number }[]>`
-    select st.most_common_elems::text::text[] as elems, st.most_common_elem_freqs::float8[] as freqs,
-           (select greatest(c.reltuples, 0)::float8 from pg_class c where c.oid = 'pmmp.consultation_search'::regclass) as tuples
-    from pg_stats st
-    where st.schemaname = 'pmmp' and st.tablename = 'consultation_search' and st.attname = 'search'`.then(([row]) => {
-    const map = new Map<string, number>();
-    const elems = row?.elems ?? [];
-    // The frequencies list has three more entries (min, max, null frequency) than the lexemes.
-    for (let i = 0; i < elems.length; i++) map.set(elems[i]!, Math.fround(row!.freqs![i]! * row!.tuples));
-    return map;
-  });
-  const entry = { at: Date.now(), matches };
-  lexemeStats.set(sql, entry);
-  // A failed read is not kept: the next search reads again.
-  matches.catch(() => lexemeStats.get(sql) === entry && lexemeStats.delete(sql));
-  return matches;
-}
+export type SearchShape = 'none' | 'one_word' | 'words';
 
 export async function searchShape(sql: Sql, q: string): Promise<SearchShape> {
-  // The estimate is the planner's own (the side table's most common lexemes and their frequencies).
-  const [[row], common] = await Promise.all([
-    sql<{ n: number; lexeme: string | null }[]>`
-      select numnode(q) as n, case when numnode(q) = 1 then (tsvector_to_array(querytree(q)::tsvector))[1] end as lexeme
-      from websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q}) q`,
-    commonLexemes(sql),
-  ]);
+  const [row] = await sql<{ n: number }[]>`select numnode(websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${q})) as n`;
   if (!row || row.n === 0) return 'none';
-  return row.n === 1 && row.lexeme !== null && (common.get(row.lexeme) ?? 0) >= COMMON_WORD_MATCHES ? 'common_word' : 'words';
+  return row.n === 1 ? 'one_word' : 'words';
 }
-
-/**
- * Pages deeper than this rank every match: the shortest-first candidate set would have to be as deep
- * as the page, for little gain over ranking all.
- */
-const BOUNDED_MAX_DEPTH = 2_000;
 
 export async function searchConsultations(sql: Sql, q: ConsultationSearchQuery, now: string, shape: SearchShape = 'words'): Promise<{ rows: SearchRow[]; hasMore: boolean }> {
   const where = consultationWhere(sql, q, now);
@@ -248,50 +221,35 @@ export async function searchConsultations(sql: Sql, q: ConsultationSearchQuery, 
       ? sql`join pmmp.consultations c on c.org_acronyme = s.org_acronyme and c.ref_consultation = s.ref_consultation
             where ${match} and ${where.reduce((acc, p) => sql`${acc} and ${p}`)}`
       : sql`where ${match}`;
-  const page = (hits: Fragment, extra: Fragment = sql``) => {
+  const page = (hits: Fragment) => {
     const options = 'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
     // The page's rows alone are joined back for their columns, status and headlines.
-    return sql<(SearchRow & { shortest_count?: number; shortest_edge?: number | null })[]>`
+    return sql<SearchRow[]>`
       with ${hits}
       select ${summaryColumns(sql, now)}, h.rank::float8 as rank,
              ts_headline(${SEARCH_CONFIG}::regconfig, c.object, ${tsquery}, ${options}) as hl_object,
              ts_headline(${SEARCH_CONFIG}::regconfig, c.buyer, ${tsquery}, ${options}) as hl_buyer,
              ts_headline(${SEARCH_CONFIG}::regconfig, c.reference, ${tsquery}, ${options}) as hl_reference
-             ${extra}
       from hits h
       join pmmp.consultations c on c.org_acronyme = h.org_acronyme and c.ref_consultation = h.ref_consultation
       order by h.rank desc, h.published_on desc nulls last, h.org_acronyme, h.ref_consultation`;
   };
   const done = (rows: SearchRow[]) => ({ rows: rows.slice(0, q.limit), hasMore: rows.length > q.limit });
 
-  const depth = offset + q.limit + 1;
-  if (shape === 'common_word' && where.length === 0 && depth <= BOUNDED_MAX_DEPTH) {
-    // One word: its rank is at most 0.4 / ln(1 + length) on every consultation but those of
-    // `search_strong` (drizzle/0028_pmmp_api_search_bound.sql). Rank those and the `n` shortest matches
-    // (walking the bound's index); when the n-th shortest's bound is below the page's last rank, no
-    // other match can rank as high, so the page is exactly the full ranking's. Otherwise, fall through
-    // to ranking every match. Not with filters: the matches they keep are rarer along the bound's
-    // index ("entretien" among services: 33k rows walked for 342), and fewer to rank all.
-    const n = 2 * depth + 100;
-    const rows = await page(
-      sql`shortest as (
-        select s.org_acronyme, s.ref_consultation, s.published_on, s.search, s.length_bound
-        from pmmp.consultation_search s ${filtered(sql`s.search @@ ${tsquery}`)}
-        order by s.length_bound desc limit ${n}
-      ),
-      hits as (
-        select h.org_acronyme, h.ref_consultation, h.published_on, ts_rank_cd(h.search, ${tsquery}, 1) as rank from shortest h
-        union
-        select s.org_acronyme, s.ref_consultation, s.published_on, ts_rank_cd(s.search, ${tsquery}, 1)
-        from pmmp.consultation_search s ${filtered(sql`s.search_strong @@ ${tsquery}`)}
-        order by rank desc, published_on desc nulls last, org_acronyme, ref_consultation
+  if (shape === 'one_word' && where.length === 0) {
+    // One word: its rank on every consultation is stored, indexed in the search's order
+    // (drizzle/0023_pmmp_search_lexeme_rank.sql), so the page is the index's next rows, however many
+    // consultations hold the word. `published_key` is the day with null as -infinity: the same order.
+    // Not with filters: the rows they keep can be far apart along the word's rank order.
+    return done(
+      await page(sql`hits as (
+        select l.org_acronyme, l.ref_consultation, l.published_key as published_on, l.rank
+        from pmmp.consultation_search_lexemes l
+        where l.lexeme = (select (tsvector_to_array(querytree(${tsquery})::tsvector))[1])
+        order by l.rank desc, l.published_key desc, l.org_acronyme, l.ref_consultation
         offset ${offset} limit ${q.limit + 1}
-      )`,
-      sql`, (select count(*)::int from shortest) as shortest_count, (select min(length_bound) from shortest) as shortest_edge`,
+      )`),
     );
-    const last = rows.at(-1);
-    const exact = rows.length === 0 || rows[0]!.shortest_count! < n || (last !== undefined && rows.length === q.limit + 1 && rows[0]!.shortest_edge! < last.rank);
-    if (exact) return done(rows.map(({ shortest_count: _c, shortest_edge: _e, ...r }) => r));
   }
   // Keys first, on the narrow side table (key, day, tsvector: drizzle/0026_pmmp_api_org_search.sql):
   // ranking a common word reads every match, and its pages there are a fraction of the consultations'.

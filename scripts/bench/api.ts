@@ -19,10 +19,11 @@ import type autocannon from 'autocannon';
 import { cachedDatasetDatabase, DATASET_NOW, DATASET_TODAY } from '../../tests/api/dataset';
 import { describePostgres, httpLoad, httpLoadResult, round, seededRandom, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
 
-const PORT = 18_090;
-const BARE_PORT = 18_091;
+/** The API's port; the bare peer and the cold API take the next two. BENCH_API_PORT moves all three. */
+const PORT = Number(process.env.BENCH_API_PORT ?? 18_090);
+const BARE_PORT = PORT + 1;
 /** The API with its response cache off: every request is a query never asked before (the cold path). */
-const COLD_PORT = 18_092;
+const COLD_PORT = PORT + 2;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Words of most objects, the search's worst case: each ranks tens of thousands of matches for a page of 20. */
@@ -41,6 +42,12 @@ function rssMb(pid: number): number {
 /** The API (`npm run api`) or its bare peer as a child process on `port`; `env` adds to the stack's environment. */
 export async function startServer(databaseUrl: string, proofDir: string, bare = false, opts: { port?: number; env?: Record<string, string> } = {}): Promise<ChildProcess> {
   const port = opts.port ?? (bare ? BARE_PORT : PORT);
+  // A server left on the port (another run's) would answer the readiness probe and take the load.
+  const taken = await fetch(`http://127.0.0.1:${port}/`).then(
+    () => true,
+    () => false,
+  );
+  if (taken) throw new Error(`port ${port} is already served by another process: stop it, or move the bench's ports with BENCH_API_PORT`);
   const child = spawn(process.execPath, ['--import', 'tsx', bare ? 'scripts/bench/api-bare.ts' : 'api/server.ts'], {
     cwd: root,
     env: {
