@@ -79,8 +79,8 @@ export async function runEveryPipeline(opts: {
     await timed('leadsValidate', () => execute(leadsValidateContract, {}, 'leads-validate'), counts);
     await timed('leadsSyncMailwizz', () => execute(leadsSyncMailwizzContract, {}, 'leads-sync'), counts);
 
-    await timed('apisyncRun full', () => execute(apisyncRunContract, { mode: 'full' }, 'apisync-full'), (r) => `${r.outcome}`);
-    await timed('apisyncRun incremental', () => execute(apisyncRunContract, { mode: 'incremental' }, 'apisync-incremental'), (r) => `${r.outcome}`);
+    await timed('apisyncRun full', () => execute(apisyncRunContract, { source: 'pennylane', mode: 'full' }, 'apisync-full'), (r) => `${r.outcome}`);
+    await timed('apisyncRun incremental', () => execute(apisyncRunContract, { source: 'pennylane', mode: 'incremental' }, 'apisync-incremental'), (r) => `${r.outcome}`);
 
     const acceptWaiting = async (types: string[]) => {
       const page = await listCohorts(pg, { limit: 200 });
