@@ -18,6 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadCoreConfig } from '../../schema/config';
@@ -30,10 +31,23 @@ import { round, throwawayMongo, throwawayPostgres, withDeadline, type BenchConte
 
 /** Long enough for the worker's idle collection (workers/idle-gc.ts checks every 10 s) and V8's own. */
 const IDLE_SECONDS = 30;
-const METRICS_PORTS = { stack: 19_464, webpack: 19_474 } as const;
+
+/** A port whose next one is free too (the worker's /metrics and Temporal core's own): fixed ones collide with other stacks on the machine. */
+async function freePortPair(): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((ok) => {
+      const server = createServer().once('error', () => ok(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => ok(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    if ((await free(port)) && (await free(port + 1))) return port;
+  }
+  throw new Error('no two consecutive free ports between 20000 and 40000 for the worker\'s metrics');
+}
 
 interface Variant {
-  name: keyof typeof METRICS_PORTS;
+  name: 'stack' | 'webpack';
   args: readonly string[];
   env: Record<string, string>;
 }
@@ -112,6 +126,7 @@ async function runVariant(ctx: BenchContext, v: Variant, client: Client): Promis
   const pg = await throwawayPostgres(ctx, `worker_${v.name}`);
   const archive = await throwawayMongo(ctx, `worker_${v.name}`);
   const taskQueue = `${ctx.namePrefix}-worker-${v.name}`;
+  const metricsPort = await freePortPair();
   const exportDir = mkdtempSync(join(tmpdir(), `moisson-bench-worker-${v.name}-`));
   const url = new URL(ctx.mongoUrl);
   url.pathname = `/${archive.name}`;
@@ -122,7 +137,7 @@ async function runVariant(ctx: BenchContext, v: Variant, client: Client): Promis
     DATABASE_URL: pg.url,
     MONGO_URL: url.toString(),
     MOISSON_TASK_QUEUE: taskQueue,
-    METRICS_PORT: String(METRICS_PORTS[v.name]),
+    METRICS_PORT: String(metricsPort),
     // The weekly export's files, away from the stack's.
     CONSOLIDATION_EXPORT_DIR: exportDir,
     LOG_LEVEL: 'info',
@@ -158,7 +173,7 @@ async function runVariant(ctx: BenchContext, v: Variant, client: Client): Promis
     const startSeconds = round((performance.now() - started) / 1000, 1);
     const pid = child.pid!;
     await idle(IDLE_SECONDS);
-    const afterStart = await settledSample(pid, METRICS_PORTS[v.name]);
+    const afterStart = await settledSample(pid, metricsPort);
     ctx.log(`${v.name}: polling after ${startSeconds} s, idle RSS ${afterStart.rssMb} MB (peak ${afterStart.hwmMb} MB)`);
 
     const cpuBefore = cpuSeconds(pid);
@@ -172,12 +187,12 @@ async function runVariant(ctx: BenchContext, v: Variant, client: Client): Promis
     const cpuSecondsOfRun = round(cpuSeconds(pid) - cpuBefore, 2);
     ctx.log(`${v.name}: pricesDaily ${result.outcome} (${result.counts.saved} quotes saved) in ${runSeconds} s (${cpuSecondsOfRun} s of CPU)`);
     await idle(IDLE_SECONDS);
-    const afterRun = await settledSample(pid, METRICS_PORTS[v.name]);
+    const afterRun = await settledSample(pid, metricsPort);
     ctx.log(`${v.name}: idle RSS after the run ${afterRun.rssMb} MB (peak ${afterRun.hwmMb} MB) ${JSON.stringify(afterRun.split)}`);
     ctx.log(`${v.name}: every other pipeline once, as npm run demo runs them`);
     const pipelines = await runEveryPipeline({ client, taskQueue, databaseUrl: pg.url, log: ctx.log });
     await idle(IDLE_SECONDS);
-    const afterAll = await settledSample(pid, METRICS_PORTS[v.name]);
+    const afterAll = await settledSample(pid, metricsPort);
     ctx.log(`${v.name}: idle RSS after every pipeline ${afterAll.rssMb} MB (peak ${afterAll.hwmMb} MB) ${JSON.stringify(afterAll.split)}`);
     return { afterStart, afterRun, afterAll, pipelines, startSeconds, runSeconds, cpuSecondsOfRun, loadAverage: loadavg().map((x) => round(x, 2)) };
   } finally {
