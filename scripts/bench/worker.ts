@@ -8,7 +8,7 @@
  * never takes the stack worker's tasks. Measured: RSS once it polls and has been idle IDLE_SECONDS
  * (`worker.memory.idle`), then RSS idle again IDLE_SECONDS after one `pricesDaily` run on the stack's
  * prices replica (`worker.memory.afterRun`), then RSS idle IDLE_SECONDS after every other pipeline ran once
- * in the same process, as `npm run demo` runs them (scripts/bench/worker-pipelines.ts; `worker.memory.afterAll`):
+ * in the same process, as `npm run demo` runs them, idle IDLE_AFTER_ALL_SECONDS (scripts/bench/worker-pipelines.ts; `worker.memory.afterAll`):
  * the honest idle figure of a worker that serves every pipeline. `peakRssMb` is the worker's own VmHWM;
  * each sample also splits the RSS (smaps_rollup: anonymous vs file-backed) and the V8 heap and external
  * memory the worker's /metrics report. Lower is better: ratio < 1 means less memory than the baseline. The
@@ -31,6 +31,11 @@ import { round, throwawayMongo, throwawayPostgres, withDeadline, type BenchConte
 
 /** Long enough for the worker's idle collection (workers/idle-gc.ts checks every 10 s) and V8's own. */
 const IDLE_SECONDS = 30;
+/**
+ * After every pipeline: the state an idle worker settles in. The idle collection checks every 10 s and the
+ * threads return their pages after their own collection: at 30 s a reading may land before or after it.
+ */
+const IDLE_AFTER_ALL_SECONDS = 60;
 
 /** A port whose next one is free too (the worker's /metrics and Temporal core's own): fixed ones collide with other stacks on the machine. */
 async function freePortPair(): Promise<number> {
@@ -191,7 +196,7 @@ async function runVariant(ctx: BenchContext, v: Variant, client: Client): Promis
     ctx.log(`${v.name}: idle RSS after the run ${afterRun.rssMb} MB (peak ${afterRun.hwmMb} MB) ${JSON.stringify(afterRun.split)}`);
     ctx.log(`${v.name}: every other pipeline once, as npm run demo runs them`);
     const pipelines = await runEveryPipeline({ client, taskQueue, databaseUrl: pg.url, log: ctx.log });
-    await idle(IDLE_SECONDS);
+    await idle(IDLE_AFTER_ALL_SECONDS);
     const afterAll = await settledSample(pid, metricsPort);
     ctx.log(`${v.name}: idle RSS after every pipeline ${afterAll.rssMb} MB (peak ${afterAll.hwmMb} MB) ${JSON.stringify(afterAll.split)}`);
     return { afterStart, afterRun, afterAll, pipelines, startSeconds, runSeconds, cpuSecondsOfRun, loadAverage: loadavg().map((x) => round(x, 2)) };
@@ -231,6 +236,7 @@ const workerMemory: Scenario = {
         },
         baseline: base ? { command: 'node --import tsx workers/main.ts', env: 'no MOISSON_WORKFLOW_BUNDLE: webpack at start' } : 'skipped (--skip-baseline)',
         idleSeconds: IDLE_SECONDS,
+        idleSecondsAfterAll: IDLE_AFTER_ALL_SECONDS,
         run: 'pricesDaily with default input (today, every asset, archive on) on the stack prices replica, throwaway databases',
         afterAll: 'then pmmpDaily (a day 30 days back), a leads search job + leadsValidate + leadsSyncMailwizz, apisyncRun full + incremental, consolidation ingest ×3 + apply + cluster + apply + enrich ban (+ apply) + export, on the stack replicas',
         measured: { stack, ...(base ? { webpack: base } : {}) },
