@@ -80,7 +80,12 @@ async function main(): Promise<void> {
       codecConfig.keys.length > 0 ? `payloads encrypted with key '${codecConfig.keys[0]!.id}' (${codecConfig.keys.length} key(s) for decryption)` : 'payloads unencrypted (no MOISSON_PAYLOAD_KEYS)',
     );
     log.info(`polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address} (namespace ${config.temporal.namespace})`);
-    const idleGc = collectWhenIdle(worker, { onCollect: (freed) => log.debug(`idle: garbage collected (${(freed / 2 ** 20).toFixed(1)} MB of heap freed)`) });
+    const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+    const idleGc = collectWhenIdle(worker, {
+      onCollect: (freed, threads) =>
+        log.debug(`idle: garbage collected (${mb(freed)} MB of heap freed; threads: ${threads.map((t) => `${t.thread.trim()} ${mb(t.usedBefore - t.usedAfter)} MB`).join(', ') || 'none'})`),
+      onThreadsError: (err) => log.warn({ err }, 'idle: the worker threads were not collected'),
+    });
     // run() resolves after SIGINT/SIGTERM once in-flight tasks are done.
     try {
       await worker.run();

@@ -7,26 +7,52 @@
  * Each worker polls a task queue of its own on the stack's Temporal and works on throwaway databases, so it
  * never takes the stack worker's tasks. Measured: RSS once it polls and has been idle IDLE_SECONDS
  * (`worker.memory.idle`), then RSS idle again IDLE_SECONDS after one `pricesDaily` run on the stack's
- * prices replica (`worker.memory.afterRun`); `peakRssMb` is the worker's own VmHWM. Lower is better:
- * ratio < 1 means less memory than the baseline. The two workers run one after the other.
+ * prices replica (`worker.memory.afterRun`), then RSS idle IDLE_SECONDS after every other pipeline ran once
+ * in the same process, as `npm run demo` runs them, idle IDLE_AFTER_ALL_SECONDS (scripts/bench/worker-pipelines.ts; `worker.memory.afterAll`):
+ * the honest idle figure of a worker that serves every pipeline. `peakRssMb` is the worker's own VmHWM;
+ * each sample also splits the RSS (smaps_rollup: anonymous vs file-backed) and the V8 heap and external
+ * memory the worker's /metrics report. Lower is better: ratio < 1 means less memory than the baseline. The
+ * two workers run one after the other.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadCoreConfig } from '../../schema/config';
 import type { pricesDaily } from '../../workflows/prices';
 import { projectRoot } from '../stack/paths';
 import { stackEnvironment, WORKER_ENV, WORKER_NODE_ARGS } from '../stack/services';
 import { ensureWorkflowBundle } from '../stack/workflow-bundle';
+import { runEveryPipeline, type PipelineRun } from './worker-pipelines';
 import { round, throwawayMongo, throwawayPostgres, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
 
 /** Long enough for the worker's idle collection (workers/idle-gc.ts checks every 10 s) and V8's own. */
 const IDLE_SECONDS = 30;
-const METRICS_PORTS = { stack: 19_464, webpack: 19_474 } as const;
+/**
+ * After every pipeline: the state an idle worker settles in. The idle collection checks every 10 s and the
+ * threads return their pages after their own collection: at 30 s a reading may land before or after it.
+ */
+const IDLE_AFTER_ALL_SECONDS = 60;
+
+/** A port whose next one is free too (the worker's /metrics and Temporal core's own): fixed ones collide with other stacks on the machine. */
+async function freePortPair(): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((ok) => {
+      const server = createServer().once('error', () => ok(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => ok(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    if ((await free(port)) && (await free(port + 1))) return port;
+  }
+  throw new Error('no two consecutive free ports between 20000 and 40000 for the worker\'s metrics');
+}
 
 interface Variant {
-  name: keyof typeof METRICS_PORTS;
+  name: 'stack' | 'webpack';
   args: readonly string[];
   env: Record<string, string>;
 }
@@ -34,23 +60,52 @@ interface Variant {
 interface Sample {
   rssMb: number;
   hwmMb: number;
+  /** Where the RSS is: anonymous (heaps, malloc, thread stacks) vs file-backed (code, mapped files); the V8 heap and external. */
+  split?: Record<string, number>;
 }
+
+const kbField = (text: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
 
 function sample(pid: number): Sample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-  return { rssMb: round(kb('VmRSS') / 1024, 1), hwmMb: round(kb('VmHWM') / 1024, 1) };
+  return { rssMb: round(kbField(status, 'VmRSS') / 1024, 1), hwmMb: round(kbField(status, 'VmHWM') / 1024, 1) };
+}
+
+/** smaps_rollup's split of the RSS, the thread count, and the heap figures of the worker's /metrics. */
+async function memorySplit(pid: number, metricsPort: number): Promise<Record<string, number>> {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (kb: number) => round(kb / 1024, 1);
+  const split: Record<string, number> = {
+    anonymousMb: mb(kbField(rollup, 'Anonymous')),
+    fileMb: mb(kbField(status, 'RssFile')),
+    threads: Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? NaN),
+  };
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    for (const [name, key] of [
+      ['nodejs_heap_size_used_bytes', 'heapUsedMb'],
+      ['nodejs_heap_size_total_bytes', 'heapTotalMb'],
+      ['nodejs_external_memory_bytes', 'externalMb'],
+    ] as const) {
+      const v = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text)?.[1];
+      if (v !== undefined) split[key] = round(Number(v) / 2 ** 20, 1);
+    }
+  } catch {
+    // A worker without its metrics server still has its smaps figures.
+  }
+  return split;
 }
 
 /** The median of a few readings a second apart: one reading can land on a GC or a poll's allocation. */
-async function settledSample(pid: number): Promise<Sample> {
+async function settledSample(pid: number, metricsPort: number): Promise<Sample> {
   const readings: Sample[] = [];
   for (let i = 0; i < 5; i++) {
     readings.push(sample(pid));
     await new Promise((r) => setTimeout(r, 1000));
   }
   const rss = readings.map((r) => r.rssMb).sort((a, b) => a - b)[2]!;
-  return { rssMb: rss, hwmMb: Math.max(...readings.map((r) => r.hwmMb)) };
+  return { rssMb: rss, hwmMb: Math.max(...readings.map((r) => r.hwmMb)), split: await memorySplit(pid, metricsPort) };
 }
 
 const idle = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
@@ -58,6 +113,8 @@ const idle = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 interface VariantResult {
   afterStart: Sample;
   afterRun: Sample;
+  afterAll: Sample;
+  pipelines: PipelineRun[];
   startSeconds: number;
   runSeconds: number;
   cpuSecondsOfRun: number;
@@ -74,6 +131,8 @@ async function runVariant(ctx: BenchContext, v: Variant, client: Client): Promis
   const pg = await throwawayPostgres(ctx, `worker_${v.name}`);
   const archive = await throwawayMongo(ctx, `worker_${v.name}`);
   const taskQueue = `${ctx.namePrefix}-worker-${v.name}`;
+  const metricsPort = await freePortPair();
+  const exportDir = mkdtempSync(join(tmpdir(), `moisson-bench-worker-${v.name}-`));
   const url = new URL(ctx.mongoUrl);
   url.pathname = `/${archive.name}`;
   const env = {
@@ -83,7 +142,9 @@ async function runVariant(ctx: BenchContext, v: Variant, client: Client): Promis
     DATABASE_URL: pg.url,
     MONGO_URL: url.toString(),
     MOISSON_TASK_QUEUE: taskQueue,
-    METRICS_PORT: String(METRICS_PORTS[v.name]),
+    METRICS_PORT: String(metricsPort),
+    // The weekly export's files, away from the stack's.
+    CONSOLIDATION_EXPORT_DIR: exportDir,
     LOG_LEVEL: 'info',
   };
   const started = performance.now();
@@ -117,7 +178,7 @@ async function runVariant(ctx: BenchContext, v: Variant, client: Client): Promis
     const startSeconds = round((performance.now() - started) / 1000, 1);
     const pid = child.pid!;
     await idle(IDLE_SECONDS);
-    const afterStart = await settledSample(pid);
+    const afterStart = await settledSample(pid, metricsPort);
     ctx.log(`${v.name}: polling after ${startSeconds} s, idle RSS ${afterStart.rssMb} MB (peak ${afterStart.hwmMb} MB)`);
 
     const cpuBefore = cpuSeconds(pid);
@@ -131,18 +192,23 @@ async function runVariant(ctx: BenchContext, v: Variant, client: Client): Promis
     const cpuSecondsOfRun = round(cpuSeconds(pid) - cpuBefore, 2);
     ctx.log(`${v.name}: pricesDaily ${result.outcome} (${result.counts.saved} quotes saved) in ${runSeconds} s (${cpuSecondsOfRun} s of CPU)`);
     await idle(IDLE_SECONDS);
-    const afterRun = await settledSample(pid);
-    ctx.log(`${v.name}: idle RSS after the run ${afterRun.rssMb} MB (peak ${afterRun.hwmMb} MB)`);
-    return { afterStart, afterRun, startSeconds, runSeconds, cpuSecondsOfRun, loadAverage: loadavg().map((x) => round(x, 2)) };
+    const afterRun = await settledSample(pid, metricsPort);
+    ctx.log(`${v.name}: idle RSS after the run ${afterRun.rssMb} MB (peak ${afterRun.hwmMb} MB) ${JSON.stringify(afterRun.split)}`);
+    ctx.log(`${v.name}: every other pipeline once, as npm run demo runs them`);
+    const pipelines = await runEveryPipeline({ client, taskQueue, databaseUrl: pg.url, log: ctx.log });
+    await idle(IDLE_AFTER_ALL_SECONDS);
+    const afterAll = await settledSample(pid, metricsPort);
+    ctx.log(`${v.name}: idle RSS after every pipeline ${afterAll.rssMb} MB (peak ${afterAll.hwmMb} MB) ${JSON.stringify(afterAll.split)}`);
+    return { afterStart, afterRun, afterAll, pipelines, startSeconds, runSeconds, cpuSecondsOfRun, loadAverage: loadavg().map((x) => round(x, 2)) };
   } finally {
     await stop();
-    await Promise.allSettled([pg.drop(), archive.drop()]);
+    await Promise.allSettled([pg.drop(), archive.drop(), rm(exportDir, { recursive: true, force: true })]);
   }
 }
 
 const workerMemory: Scenario = {
-  produces: ['worker.memory.idle', 'worker.memory.afterRun'],
-  description: `RSS of the worker started as the stack starts it (prebuilt workflow bundle, V8/glibc settings), idle after start and after one pricesDaily run, against webpack at start with default settings`,
+  produces: ['worker.memory.idle', 'worker.memory.afterRun', 'worker.memory.afterAll'],
+  description: `RSS of the worker started as the stack starts it (prebuilt workflow bundle, V8/glibc settings), idle after start, after one pricesDaily run and after every pipeline, against webpack at start with default settings`,
   async run(ctx) {
     const t = performance.now();
     const bundle = await ensureWorkflowBundle(ctx.log);
@@ -170,7 +236,9 @@ const workerMemory: Scenario = {
         },
         baseline: base ? { command: 'node --import tsx workers/main.ts', env: 'no MOISSON_WORKFLOW_BUNDLE: webpack at start' } : 'skipped (--skip-baseline)',
         idleSeconds: IDLE_SECONDS,
+        idleSecondsAfterAll: IDLE_AFTER_ALL_SECONDS,
         run: 'pricesDaily with default input (today, every asset, archive on) on the stack prices replica, throwaway databases',
+        afterAll: 'then pmmpDaily (a day 30 days back), a leads search job + leadsValidate + leadsSyncMailwizz, apisyncRun full + incremental, consolidation ingest ×3 + apply + cluster + apply + enrich ban (+ apply) + export, on the stack replicas',
         measured: { stack, ...(base ? { webpack: base } : {}) },
         nodeVersion: process.version,
         loadAverage: loadavg().map((x) => round(x, 2)),
@@ -185,6 +253,7 @@ const workerMemory: Scenario = {
       return {
         'worker.memory.idle': result(stack.afterStart.rssMb, base?.afterStart.rssMb, stack.afterStart.hwmMb),
         'worker.memory.afterRun': result(stack.afterRun.rssMb, base?.afterRun.rssMb, stack.afterRun.hwmMb),
+        'worker.memory.afterAll': result(stack.afterAll.rssMb, base?.afterAll.rssMb, stack.afterAll.hwmMb),
       };
     } finally {
       await connection.close();

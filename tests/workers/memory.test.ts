@@ -16,7 +16,9 @@ import { bindLeadsActivities } from '../../activities/leads';
 import { loadLeadsConfig } from '../../schema/config';
 import { projectRoot } from '../../scripts/stack/paths';
 import { ensureWorkflowBundle, workflowBundlePath, workflowSourceHash } from '../../scripts/stack/workflow-bundle';
+import { Worker } from 'node:worker_threads';
 import { collectWhenIdle } from '../../workers/idle-gc';
+import { collectWorkerThreads } from '../../workers/thread-gc';
 
 const sorted = (xs: readonly string[]) => [...xs].sort();
 
@@ -99,6 +101,8 @@ test('the idle collection runs when nothing is in flight and garbage has grown, 
   let heap = 100 * 2 ** 20;
   let inFlight = 1;
   let collections = 0;
+  let threadCollections = 0;
+  const reported: number[] = [];
   const worker = { getStatus: () => ({ numInFlightActivities: inFlight, numInFlightWorkflowActivations: 0 }) as never };
   const idle = collectWhenIdle(worker, {
     everyMs: 10,
@@ -107,6 +111,11 @@ test('the idle collection runs when nothing is in flight and garbage has grown, 
       collections++;
       heap = 60 * 2 ** 20;
     },
+    collectThreads: async () => {
+      threadCollections++;
+      return [{ thread: 'workflow', usedBefore: 50, usedAfter: 20 }];
+    },
+    onCollect: (_freed, threads) => reported.push(...threads.map((t) => t.usedBefore - t.usedAfter)),
   });
   const tick = () => new Promise((r) => setTimeout(r, 40));
   try {
@@ -120,9 +129,32 @@ test('the idle collection runs when nothing is in flight and garbage has grown, 
     heap += 10 * 2 ** 20;
     await tick();
     assert.equal(collections, 2, 'idle after work: one more');
+    assert.equal(threadCollections, 2, 'the worker threads with each collection');
+    assert.deepEqual(reported, [30, 30]);
   } finally {
     idle.stop();
   }
   const none = collectWhenIdle(worker, { gc: undefined, everyMs: 10 });
   none.stop();
+});
+
+test('the worker threads are collected from the main thread: the garbage a thread left is freed', async () => {
+  // ~100 MB of objects made then dropped: an idle thread allocates nothing more, so V8 never collects it itself.
+  const thread = new Worker(
+    `let garbage = []; for (let i = 0; i < 200; i++) garbage.push(Array.from({ length: 10000 }, (_, j) => ({ i, j })));
+     garbage = null; require('node:worker_threads').parentPort.postMessage('made'); setInterval(() => {}, 60000);`,
+    { eval: true },
+  );
+  try {
+    await new Promise((made) => thread.once('message', made));
+    const collected = await collectWorkerThreads();
+    // An eval'd thread has no script URL: its title alone ('[worker N] ').
+    const ours = collected.find((c) => c.thread === `[worker ${thread.threadId}] `);
+    assert.ok(ours, `our thread among ${JSON.stringify(collected)}`);
+    assert.ok(ours.usedBefore - ours.usedAfter > 40 * 2 ** 20, `freed ${ours.usedBefore - ours.usedAfter} bytes of ${ours.usedBefore}`);
+  } finally {
+    await thread.terminate();
+  }
+  const left = await collectWorkerThreads();
+  assert.ok(!left.some((c) => c.thread.startsWith(`[worker ${thread.threadId}]`)), 'a stopped thread is not reached');
 });
