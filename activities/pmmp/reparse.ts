@@ -259,7 +259,7 @@ export async function reparseConsultationProofs(deps: PmmpReparseDeps, input: Re
     };
 
     // The stages overlap: the next batches' proofs are read and parsed (in the parse threads) while this one is written.
-    const parsers = pageParsers(deps.parseThreads ?? (process.env.REPARSE_THREADS_EXPERIMENT ? Number(process.env.REPARSE_THREADS_EXPERIMENT) : undefined));
+    const parsers = pageParsers(deps.parseThreads);
     const batches: StoredConsultation[][] = [];
     const size = Math.max(1, input.batch ?? REPARSE_BATCH);
     for (let i = 0; i < rows.length; i += size) batches.push(rows.slice(i, i + size));
