@@ -118,6 +118,8 @@ const READ_CONCURRENCY = 8;
  * thread only moves bytes and rows, so the parse threads, libuv's pool and PostgreSQL work at once.
  */
 const READ_AHEAD = 2;
+/** Batches read and not yet written, at most (their records wait in memory for the writer). */
+const READ_BUFFERED = 4;
 
 interface StoredConsultation {
   orgAcronyme: string;
@@ -263,23 +265,36 @@ export async function reparseConsultationProofs(deps: PmmpReparseDeps, input: Re
     const batches: StoredConsultation[][] = [];
     const size = Math.max(1, input.batch ?? REPARSE_BATCH);
     for (let i = 0; i < rows.length; i += size) batches.push(rows.slice(i, i + size));
-    const read = (i: number): Promise<ConsultationRead[]> => {
+    // Reads run ahead of the writes on their own: batch i + READ_AHEAD is read as soon as batch i is read
+    // (not once it is written), so the parse threads are never left waiting for a write and a proof read
+    // in turn; at most READ_BUFFERED batches are read and not yet written.
+    const reading = new Map<number, Promise<ConsultationRead[]>>();
+    const started = new Set<number>();
+    let written = 0;
+    let stopped = false;
+    const start = (i: number): void => {
+      if (stopped || i >= batches.length || i >= written + READ_BUFFERED || started.has(i)) return;
+      started.add(i);
       const p = readBatch(deps, parsers, batches[i]!);
+      reading.set(i, p);
       // Handled here so that a read failing during a write is not an unhandled rejection; awaited below.
-      p.catch(() => undefined);
-      return p;
+      p.then(
+        () => start(i + READ_AHEAD),
+        () => undefined,
+      );
     };
-    const reading: Promise<ConsultationRead[]>[] = [];
-    let started = 0;
     try {
       for (let i = 0; i < batches.length; i++) {
-        while (started < batches.length && started <= i + READ_AHEAD - 1) reading.push(read(started++));
-        const reads = await reading.shift()!;
+        for (let j = i; j < i + READ_AHEAD; j++) start(j);
+        const reads = await reading.get(i)!;
+        reading.delete(i);
         await writeBatch(reads);
+        written = i + 1;
       }
     } finally {
       // Nothing started here outlives the activity: a failed write waits for the reads in flight.
-      await Promise.allSettled(reading);
+      stopped = true;
+      await Promise.allSettled(reading.values());
     }
     const done = counts.consultations < input.limit;
     return { ...counts, next: done ? null : cursor };
