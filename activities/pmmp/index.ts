@@ -27,7 +27,7 @@ export function bindPmmpCrawlActivities(deps: PmmpActivityDeps) {
   return {
     ...bindActivities(deps, pmmpCrawlActivities),
     ...bindActivities(deps, pmmpBdcActivities),
-    ...bindActivities({ db: deps.db, proofs: deps.proofs }, pmmpReparseActivities),
+    ...bindActivities({ db: deps.db, proofs: deps.proofs, parseThreads: deps.parseThreads }, pmmpReparseActivities),
     ...bindActivities(notices, pmmpNoticeActivities),
   };
 }

@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { MoissonError } from '../engine/errors';
+import { decodeBody } from '../engine/fetcher-charset';
 import {
   PageShapeError,
   parseConsultationDetail,
@@ -30,6 +31,15 @@ export type ParseJob =
   | { id: number; parser: 'detail'; html: string; ctx: DetailContext }
   | { id: number; parser: 'lots'; html: string; ctx: LotsContext }
   | { id: number; parser: 'list'; html: string; ctx: ParseContext };
+
+/**
+ * A stored page as its bytes (a reparse): decoded in the thread too (charset detection and decoding are
+ * a tenth of a reparse's main thread), so that the activity's event loop only reads proofs and writes rows.
+ */
+export type StoredPageJob =
+  | { id: number; parser: 'detail'; body: Uint8Array; contentType: string | null; ctx: DetailContext }
+  | { id: number; parser: 'lots'; body: Uint8Array; contentType: string | null; ctx: LotsContext }
+  | { id: number; parser: 'list'; body: Uint8Array; contentType: string | null; ctx: ParseContext };
 
 export type ParseReply =
   | { id: number; ok: true; value: unknown }
@@ -119,8 +129,15 @@ export class ParsePool implements PageParsers {
     await Promise.all(this.lanes.map((lane, i) => (lane ? this.stop(i, lane, new ParseThreadError('the parse pool was closed')) : undefined)));
   }
 
-  private run(job: ParseJob): Promise<unknown> {
-    if (job.html.length > INLINE_OVER) return inlineParsers[job.parser](job.html, job.ctx as never);
+  /** A stored page's bytes decoded (`decodeBody`) and parsed in a thread: see `parseStoredPage`. */
+  stored<P extends StoredPageJob['parser']>(parser: P, body: Uint8Array, contentType: string | null, ctx: StoredContext<P>): Promise<StoredResult<P>> {
+    return this.run({ id: 0, parser, body, contentType, ctx } as StoredPageJob) as Promise<StoredResult<P>>;
+  }
+
+  private run(job: ParseJob | StoredPageJob): Promise<unknown> {
+    if ('body' in job) {
+      if (job.body.byteLength > INLINE_OVER) return parseStoredPage(inlineParsers, job.parser, job.body, job.contentType, job.ctx as never);
+    } else if (job.html.length > INLINE_OVER) return inlineParsers[job.parser](job.html, job.ctx as never);
     // The lane with the fewest pages waiting, started if it is not running.
     let index = 0;
     for (let i = 0; i < this.lanes.length; i++) {
@@ -183,6 +200,29 @@ export class ParsePool implements PageParsers {
     for (const p of lane.pending.values()) p.reject(why);
     lane.pending.clear();
     await lane.worker.terminate();
+  }
+}
+
+type StoredContext<P extends StoredPageJob['parser']> = Extract<StoredPageJob, { parser: P }>['ctx'];
+type StoredResult<P extends StoredPageJob['parser']> = Awaited<ReturnType<PageParsers[P]>>;
+
+/**
+ * A stored page (a proof's bytes and content type) read by `parsers`: in a pool, decoded and parsed in a
+ * thread (only the bytes cross over, not a decoded string); otherwise decoded and parsed here.
+ */
+export function parseStoredPage<P extends StoredPageJob['parser']>(
+  parsers: PageParsers,
+  parser: P,
+  body: Uint8Array,
+  contentType: string | null,
+  ctx: StoredContext<P>,
+): Promise<StoredResult<P>> {
+  if (parsers instanceof ParsePool) return parsers.stored(parser, body, contentType, ctx);
+  try {
+    const html = decodeBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength), contentType);
+    return parsers[parser](html, ctx as never) as Promise<StoredResult<P>>;
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
 }
 

@@ -4,10 +4,14 @@
  * proofs and writes instead of between them, and their garbage stays out of the activity's heap.
  */
 import { parentPort } from 'node:worker_threads';
+import { decodeBody } from '../engine/fetcher-charset';
 import { PageShapeError, parseConsultationDetail, parseLots, parseResultList } from './parse/index';
-import type { ParseJob, ParseReply } from './parse-pool';
+import type { ParseJob, ParseReply, StoredPageJob } from './parse-pool';
 
-function run(job: ParseJob): unknown {
+function run(message: ParseJob | StoredPageJob): unknown {
+  // A stored page comes as its bytes (structured clone: a Uint8Array), decoded here as the crawl decoded it.
+  const job: ParseJob =
+    'body' in message ? ({ ...message, html: decodeBody(Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength), message.contentType) } as ParseJob) : message;
   switch (job.parser) {
     case 'detail':
       return parseConsultationDetail(job.html, job.ctx);
@@ -18,7 +22,7 @@ function run(job: ParseJob): unknown {
   }
 }
 
-parentPort!.on('message', (job: ParseJob) => {
+parentPort!.on('message', (job: ParseJob | StoredPageJob) => {
   let reply: ParseReply;
   try {
     reply = { id: job.id, ok: true, value: run(job) };

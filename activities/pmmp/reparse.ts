@@ -15,7 +15,8 @@ import { withHeartbeat } from '../engine/heartbeat';
 import type { Proof, ProofStore } from '../engine/proofs';
 import { recordRejections, type Rejection } from '../engine/runs';
 import { bdcRow, upsertBdcResults } from './bdc';
-import { PageShapeError, parseBdcResults, parseConsultationDetail, parseLots, parseResultList, type ConsultationListItem, type LotItem } from './parse/index';
+import { PageShapeError, parseBdcResults, type ConsultationListItem, type LotItem } from './parse/index';
+import { pageParsers, parseStoredPage, ParseThreadError, type PageParsers } from './parse-pool';
 import { isDay } from './portal';
 import { parseOrRecord, parseOrReject, PIPELINE } from './rejections';
 import { buildConsultationRecord, storeConsultations, type ConsultationRecord } from './store';
@@ -66,16 +67,19 @@ export interface ReparseBdcResult {
 export interface PmmpReparseDeps {
   db: PostgresJsDatabase;
   proofs: ProofStore;
+  /** Threads that parse the pages (see parse-pool.ts, shared with the crawls); 0 parses here. Default as the crawl's. */
+  parseThreads?: number;
 }
 
 async function page(deps: PmmpReparseDeps, proofId: string): Promise<{ html: string; url: string }> {
-  return pageOf(await deps.proofs.get(proofId));
+  const proof = await deps.proofs.get(proofId);
+  return { html: decodeBody(proof.body, proof.contentType), url: pageUrlOf(proof) };
 }
 
-function pageOf(proof: Proof): { html: string; url: string } {
-  // Links resolve against the portal's page (`…/index.php`), as in the crawl, not the page's own query.
+/** Links resolve against the portal's page (`…/index.php`), as in the crawl, not the page's own query. */
+function pageUrlOf(proof: Proof): string {
   const at = new URL(proof.url);
-  return { html: decodeBody(proof.body, proof.contentType), url: `${at.origin}${at.pathname}` };
+  return `${at.origin}${at.pathname}`;
 }
 
 /** The rows of a list page by natural key, or why the page could not be read. */
@@ -84,18 +88,21 @@ type ListedRows = Map<string, ConsultationListItem> | { failed: unknown };
 /**
  * A list page holds up to 500 rows (8 MB at 500): parsed once for all its consultations, not once
  * per consultation (which made a 100-row page cost ~100 parses). Rows are kept, not the HTML; the
- * cache lives as long as the proof store the worker was given (a proof never changes).
+ * cache lives as long as the proof store the worker was given (a proof never changes). It holds the
+ * parse in flight, so that batches read at once share one parse of a page.
  */
-const listCaches = new WeakMap<ProofStore, Map<string, ListedRows>>();
+const listCaches = new WeakMap<ProofStore, Map<string, Promise<ListedRows>>>();
 
-function listedRowsOf(listPage: { html: string; url: string }): ListedRows {
+async function listedRowsOf(parsers: PageParsers, proof: Proof): Promise<ListedRows> {
   const rows = new Map<string, ConsultationListItem>();
   try {
-    for (const item of parseResultList(listPage.html, { baseUrl: listPage.url }).items) {
+    for (const item of (await parseStoredPage(parsers, 'list', proof.body, proof.contentType, { baseUrl: pageUrlOf(proof) })).items) {
       const k = `${item.orgAcronyme}/${item.refConsultation}`;
       if (!rows.has(k)) rows.set(k, item);
     }
   } catch (err) {
+    // A dead parse thread says nothing about the page: the activity fails (and is retried), nothing is cached.
+    if (err instanceof ParseThreadError) throw err;
     // Refused for each of its consultations, as when each one parsed it (see `readBatch`).
     return { failed: err };
   }
@@ -106,6 +113,13 @@ function listedRowsOf(listPage: { html: string; url: string }): ListedRows {
 export const REPARSE_BATCH = 100;
 /** Proof files read and decompressed at once (libuv's pool has 4 threads). */
 const READ_CONCURRENCY = 8;
+/**
+ * Batches read (proofs decompressed, pages parsed in the parse threads) while one is written: the main
+ * thread only moves bytes and rows, so the parse threads, libuv's pool and PostgreSQL work at once.
+ */
+const READ_AHEAD = 2;
+/** Batches read and not yet written, at most (their records wait in memory for the writer). */
+const READ_BUFFERED = 4;
 
 interface StoredConsultation {
   orgAcronyme: string;
@@ -119,53 +133,69 @@ type ConsultationRead = { key: ConsultationKey; detailProofId: string } & ({ ok:
 
 /**
  * A batch's pages: detail and lots proofs and the list proofs not parsed yet, fetched in one metadata
- * query and read concurrently; then each consultation read from its three pages, as the crawl does.
+ * query and read concurrently; then each consultation read from its three pages, as the crawl does,
+ * its detail and lots pages parsed at once by `parsers` (the parse threads). Reads keep the batch's order.
  */
-async function readBatch(deps: PmmpReparseDeps, batch: StoredConsultation[]): Promise<ConsultationRead[]> {
+async function readBatch(deps: PmmpReparseDeps, parsers: PageParsers, batch: StoredConsultation[]): Promise<ConsultationRead[]> {
   let lists = listCaches.get(deps.proofs);
   if (!lists) listCaches.set(deps.proofs, (lists = new Map()));
   // The batch holds on to its list pages' rows: the cache may drop one while the batch is read.
-  const batchLists = new Map<string, ListedRows | undefined>();
+  const batchLists = new Map<string, Promise<ListedRows> | undefined>();
   for (const r of batch) if (r.listProofId && !batchLists.has(r.listProofId)) batchLists.set(r.listProofId, lists.get(r.listProofId));
   const listIds = [...batchLists].flatMap(([id, rows]) => (rows ? [] : [id]));
   const pageIds = batch.flatMap((r) => [r.detailProofId!, ...(r.lotsProofId ? [r.lotsProofId] : [])]);
   const proofs = await deps.proofs.getMany([...listIds, ...pageIds], { concurrency: READ_CONCURRENCY });
   for (const id of listIds) {
-    const rows = listedRowsOf(pageOf(proofs.get(id)!));
+    // Another batch may have started this page's parse while the proofs were read.
+    let rows = lists.get(id);
+    if (!rows) {
+      rows = listedRowsOf(parsers, proofs.get(id)!);
+      // Awaited below through `batchLists`; a dead thread must not be an unhandled rejection meanwhile.
+      rows.catch(() => undefined);
+      if (lists.size >= 64) lists.delete(lists.keys().next().value!);
+      lists.set(id, rows);
+      // A failed parse (a dead thread, not a refused page) is not kept for the next batches.
+      rows.catch(() => (lists.get(id) === rows ? lists.delete(id) : undefined));
+    }
     batchLists.set(id, rows);
-    if (lists.size >= 64) lists.delete(lists.keys().next().value!);
-    lists.set(id, rows);
   }
-  const reads: ConsultationRead[] = [];
-  for (const row of batch) {
+  const parsePage = async (proofId: string, parser: 'detail' | 'lots', key: ConsultationKey) => {
+    const proof = proofs.get(proofId)!;
+    const ctx = { baseUrl: pageUrlOf(proof), key };
+    return parser === 'detail' ? { detail: await parseStoredPage(parsers, 'detail', proof.body, proof.contentType, ctx) } : { lots: await parseStoredPage(parsers, 'lots', proof.body, proof.contentType, ctx) };
+  };
+  const readOne = async (row: StoredConsultation): Promise<ConsultationRead> => {
     const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
     const naturalKey = `${key.orgAcronyme}/${key.refConsultation}`;
+    // Both pages go to the threads at once; each one's refusal is met in the crawl's order (detail, list, lots).
+    const detailing = parsePage(row.detailProofId!, 'detail', key);
+    const lotting = row.lotsProofId ? parsePage(row.lotsProofId, 'lots', key) : null;
+    lotting?.catch(() => undefined);
     // The consultation is read again from its three pages; the rejection carries the detail page's proof.
     const read = await parseOrReject(
-      () => {
-        const detailPage = pageOf(proofs.get(row.detailProofId!)!);
-        const detail = parseConsultationDetail(detailPage.html, { baseUrl: detailPage.url, key });
+      async () => {
+        const { detail } = await detailing;
         let listed: ConsultationListItem | undefined;
         if (row.listProofId) {
-          const rows = batchLists.get(row.listProofId)!;
+          const rows = await batchLists.get(row.listProofId)!;
           if (!(rows instanceof Map)) throw rows.failed;
           listed = rows.get(naturalKey);
         }
         if (!listed) throw new PageShapeError('list', [`row ${naturalKey} in list proof ${row.listProofId ?? '(none)'}`]);
         // A notice list dates the notice, not the consultation: its day is not this row's.
         if (listed.annonceType !== null) listed = { ...listed, publishedOn: null };
-        let lotItems: LotItem[] = [];
-        if (row.lotsProofId) {
-          const lotsPage = pageOf(proofs.get(row.lotsProofId)!);
-          lotItems = parseLots(lotsPage.html, { baseUrl: lotsPage.url, key }).lots;
-        }
-        return buildConsultationRecord(listed, detail.item, lotItems, { list: row.listProofId!, detail: row.detailProofId!, lots: row.lotsProofId });
+        const lotItems: LotItem[] = lotting ? (await lotting).lots!.lots : [];
+        return buildConsultationRecord(listed, detail!.item, lotItems, { list: row.listProofId!, detail: row.detailProofId!, lots: row.lotsProofId });
       },
       { kind: 'pmmp.consultation', naturalKey, reason: 'reparse', source: 'proofs', proofId: row.detailProofId ?? undefined },
     );
-    reads.push(read.ok ? { key, detailProofId: row.detailProofId!, ok: true, record: read.parsed } : { key, detailProofId: row.detailProofId!, ok: false, rejection: read.rejection });
-  }
-  return reads;
+    return read.ok ? { key, detailProofId: row.detailProofId!, ok: true, record: read.parsed } : { key, detailProofId: row.detailProofId!, ok: false, rejection: read.rejection };
+  };
+  // Settled first: no parse of this batch is left running behind a failure (a dead thread) when it throws.
+  const settled = await Promise.allSettled(batch.map(readOne));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<ConsultationRead>).value);
 }
 
 export async function reparseConsultationProofs(deps: PmmpReparseDeps, input: ReparseConsultationsInput): Promise<ReparseConsultationsResult> {
@@ -230,27 +260,41 @@ export async function reparseConsultationProofs(deps: PmmpReparseDeps, input: Re
       progress({ cursor, counts: { ...counts } });
     };
 
-    // Two stages overlap: the next batch's proofs are read (and parsed) while this batch is written.
+    // The stages overlap: the next batches' proofs are read and parsed (in the parse threads) while this one is written.
+    const parsers = pageParsers(deps.parseThreads);
     const batches: StoredConsultation[][] = [];
     const size = Math.max(1, input.batch ?? REPARSE_BATCH);
     for (let i = 0; i < rows.length; i += size) batches.push(rows.slice(i, i + size));
-    const read = (i: number): Promise<ConsultationRead[]> | null => {
-      if (i >= batches.length) return null;
-      const p = readBatch(deps, batches[i]!);
+    // Reads run ahead of the writes on their own: batch i + READ_AHEAD is read as soon as batch i is read
+    // (not once it is written), so the parse threads are never left waiting for a write and a proof read
+    // in turn; at most READ_BUFFERED batches are read and not yet written.
+    const reading = new Map<number, Promise<ConsultationRead[]>>();
+    const started = new Set<number>();
+    let written = 0;
+    let stopped = false;
+    const start = (i: number): void => {
+      if (stopped || i >= batches.length || i >= written + READ_BUFFERED || started.has(i)) return;
+      started.add(i);
+      const p = readBatch(deps, parsers, batches[i]!);
+      reading.set(i, p);
       // Handled here so that a read failing during a write is not an unhandled rejection; awaited below.
-      p.catch(() => undefined);
-      return p;
+      p.then(
+        () => start(i + READ_AHEAD),
+        () => undefined,
+      );
     };
-    let reading = read(0);
     try {
       for (let i = 0; i < batches.length; i++) {
-        const reads = await reading!;
-        reading = read(i + 1);
+        for (let j = i; j < i + READ_AHEAD; j++) start(j);
+        const reads = await reading.get(i)!;
+        reading.delete(i);
         await writeBatch(reads);
+        written = i + 1;
       }
     } finally {
-      // Nothing started here outlives the activity: a failed write waits for the read in flight.
-      await reading?.catch(() => undefined);
+      // Nothing started here outlives the activity: a failed write waits for the reads in flight.
+      stopped = true;
+      await Promise.allSettled(reading.values());
     }
     const done = counts.consultations < input.limit;
     return { ...counts, next: done ? null : cursor };

@@ -289,6 +289,32 @@ describe('pmmp consultations crawl', () => {
     await db.sql`truncate etl.rejected_records`;
   });
 
+  it('a reparse reports a detail page the parser refuses (parsed in the parse threads) with its proof, and writes the others', async () => {
+    const [victim] = await db.sql<{ org: string; ref: string; detail: string; hash: string; lots: string }[]>`
+      select c.org_acronyme as org, c.ref_consultation as ref, c.detail_proof_id as detail, c.content_hash as hash,
+             (select l.proof_id from pmmp.lots l where l.proof_id is not null order by 1 limit 1) as lots
+      from pmmp.consultations c order by 1, 2 offset 7 limit 1`;
+    assert.ok(victim?.lots, 'a stored lots page');
+    // The victim's detail proof is a lots page: the detail parser refuses it.
+    await db.sql`update pmmp.consultations set content_hash = 'stale', detail_proof_id = case
+      when (org_acronyme, ref_consultation) = (${victim.org}, ${victim.ref}) then ${victim.lots} else detail_proof_id end`;
+    await db.sql`truncate etl.rejected_records`;
+    const env = new MockActivityEnvironment({}, { logger: quiet });
+    const { reparseConsultationProofs } = bindActivities({ db: db.db, proofs }, pmmpReparseActivities);
+    const counts = await env.run(() => reparseConsultationProofs({ limit: expected.length + 1, runId: null, batch: 10 }));
+    assert.deepEqual(counts, { consultations: expected.length, updated: expected.length - 1, unchanged: 0, rejected: 1, next: null });
+    const rejected = await db.sql`select kind, natural_key, proof_id, reason from etl.rejected_records where pipeline = 'pmmp'`;
+    assert.equal(rejected.length, 1);
+    assert.equal(rejected[0]!['natural_key'], `${victim.org}/${victim.ref}`);
+    assert.equal(rejected[0]!['proof_id'], victim.lots);
+    assert.match(String(rejected[0]!['reason']), /^reparse: pmmp detail page has an unexpected shape: missing /);
+    const [row] = await db.sql`select content_hash from pmmp.consultations where (org_acronyme, ref_consultation) = (${victim.org}, ${victim.ref})`;
+    assert.equal(row!['content_hash'], 'stale', 'the rejected row is not written');
+    await db.sql`update pmmp.consultations set detail_proof_id = ${victim.detail}, content_hash = ${victim.hash} where (org_acronyme, ref_consultation) = (${victim.org}, ${victim.ref})`;
+    await db.sql`truncate etl.rejected_records`;
+    await assertDatabaseEqualsOracle();
+  });
+
   it('with 5xx, 429 and truncated answers on, reaches the same end state', async () => {
     await clearTables();
     replica.resetStats();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { inlineParsers, ParsePool, ParseThreadError } from '../../activities/pmmp/parse-pool';
+import { inlineParsers, ParsePool, parseStoredPage, ParseThreadError } from '../../activities/pmmp/parse-pool';
 import { PageShapeError } from '../../activities/pmmp/parse/index';
 
 const SAMPLES = new URL('../fixtures/samples/pmmp/html/', import.meta.url);
@@ -49,6 +49,25 @@ describe('pmmp parse pool', () => {
     assert.equal(threaded.message, inline.message);
     assert.deepEqual(threaded.missing, inline.missing);
     assert.equal(threaded.kind, 'detail');
+  });
+
+  it('a stored page (a proof\'s bytes) is decoded and parsed in a thread as inline, windows-1252 included; a refused one is the same PageShapeError', async () => {
+    const utf8 = Buffer.from(DETAIL, 'utf8');
+    const detail = await parseStoredPage(pool, 'detail', utf8, 'text/html; charset=utf-8', ctx);
+    assert.deepEqual(detail, await inlineParsers.detail(DETAIL, ctx));
+    assert.deepEqual(await parseStoredPage(inlineParsers, 'detail', utf8, 'text/html; charset=utf-8', ctx), detail);
+    // The portal's older pages: windows-1252 bytes, where 0x92 is the typographic apostrophe.
+    const latin = [...LIST].map((c) => (c === '\u2019' || c.charCodeAt(0) < 256 ? c : '?')).join('');
+    const cp1252 = Buffer.from([...latin].map((c) => (c === '\u2019' ? 0x92 : c.charCodeAt(0))));
+    assert.ok(latin.includes('\u2019'), 'the list sample has typographic apostrophes');
+    assert.deepEqual(await parseStoredPage(pool, 'list', cp1252, 'text/html; charset=windows-1252', ctx), await inlineParsers.list(latin, ctx));
+    assert.deepEqual(await parseStoredPage(pool, 'lots', Buffer.from(LOTS, 'utf8'), null, ctx), await inlineParsers.lots(LOTS, ctx));
+    const refused = await parseStoredPage(pool, 'detail', Buffer.from('<html><body><p>not a consultation</p></body></html>'), 'text/html', ctx).then(
+      () => assert.fail('the thread accepted a page without a consultation'),
+      (e: unknown) => e,
+    );
+    assert.ok(refused instanceof PageShapeError, `a PageShapeError, not ${String(refused)}`);
+    assert.equal(refused.kind, 'detail');
   });
 
   it('closing refuses the pages in flight with a retryable ParseThreadError, and a later page starts a new thread', async () => {
