@@ -207,10 +207,9 @@ function parseRow(tr: Element, index: number, baseUrl: string, log: ProblemLog):
  * a search with no result is a valid, empty page.
  */
 export function parseResultList(html: string, ctx: ParseContext = {}): ResultListPage {
-  if (isRequestRejectedPage(html)) throw new RequestRejectedError('list', rejectedSupportId(html));
   let fast: ResultListPage | undefined;
   try {
-    fast = readResultList(loadListHtml(html), ctx);
+    fast = parseResultListFast(html, ctx);
   } catch (err) {
     if (!(err instanceof PageShapeError)) throw err;
   }
