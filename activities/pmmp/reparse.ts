@@ -159,22 +159,19 @@ async function readBatch(deps: PmmpReparseDeps, parsers: PageParsers, batch: Sto
     }
     batchLists.set(id, rows);
   }
-  const parsePage = async (proofId: string, parser: 'detail' | 'lots', key: ConsultationKey) => {
-    const proof = proofs.get(proofId)!;
-    const ctx = { baseUrl: pageUrlOf(proof), key };
-    return parser === 'detail' ? { detail: await parseStoredPage(parsers, 'detail', proof.body, proof.contentType, ctx) } : { lots: await parseStoredPage(parsers, 'lots', proof.body, proof.contentType, ctx) };
-  };
   const readOne = async (row: StoredConsultation): Promise<ConsultationRead> => {
     const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
     const naturalKey = `${key.orgAcronyme}/${key.refConsultation}`;
     // Both pages go to the threads at once; each one's refusal is met in the crawl's order (detail, list, lots).
-    const detailing = parsePage(row.detailProofId!, 'detail', key);
-    const lotting = row.lotsProofId ? parsePage(row.lotsProofId, 'lots', key) : null;
+    const detailProof = proofs.get(row.detailProofId!)!;
+    const lotsProof = row.lotsProofId ? proofs.get(row.lotsProofId)! : null;
+    const detailing = parseStoredPage(parsers, 'detail', detailProof.body, detailProof.contentType, { baseUrl: pageUrlOf(detailProof), key });
+    const lotting = lotsProof ? parseStoredPage(parsers, 'lots', lotsProof.body, lotsProof.contentType, { baseUrl: pageUrlOf(lotsProof), key }) : null;
     lotting?.catch(() => undefined);
     // The consultation is read again from its three pages; the rejection carries the detail page's proof.
     const read = await parseOrReject(
       async () => {
-        const { detail } = await detailing;
+        const detail = await detailing;
         let listed: ConsultationListItem | undefined;
         if (row.listProofId) {
           const rows = await batchLists.get(row.listProofId)!;
@@ -184,8 +181,8 @@ async function readBatch(deps: PmmpReparseDeps, parsers: PageParsers, batch: Sto
         if (!listed) throw new PageShapeError('list', [`row ${naturalKey} in list proof ${row.listProofId ?? '(none)'}`]);
         // A notice list dates the notice, not the consultation: its day is not this row's.
         if (listed.annonceType !== null) listed = { ...listed, publishedOn: null };
-        const lotItems: LotItem[] = lotting ? (await lotting).lots!.lots : [];
-        return buildConsultationRecord(listed, detail!.item, lotItems, { list: row.listProofId!, detail: row.detailProofId!, lots: row.lotsProofId });
+        const lotItems: LotItem[] = lotting ? (await lotting).lots : [];
+        return buildConsultationRecord(listed, detail.item, lotItems, { list: row.listProofId!, detail: row.detailProofId!, lots: row.lotsProofId });
       },
       { kind: 'pmmp.consultation', naturalKey, reason: 'reparse', source: 'proofs', proofId: row.detailProofId ?? undefined },
     );
