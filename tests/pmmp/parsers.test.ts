@@ -28,6 +28,7 @@ import {
   parseResultListFast,
   parseResultListParse5,
   parsers,
+  scanDetailPage,
   scrubContacts,
   type DetailContext,
   type ParseContext,
@@ -813,11 +814,12 @@ describe('registry', () => {
 });
 
 /**
- * `parseConsultationDetail` builds nodes only for `#recap-consultation` and the notice links; the
- * whole-page tree (`wholePage`) is the reference: both must read every sample page the same, down to
- * the error a page is refused with.
+ * `parseConsultationDetail` scans the page's start tags and builds nodes only for `#recap-consultation`
+ * and the notice links (`scanDetailPage`), else tokenizes the whole page building only those
+ * (`noScan`); the whole-page tree (`wholePage`) is the reference: all three must read every sample page
+ * the same, down to the error a page is refused with.
  */
-describe('detail parser: the partial tree reads every page as the whole-page tree', () => {
+describe('detail parser: the scanned and the partial tree read every page as the whole-page tree', () => {
   const reading = (html: string, ctx: DetailContext) => {
     try {
       return parseConsultationDetail(html, ctx);
@@ -825,8 +827,12 @@ describe('detail parser: the partial tree reads every page as the whole-page tre
       return { refused: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
     }
   };
+  let scanned = 0;
   const assertSame = (html: string, label: string, ctx: DetailContext = {}) => {
-    assert.deepEqual(reading(html, ctx), reading(html, { ...ctx, wholePage: true }), label);
+    const whole = reading(html, { ...ctx, wholePage: true });
+    assert.deepEqual(reading(html, ctx), whole, label);
+    assert.deepEqual(reading(html, { ...ctx, noScan: true }), whole, `${label} (noScan)`);
+    if (scanDetailPage(html)) scanned++;
   };
 
   it('on the sample page and its edited variants (labels only, no recap, no reference, notices, allotment)', () => {
@@ -845,12 +851,34 @@ describe('detail parser: the partial tree reads every page as the whole-page tre
     for (const [label, html] of variants) assertSame(html, label);
   });
 
+  it('leaves to the tokenizer the pages a scan could misread, and reads them the same', () => {
+    const recapAt = DETAIL_HTML.indexOf('<div class="form-bloc recap-infos-consultation" id="recap-consultation">');
+    assert.ok(recapAt > 0);
+    const insideRecap = (extra: string) => DETAIL_HTML.replace('<div class="content">', `<div class="content">${extra}`);
+    const refused: [string, string][] = [
+      // A `</span>` in the recap closes a span opened around it: the whole-page tree ends the recap there.
+      ['end tag closing an element around the recap', `${DETAIL_HTML.slice(0, recapAt)}<span>${insideRecap('<b>x</span>y').slice(recapAt)}`],
+      ['svg before the recap', DETAIL_HTML.replace('<body', '<svg><path d="m0"/></svg><body')],
+      ['CDATA section', DETAIL_HTML.replace('<body', '<![CDATA[ x ]]><body')],
+      ['comment left open', `${DETAIL_HTML}<!-- cut`],
+      ['notice link holding markup', DETAIL_HTML.replace(/(<a[^>]*EntrepriseDownloadAvisJAL[^>]*>)/, '$1<b>Avis</b></b>')],
+    ];
+    for (const [label, html] of refused) {
+      assert.notEqual(html, DETAIL_HTML, label);
+      assert.equal(scanDetailPage(html), null, label);
+      assertSame(html, label);
+    }
+    assert.ok(scanDetailPage(DETAIL_HTML));
+  });
+
   it('on the pages of the 608 real records', () => {
     const records = sample('consultations-detail-records.jsonl')
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as DetailRecord);
+    const scannedBefore = scanned;
     for (const rec of records) assertSame(detailPageFor(rec), `${rec.orgAcronyme}/${rec.refConsultation}`);
+    assert.equal(scanned - scannedBefore, records.length, 'pages read by the scan');
   });
 
   it('on detail pages of the portal replica, generated and real, with and without a changed shape', async () => {
@@ -859,6 +887,7 @@ describe('detail parser: the partial tree reads every page as the whole-page tre
       const all = replica.oracle.consultations();
       const picked = [...all.filter((c) => c.source === 'real').slice(0, 40), ...all.filter((c) => c.source === 'generated').filter((_, i) => i % 15 === 0)];
       assert.ok(picked.length >= 100, `${picked.length} pages`);
+      const scannedBefore = scanned;
       for (const [i, c] of picked.entries()) {
         replica.setKnobs({ shapeChanged: i % 10 === 9 ? 'detail' : null });
         const url = `${replica.url}/index.php?page=entreprise.EntrepriseDetailConsultation&refConsultation=${c.refConsultation}&orgAcronyme=${c.orgAcronyme}`;
@@ -867,6 +896,8 @@ describe('detail parser: the partial tree reads every page as the whole-page tre
         const key = { orgAcronyme: c.orgAcronyme, refConsultation: c.refConsultation };
         assertSame(await res.text(), `${c.orgAcronyme}/${c.refConsultation}`, { baseUrl: `${replica.url}/index.php`, key });
       }
+      // The scan did the reading (it refuses nothing the portal serves), not its fallback.
+      assert.equal(scanned - scannedBefore, picked.length, 'pages read by the scan');
     } finally {
       await replica.close();
     }

@@ -20,6 +20,7 @@ import {
   indexIdsAfter,
   linesOf,
   loadHtmlFast,
+  loadNodes,
   parsePartial,
   findAll,
   findFirst,
@@ -31,6 +32,7 @@ import {
   type ParseContext,
 } from './dom';
 import { PageShapeError, RequestRejectedError } from './errors';
+import { isForeignTag, parseElementAt, parseTag, scanStartTags, tagNameIs, type StartTag } from './scan';
 import { cleanValue, foldLabel, parseCasablancaDate, parseFrenchAmount, parseInteger, parseOuiNon, scrubContacts } from './fr';
 import { ProblemLog, readField, validateRow, type ParseProblem } from './problems';
 
@@ -42,6 +44,8 @@ export interface DetailContext extends ParseContext {
    * check that both give the same result on every sample page.
    */
   wholePage?: boolean;
+  /** Tokenize the whole page (`readPage`) instead of scanning it (`scanDetailPage`): the tests' second reference. */
+  noScan?: boolean;
 }
 
 export interface ConsultationDetailPage {
@@ -151,6 +155,8 @@ interface PageLandmarks {
   noticeLinks: Element[];
 }
 
+/** A link tag's source that may hold a consultation key or a notice link (decoded or not: letters are never escaped by name). */
+const isLandmarkLink = (source: string): boolean => source.includes('refConsultation') || source.includes('EntrepriseDownloadAvisJAL');
 const isNoticeLink = (name: string, attribs: Record<string, string>): boolean => name === 'a' && (attribs['href']?.includes('EntrepriseDownloadAvisJAL') ?? false);
 
 /** The landmarks of a page read whole (`loadHtmlFast`): the reference reading, see `DetailContext.wholePage`. */
@@ -199,6 +205,69 @@ function readPage(html: string): { $: CheerioAPI; page: PageLandmarks } {
   return { $, page: found };
 }
 
+/** The next occurrence of `text` in `html` at or after each position asked, asked in increasing order. */
+function nextOccurrence(html: string, text: string): (from: number) => number {
+  let at = html.indexOf(text);
+  return (from) => {
+    while (at !== -1 && at < from) at = html.indexOf(text, from);
+    return at;
+  };
+}
+
+/**
+ * The landmarks of `readPage` found by scanning the page's start tags (`scanStartTags`) instead of
+ * tokenizing it: only the tags that can be a landmark are parsed (the first form, tags holding "recap"
+ * or a numeric character reference, which could spell anything, and links holding "refConsultation" or
+ * "EntrepriseDownloadAvisJAL"), then `#recap-consultation` and the notice links are built from their
+ * start tag on. Null when the page holds what the scan or an element parsed alone may read differently
+ * from `readPage`: the caller reads it with `readPage`.
+ */
+export function scanDetailPage(html: string): { $: CheerioAPI; page: PageLandmarks } | null {
+  const nextRecap = nextOccurrence(html, 'recap');
+  const nextCharRef = nextOccurrence(html, '&#');
+  const found: PageLandmarks = { recap: undefined, formAction: undefined, keyHrefs: [], noticeLinks: [] };
+  let recapTag: StartTag | undefined;
+  let formSeen = false;
+  let refused = false;
+  const scanned = scanStartTags(html, (start, nameEnd, end) => {
+    if (refused) return;
+    // A foreign element (svg, math) changes how the elements under it parse.
+    if (isForeignTag(html, start, nameEnd)) refused = true;
+    const isLink = tagNameIs(html, start + 1, nameEnd, 'a');
+    const isForm = !formSeen && tagNameIs(html, start + 1, nameEnd, 'form');
+    // No closure per tag: tsx (esbuild keepNames) would name each one, at a cost.
+    const recapAt = recapTag === undefined ? nextRecap(start) : -1;
+    const charRefAt = nextCharRef(start);
+    const marked =
+      (recapAt !== -1 && recapAt < end) ||
+      (charRefAt !== -1 && charRefAt < end) ||
+      (isLink && isLandmarkLink(html.slice(start, end)));
+    if (!marked && !isForm) return;
+    const tag: StartTag = { name: html.slice(start + 1, nameEnd).toLowerCase(), start, end };
+    const attribs = parseTag(html, tag);
+    if (isForm) {
+      formSeen = true;
+      found.formAction = attribs['action'];
+    }
+    if (tag.name === 'a') {
+      const href = attribs['href'];
+      if (href?.includes('refConsultation=')) found.keyHrefs.push(href);
+      if (isNoticeLink(tag.name, attribs)) {
+        const link = parseElementAt(html, tag);
+        if (link) found.noticeLinks.push(link);
+        else refused = true;
+      }
+    }
+    if (recapTag === undefined && attribs['id'] === 'recap-consultation') recapTag = tag;
+  });
+  if (!scanned || refused) return null;
+  if (recapTag) {
+    found.recap = parseElementAt(html, recapTag) ?? undefined;
+    if (!found.recap) return null;
+  }
+  return { $: loadNodes(found.recap?.parent ?? []), page: found };
+}
+
 function pageKey(page: PageLandmarks, baseUrl: string): ConsultationKey | null {
   const candidates: (string | undefined)[] = [page.formAction, ...page.keyHrefs];
   for (const href of candidates) {
@@ -216,7 +285,7 @@ export function parseConsultationDetail(html: string, ctx: DetailContext = {}): 
   if (ctx.wholePage) {
     $ = loadHtmlFast(html);
     page = landmarks($.root()[0]!);
-  } else ({ $, page } = readPage(html));
+  } else ({ $, page } = (ctx.noScan ? null : scanDetailPage(html)) ?? readPage(html));
   if (!page.recap) throw new PageShapeError('detail', ['#recap-consultation']);
   const recap = $(page.recap);
 

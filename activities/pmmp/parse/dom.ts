@@ -37,6 +37,11 @@ export function loadHtmlFast(html: string): CheerioAPI {
 const FAST_PARSER = { xmlMode: false, decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true } as const;
 const FAST_OPTIONS = { xml: FAST_PARSER };
 
+/** Nodes already built by htmlparser2 (as `loadHtmlFast` builds them), queried with cheerio. */
+export function loadNodes(nodes: AnyNode | AnyNode[]): CheerioAPI {
+  return load(nodes, FAST_OPTIONS);
+}
+
 /** What `parsePartial` builds of a page, and what it is told of the rest. */
 export interface PartialDom {
   /** Whether an element outside every kept one starts a kept subtree (built whole, as `loadHtmlFast` would). */
