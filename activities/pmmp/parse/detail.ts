@@ -205,6 +205,12 @@ function readPage(html: string): { $: CheerioAPI; page: PageLandmarks } {
   return { $, page: found };
 }
 
+/**
+ * Cheerio for the scanned reading: the reader only wraps nodes it already holds (`$(el)`), which needs no
+ * document, so one instance serves every page (loading one per page cost ~5% of the parse).
+ */
+const WRAP = loadNodes([]);
+
 /** The next occurrence of `text` in `html` at or after each position asked, asked in increasing order. */
 function nextOccurrence(html: string, text: string): (from: number) => number {
   let at = html.indexOf(text);
@@ -265,7 +271,7 @@ export function scanDetailPage(html: string): { $: CheerioAPI; page: PageLandmar
     found.recap = parseElementAt(html, recapTag) ?? undefined;
     if (!found.recap) return null;
   }
-  return { $: loadNodes(found.recap?.parent ?? []), page: found };
+  return { $: WRAP, page: found };
 }
 
 function pageKey(page: PageLandmarks, baseUrl: string): ConsultationKey | null {
