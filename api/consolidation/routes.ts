@@ -39,6 +39,7 @@ import {
 import { EXPORT_CONTENT_TYPES, exportFile, ExportFileSchema, ExportListSchema, listExports, PublishedInputError, PublishedNotFoundError, StatsQuerySchema, weeklyStats } from '../../activities/consolidation/publish/read';
 import { SUGGESTION_STATUTS } from '../../schema/consolidation/tables';
 import type { ApiContext, ZodApp } from '../context';
+import { contractSerializer } from '../contract-serializer';
 import { badRequest, commonErrors, conflict, ErrorSchema, notFound, unavailable, type Issue } from '../errors';
 
 const V1 = '/api/v1/consolidation';
@@ -83,6 +84,9 @@ const SuggestionSchema = z
     updated_at: z.string(),
   })
   .meta({ id: 'ConsolidationSuggestion' });
+
+/** A page of the review grid (exported: tests compare its serializer with zod's). */
+export const SuggestionPageSchema = z.object({ items: z.array(SuggestionSchema), next_cursor: z.string().nullable(), total: z.number().int().nullable().describe('null with count=false') });
 
 const SuggestionDetailSchema = SuggestionSchema.extend({
   logs: z.array(z.object({ niveau: z.string(), fonction: z.string(), message: z.string(), auteur: z.string().nullable(), identifiant_execution: z.string(), created_at: z.string() })),
@@ -205,8 +209,10 @@ export function consolidationRoutes(app: ZodApp, ctx: ApiContext, signed: { preV
       description: '`statut` takes one status or several (repeated or comma-separated); `champ` keeps suggestions whose changes set that field; `total` counts everything the filter matches (`count=false` skips it); `offset` instead of `cursor` jumps to any page.',
       params: cohortParams,
       querystring: SuggestionListInputSchema.omit({ cohorte_id: true }),
-      response: { 200: z.object({ items: z.array(SuggestionSchema), next_cursor: z.string().nullable(), total: z.number().int().nullable().describe('null with count=false') }), 404: ErrorSchema, ...commonErrors },
+      response: { 200: SuggestionPageSchema, 404: ErrorSchema, ...commonErrors },
     },
+    // The review grid's pages of 1,000 rows: checked by ajv, not copied through zod (api/contract-serializer.ts).
+    serializerCompiler: contractSerializer,
     handler: async (req) => answer('query', () => listSuggestions(db, { ...req.query, cohorte_id: req.params.id })),
   });
 

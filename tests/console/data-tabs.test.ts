@@ -167,6 +167,13 @@ describe('Procurement', () => {
 
 describe('Consolidation review', () => {
   test('the grid scrolls through every suggestion of the filter, loading pages as it goes', async () => {
+    // Enrichments keep their evidence in metadata (activities/consolidation/enrich): a BAN match on the
+    // first suggestion, a SIRENE closure with its replacement on the second.
+    const [a, b] = await data.sql<{ id: string }[]>`select id::text from consolidation.suggestions where cohorte_id = ${seeded.cohortId} order by id limit 2`;
+    const ban = { source: 'ban', label: '1 Rue de la République 69002 Lyon', score: 0.934, ratio: 0.81 };
+    const sirene = { source: 'sirene', siret: '12345678900011', dateFermeture: '2024-03-01', replacement: { siret: '12345678900029', nom: 'BOULANGERIE DU PARC' } };
+    await data.sql`update consolidation.suggestions set metadata = metadata || ${JSON.stringify({ evidence: ban })}::jsonb where id = ${a!.id}`;
+    await data.sql`update consolidation.suggestions set metadata = metadata || ${JSON.stringify({ evidence: sirene })}::jsonb where id = ${b!.id}`;
     const page = await openTab('review');
     try {
       const asked: string[] = [];
@@ -182,6 +189,13 @@ describe('Consolidation review', () => {
       const first = page.locator('[data-testid="review-row"][data-id]').first();
       await first.getByText(/^code_postal: 69001 → \d{5}$/).waitFor();
       await first.getByText(/^corrigé par la source \d+$/).waitFor();
+      // Under the reason, what the evidence adds; a suggestion without evidence shows its reason alone.
+      assert.equal(await first.getByTestId('review-evidence').innerText(), 'BAN : 1 Rue de la République 69002 Lyon (score 0.93)');
+      const second = page.locator(`[data-testid="review-row"][data-id="${b!.id}"]`);
+      assert.match(await second.getByTestId('review-evidence').innerText(), /^SIRENE : fermé le .*2024.*, remplacé par BOULANGERIE DU PARC$/);
+      const third = page.locator('[data-testid="review-row"][data-id]').nth(2);
+      await third.getByText(/^corrigé par la source \d+$/).waitFor();
+      assert.equal(await third.getByTestId('review-evidence').count(), 0);
       assert.ok(rendered < 100, `only the visible rows are in the page (${rendered})`);
       // The first page and the count went out together, the page without a count.
       assert.ok(asked.some((q) => q.includes('limit=1000') && q.includes('count=false') && !q.includes('offset')), asked.join(' '));

@@ -4,7 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { apiGet, apiWrite, errorMessage } from '../api';
 import { StatusBadge } from '../components/Labels';
-import { formatCount } from '../format';
+import { formatCount, formatDay } from '../format';
 
 // A suggestion's (and a cohort's) statut, QFDMO's codes, in words: waiting for review, accepted and waiting to be applied, …
 const STATUTS: Record<string, { label: string; color: string }> = {
@@ -53,7 +53,7 @@ interface Suggestion {
   changes: { model_name?: string; model_params?: { data?: Record<string, unknown> } }[];
   /** The acteur's values when the suggestion was made (what a correction replaces). */
   contexte?: Record<string, unknown> | null;
-  metadata?: { reason?: string } | null;
+  metadata?: { reason?: string; evidence?: Record<string, unknown> } | null;
 }
 interface SuggestionPage {
   items: Suggestion[];
@@ -90,6 +90,47 @@ function proposed(s: Suggestion): string {
       parts.push(was !== undefined && was !== null && shown(was) !== shown(v) ? `${k}: ${shown(was)} → ${shown(v)}` : `${k}: ${shown(v)}`);
     }
   return parts.join(' · ') || (s.changes.map((c) => c.model_name).join(', ') ?? '');
+}
+
+const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+
+/**
+ * What an enrichment's evidence adds to its reason (the reason already says which fields and why): the
+ * address the BAN recognised and its score; the closing day SIRENE gives and the replacing
+ * establishment's name. activities/consolidation/enrich writes it as `metadata.evidence`.
+ */
+function evidenceLabel(evidence: Record<string, unknown> | undefined): string | undefined {
+  if (!evidence || typeof evidence !== 'object') return undefined;
+  if (evidence.source === 'ban') {
+    const label = text(evidence.label);
+    if (!label) return undefined;
+    return typeof evidence.score === 'number' ? `BAN : ${label} (score ${evidence.score.toFixed(2)})` : `BAN : ${label}`;
+  }
+  if (evidence.source === 'sirene') {
+    const closed = text(evidence.dateFermeture);
+    const replacement = evidence.replacement && typeof evidence.replacement === 'object' ? (evidence.replacement as Record<string, unknown>) : undefined;
+    const by = replacement ? (text(replacement.nom) ?? text(replacement.siret)) : undefined;
+    const parts = [closed ? `fermé le ${formatDay(closed)}` : undefined, by ? `remplacé par ${by}` : undefined].filter(Boolean);
+    return parts.length ? `SIRENE : ${parts.join(', ')}` : undefined;
+  }
+  return text(evidence.source);
+}
+
+/** The "why" column: the suggestion's reason, and under it what its evidence says when it has some (two short lines fit a row). */
+function Why({ reason, evidence }: { reason?: string; evidence?: string }) {
+  const title = [reason, evidence].filter(Boolean).join('\n') || undefined;
+  return (
+    <Stack gap={0} w={240} title={title}>
+      <Text size="xs" c="dimmed" truncate lh={evidence ? 1.3 : undefined}>
+        {reason ?? ''}
+      </Text>
+      {evidence ? (
+        <Text size="xs" c="dimmed" fs="italic" truncate lh={1.3} data-testid="review-evidence">
+          {evidence}
+        </Text>
+      ) : null}
+    </Stack>
+  );
 }
 
 function Cohorts({ selected, onSelect }: { selected: number | null; onSelect: (cohort: Cohort) => void }) {
@@ -352,9 +393,7 @@ function Grid({ cohortId, champs, waiting }: { cohortId: number; champs: string[
                     <Text size="sm" truncate style={{ flex: 1 }} title={proposed(s)}>
                       {proposed(s)}
                     </Text>
-                    <Text size="xs" c="dimmed" w={240} truncate title={s.metadata?.reason ?? undefined}>
-                      {s.metadata?.reason ?? ''}
-                    </Text>
+                    <Why reason={s.metadata?.reason} evidence={evidenceLabel(s.metadata?.evidence)} />
                     <Group gap={4} w={ACTIONS_WIDTH} wrap="nowrap" justify="flex-end">
                       <Button size="compact-xs" color="teal" variant="light" disabled={!DECIDABLE.accept.includes(s.statut)} onClick={() => one.mutate({ id: s.id, decision: 'accept' })} aria-label={`accept ${s.id}`}>
                         accept
