@@ -5,6 +5,7 @@
  * wedged server fails the bench instead of hanging it.
  */
 import { connectMongo, connectPostgres, type Archive, type Database } from '../../activities/engine/db';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import type { Db } from 'mongodb';
@@ -184,6 +185,37 @@ export async function throwawayPostgres(ctx: BenchContext, suffix: string): Prom
   };
   unregister = ctx.onCleanup(drop);
   return { ...database, name, url: url.toString(), drop };
+}
+
+/**
+ * CPU seconds used so far by each PostgreSQL backend serving `sql`'s database, by pid, read from
+ * /proc/<pid>/stat: only when the server runs on this machine (the local stack), as a backend's title
+ * (`postgres: user database client state`) names the database. A remote server's pids mean nothing
+ * here: the map is then empty, and a scenario leaves the figure out.
+ */
+export async function postgresBackendsCpu(sql: Sql): Promise<Map<number, number>> {
+  const rows = await sql<{ pid: number; datname: string }[]>`select pid, datname from pg_stat_activity where datname = current_database()`;
+  const seconds = new Map<number, number>();
+  for (const { pid, datname } of rows) {
+    try {
+      const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!title.startsWith('postgres: ') || !title.includes(` ${datname} `)) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // utime and stime, fields 14 and 15 of stat (after the parenthesised command name), 100 ticks a second.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seconds.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // No such process here (a remote server), or the backend just ended.
+    }
+  }
+  return seconds;
+}
+
+/** CPU seconds the backends of `after` used since `before` (a backend started in between counts from zero). */
+export function backendsCpuSince(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let total = 0;
+  for (const [pid, s] of after) total += s - (before.get(pid) ?? 0);
+  return total;
 }
 
 export interface ThrowawayMongo extends Archive {
