@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -29,6 +30,15 @@ test('the lazily loaded pipelines register exactly the activities their modules 
   assert.deepEqual(sorted(LEADS_ACTIVITY_NAMES), sorted(Object.keys(leads)));
   const all = createActivities({ sql, db: {} as never, mongo: {} as never, leads: { fetcher: {} as never, config: loadLeadsConfig({}) } });
   for (const name of [...CONSOLIDATION_ACTIVITY_NAMES, ...LEADS_ACTIVITY_NAMES]) assert.equal(typeof all[name], 'function', name);
+});
+
+test('the consolidation pipeline loads its S3 reader (the S3 client, ExcelJS) only for an s3 source', () => {
+  // This file imported the consolidation activities, every reader with them: the CommonJS packages they
+  // loaded are in the loader's cache (ExcelJS alone brings ~150 more). The two are ~13 MB of heap in a
+  // worker whose sources are all HTTP.
+  const loaded = Object.keys(createRequire(import.meta.url).cache);
+  assert.ok(loaded.some((path) => path.includes('/node_modules/@temporalio/activity/')), 'the test sees the CommonJS packages the activities loaded');
+  assert.deepEqual(loaded.filter((path) => /\/node_modules\/(exceljs|@aws-sdk\/client-s3)\//.test(path)), []);
 });
 
 test('a lazy pipeline loads on its first call, once, and a failed load is retried at the next call', async () => {
