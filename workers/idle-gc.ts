@@ -8,6 +8,7 @@
  * (workers/thread-gc.ts): their garbage is ~20 MB of RSS after every pipeline ran once.
  */
 import type { Worker } from '@temporalio/worker';
+import { takeReleased } from '../activities/engine/idle-release';
 import { collectThisThread, collectWorkerThreads, type ThreadCollection } from './thread-gc';
 
 /** Garbage worth a collection (~0.1–0.3 s of one core on this heap), counted as heap growth since the last one. */
@@ -24,6 +25,8 @@ export function collectWhenIdle(
     /** The main thread's collection (`collectThisThread` by default, when the process has `--expose-gc`). */
     gc?: () => void | Promise<void>;
     heapUsed?: () => number;
+    /** Libraries let go since the last check (activities/engine/idle-release.ts): garbage without heap growth. */
+    released?: () => number;
     collectThreads?: () => Promise<ThreadCollection[]>;
     onCollect?: (freedBytes: number, threads: ThreadCollection[]) => void;
     onThreadsError?: (err: unknown) => void;
@@ -34,6 +37,7 @@ export function collectWhenIdle(
   const gc = 'gc' in opts ? opts.gc : (globalThis as { gc?: () => void }).gc ? collectThisThread : undefined;
   if (!gc) return { stop() {} };
   const heapUsed = opts.heapUsed ?? (() => process.memoryUsage().heapUsed);
+  const released = opts.released ?? takeReleased;
   const collectThreads = opts.collectThreads ?? (() => collectWorkerThreads());
   // The first check collects whatever start-up left.
   let afterLast = 0;
@@ -43,7 +47,8 @@ export function collectWhenIdle(
     const status = worker.getStatus();
     if (status.numInFlightActivities > 0 || status.numInFlightWorkflowActivations > 0) return;
     const before = heapUsed();
-    if (before - afterLast < GROWTH_BYTES) return;
+    const letGo = released();
+    if (before - afterLast < GROWTH_BYTES && letGo === 0) return;
     collecting = true;
     const collected = (async () => {
       try {

@@ -112,11 +112,17 @@ test('the idle collection runs when nothing is in flight and garbage has grown, 
   let inFlight = 1;
   let collections = 0;
   let threadCollections = 0;
+  let letGo = 0;
   const reported: number[] = [];
   const worker = { getStatus: () => ({ numInFlightActivities: inFlight, numInFlightWorkflowActivations: 0 }) as never };
   const idle = collectWhenIdle(worker, {
     everyMs: 10,
     heapUsed: () => heap,
+    released: () => {
+      const n = letGo;
+      letGo = 0;
+      return n;
+    },
     gc: () => {
       collections++;
       heap = 60 * 2 ** 20;
@@ -141,6 +147,11 @@ test('the idle collection runs when nothing is in flight and garbage has grown, 
     assert.equal(collections, 2, 'idle after work: one more');
     assert.equal(threadCollections, 2, 'the worker threads with each collection');
     assert.deepEqual(reported, [30, 30]);
+    letGo = 1;
+    await tick();
+    assert.equal(collections, 3, 'a library let go when quiet: garbage without heap growth, one more');
+    await tick();
+    assert.equal(collections, 3);
   } finally {
     idle.stop();
   }
