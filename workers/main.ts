@@ -85,6 +85,7 @@ async function main(): Promise<void> {
       onCollect: (freed, threads) =>
         log.debug(`idle: garbage collected (${mb(freed)} MB of heap freed; threads: ${threads.map((t) => `${t.thread.trim()} ${mb(t.usedBefore - t.usedAfter)} MB`).join(', ') || 'none'})`),
       onThreadsError: (err) => log.warn({ err }, 'idle: the worker threads were not collected'),
+      onError: (err) => log.warn({ err }, 'idle: the main thread was not collected'),
     });
     // run() resolves after SIGINT/SIGTERM once in-flight tasks are done.
     try {

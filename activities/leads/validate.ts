@@ -7,12 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
-import { createRequire } from 'node:module';
 import type MailChecker from 'mailchecker';
 import type { Sql } from 'postgres';
 import type { LeadsConfig, LeadsRoute } from '../../schema/config';
 import { withHeartbeat } from '../engine/heartbeat';
 import { items } from '../engine/metrics';
+import { idleReleased } from '../engine/idle-release';
 
 const PIPELINE = 'leads';
 const STALE_CLAIM = '15 minutes';
@@ -41,11 +41,9 @@ export function syntaxProblem(email: string): string | undefined {
 }
 
 // mailchecker's list (~55k domains, ~5 MB of heap once a Set) is loaded on the first check, not in every
-// worker process that imports this module.
-const requireCjs = createRequire(import.meta.url);
-let disposableDomains: Set<string> | undefined;
-const disposable = (): Set<string> =>
-  (disposableDomains ??= new Set([...(requireCjs('mailchecker') as typeof MailChecker).blacklist()].map((d) => d.toLowerCase())));
+// worker process that imports this module, and let go 30 s after the last one.
+export const disposableDomains = idleReleased('mailchecker', (exports) => new Set([...(exports as typeof MailChecker).blacklist()].map((d) => d.toLowerCase())));
+const disposable = (): Set<string> => disposableDomains.get();
 
 export function isDisposable(domain: string): boolean {
   const labels = domain.split('.');

@@ -2,7 +2,6 @@
  * Column normalisers: one source value in, one acteur value out (QFDMOD's `transform_column`). A
  * `*Warning` thrown here blanks the destination and is logged; an `*Error` drops the row.
  */
-import { createRequire } from 'node:module';
 import type OpeningHours from 'opening_hours';
 import {
   ActeurTypeCodeError,
@@ -17,6 +16,7 @@ import {
   SousCategorieCodesWarning,
   UrlWarning,
 } from './errors';
+import { idleReleased } from '../../engine/idle-release';
 import { formatLibelleToCode, isBlank } from './text';
 
 /** What a column normaliser may read besides its value: the source's product mapping. */
@@ -166,12 +166,11 @@ export function cleanCodePostal(value: unknown): string {
 }
 
 // opening_hours (with its holiday tables, ~9 MB of heap) is loaded on the first value to read, not in every
-// worker process that imports the consolidation activities.
-const requireCjs = createRequire(import.meta.url);
-let OpeningHoursClass: typeof OpeningHours | undefined;
+// worker process that imports the consolidation activities, and let go 30 s after the last one.
+export const openingHoursLibrary = idleReleased('opening_hours', (exports) => exports as typeof OpeningHours);
 
 function parseOpeningHours(value: string): OpeningHours {
-  OpeningHoursClass ??= requireCjs('opening_hours') as typeof OpeningHours;
+  const OpeningHoursClass = openingHoursLibrary.get();
   return new OpeningHoursClass(value, null, 0);
 }
 

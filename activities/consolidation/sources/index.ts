@@ -10,7 +10,6 @@ import { readDataFair } from './datafair';
 import type { ConsolidationS3Config } from '../../../schema/config';
 import { DeclarationError, parseDeclaration, type S3Location, type SourceDeclaration, type SourceLocation } from './declaration';
 import { readPagedJson } from './paged-json';
-import { createS3Client, readS3Source } from './s3';
 import type { RawRow, ReaderDeps } from './types';
 import { readZipCsv } from './zip-csv';
 
@@ -33,6 +32,9 @@ async function* readDeclaredS3(location: S3Location, deps: ReaderDeps): AsyncGen
   if (!deps.s3Config) throw new ConfigurationError(`an s3 source needs the S3 settings (CONSOLIDATION_S3_*), which this caller did not pass`);
   const config = deps.s3Config();
   const bucket = resolveS3Bucket(location, config);
+  // Imported here, not with the other readers: the S3 client and ExcelJS are ~13 MB of heap (more of RSS)
+  // that a worker whose sources are all HTTP would otherwise hold for the rest of its life.
+  const { createS3Client, readS3Source } = await import('./s3');
   const client = createS3Client(config);
   try {
     yield* readS3Source({ ...location, bucket }, client, { batchRows: config.batchRows });
