@@ -861,7 +861,7 @@ describe('detail parser: the scanned and the partial tree read every page as the
       ['svg before the recap', DETAIL_HTML.replace('<body', '<svg><path d="m0"/></svg><body')],
       ['CDATA section', DETAIL_HTML.replace('<body', '<![CDATA[ x ]]><body')],
       ['comment left open', `${DETAIL_HTML}<!-- cut`],
-      ['notice link holding markup', DETAIL_HTML.replace(/(<a[^>]*EntrepriseDownloadAvisJAL[^>]*>)/, '$1<b>Avis</b></b>')],
+      ['end tag in a notice link closing an element around it', DETAIL_HTML.replace(/(<a[^>]*EntrepriseDownloadAvisJAL[^>]*>)/, '$1<b>Avis</b></b>')],
     ];
     for (const [label, html] of refused) {
       assert.notEqual(html, DETAIL_HTML, label);
