@@ -48,7 +48,7 @@ import { DEFAULT_PAGE_SIZE } from '../../activities/pmmp/portal';
 import { reparseConsultationProofs } from '../../activities/pmmp/reparse';
 import type { OracleConsultation, PortalStats } from '../../tests/replicas/pmmp/index';
 import { awardsUnseenScenario } from './pmmp-awards';
-import { describePostgres, round, throwawayPostgres, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
+import { cpuSeconds, describePostgres, round, throwawayPostgres, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
@@ -92,19 +92,6 @@ function commOf(pid: number): string {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
     return '';
-  }
-}
-
-/** CPU seconds (user + system) a process has used so far; `children`: its children that ended and were waited for. */
-function cpuSeconds(pid: number | 'self' | `${number}/task/${number}`, which: 'own' | 'children' = 'own'): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime, stime, cutime, cstime are fields 14-17 of stat, in clock ticks (100 per second on Linux).
-    const at = which === 'own' ? 11 : 13;
-    return (Number(fields[at]) + Number(fields[at + 1])) / 100;
-  } catch {
-    return 0;
   }
 }
 

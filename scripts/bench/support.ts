@@ -187,6 +187,19 @@ export async function throwawayPostgres(ctx: BenchContext, suffix: string): Prom
   return { ...database, name, url: url.toString(), drop };
 }
 
+/** CPU seconds (user + system) a process has used so far; `children`: its children that ended and were waited for. */
+export function cpuSeconds(pid: number | 'self' | `${number}/task/${number}`, which: 'own' | 'children' = 'own'): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime are fields 14-17 of stat, in clock ticks (100 per second on Linux).
+    const at = which === 'own' ? 11 : 13;
+    return (Number(fields[at]) + Number(fields[at + 1])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * CPU seconds used so far by each PostgreSQL backend serving `sql`'s database, by pid, read from
  * /proc/<pid>/stat: only when the server runs on this machine (the local stack), as a backend's title
@@ -200,10 +213,7 @@ export async function postgresBackendsCpu(sql: Sql): Promise<Map<number, number>
     try {
       const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       if (!title.startsWith('postgres: ') || !title.includes(` ${datname} `)) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // utime and stime, fields 14 and 15 of stat (after the parenthesised command name), 100 ticks a second.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      seconds.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+      seconds.set(pid, cpuSeconds(pid));
     } catch {
       // No such process here (a remote server), or the backend just ended.
     }

@@ -34,7 +34,8 @@ export function loadHtmlFast(html: string): CheerioAPI {
   return load(html, FAST_OPTIONS);
 }
 
-const FAST_PARSER = { xmlMode: false, decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true } as const;
+/** htmlparser2's options for every fast reading (`loadHtmlFast`, `parsePartial`, activities/pmmp/parse/scan.ts). */
+export const FAST_PARSER = { xmlMode: false, decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true } as const;
 const FAST_OPTIONS = { xml: FAST_PARSER };
 
 /** Nodes already built by htmlparser2 (as `loadHtmlFast` builds them), queried with cheerio. */

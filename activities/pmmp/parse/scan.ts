@@ -14,7 +14,7 @@
 import { DomHandler, type Document, type Element } from 'domhandler';
 import { Parser } from 'htmlparser2';
 
-const FAST_PARSER = { xmlMode: false, decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true } as const;
+import { FAST_PARSER } from './dom';
 
 /** A start tag as the tokenizer saw it: `html.slice(start, end)` is `<name …>`. */
 export interface StartTag {
