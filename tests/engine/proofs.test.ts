@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { InvalidInputError } from '../../activities/engine/errors';
 import { createFetcher } from '../../activities/engine/fetcher';
+import { connectPostgres } from '../../activities/engine/db';
 import { createProofStore, ProofCorruptedError, ProofNotFoundError, proofPath, type ProofStore, type ProofSummary } from '../../activities/engine/proofs';
 import { seriesValue, testTelemetry } from '../support/metrics';
 import { createTestDatabase, type TestDatabase } from '../support/services';
@@ -101,6 +102,25 @@ test('concurrent puts of the same bytes store them once and leave no temporary f
   assert.equal(await count('proof_fetches', sha(body)), 6);
   const folder = join(dir, sha(body).slice(0, 2), sha(body).slice(2, 4));
   assert.deepEqual(await readdir(folder), [`${sha(body)}.br`]);
+});
+
+test('a put commits its own rows without a WAL flush and leaves its connection committing synchronously', async () => {
+  // One connection, so the statements after the put run where it ran: the asynchronous commit is the
+  // put's transaction's alone (SET LOCAL), never the next transaction's on a pooled connection.
+  const single = connectPostgres(database.url, { max: 1 });
+  try {
+    const own = createProofStore({ db: single.db, dir });
+    const body = Buffer.from(`<html>${'async '.repeat(1000)}</html>`);
+    const put = await own.put({ body, url: 'https://example.org/async', fetchedAt: new Date(Date.UTC(2026, 0, 2)), kind: 'test.async' });
+    assert.equal(put.stored, true);
+    const [mode] = await single.sql<{ synchronous_commit: string }[]>`show synchronous_commit`;
+    assert.equal(mode?.synchronous_commit, 'on');
+    // Committed (visible to another connection) when put returns.
+    assert.equal(await count('proofs', put.proofId), 1);
+    assert.equal(await count('proof_fetches', put.proofId), 1);
+  } finally {
+    await single.close();
+  }
 });
 
 test('getMany returns what get returns for each proof, a batch at a time; a missing or damaged one fails the call', async () => {
