@@ -48,7 +48,7 @@ import { DEFAULT_PAGE_SIZE } from '../../activities/pmmp/portal';
 import { reparseConsultationProofs } from '../../activities/pmmp/reparse';
 import type { OracleConsultation, PortalStats } from '../../tests/replicas/pmmp/index';
 import { awardsUnseenScenario } from './pmmp-awards';
-import { cpuSeconds, describePostgres, round, throwawayPostgres, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
+import { backendsCpuSince, cpuSeconds, describePostgres, postgresBackendsCpu, round, throwawayPostgres, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
@@ -340,7 +340,9 @@ const crawlScenario: Scenario = {
         if (page === 6) snapshot('page6');
       };
       const crawlDeps = { db: pg.db, fetcher, proofs, portalUrl: `${replica.url}/index.php`, requestTimeoutMs: 120_000, onListPage };
+      const backends0 = await postgresBackendsCpu(pg.sql);
       const crawled = await timed(exclude, () => profiled('pmmp.details', () => inActivity(() => crawlConsultationWindow(crawlDeps, { from: WINDOW.from, to: WINDOW.to }), beats)), replica.pid);
+      const postgresCpuS = round(backendsCpuSince(backends0, await postgresBackendsCpu(pg.sql)), 1);
       const counts = crawled.result;
       const stats = await replica.json<PortalStats>('/__replica/stats');
       if (counts.listed !== expected.length || counts.inserted !== expected.length || counts.rejected !== 0) {
@@ -381,6 +383,8 @@ const crawlScenario: Scenario = {
           workerCpuS: crawled.workerCpuS,
           mainThreadCpuS: crawled.mainThreadCpuS,
           replicaCpuS: crawled.replicaCpuS,
+          /** The crawl's PostgreSQL backends (its pool's connections); the server's own processes are not counted. */
+          postgresCpuS,
           memory: { ...crawled.memory, heapAfterGcMb: heapKept },
           memoryNote: 'heapPeakMb is mostly garbage V8 had not collected yet (parsed pages, page states): after a full collection the heap is back to heapAfterGcMb',
           loadAvg: { before: loadBefore, after: load() },
