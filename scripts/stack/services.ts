@@ -409,10 +409,6 @@ function replicaService(name: string, entry: string, port: number, portVariable:
 }
 
 /**
- * The moisson worker as a background process of the stack, pointed at the stack and its replicas.
- * Not started by `stack:up` (tests run their own workers); the demo starts it, `stack:down` stops it.
- */
-/**
  * How the stack runs the worker process (the bench's `worker.memory` starts it the same way):
  * - the worker built ahead (worker-build.ts, scripts/build-worker.ts), run by plain `node`: no tsx at run
  *   time, so no ESM loader thread (another V8 isolate), no source maps and no TypeScript sources in the heap.

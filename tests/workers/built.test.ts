@@ -4,6 +4,7 @@
  * the workflow bundle) against this test's Temporal, PostgreSQL and replicas, and runs work that loads
  * every file the build must find at run time:
  * - the SDK's failure converter, `require()`d by path at start when payload keys are set;
+ * - the migrations (drizzle/), read at start from their source folder to check the database;
  * - pmmp's parse thread (a pmmpDaily crawl on the portal replica);
  * - consolidation's built-in source declarations, read from their source folder (an ingest on the replica);
  * - the clustering thread (a consolidationCluster dry run).
@@ -141,6 +142,8 @@ describe('the built worker process', () => {
       }),
     );
     assert.match(log, /payloads encrypted with key 'built-test'/);
+    // The migrations are read from drizzle/ by a path relative to scripts/db/migrate.ts: a wrong one only warns.
+    assert.doesNotMatch(log, /could not check the database's migrations/);
     const cmdline = readFileSync(`/proc/${worker.pid}/cmdline`, 'utf8').split('\0');
     assert.ok(!cmdline.includes('tsx'), `no tsx: ${cmdline.join(' ')}`);
   });
