@@ -13,6 +13,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
+import { entryScript } from '../activities/engine/entry-script';
 import { PAYLOAD_KEY_BYTES, type PayloadCodecConfig, type PayloadKey } from '../schema/config';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -159,8 +160,11 @@ export function payloadCodecFor(config: PayloadCodecConfig): PayloadEncryptionCo
   return config.keys.length > 0 ? new PayloadEncryptionCodec(config.keys) : undefined;
 }
 
-/** Loaded by path by the SDK (client, worker, workflow bundle): failure messages and stacks become payloads. */
-export const failureConverterPath = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
+/**
+ * Loaded by path by the SDK (client, worker, workflow bundle): failure messages and stacks become payloads.
+ * The SDK `require()`s it: in the built worker that is the build's JavaScript entry, not the TypeScript source.
+ */
+export const failureConverterPath = fileURLToPath(entryScript('failure-converter', import.meta.url));
 
 /**
  * What every Worker and Client of moisson is given as `dataConverter`. With keys, failures' messages

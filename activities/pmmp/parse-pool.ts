@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { entryScript } from '../engine/entry-script';
 import { MoissonError } from '../engine/errors';
 import { decodeBody } from '../engine/fetcher-charset';
 import {
@@ -161,7 +162,7 @@ export class ParsePool implements PageParsers {
   }
 
   private start(index: number): Lane {
-    const script = new URL(`./parse-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+    const script = entryScript('parse-thread', import.meta.url);
     const resourceLimits = { maxOldGenerationSizeMb: OLD_GENERATION_MB };
     // From source (tsx), the thread registers tsx's loader before loading the TypeScript file: Node 20 does
     // not hand `--import` hooks to worker threads. tsx's require hook, not its ESM one: Node 20 runs ESM

@@ -1,8 +1,9 @@
 /**
  * `worker.memory.*`: the resident memory of the worker process (`workers/main.ts`) started exactly as the
- * local stack starts it (scripts/stack/services.ts: WORKER_NODE_ARGS, WORKER_ENV and the workflow bundle
- * of the current sources), beside the way it was started before, in the same run: `--import tsx
- * workers/main.ts` with default V8 and glibc settings, bundling the workflows with webpack at start.
+ * local stack starts it (scripts/stack/services.ts: the worker built ahead of the current sources run with
+ * workerNodeArgs, WORKER_ENV and the workflow bundle of the current sources), beside the way it was started
+ * before, in the same run: `--import tsx workers/main.ts` from source with default V8 and glibc settings,
+ * bundling the workflows with webpack at start.
  *
  * Each worker polls a task queue of its own on the stack's Temporal and works on throwaway databases, so it
  * never takes the stack worker's tasks. Measured: RSS once it polls and has been idle IDLE_SECONDS
@@ -24,7 +25,8 @@ import { Client, Connection } from '@temporalio/client';
 import { loadCoreConfig } from '../../schema/config';
 import type { pricesDaily } from '../../workflows/prices';
 import { projectRoot } from '../stack/paths';
-import { stackEnvironment, WORKER_ENV, WORKER_NODE_ARGS } from '../stack/services';
+import { stackEnvironment, WORKER_ENV, workerNodeArgs } from '../stack/services';
+import { ensureWorkerBuild } from '../stack/worker-build';
 import { ensureWorkflowBundle } from '../stack/workflow-bundle';
 import { runEveryPipeline, type PipelineRun } from './worker-pipelines';
 import { round, throwawayMongo, throwawayPostgres, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
@@ -208,13 +210,16 @@ async function runVariant(ctx: BenchContext, v: Variant, client: Client): Promis
 
 const workerMemory: Scenario = {
   produces: ['worker.memory.idle', 'worker.memory.afterRun', 'worker.memory.afterAll'],
-  description: `RSS of the worker started as the stack starts it (prebuilt workflow bundle, V8/glibc settings), idle after start, after one pricesDaily run and after every pipeline, against webpack at start with default settings`,
+  description: `RSS of the worker started as the stack starts it (built ahead, prebuilt workflow bundle, V8/glibc settings), idle after start, after one pricesDaily run and after every pipeline, against webpack at start with default settings`,
   async run(ctx) {
     const t = performance.now();
     const bundle = await ensureWorkflowBundle(ctx.log);
     const bundleSeconds = round((performance.now() - t) / 1000, 1);
+    const built = performance.now();
+    const entry = await ensureWorkerBuild(ctx.log);
+    const buildSeconds = round((performance.now() - built) / 1000, 1);
     const variants: Variant[] = [
-      { name: 'stack', args: WORKER_NODE_ARGS, env: { ...WORKER_ENV, MOISSON_WORKFLOW_BUNDLE: bundle } },
+      { name: 'stack', args: workerNodeArgs(entry), env: { ...WORKER_ENV, MOISSON_WORKFLOW_BUNDLE: bundle } },
       // The stack's worker before: no bundle (webpack at start), V8's and glibc's defaults.
       { name: 'webpack', args: ['--import', 'tsx', 'workers/main.ts'], env: {} },
     ];
@@ -230,9 +235,10 @@ const workerMemory: Scenario = {
       const base = measured.webpack;
       const params = {
         worker: {
-          command: `node ${WORKER_NODE_ARGS.join(' ')}`,
+          command: `node ${workerNodeArgs('.data/worker-build/<sources hash>/main.js').join(' ')}`,
           env: { ...WORKER_ENV, MOISSON_WORKFLOW_BUNDLE: '.data/workflow-bundle/workflows-<sources hash>.js' },
           bundleSeconds: `${bundleSeconds} (0 when the bundle of these sources already existed)`,
+          buildSeconds: `${buildSeconds} (0 when the build of these sources already existed)`,
         },
         baseline: base ? { command: 'node --import tsx workers/main.ts', env: 'no MOISSON_WORKFLOW_BUNDLE: webpack at start' } : 'skipped (--skip-baseline)',
         idleSeconds: IDLE_SECONDS,

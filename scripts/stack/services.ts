@@ -13,6 +13,7 @@ import { pgBin } from './install';
 import { paths, ports, projectRoot, seaweedFsBinary } from './paths';
 import { LOCAL_S3, seaweedFsCommand, seaweedFsReady } from './seaweedfs';
 import { ensureWorkflowBundle } from './workflow-bundle';
+import { ensureWorkerBuild } from './worker-build';
 import {
   isRoot,
   logTail,
@@ -72,8 +73,11 @@ function daemon(spec: {
   port?: number;
   portVariable?: string;
   command: () => { cmd: string; args: string[]; marker: string; env?: NodeJS.ProcessEnv };
-  /** Work before a start (not before stop or status): its variables are added to the command's environment. */
-  prepare?: (log: (line: string) => void) => Promise<Record<string, string>>;
+  /**
+   * Work before a start (not before stop or status): its `env` is added to the command's environment, its
+   * `args` to the command's arguments (what it built, e.g. the built worker's entry).
+   */
+  prepare?: (log: (line: string) => void) => Promise<{ env?: Record<string, string>; args?: string[] }>;
   /** `logSince()` is what the process wrote since this start (the log file is appended to). */
   ready: (logSince: () => string) => Promise<boolean>;
   timeoutMs: number;
@@ -91,7 +95,7 @@ function daemon(spec: {
       log(`starting ${spec.name} on ${spec.address}`);
       const offset = existsSync(lf) ? statSync(lf).size : 0;
       const logSince = () => (existsSync(lf) ? readFileSync(lf).subarray(offset).toString('utf8') : '');
-      const pid = startDetached(cmd, args, lf, { cwd: projectRoot, env: { ...(env ?? process.env), ...prepared } });
+      const pid = startDetached(cmd, [...args, ...(prepared.args ?? [])], lf, { cwd: projectRoot, env: { ...(env ?? process.env), ...prepared.env } });
       writePid(pf, pid);
       await waitFor(spec.name, () => spec.ready(logSince), { timeoutMs: spec.timeoutMs, logFile: lf, stillAlive: () => pidRunning(pid, marker) });
     },
@@ -405,14 +409,12 @@ function replicaService(name: string, entry: string, port: number, portVariable:
 }
 
 /**
- * The moisson worker as a background process of the stack, pointed at the stack and its replicas.
- * Not started by `stack:up` (tests run their own workers); the demo starts it, `stack:down` stops it.
- */
-/**
  * How the stack runs the worker process (the bench's `worker.memory` starts it the same way):
+ * - the worker built ahead (worker-build.ts, scripts/build-worker.ts), run by plain `node`: no tsx at run
+ *   time, so no ESM loader thread (another V8 isolate), no source maps and no TypeScript sources in the heap.
  * - `--max-semi-space-size=4` (MB): V8's young generation grows to 3 × 16 MB in each of the process's
- *   isolates (main thread, workflow thread, tsx's loader thread) while modules load and never gives it
- *   back; at 4 MB an idle worker holds ~60 MB less, for more frequent (cheap) scavenges.
+ *   isolates (main thread, workflow thread) while modules load and never gives it back; at 4 MB an idle
+ *   worker holds ~60 MB less, for more frequent (cheap) scavenges.
  * - `--expose-gc`: the worker collects its garbage once it falls idle after work (workers/idle-gc.ts).
  * - `MALLOC_ARENA_MAX=2`: glibc gives each thread that allocates (Temporal's Rust core, libuv, V8's
  *   helpers) an arena of its own; two are enough for a process that mostly waits on the network.
@@ -421,9 +423,21 @@ function replicaService(name: string, entry: string, port: number, portVariable:
  *   arena; fixed, a burst of work gives its memory back (idle after a run 255 → 215 MB measured).
  * - MOISSON_WORKFLOW_BUNDLE: the bundle of the current sources (workflow-bundle.ts), never webpack at start.
  */
-export const WORKER_NODE_ARGS = ['--max-semi-space-size=4', '--expose-gc', '--import', 'tsx', 'workers/main.ts'] as const;
+export const WORKER_NODE_FLAGS = ['--max-semi-space-size=4', '--expose-gc'] as const;
 export const WORKER_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' } as const;
 
+/** Node's arguments for the built worker whose entry is `entry` (ensureWorkerBuild's answer). */
+export function workerNodeArgs(entry: string): string[] {
+  return [...WORKER_NODE_FLAGS, entry];
+}
+
+/** What the command line of a built worker holds (its entry is `.data/worker-build/<sources hash>/main.js`). */
+const BUILT_WORKER_MARKER = '/worker-build/';
+
+/**
+ * The moisson worker as a background process of the stack, pointed at the stack and its replicas.
+ * Not started by `stack:up` (tests run their own workers); the demo starts it, `stack:down` stops it.
+ */
 export function workerService(): Service {
   const port = Number(process.env.METRICS_PORT ?? 9464);
   return daemon({
@@ -434,11 +448,15 @@ export function workerService(): Service {
     portVariable: 'METRICS_PORT',
     command: () => ({
       cmd: process.execPath,
-      args: [...WORKER_NODE_ARGS],
-      marker: 'workers/main.ts',
+      // The entry comes from prepare (the build of the current sources).
+      args: [...WORKER_NODE_FLAGS],
+      marker: BUILT_WORKER_MARKER,
       env: { ...process.env, ...stackEnvironment(), ...WORKER_ENV, METRICS_PORT: String(port) },
     }),
-    prepare: async (log) => ({ MOISSON_WORKFLOW_BUNDLE: await ensureWorkflowBundle(log) }),
+    prepare: async (log) => {
+      const [bundle, entry] = await Promise.all([ensureWorkflowBundle(log), ensureWorkerBuild(log)]);
+      return { env: { MOISSON_WORKFLOW_BUNDLE: bundle }, args: [entry] };
+    },
     ready: () => portOpen(port),
     timeoutMs: 60_000,
   });

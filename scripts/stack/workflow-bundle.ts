@@ -32,15 +32,20 @@ function filesUnder(root: string, entry: string): string[] {
     .flatMap((d) => filesUnder(root, join(entry, d.name)));
 }
 
-/** The hash of every input's path and content (sorted, so the walk's order does not matter). */
-export function workflowSourceHash(root = projectRoot): string {
+/** The hash of every input's path and content (sorted, so the walk's order does not matter); `salt` is hashed first. */
+export function sourceHash(inputs: readonly string[], root: string, salt = ''): string {
   const hash = createHash('sha256');
-  const files = WORKFLOW_BUNDLE_INPUTS.flatMap((entry) => filesUnder(root, entry)).sort();
+  if (salt) hash.update(`${salt}\0`);
+  const files = inputs.flatMap((entry) => filesUnder(root, entry)).sort();
   for (const file of files) {
     const content = readFileSync(join(root, file));
     hash.update(`${file}\0${content.length}\0`).update(content);
   }
   return hash.digest('hex').slice(0, 20);
+}
+
+export function workflowSourceHash(root = projectRoot): string {
+  return sourceHash(WORKFLOW_BUNDLE_INPUTS, root);
 }
 
 export function workflowBundlePath(hash: string, dir = join(paths.data, 'workflow-bundle')): string {

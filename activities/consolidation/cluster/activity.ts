@@ -8,6 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { Context } from '@temporalio/activity';
+import { entryScript } from '../../engine/entry-script';
 import { parseClusterConfig, type ClusterConfig } from './config';
 import type { ClusterFailure, ClusterRunResult, ClusterRunStats, ClusterSuggestion } from './index';
 import type { ClusterCandidate } from './types';
@@ -57,7 +58,7 @@ export async function clusterInWorker(
   onTick: () => void = () => {},
   tickMs = 5_000,
 ): Promise<ClusterRunResult> {
-  const script = new URL(`./worker-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  const script = entryScript('worker-thread', import.meta.url);
   const workerData = { candidates, children, config };
   // From source (tsx), the thread registers tsx's loader before importing the TypeScript file: Node 20
   // does not hand `--import` hooks to worker threads.
