@@ -7,13 +7,10 @@
  * built from (declarations, migrations) by a path relative to themselves, so two checkouts sharing one
  * `.data` (a linked worktree) never share a build.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { paths, projectRoot } from './paths';
-import { StackError } from './process';
-import { sourceHash } from './workflow-bundle';
+import { runBuildScript, sourceHash } from './workflow-bundle';
 
 /** What the worker build is made from, relative to the project root (directories walked whole). */
 export const WORKER_BUILD_INPUTS = ['activities', 'schema', 'control', 'workers', 'workflows', 'scripts/db', 'package-lock.json', 'tsconfig.json', 'scripts/build-worker.ts'] as const;
@@ -44,13 +41,7 @@ export async function ensureWorkerBuild(log: (line: string) => void, opts: { roo
   // Beside the final directory, at the same depth: the built files' relative paths to the sources hold after the rename.
   const partial = join(dir, `${hash}.${process.pid}.partial`);
   log(`building the worker (sources ${hash})`);
-  try {
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-worker.ts', partial], { cwd: root, maxBuffer: 16 * 2 ** 20 });
-  } catch (err) {
-    rmSync(partial, { recursive: true, force: true });
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new StackError(`building the worker (npm run build:worker) failed: ${(e.stderr || e.stdout || e.message).trim().slice(-4000)}`);
-  }
+  await runBuildScript(root, 'scripts/build-worker.ts', partial, 'the worker (npm run build:worker)');
   try {
     renameSync(partial, join(dir, hash));
   } catch (err) {

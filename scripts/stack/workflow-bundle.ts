@@ -65,16 +65,24 @@ export async function ensureWorkflowBundle(log: (line: string) => void, opts: { 
   mkdirSync(dir, { recursive: true });
   const partial = `${out}.${process.pid}.partial`;
   log(`building the workflow bundle (sources ${hash})`);
-  try {
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-workflows.ts', partial], { cwd: root, maxBuffer: 16 * 2 ** 20 });
-  } catch (err) {
-    rmSync(partial, { force: true });
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new StackError(`building the workflow bundle (npm run build:workflows) failed: ${(e.stderr || e.stdout || e.message).trim().slice(-4000)}`);
-  }
+  await runBuildScript(root, 'scripts/build-workflows.ts', partial, 'the workflow bundle (npm run build:workflows)');
   renameSync(partial, out);
   pruneOldBundles(dir, out);
   return out;
+}
+
+/**
+ * Runs a build script of scripts/ into `partial` in a child process (the builder's memory leaves with it);
+ * on a failure the partial output is removed and the script's own output is the error.
+ */
+export async function runBuildScript(root: string, script: string, partial: string, what: string): Promise<void> {
+  try {
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', script, partial], { cwd: root, maxBuffer: 16 * 2 ** 20 });
+  } catch (err) {
+    rmSync(partial, { recursive: true, force: true });
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new StackError(`building ${what} failed: ${(e.stderr || e.stdout || e.message).trim().slice(-4000)}`);
+  }
 }
 
 function pruneOldBundles(dir: string, current: string): void {
