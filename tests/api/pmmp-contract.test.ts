@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { buildApp } from '../../api/app';
 import type { ZodApp } from '../../api/context';
@@ -53,6 +54,8 @@ async function sameAsZod<T = Record<string, unknown>>(url: string, schema: z.Zod
   const res = await app.inject({ method: 'GET', url });
   assert.equal(res.statusCode, 200, `${url}: ${res.body.slice(0, 400)}`);
   assert.equal(res.body, JSON.stringify(z.encode(schema, JSON.parse(res.body))), url);
+  assert.equal(res.headers['content-type'], 'application/json; charset=utf-8', url);
+  assert.equal(res.headers['content-length'], String(Buffer.byteLength(res.body)), url);
   return JSON.parse(res.body) as T;
 }
 
@@ -83,6 +86,16 @@ describe('procurement reads serialized by their contract', () => {
       const first = await sameAsZod<Page>(`/api/v1/consultations?${q}`, ConsultationListSchema);
       assert.ok(first.items.length > 0, `${q}: some rows`);
       if (first.page.next_cursor && !q.includes('offset')) await sameAsZod(`/api/v1/consultations?${q}&cursor=${first.page.next_cursor}`, ConsultationListSchema);
+    }
+  });
+
+  test('compressed when asked: the same bytes, gzipped', async () => {
+    for (const url of ['/api/v1/consultations?limit=100', '/api/v1/attributions?limit=100']) {
+      const plain = await app.inject({ method: 'GET', url });
+      const gzipped = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(gzipped.headers['content-encoding'], 'gzip', url);
+      assert.equal(gzipped.headers['content-type'], 'application/json; charset=utf-8', url);
+      assert.equal(gunzipSync(gzipped.rawPayload).toString('utf8'), plain.body, url);
     }
   });
 
