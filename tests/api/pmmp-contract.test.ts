@@ -183,11 +183,17 @@ describe('procurement reads serialized by their contract', () => {
     // The pages as they are: the contract's JSON is zod's.
     assert.equal(contracts.list(list as never), JSON.stringify(z.encode(ConsultationListSchema, list as never)));
     assert.equal(contracts.detail(detail as never), JSON.stringify(z.encode(ConsultationDetailSchema, detail as never)));
+    const nulls = { ...list, items: [{ ...list.items[0], market_kind: null, estimation_ttc: null, lot_count: null }] };
+    assert.equal(contracts.list(nulls as never), JSON.stringify(z.encode(ConsultationListSchema, nulls as never)));
     const { statut: _statut, ...withoutStatut } = list.items[0]!;
     const wrong: [string, () => unknown, z.ZodType, (v: never) => string][] = [
       ['a missing statut', () => ({ ...list, items: [withoutStatut, ...list.items.slice(1)] }), ConsultationListSchema, contracts.list],
       ['lot_count as text', () => ({ ...list, items: [{ ...list.items[0], lot_count: '3' }] }), ConsultationListSchema, contracts.list],
       ['an unknown statut', () => ({ ...list, items: [{ ...list.items[0], statut: 'suspendue' }] }), ConsultationListSchema, contracts.list],
+      // Nullable and more than a type (an enum, a bound): checked as one schema of two types (contract-serializer.ts).
+      ['an unknown market_kind', () => ({ ...list, items: [{ ...list.items[0], market_kind: 'concession' }] }), ConsultationListSchema, contracts.list],
+      ['an estimate as a number', () => ({ ...list, items: [{ ...list.items[0], estimation_ttc: 150000 }] }), ConsultationListSchema, contracts.list],
+      ['a lot count that is not whole', () => ({ ...list, items: [{ ...list.items[0], lot_count: 2.5 }] }), ConsultationListSchema, contracts.list],
       ['a page without has_more', () => ({ ...list, page: { limit: 20, next_cursor: null } }), ConsultationListSchema, contracts.list],
       ['bids not an array', () => ({ ...detail, bids: {} }), ConsultationDetailSchema, contracts.detail],
       ['a lot number that is not whole', () => ({ ...detail, lots: [{ lot_number: 1.5, object: null, category: null, description: null, estimation_ttc: null, caution_provisoire: null, qualifications: [], agrements: [] }] }), ConsultationDetailSchema, contracts.detail],
