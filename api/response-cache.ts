@@ -1,5 +1,5 @@
 /**
- * Serialized responses of reads whose data changes at known moments: a response is built, validated
+ * Serialized responses of reads whose data changes at known moments: a response is built, checked
  * against its schema and serialized once per query; later requests for the same query are a lookup until
  * the data changes. PostgreSQL says when it changes, on a LISTEN channel:
  * - the statistics (STATS_REFRESHED_CHANNEL): materialized views that change only when a run refreshes
@@ -14,7 +14,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type postgres from 'postgres';
-import { z } from 'zod';
+import type { ResponseContract } from './contract-serializer';
 
 export const STATS_REFRESHED_CHANNEL = 'pmmp_stats_refreshed';
 export const PMMP_DATA_CHANGED_CHANNEL = 'pmmp_data_changed';
@@ -53,12 +53,11 @@ export class ResponseCache {
   }
 
   /**
-   * The JSON body for `key`: cached, or built by `build`, then encoded through `schema` as Fastify's
-   * serializer encodes a route's response (fastify-type-provider-zod: `safeEncode`), then cached.
+   * The JSON body for `key`: cached, or built by `build` and serialized by `serialize` (the route's
+   * contract, compiled when it registered: api/contract-serializer.ts), then cached.
    */
-  async get<S extends z.ZodType>(key: string, schema: S, build: () => Promise<z.output<S>>): Promise<string> {
-    const serialize = async () => JSON.stringify(z.encode(schema, await build()));
-    if (!this.entries) return serialize();
+  async get<T>(key: string, serialize: ResponseContract<T>, build: () => Promise<T>): Promise<string> {
+    if (!this.entries) return serialize(await build());
     await this.listen();
     const hit = this.entries.get(key);
     if (hit !== undefined) {
@@ -67,7 +66,7 @@ export class ResponseCache {
     }
     this.counts.misses += 1;
     const generation = this.generation;
-    const body = await serialize();
+    const body = serialize(await build());
     if (generation === this.generation) this.entries.set(key, body);
     return body;
   }

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { contractSerializer } from '../../api/contract-serializer';
+import { contractSerializer, responseContract } from '../../api/contract-serializer';
 import { SuggestionPageSchema } from '../../api/consolidation/routes';
 
 type Page = z.output<typeof SuggestionPageSchema>;
@@ -77,14 +77,40 @@ describe('contract serializer', () => {
     await app.close();
   });
 
-  test('a schema JSON Schema cannot say (a transform, a date) fails when the app starts', async () => {
-    for (const schema of [z.object({ n: z.string().transform((s) => s.length) }), z.object({ at: z.date() })]) {
+  test('a schema JSON Schema cannot say (a transform, a date, a refinement) fails when the app starts', async () => {
+    const refusals: [z.ZodType, RegExp][] = [
+      [z.object({ n: z.string().transform((s) => s.length) }), /cannot be represented in JSON Schema/],
+      [z.object({ at: z.date() }), /cannot be represented in JSON Schema/],
+      [z.object({ n: z.number().refine((n) => n % 2 === 0, 'must be even') }), /checks JSON Schema cannot state: custom/],
+    ];
+    for (const [schema, why] of refusals) {
       const app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
       app.setValidatorCompiler(validatorCompiler);
       app.setSerializerCompiler(serializerCompiler);
       app.get('/x', { schema: { response: { 200: schema } }, serializerCompiler: contractSerializer, handler: async () => ({ n: 1, at: new Date() }) });
-      await assert.rejects(async () => app.ready(), /cannot be represented in JSON Schema/);
+      await assert.rejects(async () => app.ready(), why);
       await app.close();
     }
+  });
+});
+
+describe('response contract (the serializer of a body built ahead, api/response-cache.ts)', () => {
+  test("an answer that fits is zod's JSON byte for byte; one that does not throws a ZodError", () => {
+    const contract = responseContract(SuggestionPageSchema);
+    const page: Page = { items: [suggestion(1), suggestion(2)], next_cursor: null, total: 2 };
+    assert.equal(contract(page), JSON.stringify(z.encode(SuggestionPageSchema, page)));
+    for (const wrong of [{ ...page, total: 'two' }, { items: page.items, total: 2 }, { ...page, items: [{ ...suggestion(1), statut: 'PEUTETRE' }] }]) {
+      assert.throws(() => contract(wrong as Page), z.ZodError);
+    }
+  });
+
+  test('a schema JSON Schema cannot say is serialized through zod: its refinement runs, its transform applies', () => {
+    const even = responseContract(z.object({ n: z.number().refine((n) => n % 2 === 0, 'must be even') }));
+    assert.equal(even({ n: 2 }), '{"n":2}');
+    assert.throws(() => even({ n: 3 }), z.ZodError);
+    const trimmed = responseContract(z.object({ name: z.string().trim() }));
+    assert.equal(trimmed({ name: ' Lyon ' }), JSON.stringify(z.encode(z.object({ name: z.string().trim() }), { name: ' Lyon ' })));
+    const codec = z.object({ at: z.codec(z.iso.datetime(), z.date(), { decode: (s) => new Date(s), encode: (d) => d.toISOString() }) });
+    assert.equal(responseContract(codec)({ at: new Date('2026-12-07T10:00:00Z') }), '{"at":"2026-12-07T10:00:00.000Z"}');
   });
 });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
+import { responseContract } from '../../api/contract-serializer';
 import { PMMP_DATA_CHANGED_CHANNEL, readKey, ResponseCache } from '../../api/response-cache';
 import { createTestDatabase, type TestDatabase } from '../support/services';
 
@@ -17,7 +18,7 @@ after(async () => {
   await db?.drop();
 });
 
-const Body = z.object({ n: z.number() });
+const Body = responseContract(z.object({ n: z.number() }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, check: () => boolean): Promise<void> {
