@@ -77,48 +77,18 @@ function summary(r: ConsultationRow) {
   };
 }
 
-// The summary's fields are written again in `searchHit` and `detail`, not spread from `summary(r)`: a
-// literal that spreads one object and then adds its own fields is built key by key (the consultation
-// detail's took ~40 µs, a tenth of the API's CPU for a cold detail request; named one by one, 2 µs).
+// `searchHit` and `detail` add their fields to the summary object (Object.assign), in the schema's order:
+// a literal spreading `summary(r)` and then naming its own fields is built key by key (the consultation
+// detail's took ~40 µs, a tenth of the API's CPU for a cold detail request; added to it, ~3 µs).
 function searchHit(r: SearchRow) {
-  return {
-    org_acronyme: r.org_acronyme,
-    ref_consultation: r.ref_consultation,
-    reference: r.reference,
-    object: r.object,
-    buyer: r.buyer,
-    procedure: r.procedure,
-    category: r.category,
-    market_kind: r.market_kind,
-    execution_place: r.execution_place,
-    published_on: r.published_on,
-    deadline: r.deadline,
-    estimation_ttc: r.estimation_ttc,
-    lot_count: r.lot_count,
-    statut: r.statut,
-    links: { self: consultationLink(r.org_acronyme, r.ref_consultation) },
+  return Object.assign(summary(r), {
     rank: r.rank,
     highlights: { object: r.hl_object, buyer: r.hl_buyer, reference: r.hl_reference },
-  };
+  });
 }
 
 function detail(r: ConsultationDetailRow) {
-  return {
-    org_acronyme: r.org_acronyme,
-    ref_consultation: r.ref_consultation,
-    reference: r.reference,
-    object: r.object,
-    buyer: r.buyer,
-    procedure: r.procedure,
-    category: r.category,
-    market_kind: r.market_kind,
-    execution_place: r.execution_place,
-    published_on: r.published_on,
-    deadline: r.deadline,
-    estimation_ttc: r.estimation_ttc,
-    lot_count: r.lot_count,
-    statut: r.statut,
-    links: { self: consultationLink(r.org_acronyme, r.ref_consultation) },
+  return Object.assign(summary(r), {
     procedure_code: r.procedure_code,
     passation_mode: r.passation_mode,
     caution_provisoire: r.caution_provisoire,
@@ -140,7 +110,7 @@ function detail(r: ConsultationDetailRow) {
     notices: r.notices.map(detailNotice),
     attributions: r.attributions.map(detailAttribution),
     bids: r.bids,
-  };
+  });
 }
 
 // Fields named one by one: an object rest (`const { proof_id, ...rest } = r`) copies through V8's slow
