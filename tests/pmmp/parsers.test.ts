@@ -147,6 +147,19 @@ describe('fr: text', () => {
   it('normalizes every kind of space', () => {
     assert.equal(normalizeSpace(' a\u00a0b\u202fc\n\t d\u200b '), 'a b c d');
   });
+  it('gives what its regular expressions give, when it skips them for a clean value or not', () => {
+    const reference = (t: string) =>
+      t
+        .normalize('NFC')
+        .replace(/[\u200b-\u200d\u2060]/gu, '')
+        .replace(/[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]+/gu, ' ')
+        .trim();
+    // Every character either removes, each in every position, beside clean text and decomposed accents.
+    const special = ['\t', '\n', '\v', '\f', '\r', ' ', '\u00a0', '\u1680', '\u2000', '\u2005', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\u200b', '\u200c', '\u200d', '\u2060'];
+    const texts = ['', 'Appel d’offres ouvert', 'Fourniture de équipements', 'Re\u0301fe\u0301rence', '12/2026/ESEFO', 'a b', 'a  b', 'ع ر ب'];
+    for (const s of special) texts.push(s, `${s}a`, `a${s}`, `a${s}b`, `a ${s}b`, `é${s}${s}è`, `${s}Re\u0301f${s}`);
+    for (const t of texts) assert.equal(normalizeSpace(t), reference(t), JSON.stringify(t));
+  });
   it('scrubs phones, emails and a contact-person clause, not amounts or dates', () => {
     assert.equal(
       scrubContacts('Bureau 12 - TEL : 05 23 31 06 98/99 – Télécopieur : (212) 05 22 43 31 12, x.y@onee.ma'),
