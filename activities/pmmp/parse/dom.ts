@@ -385,7 +385,10 @@ export interface PostbackForm {
 
 export function collectFormFields($: CheerioAPI, form: Cheerio<Element>): FormField[] {
   const fields: FormField[] = [];
-  form.find('input, select').each((_, el) => {
+  // `form.find('input, select')` by one walk of the form's elements: a selector search over a 100-row
+  // list page (~9,000 elements under its form) cost more than reading the rows.
+  const controls = form.toArray().flatMap((f) => elementsUnder(f).filter((e) => e.name === 'input' || e.name === 'select'));
+  $(controls).each((_, el) => {
     const $el = $(el);
     const name = $el.attr('name');
     if (!name || $el.attr('disabled') !== undefined) return;
@@ -411,15 +414,37 @@ export function collectFormFields($: CheerioAPI, form: Cheerio<Element>): FormFi
 }
 
 /** The PRADO form (the one carrying `PRADO_PAGESTATE`), or null when the page has none. */
-export function readPostbackForm($: CheerioAPI, baseUrl: string = PORTAL_BASE_URL): PostbackForm | null {
-  const state = $('input[name="PRADO_PAGESTATE"]').first();
-  if (!state.length) return null;
-  const form = $('form')
-    .filter((_, f) => $(f).find('input[name="PRADO_PAGESTATE"]').length > 0)
-    .first();
-  if (!form.length) return null;
+export function readPostbackForm($: CheerioAPI, baseUrl: string = PORTAL_BASE_URL, elements?: readonly Element[]): PostbackForm | null {
+  // What `$('input[name="PRADO_PAGESTATE"]')` and `$('form').filter(…find…)` found, from one walk of the
+  // page's elements in document order (`elements` when the caller walked them already).
+  const all = elements ?? elementsUnder($.root()[0]!);
+  const states = all.filter((e) => e.name === 'input' && e.attribs['name'] === 'PRADO_PAGESTATE');
+  const state = states[0];
+  if (!state) return null;
+  const formEl = all.find((e) => e.name === 'form' && states.some((s) => isAncestorOf(e, s)));
+  if (!formEl) return null;
+  const form = $(formEl);
   const action = resolvePortalUrl(form.attr('action') ?? '', baseUrl) ?? baseUrl;
-  return { action, pageState: state.attr('value') ?? '', fields: collectFormFields($, form) };
+  return { action, pageState: $(state).attr('value') ?? '', fields: collectFormFields($, form) };
+}
+
+/** Every element under `root` (not `root` itself), in document order. */
+export function elementsUnder(root: { children: AnyNode[] }): Element[] {
+  const out: Element[] = [];
+  const stack: AnyNode[] = [];
+  for (let i = root.children.length - 1; i >= 0; i--) stack.push(root.children[i]!);
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (!isElement(node)) continue;
+    out.push(node);
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
+  }
+  return out;
+}
+
+function isAncestorOf(ancestor: AnyNode, node: AnyNode): boolean {
+  for (let p = node.parent; p; p = p.parent) if (p === ancestor) return true;
+  return false;
 }
 
 const REJECTED_TITLE = /<title>\s*Request Rejected\s*<\/title>/i;

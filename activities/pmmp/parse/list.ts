@@ -18,6 +18,7 @@ import {
   loadListHtml,
   ownText,
   readPostbackForm,
+  elementsUnder,
   rejectedSupportId,
   resolvePortalUrl,
   textOf,
@@ -69,18 +70,6 @@ function shownWithin(el: Element, stop: Element): boolean {
 }
 
 /** The elements under `root` (not `root` itself) in document order: one walk, then plain filters per field. */
-function descendants(root: { children: AnyNode[] }): Element[] {
-  const out: Element[] = [];
-  const stack: AnyNode[] = [];
-  for (let i = root.children.length - 1; i >= 0; i--) stack.push(root.children[i]!);
-  while (stack.length) {
-    const node = stack.pop()!;
-    if (!isElement(node)) continue;
-    out.push(node);
-    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
-  }
-  return out;
-}
 
 const hasClass = (el: Element, name: string): boolean => (el.attribs['class'] ?? '').split(/\s+/).includes(name);
 const idEndsWith = (el: Element, suffix: string): boolean => el.attribs['id']?.endsWith(suffix) ?? false;
@@ -97,15 +86,15 @@ const byIdSuffix = (els: readonly Element[], suffix: string): Element[] => {
  */
 function parseRow(tr: Element, index: number, baseUrl: string, log: ProblemLog): ConsultationListItem | null {
   const cellOf = (headers: string): Element => tr.children.find((c): c is Element => isElement(c) && c.name === 'td' && c.attribs['headers'] === headers) ?? tr;
-  const rowEls = descendants(tr);
+  const rowEls = elementsUnder(tr);
   const refCell = cellOf('cons_ref');
   const titleCell = cellOf('cons_intitule');
   const placeCell = cellOf('cons_lieuExe');
   const dateCell = cellOf('cons_dateEnd');
-  const refEls = refCell === tr ? rowEls : descendants(refCell);
-  const titleEls = titleCell === tr ? rowEls : descendants(titleCell);
-  const placeEls = placeCell === tr ? rowEls : descendants(placeCell);
-  const dateEls = dateCell === tr ? rowEls : descendants(dateCell);
+  const refEls = refCell === tr ? rowEls : elementsUnder(refCell);
+  const titleEls = titleCell === tr ? rowEls : elementsUnder(titleCell);
+  const placeEls = placeCell === tr ? rowEls : elementsUnder(placeCell);
+  const dateEls = dateCell === tr ? rowEls : elementsUnder(dateCell);
   const link = (part: string) => rowEls.find((e) => e.name === 'a' && (e.attribs['href']?.includes(part) ?? false));
 
   const detailLink =
@@ -164,7 +153,7 @@ function parseRow(tr: Element, index: number, baseUrl: string, log: ProblemLog):
   let lotsUrl: string | null = null;
   const lotsLink = link('PopUpDetailLots');
   if (lotsLink) {
-    const imgs = descendants(lotsLink).filter((e) => e.name === 'img');
+    const imgs = elementsUnder(lotsLink).filter((e) => e.name === 'img');
     // The link exists on every row; its picto is only displayed when the consultation has lots.
     const visible = shownWithin(lotsLink, tr) && (imgs.length === 0 || imgs.some((i) => !isInlineHidden(i)));
     if (visible) lotsUrl = resolvePortalUrl(lotsLink.attribs['href'], baseUrl);
@@ -236,9 +225,9 @@ export function parseResultListParse5(html: string, ctx: ParseContext = {}): Res
 function readResultList($: CheerioAPI, ctx: ParseContext): ResultListPage {
   const baseUrl = ctx.baseUrl ?? PORTAL_BASE_URL;
 
-  const form = readPostbackForm($, baseUrl);
   // One walk of the page for its landmarks, instead of a whole-page selector scan each.
-  const page = descendants($.root()[0]!);
+  const page = elementsUnder($.root()[0]!);
+  const form = readPostbackForm($, baseUrl, page);
   const table = page.find((e) => e.name === 'table' && hasClass(e, 'table-results'));
   const totalEl = byIdSuffix(page, '_nombreElement');
   const total = totalEl.length ? parseInteger(textOf(totalEl)) : null;
@@ -250,7 +239,7 @@ function readResultList($: CheerioAPI, ctx: ParseContext): ResultListPage {
   if (!table && !saysEmpty()) missing.push('table.table-results');
   if (missing.length || !form) throw new PageShapeError('list', missing);
 
-  const rows = table ? descendants(table).filter((tr) => tr.name === 'tr' && tr.children.some((c) => isElement(c) && c.name === 'td')) : [];
+  const rows = table ? elementsUnder(table).filter((tr) => tr.name === 'tr' && tr.children.some((c) => isElement(c) && c.name === 'td')) : [];
 
   if (rows.length === 0) {
     if (!saysEmpty()) throw new PageShapeError('list', ['table.table-results rows'], `the page announces ${total ?? '?'} results`);
@@ -291,7 +280,7 @@ function readResultList($: CheerioAPI, ctx: ParseContext): ResultListPage {
 function readPageSize(page: readonly Element[]): number | null {
   const select = page.find((e) => e.name === 'select' && ((e.attribs['name']?.endsWith('$listePageSizeTop') ?? false) || idEndsWith(e, '_listePageSizeTop')));
   if (!select) return null;
-  const options = descendants(select).filter((e) => e.name === 'option');
+  const options = elementsUnder(select).filter((e) => e.name === 'option');
   const option = options.findLast((o) => o.attribs['selected'] !== undefined) ?? options[0];
   if (!option) return null;
   return parseInteger(option.attribs['value'] ?? ownText([option]));
