@@ -251,6 +251,10 @@ async function bulkLoad(db: PostgresJsDatabase, log: (line: string) => void, loa
     // Sorts and hashes of a whole table (the award pass ranks every attribution) and index builds in memory.
     await tx.execute(`set local work_mem = '256MB'`);
     await tx.execute(`set local maintenance_work_mem = '1GB'`);
+    // The award pass hands refresh_award_state every key at once (1M at 1M consultations); planned with
+    // nested loops, its statements rescan the unnested keys per row and ran for over ten minutes without
+    // ending. Hash joins: 51 s (the views' refresh below needs the same care).
+    await tx.execute(`set local enable_nestloop = off`);
     await tx.execute(`analyze ${BULK_TABLES.join(', ')}`);
     for (const pass of DERIVED_PASSES) {
       await tx.execute(pass.sql);
