@@ -10,6 +10,11 @@
  * Building 100k consultations takes a minute or two on 2 cores, so `cachedDatasetDatabase` keeps the
  * loaded database as a PostgreSQL template, named by a hash of the migrations and of the code that
  * builds it, and every test file or bench run clones it (`create database … template …`, seconds).
+ *
+ * From BULK_LOAD_FROM consultations on, the load runs without the big tables' secondary indexes and
+ * without the triggers that keep derived data (search side table, stored ranks, award state): those are
+ * filled once, set-based, after the load, and the indexes built then from their own definitions
+ * (`bulkLoad`). tests/api/dataset-bulk.test.ts builds a small set both ways and compares every table.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -35,6 +40,14 @@ export const DATASET_TODAY = '2026-11-20';
 export const DATASET_NOW = new Date('2026-11-20T11:00:00Z');
 const PARSER_VERSION = 'dataset-1';
 const BATCH = 2_000;
+/**
+ * From this size on the data set is loaded in bulk (`bulkLoad`). Per batch, the loaders' statements keep
+ * every secondary index (three trigram/word GIN indexes among them) and the triggers refill the search
+ * side table, its per-word ranks (~15 rows per consultation) and the award state: at 1M consultations
+ * that was over an hour, most of it random index writes. Below it the per-batch path is kept as it was,
+ * so the tests' 2k and 100k templates are built exactly as before.
+ */
+export const BULK_LOAD_FROM = 200_000;
 
 export interface DatasetOptions {
   consultations: number;
@@ -43,6 +56,8 @@ export interface DatasetOptions {
   realProofConsultations?: number;
   /** Notices published in the last N days stay "discovered": no document, no award yet. */
   discoveredDays?: number;
+  /** Load without secondary indexes and derived-data triggers, then build both once (`bulkLoad`). Default: from BULK_LOAD_FROM consultations. */
+  bulk?: boolean;
   log?: (line: string) => void;
 }
 
@@ -158,6 +173,100 @@ function noticeText(o: OracleConsultation, kind: string): string {
   return `${kind === 'extrait_pv' ? 'EXTRAIT DE PROCES VERBAL' : 'RESULTATS DEFINITIFS'}\nN° ${o.reference}\nOBJET : ${o.object}\nMaître d'ouvrage : ${o.buyerName}\n${lots}\n`;
 }
 
+/**
+ * The triggers that keep derived data, which `bulkLoad` turns off for the load and replaces by one pass
+ * each: the search side table and its deletes and key changes (drizzle/0026, 0022), its per-word ranks
+ * (0023), the award state of attributions and consultations (0015). Named, so that a migration renaming
+ * one fails the build instead of leaving it on. The statement notifications (0031) stay on: they keep no
+ * data. `alter table … disable trigger` rather than `session_replication_role = replica`: that would
+ * also turn off the foreign keys' internal triggers (etl.proof_fetches → etl.proofs), so the load would
+ * no longer be checked as the pipeline's is, and it needs superuser.
+ */
+const DERIVED_TRIGGERS: Record<string, readonly string[]> = {
+  'pmmp.consultations': ['consultations_award_outcome', 'consultations_search_insert', 'consultations_search_update', 'consultations_search_delete', 'consultations_search_rekey'],
+  'pmmp.consultation_search': ['consultation_search_lexemes_insert', 'consultation_search_lexemes_update', 'consultation_search_lexemes_delete'],
+  'pmmp.attributions': ['attributions_award_state_insert', 'attributions_award_state_update', 'attributions_award_state_delete'],
+  'pmmp.notices': ['notices_award_state_insert', 'notices_award_state_update', 'notices_award_state_delete'],
+};
+
+/** The tables written in volume, whose secondary indexes `bulkLoad` builds after the load. */
+const BULK_TABLES = ['pmmp.consultations', 'pmmp.lots', 'pmmp.notices', 'pmmp.attributions', 'pmmp.bids', 'pmmp.consultation_search', 'pmmp.consultation_search_lexemes'];
+
+/**
+ * Derived data from the loaded base tables, one set-based statement each, with the migrations' own SQL:
+ * each is a function of the final rows alone (the triggers recompute from the tables, not from the
+ * order of writes), so one pass over everything equals the per-batch upkeep.
+ */
+const DERIVED_PASSES: readonly { what: string; sql: string }[] = [
+  // drizzle/0026's backfill: what consultations_search_sync inserts into an empty side table.
+  {
+    what: 'search side table',
+    sql: `insert into pmmp.consultation_search (org_acronyme, ref_consultation, published_on, search)
+          select org_acronyme, ref_consultation, published_on, search from pmmp.consultations`,
+  },
+  // drizzle/0023's backfill: consultation_search_lexemes_insert's statement over the whole side table.
+  {
+    what: 'per-word search ranks',
+    sql: `insert into pmmp.consultation_search_lexemes (lexeme, rank, published_key, org_acronyme, ref_consultation)
+          select r.* from pmmp.consultation_search s, pmmp.search_lexeme_rows(s.org_acronyme, s.ref_consultation, s.published_on, s.search) r`,
+  },
+  // drizzle/0015's own function over every consultation with attributions, as attributions_award_state
+  // calls it for a statement's. The others keep a null outcome, which is what consultations_award_outcome
+  // (no latest attribution) gives them.
+  {
+    what: 'award state',
+    sql: `select pmmp.refresh_award_state(array_agg(org_acronyme), array_agg(ref_consultation))
+          from (select distinct org_acronyme, ref_consultation from pmmp.attributions) k`,
+  },
+];
+
+/**
+ * Runs `load` (the pipeline's loaders, unchanged) with the big tables' secondary indexes dropped and the
+ * derived-data triggers off, then fills the derived data in one pass each and builds the indexes again
+ * from their `pg_get_indexdef` read before the drop, so they are the migrations' to the letter. Primary
+ * keys and unique constraints stay: the loaders' upserts (ON CONFLICT) and the award pass's joins need them.
+ */
+async function bulkLoad(db: PostgresJsDatabase, log: (line: string) => void, load: () => Promise<void>): Promise<void> {
+  const tables = BULK_TABLES.map((t) => `'${t}'::regclass`).join(', ');
+  const indexes = (await db.execute<{ name: string; def: string }>(`
+    select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
+    from pg_index i
+    where i.indrelid in (${tables})
+      and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid and c.conrelid = i.indrelid)
+    order by 1`)) as unknown as { name: string; def: string }[];
+  const triggers = (on: boolean) =>
+    Object.entries(DERIVED_TRIGGERS).map(([table, names]) => `alter table ${table} ${names.map((n) => `${on ? 'enable' : 'disable'} trigger ${n}`).join(', ')}`);
+  await db.transaction(async (tx) => {
+    for (const index of indexes) await tx.execute(`drop index ${index.name}`);
+    for (const statement of triggers(false)) await tx.execute(statement);
+  });
+  let started = performance.now();
+  const lap = (what: string) => {
+    log(`dataset: ${what} in ${Math.round((performance.now() - started) / 1000)} s`);
+    started = performance.now();
+  };
+  await load();
+  lap(`loaded without ${indexes.length} secondary indexes and derived-data triggers`);
+  await db.transaction(async (tx) => {
+    // Sorts and hashes of a whole table (the award pass ranks every attribution) and index builds in memory.
+    await tx.execute(`set local work_mem = '256MB'`);
+    await tx.execute(`set local maintenance_work_mem = '1GB'`);
+    // The award pass hands refresh_award_state every key at once (1M at 1M consultations); planned with
+    // nested loops, its statements rescan the unnested keys per row and ran for over ten minutes without
+    // ending. Hash joins: 51 s (the views' refresh below needs the same care).
+    await tx.execute(`set local enable_nestloop = off`);
+    await tx.execute(`analyze ${BULK_TABLES.join(', ')}`);
+    for (const pass of DERIVED_PASSES) {
+      await tx.execute(pass.sql);
+      lap(pass.what);
+    }
+    // After the passes: their writes then maintain no secondary index either.
+    for (const index of indexes) await tx.execute(index.def);
+    lap(`${indexes.length} indexes built`);
+    for (const statement of triggers(true)) await tx.execute(statement);
+  });
+}
+
 /** Loads the data set into a migrated database; `proofs` holds the real notice PDFs of the first consultations. */
 export async function loadDataset(db: PostgresJsDatabase, proofs: ProofStore, opts: DatasetOptions): Promise<DatasetSummary> {
   const started = performance.now();
@@ -180,49 +289,53 @@ export async function loadDataset(db: PostgresJsDatabase, proofs: ProofStore, op
     records = [];
     awards = [];
   };
-  for (const c of model.all) {
-    const o = model.oracleConsultation(c);
-    const { listed, detail, lots } = items(model, c, o);
-    const pageId = sha256(`${listed.detailUrl}\n${o.reference}\n${o.object}`);
-    records.push(buildConsultationRecord(listed, detail, lots, { list: sha256(`list ${o.publishedOn}`), detail: pageId, lots: lots.length ? sha256(`lots ${pageId}`) : null }));
-    for (const n of o.notices) {
-      if (n.type === 'achevement') continue;
-      const kind = n.type === 'pv' ? 'extrait_pv' : 'resultat_definitif';
-      const url = `${PORTAL}${n.url}`;
-      if (n.publishedOn >= discoveredFrom || o.attributions === null) {
-        discovered.push({ orgAcronyme: o.orgAcronyme, refConsultation: o.refConsultation, idAvis: n.idAvis, kind, annonceType: n.annonceType, url, publishedOn: n.publishedOn, label: null });
-        continue;
+  const load = async () => {
+    for (const c of model.all) {
+      const o = model.oracleConsultation(c);
+      const { listed, detail, lots } = items(model, c, o);
+      const pageId = sha256(`${listed.detailUrl}\n${o.reference}\n${o.object}`);
+      records.push(buildConsultationRecord(listed, detail, lots, { list: sha256(`list ${o.publishedOn}`), detail: pageId, lots: lots.length ? sha256(`lots ${pageId}`) : null }));
+      for (const n of o.notices) {
+        if (n.type === 'achevement') continue;
+        const kind = n.type === 'pv' ? 'extrait_pv' : 'resultat_definitif';
+        const url = `${PORTAL}${n.url}`;
+        if (n.publishedOn >= discoveredFrom || o.attributions === null) {
+          discovered.push({ orgAcronyme: o.orgAcronyme, refConsultation: o.refConsultation, idAvis: n.idAvis, kind, annonceType: n.annonceType, url, publishedOn: n.publishedOn, label: null });
+          continue;
+        }
+        const text = noticeText(o, kind);
+        let proofId = sha256(text);
+        if (c.index < realProofConsultations) {
+          const notice = model.noticeById.get(n.idAvis)!;
+          const put = await proofs.put({ body: noticePdf(model, notice), url, fetchedAt: `${n.publishedOn}T18:00:00Z`, contentType: 'application/pdf', kind: 'pmmp.notice-pdf' });
+          proofId = put.proofId;
+          summary.realProofs += 1;
+        }
+        awards.push({
+          orgAcronyme: o.orgAcronyme,
+          refConsultation: o.refConsultation,
+          idAvis: n.idAvis,
+          kind,
+          url,
+          annonceType: n.annonceType,
+          label: null,
+          publishedOn: n.publishedOn,
+          proofId,
+          extracted: { text, method: 'text-layer', ocrPages: [], ocrConfidence: null },
+          award: awardOf(o, kind),
+          parserVersion: PARSER_VERSION,
+        });
       }
-      const text = noticeText(o, kind);
-      let proofId = sha256(text);
-      if (c.index < realProofConsultations) {
-        const notice = model.noticeById.get(n.idAvis)!;
-        const put = await proofs.put({ body: noticePdf(model, notice), url, fetchedAt: `${n.publishedOn}T18:00:00Z`, contentType: 'application/pdf', kind: 'pmmp.notice-pdf' });
-        proofId = put.proofId;
-        summary.realProofs += 1;
+      if (records.length >= BATCH) {
+        await flush();
+        if (summary.consultations % 20_000 < BATCH) log(`dataset: ${summary.consultations} consultations loaded`);
       }
-      awards.push({
-        orgAcronyme: o.orgAcronyme,
-        refConsultation: o.refConsultation,
-        idAvis: n.idAvis,
-        kind,
-        url,
-        annonceType: n.annonceType,
-        label: null,
-        publishedOn: n.publishedOn,
-        proofId,
-        extracted: { text, method: 'text-layer', ocrPages: [], ocrConfidence: null },
-        award: awardOf(o, kind),
-        parserVersion: PARSER_VERSION,
-      });
     }
-    if (records.length >= BATCH) {
-      await flush();
-      if (summary.consultations % 20_000 < BATCH) log(`dataset: ${summary.consultations} consultations loaded`);
-    }
-  }
-  await flush();
-  for (let i = 0; i < discovered.length; i += 1000) await db.insert(noticesTable).values(discovered.slice(i, i + 1000)).onConflictDoNothing();
+    await flush();
+    for (let i = 0; i < discovered.length; i += 1000) await db.insert(noticesTable).values(discovered.slice(i, i + 1000)).onConflictDoNothing();
+  };
+  if (opts.bulk ?? opts.consultations >= BULK_LOAD_FROM) await bulkLoad(db, log, load);
+  else await load();
   summary.discoveredNotices = discovered.length;
   await db.execute('analyze');
   // PostgreSQL estimates the 3-column join attributions ⋈ notices inside pmmp.lot_results at one row,
