@@ -16,6 +16,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createFetcher, type Fetcher } from '../../activities/engine/fetcher';
 import { createProofStore } from '../../activities/engine/proofs';
+import { logTail } from '../../scripts/stack/process';
 import type { PmmpDailyResult } from '../../workflows/pmmp/daily';
 import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
@@ -89,9 +90,13 @@ describe('pmmp daily after a crash', () => {
     const taskQueue = `pmmp-daily-killed-${randomBytes(3).toString('hex')}`;
     const first = await startWorkerProcess(taskQueue, 'first');
     const handle = await temporal.client.workflow.start('pmmpDaily', { taskQueue, workflowId: `killed-${taskQueue}`, args: [DAILY] });
+    // Bounded waits that say where they stopped: a wedged run must fail with its worker's log, not time the
+    // whole file out (the log directory is gone by then).
+    const waitUntil = Date.now() + 180_000;
     for (;;) {
-      if (first.exitCode !== null) assert.fail(`the worker exited early (code ${first.exitCode}); see ${dir}/worker-first.log`);
+      if (first.exitCode !== null) assert.fail(`the worker exited early (code ${first.exitCode}):\n${logTail(join(dir, 'worker-first.log'), 30)}`);
       if ((await countRows(interrupted, 'pmmp.consultations')) >= Math.min(20, total / 3)) break;
+      if (Date.now() > waitUntil) assert.fail(`no consultation stored after 180 s:\n${logTail(join(dir, 'worker-first.log'), 30)}`);
       await sleep(50);
     }
     first.kill('SIGKILL');
@@ -99,8 +104,14 @@ describe('pmmp daily after a crash', () => {
     // A list page commits at once, so the kill may land after the last page, in the downloads that follow.
     assert.equal((await handle.describe()).status.name, 'RUNNING', 'killed before the run ended');
 
-    await startWorkerProcess(taskQueue, 'second');
-    const r = (await handle.result()) as PmmpDailyResult;
+    const second = await startWorkerProcess(taskQueue, 'second');
+    const giveUp = new AbortController();
+    const stalled = async (): Promise<never> => {
+      await sleep(300_000, undefined, { signal: giveUp.signal });
+      const pending = (await handle.describe()).raw.pendingActivities?.map((a) => `${a.activityType?.name} attempt ${a.attempt}: ${a.lastFailure?.message ?? 'no failure'}`);
+      assert.fail(`the run has not ended 300 s after the restart (worker ${second.exitCode === null ? 'running' : `exited ${second.exitCode}`}); pending: ${JSON.stringify(pending)}\n${logTail(join(dir, 'worker-second.log'), 30)}`);
+    };
+    const r = (await Promise.race([handle.result(), stalled()]).finally(() => giveUp.abort())) as PmmpDailyResult;
     assert.equal(r.status, 'success', JSON.stringify(r));
     assert.deepEqual(r.consultations, clean.consultations, 'the run reports what the database recorded, as the uninterrupted run does');
     assert.deepEqual(consultationCounts(r), consultationCounts(clean), 'the consultations stream reports the recorded counts');
