@@ -4,7 +4,7 @@
  */
 import { load, type Cheerio, type CheerioAPI } from 'cheerio';
 // cheerio 1.x does not re-export its node types; domhandler is the package that defines them.
-import { DomHandler, type AnyNode, type Document, type Element, type Text } from 'domhandler';
+import { DomHandler, hasChildren, type AnyNode, type Document, type Element, type Text } from 'domhandler';
 import { Parser } from 'htmlparser2';
 
 import { normalizeSpace } from './fr';
@@ -211,12 +211,13 @@ export function indexIdsAfter(root: ArrayLike<AnyNode>, marker: string): Map<str
 }
 
 /**
- * The elements under `root` (itself excluded) that `match`, in document order: what cheerio's
- * `.find(selector)` returns for a simple selector, without compiling one per call. `limit` stops early.
+ * The elements under `root` (itself excluded; an element or the document) that `match`, in document
+ * order: what cheerio's `.find(selector)` returns for a simple selector, without compiling one per call.
+ * `limit` stops early.
  */
 export function findAll(root: AnyNode, match: (el: Element) => boolean, limit = Infinity): Element[] {
   const found: Element[] = [];
-  if (!isElement(root)) return found;
+  if (!hasChildren(root)) return found;
   const stack: AnyNode[] = [];
   for (let i = root.children.length - 1; i >= 0; i--) stack.push(root.children[i]!);
   while (stack.length) {
@@ -387,7 +388,7 @@ export function collectFormFields($: CheerioAPI, form: Cheerio<Element>): FormFi
   const fields: FormField[] = [];
   // `form.find('input, select')` by one walk of the form's elements: a selector search over a 100-row
   // list page (~9,000 elements under its form) cost more than reading the rows.
-  const controls = form.toArray().flatMap((f) => elementsUnder(f).filter((e) => e.name === 'input' || e.name === 'select'));
+  const controls = form.toArray().flatMap((f) => findAll(f, (e) => e.name === 'input' || e.name === 'select'));
   $(controls).each((_, el) => {
     const $el = $(el);
     const name = $el.attr('name');
@@ -428,18 +429,9 @@ export function readPostbackForm($: CheerioAPI, baseUrl: string = PORTAL_BASE_UR
   return { action, pageState: $(state).attr('value') ?? '', fields: collectFormFields($, form) };
 }
 
-/** Every element under `root` (not `root` itself), in document order. */
-export function elementsUnder(root: { children: AnyNode[] }): Element[] {
-  const out: Element[] = [];
-  const stack: AnyNode[] = [];
-  for (let i = root.children.length - 1; i >= 0; i--) stack.push(root.children[i]!);
-  while (stack.length) {
-    const node = stack.pop()!;
-    if (!isElement(node)) continue;
-    out.push(node);
-    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
-  }
-  return out;
+/** Every element under `root` (not `root` itself), in document order: one walk, then plain filters. */
+export function elementsUnder(root: AnyNode): Element[] {
+  return findAll(root, () => true);
 }
 
 function isAncestorOf(ancestor: AnyNode, node: AnyNode): boolean {

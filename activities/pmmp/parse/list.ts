@@ -9,6 +9,7 @@ import type { AnyNode, Element } from 'domhandler';
 import { ConsultationListItemSchema, type ConsultationListItem } from '../../../schema/pmmp/items';
 import {
   PORTAL_BASE_URL,
+  elementsUnder,
   isElement,
   isInlineHidden,
   isRequestRejectedPage,
@@ -18,7 +19,6 @@ import {
   loadListHtml,
   ownText,
   readPostbackForm,
-  elementsUnder,
   rejectedSupportId,
   resolvePortalUrl,
   textOf,
@@ -68,8 +68,6 @@ function shownWithin(el: Element, stop: Element): boolean {
   }
   return true;
 }
-
-/** The elements under `root` (not `root` itself) in document order: one walk, then plain filters per field. */
 
 const hasClass = (el: Element, name: string): boolean => (el.attribs['class'] ?? '').split(/\s+/).includes(name);
 const idEndsWith = (el: Element, suffix: string): boolean => el.attribs['id']?.endsWith(suffix) ?? false;
