@@ -5,6 +5,8 @@
  *   worker runs it), politeness off; consultations/s and detail pages/s, peak RSS of the worker-equivalent.
  * - `pmmp.reparse`: the same consultations reparsed from their stored proofs (`reparseConsultationProofs`)
  *   with every row rewritten, against re-crawling them (the crawl above, same run).
+ * - `pmmp.parse` / `pmmp.parse.warm`: the window's detail pages parsed in memory by a fresh thread, twice
+ *   (scripts/bench/pmmp-parse-thread.ts): the first pass includes V8 compiling the parser, the second not.
  * - `pmmp.notices` / `pmmp.reparse.notices`: generated text-layer award notices of that window
  *   downloaded, read and stored (`processNoticeDocuments`), then reparsed from their stored text.
  * - `pmmp.ocr`: pages of the real scanned sample notices OCR'd per minute by `extractNoticeText`
@@ -18,19 +20,17 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createFetcher } from '../../activities/engine/fetcher';
-import { decodeBody } from '../../activities/engine/fetcher-charset';
 import { createProofStore } from '../../activities/engine/proofs';
-import { parseConsultationDetail } from '../../activities/pmmp/parse/index';
 import {
   accuracyReport,
   EXTRACTION_DEFAULTS,
@@ -48,6 +48,8 @@ import { DEFAULT_PAGE_SIZE } from '../../activities/pmmp/portal';
 import { reparseConsultationProofs } from '../../activities/pmmp/reparse';
 import type { OracleConsultation, PortalStats } from '../../tests/replicas/pmmp/index';
 import { awardsUnseenScenario } from './pmmp-awards';
+import type { ParsePass, ParseThreadInput } from './pmmp-parse-thread';
+import { profiled } from './profile';
 import { backendsCpuSince, cpuSeconds, describePostgres, postgresBackendsCpu, round, throwawayPostgres, withDeadline, type BenchContext, type BenchResult, type Scenario } from './support';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -216,22 +218,23 @@ const load = () => loadavg().map((x) => round(x, 2));
  * `fn` under V8's sampling profiler when BENCH_CPU_PROF names a directory (`<name>.cpuprofile` there, for
  * Chrome DevTools or speedscope): only the measured step, not the replica's start or the other steps.
  */
-async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const dir = process.env.BENCH_CPU_PROF;
-  if (!dir) return fn();
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((ok, fail) => session.post(method, params ?? {}, (err, res) => (err ? fail(err) : ok(res))));
-  await post('Profiler.enable');
-  await post('Profiler.start');
+/** Runs pmmp-parse-thread.ts on `input` (its pages handed over, not copied) and returns its passes. */
+async function parseInThread(input: ParseThreadInput): Promise<ParsePass[]> {
+  const script = fileURLToPath(new URL('./pmmp-parse-thread.ts', import.meta.url));
+  // tsx's require hook, as the parse pool registers it: Node 20 does not hand `--import` hooks to threads.
+  const worker = new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(script)});`, {
+    eval: true,
+    workerData: input,
+    transferList: input.pages.map((p) => p.body.buffer as ArrayBuffer),
+  });
   try {
-    return await fn();
+    return await new Promise<ParsePass[]>((ok, fail) => {
+      worker.once('message', ok);
+      worker.once('error', fail);
+      worker.once('exit', (code) => fail(new Error(`parse thread exited (code ${code}) before its results`)));
+    });
   } finally {
-    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-    session.disconnect();
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    await worker.terminate();
   }
 }
 
@@ -407,40 +410,6 @@ const crawlScenario: Scenario = {
         results['pmmp.details'].params.peer = `not run: no scrapy in ${scrapyPython()} (pip install scrapy 'psycopg[binary]' into .tools/venv, or set BENCH_PYTHON)`;
       }
 
-      // 1c. Parse-only: the window's stored detail pages parsed again, in memory, nothing fetched or written.
-      if (ctx.wants('pmmp.parse')) {
-        const ids = await pg.sql<{ id: string }[]>`select detail_proof_id as id from pmmp.consultations where detail_proof_id is not null`;
-        const pages: string[] = [];
-        for (const { id } of ids) {
-          const proof = await proofs.get(id);
-          pages.push(decodeBody(proof.body, proof.contentType));
-        }
-        // Two passes over the same pages on this thread, which has not parsed a detail page before (the
-        // crawl parsed in its thread): the first includes V8 compiling and optimizing the parser, the
-        // second is what a worker's parse thread does once it has read a few hundred pages of a window.
-        const pass = async (key: 'pmmp.parse' | 'pmmp.parse.warm', unit: string) => {
-          const parseLoad = load();
-          const started = performance.now();
-          const cpu0 = process.cpuUsage();
-          await profiled(key, async () => {
-            for (const html of pages) parseConsultationDetail(html, { baseUrl: `${replica.url}/index.php` });
-          });
-          const ms = performance.now() - started;
-          const cpu = process.cpuUsage(cpu0);
-          results[key] = {
-            value: round(pages.length / (ms / 1000), 1),
-            unit,
-            params: { pages: pages.length, avgKb: round(pages.reduce((n, h) => n + h.length, 0) / pages.length / 1024, 1), wallMs: round(ms, 0), cpuMsPerPage: round((cpu.user + cpu.system) / 1000 / pages.length, 2), loadAvg: { before: parseLoad, after: load() } },
-          };
-        };
-        await pass('pmmp.parse', 'detail pages/s parsed (parseConsultationDetail over pages in memory, one thread, its first pass: V8 compiles the parser meanwhile)');
-        await pass('pmmp.parse.warm', 'detail pages/s parsed (the same pages again on the same thread: the parser compiled, as in a parse thread past its first pages)');
-        ctx.log(`  parse-only: ${results['pmmp.parse']!.value} detail pages/s first pass, ${results['pmmp.parse.warm']!.value} the second`);
-        // The pages (~140 MB as strings) and the passes' garbage are not the reparse's to carry.
-        pages.length = 0;
-        heapAfterGcMb();
-      }
-
       // 2. Reparse from the proofs just stored: once unchanged (hashes match), once with every row rewritten.
       const [before] = await pg.sql<{ md5: string }[]>`
         select md5(string_agg(org_acronyme || '/' || ref_consultation || ':' || content_hash, ',' order by org_acronyme, ref_consultation)) as md5 from pmmp.consultations`;
@@ -543,6 +512,44 @@ const crawlScenario: Scenario = {
           },
         };
         ctx.log(`  notices: ${results['pmmp.notices'].value}/s read, ${results['pmmp.reparse.notices'].value}/s reparsed`);
+      }
+
+      // 4. Parse-only: the window's stored detail pages parsed again, in memory, nothing fetched or written. Last,
+      // so that the memory it leaves behind (pages read, ~70 MB) is not counted in the steps above.
+      if (ctx.wants('pmmp.parse')) {
+        const ids = await pg.sql<{ id: string }[]>`select detail_proof_id as id from pmmp.consultations where detail_proof_id is not null`;
+        const pages: ParseThreadInput['pages'] = [];
+        for (const { id } of ids) {
+          const proof = await proofs.get(id);
+          // A copy of its own, handed over (not cloned) to the thread.
+          pages.push({ body: new Uint8Array(proof.body), contentType: proof.contentType });
+        }
+        // Two passes over the same pages in a fresh thread (pmmp-parse-thread.ts), as a worker's parse thread
+        // is at a crawl's start: the first includes V8 compiling and optimizing the parser, the second is what
+        // that thread does once it has read a few hundred pages of a window.
+        const count = pages.length;
+        const avgKb = round(pages.reduce((n, p) => n + p.body.byteLength, 0) / count / 1024, 1);
+        const parseLoad = load();
+        const passes = await parseInThread({ pages, baseUrl: `${replica.url}/index.php` });
+        for (const pass of passes) {
+          results[pass.key] = {
+            value: round(count / (pass.wallMs / 1000), 1),
+            unit:
+              pass.key === 'pmmp.parse'
+                ? "detail pages/s parsed (parseConsultationDetail over pages in memory, one fresh thread as a worker's parse thread, its first pass: V8 compiles the parser meanwhile)"
+                : 'detail pages/s parsed (the same pages again on the same thread: the parser compiled, as in a parse thread past its first pages)',
+            params: {
+              pages: count,
+              avgKb,
+              wallMs: round(pass.wallMs, 0),
+              cpuMsPerPage: round((pass.processCpuS * 1000) / count, 2),
+              threadCpuMsPerPage: round((pass.threadCpuS * 1000) / count, 2),
+              cpuNote: "cpuMsPerPage: the process's CPU during the pass (the parsing thread, V8's collector and compiler threads; the main thread waits); threadCpuMsPerPage: the parsing thread's alone",
+              loadAvg: { before: parseLoad, after: load() },
+            },
+          };
+        }
+        ctx.log(`  parse-only: ${results['pmmp.parse']!.value} detail pages/s first pass, ${results['pmmp.parse.warm']!.value} the second`);
       }
       return results;
     } finally {
