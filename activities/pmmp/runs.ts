@@ -9,6 +9,7 @@ import { DateTime } from 'luxon';
 import type { RunStatus } from '../../schema/etl/tables';
 import type { BoundActivities } from '../engine/bind';
 import { InvalidInputError } from '../engine/errors';
+import { withHeartbeat } from '../engine/heartbeat';
 import { runDuration } from '../engine/metrics';
 import { finishRun, startRun, writeEtlLog } from '../engine/runs';
 import { isDay } from './portal';
@@ -105,6 +106,10 @@ export interface PmmpRunDeps {
 }
 
 export async function planPmmpRun(deps: PmmpRunDeps, input: PlanPmmpRunInput): Promise<PmmpRunPlan> {
+  return withHeartbeat(() => plan(deps, input));
+}
+
+async function plan(deps: PmmpRunDeps, input: PlanPmmpRunInput): Promise<PmmpRunPlan> {
   const day = input.day ?? DateTime.now().setZone(PORTAL_ZONE).minus({ days: 1 }).toISODate()!;
   if (!isDay(day)) throw new InvalidInputError(`day '${day}' is not a YYYY-MM-DD date`);
   const overlap = input.overlapDays ?? 1;
@@ -124,6 +129,11 @@ export async function planPmmpRun(deps: PmmpRunDeps, input: PlanPmmpRunInput): P
 
 /** The analysis step: views refreshed, then the run's extraction log and status from what its streams said. */
 export async function finishPmmpRun(deps: PmmpRunDeps, input: FinishPmmpRunInput): Promise<PmmpRunAnalysis> {
+  // Heartbeats from a timer (BOOKKEEPING's heartbeat timeout): the views' refresh is one long statement.
+  return withHeartbeat(() => finish(deps, input));
+}
+
+async function finish(deps: PmmpRunDeps, input: FinishPmmpRunInput): Promise<PmmpRunAnalysis> {
   for (const s of input.streams) {
     // Streams that logged themselves (the crawl activities do) keep their fuller row; a failed one
     // never reached its log, so its failure is written here.

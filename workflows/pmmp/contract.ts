@@ -238,9 +238,14 @@ export const PORTAL_CRAWL: ActivityOptions = {
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 12 },
 };
 
-/** Run bookkeeping: the database only, retried sooner. */
+/**
+ * Run bookkeeping: the database only, retried sooner. The run's end refreshes the statistics views (minutes
+ * on a big database), hence the long start-to-close; the activities heartbeat from a timer, so a worker
+ * that died meanwhile is noticed within 30 s instead of holding the run until that timeout.
+ */
 export const BOOKKEEPING: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
 };
 
