@@ -1,8 +1,8 @@
 /**
  * `pmmp.parse` / `pmmp.parse.warm` in a thread of their own (scripts/bench/pmmp.ts starts it): a fresh
  * isolate that has never parsed a page, as a worker's parse thread is when a crawl starts, rather than the
- * bench's main thread with a crawl's heap behind it. When it ends its heap goes with it, so the pages and
- * the passes' garbage are not counted in the reparse's memory, measured next in the same process.
+ * bench's main thread with a crawl's heap behind it. When it ends its heap goes with it: the pages and the
+ * passes' garbage do not stay in the bench process, whose RSS is the worker-equivalent's.
  */
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';

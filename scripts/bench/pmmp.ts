@@ -214,10 +214,6 @@ async function timed<T>(exclude: ReadonlySet<number>, fn: () => Promise<T>, othe
 
 const load = () => loadavg().map((x) => round(x, 2));
 
-/**
- * `fn` under V8's sampling profiler when BENCH_CPU_PROF names a directory (`<name>.cpuprofile` there, for
- * Chrome DevTools or speedscope): only the measured step, not the replica's start or the other steps.
- */
 /** Runs pmmp-parse-thread.ts on `input` (its pages handed over, not copied) and returns its passes. */
 async function parseInThread(input: ParseThreadInput): Promise<ParsePass[]> {
   const script = fileURLToPath(new URL('./pmmp-parse-thread.ts', import.meta.url));

@@ -1,7 +1,7 @@
 /**
- * A CPU profile of one bench step, written to `$BENCH_CPU_PROF/<name>.cpuprofile` when that variable is set
- * (open it in Chrome DevTools or speedscope). It profiles the calling thread: a step that runs in a worker
- * thread calls it there.
+ * `fn` under V8's sampling profiler when BENCH_CPU_PROF names a directory (`<name>.cpuprofile` there, for
+ * Chrome DevTools or speedscope): only the measured step, not the replica's start or the other steps. It
+ * profiles the calling thread: a step that runs in a worker thread calls it there.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
