@@ -16,7 +16,7 @@ import { migrate as drizzleMigrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { LOCAL_STACK, redactConfig } from '../../schema/config';
 import { applyMigrations, assertMigrated, ensureDatabase, migrateDatabase, migrationsFolder, MissingMigrationsError, pendingMigrations, readJournal } from '../../scripts/db/migrate';
-import { freePort, uniqueName } from '../support/services';
+import { freePort, freePortPair, uniqueName } from '../support/services';
 
 const base = process.env.DATABASE_URL ?? LOCAL_STACK.databaseUrl;
 const created: string[] = [];
@@ -204,7 +204,7 @@ async function startOn(entry: string, databaseUrl: string, ready: RegExp): Promi
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
     MOISSON_TASK_QUEUE: uniqueName('migrate-check'),
-    METRICS_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePortPair()),
     API_PORT: String(await freePort()),
   };
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`../../${entry}`, import.meta.url))], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -32,7 +32,7 @@ import {
 } from '../../control/payload-codec';
 import { ConfigError, loadPayloadCodecConfig, redactConfig, type PayloadKey } from '../../schema/config';
 import type { LeadsWhoisResult } from '../../workflows/leads';
-import { freePort } from '../pmmp/worker-process';
+import { freePortPair } from '../support/services';
 import { createLeadsWorld, type LeadsWorld } from '../leads/harness';
 import { seriesValue } from '../support/metrics';
 import { temporalCliPath } from '../support/services';
@@ -181,7 +181,7 @@ describe('payload codec', () => {
           TEMPORAL_NAMESPACE: world.temporal.namespace ?? 'default',
           MOISSON_TASK_QUEUE: keyedQueue(),
           MOISSON_BROWSER_TASK_QUEUE: keyedBrowserQueue(),
-          METRICS_PORT: String(await freePort()),
+          METRICS_PORT: String(await freePortPair()),
           BROWSER_METRICS_PORT: String(browserMetricsPort),
           MOISSON_PAYLOAD_KEYS: keysEnv(keyA),
           LOG_LEVEL: 'info',
@@ -202,7 +202,7 @@ describe('payload codec', () => {
         ),
       );
     before(async () => {
-      browserMetricsPort = await freePort();
+      browserMetricsPort = await freePortPair();
       await spawnWorker('workers/main.ts');
       await spawnWorker('workers/browser.ts');
       // A page only a browser reads fully: its title is written by script, and names a business.

@@ -19,6 +19,7 @@ import { createProofStore } from '../../activities/engine/proofs';
 import { logTail } from '../../scripts/stack/process';
 import type { PmmpDailyResult } from '../../workflows/pmmp/daily';
 import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
+import { resultAfterRestart } from '../support/restarted-run';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 import { pmmpActivities } from './worker';
 import { countRows, pmmpSnapshot, startPmmpWorkerProcess } from './worker-process';
@@ -105,13 +106,7 @@ describe('pmmp daily after a crash', () => {
     assert.equal((await handle.describe()).status.name, 'RUNNING', 'killed before the run ended');
 
     const second = await startWorkerProcess(taskQueue, 'second');
-    const giveUp = new AbortController();
-    const stalled = async (): Promise<never> => {
-      await sleep(300_000, undefined, { signal: giveUp.signal });
-      const pending = (await handle.describe()).raw.pendingActivities?.map((a) => `${a.activityType?.name} attempt ${a.attempt}: ${a.lastFailure?.message ?? 'no failure'}`);
-      assert.fail(`the run has not ended 300 s after the restart (worker ${second.exitCode === null ? 'running' : `exited ${second.exitCode}`}); pending: ${JSON.stringify(pending)}\n${logTail(join(dir, 'worker-second.log'), 30)}`);
-    };
-    const r = (await Promise.race([handle.result(), stalled()]).finally(() => giveUp.abort())) as PmmpDailyResult;
+    const r = await resultAfterRestart<PmmpDailyResult>(handle, second, join(dir, 'worker-second.log'));
     assert.equal(r.status, 'success', JSON.stringify(r));
     assert.deepEqual(r.consultations, clean.consultations, 'the run reports what the database recorded, as the uninterrupted run does');
     assert.deepEqual(consultationCounts(r), consultationCounts(clean), 'the consultations stream reports the recorded counts');

@@ -5,28 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { TestArchive, TestDatabase } from '../support/services';
+import { freePortPair, type TestArchive, type TestDatabase } from '../support/services';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((ok, ko) => {
-      const s = createServer();
-      s.once('error', ko);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => ok(p));
-      });
-    });
-    // The worker serves its metrics on the port and the SDK's on the next one.
-    if (port < 65000) return port;
-  }
-}
 
 export interface PmmpWorkerProcessOptions {
   db: TestDatabase;
@@ -49,7 +33,7 @@ export async function startPmmpWorkerProcess(o: PmmpWorkerProcessOptions): Promi
     TEMPORAL_ADDRESS: o.temporal.address,
     TEMPORAL_NAMESPACE: o.temporal.namespace ?? 'default',
     MOISSON_TASK_QUEUE: o.taskQueue,
-    METRICS_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePortPair()),
     PMMP_PORTAL_URL: o.portalUrl,
     FETCH_POLITENESS: 'off',
     FETCH_ROBOTS: 'ignore',

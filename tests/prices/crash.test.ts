@@ -17,10 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { pricesDaily, type PricesDailyResult } from '../../workflows/prices';
-import { freePort } from '../pmmp/worker-process';
 import { startPricesReplica, type PricesReplica } from '../replicas/prices';
+import { resultAfterRestart } from '../support/restarted-run';
 import { ARCHIVED, DAILY, TODAY, longWindowWorker, replicaEnv, seedHistory, stored } from './long-window';
-import { createTestArchive, createTestDatabase, startTemporal, type TestArchive, type TestDatabase } from '../support/services';
+import { createTestArchive, createTestDatabase, freePortPair, startTemporal, type TestArchive, type TestDatabase } from '../support/services';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -40,7 +40,7 @@ async function startWorkerProcess(taskQueue: string, label: string): Promise<Chi
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
     MOISSON_TASK_QUEUE: taskQueue,
-    METRICS_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePortPair()),
     LOG_LEVEL: 'warn',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -102,8 +102,8 @@ describe('prices daily after a crash', () => {
     assert.ok(atKill > 0, `killed once the archive had begun (${atKill} of ${total} documents)`);
     assert.equal((await handle.describe()).status.name, 'RUNNING', 'killed before the run ended');
 
-    await startWorkerProcess(taskQueue, 'second');
-    const r = await handle.result();
+    const second = await startWorkerProcess(taskQueue, 'second');
+    const r = await resultAfterRestart<PricesDailyResult>(handle, second, join(dir, 'worker-second.log'));
     assert.equal(r.outcome, 'success', JSON.stringify(r, null, 2));
     assert.deepEqual(r.counts, clean.counts);
     const counts = (x: PricesDailyResult) => (x.archive && 'counts' in x.archive ? x.archive.counts : undefined);

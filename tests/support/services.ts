@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type RuntimeOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -101,6 +101,42 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Listens on `port` of loopback, or resolves null if it is taken. */
+function holdPort(port: number): Promise<Server | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/** The first port of the kernel's ephemeral range (local ports of outgoing connections, and of listen(0)). */
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * A free port whose next one is free too, for a worker process: it serves its metrics on METRICS_PORT and
+ * the Temporal SDK's runtime on METRICS_PORT + 1 (a worker that cannot bind either exits). Chosen below
+ * the ephemeral range: Linux gives listen(0) a port of one parity there and outgoing connections the ports
+ * of the other, so the port after a listen(0) port is just the kind the next connection to PostgreSQL or
+ * Temporal takes before the worker binds it. Both are checked free, held together.
+ */
+export async function freePortPair(): Promise<number> {
+  const high = Math.min(ephemeralLow(), 65_000) - 2;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * (high - 20_000));
+    const held = await Promise.all([holdPort(port), holdPort(port + 1)]);
+    await Promise.all(held.map((server) => (server ? new Promise((ok) => server.close(ok)) : undefined)));
+    if (held.every(Boolean)) return port;
+  }
+  throw new Error('freePortPair: no two consecutive free ports below the ephemeral range in 200 tries');
 }
 
 export interface TemporalServerProcess {

@@ -31,10 +31,10 @@ import { ensureWorkerBuild, workerBuildEntry, workerSourceHash } from '../../scr
 import { ensureWorkflowBundle } from '../../scripts/stack/workflow-bundle';
 import type { ConsolidationClusterResult } from '../../workflows/consolidation';
 import type { PmmpDailyResult } from '../../workflows/pmmp/daily';
-import { countRows, freePort } from '../pmmp/worker-process';
+import { countRows } from '../pmmp/worker-process';
 import { startConsolidationReplica, type ConsolidationReplica } from '../replicas/consolidation';
 import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
-import { createTestArchive, createTestDatabase, startTemporal, type TestArchive, type TestDatabase } from '../support/services';
+import { createTestArchive, createTestDatabase, freePortPair, startTemporal, type TestArchive, type TestDatabase } from '../support/services';
 
 test('the stack builds the worker of the current sources once and reuses it; the build needs no tsx and carries no source maps', { timeout: 120_000 }, async () => {
   const lines: string[] = [];
@@ -101,7 +101,7 @@ describe('the built worker process', () => {
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
         MOISSON_TASK_QUEUE: taskQueue,
-        METRICS_PORT: String(await freePort()),
+        METRICS_PORT: String(await freePortPair()),
         MOISSON_PAYLOAD_KEYS: keys,
         PMMP_PORTAL_URL: `${portal.url}/index.php`,
         CONSOLIDATION_ENDPOINT_REWRITES: sources.rewrites,
