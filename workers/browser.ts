@@ -8,7 +8,7 @@ import { temporalDataConverter } from '../control/payload-codec';
 import { loadCoreConfig, loadPayloadCodecConfig, logLevelOf } from '../schema/config';
 import { createBrowserWorker } from './create-browser';
 import { createLogger, temporalLogging } from './logging';
-import { configOrExit } from './startup';
+import { configOrExit, listenOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
 
 const log = createLogger('moisson-browser-worker', { level: logLevelOf() });
@@ -19,12 +19,16 @@ async function main(): Promise<void> {
   // As the main worker: the Temporal SDK's metrics on a loopback port next to ours, served within our /metrics.
   const coreMetricsAddress = `127.0.0.1:${config.browserMetricsPort + 1}`;
   const logging = temporalLogging(log);
-  Runtime.install({
-    logger: logging.logger,
-    telemetryOptions: { ...logging.telemetryOptions, metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
-  });
+  await listenOrExit(log, { endpoint: "the Temporal SDK's metrics", address: coreMetricsAddress, setting: 'BROWSER_METRICS_PORT' }, () =>
+    Runtime.install({
+      logger: logging.logger,
+      telemetryOptions: { ...logging.telemetryOptions, metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
+    }),
+  );
   const telemetry = setupTelemetry({ serviceName: `${config.otel.serviceName}-browser`, otlpEndpoint: config.otel.otlpEndpoint });
-  const metricsServer = await startMetricsServer(telemetry, config.browserMetricsPort, `http://${coreMetricsAddress}/metrics`, config.metricsHost);
+  const metricsServer = await listenOrExit(log, { endpoint: 'the metrics endpoint', address: `${config.metricsHost}:${config.browserMetricsPort}`, setting: 'BROWSER_METRICS_PORT' }, () =>
+    startMetricsServer(telemetry, config.browserMetricsPort, `http://${coreMetricsAddress}/metrics`, config.metricsHost),
+  );
   log.info(`metrics on http://${config.metricsHost}:${config.browserMetricsPort}/metrics`);
   const pool = new BrowserPool(config.browser.chromiumPath);
   const connection = await NativeConnection.connect({ address: config.temporal.address });

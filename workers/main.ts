@@ -15,7 +15,7 @@ import { createMoissonWorker } from './create';
 import { collectWhenIdle } from './idle-gc';
 import { createLogger, temporalLogging } from './logging';
 import { postgresQueueCounts, registerQueueDepthGauges } from './queue-depth';
-import { configOrExit, migrationsOrExit } from './startup';
+import { configOrExit, listenOrExit, migrationsOrExit } from './startup';
 import { setupTelemetry, startMetricsServer } from './telemetry';
 
 const log = createLogger('moisson-worker', { level: logLevelOf() });
@@ -36,12 +36,16 @@ async function main(): Promise<void> {
 
   const coreMetricsAddress = `127.0.0.1:${config.metricsPort + 1}`;
   const logging = temporalLogging(log);
-  Runtime.install({
-    logger: logging.logger,
-    telemetryOptions: { ...logging.telemetryOptions, metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
-  });
+  await listenOrExit(log, { endpoint: "the Temporal SDK's metrics", address: coreMetricsAddress, setting: 'METRICS_PORT' }, () =>
+    Runtime.install({
+      logger: logging.logger,
+      telemetryOptions: { ...logging.telemetryOptions, metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
+    }),
+  );
   const telemetry = setupTelemetry({ serviceName: config.otel.serviceName, otlpEndpoint: config.otel.otlpEndpoint });
-  const metricsServer = await startMetricsServer(telemetry, config.metricsPort, `http://${coreMetricsAddress}/metrics`, config.metricsHost);
+  const metricsServer = await listenOrExit(log, { endpoint: 'the metrics endpoint', address: `${config.metricsHost}:${config.metricsPort}`, setting: 'METRICS_PORT' }, () =>
+    startMetricsServer(telemetry, config.metricsPort, `http://${coreMetricsAddress}/metrics`, config.metricsHost),
+  );
   log.info(`metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`);
 
   // Crawl settings are read at start-up: the fetcher's per-host politeness must be one per process (and,

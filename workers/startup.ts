@@ -38,3 +38,24 @@ export async function migrationsOrExit(log: StartupLog, databaseUrl: string): Pr
     log.warn(`could not check the database's migrations at start (${err instanceof Error ? err.message : String(err)}): starting anyway`);
   }
 }
+
+/**
+ * A listening port the process could not take says which address and which setting moves it, and exits 3
+ * (configuration error). The Temporal SDK's exporter throws "Address already in use" without an address,
+ * and the worker's own endpoint would end in a stack trace: neither told an operator that the SDK's port is
+ * the setting's port + 1.
+ */
+export async function listenOrExit<T>(log: StartupLog, what: { endpoint: string; address: string; setting: string }, start: () => T | Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'EADDRINUSE' || (err instanceof Error && /address already in use/i.test(err.message))) {
+      log.fatal(
+        `${what.endpoint} cannot listen on ${what.address}: another process holds that port. Set ${what.setting} to a free port whose next one is free too (the worker serves its metrics on ${what.setting} and the Temporal SDK's on ${what.setting} + 1)`,
+      );
+      process.exit(3);
+    }
+    throw err;
+  }
+}

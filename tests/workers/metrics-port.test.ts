@@ -1,0 +1,66 @@
+/**
+ * A worker whose metrics port, or the Temporal SDK's next to it, is taken names the address and the setting
+ * and exits 3 (configuration error), without a stack trace; with both free it starts.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { createTestDatabase, freePort, freePortPair, uniqueName, type TestDatabase } from '../support/services';
+
+let db: TestDatabase;
+before(async () => {
+  db = await createTestDatabase();
+});
+after(async () => {
+  await db?.drop();
+});
+
+function hold(port: number): Promise<Server> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => ok(server));
+  });
+}
+
+/** Runs a worker entry until it exits or says its metrics are served (then SIGKILLed). */
+async function start(entry: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`../../${entry}`, import.meta.url))], {
+    env: { ...process.env, DATABASE_URL: db.url, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, MOISSON_TASK_QUEUE: uniqueName('metrics-port'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve) => {
+    const read = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (/metrics on http/.test(output)) child.kill('SIGKILL');
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
+
+for (const [entry, setting] of [
+  ['workers/main.ts', 'METRICS_PORT'],
+  ['workers/browser.ts', 'BROWSER_METRICS_PORT'],
+] as const) {
+  test(`${entry}: a taken metrics port or SDK port (${setting} + 1) is named, exit 3; free ports start it`, async () => {
+    const port = await freePortPair();
+    for (const taken of [port + 1, port]) {
+      const held = await hold(taken);
+      try {
+        const r = await start(entry, { [setting]: String(port) });
+        assert.equal(r.code, 3, r.output);
+        assert.match(r.output, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${taken}: another process holds that port\\. Set ${setting} to a free port`), r.output);
+        assert.doesNotMatch(r.output, /at .*\.ts:\d+|metrics on http/, 'no stack trace, nothing served');
+      } finally {
+        await new Promise((ok) => held.close(ok));
+      }
+    }
+    const free = await start(entry, { [setting]: String(await freePortPair()) });
+    assert.match(free.output, /metrics on http/, free.output);
+  });
+}
