@@ -4,10 +4,10 @@
  * bench's main thread with a crawl's heap behind it. When it ends its heap goes with it: the pages and the
  * passes' garbage do not stay in the bench process, whose RSS is the worker-equivalent's.
  */
-import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeBody } from '../../activities/engine/fetcher-charset';
 import { parseConsultationDetail } from '../../activities/pmmp/parse/index';
+import { cpuSeconds } from './proc-cpu';
 import { profiled } from './profile';
 
 export interface ParseThreadInput {
@@ -24,13 +24,6 @@ export interface ParsePass {
   processCpuS: number;
 }
 
-/** CPU seconds of the calling thread (Node 20 has no `process.threadCpuUsage`; a sync read runs on this thread). */
-function threadCpuSeconds(): number {
-  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 const input = workerData as ParseThreadInput;
 const pages = input.pages.map((p) => decodeBody(Buffer.from(p.body.buffer, p.body.byteOffset, p.body.byteLength), p.contentType));
 input.pages.length = 0;
@@ -38,7 +31,7 @@ input.pages.length = 0;
 async function main(): Promise<void> {
   const passes: ParsePass[] = [];
   for (const key of ['pmmp.parse', 'pmmp.parse.warm'] as const) {
-    const thread0 = threadCpuSeconds();
+    const thread0 = cpuSeconds('thread-self');
     const process0 = process.cpuUsage();
     const started = performance.now();
     await profiled(key, async () => {
@@ -46,7 +39,7 @@ async function main(): Promise<void> {
     });
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(process0);
-    passes.push({ key, wallMs, threadCpuS: threadCpuSeconds() - thread0, processCpuS: (cpu.user + cpu.system) / 1e6 });
+    passes.push({ key, wallMs, threadCpuS: cpuSeconds('thread-self') - thread0, processCpuS: (cpu.user + cpu.system) / 1e6 });
   }
   parentPort!.postMessage(passes);
 }

@@ -11,6 +11,7 @@ import autocannon from 'autocannon';
 import type { Db } from 'mongodb';
 import type { Sql } from 'postgres';
 import { migrateDatabase } from '../db/migrate';
+import { cpuSeconds } from './proc-cpu';
 
 /** One entry of bench/results.json. `ratio = value / baseline`, both measured in the same run. */
 export interface BenchResult {
@@ -187,18 +188,7 @@ export async function throwawayPostgres(ctx: BenchContext, suffix: string): Prom
   return { ...database, name, url: url.toString(), drop };
 }
 
-/** CPU seconds (user + system) a process has used so far; `children`: its children that ended and were waited for. */
-export function cpuSeconds(pid: number | 'self' | `${number}/task/${number}`, which: 'own' | 'children' = 'own'): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime, stime, cutime, cstime are fields 14-17 of stat, in clock ticks (100 per second on Linux).
-    const at = which === 'own' ? 11 : 13;
-    return (Number(fields[at]) + Number(fields[at + 1])) / 100;
-  } catch {
-    return 0;
-  }
-}
+export { cpuSeconds };
 
 /**
  * CPU seconds used so far by each PostgreSQL backend serving `sql`'s database, by pid, read from

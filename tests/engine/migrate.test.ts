@@ -5,18 +5,16 @@
  * started on a database that lacks migrations names them and exits 3 before starting anything.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate as drizzleMigrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { LOCAL_STACK, redactConfig } from '../../schema/config';
 import { applyMigrations, assertMigrated, ensureDatabase, migrateDatabase, migrationsFolder, MissingMigrationsError, pendingMigrations, readJournal } from '../../scripts/db/migrate';
-import { freePort, freePortPair, uniqueName } from '../support/services';
+import { freePort, freePortPair, startEntry, uniqueName } from '../support/services';
 
 const base = process.env.DATABASE_URL ?? LOCAL_STACK.databaseUrl;
 const created: string[] = [];
@@ -189,35 +187,20 @@ test('the entries a database has not recorded: all on a new one, the ones left o
   }
 });
 
-interface Started {
-  code: number | null;
-  output: string;
-}
-
-/**
- * Runs a process entry point on `databaseUrl` until it exits or prints `ready` (then SIGKILLed). Its
- * Temporal address is a closed port and its task queue its own: it can reach no shared worker's queue.
- */
-async function startOn(entry: string, databaseUrl: string, ready: RegExp): Promise<Started> {
-  const env = {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-    MOISSON_TASK_QUEUE: uniqueName('migrate-check'),
-    METRICS_PORT: String(await freePortPair()),
-    API_PORT: String(await freePort()),
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`../../${entry}`, import.meta.url))], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve) => {
-    const read = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      if (ready.test(output)) child.kill('SIGKILL');
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.once('close', (code) => resolve({ code, output }));
-  });
+/** An entry point on `databaseUrl`; its Temporal address is a closed port and its task queue its own: it can reach no shared worker's queue. */
+async function startOn(entry: string, databaseUrl: string, ready: RegExp): Promise<{ code: number | null; output: string }> {
+  return startEntry(
+    entry,
+    {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+      MOISSON_TASK_QUEUE: uniqueName('migrate-check'),
+      METRICS_PORT: String(await freePortPair()),
+      API_PORT: String(await freePort()),
+    },
+    ready,
+  );
 }
 
 test('a worker or the API started on a database that lacks a migration names it and exits 3; on a migrated one they start', async () => {

@@ -15,7 +15,7 @@ import { connectMongo, connectPostgres, type Archive, type Database } from '../.
 import { registerSearchAttributes } from '../../control/search-attributes';
 import { LOCAL_STACK } from '../../schema/config';
 import { migrateDatabase } from '../../scripts/db/migrate';
-import { paths } from '../../scripts/stack/paths';
+import { paths, projectRoot } from '../../scripts/stack/paths';
 import { workflowsPath } from '../../workers/create';
 import { runMetricsInterceptorModule } from '../../workers/run-metrics';
 
@@ -104,7 +104,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Listens on `port` of loopback, or resolves null if it is taken. */
-function holdPort(port: number): Promise<Server | null> {
+export function holdPort(port: number): Promise<Server | null> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(null));
@@ -137,6 +137,24 @@ export async function freePortPair(): Promise<number> {
     if (held.every(Boolean)) return port;
   }
   throw new Error('freePortPair: no two consecutive free ports below the ephemeral range in 200 tries');
+}
+
+/**
+ * Runs a process entry point (`workers/main.ts`, `api/server.ts`…) with `env` until it exits or prints
+ * `ready` (then SIGKILLed): how it refuses to start, or that it starts.
+ */
+export function startEntry(entry: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve) => {
+    const read = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (ready.test(output)) child.kill('SIGKILL');
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.once('close', (code) => resolve({ code, output }));
+  });
 }
 
 export interface TemporalServerProcess {

@@ -3,11 +3,8 @@
  * and exits 3 (configuration error), without a stack trace; with both free it starts.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { createTestDatabase, freePort, freePortPair, uniqueName, type TestDatabase } from '../support/services';
+import { createTestDatabase, freePort, freePortPair, holdPort, startEntry, uniqueName, type TestDatabase } from '../support/services';
 
 let db: TestDatabase;
 before(async () => {
@@ -17,30 +14,9 @@ after(async () => {
   await db?.drop();
 });
 
-function hold(port: number): Promise<Server> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(port, '127.0.0.1', () => ok(server));
-  });
-}
-
-/** Runs a worker entry until it exits or says its metrics are served (then SIGKILLed). */
+/** An entry point until it exits or says its metrics are served; Temporal at a closed port, a task queue of its own. */
 async function start(entry: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`../../${entry}`, import.meta.url))], {
-    env: { ...process.env, DATABASE_URL: db.url, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, MOISSON_TASK_QUEUE: uniqueName('metrics-port'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve) => {
-    const read = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      if (/metrics on http/.test(output)) child.kill('SIGKILL');
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.once('close', (code) => resolve({ code, output }));
-  });
+  return startEntry(entry, { ...process.env, DATABASE_URL: db.url, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, MOISSON_TASK_QUEUE: uniqueName('metrics-port'), ...env }, /metrics on http/);
 }
 
 for (const [entry, setting] of [
@@ -50,7 +26,8 @@ for (const [entry, setting] of [
   test(`${entry}: a taken metrics port or SDK port (${setting} + 1) is named, exit 3; free ports start it`, async () => {
     const port = await freePortPair();
     for (const taken of [port + 1, port]) {
-      const held = await hold(taken);
+      const held = await holdPort(taken);
+      assert.ok(held, `port ${taken} free to hold`);
       try {
         const r = await start(entry, { [setting]: String(port) });
         assert.equal(r.code, 3, r.output);
