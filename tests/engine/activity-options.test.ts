@@ -26,7 +26,7 @@ const optionSets: Record<string, ActivityOptions> = {
 };
 
 /** When a dead worker's activity is given to another: its heartbeat timeout, else its start-to-close. */
-export function deadWorkerNoticedAfterMs(options: ActivityOptions): number {
+function deadWorkerNoticedAfterMs(options: ActivityOptions): number {
   if (options.heartbeatTimeout !== undefined) return msToNumber(options.heartbeatTimeout);
   assert.ok(options.startToCloseTimeout !== undefined, 'a start-to-close timeout');
   return msToNumber(options.startToCloseTimeout);

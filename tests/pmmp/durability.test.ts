@@ -18,6 +18,7 @@ import { createFetcher, type Fetcher } from '../../activities/engine/fetcher';
 import { createProofStore } from '../../activities/engine/proofs';
 import type { PmmpBackfillResult } from '../../workflows/pmmp/backfill';
 import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
+import { resultAfterRestart } from '../support/restarted-run';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 import { pmmpActivities } from './worker';
 import { countRows, pmmpSnapshot, startPmmpWorkerProcess } from './worker-process';
@@ -108,8 +109,8 @@ describe('pmmp backfill durability', () => {
     const downloadedAtKill = await downloaded(interrupted);
     assert.ok(atKill < total || downloadedAtKill < totalDownloaded, `killed mid-backfill (${atKill} of ${total} consultations, ${downloadedAtKill} of ${totalDownloaded} documents)`);
 
-    await startWorkerProcess(taskQueue, 'second');
-    const r = (await handle.result()) as PmmpBackfillResult;
+    const second = await startWorkerProcess(taskQueue, 'second');
+    const r = await resultAfterRestart<PmmpBackfillResult>(handle, second, join(proofDir, 'worker-second.log'));
     assert.equal(r.status, 'success', JSON.stringify(r));
 
     // The counters users read are what the database recorded, not what the surviving attempts saw.
