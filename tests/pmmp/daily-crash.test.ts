@@ -20,6 +20,7 @@ import { logTail } from '../../scripts/stack/process';
 import type { PmmpDailyResult } from '../../workflows/pmmp/daily';
 import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
 import { resultAfterRestart } from '../support/restarted-run';
+import { workerLogFile } from '../support/worker-process';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 import { pmmpActivities } from './worker';
 import { countRows, pmmpSnapshot, startPmmpWorkerProcess } from './worker-process';
@@ -95,9 +96,9 @@ describe('pmmp daily after a crash', () => {
     // whole file out (the log directory is gone by then).
     const waitUntil = Date.now() + 180_000;
     for (;;) {
-      if (first.exitCode !== null) assert.fail(`the worker exited early (code ${first.exitCode}):\n${logTail(join(dir, 'worker-first.log'), 30)}`);
+      if (first.exitCode !== null) assert.fail(`the worker exited early (code ${first.exitCode}):\n${logTail(workerLogFile(dir, 'first'), 30)}`);
       if ((await countRows(interrupted, 'pmmp.consultations')) >= Math.min(20, total / 3)) break;
-      if (Date.now() > waitUntil) assert.fail(`no consultation stored after 180 s:\n${logTail(join(dir, 'worker-first.log'), 30)}`);
+      if (Date.now() > waitUntil) assert.fail(`no consultation stored after 180 s:\n${logTail(workerLogFile(dir, 'first'), 30)}`);
       await sleep(50);
     }
     first.kill('SIGKILL');
@@ -106,7 +107,7 @@ describe('pmmp daily after a crash', () => {
     assert.equal((await handle.describe()).status.name, 'RUNNING', 'killed before the run ended');
 
     const second = await startWorkerProcess(taskQueue, 'second');
-    const r = await resultAfterRestart<PmmpDailyResult>(handle, second, join(dir, 'worker-second.log'));
+    const r = await resultAfterRestart<PmmpDailyResult>(handle, second, workerLogFile(dir, 'second'));
     assert.equal(r.status, 'success', JSON.stringify(r));
     assert.deepEqual(r.consultations, clean.consultations, 'the run reports what the database recorded, as the uninterrupted run does');
     assert.deepEqual(consultationCounts(r), consultationCounts(clean), 'the consultations stream reports the recorded counts');

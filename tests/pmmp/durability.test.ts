@@ -19,6 +19,7 @@ import { createProofStore } from '../../activities/engine/proofs';
 import type { PmmpBackfillResult } from '../../workflows/pmmp/backfill';
 import { startPortalReplica, type PortalReplica } from '../replicas/pmmp/index';
 import { resultAfterRestart } from '../support/restarted-run';
+import { workerLogFile } from '../support/worker-process';
 import { createTestArchive, createTestDatabase, startTemporal, workflowBundle, type TestArchive, type TestDatabase } from '../support/services';
 import { pmmpActivities } from './worker';
 import { countRows, pmmpSnapshot, startPmmpWorkerProcess } from './worker-process';
@@ -110,7 +111,7 @@ describe('pmmp backfill durability', () => {
     assert.ok(atKill < total || downloadedAtKill < totalDownloaded, `killed mid-backfill (${atKill} of ${total} consultations, ${downloadedAtKill} of ${totalDownloaded} documents)`);
 
     const second = await startWorkerProcess(taskQueue, 'second');
-    const r = await resultAfterRestart<PmmpBackfillResult>(handle, second, join(proofDir, 'worker-second.log'));
+    const r = await resultAfterRestart<PmmpBackfillResult>(handle, second, workerLogFile(proofDir, 'second'));
     assert.equal(r.status, 'success', JSON.stringify(r));
 
     // The counters users read are what the database recorded, not what the surviving attempts saw.

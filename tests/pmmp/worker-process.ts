@@ -1,16 +1,13 @@
 /**
- * The real worker process (`workers/main.ts`) for the pmmp crash tests, configured from the environment
- * as production runs it, and the comparison of what two databases stored (without the columns that say
- * when or from which fetch).
+ * The real worker process (`workers/main.ts`) for the pmmp crash tests, with the portal replica and no
+ * politeness, and the comparison of what two databases stored (without the columns that say when or
+ * from which fetch).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { freePortPair, type TestArchive, type TestDatabase } from '../support/services';
-
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+import type { TestArchive, TestDatabase } from '../support/services';
+import { startWorkerProcess } from '../support/worker-process';
 
 export interface PmmpWorkerProcessOptions {
   db: TestDatabase;
@@ -18,34 +15,29 @@ export interface PmmpWorkerProcessOptions {
   temporal: TestWorkflowEnvironment;
   taskQueue: string;
   portalUrl: string;
-  /** Proof files and the process's log go here. */
+  /** Proof files and the process's log (`worker-<label>.log`) go here. */
   dir: string;
   label: string;
   /** Overrides of the environment above (politeness on, a User-Agent per worker…). */
   env?: Record<string, string>;
 }
 
-export async function startPmmpWorkerProcess(o: PmmpWorkerProcessOptions): Promise<ChildProcess> {
-  const env = {
-    ...process.env,
-    DATABASE_URL: o.db.url,
-    MONGO_URL: o.archive.url,
-    TEMPORAL_ADDRESS: o.temporal.address,
-    TEMPORAL_NAMESPACE: o.temporal.namespace ?? 'default',
-    MOISSON_TASK_QUEUE: o.taskQueue,
-    METRICS_PORT: String(await freePortPair()),
-    PMMP_PORTAL_URL: o.portalUrl,
-    FETCH_POLITENESS: 'off',
-    FETCH_ROBOTS: 'ignore',
-    PROOF_STORE_DIR: join(o.dir, 'interrupted'),
-    LOG_LEVEL: 'warn',
-    ...o.env,
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(join(o.dir, `worker-${o.label}.log`));
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  return child;
+export function startPmmpWorkerProcess(o: PmmpWorkerProcessOptions): Promise<ChildProcess> {
+  return startWorkerProcess({
+    db: o.db,
+    archive: o.archive,
+    temporal: o.temporal,
+    taskQueue: o.taskQueue,
+    logDir: o.dir,
+    label: o.label,
+    env: {
+      PMMP_PORTAL_URL: o.portalUrl,
+      FETCH_POLITENESS: 'off',
+      FETCH_ROBOTS: 'ignore',
+      PROOF_STORE_DIR: join(o.dir, 'interrupted'),
+      ...o.env,
+    },
+  });
 }
 
 export async function countRows(db: TestDatabase, table: string): Promise<number> {

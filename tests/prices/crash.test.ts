@@ -6,23 +6,20 @@
  * sides hold what the uninterrupted run stored.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { pricesDaily, type PricesDailyResult } from '../../workflows/prices';
 import { startPricesReplica, type PricesReplica } from '../replicas/prices';
 import { resultAfterRestart } from '../support/restarted-run';
 import { ARCHIVED, DAILY, TODAY, longWindowWorker, replicaEnv, seedHistory, stored } from './long-window';
-import { createTestArchive, createTestDatabase, freePortPair, startTemporal, type TestArchive, type TestDatabase } from '../support/services';
-
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+import { createTestArchive, createTestDatabase, startTemporal, type TestArchive, type TestDatabase } from '../support/services';
+import { startWorkerProcess, workerLogFile } from '../support/worker-process';
 
 let replica: PricesReplica;
 let temporal: TestWorkflowEnvironment;
@@ -31,22 +28,9 @@ let dir: string;
 let clean: PricesDailyResult | undefined;
 const children: ChildProcess[] = [];
 
-async function startWorkerProcess(taskQueue: string, label: string): Promise<ChildProcess> {
-  const env = {
-    ...process.env,
-    ...replicaEnv(replica),
-    DATABASE_URL: sides.killed!.db.url,
-    MONGO_URL: sides.killed!.archive.url,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
-    MOISSON_TASK_QUEUE: taskQueue,
-    METRICS_PORT: String(await freePortPair()),
-    LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(join(dir, `worker-${label}.log`));
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+async function startPricesWorker(taskQueue: string, label: string): Promise<ChildProcess> {
+  const side = sides.killed!;
+  const child = await startWorkerProcess({ db: side.db, archive: side.archive, temporal, taskQueue, logDir: dir, label, env: replicaEnv(replica) });
   children.push(child);
   return child;
 }
@@ -86,7 +70,7 @@ describe('prices daily after a crash', () => {
     const side = sides.killed!;
     const total = ARCHIVED;
     const taskQueue = `prices-killed-${randomBytes(3).toString('hex')}`;
-    const first = await startWorkerProcess(taskQueue, 'first');
+    const first = await startPricesWorker(taskQueue, 'first');
     const handle = await temporal.client.workflow.start(pricesDaily, { taskQueue, workflowId: `killed-${taskQueue}`, args: [DAILY] });
     const docs = side.archive.db.collection('prices');
     for (;;) {
@@ -102,8 +86,8 @@ describe('prices daily after a crash', () => {
     assert.ok(atKill > 0, `killed once the archive had begun (${atKill} of ${total} documents)`);
     assert.equal((await handle.describe()).status.name, 'RUNNING', 'killed before the run ended');
 
-    const second = await startWorkerProcess(taskQueue, 'second');
-    const r = await resultAfterRestart<PricesDailyResult>(handle, second, join(dir, 'worker-second.log'));
+    const second = await startPricesWorker(taskQueue, 'second');
+    const r = await resultAfterRestart<PricesDailyResult>(handle, second, workerLogFile(dir, 'second'));
     assert.equal(r.outcome, 'success', JSON.stringify(r, null, 2));
     assert.deepEqual(r.counts, clean.counts);
     const counts = (x: PricesDailyResult) => (x.archive && 'counts' in x.archive ? x.archive.counts : undefined);
