@@ -66,29 +66,6 @@ export function decodeBody(body: Buffer, contentType?: string | null): string {
 }
 
 /**
- * The text of the first `headBytes` and of the last `tailBytes` bytes of a body whose charset is declared
- * (byte-order mark, Content-Type or `<meta>`), decoded without the bytes in between: a crawl that hands
- * whole pages to its parse threads as bytes checks their ends here (a block page's marks, a page cut
- * short). A character cut by either end decodes as U+FFFD. Undefined when the charset would be guessed:
- * the guess reads the whole body.
- */
-export function decodeEnds(body: Buffer, contentType: string | null | undefined, headBytes: number, tailBytes: number): { head: string; tail: string } | undefined {
-  const mark = bom(body);
-  const encoding = mark?.encoding ?? charsetFromContentType(contentType) ?? charsetFromDocument(body);
-  if (!encoding) return undefined;
-  const bytes = mark ? body.subarray(mark.length) : body;
-  const decode = (part: Buffer): string => (encoding === 'windows-1252' ? decodeWindows1252(part) : new TextDecoder(encoding).decode(part));
-  let tailFrom = Math.max(0, bytes.length - tailBytes);
-  let headTo = Math.min(bytes.length, headBytes);
-  // UTF-16 code units are byte pairs: both ends fall between two.
-  if (encoding.startsWith('utf-16')) {
-    tailFrom -= tailFrom % 2;
-    headTo -= headTo % 2;
-  }
-  return { head: decode(bytes.subarray(0, headTo)), tail: decode(bytes.subarray(tailFrom)) };
-}
-
-/**
  * 0x80–0x9F of windows-1252, which is also what `iso-8859-1` means on the web (WHATWG Encoding).
  * Node 20's TextDecoder('windows-1252') decodes these bytes as ISO-8859-1 control characters, which
  * would turn €, œ, the typographic apostrophe and dashes of French pages into garbage.

@@ -14,7 +14,7 @@ import { withInlineRetries } from '../engine/retry';
 import type { ProofStore } from '../engine/proofs';
 import { recordRejections, writeEtlLog, type Rejection } from '../engine/runs';
 import type { ConsultationListItem, LotItem } from './parse/index';
-import { inlineParsers, pageParsers, parseFetchedPage, type PageParsers } from './parse-pool';
+import { inlineParsers, pageParsers, type PageParsers } from './parse-pool';
 import {
   DEFAULT_PAGE_SIZE,
   isDay,
@@ -352,7 +352,7 @@ async function readRow(reader: RowReader, row: ConsultationListItem, listProofId
   const key = { orgAcronyme: row.orgAcronyme, refConsultation: row.refConsultation };
   const naturalKey = keyOf(key);
   const detailPage = await step(deps, () => client.getPage(session, row.detailUrl, 'detail'), undefined, signal);
-  const detail = await parseOrReject(() => parseFetchedPage(parsers, 'detail', detailPage, { baseUrl: client.baseUrl, key }), {
+  const detail = await parseOrReject(() => parsers.detail(detailPage.html, { baseUrl: client.baseUrl, key }), {
     kind: 'pmmp.consultation',
     naturalKey,
     source,
@@ -368,7 +368,7 @@ async function readRow(reader: RowReader, row: ConsultationListItem, listProofId
   if (lotsUrl) {
     const lotsPage = await step(deps, () => client.getPage(session, lotsUrl, 'lots'), undefined, signal);
     lotsProofId = lotsPage.proofId;
-    const lots = await parseOrReject(() => parseFetchedPage(parsers, 'lots', lotsPage, { baseUrl: client.baseUrl, key }), {
+    const lots = await parseOrReject(() => parsers.lots(lotsPage.html, { baseUrl: client.baseUrl, key }), {
       kind: 'pmmp.consultation',
       naturalKey,
       source,

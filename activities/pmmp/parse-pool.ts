@@ -132,9 +132,7 @@ export class ParsePool implements PageParsers {
 
   /** A stored page's bytes decoded (`decodeBody`) and parsed in a thread: see `parseStoredPage`. */
   stored<P extends StoredPageJob['parser']>(parser: P, body: Uint8Array, contentType: string | null, ctx: StoredContext<P>): Promise<StoredResult<P>> {
-    // A message carries a view's whole buffer: a small Buffer sits in Node's shared 8 kB pool.
-    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : new Uint8Array(body);
-    return this.run({ id: 0, parser, body: own, contentType, ctx } as StoredPageJob) as Promise<StoredResult<P>>;
+    return this.run({ id: 0, parser, body, contentType, ctx } as StoredPageJob) as Promise<StoredResult<P>>;
   }
 
   private run(job: ParseJob | StoredPageJob): Promise<unknown> {
@@ -227,20 +225,6 @@ export function parseStoredPage<P extends StoredPageJob['parser']>(
   } catch (err) {
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
-}
-
-/**
- * A page just fetched, read by `parsers`: a pool gets its bytes (decoded in the thread: the event loop never
- * decodes the page), inline parsers its text.
- */
-export function parseFetchedPage<P extends StoredPageJob['parser']>(
-  parsers: PageParsers,
-  parser: P,
-  page: { response: { body: Buffer; contentType: string | undefined }; readonly html: string },
-  ctx: StoredContext<P>,
-): Promise<StoredResult<P>> {
-  if (parsers instanceof ParsePool) return parsers.stored(parser, page.response.body, page.response.contentType ?? null, ctx);
-  return parsers[parser](page.html, ctx as never) as Promise<StoredResult<P>>;
 }
 
 let shared: { threads: number; pool: PageParsers } | undefined;

@@ -9,9 +9,8 @@
  */
 import type { FetchResponse, FetchSession, Fetcher } from '../engine/fetcher';
 import { InvalidInputError, MoissonError, RateLimitedError, ResponseShapeError, TransientError } from '../engine/errors';
-import { decodeEnds } from '../engine/fetcher-charset';
 import type { ProofStore } from '../engine/proofs';
-import { inlineParsers, parseFetchedPage, type PageParsers } from './parse-pool';
+import { inlineParsers, type PageParsers } from './parse-pool';
 import {
   PageShapeError,
   RequestRejectedError,
@@ -80,8 +79,7 @@ export interface PortalClientOptions {
 
 export interface StoredPage {
   response: FetchResponse;
-  /** The page's text, decoded on first read: a crawl hands its pages to the parse threads as bytes. */
-  readonly html: string;
+  html: string;
   proofId: string;
 }
 
@@ -105,13 +103,9 @@ export interface SearchSpec {
   pageSize: PortalPageSize;
 }
 
-/** How much of a page's ends `keep` reads: the WAF page's marks are at its top (a page of ~1 kB), `</html>` at its end. */
-const HEAD_BYTES = 4000;
-const TAIL_BYTES = 256;
-
 /** Portal pages end with `</html>`; a body cut short with a Content-Length that matches it does not. */
-function assertComplete(tail: string, url: string, kind: PmmpPageKind): void {
-  if (!/<\/html>\s*$/i.test(tail.slice(-TAIL_BYTES))) {
+function assertComplete(html: string, url: string, kind: PmmpPageKind): void {
+  if (!/<\/html>\s*$/i.test(html.slice(-256))) {
     throw new TransientError('truncated', `the ${kind} page ${url} ends before </html>`, { url, kind });
   }
 }
@@ -178,21 +172,12 @@ export class PortalClient {
   /** Stores the bytes first (proof of what was seen, even a WAF page), then classifies. */
   private async keep(response: FetchResponse, kind: PmmpPageKind, proofKind: string): Promise<StoredPage> {
     const { proofId } = await this.opts.proofs.put({ ...response, kind: proofKind });
-    // Only the page's ends are decoded here: list, detail and lots pages go to the parse threads as bytes, so the
-    // event loop's heap never holds their text (a page's text lived long enough to be promoted, and the
-    // old generation's growth was most of the crawl's full collections).
-    const ends = decodeEnds(response.body, response.contentType, HEAD_BYTES, TAIL_BYTES) ?? { head: response.text(), tail: response.text() };
-    if (isRequestRejectedPage(ends.head)) {
-      throw new PortalRequestRejectedError(kind, rejectedSupportId(ends.head), response.url, this.opts.rejectedRetryAfterMs ?? 10 * 60_000);
+    const html = response.text();
+    if (isRequestRejectedPage(html)) {
+      throw new PortalRequestRejectedError(kind, rejectedSupportId(html), response.url, this.opts.rejectedRetryAfterMs ?? 10 * 60_000);
     }
-    assertComplete(ends.tail, response.url, kind);
-    return {
-      response,
-      proofId,
-      get html() {
-        return response.text();
-      },
-    };
+    assertComplete(html, response.url, kind);
+    return { response, html, proofId };
   }
 
   /** A GET outside any search (detail, lots popup, a /bdc/ results page): any session will do. */
@@ -217,7 +202,7 @@ export class PortalClient {
   private async readList(response: FetchResponse): Promise<ListPage> {
     const stored = await this.keep(response, 'list', 'pmmp.list');
     try {
-      const list = await parseFetchedPage(this.opts.parsers ?? inlineParsers, 'list', stored, { baseUrl: this.opts.baseUrl });
+      const list = await (this.opts.parsers ?? inlineParsers).list(stored.html, { baseUrl: this.opts.baseUrl });
       return { proofId: stored.proofId, url: response.url, list };
     } catch (err) {
       if (err instanceof PageShapeError) throw new ResponseShapeError(err.message, { url: response.url, missing: err.missing, proofId: stored.proofId });

@@ -20,7 +20,6 @@ import {
   RobotsUnavailableError,
 } from '../../activities/engine/fetcher';
 import { loadFetchConfig as loadFetcherConfig } from '../../schema/config';
-import { decodeBody, decodeEnds } from '../../activities/engine/fetcher-charset';
 import { createTransport } from '../../activities/engine/fetcher-transport';
 import { type Clock, HostGuard, HostLimiter, politenessResolver } from '../../activities/engine/politeness';
 import { ConfigError } from '../../schema/config';
@@ -483,27 +482,6 @@ describe('charsets', () => {
       const text = (await f.get(`${site.base}${path}`)).text();
       assert.ok(text.includes(expected), `${path}: ${text}`);
     }
-  });
-
-  test("a page's ends decode as the whole page's do, without the middle; an undeclared charset leaves it to the whole page", () => {
-    const long = 'é€’ '.repeat(3000);
-    const pages: [string, Buffer, string | null][] = [
-      ['header cp1252', Buffer.concat([page(''), Buffer.from(long, 'latin1')]), 'text/html; charset=windows-1252'],
-      ['meta', page('<meta charset="ISO-8859-1">'), 'text/html'],
-      ['utf-8', Buffer.from(`<html><meta charset="utf-8"><body>${long}${expected}</body></html>\n`), 'text/html'],
-      ['utf-16le BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`<html><body>${long}${expected}</body></html>`, 'utf16le')]), null],
-    ];
-    for (const [name, body, type] of pages) {
-      const whole = decodeBody(body, type);
-      const ends = decodeEnds(body, type, 4000, 256);
-      assert.ok(ends, name);
-      // Either end may cut a character: its bytes left there decode as U+FFFD, the rest is the page's text.
-      const head = ends.head.replace(/\uFFFD{1,3}$/, '');
-      const tail = ends.tail.replace(/^\uFFFD{1,3}/, '');
-      assert.ok(whole.startsWith(head) && head.length >= Math.min(1000, whole.length), `${name}: ${ends.head}`);
-      assert.ok(whole.endsWith(tail) && tail.length >= Math.min(60, whole.length), `${name}: ${ends.tail}`);
-    }
-    assert.equal(decodeEnds(page(''), 'text/html', 4000, 256), undefined);
   });
 });
 

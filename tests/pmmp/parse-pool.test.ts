@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { inlineParsers, ParsePool, parseFetchedPage, parseStoredPage, ParseThreadError } from '../../activities/pmmp/parse-pool';
+import { inlineParsers, ParsePool, parseStoredPage, ParseThreadError } from '../../activities/pmmp/parse-pool';
 import { PageShapeError } from '../../activities/pmmp/parse/index';
 
 const SAMPLES = new URL('../fixtures/samples/pmmp/html/', import.meta.url);
@@ -68,24 +68,6 @@ describe('pmmp parse pool', () => {
     );
     assert.ok(refused instanceof PageShapeError, `a PageShapeError, not ${String(refused)}`);
     assert.equal(refused.kind, 'detail');
-  });
-
-  it('a page just fetched goes to a thread as its bytes, never decoded on the event loop; inline parsers read its text', async () => {
-    const fetched = (html: string, decodedHere: () => string) => ({
-      response: { body: Buffer.from(html, 'utf8'), contentType: 'text/html; charset=utf-8' },
-      get html() {
-        return decodedHere();
-      },
-    });
-    const refuse = () => assert.fail('the page was decoded on the event loop');
-    assert.deepEqual(await parseFetchedPage(pool, 'detail', fetched(DETAIL, refuse), ctx), await inlineParsers.detail(DETAIL, ctx));
-    assert.deepEqual(await parseFetchedPage(pool, 'list', fetched(LIST, refuse), ctx), await inlineParsers.list(LIST, ctx));
-    // A small body is a view into Node's shared buffer pool: the page is the view's bytes, not the pool's.
-    const small = Buffer.from('<html><body><p>not a consultation</p></body></html>');
-    assert.ok(small.buffer.byteLength > small.byteLength, 'a pooled Buffer');
-    const refused = await parseFetchedPage(pool, 'detail', { response: { body: small, contentType: 'text/html' }, html: '' }, ctx).catch((e: unknown) => e);
-    assert.ok(refused instanceof PageShapeError, String(refused));
-    assert.deepEqual(await parseFetchedPage(inlineParsers, 'lots', fetched(LOTS, () => LOTS), ctx), await inlineParsers.lots(LOTS, ctx));
   });
 
   it('closing refuses the pages in flight with a retryable ParseThreadError, and a later page starts a new thread', async () => {
