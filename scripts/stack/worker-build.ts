@@ -7,10 +7,10 @@
  * built from (declarations, migrations) by a path relative to themselves, so two checkouts sharing one
  * `.data` (a linked worktree) never share a build.
  */
-import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths, projectRoot } from './paths';
-import { runBuildScript, sourceHash } from './workflow-bundle';
+import { pruneOldOutputs, runBuildScript, sourceHash } from './workflow-bundle';
 
 /** What the worker build is made from, relative to the project root (directories walked whole). */
 export const WORKER_BUILD_INPUTS = ['activities', 'schema', 'control', 'workers', 'workflows', 'scripts/db', 'package-lock.json', 'tsconfig.json', 'scripts/build-worker.ts'] as const;
@@ -49,14 +49,7 @@ export async function ensureWorkerBuild(log: (line: string) => void, opts: { roo
     rmSync(partial, { recursive: true, force: true });
     if (!existsSync(entry)) throw err;
   }
-  pruneOldBuilds(dir, hash);
+  pruneOldOutputs(dir, (f) => /^[0-9a-f]+$/.test(f), hash, KEEP_OLD_BUILDS);
   return entry;
 }
 
-function pruneOldBuilds(dir: string, current: string): void {
-  const old = readdirSync(dir)
-    .filter((f) => /^[0-9a-f]+$/.test(f) && f !== current)
-    .map((f) => ({ path: join(dir, f), mtime: statSync(join(dir, f)).mtimeMs }))
-    .sort((a, b) => b.mtime - a.mtime);
-  for (const { path } of old.slice(KEEP_OLD_BUILDS)) rmSync(path, { recursive: true, force: true });
-}

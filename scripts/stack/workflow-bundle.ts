@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { paths, projectRoot } from './paths';
 import { StackError } from './process';
@@ -67,7 +67,7 @@ export async function ensureWorkflowBundle(log: (line: string) => void, opts: { 
   log(`building the workflow bundle (sources ${hash})`);
   await runBuildScript(root, 'scripts/build-workflows.ts', partial, 'the workflow bundle (npm run build:workflows)');
   renameSync(partial, out);
-  pruneOldBundles(dir, out);
+  pruneOldOutputs(dir, (f) => /^workflows-[0-9a-f]+\.js$/.test(f), basename(out), KEEP_OLD_BUNDLES);
   return out;
 }
 
@@ -85,10 +85,14 @@ export async function runBuildScript(root: string, script: string, partial: stri
   }
 }
 
-function pruneOldBundles(dir: string, current: string): void {
+/**
+ * Removes the outputs of older sources in `dir` (entries named as `isOutput` says, `current` excepted),
+ * keeping the `keep` newest: a worker may still run from the one before.
+ */
+export function pruneOldOutputs(dir: string, isOutput: (name: string) => boolean, current: string, keep: number): void {
   const old = readdirSync(dir)
-    .filter((f) => /^workflows-[0-9a-f]+\.js$/.test(f) && join(dir, f) !== current)
+    .filter((f) => isOutput(f) && f !== current)
     .map((f) => ({ path: join(dir, f), mtime: statSync(join(dir, f)).mtimeMs }))
     .sort((a, b) => b.mtime - a.mtime);
-  for (const { path } of old.slice(KEEP_OLD_BUNDLES)) rmSync(path, { force: true });
+  for (const { path } of old.slice(keep)) rmSync(path, { recursive: true, force: true });
 }

@@ -3,8 +3,8 @@
  * politeness, and the comparison of what two databases stored (without the columns that say when or
  * from which fetch).
  */
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestArchive, TestDatabase } from '../support/services';
 import { startWorkerProcess } from '../support/worker-process';
