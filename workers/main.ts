@@ -4,7 +4,7 @@
  * does a database that lacks migrations (exit 3, with the missing ones and the command that applies them).
  */
 import { metrics } from '@opentelemetry/api';
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { connectMongo, connectPostgres } from '../activities/engine/db';
 import { createFetcher } from '../activities/engine/fetcher';
 import { createProofStore } from '../activities/engine/proofs';
@@ -13,10 +13,10 @@ import { temporalDataConverter } from '../control/payload-codec';
 import { ConfigError, loadApisyncConfig, loadCoreConfig, loadFetchConfig, loadLeadsConfig, loadPayloadCodecConfig, loadPmmpConfig, loadPricesConfig, logLevelOf, redactConfig } from '../schema/config';
 import { createMoissonWorker } from './create';
 import { collectWhenIdle } from './idle-gc';
-import { createLogger, temporalLogging } from './logging';
+import { createLogger } from './logging';
 import { postgresQueueCounts, registerQueueDepthGauges } from './queue-depth';
-import { configOrExit, listenOrExit, migrationsOrExit } from './startup';
-import { setupTelemetry, startMetricsServer } from './telemetry';
+import { startWorkerRuntime } from './runtime';
+import { configOrExit, migrationsOrExit } from './startup';
 
 const log = createLogger('moisson-worker', { level: logLevelOf() });
 
@@ -34,19 +34,13 @@ async function main(): Promise<void> {
   log.info({ config: redactConfig(config) }, 'starting');
   await migrationsOrExit(log, config.databaseUrl);
 
-  const coreMetricsAddress = `127.0.0.1:${config.metricsPort + 1}`;
-  const logging = temporalLogging(log);
-  await listenOrExit(log, { endpoint: "the Temporal SDK's metrics", address: coreMetricsAddress, setting: 'METRICS_PORT' }, () =>
-    Runtime.install({
-      logger: logging.logger,
-      telemetryOptions: { ...logging.telemetryOptions, metrics: { prometheus: { bindAddress: coreMetricsAddress } } },
-    }),
-  );
-  const telemetry = setupTelemetry({ serviceName: config.otel.serviceName, otlpEndpoint: config.otel.otlpEndpoint });
-  const metricsServer = await listenOrExit(log, { endpoint: 'the metrics endpoint', address: `${config.metricsHost}:${config.metricsPort}`, setting: 'METRICS_PORT' }, () =>
-    startMetricsServer(telemetry, config.metricsPort, `http://${coreMetricsAddress}/metrics`, config.metricsHost),
-  );
-  log.info(`metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`);
+  const { telemetry, metricsServer } = await startWorkerRuntime(log, {
+    serviceName: config.otel.serviceName,
+    otlpEndpoint: config.otel.otlpEndpoint,
+    metricsHost: config.metricsHost,
+    metricsPort: config.metricsPort,
+    setting: 'METRICS_PORT',
+  });
 
   // Crawl settings are read at start-up: the fetcher's per-host politeness must be one per process (and,
   // with FETCH_POLITENESS_SCOPE=fleet, one for all processes through the database).

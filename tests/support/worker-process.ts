@@ -5,12 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { projectRoot } from '../../scripts/stack/paths';
 import { freePortPair, type TestArchive, type TestDatabase } from './services';
-
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 export interface WorkerProcessOptions {
   db: TestDatabase;
@@ -41,7 +39,7 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Child
     LOG_LEVEL: 'warn',
     ...o.env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(workerLogFile(o.logDir, o.label));
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
