@@ -1,6 +1,6 @@
 /** Small process helpers for the local stack: pid files, ports, commands. Nothing here knows a service. */
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
 
@@ -71,14 +71,36 @@ export function removeFile(path: string): void {
   rmSync(path, { force: true });
 }
 
+/** A program started detached: its pid, and how it ended once it has (while this process still runs). */
+export interface DetachedProcess {
+  pid: number;
+  /** `exit code N` or `killed by SIGX` once it has ended, else undefined. */
+  ended(): string | undefined;
+}
+
 /** Starts a long-running program detached from this process, output to a log file. */
-export function startDetached(cmd: string, args: string[], logFile: string, opts: SpawnOptions = {}): number {
+export function startDetached(cmd: string, args: string[], logFile: string, opts: SpawnOptions = {}): DetachedProcess {
   mkdirSync(dirname(logFile), { recursive: true });
   const out = openSync(logFile, 'a');
   const child = spawn(cmd, args, { ...opts, detached: true, stdio: ['ignore', out, out] });
   if (child.pid === undefined) throw new StackError(`could not start ${cmd}`);
+  let ending: string | undefined;
+  // A program that dies during start-up may print nothing (a signal, a full disk): its status is the clue.
+  child.once('exit', (code, signal) => {
+    ending = signal ? `killed by ${signal}` : `exit code ${code}`;
+  });
   child.unref();
-  return child.pid;
+  return { pid: child.pid, ended: () => ending };
+}
+
+/** The free space on the file system holding `path`, for messages about a program that printed nothing. */
+export function freeSpace(path: string): string {
+  try {
+    const fs = statfsSync(path);
+    return `${Math.round((fs.bavail * fs.bsize) / 2 ** 20)} MB free on its file system`;
+  } catch (e) {
+    return `free space unknown (${(e as Error).message})`;
+  }
 }
 
 export async function stopPid(pid: number, expectedCommand: string, timeoutMs = 15_000): Promise<void> {
@@ -118,20 +140,35 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** A program that ended before it became ready: `status` says how, when known. */
+export class ExitedDuringStartup extends StackError {
+  constructor(
+    readonly what: string,
+    readonly status: string | undefined,
+    readonly logFile: string | undefined,
+  ) {
+    super(`${what} exited during start-up${status ? ` (${status})` : ''}${logFile ? `; see ${logFile}:\n${logTailOrSpace(logFile)}` : ''}`);
+  }
+}
+
 export async function waitFor(
   what: string,
   check: () => Promise<boolean>,
-  opts: { timeoutMs: number; logFile?: string; stillAlive?: () => boolean },
+  opts: { timeoutMs: number; logFile?: string; stillAlive?: () => boolean; ended?: () => string | undefined },
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
-    if (opts.stillAlive && !opts.stillAlive()) {
-      throw new StackError(`${what} exited during start-up${opts.logFile ? `; see ${opts.logFile}:\n${logTail(opts.logFile)}` : ''}`);
-    }
+    if (opts.stillAlive && !opts.stillAlive()) throw new ExitedDuringStartup(what, opts.ended?.(), opts.logFile);
     await sleep(250);
   }
   throw new StackError(`${what} did not become ready in ${opts.timeoutMs / 1000}s${opts.logFile ? `; see ${opts.logFile}:\n${logTail(opts.logFile)}` : ''}`);
+}
+
+/** The log's tail; for an empty log, the free disk space instead (a program that cannot write says nothing). */
+function logTailOrSpace(logFile: string): string {
+  const tail = logTail(logFile);
+  return tail.trim() ? tail : `(empty log; ${freeSpace(dirname(logFile))})`;
 }
 
 export function logTail(logFile: string, lines = 12): string {

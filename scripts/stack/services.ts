@@ -23,6 +23,7 @@ import {
   readPid,
   removeFile,
   run,
+  ExitedDuringStartup,
   StackError,
   startDetached,
   stopPid,
@@ -65,7 +66,7 @@ async function ensurePortFree(port: number, service: string, variable: string): 
 }
 
 /** A plain detached program with a pid file: Temporal, FerretDB, the replicas. */
-function daemon(spec: {
+export function daemon(spec: {
   name: string;
   external: string | undefined;
   address: string;
@@ -95,9 +96,26 @@ function daemon(spec: {
       log(`starting ${spec.name} on ${spec.address}`);
       const offset = existsSync(lf) ? statSync(lf).size : 0;
       const logSince = () => (existsSync(lf) ? readFileSync(lf).subarray(offset).toString('utf8') : '');
-      const pid = startDetached(cmd, [...args, ...(prepared.args ?? [])], lf, { cwd: projectRoot, env: { ...(env ?? process.env), ...prepared.env } });
-      writePid(pf, pid);
-      await waitFor(spec.name, () => spec.ready(logSince), { timeoutMs: spec.timeoutMs, logFile: lf, stillAlive: () => pidRunning(pid, marker) });
+      const launch = async () => {
+        const started = startDetached(cmd, [...args, ...(prepared.args ?? [])], lf, { cwd: projectRoot, env: { ...(env ?? process.env), ...prepared.env } });
+        writePid(pf, started.pid);
+        await waitFor(spec.name, () => spec.ready(logSince), {
+          timeoutMs: spec.timeoutMs,
+          logFile: lf,
+          stillAlive: () => pidRunning(started.pid, marker),
+          ended: started.ended,
+        });
+      };
+      try {
+        await launch();
+      } catch (e) {
+        // One more start for a program that died at once: a fresh machine's first minutes (disk, caches
+        // being written) can fail a start that then succeeds. It is said, and a second failure is final.
+        if (!(e instanceof ExitedDuringStartup)) throw e;
+        log(`${e.message}\nstarting ${spec.name} once more`);
+        if (spec.port !== undefined) await ensurePortFree(spec.port, spec.name, spec.portVariable ?? 'its port setting');
+        await launch();
+      }
     },
     async stop() {
       const pid = readPid(pf);
