@@ -46,7 +46,7 @@ export type { NoticeKey } from './awards-store';
  * Version of the award reading (extraction settings + parseAward) written to `notices.parser_version`.
  * Bump it when either changes: `pmmpReparse` then rereads every older notice from its stored proof.
  */
-export const AWARD_PARSER_VERSION = 'awards-7';
+export const AWARD_PARSER_VERSION = 'awards-8';
 
 export const NOTICE_PROOF_KIND = 'pmmp.notice';
 

@@ -429,3 +429,118 @@ describe('failure classes fixed on tuning texts (awards-7)', () => {
     assert.equal(winnerOf(n)?.name, 'La société LABO ROUTE ESSAI ET ETUDES « LREE »');
   });
 });
+
+/**
+ * Classes of the last held-apart batch (batch 4), fixed after it was scored (awards-8): so these tests
+ * print each shape in a notice written for the test, never the held-apart text itself.
+ */
+function notice(lines: string[]): string {
+  return [
+    'EXTRAIT DU PROCES-VERBAL DE LA SEANCE DE L’APPEL D’OFFRES',
+    "Appel d'offres ouvert N° 12/2025/DRE",
+    'Objet : Travaux de sondages géotechniques.',
+    "Maître d'ouvrage : DIRECTION REGIONALE DE L'EQUIPEMENT",
+    ...lines,
+    '',
+    'Fait à Rabat, le 20/11/2025',
+  ].join('\n');
+}
+
+describe('batch 4 classes, on notices written for the test (awards-8)', () => {
+  it('knows "Architecte retenue" as the retained heading of an architects\' consultation', () => {
+    const n = parseAward(
+      notice([
+        "Date d'ouverture des plis : 10/11/2025",
+        'Classement Architectes retenues',
+        'LA SOCIETE AHA CONCEPT',
+        'LA SOCIETE ATELIER AZUR',
+        '',
+        '\u200eArchitecte retenue',
+        'LA SOCIETE AHA CONCEPT',
+        '',
+        "- Justification du choix de l'attributaire : Offre ayant obtenu la note globale la plus élevée.",
+      ]),
+    );
+    assert.equal(n.lots[0]?.status, 'attribue');
+    assert.equal(winnerOf(n)?.name, 'LA SOCIETE AHA CONCEPT');
+  });
+
+  it('ends a list entry at its dash when the next line is the next numbered entry', () => {
+    const n = parseAward(
+      notice([
+        "Date d'ouverture des plis : 06/08/2026",
+        'Liste des concurrents ayant déposé leurs plis :',
+        '1. STE BALB TRAVAUX -',
+        '2. _ GR STE ERATEN et STE ATK BTP',
+        '',
+        "Montant des actes d'engagement des concurrents :",
+        'STE BALB TRAVAUX 5 652 898,08',
+        '',
+        'Concurrent retenu :',
+        'STE BALB TRAVAUX 5 652 898,08',
+      ]),
+    );
+    assert.equal(winnerOf(n)?.name, 'STE BALB TRAVAUX');
+    assert.equal(winnerOf(n)?.amount, '5652898.08');
+    assert.equal(n.lots[0]?.bidderCount, 2);
+  });
+
+  it('reads an opening date whose slashes OCR read as "1", after its label only', () => {
+    const n = parseAward(notice(["Date d'ouverture des plis : 1711012025", 'Lieu : Siège de la direction', 'Concurrent retenu :', 'STE GEO SONDA 559 980,00']));
+    assert.equal(n.openingDate, '2025-10-17');
+    // Ten digits that make no date ("1713012025": month 13) stay unread.
+    assert.equal(parseAward(notice(["Date d'ouverture des plis : 1713012025", 'Concurrent retenu :', 'STE GEO SONDA 559 980,00'])).openingDate, null);
+  });
+
+  it('reads a list written as a sentence, and the TTC bid of a winner whose TTC figure OCR cut under "TOTAL HT  TOTAL TTC"', () => {
+    const n = parseAward(
+      notice([
+        "Date d'ouverture des plis : 10/12/2024",
+        '-Liste des concurrents ayant déposé un \u200fالم\u200e : STE BAHI NAJIB, JTTOPO et MAPPING',
+        'ENGINEERING.',
+        '',
+        "+ Montant \u200fال\u200e l'acte d''engagement de concurrent :",
+        '',
+        "CONCURRENTS MONTANT DE L'ACTE D'ENGAGEMENT (DHS)",
+        'TOTAL HT TOTAL TTC',
+        'ITTOPO 564 000,00 676 800,00',
+        'MAPPING 403 000,00 483 600,00',
+        'ENGINEERING',
+        '',
+        'ANP-DPCR',
+        '+ Concurrent retenu :',
+        "CONCURRENTS MONTANT DE L'ACTE D'ENGAGEMENT (DHS} \\",
+        'TOTAL HT TOTAL TTC |',
+        'MAPPING 403 000,00 483 0 |',
+        'ENGINEERING | |',
+      ]),
+    );
+    assert.equal(n.lots[0]?.bidderCount, 3);
+    assert.deepEqual(n.lots[0]?.bidders.map((b) => b.bidder).sort(), ['JTTOPO', 'MAPPING ENGINEERING']);
+    assert.equal(winnerOf(n)?.name, 'MAPPING ENGINEERING');
+    assert.equal(winnerOf(n)?.amount, '483600.00');
+    assert.match(winnerOf(n)?.amountSource?.rule ?? '', /bids-table/);
+    assert.ok(n.warnings.some((w) => w.code === 'ocr_correction' && w.message.includes('TTC amount cut to "483 0"')));
+  });
+
+  it('keeps a cut TTC amount unknown when no bid starts with what is left of it', () => {
+    const n = parseAward(
+      notice([
+        '-Liste des concurrents ayant déposé leurs plis : STE BAHI NAJIB, JTTOPO et MAPPING ENGINEERING.',
+        "Montant de l'acte d'engagement des concurrents :",
+        'TOTAL HT TOTAL TTC',
+        'MAPPING ENGINEERING 403 000,00 483 600,00',
+        'Concurrent retenu :',
+        'TOTAL HT TOTAL TTC |',
+        'MAPPING ENGINEERING 403 000,00 512 0 |',
+      ]),
+    );
+    assert.equal(winnerOf(n)?.name, 'MAPPING ENGINEERING');
+    assert.equal(winnerOf(n)?.amount, null);
+  });
+
+  it('splits a list written as a sentence on its lower-case "et", never on a name\'s own "ET" nor before a legal form', () => {
+    const n = parseAward(notice(['Liste des concurrents ayant déposé leurs plis :', '- STE TRAVAUX ET FILS, SARL', '- STE NORD, SUD et EST', '', 'Concurrent retenu :', 'STE TRAVAUX ET FILS 100 000,00']));
+    assert.equal(n.lots[0]?.bidderCount, 4);
+  });
+});

@@ -63,6 +63,20 @@ export function findDates(line: string): DateMatch[] {
   return out.sort((a, b) => a.start - b.start);
 }
 
+/**
+ * A date whose two slashes OCR read as "1" ("17/10/2025" printed "1711012025", portal 65a04747): ten
+ * digits that make no sense otherwise. Only where a label says a date follows (`text` starts after it),
+ * never in running text, where ten digits may be anything.
+ */
+export function labelledSlashlessDate(text: string): DateMatch | undefined {
+  const m = /^([\s:.,-]*)([0-3]\d)[1lI|]([01]\d)[1lI|]((?:20)\d{2})(?!\d)/.exec(text);
+  if (!m) return undefined;
+  const iso = toIso(Number(m[4]), Number(m[3]), Number(m[2]));
+  if (!iso) return undefined;
+  const start = m[1]!.length;
+  return { start, end: m[0].length, raw: m[0].slice(start), iso, notes: ['OCR read the date\'s slashes as "1"'] };
+}
+
 export function parseDate(s: string): string | null {
   return findDates(s)[0]?.iso ?? null;
 }

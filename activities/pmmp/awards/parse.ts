@@ -1,5 +1,5 @@
 import { findAmounts, type AmountMatch } from './amounts';
-import { findDates, type DateMatch } from './dates';
+import { findDates, labelledSlashlessDate, type DateMatch } from './dates';
 import { bestNameMatch, cleanBidderName, isNameFragment, levenshtein, looksLikeName, nameKey, nameSimilarity, splitGroupement, uniqueFragmentMatch } from './names';
 import {
   FIELD_NAMES,
@@ -482,7 +482,7 @@ function narrativeDate(doc: Doc, label: RegExp, stopAt: RegExp): DateMatch | und
     if (!m) continue;
     if (/lieu[x]?\s+d'?\s*$/.test(line.folded.slice(Math.max(0, m.index - 8), m.index))) continue;
     const rest = line.text.slice(m.index + m[0].length);
-    const sameLine = findDates(rest)[0];
+    const sameLine = findDates(rest)[0] ?? labelledSlashlessDate(rest);
     if (sameLine) return { ...sameLine, start: sameLine.start + m.index + m[0].length };
     if (isTableHeader(doc, line.index)) continue;
     for (let j = line.index + 1; j < doc.lines.length && j <= line.index + 4; j++) {
@@ -568,8 +568,8 @@ interface Section {
 
 const HEADINGS: Array<[SectionKind, RegExp]> = [
   ['verification', /^(?:la\s+)?verification\s+des\s+montants/],
-  ['amounts', /^(?:examen\s+des\s+offres\s+financieres\s*:?\s*)?montants?\s+(?:~+\s*|des?\s+|d'\s*)?(?:actes?|offres?)\s*(?:~+\s*)?d?\s*'?\s*engagements?|^montant\s+d'acte|^liste\s+des\s+(?:concurrents|soumissionnaires)\s+dont\s+les\s+offres\s+financieres/],
-  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurr?ents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\((?!par\s+tirage)|montant))|attributaires?\s*(?:(?:du|~+)\s+marche\s*)?:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$|l'\s*offre\s+economiquement\s+la\s+plus\s+avantageuse\s*:\s*$|[^\s:]{4,20}\s+ret[ec][nmr]us?\s*[:;]\s*$)/],
+  ['amounts', /^(?:examen\s+des\s+offres\s+financieres\s*:?\s*)?montants?\s+(?:~+\s*(?:l'\s*)?|des?\s+|d'\s*)?(?:actes?|offres?)\s*(?:~+\s*)?d?\s*'{0,2}\s*engagements?|^montant\s+d'acte|^liste\s+des\s+(?:concurrents|soumissionnaires)\s+dont\s+les\s+offres\s+financieres/],
+  ['retained', /^(?:(?:le\s+|les\s+)?(?:concurr?ents?|soumissionnaires?|souissionnaires?)\s+(?:retenus?|attributaires?)(?!\s*(?:\((?!par\s+tirage)|montant))|attributaires?\s*(?:(?:du|~+)\s+marche\s*)?:|la\s+commission\s+decide\s+de\s+reten|resultat\s+definitif\s+de\s+l?'?\s*appel|resultat\s+de\s+l'aoo|attributaire\s+ayant|attributaire\s+(?:montant|\|)|offres?\s+retenues?\s*[:.]|adjug[e]s?\s*[:.]|adjudicataires?\s*[:.]|attributaires?\s*$|l'\s*offre\s+economiquement\s+la\s+plus\s+avantageuse\s*:\s*$|[^\s:]{4,20}\s+ret[ec][nmr]us?\s*[:;]\s*$|architectes?\s+retenue?s?\s*[:.]?\s*$)/],
   ['justification', /^(?:justification\s+(?:du|~+)\s+choix|critere\s+du\s+choix)/],
   ['ranking', /^(?:le\s+)?classement\s+des\s+offres/],
   ['deposit', /^(?:la\s+)?(?:liste|listes|les)\s+(?:des\s+|~+\s*)?(?:concurrents|soumissionnaires)\s+(?:ayant|avant|ayunt|avunt)\s+(?:depose|deposes|remis|presente)|^(?:liste\s+des\s+)?concurrents\s+ayant\s+depose|^(?:\S{1,4}\s+)?[^\s:]{1,10}\s+des\s+(?:concurrents|soumissionnaires)\s+(?:ayant|avant|ayunt)\s+(?:depose|remis)|^liste\s+des\s+(?:concurrents|soumissionnaires)\s*[.:]?\s*$/],
@@ -1005,17 +1005,24 @@ function listItems(doc: Doc, s: Section, known: readonly string[] = []): { entri
   const merged: Array<{ text: string; lot: string | null }> = [];
   for (const r of raw) {
     const prev = merged[merged.length - 1];
+    // A numbered item ("2. _ GR STE ERATEN") starts an entry even after a line ending in a dash.
+    const numbered = /^\s*\d{1,2}[.)]\s/.test(r.text);
     const continuation =
       prev &&
+      !numbered &&
       ((anyMarker && !r.marker && !/^\s*(?:ste|soci[eé]t[eé]|groupement|laboratoire|m\.|mr)\b/i.test(r.text)) ||
         /(?:\bet|&|\bde|\bdu|\bdes|-|\/)$/i.test(prev.text.trim()) ||
         /^\s*(?:d'|de\s|du\s|des\s|et\s)/i.test(r.text) ||
         // A reason wrapping onto a line of its own ("électroniquement les pièces communes").
         (s.kind === 'eliminated' && /^\s*\p{Ll}/u.test(r.text)));
     if (continuation) prev.text += ' ' + r.text.trim();
-    else merged.push({ text: r.text, lot: r.lot });
+    else {
+      // "1. STE BALB TRAVAUX -" / "2. _ GR …" (portal 6e3e3d90): the dash closed the entry.
+      if (prev && numbered) prev.text = prev.text.replace(/\s+[-–]\s*$/, '');
+      merged.push({ text: r.text, lot: r.lot });
+    }
   }
-  for (const m of merged) {
+  for (const m of merged.flatMap((e) => enumeration(e.text).map((text) => ({ text, lot: e.lot })))) {
     let text = m.text;
     // "(lots n° 1, 2 et 3)" (ocr-text/pv-27).
     const lotsMatch = /\(\s*lots?\s*n?\s*°?\s*([\d\s,et]+)\)/i.exec(text);
@@ -1057,6 +1064,20 @@ function listItems(doc: Doc, s: Section, known: readonly string[] = []): { entri
   return { entries, none };
 }
 
+/**
+ * A list written as a sentence, "STE BAHI NAJIB, JTTOPO et MAPPING ENGINEERING." (portal 678eca5e): its
+ * names. Only with a comma and a closing lower-case "et" (names print their own "ET" in capitals), no
+ * groupement, and no part that is a legal form ("STE X, SARL").
+ */
+function enumeration(text: string): string[] {
+  if (/groupement|\(|:/i.test(text)) return [text];
+  const m = /^(.+?)\s+et\s+(\S.*)$/.exec(text.trim());
+  if (!m || !m[1]!.includes(',')) return [text];
+  const parts = [...m[1]!.split(/\s*,\s*/), m[2]!].map((p) => p.trim());
+  if (parts.some((p) => !/\p{L}{2}/u.test(p) || /^(?:s\.?\s?a\.?(?:\s?r\.?\s?l\.?)?(?:\s?a\.?u\.?)?|sarl(?:\s?au)?|au|et\s.*)$/i.test(p.replace(/[.;\s]+$/, '')))) return [text];
+  return parts;
+}
+
 function makeBid(name: string, amount: string | null, verified: string | null, eliminatedFlag = false, reason: string | null = null): BidItem {
   const g = splitGroupement(name);
   return { bidder: name, isGroupement: g.isGroupement, members: g.members, amount, amountVerified: verified, eliminated: eliminatedFlag, eliminationReason: reason };
@@ -1083,6 +1104,12 @@ function readBids(doc: Doc, s: Section, declared: string[], lotOf: (n: string | 
   let currentLot: string | null = s.lot ?? (declared.length === 1 ? declared[0]! : null);
   let pending: string[] = [];
   let last: BidItem | undefined;
+  let lastLot: string | null = null;
+  /**
+   * The previous bid's name is a deposit-list entry as printed: a line below it is no more of it (a
+   * letterhead, "ANP-DPCR" in portal 678eca5e), unless it is a legal form alone ("SARL").
+   */
+  const lastIsListed = (): boolean => !!last && lotOf(lastLot).deposited.some((d) => nameKey(d) === nameKey(last!.bidder));
   const orphanAmounts: Array<{ values: string[]; lot: string | null }> = [];
   const verification = s.kind === 'verification';
   const lotColumn = /\blots?\b/.test(doc.lines.slice(s.start, s.start + 4).map((l) => l.folded).join(' '));
@@ -1159,7 +1186,8 @@ function readBids(doc: Doc, s: Section, declared: string[], lotOf: (n: string | 
       // Already part of the previous bid's name, as the deposit list spells it ("STE GENERAL
       // CIVIL" / "ENGINEERING SERVICES" in pv-7bba7ebe).
       if (last && forNext.length === 0 && (isNameFragment(p, last.bidder) || fold(last.bidder).endsWith(fold(p).trim()))) continue;
-      const continues = last && forNext.length === 0 && (CONNECTOR_END.test(last.bidder) || (!ENTITY_START.test(p) && !CONNECTOR_END.test(p) && name !== ''));
+      const continues =
+        last && forNext.length === 0 && !(lastIsListed() && !LEGAL_FORM_ONLY.test(cleanValue(p))) && (CONNECTOR_END.test(last.bidder) || (!ENTITY_START.test(p) && !CONNECTOR_END.test(p) && name !== ''));
       // Sentences of an "Observation" column are not names.
       if (mostlyLowerCase(p)) continue;
       if (continues) last!.bidder = cleanBidderName(`${last!.bidder} ${p}`);
@@ -1194,6 +1222,7 @@ function readBids(doc: Doc, s: Section, declared: string[], lotOf: (n: string | 
     }
     for (const a of amounts) if (a.notes.length) doc.warn('lots', 'ocr_correction', `${name}: ${a.raw} read as ${a.value} (${a.notes.join('; ')})`);
     last = addBid(rowLot, name, values);
+    lastLot = rowLot;
   }
   // OCR sometimes emits a table column by column: all the amounts, then all the names
   // (ocr-text/pv-03). Equal counts pair up in order.
@@ -1203,7 +1232,7 @@ function readBids(doc: Doc, s: Section, declared: string[], lotOf: (n: string | 
     orphanAmounts.forEach((o, k) => addBid(perLot ? declared[k]! : o.lot, pending[k]!, o.values));
     pending = [];
   }
-  if (pending.length > 0 && last && !ENTITY_START.test(pending[0]!)) last.bidder = cleanBidderName(`${last.bidder} ${pending.join(' ')}`);
+  if (pending.length > 0 && last && !ENTITY_START.test(pending[0]!) && !(lastIsListed() && !pending.every((p) => LEGAL_FORM_ONLY.test(cleanValue(p))))) last.bidder = cleanBidderName(`${last.bidder} ${pending.join(' ')}`);
 }
 
 const LEGAL_FORM_ONLY = /^(?:s\.?\s?a\.?\s?r\.?\s?l\.?(?:\s*a\.?\s?u\.?)?|sarlau|s\.?\s?a\.?|s\.?\s?n\.?\s?c\.?|suarl|sas)$/i;
@@ -1228,6 +1257,8 @@ interface FoundWinner {
   inferred?: boolean;
   /** The rule that found it (provenance); "results-table" when unset. */
   rule?: string;
+  /** The first digits of an award amount OCR cut short: a bid taken for it must start with them. */
+  cutAmount?: string;
 }
 
 function makeWinner(name: string, amount: string | null, amountMin: string | null = null): WinnerItem {
@@ -1351,6 +1382,14 @@ function readRetainedSection(doc: Doc, s: Section, lots: Map<string, LotDraft>):
       }
     }
     pending = [];
+    // Under "TOTAL HT  TOTAL TTC", the HT read and the TTC cut by OCR ("MAPPING 403 000,00 483 0",
+    // portal 678eca5e): the award amount is unknown here; the bid table may hold it (`cutAmount`).
+    const cutTtc = ttcColumn === 1 && amounts.length === 1 && !min ? /^\s*(\d{1,4})(?:[ .,]\d{0,3})?\s*\|?\s*$/.exec(joined.slice(amounts[0]!.end)) : null;
+    if (name && cutTtc) {
+      doc.warn('lots', 'ocr_correction', `${name}: TTC amount cut to "${cutTtc[0].replace(/[\s|]+$/, '').trim()}" (HT ${amounts[0]!.value})`);
+      out.push({ winner: makeWinner(name, null), lot: currentLot, reference: null, openingDate: null, inferred, cutAmount: cutTtc[1]! });
+      continue;
+    }
     const amount = min && amounts.length > 1 ? amounts[1]! : ttcColumn !== null && amounts.length === 2 ? amounts[ttcColumn]! : ttcAmount(joined, amounts);
     const amountMin = min && amounts.length > 1 ? amounts[0]!.value : null;
     if (!name) {
@@ -1662,8 +1701,9 @@ function assignWinners(
     const winner: WinnerItem = makeWinner(chosen, w.winner.amount, w.winner.amountMin);
     let amountRule = rule;
     let amountConfidence = winner.amount === null ? 0 : 0.9;
-    if (winner.amount === null && matchedBid) {
-      winner.amount = matchedBid.amountVerified ?? matchedBid.amount;
+    const fromBid = matchedBid ? (matchedBid.amountVerified ?? matchedBid.amount) : null;
+    if (winner.amount === null && matchedBid && (!w.cutAmount || (fromBid !== null && amountDigits(fromBid).startsWith(w.cutAmount)))) {
+      winner.amount = fromBid;
       amountRule = 'bids-table';
       amountConfidence = 0.8;
       if (winner.amount) doc.warn('lots', 'inferred', `amount of ${winner.name} taken from its bid`);
@@ -1741,6 +1781,12 @@ function reconcileWithBidders(name: string, amount: string | null, lot: LotDraft
     const head = fold(cleanBidderName(name)).replace(/[\s/&,-]+$/, '');
     const starts = names.filter((n) => head.length >= 6 && fold(n).startsWith(head));
     if (starts.length >= 1 && new Set(starts.map(nameKey)).size === 1) return starts.reduce((a, b) => (b.length > a.length ? b : a));
+  }
+  // The retained row's first line alone, its second under a cut amount ("MAPPING" / "ENGINEERING",
+  // portal 678eca5e): the one listed name it is a fragment of, before a looser likeness.
+  if (amount === null) {
+    const whole = uniqueFragmentMatch(name, names);
+    if (whole) return whole;
   }
   return bestNameMatch(name, names, (x) => x, 0.6);
 }
