@@ -539,6 +539,26 @@ describe('batch 4 classes, on notices written for the test (awards-8)', () => {
     assert.equal(winnerOf(n)?.amount, null);
   });
 
+  it('knows a retained heading behind a "#" OCR made of its bullet, the name below it without a readable amount', () => {
+    const n = parseAward(
+      notice([
+        'Liste des concurrents ayant déposé leurs plis :',
+        '° STE ORGANIZE MOL BUREAU',
+        '° STE SOUSAMIS NEGOCE',
+        '',
+        '# Concurrent retenu : _ _',
+        '| C onçurrent rctenu',
+        '',
+        '[ STE ORGANIZE MOL BUREAU __',
+        '',
+        '( 2566000 —',
+      ]),
+    );
+    assert.equal(n.lots[0]?.status, 'attribue');
+    assert.equal(winnerOf(n)?.name, 'STE ORGANIZE MOL BUREAU');
+    assert.equal(winnerOf(n)?.amount, null);
+  });
+
   it('splits a list written as a sentence on its lower-case "et", never on a name\'s own "ET" nor before a legal form', () => {
     const n = parseAward(notice(['Liste des concurrents ayant déposé leurs plis :', '- STE TRAVAUX ET FILS, SARL', '- STE NORD, SUD et EST', '', 'Concurrent retenu :', 'STE TRAVAUX ET FILS 100 000,00']));
     assert.equal(n.lots[0]?.bidderCount, 4);

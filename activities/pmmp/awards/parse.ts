@@ -320,7 +320,7 @@ const LABEL_START =
 function stripMarkers(folded: string): string {
   // Numbered headings too: "1) Concurrent retenu :", "2°/ Offres retenues", "b- Attributaire" (issue 14).
   // Bullets OCR read as a letter: "e Le concurrent retenu :", "e Justification ..." (portal 52e35dfc, 116e922f).
-  return folded.replace(/^[\s\-–•·▪>®©*+~°"«=_.,;:|!➢✓✔■●◆❖►⮚▶➤❑\uE000-\uF8FF]+/, '').replace(/^[eo]\s+(?=[a-z]{2})/, '').replace(/^(?:\d{1,2}|[a-e]|[ivx]{1,4})\s*(?:[).]|°\s*\/?|-)\s+(?=[a-z])/, '').replace(/^\d{1,2}\s+(?=(?:concurr?ents?|soumissionnaires?|attributaires?|justification|date)\b)/, '');
+  return folded.replace(/^[\s\-–•·▪>®©*+~°"«=_.,;:|!#➢✓✔■●◆❖►⮚▶➤❑\uE000-\uF8FF]+/, '').replace(/^[eo]\s+(?=[a-z]{2})/, '').replace(/^(?:\d{1,2}|[a-e]|[ivx]{1,4})\s*(?:[).]|°\s*\/?|-)\s+(?=[a-z])/, '').replace(/^\d{1,2}\s+(?=(?:concurr?ents?|soumissionnaires?|attributaires?|justification|date)\b)/, '');
 }
 
 function tidyBuyer(raw: string): string | null {
