@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { awardRows } from '../../activities/pmmp/awards-store';
 import { findAmounts, parseAmount, parseAward, type AwardNotice } from '../../activities/pmmp/awards';
 import { referenceIdentifier, sameConsultationReference } from '../../activities/pmmp/awards/accuracy';
+import { frenchNumber } from '../../activities/pmmp/awards/dates';
 import { rejoinWordPerLine } from '../../activities/pmmp/awards/parse';
 import { LOW_CONFIDENCE } from '../../activities/pmmp/awards/schema';
 import { isWordPerLine } from '../../activities/pmmp/awards/text';
@@ -562,5 +563,25 @@ describe('batch 4 classes, on notices written for the test (awards-8)', () => {
   it('splits a list written as a sentence on its lower-case "et", never on a name\'s own "ET" nor before a legal form', () => {
     const n = parseAward(notice(['Liste des concurrents ayant déposé leurs plis :', '- STE TRAVAUX ET FILS, SARL', '- STE NORD, SUD et EST', '', 'Concurrent retenu :', 'STE TRAVAUX ET FILS 100 000,00']));
     assert.equal(n.lots[0]?.bidderCount, 4);
+  });
+
+  it('reads the séance\'s date written in words, a month OCR misspelt, and "ouvertute" as the opening label', () => {
+    assert.deepEqual(['un', 'premier', 'dix-neuf', 'vingt et un', 'vingt-quatre', 'trente', 'trente-et-un', 'quarante-neuf'].map(frenchNumber), [1, 1, 19, 21, 24, 30, 31, 49]);
+    assert.deepEqual(['dix-onze', 'vingt trente', 'mille', 'neuf dix'].map(frenchNumber), [null, null, null, null]);
+    const inWords = parseAward(
+      notice(["L'an deux mille vingt-quatre et le Dix-neuf du Mois de Décombre à 11h ; la Commission d'appel", "d'offres s'est réunie.", 'Concurrent retenu :', 'STE GEO SONDA 559 980,00']),
+    );
+    assert.equal(inWords.openingDate, '2024-12-19');
+    // Words that make no date leave it empty ("le trente-deux").
+    assert.equal(parseAward(notice(["L'an deux mille vingt-quatre et le trente-deux du mois de décembre, la Commission", 'Concurrent retenu :', 'STE GEO SONDA 559 980,00'])).openingDate, null);
+    const label = parseAward(notice(['Date d’ouvertute des plis : \u200fع1\u200e 18 décembre 2025 à 0', 'Concurrent retenu :', 'STE GEO SONDA 559 980,00']));
+    assert.equal(label.openingDate, '2025-12-18');
+  });
+
+  it('does not take a page footer\'s page number for a segment of the reference', () => {
+    const n = parseAward(
+      ["L’APPEL D’OFFRES OUVERT N°207/2025", 'Objet : Travaux de sondages géotechniques.', 'Concurrent retenu :', 'STE GEO SONDA 559 980,00', '', 'A.O N° 207/2025 / 2 1/1'].join('\n'),
+    );
+    assert.equal(n.reference, '207/2025');
   });
 });

@@ -77,6 +77,62 @@ export function labelledSlashlessDate(text: string): DateMatch | undefined {
   return { start, end: m[0].length, raw: m[0].slice(start), iso, notes: ['OCR read the date\'s slashes as "1"'] };
 }
 
+const UNITS: Record<string, number> = {
+  un: 1, une: 1, premier: 1, deux: 2, trois: 3, quatre: 4, cinq: 5, six: 6, sept: 7, huit: 8, neuf: 9,
+  dix: 10, onze: 11, douze: 12, treize: 13, quatorze: 14, quinze: 15, seize: 16,
+};
+const TENS: Record<string, number> = { vingt: 20, trente: 30, quarante: 40 };
+
+/** "dix-neuf", "vingt et un", "trente": a French number from 1 to 49, else null. */
+export function frenchNumber(words: string): number | null {
+  const parts = words.split(/[\s-]+/).filter((w) => w && w !== 'et');
+  if (parts.length === 0 || parts.length > 3) return null;
+  let n = 0;
+  let i = 0;
+  if (TENS[parts[0]!] !== undefined) n = TENS[parts[i++]!]!;
+  // "dix-neuf": ten then a unit.
+  if (parts[i] === 'dix' && i + 1 < parts.length) {
+    const u = UNITS[parts[i + 1]!];
+    if (u === undefined || u > 9) return null;
+    n += 10 + u;
+    i += 2;
+  } else if (i < parts.length) {
+    const u = UNITS[parts[i]!];
+    if (u === undefined || (n > 0 && u > 9)) return null;
+    n += u;
+    i++;
+  }
+  return i === parts.length && n > 0 ? n : null;
+}
+
+/** A month's name read with one letter wrong ("Décombre"), else undefined. */
+function fuzzyMonth(word: string): number | undefined {
+  if (MONTHS[word] !== undefined) return MONTHS[word];
+  if (word.length < 4) return undefined;
+  const near = Object.keys(MONTHS).filter((m) => /^[a-z]+$/.test(m) && m.length === word.length && [...m].filter((c, k) => c !== word[k]).length === 1);
+  return near.length === 1 ? MONTHS[near[0]!] : undefined;
+}
+
+const WORDS_DATE = /\bl'\s*an\s+deux\s+mille((?:[\s-]+(?!et\s+le\b)[a-z]+){0,4}?)\s*,?\s*(?:et\s+)?le\s+([a-z]+(?:[\s-]+(?:et[\s-]+)?[a-z]+)?)\s+(?:du\s+mois\s+(?:de\s+|d'\s*)?|de\s+|d'\s*)?([a-z]+)/;
+
+/**
+ * The formal opening of a PV, the date in words: "L'an deux mille vingt-quatre et le Dix-neuf du Mois de
+ * Décembre" (portal 4537a41d, OCR printed "Décombre"). On a folded line; undefined when any part is no number.
+ */
+export function wordsDate(folded: string): DateMatch | undefined {
+  const m = WORDS_DATE.exec(folded);
+  if (!m) return undefined;
+  const yearWords = m[1]!.trim();
+  const year = yearWords ? frenchNumber(yearWords) : 0;
+  const day = frenchNumber(m[2]!);
+  const month = fuzzyMonth(m[3]!);
+  if (year === null || day === null || month === undefined) return undefined;
+  const iso = toIso(2000 + year, month, day);
+  if (!iso) return undefined;
+  const notes = MONTHS[m[3]!] === undefined ? [`month "${m[3]}" read as a month one letter away`] : [];
+  return { start: m.index, end: m.index + m[0].length, raw: m[0], iso, notes };
+}
+
 export function parseDate(s: string): string | null {
   return findDates(s)[0]?.iso ?? null;
 }

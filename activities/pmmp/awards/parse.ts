@@ -1,5 +1,5 @@
 import { findAmounts, type AmountMatch } from './amounts';
-import { findDates, labelledSlashlessDate, type DateMatch } from './dates';
+import { findDates, labelledSlashlessDate, wordsDate, type DateMatch } from './dates';
 import { bestNameMatch, cleanBidderName, isNameFragment, levenshtein, looksLikeName, nameKey, nameSimilarity, splitGroupement, uniqueFragmentMatch } from './names';
 import {
   FIELD_NAMES,
@@ -197,7 +197,10 @@ function readReference(doc: Doc): RefCandidate | undefined {
       // "N° de l'AOO ‏…‎ : 28/2024/CT": the label's words (OCR-damaged, Arabic between) before the colon.
       if (!m) m = LABEL_THEN_REF.exec(after.slice(0, 80));
       if (!m) continue;
-      const printed = m[1]!
+      // A page footer: "A.O N° 207/2025 / 2 1/1" (a batch-3 class): a spaced one- or two-digit last
+      // segment followed by a page count is the page, not part of the number.
+      const pageSegment = /\s\/\s?\d{1,2}$/.test(m[1]!) && /^\s+\d{1,2}\s*\/\s*\d{1,2}\s*$/.test(after.slice(m.index + m[0].length));
+      const printed = (pageSegment ? m[1]!.replace(/\s\/\s?\d{1,2}$/, '') : m[1]!)
         .replace(/^([A-Z]{2,4})\s(?=\d)/, '$1/')
         .replace(/\s*\/\s*/g, '/')
         .replace(/[.-]+$/, '')
@@ -385,7 +388,8 @@ function readObject(doc: Doc): string | null {
 // ---------------------------------------------------------------------------------------------
 // Dates
 
-const OPENING_LABEL = /(?:date|seance)s?\s*(?:et\s+heure\s*)?(?:d\s*'*\s*)?ouverture(?:\s+des\s+plis)?|ouverture\s+des\s+plis/;
+// "ouvertute": OCR's reading of "ouverture" (a batch-3 class).
+const OPENING_LABEL = /(?:date|seance)s?\s*(?:et\s+heure\s*)?(?:d\s*'*\s*)?ouvert(?:ur|ut)e(?:\s+des\s+plis)?|ouvert(?:ur|ut)e\s+des\s+plis/;
 const END_LABEL = /achev[e]?ment\s+(?:des\s+|~+\s+)?travaux|achevement\s+de\s+la\s+commission/;
 /** Column headers of results tables wrap: "Date et heure / d'ouverture / des plis". */
 const OPENING_COLUMN = /(?<!lieu\s)(?<!lieux\s)\bd?\s*'?\s*ouverture\b/;
@@ -414,6 +418,18 @@ function readDates(doc: Doc, reference: RefCandidate | undefined): NoticeDates {
     // a full PV with no opening label; its first séance, opened by that sentence, is the opening.
     opening = sessionSentenceDate(doc);
     if (opening) openingConfidence = 0.8;
+  }
+  if (!opening) {
+    // "L'an deux mille vingt-quatre et le Dix-neuf du Mois de Décembre à 11h ; la Commission ..." (a
+    // batch-3 class): the séance's date in words, on the line that convenes the commission.
+    for (const line of doc.lines) {
+      if (!/commission/.test(line.folded) && !/commission/.test(doc.nextNonBlank(line.index, 1)?.folded ?? '')) continue;
+      opening = wordsDate(line.folded);
+      if (opening) {
+        openingConfidence = 0.7;
+        break;
+      }
+    }
   }
   if (opening) {
     doc.confidence.openingDate = openingConfidence;
