@@ -584,4 +584,12 @@ describe('batch 4 classes, on notices written for the test (awards-8)', () => {
     );
     assert.equal(n.reference, '207/2025');
   });
+
+  it('knows "Concurrent_retenu" (an underscore for the space) and "Concurrent attribut" (the word cut) as retained headings', () => {
+    for (const heading of ['Concurrent_retenu', '- Concurrent attribut']) {
+      const n = parseAward(notice([heading, 'SOCIETE DARCOM TECH 106.472,60 |', "e _ Justification du choix de l'attributaire : le plus économiquement avantageux"]));
+      assert.equal(n.lots[0]?.status, 'attribue', heading);
+      assert.deepEqual([winnerOf(n)?.name, winnerOf(n)?.amount], ['SOCIETE DARCOM TECH', '106472.60'], heading);
+    }
+  });
 });
