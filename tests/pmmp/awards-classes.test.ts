@@ -592,4 +592,13 @@ describe('batch 4 classes, on notices written for the test (awards-8)', () => {
       assert.deepEqual([winnerOf(n)?.name, winnerOf(n)?.amount], ['SOCIETE DARCOM TECH', '106472.60'], heading);
     }
   });
+
+  it('reads "déclarée infructueuse" (the feminine, and OCR\'s "infructuause") and the Arabic "عدم جدوى" as unsuccessful', () => {
+    for (const sentence of ['La procédure a été déclarée infructueuse.', 'La procédure a été déc1arée infructuause.']) {
+      const n = parseAward(notice(['- Liste des concurrents dont les offres financières ont été ouvertes : Néant', sentence]));
+      assert.equal(n.lots[0]?.status, 'infructueux', sentence);
+    }
+    const arabic = parseAward(['موضوع: الترخيص بالاحتلال المؤقت للملك العام', 'لائحة المتنافسين الذين قاموا بإيداع أظرفتهم:', 'لا أحد.', 'وبتالي صرحت اللجنة بعدم جدوى المزايدة العمومية.'].join('\n'));
+    assert.equal(arabic.lots[0]?.status, 'infructueux');
+  });
 });

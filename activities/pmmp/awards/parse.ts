@@ -1852,11 +1852,15 @@ function amountLooksDamaged(award: string, bid: string, awardNeededCorrection: b
   return b.length >= 6 && Math.abs(a.length - b.length) <= 1 && levenshtein(a, b) <= 2;
 }
 
-// OCR spellings seen: "infructueux", "inferctaux" (ocr-text/pv-15).
-const INFRUCTUEUX = /\binf\w{2,6}(?:ueux|eux|aux)\b|non\s+attribu|sans\s+suite|aucun\s+concurrent|aucune\s+offre|absence\s+d'offre/;
+// OCR spellings seen: "infructueux", "inferctaux" (ocr-text/pv-15); the feminine, "la procédure a été
+// déclarée infructueuse" (and OCR's "infructuause", a batch-2 class).
+const INFRUCTUEUX_WORD = /\binf\w{2,6}(?:ueux|eux|aux|euses?|ause)\b/;
+// "صرحت اللجنة بعدم جدوى" (the commission declared it unsuccessful), in Arabic notices (a batch-1 class).
+const INFRUCTUEUX_ARABIC = /عدم\s+جدوى/;
+const INFRUCTUEUX = /\binf\w{2,6}(?:ueux|eux|aux|euses?|ause)\b|non\s+attribu|sans\s+suite|aucun\s+concurrent|aucune\s+offre|absence\s+d'offre/;
 const EXCESSIVE = /excessive|excessif/;
 // "inftuc.tueux" glued to the words before it (portal 0c2cced8).
-const INFRUCTUEUX_DAMAGED = /inf\w{1,5}[.,]?\w{0,4}ueux\b|\binf\w{2,6}(?:ueux|eux|aux)\b/;
+const INFRUCTUEUX_DAMAGED = /inf\w{1,5}[.,]?\w{0,4}ueux\b|\binf\w{2,6}(?:ueux|eux|aux|euses?|ause)\b/;
 const LATER_SEANCE = /\b(?:2|deux)\s*(?:e|eme|ieme)\s+s[e]ance|\bdeuxieme\s+seance|\bseconde\s+seance/;
 const ANNULE = /\bannul[eé]e?s?\b|\bannulation\b|الغاء|إلغاء|ألغ/;
 
@@ -1891,7 +1895,7 @@ function applyStatuses(
     }
   }
   const text = doc.all;
-  const globalInfructueux = /\binf\w{2,6}(?:ueux|eux|aux)\b/.test(text);
+  const globalInfructueux = INFRUCTUEUX_WORD.test(text) || INFRUCTUEUX_ARABIC.test(doc.lines.map((l) => l.text).join('\n'));
   const excessive = EXCESSIVE.test(text);
   // "Cet avis annule et remplace ..." is about a previous notice, not a cancellation.
   const withoutReplace = (t: string): string => t.replace(/annule\s+et\s+remplace/g, '');
