@@ -601,4 +601,24 @@ describe('batch 4 classes, on notices written for the test (awards-8)', () => {
     const arabic = parseAward(['موضوع: الترخيص بالاحتلال المؤقت للملك العام', 'لائحة المتنافسين الذين قاموا بإيداع أظرفتهم:', 'لا أحد.', 'وبتالي صرحت اللجنة بعدم جدوى المزايدة العمومية.'].join('\n'));
     assert.equal(arabic.lots[0]?.status, 'infructueux');
   });
+
+  it('leaves an eliminated bidder\'s reason whole, commas and "et" included', () => {
+    const n = parseAward(
+      notice([
+        'Liste des concurrents ayant déposé leurs plis :',
+        '- STE NORD BTP',
+        '- STE SUD TRAVAUX',
+        '',
+        'Liste des concurrents écartés :',
+        '- STE SUD TRAVAUX, attestation fiscale périmée et caution absente',
+        '',
+        'Concurrent retenu :',
+        'STE NORD BTP 100 000,00',
+      ]),
+    );
+    assert.deepEqual(
+      n.lots[0]?.bidders.filter((b) => b.eliminated).map((b) => [b.bidder, b.eliminationReason]),
+      [['STE SUD TRAVAUX', 'attestation fiscale périmée et caution absente']],
+    );
+  });
 });

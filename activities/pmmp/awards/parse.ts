@@ -1039,7 +1039,9 @@ function listItems(doc: Doc, s: Section, known: readonly string[] = []): { entri
       merged.push({ text: r.text, lot: r.lot });
     }
   }
-  for (const m of merged.flatMap((e) => enumeration(e.text).map((text) => ({ text, lot: e.lot })))) {
+  // Only a deposit list is written as a sentence; an eliminated entry's reason may hold commas and "et".
+  const items = s.kind === 'deposit' ? merged.flatMap((e) => enumeration(e.text).map((text) => ({ text, lot: e.lot }))) : merged;
+  for (const m of items) {
     let text = m.text;
     // "(lots n° 1, 2 et 3)" (ocr-text/pv-27).
     const lotsMatch = /\(\s*lots?\s*n?\s*°?\s*([\d\s,et]+)\)/i.exec(text);
