@@ -94,7 +94,7 @@ export function startDetached(cmd: string, args: string[], logFile: string, opts
 }
 
 /** The free space on the file system holding `path`, for messages about a program that printed nothing. */
-export function freeSpace(path: string): string {
+function freeSpace(path: string): string {
   try {
     const fs = statfsSync(path);
     return `${Math.round((fs.bavail * fs.bsize) / 2 ** 20)} MB free on its file system`;
