@@ -142,11 +142,7 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 /** A program that ended before it became ready: `status` says how, when known. */
 export class ExitedDuringStartup extends StackError {
-  constructor(
-    readonly what: string,
-    readonly status: string | undefined,
-    readonly logFile: string | undefined,
-  ) {
+  constructor(what: string, status: string | undefined, logFile: string | undefined) {
     super(`${what} exited during start-up${status ? ` (${status})` : ''}${logFile ? `; see ${logFile}:\n${logTailOrSpace(logFile)}` : ''}`);
   }
 }

@@ -1859,10 +1859,10 @@ function amountLooksDamaged(award: string, bid: string, awardNeededCorrection: b
 const INFRUCTUEUX_WORD = /\binf\w{2,6}(?:ueux|eux|aux|euses?|ause)\b/;
 // "صرحت اللجنة بعدم جدوى" (the commission declared it unsuccessful), in Arabic notices (a batch-1 class).
 const INFRUCTUEUX_ARABIC = /عدم\s+جدوى/;
-const INFRUCTUEUX = /\binf\w{2,6}(?:ueux|eux|aux|euses?|ause)\b|non\s+attribu|sans\s+suite|aucun\s+concurrent|aucune\s+offre|absence\s+d'offre/;
+const INFRUCTUEUX = new RegExp(`${INFRUCTUEUX_WORD.source}|non\\s+attribu|sans\\s+suite|aucun\\s+concurrent|aucune\\s+offre|absence\\s+d'offre`);
 const EXCESSIVE = /excessive|excessif/;
 // "inftuc.tueux" glued to the words before it (portal 0c2cced8).
-const INFRUCTUEUX_DAMAGED = /inf\w{1,5}[.,]?\w{0,4}ueux\b|\binf\w{2,6}(?:ueux|eux|aux|euses?|ause)\b/;
+const INFRUCTUEUX_DAMAGED = new RegExp(`inf\\w{1,5}[.,]?\\w{0,4}ueux\\b|${INFRUCTUEUX_WORD.source}`);
 const LATER_SEANCE = /\b(?:2|deux)\s*(?:e|eme|ieme)\s+s[e]ance|\bdeuxieme\s+seance|\bseconde\s+seance/;
 const ANNULE = /\bannul[eé]e?s?\b|\bannulation\b|الغاء|إلغاء|ألغ/;
 
