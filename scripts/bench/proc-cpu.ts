@@ -2,7 +2,7 @@
  * CPU time read from /proc, in a module of its own: the bench's threads (pmmp-parse-thread.ts) read their own
  * without loading support.ts's database and load-generator modules.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU seconds (user + system) a process (or `thread-self`: the calling thread) has used so far; `children`: its children that ended and were waited for. */
 export function cpuSeconds(pid: number | 'self' | 'thread-self' | `${number}/task/${number}`, which: 'own' | 'children' = 'own'): number {
@@ -15,4 +15,24 @@ export function cpuSeconds(pid: number | 'self' | 'thread-self' | `${number}/tas
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU seconds each thread of this process has used so far, by thread id. Node names none of its threads
+ * (the parse threads, V8's helpers that compile and mark, libuv's pool that runs zlib and file work all show
+ * as `node`): a step's figures are told apart by size, see where they are reported.
+ */
+export function threadsCpuSeconds(): Map<number, number> {
+  const out = new Map<number, number>();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const task of tasks) {
+    const seconds = cpuSeconds(`${process.pid}/task/${Number(task)}`);
+    if (seconds > 0) out.set(Number(task), seconds);
+  }
+  return out;
 }
