@@ -15,6 +15,8 @@ export type HealthCheck = () => Promise<void>;
 export interface ApiContext {
   config: ApiConfig;
   db: Database;
+  /** Reads by key, in sessions that reuse a statement's plan (`API_LOOKUP_SESSION`); absent: `db`. */
+  lookups?: Database;
   proofs: ProofStore;
   /** The Temporal client, connected on first use (the API serves data while Temporal is down). */
   temporal(): Promise<Client>;

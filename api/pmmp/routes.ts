@@ -183,6 +183,7 @@ function pageInfo(limit: number, page: { hasMore: boolean; nextCursor: string | 
 export function pmmpRoutes(app: ZodApp, ctx: ApiContext, metrics: Pick<ApiMetrics, 'watchCache'>): void {
   const limits = { maxPageSize: ctx.config.maxPageSize, maxOffset: ctx.config.maxOffset };
   const sql = ctx.db.sql;
+  const lookupSql = (ctx.lookups ?? ctx.db).sql;
   const now = () => ctx.now().toISOString();
   const tags = ['procurement'];
   // Each distinct read is built and serialized once until the data changes (api/response-cache.ts).
@@ -261,7 +262,7 @@ export function pmmpRoutes(app: ZodApp, ctx: ApiContext, metrics: Pick<ApiMetric
         reply,
         await dataCache.get(readKey('consultation', req.params), contracts.detail, async () => {
           const { org, ref } = req.params;
-          const found = await consultationDetail(sql, org, ref, now());
+          const found = await consultationDetail(lookupSql, org, ref, now());
           if (!found) throw notFound(`no consultation ${org}/${ref}`);
           return detail(found);
         }),

@@ -12,7 +12,7 @@ import { decide, getCohort, listSuggestions, type DecisionInput, type Suggestion
 import { connectPostgres } from '../../activities/engine/db';
 import { consultationDetail, listAttributions, listConsultations, listPv, searchConsultations, searchShape } from '../../api/pmmp/queries';
 import type { AttributionQuery, ConsultationListQuery, ConsultationSearchQuery, PvQuery } from '../../api/pmmp/schemas';
-import { API_SESSION } from '../../api/runtime';
+import { API_LOOKUP_SESSION, API_SESSION } from '../../api/runtime';
 import { loadApiConfig } from '../../schema/config';
 
 const config = loadApiConfig();
@@ -21,6 +21,10 @@ const db = connectPostgres(process.env.DATABASE_URL!, {
   connection: { application_name: 'moisson-api-bare', statement_timeout: config.statementTimeoutMs, ...API_SESSION },
 });
 const sql = db.sql;
+const lookups = connectPostgres(process.env.DATABASE_URL!, {
+  max: config.dbLookupPoolSize,
+  connection: { application_name: 'moisson-api-bare-lookups', statement_timeout: config.statementTimeoutMs, ...API_LOOKUP_SESSION },
+});
 const NOW = process.env.BARE_NOW ?? new Date().toISOString();
 
 function params(url: URL, defaults: Record<string, string>): Record<string, unknown> {
@@ -63,7 +67,7 @@ async function answer(url: URL, req: IncomingMessage): Promise<unknown> {
     return { totals, months };
   }
   const detail = /^\/api\/v1\/consultations\/([^/]+)\/([^/]+)$/.exec(path);
-  if (detail) return consultationDetail(sql, decodeURIComponent(detail[1]!), decodeURIComponent(detail[2]!), NOW);
+  if (detail) return consultationDetail(lookups.sql, decodeURIComponent(detail[1]!), decodeURIComponent(detail[2]!), NOW);
   return undefined;
 }
 
@@ -81,5 +85,5 @@ const server = createServer((req, res) => {
 server.listen(Number(process.env.BARE_PORT ?? 18_091), '127.0.0.1');
 process.once('SIGTERM', () => {
   server.close();
-  void db.close().finally(() => process.exit(0));
+  void Promise.allSettled([db.close(), lookups.close()]).finally(() => process.exit(0));
 });

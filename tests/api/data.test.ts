@@ -14,8 +14,8 @@ import { gunzipSync } from 'node:zlib';
 import { buildApp } from '../../api/app';
 import type { ZodApp } from '../../api/context';
 import postgres from 'postgres';
-import { listConsultations, organisationScope, searchShape } from '../../api/pmmp/queries';
-import { API_SESSION, createApiRuntime, type ApiRuntime } from '../../api/runtime';
+import { consultationDetail, listConsultations, organisationScope, searchShape } from '../../api/pmmp/queries';
+import { API_LOOKUP_SESSION, API_SESSION, createApiRuntime, type ApiRuntime } from '../../api/runtime';
 import { upsertQuotes } from '../../activities/prices/store';
 import { LOCAL_STACK } from '../../schema/config';
 import { uniqueName } from '../support/services';
@@ -301,6 +301,32 @@ describe('consultations', () => {
     const missing = await get(`/api/v1/proofs/${'0'.repeat(64)}`);
     assert.equal(missing.statusCode, 404);
     assert.equal((await get('/api/v1/consultations/nope/123')).statusCode, 404);
+  });
+
+  test("detail is read in the lookup sessions, on the statement's reused generic plan, with the same answers as planned for each key", async () => {
+    const keys = await data.sql<{ org: string; ref: string }[]>`
+      select org_acronyme as org, ref_consultation as ref from pmmp.consultations order by md5(ref_consultation) limit 12`;
+    // Through the API: its lookup pool serves them (postgres.js connects on first use, so a backend under that
+    // name exists only if a detail went through it).
+    for (const k of keys) assert.equal((await get(`/api/v1/consultations/${k.org}/${k.ref}`)).statusCode, 200);
+    const lookups = await data.sql<{ query: string }[]>`
+      select query from pg_stat_activity where datname = current_database() and application_name = 'moisson-api-lookups'`;
+    assert.ok(lookups.length > 0, 'no lookup session: the detail did not go through the lookup pool');
+    assert.ok(lookups.some((b) => /json_agg/.test(b.query)), 'a lookup session ran the detail statement');
+
+    // In one such session: after five runs PostgreSQL reuses the generic plan, and every answer equals the one
+    // a session planning each run for its key gives.
+    const NOW = DATASET_NOW.toISOString();
+    const generic = postgres(data.url, { max: 1, connection: { ...API_LOOKUP_SESSION } });
+    const custom = postgres(data.url, { max: 1, connection: { ...API_SESSION } });
+    try {
+      for (const k of keys) assert.deepEqual(await consultationDetail(generic, k.org, k.ref, NOW), await consultationDetail(custom, k.org, k.ref, NOW), `${k.org}/${k.ref}`);
+      const [plans] = await generic<{ generic: number }[]>`
+        select coalesce(max(generic_plans), 0)::int as generic from pg_prepared_statements where statement ~ 'json_agg'`;
+      assert.ok(plans!.generic >= keys.length - 5, `the detail statement's generic plan was used ${plans!.generic} times of ${keys.length}`);
+    } finally {
+      await Promise.all([generic.end(), custom.end()]);
+    }
   });
 });
 
