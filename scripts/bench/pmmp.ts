@@ -61,8 +61,9 @@ const REPLICA = { seed: '42', today: '2026-11-20', consultations: 20_000 };
 const WINDOW = { from: '2026-03-01', to: '2026-04-30' };
 /**
  * Crawled first, in the same process, into a database and proof store of its own: the measured crawl then
- * runs as a worker's crawls run past their first window (V8 has compiled the hot code: a fresh process's
- * first window spends about a quarter of its CPU compiling), which is what a backfill's speed is. The
+ * runs as a worker's crawls run past their first window (V8 has compiled the hot code: in a fresh process
+ * TurboFan compiles ~890 functions during the first window, and a consultation costs the worker about a sixth
+ * more CPU there), which is what a backfill's speed is. The
  * Scrapy peer does the same (scripts/bench/peers/scrapy_steady.py). This window's own figures are the cold ones.
  */
 const WARMUP_WINDOW = { from: '2025-11-01', to: '2025-12-31' };
@@ -627,6 +628,7 @@ interface PeerRun {
   wallS: number;
   /** Its first window in the same process (WARMUP_WINDOW), before the measured one. */
   cold: { window: string; consultations: number; requests: number; wallS: number; perSecond: number };
+  /** Of the whole process: both windows. */
   peakRssMb: number;
   cpuS: number;
   loadAvg: { before: number[]; after: number[] };
