@@ -44,6 +44,16 @@ export const API_SESSION = {
  */
 export const API_LOOKUP_SESSION = { ...API_SESSION, plan_cache_mode: 'auto' } as const;
 
+/**
+ * The API's two pools (`db`: every read planned for its values; `lookups`: reads by key, `API_LOOKUP_SESSION`),
+ * named `<name>` and `<name>-lookups` in pg_stat_activity. The bench's bare peer opens the same ones.
+ */
+export function connectApiDatabases(databaseUrl: string, config: Pick<ApiConfig, 'dbPoolSize' | 'dbLookupPoolSize' | 'statementTimeoutMs'>, name: string) {
+  const pool = (max: number, application_name: string, session: typeof API_SESSION | typeof API_LOOKUP_SESSION) =>
+    connectPostgres(databaseUrl, { max, connection: { application_name, statement_timeout: config.statementTimeoutMs, ...session } });
+  return { db: pool(config.dbPoolSize, name, API_SESSION), lookups: pool(config.dbLookupPoolSize, `${name}-lookups`, API_LOOKUP_SESSION) };
+}
+
 /** `env` absent: the process's own environment, read by the config module's loaders. */
 export function createApiRuntime(env?: Env, overrides: { config?: Partial<ApiConfig>; now?: () => Date } = {}): ApiRuntime {
   const core = loadCoreConfig(env);
@@ -51,14 +61,7 @@ export function createApiRuntime(env?: Env, overrides: { config?: Partial<ApiCon
   const fetchConfig = loadFetchConfig(env);
   const codecConfig = loadPayloadCodecConfig(env);
   const codec = payloadCodecFor(codecConfig);
-  const db = connectPostgres(core.databaseUrl, {
-    max: config.dbPoolSize,
-    connection: { application_name: 'moisson-api', statement_timeout: config.statementTimeoutMs, ...API_SESSION },
-  });
-  const lookups = connectPostgres(core.databaseUrl, {
-    max: config.dbLookupPoolSize,
-    connection: { application_name: 'moisson-api-lookups', statement_timeout: config.statementTimeoutMs, ...API_LOOKUP_SESSION },
-  });
+  const { db, lookups } = connectApiDatabases(core.databaseUrl, config, 'moisson-api');
 
   let temporal: Promise<Client> | undefined;
   const connectTemporal = () => {

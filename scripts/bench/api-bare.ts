@@ -9,22 +9,14 @@
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import { decide, getCohort, listSuggestions, type DecisionInput, type SuggestionListInput } from '../../activities/consolidation/review';
-import { connectPostgres } from '../../activities/engine/db';
 import { consultationDetail, listAttributions, listConsultations, listPv, searchConsultations, searchShape } from '../../api/pmmp/queries';
 import type { AttributionQuery, ConsultationListQuery, ConsultationSearchQuery, PvQuery } from '../../api/pmmp/schemas';
-import { API_LOOKUP_SESSION, API_SESSION } from '../../api/runtime';
+import { connectApiDatabases } from '../../api/runtime';
 import { loadApiConfig } from '../../schema/config';
 
 const config = loadApiConfig();
-const db = connectPostgres(process.env.DATABASE_URL!, {
-  max: config.dbPoolSize,
-  connection: { application_name: 'moisson-api-bare', statement_timeout: config.statementTimeoutMs, ...API_SESSION },
-});
+const { db, lookups } = connectApiDatabases(process.env.DATABASE_URL!, config, 'moisson-api-bare');
 const sql = db.sql;
-const lookups = connectPostgres(process.env.DATABASE_URL!, {
-  max: config.dbLookupPoolSize,
-  connection: { application_name: 'moisson-api-bare-lookups', statement_timeout: config.statementTimeoutMs, ...API_LOOKUP_SESSION },
-});
 const NOW = process.env.BARE_NOW ?? new Date().toISOString();
 
 function params(url: URL, defaults: Record<string, string>): Record<string, unknown> {

@@ -266,11 +266,12 @@ async function warmupCrawl(ctx: BenchContext, exclude: ReadonlySet<number>, repl
     if (counts.listed === 0 || counts.inserted !== counts.listed || counts.rejected !== 0) {
       throw new Error(`pmmp.details: the first window gave ${JSON.stringify(counts)}`);
     }
-    ctx.log(`  first window: ${counts.listed} consultations, ${round(counts.listed / (crawled.ms / 1000), 1)}/s`);
+    const perSecond = round(counts.listed / (crawled.ms / 1000), 1);
+    ctx.log(`  first window: ${counts.listed} consultations, ${perSecond}/s`);
     return {
       window: `${WARMUP_WINDOW.from}..${WARMUP_WINDOW.to}`,
       consultations: counts.listed,
-      perSecond: round(counts.listed / (crawled.ms / 1000), 1),
+      perSecond,
       wallMs: round(crawled.ms, 0),
       workerCpuS: crawled.workerCpuS,
       mainThreadCpuS: crawled.mainThreadCpuS,

@@ -41,12 +41,13 @@ SETTINGS = {
     'DOWNLOAD_TIMEOUT': 120, 'DOWNLOAD_MAXSIZE': 50 * 2**20, 'DOWNLOAD_WARNSIZE': 0,
 }
 
-process = CrawlerProcess({**SETTINGS, 'PEER_SCHEMA': 'peer_scrapy_warmup'})
 
 windows = [
     ('warmup', a.warmup_from, a.warmup_to, 'peer_scrapy_warmup', os.path.join(a.out, 'warmup')),
     ('measured', a.date_from, a.date_to, 'peer_scrapy', os.path.join(a.out, 'measured')),
 ]
+# The process's settings are the first window's: its crawler installs CrawlerProcess's reactor.
+process = CrawlerProcess({**SETTINGS, 'PEER_SCHEMA': windows[0][3]})
 report = {}
 failure = []
 
